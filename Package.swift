@@ -1,0 +1,27 @@
+// swift-tools-version:6.1
+import PackageDescription
+
+let package = Package(
+    name: "Eddy",
+    products: [
+        // Swift API: `import Eddy`.
+        .library(name: "Eddy", targets: ["Eddy"]),
+        // C ABI: libeddy.so, declared by include/eddy.h.
+        .library(name: "eddy", type: .dynamic, targets: ["EddyC"]),
+        .executable(name: "eddy-delayserver", targets: ["EddyDelayServer"]),
+        .executable(name: "eddy-delay-client", targets: ["EddyDelayClient"]),
+        .executable(name: "eddy-echo", targets: ["EddyEcho"]),
+    ],
+    targets: [
+        // Only what Glibc does not import cleanly (packed epoll_event, eventfd, accept4, TLS).
+        .target(name: "CEddySys"),
+        .systemLibrary(name: "CFFI", pkgConfig: "libffi", providers: [.apt(["libffi-dev"])]),
+        .target(name: "Eddy", dependencies: ["CEddySys"]),
+        .target(name: "EddyC", dependencies: ["Eddy", "CEddySys", "CFFI"]),
+        .executableTarget(name: "EddyDelayServer", dependencies: ["Eddy"], path: "examples/swift/delayserver"),
+        .executableTarget(name: "EddyDelayClient", dependencies: ["Eddy"], path: "examples/swift/delay-client"),
+        .executableTarget(name: "EddyEcho", dependencies: ["Eddy"], path: "examples/swift/echo"),
+        .testTarget(name: "EddyTests", dependencies: ["Eddy", "CEddySys"]),
+    ],
+    swiftLanguageModes: [.v6]
+)

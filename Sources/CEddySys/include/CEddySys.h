@@ -1,0 +1,55 @@
+// CEddySys: the few kernel interfaces Glibc does not import cleanly into Swift.
+// epoll_event is packed on x86_64, eventfd/accept4 need _GNU_SOURCE, and
+// pthread_self() is __attribute__((const)) (Swift may cache it across awaits).
+#ifndef CEDDYSYS_H
+#define CEDDYSYS_H
+
+#include <stdint.h>
+#include <stddef.h>
+#include <sys/types.h>
+#include <sys/socket.h>
+#include <netinet/in.h>
+
+/// One readiness event as Swift sees it (unpacked copy of struct epoll_event).
+typedef struct {
+    uint32_t events;
+    uint64_t data;
+} ceddy_event;
+
+static const uint32_t CEDDY_EPOLLIN = 0x001;
+static const uint32_t CEDDY_EPOLLPRI = 0x002;
+static const uint32_t CEDDY_EPOLLOUT = 0x004;
+static const uint32_t CEDDY_EPOLLERR = 0x008;
+static const uint32_t CEDDY_EPOLLHUP = 0x010;
+static const uint32_t CEDDY_EPOLLRDHUP = 0x2000;
+static const uint32_t CEDDY_EPOLLET = 1u << 31;
+
+static const int CEDDY_SOCK_NONBLOCK = 04000;
+static const int CEDDY_SOCK_CLOEXEC = 02000000;
+
+/// epoll_create1(EPOLL_CLOEXEC).
+int ceddy_epoll_create(void);
+/// epoll_ctl ADD/MOD/DEL with a plain (events, data) pair.
+int ceddy_epoll_add(int epfd, int fd, uint32_t events, uint64_t data);
+int ceddy_epoll_mod(int epfd, int fd, uint32_t events, uint64_t data);
+int ceddy_epoll_del(int epfd, int fd);
+/// epoll_wait into a scratch buffer of packed events, unpacked into `out`.
+int ceddy_epoll_wait(int epfd, ceddy_event *out, int max, int timeout_ms);
+/// eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK).
+int ceddy_eventfd(void);
+/// accept4(..., SOCK_NONBLOCK | SOCK_CLOEXEC).
+int ceddy_accept4(int fd, struct sockaddr *addr, socklen_t *len);
+/// An opaque (non-const) thread identity, safe to call across awaits.
+uintptr_t ceddy_thread_id(void);
+/// Monotonic clock in nanoseconds.
+uint64_t ceddy_now_ns(void);
+/// Per-thread slot for the runtime currently driving this thread.
+void *ceddy_tls_runtime_get(void);
+void ceddy_tls_runtime_set(void *value);
+/// Per-thread slot for the context currently being polled (C ABI cx validation).
+void *ceddy_tls_cx_get(void);
+void ceddy_tls_cx_set(void *value);
+/// errno of the calling thread (Swift's `errno` is fine too; this is for C callers).
+int ceddy_errno(void);
+
+#endif

@@ -1,0 +1,59 @@
+#define _GNU_SOURCE
+#include "CEddySys.h"
+#include <errno.h>
+#include <pthread.h>
+#include <sys/epoll.h>
+#include <sys/eventfd.h>
+#include <time.h>
+
+int ceddy_epoll_create(void) { return epoll_create1(EPOLL_CLOEXEC); }
+
+int ceddy_epoll_add(int epfd, int fd, uint32_t events, uint64_t data) {
+    struct epoll_event ev = {.events = events, .data.u64 = data};
+    return epoll_ctl(epfd, EPOLL_CTL_ADD, fd, &ev);
+}
+
+int ceddy_epoll_mod(int epfd, int fd, uint32_t events, uint64_t data) {
+    struct epoll_event ev = {.events = events, .data.u64 = data};
+    return epoll_ctl(epfd, EPOLL_CTL_MOD, fd, &ev);
+}
+
+int ceddy_epoll_del(int epfd, int fd) {
+    struct epoll_event ev = {0};
+    return epoll_ctl(epfd, EPOLL_CTL_DEL, fd, &ev);
+}
+
+int ceddy_epoll_wait(int epfd, ceddy_event *out, int max, int timeout_ms) {
+    // The kernel writes packed epoll_event; copy into the unpacked layout Swift reads.
+    enum { CHUNK = 1024 };
+    struct epoll_event buf[CHUNK];
+    if (max > CHUNK) max = CHUNK;
+    int n = epoll_wait(epfd, buf, max, timeout_ms);
+    for (int i = 0; i < n; i++) {
+        out[i].events = buf[i].events;
+        out[i].data = buf[i].data.u64;
+    }
+    return n;
+}
+
+int ceddy_eventfd(void) { return eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK); }
+
+int ceddy_accept4(int fd, struct sockaddr *addr, socklen_t *len) {
+    return accept4(fd, addr, len, SOCK_NONBLOCK | SOCK_CLOEXEC);
+}
+
+uintptr_t ceddy_thread_id(void) { return (uintptr_t)pthread_self(); }
+
+uint64_t ceddy_now_ns(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+static _Thread_local void *tls_runtime;
+static _Thread_local void *tls_cx;
+void *ceddy_tls_runtime_get(void) { return tls_runtime; }
+void ceddy_tls_runtime_set(void *value) { tls_runtime = value; }
+void *ceddy_tls_cx_get(void) { return tls_cx; }
+void ceddy_tls_cx_set(void *value) { tls_cx = value; }
+int ceddy_errno(void) { return errno; }

@@ -1,0 +1,62 @@
+/// The core driving the calling thread, for async leaf operations (which must run on
+/// an Eddy loop: inside `runtime.blockOn { }` or a task spawned there).
+@inline(__always)
+func loopCore() throws(EddyError) -> Core {
+    guard let c = Core.current, c.isLoopThread else { throw .shutdown }
+    return c
+}
+
+/// Suspends the calling task until `deadline` on the current Eddy runtime's timer heap.
+/// Throws `CancellationError` if the Swift task is cancelled, `EddyError.shutdown`
+/// outside an Eddy runtime.
+public func sleep(until deadline: Instant) async throws {
+    let core = try loopCore()
+    if Instant.now() >= deadline { return }
+    let waiter = ContinuationWaiter()
+    guard let key = core.timers.arm(deadline: deadline.nanoseconds, waker: Waker(waiter)) else {
+        throw EddyError.errno(12)
+    }
+    defer { core.releaseTimer(key) }
+    while Instant.now() < deadline {
+        try await waiter.suspendCancellable()
+    }
+}
+
+/// Suspends the calling task for `duration` (see `sleep(until:)`).
+public func sleep(for duration: Duration) async throws {
+    try await sleep(until: Instant.now().advanced(by: duration))
+}
+
+/// Runs `body`, throwing `EddyError.timedOut` (and cancelling it) if it takes longer
+/// than `duration`. Both sides run as child tasks on the current Eddy executor.
+public func timeout<T: Sendable>(_ duration: Duration, _ body: @escaping @Sendable () async throws -> T) async throws -> T {
+    _ = try loopCore()
+    return try await withThrowingTaskGroup(of: T.self) { group in
+        group.addTask { try await body() }
+        group.addTask {
+            try await sleep(for: duration)
+            throw EddyError.timedOut
+        }
+        defer { group.cancelAll() }
+        guard let first = try await group.next() else { throw EddyError.cancelled }
+        return first
+    }
+}
+
+/// Starts a Swift task on the current Eddy runtime's loop thread.
+/// Outside an Eddy runtime the returned task fails with `EddyError.shutdown`.
+@discardableResult
+public func spawn<T: Sendable>(_ body: @escaping @Sendable () async throws -> T) -> Task<T, any Error> {
+    guard let core = Core.current else {
+        return Task { throw EddyError.shutdown }
+    }
+    return Task(executorPreference: core.executor, operation: body)
+}
+
+extension Runtime {
+    /// Starts a Swift task on this runtime's loop thread (any thread may call this).
+    @discardableResult
+    public func spawn<T: Sendable>(_ body: @escaping @Sendable () async throws -> T) -> Task<T, any Error> {
+        Task(executorPreference: core.executor, operation: body)
+    }
+}

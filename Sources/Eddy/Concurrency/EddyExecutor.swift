@@ -1,0 +1,38 @@
+/// Eddy as a Swift `TaskExecutor`: jobs of tasks that prefer it run on the loop thread,
+/// interleaved with poll-style tasks. Enqueueing stores the job pointer in a ring (loop
+/// thread) or a locked array (other threads); no closure is allocated per job.
+public final class EddyExecutor: TaskExecutor, @unchecked Sendable {
+    unowned(unsafe) let core: Core
+
+    init(core: Core) { self.core = core }
+
+    public func enqueue(_ job: consuming ExecutorJob) {
+        core.enqueueJob(UnownedJob(job))
+    }
+}
+
+extension Runtime {
+    /// The executor to pass to `withTaskExecutorPreference` / `Task(executorPreference:)`.
+    public var executor: EddyExecutor { core.executor }
+
+    /// Runs async code on this runtime's loop thread until it returns.
+    ///
+    /// The body (and every child task or `Eddy.spawn`ed task it starts) prefers this
+    /// runtime's executor; detached tasks and other executors leave the loop.
+    public func blockOn<T: Sendable>(_ body: @escaping @Sendable () async throws -> T) throws -> T {
+        let box = ResultBox<T>()
+        let exec = core.executor
+        // Start on the loop's own queue: `runUntil` picks the job up at once.
+        Task(executorPreference: exec) {
+            do { box.result = .success(try await body()) } catch { box.result = .failure(error) }
+        }
+        try core.runUntil { box.result != nil }
+        return try box.result!.get()
+    }
+}
+
+/// Result slot of `blockOn`; written by a job on the loop thread, read after the loop
+/// returns on the same thread.
+final class ResultBox<T>: @unchecked Sendable {
+    var result: Result<T, any Error>?
+}

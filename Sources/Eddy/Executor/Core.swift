@@ -1,0 +1,402 @@
+import CEddySys
+import Glibc
+import Synchronization
+
+/// The runtime's engine: ready queues, reactor, timers and the run loop.
+///
+/// Shared by reference with tasks (for cross-thread wakes) and sockets (which
+/// outlive nothing but may outlive the `Runtime` handle: after shutdown every
+/// operation on them fails with `EddyError.shutdown`).
+@usableFromInline
+final class Core: @unchecked Sendable {
+    /// The user's handle; valid while the runtime is driven (only read during polls).
+    unowned(unsafe) var runtime: Runtime!
+    let sys: Sys
+    let config: Runtime.Configuration
+    let epfd: Int32
+    let wakeFd: Int32
+    let io: IoRegistry
+    let timers = TimerHeap()
+    lazy var executor = EddyExecutor(core: self)
+
+    // Loop-thread state.
+    var local = TaskList()
+    var jobs = JobRing()
+    var liveHead: Unmanaged<TaskHeader>?
+    private(set) var liveCount = 0
+    var isShutdown = false
+    var isRunning = false
+    private let events: UnsafeMutablePointer<ceddy_event>
+
+    // Cross-thread state.
+    private struct Remote: ~Copyable {
+        var tasks = TaskList()
+        var jobs: [UnownedJob] = []
+        var timerReleases: [TimerKey] = []
+        var ioCloses: [IoKey] = []
+        var closed = false
+    }
+    private let remote = Mutex<Remote>(Remote())
+    /// Items waiting in `remote` (lets the loop skip the lock when there are none).
+    private let remotePending = Atomic<Int>(0)
+    /// The loop is (about to be) blocked in epoll_wait: a remote push must write the eventfd.
+    private let parked = Atomic<Bool>(false)
+    /// Thread currently running the loop (0 when not running).
+    private let loopThread = Atomic<UInt>(0)
+    /// Set once shut down, for threads other than the loop's.
+    let shutdownFlag = Atomic<Bool>(false)
+
+    static let wakeKey: UInt64 = .max
+
+    init(config: Runtime.Configuration, sys: SysCalls) throws(EddyError) {
+        self.config = config
+        self.sys = Sys(calls: sys)
+        let ep = ceddy_epoll_create()
+        guard ep >= 0 else { throw .errno(errno) }
+        let ev = ceddy_eventfd()
+        guard ev >= 0 else {
+            let e = errno
+            sysClose(ep)
+            throw .errno(e)
+        }
+        if ceddy_epoll_add(ep, ev, CEDDY_EPOLLIN | CEDDY_EPOLLET, Core.wakeKey) != 0 {
+            let e = errno
+            sysClose(ev)
+            sysClose(ep)
+            throw .errno(e)
+        }
+        epfd = ep
+        wakeFd = ev
+        io = IoRegistry(epfd: ep)
+        events = .allocate(capacity: max(1, min(config.eventBatch, 1024)))
+    }
+
+    deinit {
+        if !isShutdown { _ = shutdown() }
+        events.deallocate()
+    }
+
+    // MARK: threads
+
+    @inline(__always)
+    var isLoopThread: Bool { loopThread.load(ordering: .relaxed) == UInt(ceddy_thread_id()) }
+
+    /// The caller may touch loop-thread state: it is the loop thread, or nobody runs the
+    /// loop now (the owner between runs; concurrent callers are the caller's bug).
+    @inline(__always)
+    var mayTouchLoopState: Bool {
+        let t = loopThread.load(ordering: .relaxed)
+        return t == 0 || t == UInt(ceddy_thread_id())
+    }
+
+    /// Closes a registration now if allowed, else on the loop's next turn.
+    func closeIo(_ key: IoKey) {
+        if mayTouchLoopState && !isShutdown {
+            io.close(key)
+            return
+        }
+        let accepted = remote.withLock { r -> Bool in
+            if r.closed { return false }
+            r.ioCloses.append(key)
+            return true
+        }
+        if accepted { remoteAdded() }
+    }
+
+    // MARK: scheduling
+
+    /// Queues a task just marked scheduled; picks the local or the inject queue.
+    @inline(__always)
+    func schedule(_ task: TaskHeader) {
+        if isLoopThread { local.push(task) } else { scheduleRemote(task) }
+    }
+
+    @inline(__always)
+    func scheduleLocal(_ task: TaskHeader) { local.push(task) }
+
+    private func scheduleRemote(_ task: TaskHeader) {
+        let accepted = remote.withLock { r -> Bool in
+            if r.closed { return false }
+            r.tasks.push(task)
+            return true
+        }
+        if accepted { remoteAdded() }
+    }
+
+    /// Swift concurrency job enqueue (any thread), no allocation on the loop thread.
+    func enqueueJob(_ job: UnownedJob) {
+        if isLoopThread {
+            jobs.push(job)
+            return
+        }
+        let accepted = remote.withLock { r -> Bool in
+            if r.closed { return false }
+            r.jobs.append(job)
+            return true
+        }
+        if accepted { remoteAdded() }
+    }
+
+    /// Releases a timer from a thread other than the loop's (e.g. a Sleep dropped elsewhere).
+    func releaseTimer(_ key: TimerKey) {
+        if isShutdown { return }
+        if mayTouchLoopState {
+            timers.release(key)
+            return
+        }
+        let accepted = remote.withLock { r -> Bool in
+            if r.closed { return false }
+            r.timerReleases.append(key)
+            return true
+        }
+        if accepted { remoteAdded() }
+    }
+
+    /// Cross-thread work not yet moved to the loop's queues.
+    var hasRemoteWork: Bool { remotePending.load(ordering: .sequentiallyConsistent) > 0 }
+
+    private func remoteAdded() {
+        remotePending.add(1, ordering: .sequentiallyConsistent)
+        if parked.exchange(false, ordering: .sequentiallyConsistent) { unpark() }
+    }
+
+    /// Writes the eventfd; the lock keeps it from racing with shutdown's close.
+    private func unpark() {
+        remote.withLock { r in
+            if r.closed { return }
+            var one: UInt64 = 1
+            _ = Glibc.write(wakeFd, &one, 8)
+        }
+    }
+
+    private func drainRemote() {
+        guard remotePending.load(ordering: .sequentiallyConsistent) > 0 else { return }
+        var tasks = TaskList()
+        var newJobs: [UnownedJob] = []
+        var releases: [TimerKey] = []
+        var closes: [IoKey] = []
+        remote.withLock { r in
+            swap(&tasks, &r.tasks)
+            swap(&newJobs, &r.jobs)
+            swap(&releases, &r.timerReleases)
+            swap(&closes, &r.ioCloses)
+        }
+        remotePending.subtract(tasks.count + newJobs.count + releases.count + closes.count, ordering: .sequentiallyConsistent)
+        local.append(contentsOf: &tasks)
+        for j in newJobs { jobs.push(j) }
+        for k in releases { timers.release(k) }
+        for k in closes { io.close(k) }
+    }
+
+    // MARK: tasks
+
+    func spawn<F: Future>(_ future: F) -> TaskCell<F> {
+        let task = TaskCell(core: self, future: future)
+        if shutdownFlag.load(ordering: .acquiring) {
+            task.state.store(TaskState.complete | TaskState.cancelled)
+            task.cancelTask()
+            return task
+        }
+        if isLoopThread {
+            addLive(task)
+            local.push(task)
+        } else {
+            // Not on the loop: the loop adds it to the live list when it first runs it.
+            scheduleRemote(task)
+        }
+        return task
+    }
+
+    private func addLive(_ task: TaskHeader) {
+        let node = Unmanaged.passRetained(task)
+        task.isLive = true
+        task.liveNext = liveHead
+        if let h = liveHead { h._withUnsafeGuaranteedRef { $0.livePrev = node } }
+        liveHead = node
+        liveCount += 1
+    }
+
+    private func removeLive(_ task: TaskHeader) {
+        guard task.isLive else { return }
+        if let p = task.livePrev { p._withUnsafeGuaranteedRef { $0.liveNext = task.liveNext } } else { liveHead = task.liveNext }
+        if let n = task.liveNext { n._withUnsafeGuaranteedRef { $0.livePrev = task.livePrev } }
+        task.livePrev = nil
+        task.liveNext = nil
+        task.isLive = false
+        liveCount -= 1
+        Unmanaged.passUnretained(task).release()
+    }
+
+    /// Runs one scheduled task (loop thread).
+    @inline(__always)
+    private func run(_ task: TaskHeader) {
+        if !task.isLive {
+            if task.isComplete { return }
+            addLive(task)   // spawned from another thread
+        }
+        var cur = task.state.load()
+        while true {
+            let next = (cur & ~TaskState.scheduled) | TaskState.running
+            let r = task.state.compareExchange(expected: cur, desired: next, ordering: .acquiringAndReleasing)
+            if r.exchanged { break }
+            cur = r.original
+        }
+        let done: Bool
+        if cur & TaskState.cancelled != 0 {
+            task.cancelTask()
+            done = true
+        } else {
+            done = task.pollTask()
+        }
+        if done {
+            task.state.bitwiseOr(TaskState.complete, ordering: .acquiringAndReleasing)
+            task.state.bitwiseAnd(~(TaskState.running | TaskState.notified | TaskState.scheduled), ordering: .acquiringAndReleasing)
+            removeLive(task)
+            return
+        }
+        cur = task.state.load()
+        while true {
+            var next = cur & ~TaskState.running
+            if cur & TaskState.notified != 0 { next = (next & ~TaskState.notified) | TaskState.scheduled }
+            let r = task.state.compareExchange(expected: cur, desired: next, ordering: .acquiringAndReleasing)
+            if r.exchanged {
+                if next & TaskState.scheduled != 0 { local.push(task) }
+                return
+            }
+            cur = r.original
+        }
+    }
+
+    // MARK: run loop
+
+    /// Drives the loop until `done()` is true. Loop-thread re-entry is refused.
+    func runUntil(_ done: () -> Bool) throws(EddyError) {
+        if isShutdown { throw .shutdown }
+        if isRunning { throw .errno(EBUSY) }
+        let me = UInt(ceddy_thread_id())
+        isRunning = true
+        loopThread.store(me, ordering: .releasing)
+        let previous = ceddy_tls_runtime_get()
+        ceddy_tls_runtime_set(Unmanaged.passUnretained(self).toOpaque())
+        defer {
+            ceddy_tls_runtime_set(previous)
+            loopThread.store(0, ordering: .releasing)
+            isRunning = false
+        }
+        let budget = max(1, config.taskBudget)
+        while !done() {
+            if isShutdown { throw .shutdown }
+            drainRemote()
+            var n = 0
+            while n < budget, let t = local.pop() {
+                let task = t.takeRetainedValue()
+                run(task)
+                n += 1
+            }
+            while n < budget, let job = jobs.pop() {
+                job.runSynchronously(on: executor.asUnownedTaskExecutor())
+                n += 1
+            }
+            if isShutdown { throw .shutdown }
+            if done() { break }
+            let busy = !local.isEmpty || !jobs.isEmpty
+            try turnReactor(mayBlock: !busy)
+        }
+    }
+
+    /// One epoll_wait (bounded by the next timer) plus expired timers.
+    private func turnReactor(mayBlock: Bool) throws(EddyError) {
+        var timeout: Int32 = 0
+        var now: UInt64 = 0
+        if mayBlock {
+            if let d = timers.nextDeadline {
+                now = ceddy_now_ns()
+                // Round up so a timer never fires early.
+                timeout = d <= now ? 0 : Int32(clamping: (d - now + 999_999) / 1_000_000)
+            } else {
+                timeout = -1
+            }
+            if timeout != 0 {
+                parked.store(true, ordering: .sequentiallyConsistent)
+                if remotePending.load(ordering: .sequentiallyConsistent) > 0 { timeout = 0 }
+            }
+        }
+        io.tick &+= 1
+        let n = sys.epollWait(epfd, events, Int32(min(config.eventBatch, 1024)), timeout)
+        parked.store(false, ordering: .sequentiallyConsistent)
+        if n < 0 {
+            if n == -EINTR {
+                if config.returnOnSignal { throw .errno(EINTR) }
+                return
+            }
+            throw .errno(-n)
+        }
+        for i in 0..<Int(n) {
+            let e = events[i]
+            if e.data == Core.wakeKey {
+                var v: UInt64 = 0
+                _ = Glibc.read(wakeFd, &v, 8)
+            } else {
+                io.dispatch(data: e.data, events: e.events)
+            }
+        }
+        if timers.count > 0 {
+            _ = timers.fire(now: ceddy_now_ns())
+        }
+    }
+
+    /// Number of tasks not yet complete.
+    var liveTasks: Int { liveCount }
+
+    // MARK: shutdown
+
+    /// Drops every task, closes every descriptor, stops accepting cross-thread work.
+    func shutdown() -> ShutdownReport {
+        if isShutdown { return ShutdownReport(tasksDropped: 0, descriptorsClosed: 0) }
+        isShutdown = true
+        shutdownFlag.store(true, ordering: .releasing)
+        var leftovers = TaskList()
+        remote.withLock { r in
+            r.closed = true
+            swap(&leftovers, &r.tasks)
+            r.jobs.removeAll()
+            r.timerReleases.removeAll()
+            r.ioCloses.removeAll()
+        }
+        local.append(contentsOf: &leftovers)
+        // Drop futures with the runtime still installed on this thread, so their
+        // destructors (closing sockets, C drop functions) see a consistent runtime.
+        let previous = ceddy_tls_runtime_get()
+        ceddy_tls_runtime_set(Unmanaged.passUnretained(self).toOpaque())
+        defer { ceddy_tls_runtime_set(previous) }
+        var dropped = 0
+        while let t = local.pop() {
+            let task = t.takeRetainedValue()
+            if !task.isComplete && !task.isLive {
+                task.state.store(TaskState.complete | TaskState.cancelled)
+                task.cancelTask()
+                dropped += 1
+            }
+        }
+        while let head = liveHead {
+            let task = head.takeUnretainedValue()
+            task.state.store(TaskState.complete | TaskState.cancelled)
+            task.cancelTask()
+            removeLive(task)
+            dropped += 1
+        }
+        timers.clearAll()
+        let closed = io.closeAll()
+        jobs.release()
+        sysClose(wakeFd)
+        sysClose(epfd)
+        return ShutdownReport(tasksDropped: dropped, descriptorsClosed: closed)
+    }
+
+    /// The core driving the calling thread, if any.
+    @inline(__always)
+    static var current: Core? {
+        guard let p = ceddy_tls_runtime_get() else { return nil }
+        return Unmanaged<Core>.fromOpaque(p).takeUnretainedValue()
+    }
+}

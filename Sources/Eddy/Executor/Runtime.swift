@@ -1,0 +1,90 @@
+import CEddySys
+import Glibc
+
+/// What `Runtime.shutdown()` had to clean up.
+public struct ShutdownReport: Sendable, Equatable {
+    /// Tasks that had not finished and were dropped.
+    public var tasksDropped: Int
+    /// Descriptors still registered that were closed.
+    public var descriptorsClosed: Int
+}
+
+/// A current-thread Eddy runtime: an epoll reactor, a timer heap and an executor,
+/// driven by whichever thread calls `blockOn`/`run`.
+///
+/// Any thread may `spawn` into it or wake its tasks. Dropping the last reference
+/// shuts it down: every task is dropped and every descriptor it owns is closed.
+public final class Runtime: @unchecked Sendable {
+    /// Tuning knobs.
+    public struct Configuration: Sendable {
+        /// Events fetched per `epoll_wait` (1...1024).
+        public var eventBatch = 1024
+        /// Tasks/jobs polled per tick before the reactor is checked again.
+        public var taskBudget = 128
+        /// `run`/`blockOn` throw `EddyError.errno(EINTR)` when a signal interrupts the
+        /// wait, so the host (e.g. Python) can run its signal handlers; the work stays
+        /// queued and a later call continues it.
+        public var returnOnSignal = false
+        /// The kernel interface (replace in tests to inject faults).
+        public var sys: SysCalls = .system
+        public init() {}
+    }
+
+    @usableFromInline let core: Core
+
+    /// Creates a runtime (an epoll instance and an eventfd).
+    public init(_ configuration: Configuration = .init()) throws(EddyError) {
+        core = try Core(config: configuration, sys: configuration.sys)
+        core.runtime = self
+    }
+
+    deinit { _ = core.shutdown() }
+
+    /// The runtime driving the calling thread (inside `blockOn`/`run`), if any.
+    public static var current: Runtime? { Core.current?.runtime }
+
+    /// Spawns a poll-style future as a task. Any thread; the task runs on the loop thread.
+    /// Dropping the returned handle detaches the task.
+    @discardableResult
+    public func spawn<F: Future>(_ future: F) -> JoinHandle<F.Output> {
+        JoinHandle(core.spawn(future))
+    }
+
+    /// Runs the loop until `future` completes and returns its output.
+    public func blockOn<F: Future>(_ future: F) throws(EddyError) -> F.Output {
+        let task = core.spawn(future)
+        try core.runUntil { task.isComplete }
+        switch task.withJoin({ $0.output }) {
+        case .success(let v)?: return v
+        default: throw .shutdown
+        }
+    }
+
+    /// Runs until `handle`'s task completes.
+    public func runUntil<T>(_ handle: JoinHandle<T>) throws(EddyError) -> Result<T, JoinError> {
+        try core.runUntil { handle.task.isComplete }
+        return handle.task.withJoin { $0.output } ?? .failure(.cancelled)
+    }
+
+    /// Runs until no spawned task remains.
+    public func run() throws(EddyError) {
+        try core.runUntil { core.liveTasks == 0 && core.local.isEmpty && !core.hasRemoteWork && core.jobs.isEmpty }
+    }
+
+    /// Number of tasks spawned and not finished (loop's view).
+    public var liveTasks: Int { core.liveTasks }
+
+    /// `true` while a thread drives this runtime.
+    public var isRunning: Bool { core.isRunning }
+
+    /// Drops every task and closes every descriptor this runtime owns; idempotent.
+    /// Refused (`EBUSY`) from inside the runtime's own loop.
+    @discardableResult
+    public func shutdown() throws(EddyError) -> ShutdownReport {
+        if core.isRunning { throw .errno(EBUSY) }
+        return core.shutdown()
+    }
+
+    /// `true` once shut down.
+    public var isShutdown: Bool { core.isShutdown }
+}

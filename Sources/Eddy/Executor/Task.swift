@@ -1,0 +1,132 @@
+import Synchronization
+
+/// The bits of a task's state word (`TaskHeader.state`).
+///
+/// - `scheduled`: in a ready queue (local or inject); never queued twice.
+/// - `running`: being polled right now on the loop thread.
+/// - `notified`: woken while running; requeued (at the back) when the poll returns.
+/// - `complete`: output stored (or cancelled); never polled again.
+/// - `cancelled`: abort requested; the loop drops the future instead of polling it.
+///
+/// The reference count is Swift's own object count: wakers, join handles, the queues
+/// and the runtime's live-task list each hold one strong reference.
+@usableFromInline
+enum TaskState {
+    @usableFromInline static let scheduled: UInt32 = 1 << 0
+    @usableFromInline static let running: UInt32 = 1 << 1
+    @usableFromInline static let notified: UInt32 = 1 << 2
+    @usableFromInline static let complete: UInt32 = 1 << 3
+    @usableFromInline static let cancelled: UInt32 = 1 << 4
+}
+
+/// The type-erased part of a task: state word, queue links, runtime.
+@usableFromInline
+class TaskHeader: WakeTarget, @unchecked Sendable {
+    @usableFromInline let state = Atomic<UInt32>(TaskState.scheduled)
+    @usableFromInline let core: Core
+    /// Link in a ready queue (local or inject); owned by the queue.
+    @usableFromInline var queueNext: Unmanaged<TaskHeader>?
+    /// Links in the runtime's list of live tasks (for shutdown).
+    var livePrev: Unmanaged<TaskHeader>?
+    var liveNext: Unmanaged<TaskHeader>?
+    var isLive = false
+
+    init(core: Core) { self.core = core }
+
+    /// Sets `scheduled` (or `notified` when running); `true` when the caller must queue it.
+    @inlinable @inline(__always)
+    final func transitionToScheduled() -> Bool {
+        var cur = state.load()
+        while true {
+            if cur & (TaskState.complete | TaskState.scheduled | TaskState.notified) != 0 { return false }
+            let next = cur & TaskState.running != 0 ? cur | TaskState.notified : cur | TaskState.scheduled
+            let r = state.compareExchange(expected: cur, desired: next, ordering: .acquiringAndReleasing)
+            if r.exchanged { return next & TaskState.scheduled != 0 }
+            cur = r.original
+        }
+    }
+
+    @usableFromInline override final func wake() {
+        if transitionToScheduled() { core.schedule(self) }
+    }
+
+    @usableFromInline override final func wakeOnLoop() {
+        if transitionToScheduled() { core.scheduleLocal(self) }
+    }
+
+    /// Requests cancellation; the loop thread drops the future. Any thread, any time.
+    final func abort() {
+        let old = state.bitwiseOr(TaskState.cancelled, ordering: .acquiringAndReleasing).oldValue
+        if old & (TaskState.complete | TaskState.cancelled) == 0 { wake() }
+    }
+
+    var isComplete: Bool { state.load() & TaskState.complete != 0 }
+
+    /// Polls the future once; `true` when the task completed. Loop thread only.
+    func pollTask() -> Bool { true }
+    /// Drops the future and completes as cancelled. Loop thread only.
+    func cancelTask() {}
+}
+
+/// Why a task has no output.
+public enum JoinError: Error, Sendable, Equatable {
+    /// The task was aborted (or its runtime shut down) before it finished.
+    case cancelled
+}
+
+/// Join slot: the output and the waker of whoever awaits it. Touched at completion and
+/// join time only, under a lock (a join may come from another thread or runtime).
+@usableFromInline
+struct JoinSlot<T> {
+    var output: Result<T, JoinError>?
+    var waker: Waker?
+    init() {}
+}
+
+/// The part of a task that knows its output type (what a `JoinHandle` holds).
+@usableFromInline
+class JoinableTask<T>: TaskHeader, @unchecked Sendable {
+    private let lock = Lock()
+    private var slot = JoinSlot<T>()
+
+    /// Runs `body` on the join slot under the task's lock.
+    final func withJoin<R>(_ body: (inout JoinSlot<T>) -> R) -> R {
+        lock.withLock { body(&slot) }
+    }
+
+    final func complete(_ result: Result<T, JoinError>) {
+        let waker = withJoin { slot -> Waker? in
+            slot.output = result
+            return slot.waker.take()
+        }
+        waker?.wake()
+    }
+}
+
+/// A task cell: the future itself plus everything above.
+final class TaskCell<F: Future>: JoinableTask<F.Output>, @unchecked Sendable {
+    var future: F?
+
+    init(core: Core, future: F) {
+        self.future = future
+        super.init(core: core)
+    }
+
+    override func pollTask() -> Bool {
+        var cx = Context(target: self, core: core)
+        guard future != nil else { return true }
+        switch future!.poll(&cx) {
+        case .ready(let value):
+            future = nil
+            complete(.success(value))
+            return true
+        case .pending:
+            return false
+        }
+    }
+
+    override func cancelTask() {
+        future = nil
+        complete(.failure(.cancelled))
+    }
+}

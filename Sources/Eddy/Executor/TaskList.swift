@@ -1,0 +1,44 @@
+/// An intrusive FIFO of tasks linked through `queueNext`; no allocation per push.
+/// The list owns one strong reference per queued task.
+@usableFromInline
+struct TaskList: @unchecked Sendable {
+    @usableFromInline var head: Unmanaged<TaskHeader>?
+    @usableFromInline var tail: Unmanaged<TaskHeader>?
+    @usableFromInline var count = 0
+
+    @usableFromInline init() {}
+
+    @inlinable var isEmpty: Bool { head == nil }
+
+    @inlinable @inline(__always)
+    mutating func push(_ task: TaskHeader) {
+        let node = Unmanaged.passRetained(task)
+        task.queueNext = nil
+        if let t = tail { t._withUnsafeGuaranteedRef { $0.queueNext = node } } else { head = node }
+        tail = node
+        count += 1
+    }
+
+    /// Returns a retained reference the caller must release (or take).
+    @inlinable @inline(__always)
+    mutating func pop() -> Unmanaged<TaskHeader>? {
+        guard let h = head else { return nil }
+        head = h._withUnsafeGuaranteedRef { t in
+            let n = t.queueNext
+            t.queueNext = nil
+            return n
+        }
+        if head == nil { tail = nil }
+        count -= 1
+        return h
+    }
+
+    /// Moves every task of `other` to the back of this list.
+    mutating func append(contentsOf other: inout TaskList) {
+        guard let oh = other.head else { return }
+        if let t = tail { t._withUnsafeGuaranteedRef { $0.queueNext = oh } } else { head = oh }
+        tail = other.tail
+        count += other.count
+        other = TaskList()
+    }
+}

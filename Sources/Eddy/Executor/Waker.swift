@@ -1,0 +1,117 @@
+import CEddySys
+import Synchronization
+
+/// Something a `Waker` can wake: a task, or a suspended Swift continuation.
+///
+/// `wake()` may be called from any thread. `wakeOnLoop()` is the reactor's shortcut when
+/// it is already on the runtime's loop thread.
+@usableFromInline
+class WakeTarget: @unchecked Sendable {
+    @usableFromInline func wake() {}
+    @usableFromInline func wakeOnLoop() { wake() }
+}
+
+/// A handle that wakes one task (or continuation). Copying it is one reference count.
+///
+/// Safe to wake from any thread; waking is idempotent until the task runs again
+/// (a scheduled task is never queued twice).
+public struct Waker: Sendable {
+    @usableFromInline let target: WakeTarget
+
+    @usableFromInline init(_ target: WakeTarget) { self.target = target }
+
+    /// Schedules the task. Any thread.
+    @inlinable public func wake() { target.wake() }
+
+    /// `true` when both wake the same task, so storing the new one can be skipped.
+    @inlinable public func willWake(_ other: Waker) -> Bool { target === other.target }
+}
+
+/// What a future's `poll` receives: the waker of the task being polled and its runtime.
+///
+/// Valid only for the duration of the `poll` call.
+public struct Context {
+    @usableFromInline unowned(unsafe) let target: WakeTarget
+    @usableFromInline unowned(unsafe) let core: Core
+
+    @usableFromInline init(target: WakeTarget, core: Core) {
+        self.target = target
+        self.core = core
+    }
+
+    /// The waker of the task being polled (a copy: keep it as long as you need).
+    @inlinable public var waker: Waker { Waker(target) }
+
+    /// The runtime doing the poll.
+    public var runtime: Runtime { core.runtime }
+
+    /// Stores this poll's waker in `slot` unless it already wakes the same task
+    /// (avoids reference-count traffic when a task re-registers every poll).
+    @inlinable @inline(__always)
+    func register(_ slot: inout Waker?) {
+        if let w = slot, w.target === target { return }
+        slot = Waker(target)
+    }
+}
+
+/// Wakes a suspended Swift continuation; reused across suspensions of one operation.
+///
+/// State machine (lock-free, any thread may wake): `idle` → `waiting` when the owner
+/// suspends; a wake in `waiting` resumes; a wake in `idle` leaves a permit (`notified`)
+/// that the next suspension consumes without suspending.
+@usableFromInline
+final class ContinuationWaiter: WakeTarget, @unchecked Sendable {
+    private static let idle: UInt32 = 0, waiting: UInt32 = 1, notified: UInt32 = 2
+    private let state = Atomic<UInt32>(0)
+    private var continuation: UnsafeContinuation<Void, Never>?
+
+    override init() {}
+
+    @usableFromInline override func wake() {
+        while true {
+            let s = state.load()
+            if s == Self.waiting {
+                if state.compareExchange(expected: s, desired: Self.idle) {
+                    let c = continuation.take()
+                    c?.resume()
+                    return
+                }
+            } else if s == Self.idle {
+                if state.compareExchange(expected: s, desired: Self.notified) { return }
+            } else {
+                return
+            }
+        }
+    }
+
+    /// Suspends until woken (returns at once if a wake is already pending).
+    func suspend() async {
+        if state.load() == Self.notified, state.compareExchange(expected: Self.notified, desired: Self.idle) {
+            return
+        }
+        await withUnsafeContinuation { (c: UnsafeContinuation<Void, Never>) in
+            continuation = c
+            if !state.compareExchange(expected: Self.idle, desired: Self.waiting) {
+                // A wake arrived first (permit): consume it and continue at once.
+                continuation = nil
+                state.store(Self.idle)
+                c.resume()
+            }
+        }
+    }
+
+    /// Suspends with Swift task cancellation turned into a wake; throws `CancellationError`
+    /// when the task was cancelled.
+    func suspendCancellable() async throws {
+        try Task.checkCancellation()
+        await withTaskCancellationHandler {
+            await suspend()
+        } onCancel: {
+            wake()
+        }
+        try Task.checkCancellation()
+    }
+
+    /// Drops a pending permit (a stale wake from an earlier operation).
+    func reset() { _ = state.compareExchange(expected: Self.notified, desired: Self.idle) }
+}

@@ -1,0 +1,101 @@
+/// A future that completes at a deadline. Arms a timer on its first poll (with the
+/// polling runtime); dropping it disarms the timer (O(log n)).
+public final class Sleep: Future, @unchecked Sendable {
+    public let deadline: Instant
+    private var key: TimerKey?
+    private unowned(unsafe) var core: Core?
+    private var keepAlive: Core?
+
+    /// Completes `duration` from now.
+    public convenience init(for duration: Duration) { self.init(until: Instant.now().advanced(by: duration)) }
+
+    /// Completes at `deadline` (at once if it has passed).
+    public init(until deadline: Instant) { self.deadline = deadline }
+
+    deinit { disarm() }
+
+    public func poll(_ cx: inout Context) -> Poll<Void> {
+        if Instant.now() >= deadline {
+            disarm()
+            return .ready(())
+        }
+        if let key, core === cx.core, cx.core.timers.isArmed(key) {
+            cx.core.timers.update(key, waker: &cx)
+            return .pending
+        }
+        disarm()
+        guard let k = cx.core.timers.arm(deadline: deadline.nanoseconds, waker: cx.waker) else {
+            return .pending  // slab exhausted (16 M timers): stays pending, as an unarmed sleep would
+        }
+        key = k
+        core = cx.core
+        keepAlive = cx.core
+        return .pending
+    }
+
+    /// Moves the deadline-free timer back to unarmed.
+    private func disarm() {
+        if let key, let c = keepAlive { c.releaseTimer(key) }
+        key = nil
+        core = nil
+        keepAlive = nil
+    }
+}
+
+/// Runs `future` with a deadline: `.success(output)` or `.failure(.timedOut)`.
+public struct Timeout<F: Future>: Future {
+    @usableFromInline var future: F
+    @usableFromInline let sleep: Sleep
+
+    /// Fails with `EddyError.timedOut` unless `future` finishes within `duration`.
+    public init(_ future: F, after duration: Duration) {
+        self.future = future
+        sleep = Sleep(for: duration)
+    }
+
+    /// Fails with `EddyError.timedOut` unless `future` finishes by `deadline`.
+    public init(_ future: F, deadline: Instant) {
+        self.future = future
+        sleep = Sleep(until: deadline)
+    }
+
+    public mutating func poll(_ cx: inout Context) -> Poll<Result<F.Output, EddyError>> {
+        if case .ready(let v) = future.poll(&cx) { return .ready(.success(v)) }
+        if case .ready = sleep.poll(&cx) { return .ready(.failure(.timedOut)) }
+        return .pending
+    }
+}
+
+/// Ticks at a fixed period; a late tick does not shift later ones (missed ticks fire
+/// at once, like tokio's `MissedTickBehavior::Burst`).
+public final class Interval: @unchecked Sendable {
+    public let period: Duration
+    private var next: Instant
+    private var sleep: Sleep
+
+    /// First tick after one `period`.
+    public init(every period: Duration) {
+        self.period = period <= .zero ? .nanoseconds(1) : period
+        next = Instant.now().advanced(by: self.period)
+        sleep = Sleep(until: next)
+    }
+
+    /// Poll-style tick: ready with the scheduled instant of the tick.
+    public func pollTick(_ cx: inout Context) -> Poll<Instant> {
+        guard case .ready = sleep.poll(&cx) else { return .pending }
+        let fired = next
+        next = next.advanced(by: period)
+        sleep = Sleep(until: next)
+        return .ready(fired)
+    }
+
+    /// Waits for the next tick.
+    @discardableResult
+    public func tick() async throws -> Instant {
+        let fired = next
+        try await Eddy.sleep(until: next)
+        next = next.advanced(by: period)
+        sleep = Sleep(until: next)
+        return fired
+    }
+}

@@ -1,0 +1,72 @@
+import Glibc
+
+/// An outgoing connection in flight: a nonblocking `connect` completed through
+/// writability and `SO_ERROR`. Dropping it before completion closes the socket.
+public final class ConnectFuture: Future, @unchecked Sendable {
+    private var stream: TcpStream?
+    private var result: Result<TcpStream, EddyError>?
+
+    init(host: String, port: UInt16, core: Core) throws(EddyError) {
+        let addr = try SocketAddress.resolve(host: host, port: port)
+        let fd = sysTcpSocket(family: addr.family)
+        if fd < 0 { throw .errno(-fd) }
+        let s = try TcpStream.adopt(fd: fd, core: core, initial: 0).get()
+        let r = addr.withSockAddr { core.sys.connect(fd, $0, $1) }
+        if r == 0 {
+            s.source.slot?.pointee.readiness |= Readiness.writable | Readiness.readable
+            result = .success(s)
+        } else if r == -EINPROGRESS {
+            stream = s
+        } else {
+            s.close()
+            result = .failure(.errno(-r))
+        }
+    }
+
+    /// Ready with the connected stream (once; later polls return the same result
+    /// only if it was an error) or the connect error (`ECONNREFUSED`, ...).
+    public func poll(_ cx: inout Context) -> Poll<Result<TcpStream, EddyError>> {
+        if let r = result { return .ready(r) }
+        guard let s = stream, let p = s.source.slot else {
+            return .ready(.failure(stream?.source.core.isShutdown == true ? .shutdown : .errno(EBADF)))
+        }
+        guard cx.core === s.source.core else { return .ready(.failure(.wrongThread)) }
+        if p.pointee.readiness & Readiness.writeInterest == 0 {
+            cx.register(&p.pointee.writeWaker)
+            return .pending
+        }
+        return .ready(finish(s, p))
+    }
+
+    private func finish(_ s: TcpStream, _ p: UnsafeMutablePointer<IoSlot>) -> Result<TcpStream, EddyError> {
+        let err = sysGetIntOption(p.pointee.fd, SOL_SOCKET, SO_ERROR)
+        stream = nil
+        let r: Result<TcpStream, EddyError>
+        if err == 0 {
+            r = .success(s)
+        } else {
+            s.close()
+            r = .failure(.errno(err < 0 ? -err : err))
+        }
+        result = r
+        return r
+    }
+
+    /// Takes the connected stream out of a finished future (the C ABI's `take`).
+    public func take() -> Result<TcpStream, EddyError>? {
+        guard let r = result else { return nil }
+        if case .success = r { result = .failure(.notReady) }
+        return r
+    }
+
+    /// Async wait on the loop thread.
+    func wait() async throws -> TcpStream {
+        while true {
+            if let r = result { return try r.get() }
+            guard let s = stream else { throw EddyError.errno(EBADF) }
+            let p = try s.source.checkAsync()
+            if p.pointee.readiness & Readiness.writeInterest != 0 { return try finish(s, p).get() }
+            try await s.source.waitWritable(p)
+        }
+    }
+}

@@ -1,0 +1,98 @@
+import Glibc
+
+/// A registered socket: the runtime's core, its registration key and the shared
+/// readiness-driven read/write/accept steps used by the poll-style and async APIs.
+///
+/// Each step tries the syscall only when the cached readiness says it may succeed;
+/// on EAGAIN it clears the readiness (tick-checked) and reports `-EAGAIN` so the
+/// caller stores its waker and waits for the next edge.
+@usableFromInline
+final class IoSource: @unchecked Sendable {
+    @usableFromInline let core: Core
+    @usableFromInline var key: IoKey?
+    /// Reused across suspensions of async reads / writes (one allocation per socket).
+    lazy var readWaiter = ContinuationWaiter()
+    lazy var writeWaiter = ContinuationWaiter()
+
+    init(core: Core, key: IoKey) {
+        self.core = core
+        self.key = key
+    }
+
+    deinit { close() }
+
+    /// The live slot, or nil once closed / after shutdown.
+    @inline(__always)
+    var slot: UnsafeMutablePointer<IoSlot>? {
+        guard let key, !core.isShutdown else { return nil }
+        return core.io.slot(key)
+    }
+
+    var fd: Int32 { slot?.pointee.fd ?? -1 }
+
+    /// read(2) if readable: n >= 0, -EAGAIN (readiness cleared), or -errno.
+    @inline(__always)
+    func tryRead(_ p: UnsafeMutablePointer<IoSlot>, _ buf: UnsafeMutableRawPointer?, _ len: Int) -> Int {
+        let tick = p.pointee.tick
+        if p.pointee.readiness & Readiness.readInterest == 0 { return -Int(EAGAIN) }
+        let n = core.sys.read(p.pointee.fd, buf, len)
+        if n == -Int(EAGAIN) { core.io.clear(p, Readiness.readInterest, observedTick: tick) }
+        return n
+    }
+
+    /// send(2, MSG_NOSIGNAL) if writable: n >= 0, -EAGAIN (readiness cleared), or -errno.
+    @inline(__always)
+    func tryWrite(_ p: UnsafeMutablePointer<IoSlot>, _ buf: UnsafeRawPointer?, _ len: Int) -> Int {
+        let tick = p.pointee.tick
+        if p.pointee.readiness & Readiness.writeInterest == 0 { return -Int(EAGAIN) }
+        let n = core.sys.send(p.pointee.fd, buf, len)
+        if n == -Int(EAGAIN) { core.io.clear(p, Readiness.writeInterest, observedTick: tick) }
+        return n
+    }
+
+    /// Closes the descriptor (idempotent). Waiters are woken and see EBADF.
+    func close() {
+        guard let k = key else { return }
+        key = nil
+        if !core.isShutdown { core.closeIo(k) }
+    }
+
+    /// Why an operation cannot run: closed, runtime gone, or another runtime's poll.
+    @usableFromInline
+    func unusable(_ cx: borrowing Context) -> EddyError {
+        if core.isShutdown { return .shutdown }
+        if key == nil { return .errno(EBADF) }
+        return .wrongThread
+    }
+
+    /// Async operations must run on this socket's loop thread.
+    @inline(__always)
+    func checkAsync() throws(EddyError) -> UnsafeMutablePointer<IoSlot> {
+        guard let p = slot else { throw core.isShutdown ? .shutdown : .errno(EBADF) }
+        guard core.isLoopThread else { throw .wrongThread }
+        return p
+    }
+
+    /// Parks the current Swift task until the read side may progress.
+    func waitReadable(_ p: UnsafeMutablePointer<IoSlot>) async throws {
+        let w = readWaiter
+        if p.pointee.readWaker?.target !== w { p.pointee.readWaker = Waker(w) }
+        try await w.suspendCancellable()
+    }
+
+    /// Parks the current Swift task until the write side may progress.
+    func waitWritable(_ p: UnsafeMutablePointer<IoSlot>) async throws {
+        let w = writeWaiter
+        if p.pointee.writeWaker?.target !== w { p.pointee.writeWaker = Waker(w) }
+        try await w.suspendCancellable()
+    }
+}
+
+/// The core a synchronous constructor should use: the given runtime or the current one,
+/// and only from a thread allowed to touch its loop state.
+func constructionCore(_ runtime: Runtime?) throws(EddyError) -> Core {
+    guard let core = runtime?.core ?? Core.current else { throw .shutdown }
+    if core.isShutdown { throw .shutdown }
+    guard core.mayTouchLoopState else { throw .wrongThread }
+    return core
+}

@@ -1,0 +1,115 @@
+import Glibc
+
+/// A listening TCP socket registered with a runtime.
+///
+/// Accept survives descriptor exhaustion: on EMFILE/ENFILE/ENOBUFS/ENOMEM it backs off
+/// (100 ms timer) and retries with the readiness still set — under edge triggering no
+/// new event would come for the connections already queued.
+public final class TcpListener: @unchecked Sendable {
+    let source: IoSource
+    /// Local port (resolved once at bind, so port 0 reads back the ephemeral port).
+    public let port: UInt16
+    private var backoff: Sleep?
+    static let backoffDelay: Duration = .milliseconds(100)
+
+    private init(source: IoSource, port: UInt16) {
+        self.source = source
+        self.port = port
+    }
+
+    /// Binds and listens on a numeric IPv4/IPv6 address; port 0 picks an ephemeral port.
+    public static func bind(host: String, port: UInt16, backlog: Int32 = 1024, runtime: Runtime? = nil) throws(EddyError) -> TcpListener {
+        let core = try constructionCore(runtime)
+        let addr = try SocketAddress.resolve(host: host, port: port)
+        let fd = sysTcpSocket(family: addr.family)
+        if fd < 0 { throw .errno(-fd) }
+        _ = sysSetIntOption(fd, SOL_SOCKET, SO_REUSEADDR, 1)
+        var r = addr.withSockAddr { Glibc.bind(fd, $0, $1) }
+        if r == 0 { r = Glibc.listen(fd, backlog) }
+        if r != 0 {
+            let e = errno
+            sysClose(fd)
+            throw .errno(e)
+        }
+        let bound: SocketAddress
+        do { bound = try SocketAddress.of(fd: fd, peer: false) } catch {
+            sysClose(fd)
+            throw error
+        }
+        let key = try core.io.register(fd: fd, initial: Readiness.readable).get()
+        return TcpListener(source: IoSource(core: core, key: key), port: bound.port)
+    }
+
+    /// The bound address.
+    public var localAddress: SocketAddress {
+        get throws(EddyError) {
+            guard let p = source.slot else { throw .errno(EBADF) }
+            return try SocketAddress.of(fd: p.pointee.fd, peer: false)
+        }
+    }
+
+    private enum Step { case accepted(TcpStream), wait, backoff, failed(EddyError) }
+
+    /// One accept attempt against the readiness cache.
+    private func step(_ p: UnsafeMutablePointer<IoSlot>) -> Step {
+        while true {
+            let tick = p.pointee.tick
+            if p.pointee.readiness & Readiness.readInterest == 0 { return .wait }
+            let fd = source.core.sys.accept(p.pointee.fd)
+            if fd >= 0 {
+                switch TcpStream.adopt(fd: fd, core: source.core, initial: Readiness.readable | Readiness.writable) {
+                case .success(let s): return .accepted(s)
+                case .failure(let e): return .failed(e)
+                }
+            }
+            switch -fd {
+            case EAGAIN:
+                source.core.io.clear(p, Readiness.readInterest, observedTick: tick)
+                return .wait
+            case ECONNABORTED, EPROTO, EPERM, EINTR:
+                continue  // that connection is gone; take the next one
+            case EMFILE, ENFILE, ENOBUFS, ENOMEM:
+                return .backoff
+            default:
+                return .failed(.errno(-fd))
+            }
+        }
+    }
+
+    /// Accepts one connection (poll style).
+    public func pollAccept(_ cx: inout Context) -> Poll<Result<TcpStream, EddyError>> {
+        guard let p = source.slot, cx.core === source.core else { return .ready(.failure(source.unusable(cx))) }
+        if let b = backoff {
+            if case .pending = b.poll(&cx) { return .pending }
+            backoff = nil
+        }
+        switch step(p) {
+        case .accepted(let s): return .ready(.success(s))
+        case .failed(let e): return .ready(.failure(e))
+        case .wait:
+            cx.register(&p.pointee.readWaker)
+            return .pending
+        case .backoff:
+            let b = Sleep(for: Self.backoffDelay)
+            backoff = b
+            _ = b.poll(&cx)
+            return .pending
+        }
+    }
+
+    /// Accepts one connection (async, on the loop thread).
+    public func accept() async throws -> TcpStream {
+        while true {
+            let p = try source.checkAsync()
+            switch step(p) {
+            case .accepted(let s): return s
+            case .failed(let e): throw e
+            case .wait: try await source.waitReadable(p)
+            case .backoff: try await sleep(for: Self.backoffDelay)
+            }
+        }
+    }
+
+    /// Closes the listening socket (idempotent).
+    public func close() { source.close() }
+}

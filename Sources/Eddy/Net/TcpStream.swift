@@ -1,0 +1,201 @@
+import CEddySys
+import Glibc
+
+/// Which direction(s) `shutdown` closes.
+public enum ShutdownHow: Sendable {
+    case read, write, both
+    var raw: Int32 {
+        switch self {
+        case .read: return Int32(SHUT_RD)
+        case .write: return Int32(SHUT_WR)
+        case .both: return Int32(SHUT_RDWR)
+        }
+    }
+}
+
+/// A connected TCP socket, registered once with its runtime's reactor (edge-triggered).
+///
+/// Poll-style (`pollRead`/`pollWrite`/`pollShutdown`) and async (`read`/`write`/...)
+/// forms share one readiness cache; neither allocates per call. Use a stream from the
+/// loop thread of its runtime. `close()` (or dropping it) closes the descriptor.
+public final class TcpStream: @unchecked Sendable {
+    @usableFromInline let source: IoSource
+
+    init(source: IoSource) { self.source = source }
+
+    /// Registers an already-connected descriptor (the registry owns it from now on).
+    static func adopt(fd: Int32, core: Core, initial: UInt32) -> Result<TcpStream, EddyError> {
+        switch core.io.register(fd: fd, initial: initial) {
+        case .success(let key): return .success(TcpStream(source: IoSource(core: core, key: key)))
+        case .failure(let e): return .failure(e)
+        }
+    }
+
+    // MARK: poll style
+
+    /// Reads into `buffer`: `.ready(.success(0))` is end of stream (or an empty buffer).
+    
+    public func pollRead(_ cx: inout Context, into buffer: UnsafeMutableRawBufferPointer) -> Poll<Result<Int, EddyError>> {
+        pollRead(&cx, buffer.baseAddress, buffer.count)
+    }
+
+    /// Raw-pointer form of `pollRead` (the C ABI's entry).
+    
+    public func pollRead(_ cx: inout Context, _ buf: UnsafeMutableRawPointer?, _ len: Int) -> Poll<Result<Int, EddyError>> {
+        guard let p = source.slot, cx.core === source.core else { return .ready(.failure(source.unusable(cx))) }
+        if len == 0 { return .ready(.success(0)) }
+        let n = source.tryRead(p, buf, len)
+        if n >= 0 { return .ready(.success(n)) }
+        if n == -Int(EAGAIN) {
+            cx.register(&p.pointee.readWaker)
+            return .pending
+        }
+        return .ready(.failure(.errno(Int32(-n))))
+    }
+
+    /// Writes some of `bytes`; `.ready(.success(n))` with 0 < n <= count.
+    
+    public func pollWrite(_ cx: inout Context, _ bytes: UnsafeRawBufferPointer) -> Poll<Result<Int, EddyError>> {
+        pollWrite(&cx, bytes.baseAddress, bytes.count)
+    }
+
+    /// Raw-pointer form of `pollWrite` (the C ABI's entry).
+    
+    public func pollWrite(_ cx: inout Context, _ buf: UnsafeRawPointer?, _ len: Int) -> Poll<Result<Int, EddyError>> {
+        guard let p = source.slot, cx.core === source.core else { return .ready(.failure(source.unusable(cx))) }
+        if len == 0 { return .ready(.success(0)) }
+        let n = source.tryWrite(p, buf, len)
+        if n >= 0 { return .ready(.success(n)) }
+        if n == -Int(EAGAIN) {
+            cx.register(&p.pointee.writeWaker)
+            return .pending
+        }
+        return .ready(.failure(.errno(Int32(-n))))
+    }
+
+    /// Half-closes the write side (`shutdown(SHUT_WR)`); the peer reads end of stream.
+    public func pollShutdown(_ cx: inout Context) -> Poll<Result<Void, EddyError>> {
+        guard source.slot != nil, cx.core === source.core else { return .ready(.failure(source.unusable(cx))) }
+        do { try shutdown(.write) } catch { return .ready(.failure(error)) }
+        return .ready(.success(()))
+    }
+
+    // MARK: async
+
+    /// Retries `attempt` (a read or write step) until it does not report EAGAIN,
+    /// parking the Swift task on the matching readiness in between.
+    @inline(__always)
+    private func retry(reading: Bool, _ attempt: (UnsafeMutablePointer<IoSlot>) -> Int) async throws -> Int {
+        while true {
+            let p = try source.checkAsync()
+            let n = attempt(p)
+            if n >= 0 { return n }
+            if n != -Int(EAGAIN) { throw EddyError.errno(Int32(-n)) }
+            if reading { try await source.waitReadable(p) } else { try await source.waitWritable(p) }
+        }
+    }
+
+    /// Reads into `buffer`; 0 means end of stream.
+    public func read(into buffer: UnsafeMutableRawBufferPointer) async throws -> Int {
+        if buffer.count == 0 { return 0 }
+        return try await retry(reading: true) { source.tryRead($0, buffer.baseAddress, buffer.count) }
+    }
+
+    /// Reads into `buffer[offset...]` without copying; 0 means end of stream.
+    public func read(into buffer: inout [UInt8], at offset: Int = 0) async throws -> Int {
+        guard offset >= 0, offset < buffer.count else { return 0 }
+        let src = source
+        return try await retry(reading: true) { p in
+            buffer.withUnsafeMutableBytes { raw in src.tryRead(p, raw.baseAddress! + offset, raw.count - offset) }
+        }
+    }
+
+    /// Reads up to `maxBytes`; an empty array means end of stream.
+    public func read(maxBytes: Int) async throws -> [UInt8] {
+        guard maxBytes > 0 else { return [] }
+        var out = [UInt8](repeating: 0, count: maxBytes)
+        let n = try await read(into: &out)
+        out.removeSubrange(n...)
+        return out
+    }
+
+    /// Writes some of `bytes`; returns how many were written (> 0 unless empty).
+    public func write(_ bytes: UnsafeRawBufferPointer) async throws -> Int {
+        if bytes.count == 0 { return 0 }
+        return try await retry(reading: false) { source.tryWrite($0, bytes.baseAddress, bytes.count) }
+    }
+
+    /// Writes all of `bytes`, waiting for the peer as needed (backpressure).
+    public func writeAll(_ bytes: UnsafeRawBufferPointer) async throws {
+        var offset = 0
+        while offset < bytes.count {
+            offset += try await write(UnsafeRawBufferPointer(rebasing: bytes[offset...]))
+        }
+    }
+
+    /// Writes all of `bytes[range]` without copying.
+    public func writeAll(_ bytes: [UInt8], range: Range<Int>? = nil) async throws {
+        let r = range ?? 0..<bytes.count
+        guard r.lowerBound >= 0, r.upperBound <= bytes.count else { throw EddyError.invalidArgument }
+        var offset = r.lowerBound
+        let src = source
+        while offset < r.upperBound {
+            offset += try await retry(reading: false) { p in
+                bytes.withUnsafeBytes { raw in src.tryWrite(p, raw.baseAddress! + offset, r.upperBound - offset) }
+            }
+        }
+    }
+
+    /// Writes all of `string` as UTF-8.
+    public func writeAll(_ string: String) async throws {
+        try await writeAll(Array(string.utf8))
+    }
+
+    // MARK: synchronous
+
+    /// Connects to a numeric address (IPv4/IPv6): the future completes through
+    /// writability + `SO_ERROR`. Uses `runtime`, or the one driving this thread.
+    public static func connect(host: String, port: UInt16, runtime: Runtime? = nil) throws(EddyError) -> ConnectFuture {
+        try ConnectFuture(host: host, port: port, core: constructionCore(runtime))
+    }
+
+    /// Connects from async code on an Eddy runtime.
+    public static func connect(host: String, port: UInt16) async throws -> TcpStream {
+        let core = try loopCore()
+        let fut = try ConnectFuture(host: host, port: port, core: core)
+        return try await fut.wait()
+    }
+
+    /// `shutdown(2)` of one or both directions.
+    public func shutdown(_ how: ShutdownHow = .write) throws(EddyError) {
+        guard let p = source.slot else { throw source.core.isShutdown ? .shutdown : .errno(EBADF) }
+        if Glibc.shutdown(p.pointee.fd, how.raw) != 0 { throw .errno(errno) }
+    }
+
+    /// Closes the socket (idempotent); pending operations on it fail with EBADF.
+    public func close() { source.close() }
+
+    /// `true` until `close()` (or runtime shutdown).
+    public var isOpen: Bool { source.slot != nil }
+
+    /// The local address.
+    public var localAddress: SocketAddress {
+        get throws(EddyError) { try SocketAddress.of(fd: liveFd(), peer: false) }
+    }
+
+    /// The peer's address.
+    public var peerAddress: SocketAddress {
+        get throws(EddyError) { try SocketAddress.of(fd: liveFd(), peer: true) }
+    }
+
+    /// Enables/disables Nagle's algorithm (`TCP_NODELAY`).
+    public func setNoDelay(_ on: Bool) throws(EddyError) {
+        let r = sysSetIntOption(try liveFd(), Int32(IPPROTO_TCP), TCP_NODELAY, on ? 1 : 0)
+        if r < 0 { throw .errno(-r) }
+    }
+
+    func liveFd() throws(EddyError) -> Int32 {
+        guard let p = source.slot else { throw source.core.isShutdown ? .shutdown : .errno(EBADF) }
+        return p.pointee.fd
+    }
+}

@@ -1,0 +1,150 @@
+import Glibc
+import CEddySys
+
+/// Readiness bits cached per registration (mio/tokio's ScheduledIo idea).
+@usableFromInline
+enum Readiness {
+    @usableFromInline static let readable: UInt32 = 1 << 0
+    @usableFromInline static let writable: UInt32 = 1 << 1
+    @usableFromInline static let readClosed: UInt32 = 1 << 2
+    @usableFromInline static let writeClosed: UInt32 = 1 << 3
+    @usableFromInline static let error: UInt32 = 1 << 4
+    /// Any of these makes a read attempt worthwhile.
+    @usableFromInline static let readInterest: UInt32 = readable | readClosed | error
+    @usableFromInline static let writeInterest: UInt32 = writable | writeClosed | error
+}
+
+/// One registered descriptor: owned fd, cached readiness, the waker of the reader and
+/// of the writer. `tick` is the driver tick of the last event, so readiness is only
+/// cleared if no newer event landed between the EAGAIN and the clear (the lost-wakeup
+/// trap under edge triggering).
+@usableFromInline
+struct IoSlot: SlabEntry {
+    @usableFromInline var fd: Int32 = -1
+    @usableFromInline var generation: UInt32 = 1
+    @usableFromInline var readiness: UInt32 = 0
+    @usableFromInline var tick: UInt32 = 0
+    @usableFromInline var readWaker: Waker?
+    @usableFromInline var writeWaker: Waker?
+    var nextFree: Int32 = -1
+    @usableFromInline init() {}
+}
+
+/// A registration's address: slot index + generation (stale after close).
+@usableFromInline
+struct IoKey: Sendable, Equatable {
+    @usableFromInline let index: Int32
+    @usableFromInline let generation: UInt32
+    @usableFromInline var epollData: UInt64 { UInt64(generation) << 32 | UInt64(UInt32(bitPattern: index)) }
+}
+
+/// The registration table of one runtime's epoll instance. Loop thread only.
+@usableFromInline
+final class IoRegistry {
+    let slab = PagedSlab<IoSlot>()
+    let epfd: Int32
+    /// Incremented once per epoll_wait batch.
+    var tick: UInt32 = 0
+
+    init(epfd: Int32) { self.epfd = epfd }
+
+    /// Registers `fd` once, edge-triggered for in/out/rdhup; the registry owns the fd
+    /// from now on (it closes it on failure too). `initial` seeds the readiness cache.
+    func register(fd: Int32, initial: UInt32) -> Result<IoKey, EddyError> {
+        guard let index = slab.allocate() else {
+            sysClose(fd)
+            return .failure(.errno(ENOMEM))
+        }
+        let p = slab.pointer(index)
+        p.pointee.fd = fd
+        p.pointee.readiness = initial
+        p.pointee.tick = tick
+        let key = IoKey(index: index, generation: p.pointee.generation)
+        let events = CEDDY_EPOLLIN | CEDDY_EPOLLOUT | CEDDY_EPOLLRDHUP | CEDDY_EPOLLET
+        if ceddy_epoll_add(epfd, fd, events, key.epollData) != 0 {
+            let e = errno
+            release(index)
+            sysClose(fd)
+            return .failure(.errno(e))
+        }
+        return .success(key)
+    }
+
+    /// The slot of a live key, or nil if it was closed.
+    @inline(__always)
+    func slot(_ key: IoKey) -> UnsafeMutablePointer<IoSlot>? {
+        let p = slab.pointer(key.index)
+        return p.pointee.generation == key.generation ? p : nil
+    }
+
+    /// Clears `bits` unless an event arrived after `observedTick`.
+    @inline(__always)
+    func clear(_ p: UnsafeMutablePointer<IoSlot>, _ bits: UInt32, observedTick: UInt32) {
+        if p.pointee.tick == observedTick { p.pointee.readiness &= ~bits }
+    }
+
+    /// Applies one epoll event: cache readiness, wake the interested sides.
+    @inline(__always)
+    func dispatch(data: UInt64, events: UInt32) {
+        let index = Int32(bitPattern: UInt32(truncatingIfNeeded: data))
+        guard slab.contains(index) else { return }
+        let p = slab.pointer(index)
+        guard p.pointee.generation == UInt32(truncatingIfNeeded: data >> 32), p.pointee.fd >= 0 else { return }
+        var bits: UInt32 = 0
+        if events & (CEDDY_EPOLLIN | CEDDY_EPOLLPRI) != 0 { bits |= Readiness.readable }
+        if events & CEDDY_EPOLLOUT != 0 { bits |= Readiness.writable }
+        if events & CEDDY_EPOLLRDHUP != 0 { bits |= Readiness.readClosed | Readiness.readable }
+        if events & CEDDY_EPOLLHUP != 0 { bits |= Readiness.readClosed | Readiness.writeClosed | Readiness.readable | Readiness.writable }
+        if events & CEDDY_EPOLLERR != 0 { bits |= Readiness.error | Readiness.readable | Readiness.writable }
+        p.pointee.readiness |= bits
+        p.pointee.tick = tick
+        if bits & Readiness.readInterest != 0, let w = p.pointee.readWaker { w.target.wakeOnLoop() }
+        if bits & Readiness.writeInterest != 0, let w = p.pointee.writeWaker { w.target.wakeOnLoop() }
+    }
+
+    /// Closes the descriptor and frees the slot; waiters are woken so they see the close.
+    func close(_ key: IoKey) {
+        guard let p = slot(key) else { return }
+        let fd = p.pointee.fd
+        let r = p.pointee.readWaker.take()
+        let w = p.pointee.writeWaker.take()
+        release(key.index)
+        // No EPOLL_CTL_DEL: closing the last reference removes it, and a stale event
+        // for a reused slot is rejected by the generation check.
+        sysClose(fd)
+        r?.wake()
+        w?.wake()
+    }
+
+    private func release(_ index: Int32) {
+        let p = slab.pointer(index)
+        p.pointee.fd = -1
+        p.pointee.readiness = 0
+        p.pointee.readWaker = nil
+        p.pointee.writeWaker = nil
+        p.pointee.generation &+= 1
+        if p.pointee.generation == 0 { p.pointee.generation = 1 }
+        slab.free(index)
+    }
+
+    /// Closes every descriptor still registered; returns how many. Shutdown only.
+    func closeAll() -> Int {
+        var closed = 0
+        var wakers: [Waker] = []
+        for i in 0..<slab.capacity {
+            let p = slab.pointer(Int32(i))
+            if p.pointee.fd >= 0 {
+                if let r = p.pointee.readWaker.take() { wakers.append(r) }
+                if let w = p.pointee.writeWaker.take() { wakers.append(w) }
+                let fd = p.pointee.fd
+                release(Int32(i))
+                sysClose(fd)
+                closed += 1
+            }
+        }
+        // Dropping (not waking) these: their tasks are being dropped too.
+        wakers.removeAll()
+        return closed
+    }
+}
+

@@ -1,0 +1,75 @@
+/// An entry of a `PagedSlab`: default-constructible, with a free-list link.
+protocol SlabEntry {
+    init()
+    var nextFree: Int32 { get set }
+}
+
+/// Fixed-size pages of entries that never move, addressed by a 32-bit index.
+///
+/// Entries keep their address for the slab's whole life, so a pointer may be held
+/// across calls that allocate; slots are recycled through a free list (generation
+/// checks are the user's job). No allocation once the pages exist.
+final class PagedSlab<Entry: SlabEntry> {
+    static var pageShift: Int { 10 }
+    static var pageSize: Int { 1 << pageShift }
+    private static var maxPages: Int { 1 << 14 }   // 16 M entries
+
+    private let directory: UnsafeMutablePointer<UnsafeMutablePointer<Entry>?>
+    private(set) var pageCount = 0
+    private var freeHead: Int32 = -1
+    /// Number of allocated (in use) entries.
+    private(set) var live = 0
+
+    init() {
+        directory = .allocate(capacity: Self.maxPages)
+        directory.initialize(repeating: nil, count: Self.maxPages)
+    }
+
+    deinit {
+        for p in 0..<pageCount {
+            directory[p]!.deinitialize(count: Self.pageSize)
+            directory[p]!.deallocate()
+        }
+        directory.deallocate()
+    }
+
+    var capacity: Int { pageCount << Self.pageShift }
+
+    @inline(__always)
+    func pointer(_ index: Int32) -> UnsafeMutablePointer<Entry> {
+        let i = Int(index)
+        return directory[i >> Self.pageShift].unsafelyUnwrapped + (i & (Self.pageSize - 1))
+    }
+
+    /// `true` if `index` names an entry that exists (in use or free).
+    @inline(__always)
+    func contains(_ index: Int32) -> Bool { index >= 0 && Int(index) < capacity }
+
+    /// Takes a free entry; nil only when the slab is at its hard size limit.
+    func allocate() -> Int32? {
+        if freeHead < 0 {
+            guard pageCount < Self.maxPages else { return nil }
+            let page = UnsafeMutablePointer<Entry>.allocate(capacity: Self.pageSize)
+            let base = Int32(pageCount << Self.pageShift)
+            for i in 0..<Self.pageSize {
+                var e = Entry()
+                e.nextFree = i + 1 < Self.pageSize ? base + Int32(i + 1) : -1
+                (page + i).initialize(to: e)
+            }
+            directory[pageCount] = page
+            pageCount += 1
+            freeHead = base
+        }
+        let index = freeHead
+        freeHead = pointer(index).pointee.nextFree
+        live += 1
+        return index
+    }
+
+    /// Returns an entry to the free list (the caller has already reset its fields).
+    func free(_ index: Int32) {
+        pointer(index).pointee.nextFree = freeHead
+        freeHead = index
+        live -= 1
+    }
+}

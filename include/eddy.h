@@ -1,0 +1,360 @@
+/* eddy.h — the C ABI of the Eddy async I/O runtime (libeddy.so).
+ *
+ * Conventions (they hold for every function below unless its comment says
+ * otherwise):
+ *
+ *   Return values. Every function except eddy_version*, eddy_strerror and
+ *     eddy_err_name returns int: >= 0 is success (polls return EDDY_READY or
+ *     EDDY_PENDING), < 0 is an error code: a negative errno (EDDY_ECONNREFUSED
+ *     is -ECONNREFUSED ...) or one of Eddy's own codes below -5000.
+ *     eddy_strerror()/eddy_err_name() describe any code.
+ *
+ *   Outputs go through pointer arguments and are written only on success.
+ *     A NULL out-pointer is EDDY_EINVAL.
+ *
+ *   Handles are generational ids wrapped in one-member structs, so the C type
+ *     checker keeps a task from being passed as a stream. A stale (freed),
+ *     forged, zero, wrong-kind handle, or a handle whose runtime was freed, is
+ *     EDDY_EBADHANDLE, never a crash. Handles are plain values: copying one
+ *     does not duplicate the object; free each object once.
+ *
+ *   Threads. A runtime belongs to the thread that created it (its "owning
+ *     thread"); eddy_runtime_run / run_until / block_on drive it on that thread.
+ *     Unless a function says "any thread", it must be called on the owning
+ *     thread of the runtime its handle belongs to: from inside a poll_fn or
+ *     callback run by that runtime, or while the runtime is not running.
+ *     Any other thread gets EDDY_EWRONGTHREAD.
+ *
+ *   Contexts. An eddy_cx_t* is only valid during the poll_fn call that
+ *     received it. Functions taking a cx check it is the context of the poll in
+ *     progress on the calling thread; anything else is EDDY_EINVAL.
+ *
+ *   Fork. In a child process created by fork() after the first runtime was
+ *     created, every function returns EDDY_EFORKED (eddy_version*,
+ *     eddy_strerror and eddy_err_name still work). Create runtimes after fork.
+ *
+ *   Errors common to (almost) every function and not repeated below:
+ *     EDDY_EFORKED, EDDY_EBADHANDLE (for handle arguments), EDDY_EWRONGTHREAD
+ *     (for owning-thread functions), EDDY_EINVAL (NULL out-pointer or invalid
+ *     cx).
+ *
+ *   Thread-safety summary: any thread — eddy_version, eddy_version_string,
+ *     eddy_strerror, eddy_err_name, eddy_config_init, eddy_runtime_new,
+ *     eddy_spawn, eddy_task_abort, eddy_waker_wake, eddy_waker_free.
+ *     Everything else: the owning thread.
+ */
+#ifndef EDDY_H
+#define EDDY_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* Version of this header. eddy_version() returns the library's EDDY_VERSION_HEX;
+ * a program can compare both to detect a mismatched libeddy.so. */
+#define EDDY_VERSION_MAJOR 0
+#define EDDY_VERSION_MINOR 1
+#define EDDY_VERSION_PATCH 0
+#define EDDY_VERSION_HEX ((EDDY_VERSION_MAJOR << 16) | (EDDY_VERSION_MINOR << 8) | EDDY_VERSION_PATCH)
+
+/* Poll results. */
+/* Poll results: the operation completed (READY) or the current task's waker
+ * was stored and will be woken when progress is possible (PENDING). */
+#define EDDY_READY 0
+#define EDDY_PENDING 1
+
+/* Error codes: negative errno where one exists, Eddy's own below -5000. */
+#define EDDY_EINTR (-4)
+#define EDDY_ENOMEM (-12)
+#define EDDY_EBUSY (-16)
+#define EDDY_EINVAL (-22)
+#define EDDY_EMFILE (-24)
+#define EDDY_EPIPE (-32)
+#define EDDY_EADDRINUSE (-98)
+#define EDDY_EADDRNOTAVAIL (-99)
+#define EDDY_ECONNRESET (-104)
+#define EDDY_ENOTCONN (-107)
+#define EDDY_ETIMEDOUT (-110)
+#define EDDY_ECONNREFUSED (-111)
+#define EDDY_ECANCELED (-125)
+#define EDDY_EBADHANDLE (-5001) /* stale, forged, wrong-kind or freed handle */
+#define EDDY_EFORKED (-5002)    /* called in a child process after fork() */
+#define EDDY_ESHUTDOWN (-5003)  /* the runtime owning this object was freed */
+#define EDDY_EWRONGTHREAD (-5004) /* called from a thread that may not use this object now */
+#define EDDY_ENOTREADY (-5005)  /* result requested before the future completed, or already taken */
+#define EDDY_EBADPOLL (-5006)   /* a poll_fn returned a value that is not READY, PENDING or < 0 */
+
+/* Handles (see "Handles" above). The zero id {0} is never issued: it is a
+ * safe "no handle" value and is rejected with EDDY_EBADHANDLE. */
+typedef struct { uint64_t id; } eddy_runtime_t;
+typedef struct { uint64_t id; } eddy_task_t;
+typedef struct { uint64_t id; } eddy_future_t;
+typedef struct { uint64_t id; } eddy_tcp_t;
+typedef struct { uint64_t id; } eddy_waker_t;
+/* The context of the poll in progress; valid only during that poll_fn call. */
+typedef struct eddy_cx eddy_cx_t;
+
+/* A value passed to or returned from a blocking call. */
+/* A value passed to or returned from a blocking call (see eddy_blocking_call
+ * for which member each signature letter uses). */
+typedef union {
+    int64_t i;
+    uint64_t u;
+    double d;
+    float f;
+    void *p;
+} eddy_value_t;
+
+#define EDDY_CONFIG_RETURN_ON_SIGNAL 0x1u /* run/block_on return EDDY_EINTR when a signal interrupts the wait */
+
+/* Runtime configuration. Always initialise with eddy_config_init() and then
+ * change fields: struct_size lets later versions grow the struct. */
+typedef struct {
+    uint32_t struct_size;      /* sizeof(eddy_config_t), set by eddy_config_init */
+    uint32_t flags;            /* EDDY_CONFIG_* */
+    uint32_t event_batch;      /* events per epoll_wait, 0 = default (1024) */
+    uint32_t task_budget;      /* polls per tick before the reactor is checked, 0 = default (128) */
+    uint32_t blocking_threads; /* blocking pool size, 0 = default (4) */
+} eddy_config_t;
+
+/* A task written in C: poll_fn(state, cx) returns EDDY_READY (done, status 0),
+ * EDDY_PENDING (it arranged for cx's waker to be woken, e.g. by an eddy poll
+ * function that returned PENDING, or through eddy_cx_waker), or a negative code
+ * (done, status = that code). Any other value ends the task with EDDY_EBADPOLL.
+ * poll_fn runs on the runtime's thread and must not block.
+ * drop_fn(state) (may be NULL) runs exactly once, on the runtime's thread: after
+ * the task completed, after it was aborted, or when the runtime is freed. It
+ * is where `state` is freed.
+ * then_fn(user, status) is eddy_future_then's completion callback. */
+typedef int (*eddy_poll_fn)(void *state, eddy_cx_t *cx);
+typedef void (*eddy_drop_fn)(void *state);
+typedef void (*eddy_then_fn)(void *user, int status);
+
+/* Version and errors. */
+/* eddy_version: EDDY_VERSION_HEX of the loaded library. Any thread, never fails.
+ * eddy_version_string: "MAJOR.MINOR.PATCH" ("0.1.0"), static storage, never NULL.
+ *   Any thread.
+ * eddy_strerror: a human-readable message for any code (errno values use the C
+ *   library's text, Eddy codes their own, unknown codes "unknown error").
+ *   Static storage owned by the library, never NULL, never free it. Any thread,
+ *   also in a forked child.
+ * eddy_err_name: the symbolic name of a code: "ECONNREFUSED" for -ECONNREFUSED,
+ *   "EDDY_EBADHANDLE" for Eddy's codes, "EDDY_READY"/"EDDY_PENDING" for 0/1,
+ *   "EDDY_EUNKNOWN" for anything else. Static storage, never NULL. Any thread. */
+unsigned int eddy_version(void);
+const char *eddy_version_string(void);
+const char *eddy_strerror(int code);
+const char *eddy_err_name(int code);
+
+/* Runtime. */
+/* Fills *config with the defaults (struct_size set, flags 0, event_batch 1024,
+ * task_budget 128, blocking_threads 4). Any thread.
+ * Errors: EDDY_EINVAL (config NULL). */
+int eddy_config_init(eddy_config_t *config);
+/* Creates a current-thread runtime owned by the calling thread and writes its
+ * handle to *out. config may be NULL (defaults); otherwise it must have been
+ * initialised by eddy_config_init (struct_size checked) and carry only known
+ * flags. Any thread (the caller becomes the owning thread).
+ * Free it with eddy_runtime_free.
+ * Errors: EDDY_EINVAL (out NULL, bad struct_size, unknown flag), EDDY_EMFILE
+ * and other -errno (epoll/eventfd creation), EDDY_ENOMEM (handle table full). */
+int eddy_runtime_new(const eddy_config_t *config, eddy_runtime_t *out);
+/* Runs the runtime until no task remains; returns 0. Owning thread, not from
+ * inside one of the runtime's own tasks or callbacks (EDDY_EBUSY).
+ * Errors: EDDY_EBUSY, EDDY_EINTR (a signal interrupted the wait and the runtime
+ * was configured with EDDY_CONFIG_RETURN_ON_SIGNAL; call again to resume),
+ * other -errno from epoll_wait. */
+int eddy_runtime_run(eddy_runtime_t rt);
+/* Runs the runtime until `task` completes (other tasks run meanwhile) and writes
+ * the task's status to *status (0, the negative code its poll_fn returned,
+ * EDDY_ECANCELED if aborted, EDDY_EBADPOLL). The task handle stays valid: free
+ * it with eddy_task_free. Owning thread, not from inside a task.
+ * Errors: EDDY_EBUSY, EDDY_EINTR (see eddy_runtime_run), EDDY_EINVAL (status
+ * NULL, or task belongs to another runtime). */
+int eddy_runtime_run_until(eddy_runtime_t rt, eddy_task_t task, int *status);
+/* Spawns poll/state/drop as a task, runs the runtime until it completes, frees
+ * the task handle and writes its status to *status. Ownership of `state` passes
+ * to the runtime as in eddy_spawn: drop(state) runs exactly once, even when
+ * eddy_block_on fails after spawning. If the call fails before spawning (bad
+ * handle, wrong thread, EDDY_EBUSY, EINVAL), drop is NOT called and the caller
+ * still owns state. Owning thread, not from inside a task.
+ * Errors: EDDY_EINVAL (poll or status NULL), EDDY_EBUSY, EDDY_EINTR. */
+int eddy_block_on(eddy_runtime_t rt, eddy_poll_fn poll, void *state, eddy_drop_fn drop, int *status);
+/* Frees the runtime: drops every task still alive (each drop_fn runs once, on
+ * this thread), completes pending then-callbacks with EDDY_ECANCELED, closes
+ * every socket, frees every handle the runtime owns (they become
+ * EDDY_EBADHANDLE), stops and joins the blocking pool's threads (waiting for
+ * calls already running; queued ones complete with EDDY_ESHUTDOWN).
+ * Returns the number of tasks and handles it had to force-close: 0 when the
+ * program freed everything itself. Owning thread; from inside one of its own
+ * tasks or callbacks it does nothing and returns EDDY_EBUSY. */
+int eddy_runtime_free(eddy_runtime_t rt);
+
+/* Tasks. */
+/* Spawns a task: the runtime calls poll(state, cx) on its thread until it
+ * returns READY or an error. Ownership of state passes to the runtime:
+ * drop(state) (may be NULL) runs exactly once on the runtime's thread; if
+ * eddy_spawn fails, drop is not called and the caller keeps state.
+ * *out receives a task handle: join it (eddy_task_poll_join, run_until), query
+ * it, abort it, and release it with eddy_task_free (the task keeps running).
+ * Any thread (from another thread the runtime is woken).
+ * Errors: EDDY_EINVAL (poll or out NULL), EDDY_ESHUTDOWN (runtime being freed),
+ * EDDY_ENOMEM. */
+int eddy_spawn(eddy_runtime_t rt, eddy_poll_fn poll, void *state, eddy_drop_fn drop, eddy_task_t *out);
+/* From inside a poll_fn: EDDY_READY with the task's status in *status, or
+ * EDDY_PENDING after storing cx's waker (woken when the task completes).
+ * Owning thread. Errors: EDDY_EINVAL (status NULL, bad cx). */
+int eddy_task_poll_join(eddy_task_t task, eddy_cx_t *cx, int *status);
+/* EDDY_READY with the task's status in *status if it completed, else
+ * EDDY_PENDING (no waker stored). Owning thread. Errors: EDDY_EINVAL. */
+int eddy_task_status(eddy_task_t task, int *status);
+/* Requests cancellation: the task will not be polled again, completes with
+ * status EDDY_ECANCELED, and its drop_fn runs on the runtime's thread. Safe
+ * before the first poll, while pending, after completion (no-op) and twice.
+ * Does not free the handle. Any thread. Errors: EDDY_EBADHANDLE. */
+int eddy_task_abort(eddy_task_t task);
+/* Releases the task handle; the task itself keeps running detached (its
+ * drop_fn still runs once). Owning thread. */
+int eddy_task_free(eddy_task_t task);
+
+/* Wakers and contexts. */
+/* Clones the waker of the poll in progress into a new waker handle, so a
+ * hand-written C leaf future can wake its task later (from any thread) with
+ * eddy_waker_wake. Free it with eddy_waker_free. Owning thread, inside poll_fn.
+ * Errors: EDDY_EINVAL (bad cx, out NULL), EDDY_ENOMEM. */
+int eddy_cx_waker(eddy_cx_t *cx, eddy_waker_t *out);
+/* Writes the handle of the runtime doing the poll in progress (not a new
+ * handle: do not free it). Inside poll_fn. Errors: EDDY_EINVAL. */
+int eddy_cx_runtime(eddy_cx_t *cx, eddy_runtime_t *out);
+/* Schedules the waker's task to be polled again. Wake-once: waking an already
+ * scheduled task does nothing; waking a completed task is a no-op returning 0.
+ * The handle stays valid (wake as often as needed). Any thread.
+ * Errors: EDDY_EBADHANDLE. */
+int eddy_waker_wake(eddy_waker_t waker);
+/* Frees a waker handle. Any thread. Errors: EDDY_EBADHANDLE. */
+int eddy_waker_free(eddy_waker_t waker);
+
+/* TCP, poll style (zero allocation). */
+/* Binds and listens on a numeric IPv4 or IPv6 address ("127.0.0.1", "::1",
+ * "0.0.0.0"); port 0 picks an ephemeral port (see eddy_tcp_local_port).
+ * SO_REUSEADDR is set. backlog <= 0 means the default (1024). The listener
+ * handle is owned by the caller: eddy_tcp_close it. Owning thread.
+ * Errors: EDDY_EINVAL (host NULL or not a numeric address, out NULL),
+ * EDDY_EADDRINUSE, EDDY_EADDRNOTAVAIL, EDDY_EMFILE, other -errno. */
+int eddy_tcp_listen(eddy_runtime_t rt, const char *host, uint16_t port, int backlog, eddy_tcp_t *out);
+/* EDDY_READY with a new connected stream in *out (owned by the caller,
+ * eddy_tcp_close it; non-blocking, close-on-exec), or EDDY_PENDING. Under
+ * EMFILE/ENFILE the listener backs off and re-arms itself and the poll stays
+ * PENDING. Owning thread, inside poll_fn; no allocation except the new handle.
+ * Errors: EDDY_EINVAL (bad cx, out NULL, handle is a stream), -errno. */
+int eddy_tcp_poll_accept(eddy_tcp_t listener, eddy_cx_t *cx, eddy_tcp_t *out);
+/* Reads up to len bytes into buf: EDDY_READY with *n bytes read (*n == 0 means
+ * end of stream, or len == 0), or EDDY_PENDING. Zero allocation, no lock.
+ * Owning thread, inside poll_fn.
+ * Errors: EDDY_EINVAL (bad cx, n NULL, buf NULL with len > 0, handle is a
+ * listener), EDDY_ECONNRESET, other -errno. */
+int eddy_tcp_poll_read(eddy_tcp_t stream, eddy_cx_t *cx, void *buf, size_t len, size_t *n);
+/* Writes up to len bytes from buf: EDDY_READY with *n bytes written (may be
+ * fewer than len: loop), or EDDY_PENDING. Never raises SIGPIPE (a peer that
+ * closed gives EDDY_EPIPE / EDDY_ECONNRESET). Zero allocation, no lock.
+ * Owning thread, inside poll_fn.
+ * Errors: EDDY_EINVAL (bad cx, n NULL, buf NULL with len > 0, listener),
+ * EDDY_EPIPE, EDDY_ECONNRESET, other -errno. */
+int eddy_tcp_poll_write(eddy_tcp_t stream, eddy_cx_t *cx, const void *buf, size_t len, size_t *n);
+/* Shuts down the writing side (shutdown(SHUT_WR)): the peer reads end of
+ * stream. EDDY_READY, or an error. Owning thread, inside poll_fn.
+ * Errors: EDDY_EINVAL (bad cx, listener), EDDY_ENOTCONN, other -errno. */
+int eddy_tcp_poll_shutdown(eddy_tcp_t stream, eddy_cx_t *cx);
+/* Writes the local port of a listener or stream to *port. Owning thread.
+ * Errors: EDDY_EINVAL (port NULL), -errno. */
+int eddy_tcp_local_port(eddy_tcp_t tcp, uint16_t *port);
+/* Enables (enabled != 0) or disables TCP_NODELAY on a stream. Owning thread.
+ * Errors: EDDY_EINVAL (listener), -errno. */
+int eddy_tcp_set_nodelay(eddy_tcp_t stream, int enabled);
+/* Closes the socket (deregistering it) and frees the handle; works for
+ * listeners and streams. Owning thread. Errors: EDDY_EBADHANDLE. */
+int eddy_tcp_close(eddy_tcp_t tcp);
+
+/* Future objects. */
+/* Creates a future that connects to a numeric IPv4/IPv6 address. Poll it with
+ * eddy_future_poll (or drive it with eddy_future_then), then take the stream
+ * with eddy_future_take_tcp. Free the future with eddy_future_free (which
+ * closes a socket still connecting, or a connected one never taken).
+ * Owning thread.
+ * Errors: EDDY_EINVAL (host NULL or not numeric, out NULL), EDDY_EMFILE,
+ * -errno (socket creation), EDDY_ENOMEM. Connection errors
+ * (EDDY_ECONNREFUSED ...) are reported by eddy_future_poll. */
+int eddy_tcp_connect(eddy_runtime_t rt, const char *host, uint16_t port, eddy_future_t *out);
+/* Creates a future that becomes ready `nanos` nanoseconds after this call
+ * (monotonic clock; timers are checked with millisecond granularity at least).
+ * Free it with eddy_future_free (disarms the timer). Owning thread.
+ * Errors: EDDY_EINVAL (out NULL), EDDY_ENOMEM. */
+int eddy_sleep(eddy_runtime_t rt, uint64_t nanos, eddy_future_t *out);
+/* Creates a future that completes as `inner` does, or with EDDY_ETIMEDOUT
+ * after `nanos` nanoseconds. Takes ownership of `inner` on success: its handle
+ * becomes invalid (EDDY_EBADHANDLE) and it is freed with the timeout future.
+ * take_tcp / take_value on the timeout future forward to inner's result.
+ * On failure inner is left untouched. Owning thread.
+ * Errors: EDDY_EINVAL (out NULL, inner belongs to another runtime, or has a
+ * then-callback), EDDY_ENOMEM. */
+int eddy_timeout(eddy_runtime_t rt, eddy_future_t inner, uint64_t nanos, eddy_future_t *out);
+/* Polls the future from inside a poll_fn: EDDY_READY, EDDY_PENDING (cx's
+ * waker stored), or the future's error (EDDY_ECONNREFUSED, EDDY_ETIMEDOUT ...).
+ * Polling again after completion returns the same result. Owning thread.
+ * Errors: EDDY_EINVAL (bad cx), EDDY_EBUSY (driven by eddy_future_then). */
+int eddy_future_poll(eddy_future_t fut, eddy_cx_t *cx);
+/* Moves the connected stream out of a completed connect future (or a timeout
+ * wrapping one) into a new tcp handle owned by the caller. Owning thread.
+ * Errors: EDDY_ENOTREADY (not completed yet, or already taken), the future's
+ * own error if it failed, EDDY_EINVAL (out NULL, future yields no stream). */
+int eddy_future_take_tcp(eddy_future_t fut, eddy_tcp_t *out);
+/* Writes the return value of a completed eddy_blocking_call /
+ * eddy_spawn_blocking future (or a timeout wrapping one) to *out; a sleep
+ * future gives 0. Can be called more than once. Owning thread.
+ * Errors: EDDY_ENOTREADY (not completed), the future's own error,
+ * EDDY_EINVAL (out NULL, connect future: use take_tcp). */
+int eddy_future_take_value(eddy_future_t fut, eddy_value_t *out);
+/* Lets the runtime drive the future in an internal task and call
+ * cb(user, status) exactly once on the runtime's thread when it completes
+ * (status 0 or the future's error). The future handle stays valid: take the
+ * result inside cb, free it afterwards (in cb or later). Freeing the future
+ * before completion cancels: cb runs with EDDY_ECANCELED; so does freeing the
+ * runtime. `user` is passed through untouched. At most one then per future.
+ * Owning thread.
+ * Errors: EDDY_EINVAL (cb NULL), EDDY_EBUSY (a then is already attached),
+ * EDDY_ESHUTDOWN, EDDY_ENOMEM. */
+int eddy_future_then(eddy_future_t fut, eddy_then_fn cb, void *user);
+/* Drops the future: disarms its timer, closes a socket it still owns, cancels
+ * its then-callback (cb(user, EDDY_ECANCELED)), frees the handle. A blocking
+ * call already running on a worker finishes there and its result is dropped;
+ * one still queued is not run. Owning thread. */
+int eddy_future_free(eddy_future_t fut);
+
+/* Blocking pool. */
+/* Calls fn on a worker thread of the runtime's blocking pool through libffi,
+ * with a signature given at run time: return type, then argument types in
+ * parentheses, e.g. "i(pi)" for int f(void *, int), "v()" for void f(void).
+ * Letters: v void (return only), i int32, I uint32, l int64, L uint64,
+ * z size_t, d double, f float, p pointer. Argument k is read from args[k]
+ * (.i for i/l, .u for I/L/z, .d, .f, .p) and copied: args may be freed on
+ * return. Pointed-to memory must stay valid until the call completes.
+ * The result is read with eddy_future_take_value: integers sign/zero-extended
+ * into .i / .u, .d, .f, .p; 0 for void. The pool is created on first use
+ * (config.blocking_threads threads). Owning thread.
+ * Errors: EDDY_EINVAL (fn, signature or out NULL, malformed signature, nargs
+ * not matching it, args NULL with nargs > 0), EDDY_ESHUTDOWN, -EAGAIN (no
+ * worker thread could be started), EDDY_ENOMEM. */
+int eddy_blocking_call(eddy_runtime_t rt, void (*fn)(void), const char *signature,
+                       const eddy_value_t *args, size_t nargs, eddy_future_t *out);
+/* Runs fn(arg) on a worker thread of the blocking pool; the returned pointer is
+ * .p of eddy_future_take_value. Owning thread.
+ * Errors: EDDY_EINVAL (fn or out NULL), EDDY_ESHUTDOWN, -EAGAIN, EDDY_ENOMEM. */
+int eddy_spawn_blocking(eddy_runtime_t rt, void *(*fn)(void *), void *arg, eddy_future_t *out);
+
+#ifdef __cplusplus
+}
+#endif
+#endif /* EDDY_H */
