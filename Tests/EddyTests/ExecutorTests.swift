@@ -1,0 +1,242 @@
+import Glibc
+import Synchronization
+import Testing
+@testable import Eddy
+
+/// Shared between a test and its futures (loop thread only unless noted).
+final class Box<T>: @unchecked Sendable {
+    var value: T
+    init(_ value: T) { self.value = value }
+}
+
+/// Counts deinit of the future that owns it (to prove futures are dropped once).
+final class DropProbe: @unchecked Sendable {
+    let counter: Box<Int>
+    init(_ counter: Box<Int>) { self.counter = counter }
+    deinit { counter.value += 1 }
+}
+
+/// Pending forever (until dropped); records its polls and keeps the last waker.
+struct Parked: Future {
+    let polls: Box<Int>
+    let waker: Box<Waker?>
+    let probe: DropProbe?
+    var readyAfter: Int = .max
+    mutating func poll(_ cx: inout Context) -> Poll<Int> {
+        polls.value += 1
+        if polls.value >= readyAfter { return .ready(polls.value) }
+        waker.value = cx.waker
+        return .pending
+    }
+}
+
+/// Wakes itself `remaining` times before finishing (a busy task).
+struct Yielder: Future {
+    var remaining: Int
+    let progress: Box<Int>
+    mutating func poll(_ cx: inout Context) -> Poll<Void> {
+        if remaining == 0 { return .ready(()) }
+        remaining -= 1
+        progress.value += 1
+        cx.waker.wake()
+        return .pending
+    }
+}
+
+@Suite(.serialized) struct ExecutorTests {
+    @Test func wakeFromAnotherThreadReachesParkedRuntime() throws {
+        let rt = try Runtime()
+        let polls = Box(0), waker = Box<Waker?>(nil)
+        let handle = rt.spawn(Parked(polls: polls, waker: waker, probe: nil, readyAfter: 2))
+        // Wake from a plain pthread 50 ms after the loop has parked in epoll_wait(-1).
+        let t = try #require(startThread {
+            usleep(50_000)
+            waker.value!.wake()
+        }, "thread")
+        let start = Instant.now()
+        let result = try rt.runUntil(handle)
+        pthread_join(t, nil)
+        #expect(try result.get() == 2)
+        #expect(millis(since: start) < 5_000)
+    }
+
+    @Test func wakingTwiceQueuesOnce() throws {
+        let rt = try Runtime()
+        let polls = Box(0), waker = Box<Waker?>(nil)
+        let handle = rt.spawn(Parked(polls: polls, waker: waker, probe: nil, readyAfter: 2))
+        // First poll: run the loop until the task parked itself.
+        _ = try rt.blockOn(Ready(()))
+        #expect(polls.value == 1)
+        waker.value!.wake()
+        waker.value!.wake()
+        waker.value!.wake()
+        #expect(rt.core.local.count + (rt.core.hasRemoteWork ? 1 : 0) == 1)
+        #expect(try rt.runUntil(handle).get() == 2)
+        #expect(polls.value == 2)
+    }
+
+    @Test func busyTaskDoesNotStarveReadyPeer() throws {
+        let rt = try Runtime()
+        let progress = Box(0)
+        let busy = rt.spawn(Yielder(remaining: 100_000, progress: progress))
+        let seenAt = Box(-1)
+        let peer = rt.spawn(PollFn<Void> { _ in
+            seenAt.value = progress.value
+            return .ready(())
+        })
+        _ = try rt.runUntil(peer)
+        // FIFO + requeue at the back: the peer runs right after the busy task's first poll.
+        #expect(seenAt.value >= 0 && seenAt.value < 10)
+        busy.abort()
+        #expect(isCancelled(try rt.runUntil(busy)))
+    }
+
+    @Test func abortBeforeFirstPoll() throws {
+        let rt = try Runtime()
+        let polls = Box(0), drops = Box(0)
+        let h = rt.spawn(Parked(polls: polls, waker: Box(nil), probe: DropProbe(drops)))
+        h.abort()
+        #expect(try rt.runUntil(h) == .failure(.cancelled))
+        #expect(polls.value == 0)
+        #expect(drops.value == 1)
+    }
+
+    @Test func abortWhilePendingAndTwice() throws {
+        let rt = try Runtime()
+        let polls = Box(0), drops = Box(0)
+        let h = rt.spawn(Parked(polls: polls, waker: Box(nil), probe: DropProbe(drops)))
+        _ = try rt.blockOn(Ready(()))
+        #expect(polls.value == 1)
+        h.abort()
+        h.abort()
+        #expect(try rt.runUntil(h) == .failure(.cancelled))
+        h.abort()
+        #expect(drops.value == 1)
+        #expect(rt.liveTasks == 0)
+    }
+
+    @Test func abortAfterCompletionKeepsOutput() throws {
+        let rt = try Runtime()
+        let h = rt.spawn(Ready(42))
+        #expect(try rt.runUntil(h) == .success(42))
+        h.abort()
+        h.abort()
+        #expect(h.tryResult() == .success(42))
+    }
+
+    @Test func abortFromAnotherThreadWhileParked() throws {
+        let rt = try Runtime()
+        let drops = Box(0)
+        let h = rt.spawn(Parked(polls: Box(0), waker: Box(nil), probe: DropProbe(drops)))
+        let t = try #require(startThread {
+            usleep(30_000)
+            h.abort()
+        }, "thread")
+        #expect(try rt.runUntil(h) == .failure(.cancelled))
+        pthread_join(t, nil)
+        #expect(drops.value == 1)
+    }
+
+    @Test func selfAbortInsidePoll() throws {
+        let rt = try Runtime()
+        let me = Box<JoinHandle<Void>?>(nil)
+        let h = rt.spawn(PollFn<Void> { _ in
+            me.value?.abort()
+            return .pending
+        })
+        me.value = h
+        #expect(isCancelled(try rt.runUntil(h)))
+    }
+
+    @Test func joinHandleIsAFutureOfAnotherTask() throws {
+        let rt = try Runtime()
+        let inner = rt.spawn(Sleep(for: .milliseconds(5)))
+        let outer = try rt.blockOn(inner)
+        #expect((try? outer.get()) != nil)
+    }
+
+    @Test func spawnFromOtherThreadsAllRunOnce() throws {
+        let rt = try Runtime()
+        let count = Box(0)
+        let threads = 4, perThread = 500
+        var ids: [pthread_t] = []
+        let handles = Mutex<[JoinHandle<Void>]>([])
+        for _ in 0..<threads {
+            ids.append(try #require(startThread {
+                for _ in 0..<perThread {
+                    let h = rt.spawn(PollFn<Void> { _ in
+                        count.value += 1   // runs on the loop thread only
+                        return .ready(())
+                    })
+                    handles.withLock { $0.append(h) }
+                }
+            }, "thread"))
+        }
+        for t in ids { pthread_join(t, nil) }
+        try rt.run()
+        #expect(count.value == threads * perThread)
+        #expect(handles.withLock { $0.allSatisfy { $0.isFinished } })
+    }
+
+    @Test func runReturnsWhenNoTasksRemain() throws {
+        let rt = try Runtime()
+        let done = Box(0)
+        for i in 0..<10 {
+            rt.spawn(Join(Sleep(for: .milliseconds(i)), PollFn<Void> { _ in done.value += 1; return .ready(()) }))
+        }
+        try rt.run()
+        #expect(done.value == 10)
+        #expect(rt.liveTasks == 0)
+    }
+
+    @Test func blockOnInsideLoopIsRefused() throws {
+        let rt = try Runtime()
+        let inner = Box<EddyError?>(nil)
+        _ = try rt.blockOn(PollFn<Void> { _ in
+            do { _ = try rt.blockOn(Ready(1)) } catch { inner.value = error as? EddyError }
+            return .ready(())
+        })
+        #expect(inner.value == .errno(EBUSY))
+        let shutdownErr = Box<EddyError?>(nil)
+        _ = try rt.blockOn(PollFn<Void> { _ in
+            do { try rt.shutdown() } catch { shutdownErr.value = error as? EddyError }
+            return .ready(())
+        })
+        #expect(shutdownErr.value == .errno(EBUSY))
+    }
+
+    @Test func combinatorsSelectAndJoin() throws {
+        let rt = try Runtime()
+        let r = try rt.blockOn(select(Sleep(for: .seconds(10)), Ready("fast")))
+        guard case .second("fast") = r else {
+            Issue.record("select picked \(r)")
+            return
+        }
+        let (a, b) = try rt.blockOn(join(Ready(1), Ready(2)))
+        #expect(a == 1 && b == 2)
+        let t = try rt.blockOn(timeout(.milliseconds(20), Parked(polls: Box(0), waker: Box(nil), probe: nil)))
+        #expect(t.map { _ in 0 } == .failure(.timedOut))
+    }
+}
+
+/// Starts a pthread running `body` (no Foundation); nil if creation failed.
+func startThread(_ body: @escaping @Sendable () -> Void) -> pthread_t? {
+    final class Payload { let body: @Sendable () -> Void; init(_ b: @escaping @Sendable () -> Void) { body = b } }
+    let arg = Unmanaged.passRetained(Payload(body)).toOpaque()
+    var tid = pthread_t()
+    let r = pthread_create(&tid, nil, { raw in
+        let p = Unmanaged<Payload>.fromOpaque(raw!).takeRetainedValue()
+        p.body()
+        return nil
+    }, arg)
+    if r != 0 {
+        Unmanaged<Payload>.fromOpaque(arg).release()
+        return nil
+    }
+    return tid
+}
+
+func isCancelled<T>(_ r: Result<T, JoinError>) -> Bool {
+    if case .failure(.cancelled) = r { return true }
+    return false
+}
