@@ -1,25 +1,55 @@
 # Eddy — the README's two commands: `make demo` and `make test`.
+#
+#   make demo   build in release, start eddy-delayserver, run the Swift, C and Python
+#               delay clients against it (10 concurrent requests of 100..1000 ms each),
+#               stop the server.
+#   make test   build and run every suite: Swift, C, Python, examples.
 SCRATCH ?= .build
-BUILD_FLAGS ?= -c release -Xswiftc -static-stdlib
+# Release build of everything; -static-stdlib makes libeddy.so self-contained.
+BUILD_FLAGS ?= -c release -Xswiftc -static-stdlib -Xlinker -soname=libeddy.so.0
 LIBDIR := $(SCRATCH)/release
+DEMO_PORT ?= 18080
+export DEMO_PORT
 TEST_TARGETS := test-swift
 DEMO_TARGETS :=
 
-.PHONY: all build test demo test-swift clean
+.PHONY: all build test demo demo-swift test-swift test-swift-unit check-warnings clean
 all: build
 
 build:
 	swift build $(BUILD_FLAGS) --scratch-path $(SCRATCH)
 
-test-swift:
-	swift test --scratch-path $(SCRATCH)
+# Swift Testing suites (serial: some tests count this process's descriptors).
+test-swift-unit:
+	swift test --no-parallel --scratch-path $(SCRATCH)
+
+# The release build must be free of warnings in Swift 6 language mode.
+check-warnings:
+	@mkdir -p $(SCRATCH)
+	swift build $(BUILD_FLAGS) --scratch-path $(SCRATCH) 2>&1 | tee $(SCRATCH)/build.log
+	@if grep -E "warning:" $(SCRATCH)/build.log | grep -v "Package.resolved"; then \
+		echo "check-warnings: the release build has warnings" >&2; exit 1; fi
+
+test-swift: test-swift-unit check-warnings
 
 include $(wildcard mk/*.mk)
 
 test: $(TEST_TARGETS)
-	@echo "make test: all suites passed"
+	@echo "make test: all suites passed ($(TEST_TARGETS))"
 
-demo: build $(DEMO_TARGETS)
+demo-swift: build
+	$(LIBDIR)/eddy-delay-client --port $(DEMO_PORT) -n 10
+
+# Start the server, run every front door's client, always stop the server.
+demo: build
+	@$(LIBDIR)/eddy-delayserver --port $(DEMO_PORT) > $(SCRATCH)/delayserver.log 2>&1 & \
+	pid=$$!; trap "kill $$pid 2>/dev/null" EXIT; \
+	for i in $$(seq 50); do \
+		python3 -c "import socket,sys; socket.create_connection(('127.0.0.1', $(DEMO_PORT)), 0.2)" 2>/dev/null && break; \
+		sleep 0.1; done; \
+	echo "== eddy-delayserver on 127.0.0.1:$(DEMO_PORT) (pid $$pid)"; \
+	for t in demo-swift $(DEMO_TARGETS); do \
+		echo; echo "== $$t"; $(MAKE) --no-print-directory $$t || exit 1; done
 
 clean:
 	rm -rf $(SCRATCH)
