@@ -1,0 +1,133 @@
+// CFuture: what a future handle points to — one of the C ABI's future objects
+// (connect, sleep, timeout, blocking call) with its result kept until taken.
+//
+// One class with a `kind` and one optional field per kind (instead of an enum
+// with payloads) so polling mutates the leaf future in place. A CFuture is
+// used only on its runtime's owning thread, except `BlockingJob`, which has
+// its own synchronisation.
+
+import Eddy
+
+final class CFuture: @unchecked Sendable {
+    enum Kind { case connect, sleep, timeout, blocking }
+
+    let kind: Kind
+    private var connect: ConnectFuture?
+    private var sleep: Sleep?
+    /// timeout: the owned inner future and the deadline timer.
+    private(set) var inner: CFuture?
+    private var job: BlockingJob?
+
+    /// nil while pending, then 0 or the error code.
+    private(set) var status: Int32?
+    /// connect: the stream until taken.
+    private var stream: TcpStream?
+    /// blocking: the eddy_value_t bits of the result.
+    private(set) var value: UInt64 = 0
+
+    /// A then-callback is driving this future (eddy_future_then).
+    var hasThen = false
+    /// Set by eddy_future_free while a then-task still holds the future.
+    private(set) var isClosed = false
+    /// The then-task's waker, woken by `close()` so the callback sees ECANCELED.
+    var thenWaker: Waker?
+
+    init(connect: ConnectFuture) { kind = .connect; self.connect = connect }
+    init(sleep: Sleep) { kind = .sleep; self.sleep = sleep }
+    init(inner: CFuture, timer: Sleep) { kind = .timeout; self.inner = inner; self.sleep = timer }
+    init(job: BlockingJob) { kind = .blocking; self.job = job }
+
+    /// The future that produces the value (a timeout forwards to its inner one).
+    var leaf: CFuture {
+        var f = self
+        while f.kind == .timeout, let i = f.inner { f = i }
+        return f
+    }
+
+    /// EDDY_READY, EDDY_PENDING (waker stored) or the error code.
+    func poll(_ cx: inout Context) -> Int32 {
+        if let s = status { return s == 0 ? EddyCode.ready : s }
+        if isClosed { return finish(EddyCode.ecanceled) }
+        switch kind {
+        case .connect:
+            guard let c = connect else { return finish(EddyCode.ecanceled) }
+            switch c.poll(&cx) {
+            case .pending: return EddyCode.pending
+            case .ready(.success(let s)):
+                stream = s
+                connect = nil
+                return finish(0)
+            case .ready(.failure(let e)):
+                connect = nil
+                return finish(e.code)
+            }
+        case .sleep:
+            guard let t = sleep else { return finish(EddyCode.ecanceled) }
+            if case .pending = t.poll(&cx) { return EddyCode.pending }
+            sleep = nil
+            return finish(0)
+        case .timeout:
+            guard let i = inner, let t = sleep else { return finish(EddyCode.ecanceled) }
+            let r = i.poll(&cx)
+            if r != EddyCode.pending {
+                sleep = nil  // disarm the deadline
+                return finish(r == EddyCode.ready ? 0 : r)
+            }
+            if case .pending = t.poll(&cx) { return EddyCode.pending }
+            // Deadline passed: drop the inner operation (closes a half-open connect).
+            sleep = nil
+            i.close()
+            return finish(EddyCode.etimedout)
+        case .blocking:
+            guard let j = job else { return finish(EddyCode.ecanceled) }
+            if !j.poll(&cx) { return EddyCode.pending }
+            value = j.value
+            return finish(j.status)
+        }
+    }
+
+    @inline(__always)
+    private func finish(_ s: Int32) -> Int32 {
+        status = s
+        return s == 0 ? EddyCode.ready : s
+    }
+
+    /// eddy_future_take_tcp: the stream, once (on the leaf, after completion).
+    func takeStream() -> Result<TcpStream, EddyError> {
+        guard let s = status else { return .failure(.notReady) }
+        if s != 0 { return .failure(EddyError(code: s)) }
+        let l = leaf
+        guard l.kind == .connect else { return .failure(.invalidArgument) }
+        guard let stream = l.stream else { return .failure(.notReady) }
+        l.stream = nil
+        return .success(stream)
+    }
+
+    /// eddy_future_take_value: the value (on the leaf, after completion).
+    func takeValue() -> Result<UInt64, EddyError> {
+        guard let s = status else { return .failure(.notReady) }
+        if s != 0 { return .failure(EddyError(code: s)) }
+        let l = leaf
+        guard l.kind != .connect else { return .failure(.invalidArgument) }
+        return .success(l.value)
+    }
+
+    /// Drops everything the future owns (eddy_future_free / runtime free):
+    /// disarms timers, closes sockets, cancels a queued blocking job, and wakes
+    /// a then-task so its callback runs with ECANCELED.
+    func close() {
+        if isClosed { return }
+        isClosed = true
+        connect = nil           // ConnectFuture closes a half-connected socket on deinit
+        stream?.close()
+        stream = nil
+        sleep = nil             // Sleep disarms on deinit
+        inner?.close()
+        inner = nil
+        job?.cancelled.store(true, ordering: .relaxed)
+        job = nil
+        let w = thenWaker
+        thenWaker = nil
+        w?.wake()
+    }
+}

@@ -1,0 +1,77 @@
+// CTask: a task written in C (poll_fn + state + drop_fn) as a core Future.
+//
+// drop_fn must run exactly once, on the loop thread, whatever ends the task:
+// - completion: CTask.poll calls it right after poll_fn returned READY/error;
+// - abort / runtime free: the core drops the future on the loop thread
+//   (TaskCell.cancelTask), releasing CTaskState, whose deinit calls it.
+// A flag makes the two paths exclusive.
+//
+// cx: the eddy_cx_t* handed to poll_fn is the address of the core Context
+// being used for this poll; it is published in the thread-local slot for the
+// duration of the call (saved/restored, so nested polls — a then-callback
+// polling, a block_on in another runtime — stay correct), and every function
+// that takes a cx accepts only that pointer.
+
+import CEddySys
+import Eddy
+
+public typealias CPollFn = @convention(c) (UnsafeMutableRawPointer?, OpaquePointer?) -> Int32
+public typealias CDropFn = @convention(c) (UnsafeMutableRawPointer?) -> Void
+
+/// The C callbacks and state of one task; owned by the task's future.
+final class CTaskState: @unchecked Sendable {
+    let pollFn: CPollFn
+    let state: UnsafeMutableRawPointer?
+    let dropFn: CDropFn?
+    private var dropped = false
+
+    init(poll: CPollFn, state: UnsafeMutableRawPointer?, drop: CDropFn?) {
+        pollFn = poll
+        self.state = state
+        dropFn = drop
+    }
+
+    /// Runs drop_fn once.
+    @inline(__always)
+    func drop() {
+        if dropped { return }
+        dropped = true
+        dropFn?(state)
+    }
+
+    deinit { drop() }
+}
+
+/// Calls a C poll function with `cx` published as the current context.
+@inline(__always)
+func callC(_ fn: CPollFn, _ state: UnsafeMutableRawPointer?, _ cx: inout Context) -> Int32 {
+    withUnsafeMutablePointer(to: &cx) { p -> Int32 in
+        let previous = ceddy_tls_cx_get()
+        ceddy_tls_cx_set(p)
+        let r = fn(state, OpaquePointer(p))
+        ceddy_tls_cx_set(previous)
+        return r
+    }
+}
+
+/// The future the core runs for eddy_spawn / eddy_block_on. Output: the status.
+/// @unchecked Sendable: it carries a C state pointer that the C contract says
+/// is handed to the runtime; it is only touched on the loop thread.
+struct CTask: Future, @unchecked Sendable {
+    let task: CTaskState
+
+    init(_ task: CTaskState) { self.task = task }
+
+    mutating func poll(_ cx: inout Context) -> Poll<Int32> {
+        let r = callC(task.pollFn, task.state, &cx)
+        if r == EddyCode.pending { return .pending }
+        task.drop()
+        return .ready(r == 0 ? 0 : (r < 0 ? r : EddyCode.badPoll))
+    }
+}
+
+/// What a task handle points to.
+final class TaskBox: @unchecked Sendable {
+    let handle: JoinHandle<Int32>
+    init(_ handle: JoinHandle<Int32>) { self.handle = handle }
+}

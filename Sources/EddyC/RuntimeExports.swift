@@ -1,0 +1,152 @@
+// RuntimeExports: eddy_config_init, eddy_runtime_new/run/run_until/free, eddy_block_on.
+
+import Eddy
+import Glibc
+
+/// Byte layout of eddy_config_t (5 x uint32_t), read field by field so the
+/// Swift side never depends on a C struct import.
+private enum ConfigLayout {
+    static let size: UInt32 = 20
+    static let structSize = 0, flags = 4, eventBatch = 8, taskBudget = 12, blockingThreads = 16
+    static let knownFlags: UInt32 = 0x1  // EDDY_CONFIG_RETURN_ON_SIGNAL
+}
+
+@_cdecl("eddy_config_init")
+public func eddy_config_init(_ config: UnsafeMutableRawPointer?) -> Int32 {
+    if isForked() { return EddyCode.forked }
+    guard let config else { return EddyCode.einval }
+    config.storeBytes(of: ConfigLayout.size, toByteOffset: ConfigLayout.structSize, as: UInt32.self)
+    config.storeBytes(of: 0, toByteOffset: ConfigLayout.flags, as: UInt32.self)
+    config.storeBytes(of: 1024, toByteOffset: ConfigLayout.eventBatch, as: UInt32.self)
+    config.storeBytes(of: 128, toByteOffset: ConfigLayout.taskBudget, as: UInt32.self)
+    config.storeBytes(of: 4, toByteOffset: ConfigLayout.blockingThreads, as: UInt32.self)
+    return 0
+}
+
+@_cdecl("eddy_runtime_new")
+public func eddy_runtime_new(_ config: UnsafeRawPointer?, _ out: UnsafeMutablePointer<UInt64>?) -> Int32 {
+    if isForked() { return EddyCode.forked }
+    guard let out else { return EddyCode.einval }
+    var conf = Runtime.Configuration()
+    var blockingThreads = 4
+    if let config {
+        let field = { (offset: Int) in config.loadUnaligned(fromByteOffset: offset, as: UInt32.self) }
+        guard field(ConfigLayout.structSize) == ConfigLayout.size,
+              field(ConfigLayout.flags) & ~ConfigLayout.knownFlags == 0 else { return EddyCode.einval }
+        conf.returnOnSignal = field(ConfigLayout.flags) & 0x1 != 0
+        // 0 means default; clamp the rest to what the core accepts.
+        if field(ConfigLayout.eventBatch) != 0 { conf.eventBatch = Int(min(field(ConfigLayout.eventBatch), 1024)) }
+        if field(ConfigLayout.taskBudget) != 0 { conf.taskBudget = Int(min(field(ConfigLayout.taskBudget), 1 << 20)) }
+        if field(ConfigLayout.blockingThreads) != 0 { blockingThreads = Int(min(field(ConfigLayout.blockingThreads), 1024)) }
+    }
+    registerForkHandlerOnce()
+    let runtime: Runtime
+    do { runtime = try Runtime(conf) } catch { return error.code }
+    let thread = currentThread()
+    let cr = CRuntime(runtime: runtime, thread: thread, blockingThreads: blockingThreads)
+    let bits = UInt(bitPattern: Unmanaged.passRetained(cr).toOpaque())
+    guard let id = handleTable.insert(bits: bits, kind: .runtime, owner: nil, thread: thread) else {
+        Unmanaged<CRuntime>.fromOpaque(HandleTable.pointer(bits)).release()
+        return EddyCode.enomem
+    }
+    cr.id = id
+    runtimeRegistry.withLock { $0[ObjectIdentifier(runtime)] = id }
+    out.pointee = id
+    return 0
+}
+
+/// Runtime on the owning thread, not running (run/run_until/block_on/free).
+@inline(__always)
+private func idleRuntime(_ id: UInt64) -> (CRuntime?, Int32) {
+    let (u, err) = local(id, .runtime, as: CRuntime.self)
+    guard let u else { return (nil, err) }
+    let cr = u.takeUnretainedValue()
+    // Running (called from one of its tasks), or being freed (called from a
+    // drop_fn or then-callback that eddy_runtime_free is running).
+    if cr.runtime.isRunning || cr.freeing.load(ordering: .relaxed) { return (nil, EddyCode.ebusy) }
+    return (cr, 0)
+}
+
+@_cdecl("eddy_runtime_run")
+public func eddy_runtime_run(_ rt: UInt64) -> Int32 {
+    if isForked() { return EddyCode.forked }
+    let (cr, err) = idleRuntime(rt)
+    guard let cr else { return err }
+    do { try cr.runtime.run() } catch { return error.code }
+    return 0
+}
+
+@_cdecl("eddy_runtime_run_until")
+public func eddy_runtime_run_until(_ rt: UInt64, _ task: UInt64, _ status: UnsafeMutablePointer<Int32>?) -> Int32 {
+    if isForked() { return EddyCode.forked }
+    let (cr, err) = idleRuntime(rt)
+    guard let cr else { return err }
+    let (t, terr) = local(task, .task, as: TaskBox.self)
+    guard let t else { return terr }
+    guard let status else { return EddyCode.einval }
+    guard HandleTable.ownerLocal(task) == rt else { return EddyCode.einval }
+    let handle = t.takeUnretainedValue().handle
+    do {
+        let result = try cr.runtime.runUntil(handle)
+        status.pointee = taskStatus(result)
+    } catch { return error.code }
+    return 0
+}
+
+@_cdecl("eddy_block_on")
+public func eddy_block_on(_ rt: UInt64, _ poll: CPollFn?, _ state: UnsafeMutableRawPointer?,
+                          _ drop: CDropFn?, _ status: UnsafeMutablePointer<Int32>?) -> Int32 {
+    if isForked() { return EddyCode.forked }
+    let (cr, err) = idleRuntime(rt)
+    guard let cr else { return err }
+    guard let poll, let status else { return EddyCode.einval }
+    if cr.freeing.load(ordering: .relaxed) { return EddyCode.shutdown }
+    // From here on the runtime owns `state`: drop runs exactly once whatever happens.
+    let handle = cr.runtime.spawn(CTask(CTaskState(poll: poll, state: state, drop: drop)))
+    do {
+        let result = try cr.runtime.runUntil(handle)
+        status.pointee = taskStatus(result)
+        return 0
+    } catch {
+        // The task stays in the runtime (e.g. EINTR): it keeps running on the
+        // next run, or is dropped by eddy_runtime_free.
+        return error.code
+    }
+}
+
+@_cdecl("eddy_runtime_free")
+public func eddy_runtime_free(_ rt: UInt64) -> Int32 {
+    if isForked() { return EddyCode.forked }
+    let (cr, err) = idleRuntime(rt)
+    guard let cr else { return err }
+    cr.freeing.store(true, ordering: .relaxed)
+    // 1. Drop every task (drop_fns and then-callbacks run here, on this thread,
+    //    while the runtime's handles still work for them).
+    let report: ShutdownReport
+    do { report = try cr.runtime.shutdown() } catch { cr.freeing.store(false, ordering: .relaxed); return error.code }
+    // 2. Join the blocking workers (queued jobs complete with ESHUTDOWN).
+    cr.stopPool()
+    // 3. Free every handle still owned by the runtime, then the runtime's own.
+    let (handles, own) = handleTable.removeAll(owner: rt)
+    for h in handles { forceClose(h) }
+    runtimeRegistry.withLock { _ = $0.removeValue(forKey: ObjectIdentifier(cr.runtime)) }
+    if let own { Unmanaged<CRuntime>.fromOpaque(HandleTable.pointer(own)).release() }
+    return Int32(clamping: report.tasksDropped + handles.count)
+}
+
+/// Closes and releases one handle detached by eddy_runtime_free.
+private func forceClose(_ h: DetachedHandle) {
+    let p = HandleTable.pointer(h.bits)
+    switch h.kind {
+    case .tcp:
+        if h.bits & 1 != 0 {
+            Unmanaged<TcpListener>.fromOpaque(p).takeRetainedValue().close()
+        } else {
+            Unmanaged<TcpStream>.fromOpaque(p).takeRetainedValue().close()
+        }
+    case .future:
+        Unmanaged<CFuture>.fromOpaque(p).takeRetainedValue().close()
+    case .task, .waker, .runtime:
+        Unmanaged<AnyObject>.fromOpaque(p).release()
+    }
+}

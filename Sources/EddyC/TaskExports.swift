@@ -1,0 +1,69 @@
+// TaskExports: eddy_spawn, eddy_task_poll_join/status/abort/free.
+
+import Eddy
+
+@_cdecl("eddy_spawn")
+public func eddy_spawn(_ rt: UInt64, _ poll: CPollFn?, _ state: UnsafeMutableRawPointer?,
+                       _ drop: CDropFn?, _ out: UnsafeMutablePointer<UInt64>?) -> Int32 {
+    if isForked() { return EddyCode.forked }
+    // Any thread: pin-and-retain lookup (another thread may be freeing it).
+    guard let bits = handleTable.retainShared(rt, .runtime) else { return EddyCode.badHandle }
+    let cr = Unmanaged<CRuntime>.fromOpaque(HandleTable.pointer(bits)).takeRetainedValue()
+    guard let poll, let out else { return EddyCode.einval }
+    if cr.freeing.load(ordering: .relaxed) { return EddyCode.shutdown }
+    let box = TaskBox(cr.runtime.spawn(CTask(CTaskState(poll: poll, state: state, drop: drop))))
+    guard let id = insertHandle(box, kind: .task, owner: rt, thread: cr.thread) else {
+        // The task was spawned and owns `state`: it keeps running detached
+        // (or is dropped by the runtime free racing with us).
+        return cr.freeing.load(ordering: .relaxed) ? EddyCode.shutdown : EddyCode.enomem
+    }
+    out.pointee = id
+    return 0
+}
+
+@_cdecl("eddy_task_poll_join")
+public func eddy_task_poll_join(_ task: UInt64, _ cx: OpaquePointer?, _ status: UnsafeMutablePointer<Int32>?) -> Int32 {
+    if isForked() { return EddyCode.forked }
+    guard let cxp = validContext(cx) else { return EddyCode.einval }
+    let (t, err) = local(task, .task, as: TaskBox.self)
+    guard let t else { return err }
+    guard let status else { return EddyCode.einval }
+    var handle = t.takeUnretainedValue().handle
+    switch handle.poll(&cxp.pointee) {
+    case .ready(let r):
+        status.pointee = taskStatus(r)
+        return EddyCode.ready
+    case .pending:
+        return EddyCode.pending
+    }
+}
+
+@_cdecl("eddy_task_status")
+public func eddy_task_status(_ task: UInt64, _ status: UnsafeMutablePointer<Int32>?) -> Int32 {
+    if isForked() { return EddyCode.forked }
+    let (t, err) = local(task, .task, as: TaskBox.self)
+    guard let t else { return err }
+    guard let status else { return EddyCode.einval }
+    guard let r = t.takeUnretainedValue().handle.tryResult() else { return EddyCode.pending }
+    status.pointee = taskStatus(r)
+    return EddyCode.ready
+}
+
+@_cdecl("eddy_task_abort")
+public func eddy_task_abort(_ task: UInt64) -> Int32 {
+    if isForked() { return EddyCode.forked }
+    guard let bits = handleTable.retainShared(task, .task) else { return EddyCode.badHandle }
+    let box = Unmanaged<TaskBox>.fromOpaque(HandleTable.pointer(bits)).takeRetainedValue()
+    box.handle.abort()
+    return 0
+}
+
+@_cdecl("eddy_task_free")
+public func eddy_task_free(_ task: UInt64) -> Int32 {
+    if isForked() { return EddyCode.forked }
+    let (t, err) = local(task, .task, as: TaskBox.self)
+    guard t != nil else { return err }
+    guard let bits = handleTable.remove(task, .task) else { return EddyCode.badHandle }
+    Unmanaged<TaskBox>.fromOpaque(HandleTable.pointer(bits)).release()
+    return 0
+}

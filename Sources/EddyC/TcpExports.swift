@@ -1,0 +1,156 @@
+// TcpExports: eddy_tcp_listen, the poll-style TCP functions, close.
+//
+// The hot path (poll_read / poll_write / poll_accept): fork flag load, TLS cx
+// compare, seqlock lookup + thread compare, then the core's raw-pointer poll on
+// an unretained object (_withUnsafeGuaranteedRef): no lock, no allocation, no
+// ARC traffic, no existential. Listener and stream share the tcp kind; bit 0 of
+// the slot's object bits marks a listener.
+
+import Eddy
+
+private let listenerFlag: UInt = 1
+
+@_cdecl("eddy_tcp_listen")
+public func eddy_tcp_listen(_ rt: UInt64, _ host: UnsafePointer<CChar>?, _ port: UInt16, _ backlog: Int32,
+                            _ out: UnsafeMutablePointer<UInt64>?) -> Int32 {
+    if isForked() { return EddyCode.forked }
+    let (cr, err) = creatingRuntime(rt)
+    guard let cr else { return err }
+    guard let host, let out else { return EddyCode.einval }
+    let l: TcpListener
+    do {
+        l = try TcpListener.bind(host: String(cString: host), port: port,
+                                 backlog: backlog > 0 ? backlog : 1024, runtime: cr.runtime)
+    } catch { return error.code }
+    guard let id = insertHandle(l, kind: .tcp, owner: cr.id, thread: cr.thread, flag: listenerFlag) else {
+        l.close()
+        return EddyCode.enomem
+    }
+    out.pointee = id
+    return 0
+}
+
+@_cdecl("eddy_tcp_poll_accept")
+public func eddy_tcp_poll_accept(_ listener: UInt64, _ cx: OpaquePointer?, _ out: UnsafeMutablePointer<UInt64>?) -> Int32 {
+    if isForked() { return EddyCode.forked }
+    guard let cxp = validContext(cx) else { return EddyCode.einval }
+    let thread = currentThread()
+    let r = HandleTable.lookupLocal(listener, .tcp, thread: thread)
+    guard r.error == 0 else { return r.error }
+    guard let out, r.bits & listenerFlag != 0 else { return EddyCode.einval }
+    let polled = Unmanaged<TcpListener>.fromOpaque(HandleTable.pointer(r.bits))._withUnsafeGuaranteedRef {
+        $0.pollAccept(&cxp.pointee)
+    }
+    switch polled {
+    case .pending: return EddyCode.pending
+    case .ready(.failure(let e)): return e.code
+    case .ready(.success(let stream)):
+        guard let id = insertHandle(stream, kind: .tcp, owner: HandleTable.ownerLocal(listener), thread: thread) else {
+            stream.close()
+            return EddyCode.enomem
+        }
+        out.pointee = id
+        return EddyCode.ready
+    }
+}
+
+@_cdecl("eddy_tcp_poll_read")
+public func eddy_tcp_poll_read(_ stream: UInt64, _ cx: OpaquePointer?, _ buf: UnsafeMutableRawPointer?, _ len: Int,
+                               _ n: UnsafeMutablePointer<Int>?) -> Int32 {
+    if isForked() { return EddyCode.forked }
+    guard let cxp = validContext(cx) else { return EddyCode.einval }
+    let r = HandleTable.lookupLocal(stream, .tcp, thread: currentThread())
+    guard r.error == 0 else { return r.error }
+    guard let n, r.bits & listenerFlag == 0, buf != nil || len == 0, len >= 0 else { return EddyCode.einval }
+    let polled = Unmanaged<TcpStream>.fromOpaque(HandleTable.pointer(r.bits))._withUnsafeGuaranteedRef {
+        $0.pollRead(&cxp.pointee, buf, len)
+    }
+    switch polled {
+    case .pending: return EddyCode.pending
+    case .ready(.success(let count)):
+        n.pointee = count
+        return EddyCode.ready
+    case .ready(.failure(let e)): return e.code
+    }
+}
+
+@_cdecl("eddy_tcp_poll_write")
+public func eddy_tcp_poll_write(_ stream: UInt64, _ cx: OpaquePointer?, _ buf: UnsafeRawPointer?, _ len: Int,
+                                _ n: UnsafeMutablePointer<Int>?) -> Int32 {
+    if isForked() { return EddyCode.forked }
+    guard let cxp = validContext(cx) else { return EddyCode.einval }
+    let r = HandleTable.lookupLocal(stream, .tcp, thread: currentThread())
+    guard r.error == 0 else { return r.error }
+    guard let n, r.bits & listenerFlag == 0, buf != nil || len == 0, len >= 0 else { return EddyCode.einval }
+    let polled = Unmanaged<TcpStream>.fromOpaque(HandleTable.pointer(r.bits))._withUnsafeGuaranteedRef {
+        $0.pollWrite(&cxp.pointee, buf, len)
+    }
+    switch polled {
+    case .pending: return EddyCode.pending
+    case .ready(.success(let count)):
+        n.pointee = count
+        return EddyCode.ready
+    case .ready(.failure(let e)): return e.code
+    }
+}
+
+@_cdecl("eddy_tcp_poll_shutdown")
+public func eddy_tcp_poll_shutdown(_ stream: UInt64, _ cx: OpaquePointer?) -> Int32 {
+    if isForked() { return EddyCode.forked }
+    guard let cxp = validContext(cx) else { return EddyCode.einval }
+    let r = HandleTable.lookupLocal(stream, .tcp, thread: currentThread())
+    guard r.error == 0 else { return r.error }
+    guard r.bits & listenerFlag == 0 else { return EddyCode.einval }
+    let polled = Unmanaged<TcpStream>.fromOpaque(HandleTable.pointer(r.bits))._withUnsafeGuaranteedRef {
+        $0.pollShutdown(&cxp.pointee)
+    }
+    switch polled {
+    case .pending: return EddyCode.pending
+    case .ready(.success): return EddyCode.ready
+    case .ready(.failure(let e)): return e.code
+    }
+}
+
+@_cdecl("eddy_tcp_local_port")
+public func eddy_tcp_local_port(_ tcp: UInt64, _ port: UnsafeMutablePointer<UInt16>?) -> Int32 {
+    if isForked() { return EddyCode.forked }
+    let r = HandleTable.lookupLocal(tcp, .tcp, thread: currentThread())
+    guard r.error == 0 else { return r.error }
+    guard let port else { return EddyCode.einval }
+    let p = HandleTable.pointer(r.bits)
+    if r.bits & listenerFlag != 0 {
+        port.pointee = Unmanaged<TcpListener>.fromOpaque(p).takeUnretainedValue().port
+        return 0
+    }
+    do {
+        port.pointee = try Unmanaged<TcpStream>.fromOpaque(p).takeUnretainedValue().localAddress.port
+    } catch { return code(of: error) }
+    return 0
+}
+
+@_cdecl("eddy_tcp_set_nodelay")
+public func eddy_tcp_set_nodelay(_ stream: UInt64, _ enabled: Int32) -> Int32 {
+    if isForked() { return EddyCode.forked }
+    let r = HandleTable.lookupLocal(stream, .tcp, thread: currentThread())
+    guard r.error == 0 else { return r.error }
+    guard r.bits & listenerFlag == 0 else { return EddyCode.einval }
+    do {
+        try Unmanaged<TcpStream>.fromOpaque(HandleTable.pointer(r.bits)).takeUnretainedValue().setNoDelay(enabled != 0)
+    } catch { return error.code }
+    return 0
+}
+
+@_cdecl("eddy_tcp_close")
+public func eddy_tcp_close(_ tcp: UInt64) -> Int32 {
+    if isForked() { return EddyCode.forked }
+    let r = HandleTable.lookupLocal(tcp, .tcp, thread: currentThread())
+    guard r.error == 0 else { return r.error }
+    guard let bits = handleTable.remove(tcp, .tcp) else { return EddyCode.badHandle }
+    let p = HandleTable.pointer(bits)
+    if bits & listenerFlag != 0 {
+        Unmanaged<TcpListener>.fromOpaque(p).takeRetainedValue().close()
+    } else {
+        Unmanaged<TcpStream>.fromOpaque(p).takeRetainedValue().close()
+    }
+    return 0
+}

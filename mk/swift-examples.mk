@@ -1,0 +1,8 @@
+# Swift examples (examples/swift): end-to-end test of eddy-delayserver.
+# The executables are built by `make build` next to libeddy.so in $(LIBDIR).
+
+.PHONY: test-examples
+test-examples: build
+	python3 Tests/examples/delayserver_test.py $(LIBDIR)/eddy-delayserver
+
+TEST_TARGETS += test-examples
