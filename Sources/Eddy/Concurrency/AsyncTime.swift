@@ -9,7 +9,7 @@ func loopCore() throws(EddyError) -> Core {
 /// Suspends the calling task until `deadline` on the current Eddy runtime's timer heap.
 /// Throws `CancellationError` if the Swift task is cancelled, `EddyError.shutdown`
 /// outside an Eddy runtime.
-public func sleep(until deadline: Instant) async throws {
+nonisolated(nonsending) public func sleep(until deadline: Instant) async throws {
     let core = try loopCore()
     if Instant.now() >= deadline { return }
     let waiter = ContinuationWaiter()
@@ -23,13 +23,13 @@ public func sleep(until deadline: Instant) async throws {
 }
 
 /// Suspends the calling task for `duration` (see `sleep(until:)`).
-public func sleep(for duration: Duration) async throws {
+nonisolated(nonsending) public func sleep(for duration: Duration) async throws {
     try await sleep(until: Instant.now().advanced(by: duration))
 }
 
 /// Runs `body`, throwing `EddyError.timedOut` (and cancelling it) if it takes longer
 /// than `duration`. Both sides run as child tasks on the current Eddy executor.
-public func timeout<T: Sendable>(_ duration: Duration, _ body: @escaping @Sendable () async throws -> T) async throws -> T {
+nonisolated(nonsending) public func timeout<T: Sendable>(_ duration: Duration, _ body: @escaping @Sendable () async throws -> T) async throws -> T {
     _ = try loopCore()
     return try await withThrowingTaskGroup(of: T.self) { group in
         group.addTask { try await body() }

@@ -85,7 +85,7 @@ final class ContinuationWaiter: WakeTarget, @unchecked Sendable {
     }
 
     /// Suspends until woken (returns at once if a wake is already pending).
-    func suspend() async {
+    nonisolated(nonsending) func suspend() async {
         if state.load() == Self.notified, state.compareExchange(expected: Self.notified, desired: Self.idle) {
             return
         }
@@ -102,7 +102,7 @@ final class ContinuationWaiter: WakeTarget, @unchecked Sendable {
 
     /// Suspends with Swift task cancellation turned into a wake; throws `CancellationError`
     /// when the task was cancelled.
-    func suspendCancellable() async throws {
+    nonisolated(nonsending) func suspendCancellable() async throws {
         try Task.checkCancellation()
         await withTaskCancellationHandler {
             await suspend()

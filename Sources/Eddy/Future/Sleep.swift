@@ -91,7 +91,7 @@ public final class Interval: @unchecked Sendable {
 
     /// Waits for the next tick.
     @discardableResult
-    public func tick() async throws -> Instant {
+    nonisolated(nonsending) public func tick() async throws -> Instant {
         let fired = next
         try await Eddy.sleep(until: next)
         next = next.advanced(by: period)

@@ -60,7 +60,7 @@ public final class ConnectFuture: Future, @unchecked Sendable {
     }
 
     /// Async wait on the loop thread.
-    func wait() async throws -> TcpStream {
+    nonisolated(nonsending) func wait() async throws -> TcpStream {
         while true {
             if let r = result { return try r.get() }
             guard let s = stream else { throw EddyError.errno(EBADF) }

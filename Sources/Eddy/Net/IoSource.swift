@@ -74,14 +74,14 @@ final class IoSource: @unchecked Sendable {
     }
 
     /// Parks the current Swift task until the read side may progress.
-    func waitReadable(_ p: UnsafeMutablePointer<IoSlot>) async throws {
+    nonisolated(nonsending) func waitReadable(_ p: UnsafeMutablePointer<IoSlot>) async throws {
         let w = readWaiter
         if p.pointee.readWaker?.target !== w { p.pointee.readWaker = Waker(w) }
         try await w.suspendCancellable()
     }
 
     /// Parks the current Swift task until the write side may progress.
-    func waitWritable(_ p: UnsafeMutablePointer<IoSlot>) async throws {
+    nonisolated(nonsending) func waitWritable(_ p: UnsafeMutablePointer<IoSlot>) async throws {
         let w = writeWaiter
         if p.pointee.writeWaker?.target !== w { p.pointee.writeWaker = Waker(w) }
         try await w.suspendCancellable()

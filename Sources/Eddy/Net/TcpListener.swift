@@ -98,7 +98,7 @@ public final class TcpListener: @unchecked Sendable {
     }
 
     /// Accepts one connection (async, on the loop thread).
-    public func accept() async throws -> TcpStream {
+    nonisolated(nonsending) public func accept() async throws -> TcpStream {
         while true {
             let p = try source.checkAsync()
             switch step(p) {

@@ -85,7 +85,7 @@ public final class TcpStream: @unchecked Sendable {
     /// Retries `attempt` (a read or write step) until it does not report EAGAIN,
     /// parking the Swift task on the matching readiness in between.
     @inline(__always)
-    private func retry(reading: Bool, _ attempt: (UnsafeMutablePointer<IoSlot>) -> Int) async throws -> Int {
+    nonisolated(nonsending) private func retry(reading: Bool, _ attempt: (UnsafeMutablePointer<IoSlot>) -> Int) async throws -> Int {
         while true {
             let p = try source.checkAsync()
             let n = attempt(p)
@@ -96,13 +96,13 @@ public final class TcpStream: @unchecked Sendable {
     }
 
     /// Reads into `buffer`; 0 means end of stream.
-    public func read(into buffer: UnsafeMutableRawBufferPointer) async throws -> Int {
+    nonisolated(nonsending) public func read(into buffer: UnsafeMutableRawBufferPointer) async throws -> Int {
         if buffer.count == 0 { return 0 }
         return try await retry(reading: true) { source.tryRead($0, buffer.baseAddress, buffer.count) }
     }
 
     /// Reads into `buffer[offset...]` without copying; 0 means end of stream.
-    public func read(into buffer: inout [UInt8], at offset: Int = 0) async throws -> Int {
+    nonisolated(nonsending) public func read(into buffer: inout [UInt8], at offset: Int = 0) async throws -> Int {
         guard offset >= 0, offset < buffer.count else { return 0 }
         let src = source
         return try await retry(reading: true) { p in
@@ -111,7 +111,7 @@ public final class TcpStream: @unchecked Sendable {
     }
 
     /// Reads up to `maxBytes`; an empty array means end of stream.
-    public func read(maxBytes: Int) async throws -> [UInt8] {
+    nonisolated(nonsending) public func read(maxBytes: Int) async throws -> [UInt8] {
         guard maxBytes > 0 else { return [] }
         var out = [UInt8](repeating: 0, count: maxBytes)
         let n = try await read(into: &out)
@@ -120,13 +120,13 @@ public final class TcpStream: @unchecked Sendable {
     }
 
     /// Writes some of `bytes`; returns how many were written (> 0 unless empty).
-    public func write(_ bytes: UnsafeRawBufferPointer) async throws -> Int {
+    nonisolated(nonsending) public func write(_ bytes: UnsafeRawBufferPointer) async throws -> Int {
         if bytes.count == 0 { return 0 }
         return try await retry(reading: false) { source.tryWrite($0, bytes.baseAddress, bytes.count) }
     }
 
     /// Writes all of `bytes`, waiting for the peer as needed (backpressure).
-    public func writeAll(_ bytes: UnsafeRawBufferPointer) async throws {
+    nonisolated(nonsending) public func writeAll(_ bytes: UnsafeRawBufferPointer) async throws {
         var offset = 0
         while offset < bytes.count {
             offset += try await write(UnsafeRawBufferPointer(rebasing: bytes[offset...]))
@@ -134,7 +134,7 @@ public final class TcpStream: @unchecked Sendable {
     }
 
     /// Writes all of `bytes[range]` without copying.
-    public func writeAll(_ bytes: [UInt8], range: Range<Int>? = nil) async throws {
+    nonisolated(nonsending) public func writeAll(_ bytes: [UInt8], range: Range<Int>? = nil) async throws {
         let r = range ?? 0..<bytes.count
         guard r.lowerBound >= 0, r.upperBound <= bytes.count else { throw EddyError.invalidArgument }
         var offset = r.lowerBound
@@ -147,7 +147,7 @@ public final class TcpStream: @unchecked Sendable {
     }
 
     /// Writes all of `string` as UTF-8.
-    public func writeAll(_ string: String) async throws {
+    nonisolated(nonsending) public func writeAll(_ string: String) async throws {
         try await writeAll(Array(string.utf8))
     }
 
@@ -160,7 +160,7 @@ public final class TcpStream: @unchecked Sendable {
     }
 
     /// Connects from async code on an Eddy runtime.
-    public static func connect(host: String, port: UInt16) async throws -> TcpStream {
+    nonisolated(nonsending) public static func connect(host: String, port: UInt16) async throws -> TcpStream {
         let core = try loopCore()
         let fut = try ConnectFuture(host: host, port: port, core: core)
         return try await fut.wait()

@@ -1,0 +1,55 @@
+/* The floor: a hand-written edge-triggered epoll echo server (read until EAGAIN, write
+ * directly, no allocation). Single-threaded on 127.0.0.1:PORT; exits on SIGTERM/SIGINT. */
+#define _GNU_SOURCE
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+static volatile sig_atomic_t stop;
+static void on_signal(int s) { (void)s; stop = 1; }
+
+int main(int argc, char **argv) {
+    int port = argc > 2 && !strcmp(argv[1], "--port") ? atoi(argv[2]) : 9000;
+    struct sigaction sa = {.sa_handler = on_signal};
+    sigaction(SIGTERM, &sa, NULL);
+    sigaction(SIGINT, &sa, NULL);
+    int l = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0), one = 1;
+    setsockopt(l, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+    struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons(port)};
+    inet_pton(AF_INET, "127.0.0.1", &a.sin_addr);
+    if (bind(l, (struct sockaddr *)&a, sizeof a) || listen(l, 1024)) { perror("listen"); return 1; }
+    int ep = epoll_create1(EPOLL_CLOEXEC);
+    struct epoll_event ev = {.events = EPOLLIN | EPOLLET, .data.fd = l};
+    epoll_ctl(ep, EPOLL_CTL_ADD, l, &ev);
+    static char buf[65536];
+    struct epoll_event evs[512];
+    while (!stop) {
+        int n = epoll_wait(ep, evs, 512, -1);
+        for (int i = 0; i < n; i++) {
+            int fd = evs[i].data.fd;
+            if (fd == l) {
+                int c;
+                while ((c = accept4(l, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC)) >= 0) {
+                    struct epoll_event cev = {.events = EPOLLIN | EPOLLRDHUP | EPOLLET, .data.fd = c};
+                    epoll_ctl(ep, EPOLL_CTL_ADD, c, &cev);
+                }
+                continue;
+            }
+            for (;;) {
+                ssize_t r = read(fd, buf, sizeof buf);
+                if (r > 0) { if (send(fd, buf, r, MSG_NOSIGNAL) < 0) { close(fd); break; } continue; }
+                if (r < 0 && errno == EAGAIN) break;
+                close(fd);
+                break;
+            }
+        }
+    }
+    return 0;
+}
