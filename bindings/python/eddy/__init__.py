@@ -1,0 +1,67 @@
+"""eddy — run ``async def`` code on the Eddy async I/O runtime (pure-Python ctypes binding).
+
+    import eddy
+
+    async def main():
+        async with await eddy.connect("127.0.0.1", 8080) as s:
+            await s.write_all(b"GET / HTTP/1.0\\r\\n\\r\\n")
+            print(await s.read(4096))
+
+    eddy.run(main())
+
+libeddy.so is found through $EDDY_LIBRARY, beside this package, or in the
+repository's build folders (.build*/release).
+"""
+
+from __future__ import annotations
+
+from ._blocking import blocking_call, to_thread
+from ._core import Task, Timeout, current_task, gather, run, sleep, spawn, timeout, wait_for
+from ._errors import (
+    CancelledError,
+    ClosedResourceError,
+    EddyError,
+    ForkedError,
+    IncompleteReadError,
+    InvalidStateError,
+    RuntimeEndedError,
+)
+from ._lib import LibraryNotFoundError
+from ._net import TcpListener, TcpStream, connect, listen
+
+__version__ = "0.1.0"
+
+
+def library_version() -> str:
+    """Version string of the loaded libeddy.so."""
+    from ._lib import version
+
+    return version()
+
+
+__all__ = [
+    "run",
+    "spawn",
+    "Task",
+    "current_task",
+    "sleep",
+    "timeout",
+    "Timeout",
+    "wait_for",
+    "gather",
+    "connect",
+    "listen",
+    "TcpStream",
+    "TcpListener",
+    "blocking_call",
+    "to_thread",
+    "CancelledError",
+    "ClosedResourceError",
+    "EddyError",
+    "ForkedError",
+    "IncompleteReadError",
+    "InvalidStateError",
+    "RuntimeEndedError",
+    "LibraryNotFoundError",
+    "library_version",
+]

@@ -1,0 +1,117 @@
+"""Exceptions of the eddy binding and the mapping from C error codes."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Optional
+
+from . import _lib
+
+
+class EddyError(OSError):
+    """An error of Eddy itself (codes below -5000 in include/eddy.h).
+
+    ``code`` is the negative C code, ``name`` its symbolic name
+    (``EDDY_EBADHANDLE`` ...). Errors that have an errno are raised as the
+    matching built-in ``OSError`` subclass instead (``ConnectionRefusedError``...).
+    """
+
+    code: int
+    name: str
+
+    def __init__(self, code: int, message: Optional[str] = None) -> None:
+        if message is None:
+            message = _safe_strerror(code)
+        super().__init__(message)
+        self.code = code
+        self.name = _safe_name(code)
+
+    def __str__(self) -> str:
+        return f"[{self.name}] {self.args[0] if self.args else ''}"
+
+
+class ClosedResourceError(EddyError):
+    """An operation on a stream or listener that was already closed."""
+
+    def __init__(self, what: str = "resource") -> None:
+        super().__init__(_lib.EBADHANDLE, f"{what} is closed")
+
+
+class RuntimeEndedError(EddyError):
+    """An object is used after the ``eddy.run`` that created it returned."""
+
+    def __init__(self, what: str = "object") -> None:
+        super().__init__(_lib.ESHUTDOWN, f"the eddy.run() owning this {what} has ended")
+
+
+class ForkedError(EddyError):
+    """Eddy objects are used in a child process after ``fork()``."""
+
+    def __init__(self) -> None:
+        super().__init__(_lib.EFORKED, "eddy objects cannot be used in a child process after fork()")
+
+
+class CancelledError(asyncio.CancelledError):
+    """Raised inside a task at its current await point by ``Task.cancel()``.
+
+    A subclass of ``asyncio.CancelledError`` (hence a ``BaseException``, so
+    ``except Exception`` does not swallow it).
+    """
+
+
+class _TimeoutCancel(CancelledError):
+    """Internal: the cancellation thrown by an expired ``eddy.timeout``."""
+
+    def __init__(self, owner: object) -> None:
+        super().__init__("timeout expired")
+        self.owner = owner
+
+
+class InvalidStateError(Exception):
+    """``Task.result()`` / ``exception()`` called on a task that is not done."""
+
+
+class IncompleteReadError(EOFError):
+    """``read_exactly(n)`` reached EOF before ``n`` bytes (like asyncio's)."""
+
+    def __init__(self, partial: bytes, expected: int) -> None:
+        super().__init__(f"{len(partial)} bytes read on a total of {expected} expected bytes")
+        self.partial = partial
+        self.expected = expected
+
+    def __reduce__(self):  # type: ignore[no-untyped-def]
+        return type(self), (self.partial, self.expected)
+
+
+def _safe_strerror(code: int) -> str:
+    try:
+        return _lib.strerror(code)
+    except Exception:  # library not loadable: still produce an error
+        return f"error {code}"
+
+
+def _safe_name(code: int) -> str:
+    try:
+        return _lib.err_name(code)
+    except Exception:
+        return str(code)
+
+
+def error_from_code(code: int) -> BaseException:
+    """The Python exception for a negative C error code."""
+    if code == _lib.ECANCELED:
+        return CancelledError("cancelled by the runtime")
+    if code == _lib.EFORKED:
+        return ForkedError()
+    if code <= -5000:
+        return EddyError(code)
+    errno = -code
+    # OSError(errno, msg) picks the built-in subclass: ConnectionRefusedError,
+    # ConnectionResetError, BrokenPipeError, TimeoutError, ...
+    return OSError(errno, _safe_strerror(code))
+
+
+def check(code: int) -> int:
+    if code < 0:
+        raise error_from_code(code)
+    return code

@@ -1,0 +1,237 @@
+"""Finding and loading libeddy.so, and the ctypes prototypes of include/eddy.h.
+
+Handles (``eddy_runtime_t``, ``eddy_tcp_t`` ...) are one-member structs
+``{ uint64_t id; }``. They are declared here as ``c_uint64``: on every 64-bit
+Linux ABI (x86-64 SysV, AArch64 AAPCS64, ppc64le ELFv2, riscv64) a struct made of
+a single 64-bit integer is passed by value exactly like that integer (one
+general-purpose register), and a pointer to it points at the same 8 bytes. This
+avoids building a ctypes Structure per call on the hot path.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import os
+import sys
+from ctypes import (
+    CFUNCTYPE,
+    POINTER,
+    Union,
+    c_char_p,
+    c_double,
+    c_float,
+    c_int,
+    c_int64,
+    c_size_t,
+    c_uint,
+    c_uint16,
+    c_uint32,
+    c_uint64,
+    c_void_p,
+)
+from pathlib import Path
+from typing import List, Optional
+
+# --- constants (include/eddy.h) -------------------------------------------------
+READY = 0
+PENDING = 1
+
+EINTR = -4
+ENOMEM = -12
+EBUSY = -16
+EINVAL = -22
+EMFILE = -24
+EPIPE = -32
+EADDRINUSE = -98
+EADDRNOTAVAIL = -99
+ECONNRESET = -104
+ENOTCONN = -107
+ETIMEDOUT = -110
+ECONNREFUSED = -111
+ECANCELED = -125
+EBADHANDLE = -5001
+EFORKED = -5002
+ESHUTDOWN = -5003
+EWRONGTHREAD = -5004
+ENOTREADY = -5005
+EBADPOLL = -5006
+
+CONFIG_RETURN_ON_SIGNAL = 0x1
+
+EXPECTED_MAJOR = 0
+EXPECTED_MINOR = 1
+
+
+class eddy_config_t(ctypes.Structure):
+    _fields_ = [
+        ("struct_size", c_uint32),
+        ("flags", c_uint32),
+        ("event_batch", c_uint32),
+        ("task_budget", c_uint32),
+        ("blocking_threads", c_uint32),
+    ]
+
+
+class eddy_value_t(Union):
+    _fields_ = [
+        ("i", c_int64),
+        ("u", c_uint64),
+        ("d", c_double),
+        ("f", c_float),
+        ("p", c_void_p),
+    ]
+
+
+H = c_uint64  # every handle type, see the module docstring
+PH = POINTER(c_uint64)
+
+# int (*eddy_poll_fn)(void *state, eddy_cx_t *cx)
+POLL_FN = CFUNCTYPE(c_int, c_void_p, c_void_p)
+# void (*eddy_drop_fn)(void *state)
+DROP_FN = CFUNCTYPE(None, c_void_p)
+# void (*eddy_then_fn)(void *user, int status)
+THEN_FN = CFUNCTYPE(None, c_void_p, c_int)
+
+
+class LibraryNotFoundError(ImportError):
+    """libeddy.so could not be found or loaded."""
+
+
+def _candidates() -> List[Path]:
+    here = Path(__file__).resolve().parent  # .../bindings/python/eddy
+    places: List[Path] = [here / "libeddy.so"]
+    # Source checkout: bindings/python/eddy -> repository root is three levels up.
+    src_root = here.parent  # bindings/python
+    repo = (src_root / ".." / "..").resolve()
+    if not (repo / "Package.swift").is_file():  # an installed copy: no build folders around
+        return places
+    places.append(repo / ".build" / "release" / "libeddy.so")
+    try:
+        extra = sorted(
+            (p for p in repo.glob(".build*/release/libeddy.so") if p not in places),
+            key=lambda p: p.stat().st_mtime,
+            reverse=True,
+        )
+    except OSError:
+        extra = []
+    places.extend(extra)
+    return places
+
+
+_lib: Optional[ctypes.CDLL] = None
+
+
+def load() -> ctypes.CDLL:
+    """Load libeddy.so once (EDDY_LIBRARY, beside the package, the build folders)."""
+    global _lib
+    if _lib is not None:
+        return _lib
+    env = os.environ.get("EDDY_LIBRARY")
+    tried: List[str] = []
+    path: Optional[str] = None
+    if env:
+        if not os.path.isfile(env):
+            raise LibraryNotFoundError(
+                f"EDDY_LIBRARY={env!r} does not name an existing file (unset it to search the default places)"
+            )
+        path = env
+    else:
+        for cand in _candidates():
+            tried.append(str(cand))
+            if cand.is_file():
+                path = str(cand)
+                break
+    if path is None:
+        raise LibraryNotFoundError(
+            "libeddy.so not found. Looked in: $EDDY_LIBRARY (unset), "
+            + ", ".join(tried)
+            + ". Build it with `make build` (or `make python-package` to copy it beside the package), "
+            "or point EDDY_LIBRARY at it."
+        )
+    try:
+        lib = ctypes.CDLL(path)  # CDLL: the GIL is released during every call
+    except OSError as e:
+        raise LibraryNotFoundError(f"cannot load {path}: {e}") from e
+    _declare(lib)
+    v = lib.eddy_version()
+    major, minor = (v >> 16) & 0xFF, (v >> 8) & 0xFF
+    if major != EXPECTED_MAJOR or minor < EXPECTED_MINOR:
+        raise LibraryNotFoundError(
+            f"{path} is Eddy {major}.{minor}, this binding needs {EXPECTED_MAJOR}.{EXPECTED_MINOR} or a later {EXPECTED_MAJOR}.x"
+        )
+    _lib = lib
+    return lib
+
+
+def _declare(lib: ctypes.CDLL) -> None:
+    def f(name: str, restype: object, *argtypes: object) -> None:
+        fn = getattr(lib, name)
+        fn.restype = restype
+        fn.argtypes = list(argtypes)
+
+    f("eddy_version", c_uint)
+    f("eddy_version_string", c_char_p)
+    f("eddy_strerror", c_char_p, c_int)
+    f("eddy_err_name", c_char_p, c_int)
+
+    f("eddy_config_init", c_int, POINTER(eddy_config_t))
+    f("eddy_runtime_new", c_int, POINTER(eddy_config_t), PH)
+    f("eddy_runtime_run", c_int, H)
+    f("eddy_runtime_run_until", c_int, H, H, POINTER(c_int))
+    f("eddy_block_on", c_int, H, POLL_FN, c_void_p, DROP_FN, POINTER(c_int))
+    f("eddy_runtime_free", c_int, H)
+
+    f("eddy_spawn", c_int, H, POLL_FN, c_void_p, DROP_FN, PH)
+    f("eddy_task_poll_join", c_int, H, c_void_p, POINTER(c_int))
+    f("eddy_task_status", c_int, H, POINTER(c_int))
+    f("eddy_task_abort", c_int, H)
+    f("eddy_task_free", c_int, H)
+
+    f("eddy_cx_waker", c_int, c_void_p, PH)
+    f("eddy_cx_runtime", c_int, c_void_p, PH)
+    f("eddy_waker_wake", c_int, H)
+    f("eddy_waker_free", c_int, H)
+
+    f("eddy_tcp_listen", c_int, H, c_char_p, c_uint16, c_int, PH)
+    f("eddy_tcp_poll_accept", c_int, H, c_void_p, PH)
+    f("eddy_tcp_poll_read", c_int, H, c_void_p, c_void_p, c_size_t, POINTER(c_size_t))
+    f("eddy_tcp_poll_write", c_int, H, c_void_p, c_void_p, c_size_t, POINTER(c_size_t))
+    f("eddy_tcp_poll_shutdown", c_int, H, c_void_p)
+    f("eddy_tcp_local_port", c_int, H, POINTER(c_uint16))
+    f("eddy_tcp_set_nodelay", c_int, H, c_int)
+    f("eddy_tcp_close", c_int, H)
+
+    f("eddy_tcp_connect", c_int, H, c_char_p, c_uint16, PH)
+    f("eddy_sleep", c_int, H, c_uint64, PH)
+    f("eddy_timeout", c_int, H, H, c_uint64, PH)
+    f("eddy_future_poll", c_int, H, c_void_p)
+    f("eddy_future_take_tcp", c_int, H, PH)
+    f("eddy_future_take_value", c_int, H, POINTER(eddy_value_t))
+    f("eddy_future_then", c_int, H, THEN_FN, c_void_p)
+    f("eddy_future_free", c_int, H)
+
+    f("eddy_blocking_call", c_int, H, c_void_p, c_char_p, POINTER(eddy_value_t), c_size_t, PH)
+    f("eddy_spawn_blocking", c_int, H, c_void_p, c_void_p, PH)
+
+
+def strerror(code: int) -> str:
+    lib = load()
+    s = lib.eddy_strerror(int(code))
+    return s.decode("utf-8", "replace") if s else "unknown error"
+
+
+def err_name(code: int) -> str:
+    lib = load()
+    s = lib.eddy_err_name(int(code))
+    return s.decode("utf-8", "replace") if s else "unknown"
+
+
+def version() -> str:
+    s = load().eddy_version_string()
+    return s.decode() if s else ""
+
+
+__all__ = ["load", "LibraryNotFoundError", "strerror", "err_name", "version"]
+
+if sys.maxsize <= 2**32:  # pragma: no cover - documented limitation
+    raise ImportError("eddy's ctypes binding supports 64-bit platforms only")

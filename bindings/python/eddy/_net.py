@@ -1,0 +1,396 @@
+"""TCP streams and listeners over Eddy's poll-style functions."""
+
+from __future__ import annotations
+
+import ctypes
+import ipaddress
+import os
+import socket
+import types
+import warnings
+import weakref
+from ctypes import c_size_t, c_uint16, c_void_p
+from typing import Any, Generator, Optional, Tuple, Union
+
+from . import _lib
+from ._core import SUSPEND, Task, _check, _owned, _Runtime, _running, wait_future
+from ._errors import ClosedResourceError, IncompleteReadError, error_from_code
+
+READY = _lib.READY
+PENDING = _lib.PENDING
+
+DEFAULT_BUFFER = 64 * 1024
+BytesLike = Union[bytes, bytearray, memoryview]
+
+
+def _finalize(rt: _Runtime, h: int, what: str) -> None:
+    """weakref.finalize callback of a stream/listener the user did not close.
+    Must not reference the object. Defers the close to the loop thread."""
+    warnings.warn(f"unclosed eddy {what}: close it or use 'async with'", ResourceWarning, stacklevel=2)
+    rt.defer(rt.lib.eddy_tcp_close, h)
+
+
+def _validate_port(port: object) -> int:
+    if isinstance(port, bool) or not isinstance(port, int):
+        raise TypeError(f"port must be an int, not {type(port).__name__}")
+    if not 0 <= port <= 65535:
+        raise ValueError(f"port must be in 0..65535, got {port}")
+    return port
+
+
+def _numeric_host(host: object) -> Optional[bytes]:
+    if not isinstance(host, str):
+        raise TypeError(f"host must be a str, not {type(host).__name__}")
+    if "\x00" in host:
+        raise ValueError("host must not contain NUL characters")
+    h = host.strip()
+    if h.startswith("[") and h.endswith("]"):
+        h = h[1:-1]
+    if h in ("", "localhost"):
+        return b"127.0.0.1" if h == "localhost" else None
+    try:
+        return str(ipaddress.ip_address(h)).encode()
+    except ValueError:
+        return None
+
+
+async def _resolve(host: str, port: int) -> bytes:
+    """Numeric hosts go straight to C; names are resolved in a thread."""
+    num = _numeric_host(host)
+    if num is not None:
+        return num
+    if not host:
+        raise ValueError("host must not be empty")
+    from ._blocking import to_thread
+
+    infos = await to_thread(socket.getaddrinfo, host, port, 0, socket.SOCK_STREAM)
+    if not infos:
+        raise OSError(f"cannot resolve {host!r}")
+    return str(infos[0][4][0]).encode()
+
+
+class _Handle:
+    __slots__ = ("_rt", "_h", "_closed", "_fin", "__weakref__")
+    _what = "handle"
+
+    def __init__(self, rt: _Runtime, h: int) -> None:
+        self._rt = rt
+        self._h = h
+        self._closed = False
+        self._fin = weakref.finalize(self, _finalize, rt, h, self._what)
+        self._fin.atexit = False
+
+    def _use(self) -> _Runtime:
+        if self._closed:
+            raise ClosedResourceError(self._what)
+        return _owned(self._rt, self._what)
+
+    @property
+    def closed(self) -> bool:
+        return self._closed
+
+    def close(self) -> None:
+        """Close the socket now (idempotent; never raises for a closed or
+        orphaned handle)."""
+        if self._closed:
+            return
+        self._closed = True
+        self._fin.detach()
+        rt = self._rt
+        if rt.ended or rt.pid != os.getpid():
+            return  # the runtime closed it already / not ours to touch
+        rc = rt.lib.eddy_tcp_close(self._h)
+        if rc == _lib.EWRONGTHREAD:
+            rt.defer(rt.lib.eddy_tcp_close, self._h)
+        self._wake_waiters()
+
+    def _wake_waiters(self) -> None:
+        pass
+
+
+class TcpStream(_Handle):
+    """A connected TCP stream. Use ``async with`` or call ``close()``."""
+
+    __slots__ = ("_buf", "_bufaddr", "_bufsize", "_n", "_nptr", "_reader", "_writer")
+    _what = "TcpStream"
+
+    def __init__(self, rt: _Runtime, h: int, bufsize: int = DEFAULT_BUFFER) -> None:
+        super().__init__(rt, h)
+        self._buf = ctypes.create_string_buffer(bufsize)  # preallocated, reused by every read()
+        self._bufaddr = ctypes.addressof(self._buf)
+        self._bufsize = bufsize
+        self._n = c_size_t()
+        self._nptr = ctypes.pointer(self._n)
+        self._reader: Optional[Task[Any]] = None
+        self._writer: Optional[Task[Any]] = None
+
+    def __repr__(self) -> str:
+        return f"<eddy.TcpStream {'closed' if self._closed else 'open'}>"
+
+    def _wake_waiters(self) -> None:
+        for t in (self._reader, self._writer):
+            if t is not None:
+                t._wake()
+
+    def _claim(self, rt: _Runtime, attr: str) -> Optional[Task[Any]]:
+        me = rt.current
+        other = getattr(self, attr)
+        if other is not None and other is not me and not other._done:
+            raise RuntimeError(
+                f"{'read' if attr == '_reader' else 'write'}() called while another task is waiting on this stream"
+            )
+        return me
+
+    @types.coroutine
+    def read(self, n: int = DEFAULT_BUFFER) -> Generator[Any, None, bytes]:
+        """Read up to ``n`` bytes (at most the stream's buffer size, 64 KiB);
+        ``b""`` at EOF."""
+        if isinstance(n, bool) or not isinstance(n, int):
+            raise TypeError(f"n must be an int, not {type(n).__name__}")
+        if n < 0:
+            raise ValueError("n must be >= 0")
+        rt = self._use()
+        if n == 0:
+            return b""
+        k = n if n < self._bufsize else self._bufsize
+        me = self._claim(rt, "_reader")
+        poll = rt.lib.eddy_tcp_poll_read
+        h, addr, nptr = self._h, self._bufaddr, self._nptr
+        try:
+            while True:
+                rc = poll(h, rt.cx, addr, k, nptr)
+                if rc == READY:
+                    return ctypes.string_at(addr, self._n.value)
+                if rc == PENDING:
+                    self._reader = me
+                    yield SUSPEND
+                    if self._closed:
+                        raise ClosedResourceError(self._what)
+                    continue
+                raise error_from_code(rc)
+        finally:
+            self._reader = None
+
+    @types.coroutine
+    def read_exactly(self, n: int) -> Generator[Any, None, bytes]:
+        """Read exactly ``n`` bytes; ``IncompleteReadError`` (with ``.partial``)
+        if EOF comes first."""
+        if isinstance(n, bool) or not isinstance(n, int):
+            raise TypeError(f"n must be an int, not {type(n).__name__}")
+        if n < 0:
+            raise ValueError("n must be >= 0")
+        rt = self._use()
+        if n == 0:
+            return b""
+        out = bytearray(n)  # MemoryError for absurd sizes, before touching C
+        arr = (ctypes.c_char * n).from_buffer(out)
+        base = ctypes.addressof(arr)
+        me = self._claim(rt, "_reader")
+        poll = rt.lib.eddy_tcp_poll_read
+        h, nptr = self._h, self._nptr
+        got = 0
+        try:
+            while got < n:
+                rc = poll(h, rt.cx, base + got, n - got, nptr)
+                if rc == READY:
+                    k = self._n.value
+                    if k == 0:
+                        del arr
+                        raise IncompleteReadError(bytes(out[:got]), n)
+                    got += k
+                    continue
+                if rc == PENDING:
+                    self._reader = me
+                    yield SUSPEND
+                    if self._closed:
+                        raise ClosedResourceError(self._what)
+                    continue
+                raise error_from_code(rc)
+        finally:
+            self._reader = None
+        del arr
+        return bytes(out)
+
+    @types.coroutine
+    def _write(self, data: BytesLike, all_: bool) -> Generator[Any, None, int]:
+        rt = self._use()
+        addr, length, keep = _buffer(data)
+        if length == 0:
+            return 0
+        me = self._claim(rt, "_writer")
+        poll = rt.lib.eddy_tcp_poll_write
+        h, nptr = self._h, self._nptr
+        done = 0
+        try:
+            while True:
+                rc = poll(h, rt.cx, addr + done, length - done, nptr)
+                if rc == READY:
+                    done += self._n.value
+                    if done >= length or not all_:
+                        return done
+                    continue
+                if rc == PENDING:
+                    self._writer = me
+                    yield SUSPEND
+                    if self._closed:
+                        raise ClosedResourceError(self._what)
+                    continue
+                raise error_from_code(rc)
+        finally:
+            self._writer = None
+            del keep
+
+    def write(self, data: BytesLike) -> Any:
+        """Write some of ``data`` (waits until at least one byte is accepted);
+        returns the number of bytes written."""
+        return self._write(data, False)
+
+    def write_all(self, data: BytesLike) -> Any:
+        """Write all of ``data``."""
+        return self._write(data, True)
+
+    @types.coroutine
+    def shutdown(self) -> Generator[Any, None, None]:
+        """Half-close: no more writes (the peer reads EOF); reading continues."""
+        rt = self._use()
+        poll = rt.lib.eddy_tcp_poll_shutdown
+        while True:
+            rc = poll(self._h, rt.cx)
+            if rc == READY:
+                return
+            if rc == PENDING:
+                yield SUSPEND
+                if self._closed:
+                    raise ClosedResourceError(self._what)
+                continue
+            raise error_from_code(rc)
+
+    def set_nodelay(self, enabled: bool = True) -> None:
+        if self._closed:
+            raise ClosedResourceError(self._what)
+        rt = self._rt
+        if rt.pid != os.getpid():
+            from ._errors import ForkedError
+
+            raise ForkedError()
+        if rt.ended:
+            from ._errors import RuntimeEndedError
+
+            raise RuntimeEndedError(self._what)
+        _check(rt.lib.eddy_tcp_set_nodelay(self._h, 1 if enabled else 0))
+
+    async def __aenter__(self) -> "TcpStream":
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        self.close()
+
+
+def _buffer(data: object) -> Tuple[int, int, Any]:
+    """(address, length, object keeping the memory alive) of a bytes-like."""
+    if isinstance(data, bytes):
+        return (ctypes.cast(data, c_void_p).value or 0), len(data), data  # type: ignore[arg-type]
+    if isinstance(data, str):
+        raise TypeError("data must be bytes-like, not str (encode it first)")
+    try:
+        mv = memoryview(data)  # type: ignore[arg-type]
+    except TypeError:
+        raise TypeError(f"data must be bytes-like, not {type(data).__name__}") from None
+    if mv.readonly or not mv.c_contiguous:
+        b = mv.tobytes()
+        return (ctypes.cast(b, c_void_p).value or 0), len(b), b  # type: ignore[arg-type]
+    mv = mv.cast("B")
+    if mv.nbytes == 0:
+        return 0, 0, None
+    arr = (ctypes.c_char * mv.nbytes).from_buffer(mv)
+    return ctypes.addressof(arr), mv.nbytes, (arr, mv)
+
+
+class TcpListener(_Handle):
+    """A listening TCP socket: ``await accept()``, ``.port``."""
+
+    __slots__ = ("_port", "_acceptor")
+    _what = "TcpListener"
+
+    def __init__(self, rt: _Runtime, h: int) -> None:
+        super().__init__(rt, h)
+        port = c_uint16()
+        rc = rt.lib.eddy_tcp_local_port(h, ctypes.byref(port))
+        self._port = port.value if rc >= 0 else 0
+        self._acceptor: Optional[Task[Any]] = None
+
+    def __repr__(self) -> str:
+        return f"<eddy.TcpListener port={self._port} {'closed' if self._closed else 'open'}>"
+
+    @property
+    def port(self) -> int:
+        """The local port (useful after listening on port 0)."""
+        return self._port
+
+    def _wake_waiters(self) -> None:
+        if self._acceptor is not None:
+            self._acceptor._wake()
+
+    @types.coroutine
+    def accept(self) -> Generator[Any, None, TcpStream]:
+        """Wait for the next connection."""
+        rt = self._use()
+        me = rt.current
+        other = self._acceptor
+        if other is not None and other is not me and not other._done:
+            raise RuntimeError("accept() called while another task is waiting on this listener")
+        poll = rt.lib.eddy_tcp_poll_accept
+        try:
+            while True:
+                rc = poll(self._h, rt.cx, rt.out_ref)
+                if rc == READY:
+                    return TcpStream(rt, rt.out.value)
+                if rc == PENDING:
+                    self._acceptor = me
+                    yield SUSPEND
+                    if self._closed:
+                        raise ClosedResourceError(self._what)
+                    continue
+                raise error_from_code(rc)
+        finally:
+            self._acceptor = None
+
+    async def __aenter__(self) -> "TcpListener":
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        self.close()
+
+
+def _validate_backlog(backlog: object) -> int:
+    if isinstance(backlog, bool) or not isinstance(backlog, int):
+        raise TypeError(f"backlog must be an int, not {type(backlog).__name__}")
+    if backlog < 0:
+        raise ValueError("backlog must be >= 0")
+    return min(backlog, 65535)
+
+
+async def listen(host: str = "127.0.0.1", port: int = 0, backlog: int = 128) -> TcpListener:
+    """Listen on ``host:port`` (port 0: an ephemeral port, see ``.port``)."""
+    port = _validate_port(port)
+    backlog = _validate_backlog(backlog)
+    rt = _running()
+    h = await _resolve(host, port)
+    _check(rt.lib.eddy_tcp_listen(rt.h, h, port, backlog, rt.out_ref))
+    return TcpListener(rt, rt.out.value)
+
+
+async def connect(host: str, port: int) -> TcpStream:
+    """Open a TCP connection (``ConnectionRefusedError`` etc. on failure)."""
+    port = _validate_port(port)
+    rt = _running()
+    h = await _resolve(host, port)
+    lib = rt.lib
+    _check(lib.eddy_tcp_connect(rt.h, h, port, rt.out_ref))
+    fut = rt.out.value
+    try:
+        await wait_future(rt, fut)
+        _check(lib.eddy_future_take_tcp(fut, rt.out_ref))
+        return TcpStream(rt, rt.out.value)
+    finally:
+        lib.eddy_future_free(fut)

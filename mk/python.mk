@@ -1,0 +1,21 @@
+# Python binding (bindings/python): pytest suite, demo client, package with the library beside it.
+PYTHON ?= python3
+PYTEST_ARGS ?= -q
+
+.PHONY: test-python demo-python python-package
+
+# pytest exit code 5 ("no tests collected") fails the target like any other non-zero code.
+test-python: build
+	cd bindings/python && EDDY_LIBRARY=$(abspath $(LIBDIR))/libeddy.so $(PYTHON) -m pytest $(PYTEST_ARGS) tests; \
+	rc=$$?; if [ $$rc -eq 5 ]; then echo "test-python: pytest collected no tests" >&2; fi; exit $$rc
+
+TEST_TARGETS += test-python
+
+# The top-level demo starts the delay server and exports DEMO_PORT.
+demo-python: build
+	EDDY_LIBRARY=$(abspath $(LIBDIR))/libeddy.so $(PYTHON) examples/python/delay_client.py --port $(or $(DEMO_PORT),8080) -n 10
+
+DEMO_TARGETS += demo-python
+
+python-package: build
+	cp $(LIBDIR)/libeddy.so bindings/python/eddy/libeddy.so
