@@ -1,0 +1,95 @@
+/* header_check.c — eddy.h compiles cleanly under -Wall -Wextra -Werror -pedantic -std=c11
+ * (and as C++), is idempotent, and every declared function exists in libeddy.so with
+ * exactly the type written here: each address is taken through a pointer of the expected
+ * type (a prototype change fails to compile; a missing export fails to link).
+ * mk/c.mk checks that every function declared in eddy.h is named in this file. */
+#include "eddy.h"
+#include "eddy.h" /* include guard */
+
+#include <stdio.h>
+
+typedef void (*any_fn)(void);
+
+#define ENTRY(name) { #name, (any_fn)p_##name }
+
+static unsigned int (*const p_eddy_version)(void) = eddy_version;
+static const char *(*const p_eddy_version_string)(void) = eddy_version_string;
+static const char *(*const p_eddy_strerror)(int) = eddy_strerror;
+static const char *(*const p_eddy_err_name)(int) = eddy_err_name;
+static int (*const p_eddy_config_init)(eddy_config_t *) = eddy_config_init;
+static int (*const p_eddy_runtime_new)(const eddy_config_t *, eddy_runtime_t *) = eddy_runtime_new;
+static int (*const p_eddy_runtime_run)(eddy_runtime_t) = eddy_runtime_run;
+static int (*const p_eddy_runtime_run_until)(eddy_runtime_t, eddy_task_t, int *) = eddy_runtime_run_until;
+static int (*const p_eddy_block_on)(eddy_runtime_t, eddy_poll_fn, void *, eddy_drop_fn, int *) = eddy_block_on;
+static int (*const p_eddy_runtime_free)(eddy_runtime_t) = eddy_runtime_free;
+static int (*const p_eddy_spawn)(eddy_runtime_t, eddy_poll_fn, void *, eddy_drop_fn, eddy_task_t *) = eddy_spawn;
+static int (*const p_eddy_task_poll_join)(eddy_task_t, eddy_cx_t *, int *) = eddy_task_poll_join;
+static int (*const p_eddy_task_status)(eddy_task_t, int *) = eddy_task_status;
+static int (*const p_eddy_task_abort)(eddy_task_t) = eddy_task_abort;
+static int (*const p_eddy_task_free)(eddy_task_t) = eddy_task_free;
+static int (*const p_eddy_cx_waker)(eddy_cx_t *, eddy_waker_t *) = eddy_cx_waker;
+static int (*const p_eddy_cx_runtime)(eddy_cx_t *, eddy_runtime_t *) = eddy_cx_runtime;
+static int (*const p_eddy_waker_wake)(eddy_waker_t) = eddy_waker_wake;
+static int (*const p_eddy_waker_free)(eddy_waker_t) = eddy_waker_free;
+static int (*const p_eddy_tcp_listen)(eddy_runtime_t, const char *, uint16_t, int, eddy_tcp_t *) = eddy_tcp_listen;
+static int (*const p_eddy_tcp_poll_accept)(eddy_tcp_t, eddy_cx_t *, eddy_tcp_t *) = eddy_tcp_poll_accept;
+static int (*const p_eddy_tcp_poll_read)(eddy_tcp_t, eddy_cx_t *, void *, size_t, size_t *) = eddy_tcp_poll_read;
+static int (*const p_eddy_tcp_poll_write)(eddy_tcp_t, eddy_cx_t *, const void *, size_t, size_t *) =
+    eddy_tcp_poll_write;
+static int (*const p_eddy_tcp_poll_shutdown)(eddy_tcp_t, eddy_cx_t *) = eddy_tcp_poll_shutdown;
+static int (*const p_eddy_tcp_local_port)(eddy_tcp_t, uint16_t *) = eddy_tcp_local_port;
+static int (*const p_eddy_tcp_set_nodelay)(eddy_tcp_t, int) = eddy_tcp_set_nodelay;
+static int (*const p_eddy_tcp_close)(eddy_tcp_t) = eddy_tcp_close;
+static int (*const p_eddy_tcp_connect)(eddy_runtime_t, const char *, uint16_t, eddy_future_t *) = eddy_tcp_connect;
+static int (*const p_eddy_sleep)(eddy_runtime_t, uint64_t, eddy_future_t *) = eddy_sleep;
+static int (*const p_eddy_timeout)(eddy_runtime_t, eddy_future_t, uint64_t, eddy_future_t *) = eddy_timeout;
+static int (*const p_eddy_future_poll)(eddy_future_t, eddy_cx_t *) = eddy_future_poll;
+static int (*const p_eddy_future_take_tcp)(eddy_future_t, eddy_tcp_t *) = eddy_future_take_tcp;
+static int (*const p_eddy_future_take_value)(eddy_future_t, eddy_value_t *) = eddy_future_take_value;
+static int (*const p_eddy_future_then)(eddy_future_t, eddy_then_fn, void *) = eddy_future_then;
+static int (*const p_eddy_future_free)(eddy_future_t) = eddy_future_free;
+static int (*const p_eddy_blocking_call)(eddy_runtime_t, void (*)(void), const char *, const eddy_value_t *, size_t,
+                                         eddy_future_t *) = eddy_blocking_call;
+static int (*const p_eddy_spawn_blocking)(eddy_runtime_t, void *(*)(void *), void *, eddy_future_t *) =
+    eddy_spawn_blocking;
+
+static const struct {
+    const char *name;
+    any_fn fn;
+} entries[] = {
+    ENTRY(eddy_version),          ENTRY(eddy_version_string),   ENTRY(eddy_strerror),
+    ENTRY(eddy_err_name),         ENTRY(eddy_config_init),      ENTRY(eddy_runtime_new),
+    ENTRY(eddy_runtime_run),      ENTRY(eddy_runtime_run_until), ENTRY(eddy_block_on),
+    ENTRY(eddy_runtime_free),     ENTRY(eddy_spawn),            ENTRY(eddy_task_poll_join),
+    ENTRY(eddy_task_status),      ENTRY(eddy_task_abort),       ENTRY(eddy_task_free),
+    ENTRY(eddy_cx_waker),         ENTRY(eddy_cx_runtime),       ENTRY(eddy_waker_wake),
+    ENTRY(eddy_waker_free),       ENTRY(eddy_tcp_listen),       ENTRY(eddy_tcp_poll_accept),
+    ENTRY(eddy_tcp_poll_read),    ENTRY(eddy_tcp_poll_write),   ENTRY(eddy_tcp_poll_shutdown),
+    ENTRY(eddy_tcp_local_port),   ENTRY(eddy_tcp_set_nodelay),  ENTRY(eddy_tcp_close),
+    ENTRY(eddy_tcp_connect),      ENTRY(eddy_sleep),            ENTRY(eddy_timeout),
+    ENTRY(eddy_future_poll),      ENTRY(eddy_future_take_tcp),  ENTRY(eddy_future_take_value),
+    ENTRY(eddy_future_then),      ENTRY(eddy_future_free),      ENTRY(eddy_blocking_call),
+    ENTRY(eddy_spawn_blocking),
+};
+
+/* Compile-time facts of the ABI. */
+typedef char check_handle_size[(sizeof(eddy_task_t) == 8 && sizeof(eddy_tcp_t) == 8) ? 1 : -1];
+typedef char check_value_size[sizeof(eddy_value_t) == 8 ? 1 : -1];
+typedef char check_codes[(EDDY_READY == 0 && EDDY_PENDING == 1 && EDDY_EBADHANDLE < -5000) ? 1 : -1];
+
+int main(void)
+{
+    size_t n = sizeof entries / sizeof entries[0];
+    for (size_t i = 0; i < n; i++) {
+        if (entries[i].fn == 0) {
+            printf("missing: %s\n", entries[i].name);
+            return 1;
+        }
+    }
+    if (eddy_version() != EDDY_VERSION_HEX) {
+        printf("eddy_version() = 0x%x, header says 0x%x\n", eddy_version(), (unsigned)EDDY_VERSION_HEX);
+        return 1;
+    }
+    printf("header check: %u functions resolved, libeddy %s\n", (unsigned)n, eddy_version_string());
+    return 0;
+}

@@ -1,0 +1,26 @@
+/* install_app.c — built against an installed libeddy with
+ *   cc app.c $(pkg-config --cflags --libs eddy)
+ * by `make test-install`: proves the header, the library symlinks and eddy.pc work. */
+#include <eddy.h>
+#include <stdio.h>
+
+static int await_sleep(void *state, eddy_cx_t *cx)
+{
+    return eddy_future_poll(*(eddy_future_t *)state, cx);
+}
+
+int main(void)
+{
+    eddy_runtime_t rt;
+    eddy_future_t nap;
+    int status = -1;
+    if (eddy_version() != EDDY_VERSION_HEX || eddy_runtime_new(NULL, &rt) != 0) {
+        return 1;
+    }
+    if (eddy_sleep(rt, 1000000, &nap) != 0 || eddy_block_on(rt, await_sleep, &nap, NULL, &status) != 0 ||
+        status != 0 || eddy_future_free(nap) != 0 || eddy_runtime_free(rt) != 0) {
+        return 1;
+    }
+    printf("installed libeddy %s works\n", eddy_version_string());
+    return 0;
+}
