@@ -123,6 +123,13 @@ final class BlockingPool: @unchecked Sendable {
     private func startWorker() -> Int32 {
         var tid = pthread_t()
         let arg = Unmanaged.passRetained(self).toOpaque()
+        // Workers start with every signal blocked (they inherit the creator's mask), so a
+        // process signal lands on the loop thread and interrupts its epoll_wait, as libuv's
+        // pool does; a worker never runs the host's signal handlers.
+        var all = sigset_t(), previous = sigset_t()
+        sigfillset(&all)
+        pthread_sigmask(SIG_SETMASK, &all, &previous)
+        defer { pthread_sigmask(SIG_SETMASK, &previous, nil) }
         let rc = pthread_create(&tid, nil, { raw in
             let pool = Unmanaged<BlockingPool>.fromOpaque(raw.unsafelyUnwrapped).takeRetainedValue()
             pool.workerLoop()

@@ -108,7 +108,8 @@ final class CFuture: @unchecked Sendable {
         guard let s = status else { return .failure(.notReady) }
         if s != 0 { return .failure(EddyError(code: s)) }
         let l = leaf
-        guard l.kind != .connect else { return .failure(.invalidArgument) }
+        // Only blocking calls produce a value; a sleep or connect has none to take.
+        guard l.kind == .blocking else { return .failure(.invalidArgument) }
         return .success(l.value)
     }
 

@@ -14,13 +14,14 @@ struct JobRing {
     var isEmpty: Bool { count == 0 }
 
     mutating func push(_ job: UnownedJob) {
+        if capacity == 0 { return }  // released at shutdown
         if count == capacity { grow() }
         (buffer + ((head + count) & (capacity - 1))).initialize(to: job)
         count += 1
     }
 
     mutating func pop() -> UnownedJob? {
-        guard count > 0 else { return nil }
+        guard count > 0, capacity > 0 else { return nil }
         let job = (buffer + head).move()
         head = (head + 1) & (capacity - 1)
         count -= 1
@@ -36,11 +37,12 @@ struct JobRing {
         head = 0
     }
 
-    /// Frees the storage. Jobs still queued are abandoned (their tasks never resume).
+    /// Frees the storage for good (shutdown). Jobs still queued are abandoned: their
+    /// Swift tasks never resume. Later pushes are dropped the same way.
     mutating func release() {
+        guard capacity > 0 else { return }
         buffer.deallocate()
-        buffer = .allocate(capacity: 1)
-        capacity = 1
+        capacity = 0
         head = 0
         count = 0
     }
