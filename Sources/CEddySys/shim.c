@@ -50,8 +50,8 @@ uint64_t ceddy_now_ns(void) {
     return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
 }
 
-static _Thread_local void *tls_runtime;
-static _Thread_local void *tls_cx;
+static _Thread_local void *tls_runtime __attribute__((tls_model("initial-exec")));
+static _Thread_local void *tls_cx __attribute__((tls_model("initial-exec")));
 void *ceddy_tls_runtime_get(void) { return tls_runtime; }
 void ceddy_tls_runtime_set(void *value) { tls_runtime = value; }
 void *ceddy_tls_cx_get(void) { return tls_cx; }

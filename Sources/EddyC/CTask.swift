@@ -18,12 +18,12 @@ import Eddy
 public typealias CPollFn = @convention(c) (UnsafeMutableRawPointer?, OpaquePointer?) -> Int32
 public typealias CDropFn = @convention(c) (UnsafeMutableRawPointer?) -> Void
 
-/// The C callbacks and state of one task; owned by the task's future.
+/// The C callbacks and state of one task.
 final class CTaskState: @unchecked Sendable {
     let pollFn: CPollFn
     let state: UnsafeMutableRawPointer?
     let dropFn: CDropFn?
-    private var dropped = false
+    @exclusivity(unchecked) private var dropped = false
 
     init(poll: CPollFn, state: UnsafeMutableRawPointer?, drop: CDropFn?) {
         pollFn = poll
@@ -54,20 +54,23 @@ func callC(_ fn: CPollFn, _ state: UnsafeMutableRawPointer?, _ cx: inout Context
     }
 }
 
-/// The future the core runs for eddy_spawn / eddy_block_on. Output: the status.
-/// @unchecked Sendable: it carries a C state pointer that the C contract says
-/// is handed to the runtime; it is only touched on the loop thread.
-struct CTask: Future, @unchecked Sendable {
+/// The task the core runs for eddy_spawn / eddy_block_on: a `PollTask` (one virtual
+/// call per poll, no generics). Output: the status.
+/// @unchecked Sendable: it carries a C state pointer that the C contract says is
+/// handed to the runtime; it is only touched on the loop thread.
+final class CTask: PollTask, @unchecked Sendable {
     let task: CTaskState
 
     init(_ task: CTaskState) { self.task = task }
 
-    mutating func poll(_ cx: inout Context) -> Poll<Int32> {
+    override func poll(_ cx: inout Context) -> Int32? {
         let r = callC(task.pollFn, task.state, &cx)
-        if r == EddyCode.pending { return .pending }
+        if r == EddyCode.pending { return nil }
         task.drop()
-        return .ready(r == 0 ? 0 : (r < 0 ? r : EddyCode.badPoll))
+        return r == 0 ? 0 : (r < 0 ? r : EddyCode.badPoll)
     }
+
+    override func cancel() { task.drop() }
 }
 
 /// What a task handle points to.

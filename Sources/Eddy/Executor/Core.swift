@@ -20,12 +20,12 @@ final class Core: @unchecked Sendable {
     lazy var executor = EddyExecutor(core: self)
 
     // Loop-thread state.
-    var local = TaskList()
-    var jobs = JobRing()
-    var liveHead: Unmanaged<TaskHeader>?
-    private(set) var liveCount = 0
-    var isShutdown = false
-    var isRunning = false
+    @exclusivity(unchecked) var local = TaskList()
+    @exclusivity(unchecked) var jobs = JobRing()
+    @exclusivity(unchecked) var liveHead: Unmanaged<TaskHeader>?
+    @exclusivity(unchecked) private(set) var liveCount = 0
+    @exclusivity(unchecked) var isShutdown = false
+    @exclusivity(unchecked) var isRunning = false
     private let events: UnsafeMutablePointer<ceddy_event>
 
     // Cross-thread state.
@@ -191,7 +191,11 @@ final class Core: @unchecked Sendable {
     // MARK: tasks
 
     func spawn<F: Future>(_ future: F) -> TaskCell<F> {
-        let task = TaskCell(core: self, future: future)
+        spawnTask(TaskCell(core: self, future: future))
+    }
+
+    /// Queues a new task cell (any thread); a shut-down runtime cancels it at once.
+    func spawnTask<Cell: TaskHeader>(_ task: Cell) -> Cell {
         if shutdownFlag.load(ordering: .acquiring) {
             task.state.store(TaskState.complete | TaskState.cancelled)
             task.cancelTask()

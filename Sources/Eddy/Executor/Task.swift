@@ -25,11 +25,11 @@ class TaskHeader: WakeTarget, @unchecked Sendable {
     @usableFromInline let state = Atomic<UInt32>(TaskState.scheduled)
     @usableFromInline let core: Core
     /// Link in a ready queue (local or inject); owned by the queue.
-    @usableFromInline var queueNext: Unmanaged<TaskHeader>?
+    @exclusivity(unchecked) @usableFromInline var queueNext: Unmanaged<TaskHeader>?
     /// Links in the runtime's list of live tasks (for shutdown).
-    var livePrev: Unmanaged<TaskHeader>?
-    var liveNext: Unmanaged<TaskHeader>?
-    var isLive = false
+    @exclusivity(unchecked) var livePrev: Unmanaged<TaskHeader>?
+    @exclusivity(unchecked) var liveNext: Unmanaged<TaskHeader>?
+    @exclusivity(unchecked) var isLive = false
 
     init(core: Core) { self.core = core }
 
@@ -87,7 +87,7 @@ struct JoinSlot<T> {
 @usableFromInline
 class JoinableTask<T>: TaskHeader, @unchecked Sendable {
     private let lock = Lock()
-    private var slot = JoinSlot<T>()
+    @exclusivity(unchecked) private var slot = JoinSlot<T>()
 
     /// Runs `body` on the join slot under the task's lock.
     final func withJoin<R>(_ body: (inout JoinSlot<T>) -> R) -> R {
@@ -105,7 +105,7 @@ class JoinableTask<T>: TaskHeader, @unchecked Sendable {
 
 /// A task cell: the future itself plus everything above.
 final class TaskCell<F: Future>: JoinableTask<F.Output>, @unchecked Sendable {
-    var future: F?
+    @exclusivity(unchecked) var future: F?
 
     init(core: Core, future: F) {
         self.future = future

@@ -63,7 +63,7 @@ public struct Context {
 final class ContinuationWaiter: WakeTarget, @unchecked Sendable {
     private static let idle: UInt32 = 0, waiting: UInt32 = 1, notified: UInt32 = 2
     private let state = Atomic<UInt32>(0)
-    private var continuation: UnsafeContinuation<Void, Never>?
+    @exclusivity(unchecked) private var continuation: UnsafeContinuation<Void, Never>?
 
     override init() {}
 

@@ -9,7 +9,7 @@ import Glibc
 @usableFromInline
 final class IoSource: @unchecked Sendable {
     @usableFromInline let core: Core
-    @usableFromInline var key: IoKey?
+    @exclusivity(unchecked) @usableFromInline var key: IoKey?
     /// Reused across suspensions of async reads / writes (one allocation per socket).
     lazy var readWaiter = ContinuationWaiter()
     lazy var writeWaiter = ContinuationWaiter()

@@ -44,7 +44,7 @@ final class IoRegistry {
     let slab = PagedSlab<IoSlot>()
     let epfd: Int32
     /// Incremented once per epoll_wait batch.
-    var tick: UInt32 = 0
+    @exclusivity(unchecked) var tick: UInt32 = 0
 
     init(epfd: Int32) { self.epfd = epfd }
 

@@ -15,10 +15,10 @@ final class PagedSlab<Entry: SlabEntry> {
     private static var maxPages: Int { 1 << 14 }   // 16 M entries
 
     private let directory: UnsafeMutablePointer<UnsafeMutablePointer<Entry>?>
-    private(set) var pageCount = 0
-    private var freeHead: Int32 = -1
+    @exclusivity(unchecked) private(set) var pageCount = 0
+    @exclusivity(unchecked) private var freeHead: Int32 = -1
     /// Number of allocated (in use) entries.
-    private(set) var live = 0
+    @exclusivity(unchecked) private(set) var live = 0
 
     init() {
         directory = .allocate(capacity: Self.maxPages)

@@ -20,9 +20,9 @@ struct TimerKey: Sendable, Equatable {
 final class TimerHeap {
     private struct Node { var deadline: UInt64; var index: Int32 }
     private let entries = PagedSlab<TimerEntry>()
-    private var heap: UnsafeMutablePointer<Node>
-    private var heapCapacity = 64
-    private(set) var count = 0
+    @exclusivity(unchecked) private var heap: UnsafeMutablePointer<Node>
+    @exclusivity(unchecked) private var heapCapacity = 64
+    @exclusivity(unchecked) private(set) var count = 0
 
     init() { heap = .allocate(capacity: heapCapacity) }
     deinit { heap.deallocate() }
