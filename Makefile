@@ -49,7 +49,7 @@ demo: build
 		sleep 0.1; done; \
 	echo "== eddy-delayserver on 127.0.0.1:$(DEMO_PORT) (pid $$pid)"; \
 	for t in demo-swift $(DEMO_TARGETS); do \
-		echo; echo "== $$t"; $(MAKE) --no-print-directory $$t || exit 1; done
+		echo; echo "== $$t"; $(MAKE) -s --no-print-directory $$t || exit 1; done
 
 clean:
 	rm -rf $(SCRATCH)
