@@ -1,6 +1,8 @@
 // swift-tools-version:6.1
 import PackageDescription
 
+let nonsendingByDefault: [SwiftSetting] = [.enableUpcomingFeature("NonisolatedNonsendingByDefault")]
+
 let package = Package(
     name: "Eddy",
     products: [
@@ -18,9 +20,14 @@ let package = Package(
         .systemLibrary(name: "CFFI", pkgConfig: "libffi", providers: [.apt(["libffi-dev"])]),
         .target(name: "Eddy", dependencies: ["CEddySys"]),
         .target(name: "EddyC", dependencies: ["Eddy", "CEddySys", "CFFI"]),
-        .executableTarget(name: "EddyDelayServer", dependencies: ["Eddy"], path: "examples/swift/delayserver"),
-        .executableTarget(name: "EddyDelayClient", dependencies: ["Eddy"], path: "examples/swift/delay-client"),
-        .executableTarget(name: "EddyEcho", dependencies: ["Eddy"], path: "examples/swift/echo"),
+        // Examples opt into nonisolated(nonsending) by default (Swift 6.2+): plain async
+        // functions then stay on Eddy's loop instead of hopping executors at every await.
+        .executableTarget(name: "EddyDelayServer", dependencies: ["Eddy"], path: "examples/swift/delayserver",
+                          swiftSettings: nonsendingByDefault),
+        .executableTarget(name: "EddyDelayClient", dependencies: ["Eddy"], path: "examples/swift/delay-client",
+                          swiftSettings: nonsendingByDefault),
+        .executableTarget(name: "EddyEcho", dependencies: ["Eddy"], path: "examples/swift/echo",
+                          swiftSettings: nonsendingByDefault),
         .testTarget(name: "EddyTests", dependencies: ["Eddy", "CEddySys"]),
     ],
     swiftLanguageModes: [.v6]

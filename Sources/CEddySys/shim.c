@@ -42,7 +42,8 @@ int ceddy_accept4(int fd, struct sockaddr *addr, socklen_t *len) {
     return accept4(fd, addr, len, SOCK_NONBLOCK | SOCK_CLOEXEC);
 }
 
-uintptr_t ceddy_thread_id(void) { return (uintptr_t)pthread_self(); }
+static _Thread_local char thread_marker __attribute__((tls_model("initial-exec")));
+uintptr_t ceddy_thread_id(void) { return (uintptr_t)&thread_marker; }
 
 uint64_t ceddy_now_ns(void) {
     struct timespec ts;
@@ -51,9 +52,7 @@ uint64_t ceddy_now_ns(void) {
 }
 
 static _Thread_local void *tls_runtime __attribute__((tls_model("initial-exec")));
-static _Thread_local void *tls_cx __attribute__((tls_model("initial-exec")));
+_Thread_local void *ceddy_tls_cx __attribute__((tls_model("initial-exec")));
 void *ceddy_tls_runtime_get(void) { return tls_runtime; }
 void ceddy_tls_runtime_set(void *value) { tls_runtime = value; }
-void *ceddy_tls_cx_get(void) { return tls_cx; }
-void ceddy_tls_cx_set(void *value) { tls_cx = value; }
 int ceddy_errno(void) { return errno; }

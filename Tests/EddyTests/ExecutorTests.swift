@@ -240,3 +240,59 @@ func isCancelled<T>(_ r: Result<T, JoinError>) -> Bool {
     if case .failure(.cancelled) = r { return true }
     return false
 }
+
+@Suite(.serialized) struct BudgetTests {
+    /// A reader whose socket always has data must still yield to a ready peer
+    /// (operation budget), both for poll-style tasks and async code.
+    @Test func alwaysReadySocketDoesNotStarvePeers() throws {
+        let (peerRan, consumed) = try starvationScenario(budget: Runtime.Configuration().operationBudget)
+        #expect(consumed == 1 << 20)
+        #expect(peerRan >= 0 && peerRan < consumed / 2, "peer ran only after \(peerRan) of \(consumed) bytes")
+    }
+
+    /// Control: without a budget the same reader does starve the peer, so the test
+    /// above measures the budget and not luck.
+    @Test func withoutBudgetThePeerStarves() throws {
+        let (peerRan, consumed) = try starvationScenario(budget: .max)
+        #expect(consumed == 1 << 20)
+        #expect(peerRan > consumed / 2)
+    }
+
+    func starvationScenario(budget: Int) throws -> (Int, Int) {
+        var config = Runtime.Configuration()
+        config.operationBudget = budget
+        let rt = try Runtime(config)
+        let total = 1 << 20
+        let (consumedWhenPeerRan, consumedAsync) = try rt.blockOn { () async throws -> (Int, Int) in
+            let listener = try TcpListener.bind(host: "127.0.0.1", port: 0)
+            let c = try await TcpStream.connect(host: "127.0.0.1", port: listener.port)
+            let s = try await listener.accept()
+            // Fill the receive side before anybody reads.
+            let writer = Eddy.spawn { try await c.writeAll([UInt8](repeating: 7, count: total)); c.close() }
+            try await Eddy.sleep(for: .milliseconds(20))
+            let consumed = Box(0)
+            let seen = Box(-1)
+            // Poll-style reader with a tiny buffer: always ready until EOF.
+            let reader = rt.spawn(PollFn<Void> { cx in
+                var buf = [UInt8](repeating: 0, count: 64)
+                while true {
+                    switch buf.withUnsafeMutableBytes({ s.pollRead(&cx, into: $0) }) {
+                    case .pending: return .pending
+                    case .ready(.success(0)), .ready(.failure): return .ready(())
+                    case .ready(.success(let n)): consumed.value += n
+                    }
+                }
+            })
+            rt.spawn(PollFn<Void> { _ in
+                seen.value = consumed.value
+                return .ready(())
+            })
+            _ = try await reader.value
+            try await writer.value
+            s.close()
+            listener.close()
+            return (seen.value, consumed.value)
+        }
+        return (consumedWhenPeerRan, consumedAsync)
+    }
+}

@@ -39,7 +39,8 @@ int ceddy_epoll_wait(int epfd, ceddy_event *out, int max, int timeout_ms);
 int ceddy_eventfd(void);
 /// accept4(..., SOCK_NONBLOCK | SOCK_CLOEXEC).
 int ceddy_accept4(int fd, struct sockaddr *addr, socklen_t *len);
-/// An opaque (non-const) thread identity, safe to call across awaits.
+/// An opaque (non-const) thread identity, safe to call across awaits: the address of
+/// a thread-local variable (one instruction, no call into libc).
 uintptr_t ceddy_thread_id(void);
 /// Monotonic clock in nanoseconds.
 uint64_t ceddy_now_ns(void);
@@ -47,8 +48,10 @@ uint64_t ceddy_now_ns(void);
 void *ceddy_tls_runtime_get(void);
 void ceddy_tls_runtime_set(void *value);
 /// Per-thread slot for the context currently being polled (C ABI cx validation).
-void *ceddy_tls_cx_get(void);
-void ceddy_tls_cx_set(void *value);
+/// Inline: read on every C ABI call that takes a cx (synchronous code only).
+extern _Thread_local void *ceddy_tls_cx __attribute__((tls_model("initial-exec")));
+static inline void *ceddy_tls_cx_get(void) { return ceddy_tls_cx; }
+static inline void ceddy_tls_cx_set(void *value) { ceddy_tls_cx = value; }
 /// errno of the calling thread (Swift's `errno` is fine too; this is for C callers).
 int ceddy_errno(void);
 

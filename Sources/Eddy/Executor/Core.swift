@@ -20,12 +20,14 @@ final class Core: @unchecked Sendable {
     lazy var executor = EddyExecutor(core: self)
 
     // Loop-thread state.
-    @exclusivity(unchecked) var local = TaskList()
+    @exclusivity(unchecked) var local = ReadyQueue()
     @exclusivity(unchecked) var jobs = JobRing()
     @exclusivity(unchecked) var liveHead: Unmanaged<TaskHeader>?
     @exclusivity(unchecked) private(set) var liveCount = 0
     @exclusivity(unchecked) var isShutdown = false
     @exclusivity(unchecked) var isRunning = false
+    /// Socket operations left to the task (or job) being run; see `operationBudget`.
+    @exclusivity(unchecked) var opBudget = 0
     private let events: UnsafeMutablePointer<ceddy_event>
 
     // Cross-thread state.
@@ -182,7 +184,12 @@ final class Core: @unchecked Sendable {
             swap(&closes, &r.ioCloses)
         }
         remotePending.subtract(tasks.count + newJobs.count + releases.count + closes.count, ordering: .sequentiallyConsistent)
-        local.append(contentsOf: &tasks)
+        while let t = tasks.pop() {
+            let task = t.takeRetainedValue()
+            if task.isComplete { continue }
+            if !task.isLive { addLive(task) }  // spawned from another thread
+            local.push(task)
+        }
         for j in newJobs { jobs.push(j) }
         for k in releases { timers.release(k) }
         for k in closes { io.close(k) }
@@ -234,10 +241,6 @@ final class Core: @unchecked Sendable {
     /// Runs one scheduled task (loop thread).
     @inline(__always)
     private func run(_ task: TaskHeader) {
-        if !task.isLive {
-            if task.isComplete { return }
-            addLive(task)   // spawned from another thread
-        }
         var cur = task.state.load()
         while true {
             let next = (cur & ~TaskState.scheduled) | TaskState.running
@@ -255,7 +258,7 @@ final class Core: @unchecked Sendable {
         if done {
             task.state.bitwiseOr(TaskState.complete, ordering: .acquiringAndReleasing)
             task.state.bitwiseAnd(~(TaskState.running | TaskState.notified | TaskState.scheduled), ordering: .acquiringAndReleasing)
-            removeLive(task)
+            removeLive(task)  // last use: may free the task
             return
         }
         cur = task.state.load()
@@ -292,12 +295,15 @@ final class Core: @unchecked Sendable {
             if isShutdown { throw .shutdown }
             drainRemote()
             var n = 0
+            let ops = max(1, config.operationBudget)
             while n < budget, let t = local.pop() {
-                let task = t.takeRetainedValue()
-                run(task)
+                opBudget = ops
+                // The live list owns the task; `run` touches it last when it removes it.
+                t._withUnsafeGuaranteedRef { run($0) }
                 n += 1
             }
             while n < budget, let job = jobs.pop() {
+                opBudget = ops
                 job.runSynchronously(on: executor.asUnownedTaskExecutor())
                 n += 1
             }
@@ -367,14 +373,15 @@ final class Core: @unchecked Sendable {
             r.timerReleases.removeAll()
             r.ioCloses.removeAll()
         }
-        local.append(contentsOf: &leftovers)
+        // Every task in the local queue is on the live list, cancelled below.
+        local.removeAll()
         // Drop futures with the runtime still installed on this thread, so their
         // destructors (closing sockets, C drop functions) see a consistent runtime.
         let previous = ceddy_tls_runtime_get()
         ceddy_tls_runtime_set(Unmanaged.passUnretained(self).toOpaque())
         defer { ceddy_tls_runtime_set(previous) }
         var dropped = 0
-        while let t = local.pop() {
+        while let t = leftovers.pop() {
             let task = t.takeRetainedValue()
             if !task.isComplete && !task.isLive {
                 task.state.store(TaskState.complete | TaskState.cancelled)

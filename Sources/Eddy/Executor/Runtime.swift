@@ -21,6 +21,11 @@ public final class Runtime: @unchecked Sendable {
         public var eventBatch = 1024
         /// Tasks/jobs polled per tick before the reactor is checked again.
         public var taskBudget = 128
+        /// Socket operations one task may perform per poll (or one Swift job per run)
+        /// before it must yield to the others even though its socket is still ready
+        /// (tokio's cooperative budget): a connection whose peer always has data ready
+        /// cannot monopolize the loop.
+        public var operationBudget = 128
         /// `run`/`blockOn` throw `EddyError.errno(EINTR)` when a signal interrupts the
         /// wait, so the host (e.g. Python) can run its signal handlers; the work stays
         /// queued and a later call continues it.

@@ -42,3 +42,45 @@ struct TaskList: @unchecked Sendable {
         other = TaskList()
     }
 }
+
+/// The loop's local FIFO of scheduled tasks, linked through `queueNext` and holding
+/// **no** reference: every task in it is on the runtime's live-task list, which owns
+/// it until it completes — and a task completes only after being popped. This saves a
+/// retain/release pair per schedule on the hot path. Loop thread only.
+@usableFromInline
+struct ReadyQueue {
+    @usableFromInline var head: Unmanaged<TaskHeader>?
+    @usableFromInline var tail: Unmanaged<TaskHeader>?
+    @usableFromInline var count = 0
+
+    @usableFromInline init() {}
+
+    @inlinable var isEmpty: Bool { head == nil }
+
+    @inline(__always)
+    mutating func push(_ task: TaskHeader) {
+        let node = Unmanaged.passUnretained(task)
+        task.queueNext = nil
+        if let t = tail { t._withUnsafeGuaranteedRef { $0.queueNext = node } } else { head = node }
+        tail = node
+        count += 1
+    }
+
+    @inline(__always)
+    mutating func pop() -> Unmanaged<TaskHeader>? {
+        guard let h = head else { return nil }
+        head = h._withUnsafeGuaranteedRef { t in
+            let n = t.queueNext
+            t.queueNext = nil
+            return n
+        }
+        if head == nil { tail = nil }
+        count -= 1
+        return h
+    }
+
+    /// Forgets every entry (shutdown: the live list cancels them).
+    mutating func removeAll() {
+        while pop() != nil {}
+    }
+}

@@ -104,8 +104,18 @@ final class ContinuationWaiter: WakeTarget, @unchecked Sendable {
     /// when the task was cancelled.
     nonisolated(nonsending) func suspendCancellable() async throws {
         try Task.checkCancellation()
+        if state.load() == Self.notified, state.compareExchange(expected: Self.notified, desired: Self.idle) {
+            return
+        }
         await withTaskCancellationHandler {
-            await suspend()
+            await withUnsafeContinuation { (c: UnsafeContinuation<Void, Never>) in
+                continuation = c
+                if !state.compareExchange(expected: Self.idle, desired: Self.waiting) {
+                    continuation = nil
+                    state.store(Self.idle)
+                    c.resume()
+                }
+            }
         } onCancel: {
             wake()
         }

@@ -30,21 +30,35 @@ final class IoSource: @unchecked Sendable {
 
     var fd: Int32 { slot?.pointee.fd ?? -1 }
 
-    /// read(2) if readable: n >= 0, -EAGAIN (readiness cleared), or -errno.
+    /// Returned by the steps below when the running task used up its operation budget:
+    /// the socket may still be ready, but the task must yield first.
+    static let yieldCode = Int.min
+
+    /// Takes one operation from the running task's budget; false when it is used up.
+    @inline(__always)
+    func spendBudget() -> Bool {
+        if core.opBudget <= 0 { return false }
+        core.opBudget -= 1
+        return true
+    }
+
+    /// read(2) if readable: n >= 0, -EAGAIN (readiness cleared), `yieldCode`, or -errno.
     @inline(__always)
     func tryRead(_ p: UnsafeMutablePointer<IoSlot>, _ buf: UnsafeMutableRawPointer?, _ len: Int) -> Int {
         let tick = p.pointee.tick
         if p.pointee.readiness & Readiness.readInterest == 0 { return -Int(EAGAIN) }
+        if !spendBudget() { return IoSource.yieldCode }
         let n = core.sys.read(p.pointee.fd, buf, len)
         if n == -Int(EAGAIN) { core.io.clear(p, Readiness.readInterest, observedTick: tick) }
         return n
     }
 
-    /// send(2, MSG_NOSIGNAL) if writable: n >= 0, -EAGAIN (readiness cleared), or -errno.
+    /// send(2, MSG_NOSIGNAL) if writable: n >= 0, -EAGAIN (readiness cleared), `yieldCode`, or -errno.
     @inline(__always)
     func tryWrite(_ p: UnsafeMutablePointer<IoSlot>, _ buf: UnsafeRawPointer?, _ len: Int) -> Int {
         let tick = p.pointee.tick
         if p.pointee.readiness & Readiness.writeInterest == 0 { return -Int(EAGAIN) }
+        if !spendBudget() { return IoSource.yieldCode }
         let n = core.sys.send(p.pointee.fd, buf, len)
         if n == -Int(EAGAIN) { core.io.clear(p, Readiness.writeInterest, observedTick: tick) }
         return n
@@ -76,14 +90,14 @@ final class IoSource: @unchecked Sendable {
     /// Parks the current Swift task until the read side may progress.
     nonisolated(nonsending) func waitReadable(_ p: UnsafeMutablePointer<IoSlot>) async throws {
         let w = readWaiter
-        if p.pointee.readWaker?.target !== w { p.pointee.readWaker = Waker(w) }
+        p.pointee.readWaker.register(w)
         try await w.suspendCancellable()
     }
 
     /// Parks the current Swift task until the write side may progress.
     nonisolated(nonsending) func waitWritable(_ p: UnsafeMutablePointer<IoSlot>) async throws {
         let w = writeWaiter
-        if p.pointee.writeWaker?.target !== w { p.pointee.writeWaker = Waker(w) }
+        p.pointee.writeWaker.register(w)
         try await w.suspendCancellable()
     }
 }

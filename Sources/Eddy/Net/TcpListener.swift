@@ -48,13 +48,14 @@ public final class TcpListener: @unchecked Sendable {
         }
     }
 
-    private enum Step { case accepted(TcpStream), wait, backoff, failed(EddyError) }
+    private enum Step { case accepted(TcpStream), wait, backoff, yield, failed(EddyError) }
 
     /// One accept attempt against the readiness cache.
     private func step(_ p: UnsafeMutablePointer<IoSlot>) -> Step {
         while true {
             let tick = p.pointee.tick
             if p.pointee.readiness & Readiness.readInterest == 0 { return .wait }
+            if !source.spendBudget() { return .yield }
             let fd = source.core.sys.accept(p.pointee.fd)
             if fd >= 0 {
                 switch TcpStream.adopt(fd: fd, core: source.core, initial: Readiness.readable | Readiness.writable) {
@@ -94,6 +95,9 @@ public final class TcpListener: @unchecked Sendable {
             backoff = b
             _ = b.poll(&cx)
             return .pending
+        case .yield:
+            cx.target.wakeOnLoop()
+            return .pending
         }
     }
 
@@ -106,6 +110,7 @@ public final class TcpListener: @unchecked Sendable {
             case .failed(let e): throw e
             case .wait: try await source.waitReadable(p)
             case .backoff: try await sleep(for: Self.backoffDelay)
+            case .yield: await Task.yield()
             }
         }
     }

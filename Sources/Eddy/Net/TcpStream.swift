@@ -50,6 +50,10 @@ public final class TcpStream: @unchecked Sendable {
             cx.register(&p.pointee.readWaker)
             return .pending
         }
+        if n == IoSource.yieldCode {
+            cx.target.wakeOnLoop()  // budget spent: requeue at the back, stay ready
+            return .pending
+        }
         return .ready(.failure(.errno(Int32(-n))))
     }
 
@@ -68,6 +72,10 @@ public final class TcpStream: @unchecked Sendable {
         if n >= 0 { return .ready(.success(n)) }
         if n == -Int(EAGAIN) {
             cx.register(&p.pointee.writeWaker)
+            return .pending
+        }
+        if n == IoSource.yieldCode {
+            cx.target.wakeOnLoop()
             return .pending
         }
         return .ready(.failure(.errno(Int32(-n))))
@@ -90,6 +98,10 @@ public final class TcpStream: @unchecked Sendable {
             let p = try source.checkAsync()
             let n = attempt(p)
             if n >= 0 { return n }
+            if n == IoSource.yieldCode {
+                await Task.yield()  // budget spent: back of the executor's queue
+                continue
+            }
             if n != -Int(EAGAIN) { throw EddyError.errno(Int32(-n)) }
             if reading { try await source.waitReadable(p) } else { try await source.waitWritable(p) }
         }

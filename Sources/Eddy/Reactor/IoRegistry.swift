@@ -24,8 +24,8 @@ struct IoSlot: SlabEntry {
     @usableFromInline var generation: UInt32 = 1
     @usableFromInline var readiness: UInt32 = 0
     @usableFromInline var tick: UInt32 = 0
-    @usableFromInline var readWaker: Waker?
-    @usableFromInline var writeWaker: Waker?
+    @usableFromInline var readWaker = WakerSlot()
+    @usableFromInline var writeWaker = WakerSlot()
     var nextFree: Int32 = -1
     @usableFromInline init() {}
 }
@@ -98,8 +98,8 @@ final class IoRegistry {
         if events & CEDDY_EPOLLERR != 0 { bits |= Readiness.error | Readiness.readable | Readiness.writable }
         p.pointee.readiness |= bits
         p.pointee.tick = tick
-        if bits & Readiness.readInterest != 0, let w = p.pointee.readWaker { w.target.wakeOnLoop() }
-        if bits & Readiness.writeInterest != 0, let w = p.pointee.writeWaker { w.target.wakeOnLoop() }
+        if bits & Readiness.readInterest != 0 { p.pointee.readWaker.wakeOnLoop() }
+        if bits & Readiness.writeInterest != 0 { p.pointee.writeWaker.wakeOnLoop() }
     }
 
     /// Closes the descriptor and frees the slot; waiters are woken so they see the close.
@@ -120,8 +120,8 @@ final class IoRegistry {
         let p = slab.pointer(index)
         p.pointee.fd = -1
         p.pointee.readiness = 0
-        p.pointee.readWaker = nil
-        p.pointee.writeWaker = nil
+        p.pointee.readWaker.clear()
+        p.pointee.writeWaker.clear()
         p.pointee.generation &+= 1
         if p.pointee.generation == 0 { p.pointee.generation = 1 }
         slab.free(index)
