@@ -4,7 +4,10 @@
 #include <pthread.h>
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
+#include <signal.h>
+#include <sys/syscall.h>
 #include <time.h>
+#include <unistd.h>
 
 int ceddy_epoll_create(void) { return epoll_create1(EPOLL_CLOEXEC); }
 
@@ -28,12 +31,20 @@ int ceddy_epoll_wait(int epfd, ceddy_event *out, int max, int timeout_ms) {
     enum { CHUNK = 1024 };
     struct epoll_event buf[CHUNK];
     if (max > CHUNK) max = CHUNK;
-    int n = epoll_wait(epfd, buf, max, timeout_ms);
+    // syscall(2), not epoll_wait(3): the libc wrapper is a cancellation point and pays
+    // for asynchronous-cancellation bookkeeping on every loop turn (see ceddy_read).
+    int n = (int)syscall(SYS_epoll_pwait, epfd, buf, max, timeout_ms, NULL, _NSIG / 8);
     for (int i = 0; i < n; i++) {
         out[i].events = buf[i].events;
         out[i].data = buf[i].data.u64;
     }
     return n;
+}
+
+ssize_t ceddy_read(int fd, void *buf, size_t len) { return syscall(SYS_read, fd, buf, len); }
+
+ssize_t ceddy_send(int fd, const void *buf, size_t len, int flags) {
+    return syscall(SYS_sendto, fd, buf, len, flags, NULL, 0);
 }
 
 int ceddy_eventfd(void) { return eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK); }
@@ -42,8 +53,8 @@ int ceddy_accept4(int fd, struct sockaddr *addr, socklen_t *len) {
     return accept4(fd, addr, len, SOCK_NONBLOCK | SOCK_CLOEXEC);
 }
 
-static _Thread_local char thread_marker __attribute__((tls_model("initial-exec")));
-uintptr_t ceddy_thread_id(void) { return (uintptr_t)&thread_marker; }
+_Thread_local char ceddy_thread_marker __attribute__((tls_model("initial-exec")));
+uintptr_t ceddy_thread_id(void) { return (uintptr_t)&ceddy_thread_marker; }
 
 uint64_t ceddy_now_ns(void) {
     struct timespec ts;

@@ -10,7 +10,7 @@ import Eddy
 /// Identity of the calling thread (opaque C call: pthread_self is `const` and
 /// could be cached by the optimiser across calls).
 @inline(__always)
-func currentThread() -> UInt { UInt(ceddy_thread_id()) }
+func currentThread() -> UInt { UInt(ceddy_thread_id_inline()) }
 
 /// The Context of the poll in progress on this thread, if `cx` is it.
 /// C code only ever sees the pointer CTask.poll published in the TLS slot.

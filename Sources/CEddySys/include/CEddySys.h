@@ -35,6 +35,12 @@ int ceddy_epoll_mod(int epfd, int fd, uint32_t events, uint64_t data);
 int ceddy_epoll_del(int epfd, int fd);
 /// epoll_wait into a scratch buffer of packed events, unpacked into `out`.
 int ceddy_epoll_wait(int epfd, ceddy_event *out, int max, int timeout_ms);
+/// read(2) / send(2) issued with syscall(2): same semantics (-1 and errno), but not
+/// cancellation points, so the loop skips libc's per-call asynchronous-cancellation
+/// bookkeeping (a runtime thread is never pthread_cancel'ed: that would unwind through
+/// Swift frames, which is undefined anyway).
+ssize_t ceddy_read(int fd, void *buf, size_t len);
+ssize_t ceddy_send(int fd, const void *buf, size_t len, int flags);
 /// eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK).
 int ceddy_eventfd(void);
 /// accept4(..., SOCK_NONBLOCK | SOCK_CLOEXEC).
@@ -42,6 +48,11 @@ int ceddy_accept4(int fd, struct sockaddr *addr, socklen_t *len);
 /// An opaque (non-const) thread identity, safe to call across awaits: the address of
 /// a thread-local variable (one instruction, no call into libc).
 uintptr_t ceddy_thread_id(void);
+/// The same identity, inlined: for synchronous callers only (the C ABI's hot path).
+/// Async Swift code must call the out-of-line version, whose result the compiler
+/// cannot carry across a suspension point.
+extern _Thread_local char ceddy_thread_marker __attribute__((tls_model("initial-exec")));
+static inline uintptr_t ceddy_thread_id_inline(void) { return (uintptr_t)&ceddy_thread_marker; }
 /// Monotonic clock in nanoseconds.
 uint64_t ceddy_now_ns(void);
 /// Per-thread slot for the runtime currently driving this thread.

@@ -171,8 +171,16 @@ final class Core: @unchecked Sendable {
         }
     }
 
+    @inline(__always)
     private func drainRemote() {
-        guard remotePending.load(ordering: .sequentiallyConsistent) > 0 else { return }
+        // Relaxed is enough to notice work: the lock inside orders the rest, and the
+        // parking protocol re-checks with seq-cst before blocking.
+        guard remotePending.load(ordering: .relaxed) > 0 else { return }
+        drainRemoteSlow()
+    }
+
+    @inline(never)
+    private func drainRemoteSlow() {
         var tasks = TaskList()
         var newJobs: [UnownedJob] = []
         var releases: [TimerKey] = []

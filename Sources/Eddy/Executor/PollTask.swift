@@ -19,26 +19,35 @@ open class PollTask: @unchecked Sendable {
 /// The cell for a `PollTask`: concrete (non-generic) overrides, so the loop's virtual
 /// call lands in specialized code.
 final class PollTaskCell: JoinableTask<Int32>, @unchecked Sendable {
-    @exclusivity(unchecked) var body: PollTask?
+    /// Owned (+1) until the task finishes or is cancelled; held unmanaged so each poll
+    /// calls into it without a retain/release pair.
+    @exclusivity(unchecked) var body: Unmanaged<PollTask>?
 
     init(core: Core, body: PollTask) {
-        self.body = body
+        self.body = Unmanaged.passRetained(body)
         super.init(core: core)
     }
+
+    deinit { body?.release() }
 
     override func pollTask() -> Bool {
         guard let b = body else { return true }
         var cx = Context(target: self, core: core)
-        guard let status = b.poll(&cx) else { return false }
+        guard let status = b._withUnsafeGuaranteedRef({ $0.poll(&cx) }) else { return false }
         body = nil
+        b.release()
         complete(.success(status))
         return true
     }
 
     override func cancelTask() {
-        let b = body
+        guard let b = body else {
+            complete(.failure(.cancelled))
+            return
+        }
         body = nil
-        b?.cancel()
+        b._withUnsafeGuaranteedRef { $0.cancel() }
+        b.release()
         complete(.failure(.cancelled))
     }
 }

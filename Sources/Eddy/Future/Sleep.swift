@@ -19,8 +19,8 @@ public final class Sleep: Future, @unchecked Sendable {
             disarm()
             return .ready(())
         }
-        if let key, core === cx.core, cx.core.timers.isArmed(key) {
-            cx.core.timers.update(key, waker: &cx)
+        if let key, let c = core, cx.isPolledBy(c), c.timers.isArmed(key) {
+            c.timers.update(key, waker: &cx)
             return .pending
         }
         disarm()

@@ -30,7 +30,7 @@ public final class ConnectFuture: Future, @unchecked Sendable {
         guard let s = stream, let p = s.source.slot else {
             return .ready(.failure(stream?.source.core.isShutdown == true ? .shutdown : .errno(EBADF)))
         }
-        guard cx.core === s.source.core else { return .ready(.failure(.wrongThread)) }
+        guard cx.isPolledBy(s.source.core) else { return .ready(.failure(.wrongThread)) }
         if p.pointee.readiness & Readiness.writeInterest == 0 {
             cx.register(&p.pointee.writeWaker)
             return .pending

@@ -10,6 +10,11 @@ import Glibc
 final class IoSource: @unchecked Sendable {
     @usableFromInline let core: Core
     @exclusivity(unchecked) @usableFromInline var key: IoKey?
+    /// The registration's slot: slab pages never move and the core (which owns them)
+    /// lives as long as this object, so the address stays valid; the generation says
+    /// whether the slot is still ours (close and shutdown both bump it).
+    @usableFromInline let slotAddress: UnsafeMutablePointer<IoSlot>
+    @usableFromInline let generation: UInt32
     /// Reused across suspensions of async reads / writes (one allocation per socket).
     lazy var readWaiter = ContinuationWaiter()
     lazy var writeWaiter = ContinuationWaiter()
@@ -17,6 +22,8 @@ final class IoSource: @unchecked Sendable {
     init(core: Core, key: IoKey) {
         self.core = core
         self.key = key
+        slotAddress = core.io.slab.pointer(key.index)
+        generation = key.generation
     }
 
     deinit { close() }
@@ -24,8 +31,8 @@ final class IoSource: @unchecked Sendable {
     /// The live slot, or nil once closed / after shutdown.
     @inline(__always)
     var slot: UnsafeMutablePointer<IoSlot>? {
-        guard let key, !core.isShutdown else { return nil }
-        return core.io.slot(key)
+        // `key` goes nil at close() even when the close itself is deferred to the loop.
+        slotAddress.pointee.generation == generation && key != nil ? slotAddress : nil
     }
 
     var fd: Int32 { slot?.pointee.fd ?? -1 }

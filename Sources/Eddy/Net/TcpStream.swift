@@ -42,7 +42,7 @@ public final class TcpStream: @unchecked Sendable {
     /// Raw-pointer form of `pollRead` (the C ABI's entry).
     
     public func pollRead(_ cx: inout Context, _ buf: UnsafeMutableRawPointer?, _ len: Int) -> Poll<Result<Int, EddyError>> {
-        guard let p = source.slot, cx.core === source.core else { return .ready(.failure(source.unusable(cx))) }
+        guard let p = source.slot, cx.isPolledBy(source.core) else { return .ready(.failure(source.unusable(cx))) }
         if len == 0 { return .ready(.success(0)) }
         let n = source.tryRead(p, buf, len)
         if n >= 0 { return .ready(.success(n)) }
@@ -51,7 +51,7 @@ public final class TcpStream: @unchecked Sendable {
             return .pending
         }
         if n == IoSource.yieldCode {
-            cx.target.wakeOnLoop()  // budget spent: requeue at the back, stay ready
+            cx.wakeSelf()  // budget spent: requeue at the back, stay ready
             return .pending
         }
         return .ready(.failure(.errno(Int32(-n))))
@@ -66,7 +66,7 @@ public final class TcpStream: @unchecked Sendable {
     /// Raw-pointer form of `pollWrite` (the C ABI's entry).
     
     public func pollWrite(_ cx: inout Context, _ buf: UnsafeRawPointer?, _ len: Int) -> Poll<Result<Int, EddyError>> {
-        guard let p = source.slot, cx.core === source.core else { return .ready(.failure(source.unusable(cx))) }
+        guard let p = source.slot, cx.isPolledBy(source.core) else { return .ready(.failure(source.unusable(cx))) }
         if len == 0 { return .ready(.success(0)) }
         let n = source.tryWrite(p, buf, len)
         if n >= 0 { return .ready(.success(n)) }
@@ -75,7 +75,7 @@ public final class TcpStream: @unchecked Sendable {
             return .pending
         }
         if n == IoSource.yieldCode {
-            cx.target.wakeOnLoop()
+            cx.wakeSelf()
             return .pending
         }
         return .ready(.failure(.errno(Int32(-n))))
@@ -83,7 +83,7 @@ public final class TcpStream: @unchecked Sendable {
 
     /// Half-closes the write side (`shutdown(SHUT_WR)`); the peer reads end of stream.
     public func pollShutdown(_ cx: inout Context) -> Poll<Result<Void, EddyError>> {
-        guard source.slot != nil, cx.core === source.core else { return .ready(.failure(source.unusable(cx))) }
+        guard source.slot != nil, cx.isPolledBy(source.core) else { return .ready(.failure(source.unusable(cx))) }
         do { try shutdown(.write) } catch { return .ready(.failure(error)) }
         return .ready(.success(()))
     }

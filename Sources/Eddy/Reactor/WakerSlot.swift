@@ -12,10 +12,14 @@ struct WakerSlot {
 
     /// Stores `target` (retained) unless it is already the one stored.
     @inline(__always)
-    mutating func register(_ new: WakeTarget) {
-        if let t = target, t.toOpaque() == Unmanaged.passUnretained(new).toOpaque() { return }
+    mutating func register(_ new: WakeTarget) { register(Unmanaged.passUnretained(new)) }
+
+    /// Same, from an unretained reference (a poll's context).
+    @inline(__always)
+    mutating func register(_ new: Unmanaged<WakeTarget>) {
+        if let t = target, t.toOpaque() == new.toOpaque() { return }
         let old = target
-        target = Unmanaged.passRetained(new)
+        target = new.retain()
         old?.release()
     }
 
@@ -43,5 +47,5 @@ struct WakerSlot {
 extension Context {
     /// Registers this poll's task in a reactor slot.
     @inline(__always)
-    func register(_ slot: inout WakerSlot) { slot.register(target) }
+    func register(_ slot: inout WakerSlot) { slot.register(targetRef) }
 }

@@ -33,8 +33,8 @@ public struct SysCalls: @unchecked Sendable {
 
     /// The real kernel.
     public static let system = SysCalls(
-        read: { fd, buf, len in Glibc.read(fd, buf, len) },
-        send: { fd, buf, len, flags in Glibc.send(fd, buf, len, flags) },
+        read: ceddy_read,
+        send: ceddy_send,
         accept: { fd, addr, len in ceddy_accept4(fd, addr, len) },
         connect: { fd, addr, len in Glibc.connect(fd, addr, len) },
         epollWait: { ep, events, max, timeout in ceddy_epoll_wait(ep, events, max, timeout) }
