@@ -206,15 +206,18 @@ final class Core: @unchecked Sendable {
     // MARK: tasks
 
     func spawn<F: Future>(_ future: F) -> TaskCell<F> {
-        spawnTask(TaskCell(core: self, future: future))
+        let cell = TaskCell(core: self, future: future)
+        spawnTask(cell)
+        return cell
     }
 
     /// Queues a new task cell (any thread); a shut-down runtime cancels it at once.
-    func spawnTask<Cell: TaskHeader>(_ task: Cell) -> Cell {
+    @usableFromInline
+    func spawnTask(_ task: TaskHeader) {
         if shutdownFlag.load(ordering: .acquiring) {
             task.state.store(TaskState.complete | TaskState.cancelled)
             task.cancelTask()
-            return task
+            return
         }
         if isLoopThread {
             addLive(task)
@@ -223,7 +226,7 @@ final class Core: @unchecked Sendable {
             // Not on the loop: the loop adds it to the live list when it first runs it.
             scheduleRemote(task)
         }
-        return task
+        return
     }
 
     private func addLive(_ task: TaskHeader) {
@@ -261,7 +264,7 @@ final class Core: @unchecked Sendable {
             task.cancelTask()
             done = true
         } else {
-            done = task.pollTask()
+            if let thunk = task.pollThunk { done = thunk(task) } else { done = task.pollTask() }
         }
         if done {
             task.state.bitwiseOr(TaskState.complete, ordering: .acquiringAndReleasing)

@@ -6,7 +6,7 @@
 public struct JoinHandle<T>: Future, @unchecked Sendable {
     @usableFromInline let task: JoinableTask<T>
 
-    init(_ task: JoinableTask<T>) { self.task = task }
+    @usableFromInline init(_ task: JoinableTask<T>) { self.task = task }
 
     /// Polls for the task's output; stores the caller's waker while it runs.
     public mutating func poll(_ cx: inout Context) -> Poll<Result<T, JoinError>> {

@@ -56,6 +56,8 @@ extension Runtime {
     /// Spawns a class-based task (see `PollTask`). Any thread.
     @discardableResult
     public func spawn(_ task: PollTask) -> JoinHandle<Int32> {
-        JoinHandle(core.spawnTask(PollTaskCell(core: core, body: task)))
+        let cell = PollTaskCell(core: core, body: task)
+        core.spawnTask(cell)
+        return JoinHandle(cell)
     }
 }

@@ -50,9 +50,11 @@ public final class Runtime: @unchecked Sendable {
 
     /// Spawns a poll-style future as a task. Any thread; the task runs on the loop thread.
     /// Dropping the returned handle detaches the task.
-    @discardableResult
+    @discardableResult @inlinable
     public func spawn<F: Future>(_ future: F) -> JoinHandle<F.Output> {
-        JoinHandle(core.spawn(future))
+        let cell = TaskCell(core: core, future: future)
+        core.spawnTask(cell)
+        return JoinHandle(cell)
     }
 
     /// Runs the loop until `future` completes and returns its output.
