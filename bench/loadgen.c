@@ -1,11 +1,13 @@
 /* loadgen: single-threaded epoll TCP echo load generator.
  *
- *   loadgen [-h host] [-p port] [-c conns] [-s size] [-d seconds] [-w warmup] [-n roundtrips] [--churn]
+ *   loadgen [-h host] [-p port] [-c conns] [-s size] [-d seconds] [-w warmup] [-n roundtrips] [--churn] [--mark]
  *
  * Ping-pong: each of C connections sends S bytes, waits for all S to come back (every byte
  * verified), repeats. Runs W seconds of warm-up, then D seconds measured (or exactly N round
  * trips in total with -n, for instruction counting). Prints round trips/s and p50/p99/max
  * latency from a log-linear histogram. --churn: connect, send, read echo, close, C in flight.
+ * --mark: print `mark: start` when the measured window starts and `mark: end` when it ends
+ * (stdout, flushed at once), so a runner can sample the server's CPU time over the window.
  */
 #define _GNU_SOURCE
 #include <arpa/inet.h>
@@ -30,7 +32,7 @@ typedef struct {
 } conn_t;
 
 static const char *host = "127.0.0.1";
-static int port = 9000, nconns = 50, size = 64, churn = 0;
+static int port = 9000, nconns = 50, size = 64, churn = 0, mark = 0;
 static double duration = 5, warmup = 1;
 static long long target_rt = 0;
 static unsigned char *out_buf, *in_buf;
@@ -117,7 +119,8 @@ int main(int argc, char **argv) {
         else if (!strcmp(argv[i], "-w") && i + 1 < argc) warmup = atof(argv[++i]);
         else if (!strcmp(argv[i], "-n") && i + 1 < argc) target_rt = atoll(argv[++i]);
         else if (!strcmp(argv[i], "--churn")) churn = 1;
-        else { fprintf(stderr, "usage: %s [-h host] [-p port] [-c conns] [-s size] [-d secs] [-w warmup] [-n rts] [--churn]\n", argv[0]); return 2; }
+        else if (!strcmp(argv[i], "--mark")) mark = 1;
+        else { fprintf(stderr, "usage: %s [-h host] [-p port] [-c conns] [-s size] [-d secs] [-w warmup] [-n rts] [--churn] [--mark]\n", argv[0]); return 2; }
     }
     out_buf = malloc(size);
     in_buf = malloc(size > 65536 ? size : 65536);
@@ -134,10 +137,14 @@ int main(int argc, char **argv) {
     uint64_t end = measure_start + (uint64_t)(duration * 1e9);
     long long done = 0, errors = 0;
     int measuring = target_rt ? 1 : 0;
+    if (measuring && mark) { printf("mark: start\n"); fflush(stdout); }
     struct epoll_event evs[512];
     for (;;) {
         uint64_t t = now_ns();
-        if (!measuring && t >= measure_start) { measuring = 1; done = 0; memset(hist, 0, sizeof hist); lat_max = 0; }
+        if (!measuring && t >= measure_start) {
+            measuring = 1; done = 0; memset(hist, 0, sizeof hist); lat_max = 0;
+            if (mark) { printf("mark: start\n"); fflush(stdout); }
+        }
         if (!target_rt && t >= end) break;
         if (target_rt && done >= target_rt) break;
         int n = epoll_wait(ep, evs, 512, 100);
@@ -166,6 +173,7 @@ int main(int argc, char **argv) {
             }
         }
     }
+    if (mark) { printf("mark: end\n"); fflush(stdout); }
     double secs = target_rt ? (now_ns() - t0) / 1e9 : duration;
     printf("conns=%d size=%d mode=%s roundtrips=%lld secs=%.2f rps=%.0f p50_us=%.1f p99_us=%.1f max_us=%.1f errors=%lld\n",
            nconns, size, churn ? "churn" : "pingpong", done, secs, done / secs,
