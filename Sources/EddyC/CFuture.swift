@@ -58,6 +58,11 @@ final class CFuture: @unchecked Sendable {
                 connect = nil
                 return finish(0)
             case .ready(.failure(let e)):
+                // Polled from another runtime's task (misuse): report it, but leave the
+                // connect untouched instead of completing the future with EWRONGTHREAD
+                // (found by Tests/fuzz/abi_fuzz.c: the misuse poisoned the future for good
+                // and dropped its connection).
+                if e.code == EddyCode.wrongThread { return e.code }
                 connect = nil
                 return finish(e.code)
             }
@@ -69,6 +74,7 @@ final class CFuture: @unchecked Sendable {
         case .timeout:
             guard let i = inner, let t = sleep else { return finish(EddyCode.ecanceled) }
             let r = i.poll(&cx)
+            if r == EddyCode.wrongThread { return r }  // misuse, not completion (see .connect)
             if r != EddyCode.pending {
                 sleep = nil  // disarm the deadline
                 return finish(r == EddyCode.ready ? 0 : r)

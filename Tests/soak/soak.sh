@@ -1,0 +1,46 @@
+#!/bin/sh
+# soak.sh SERVER LOADGEN — load and soak test of an Eddy echo server (docs/RELIABILITY.md).
+#  1. SOAK_CONNS (default 10000) concurrent echo connections on one runtime, every byte
+#     verified by loadgen (memcmp of each echo), 5 s measured;
+#  2. SOAK_MINUTES (default 10; SOAK_SECONDS overrides) of full echo load (200 conns,
+#     ping-pong), sampling the server's RSS and open-fd count every 10 s.
+# Pass criteria: loadgen exits 0 (no mismatch, no closed connection); during the soak the
+# server's fd count is exactly constant and RSS grows < 10 % over the first sample.
+set -u
+SERVER=$1; LOADGEN=$2
+CONNS=${SOAK_CONNS:-10000}
+SECS=${SOAK_SECONDS:-$(( ${SOAK_MINUTES:-10} * 60 ))}
+# Both processes need > CONNS descriptors: raise the soft limit to the hard limit.
+ulimit -n "$(ulimit -Hn)" 2>/dev/null
+need=$((CONNS + 64)); have=$(ulimit -n)
+[ "$have" -ge "$need" ] || { echo "soak: need $need descriptors, hard limit is $have" >&2; exit 1; }
+out=$(mktemp); trap 'kill $spid 2>/dev/null; rm -f $out' EXIT
+"$SERVER" --port 0 > "$out" 2>&1 & spid=$!
+for i in $(seq 40); do grep -q '^listening' "$out" && break; sleep 0.25; done
+port=$(sed -n 's/^listening on .*:\([0-9]*\)$/\1/p' "$out")
+[ -n "$port" ] || { echo "soak: server did not start"; cat "$out"; exit 1; }
+rss() { awk '/VmRSS/ {print $2}' /proc/$spid/status; }
+fds() { ls /proc/$spid/fd | wc -l; }
+echo "== soak: $CONNS concurrent connections (server pid $spid, port $port)"
+"$LOADGEN" -p "$port" -c "$CONNS" -s 64 -w 1 -d 5 || { echo "soak: FAILED: $CONNS-connection run"; exit 1; }
+echo "   server after: rss $(rss) kB, fds $(fds)"
+sleep 1
+echo "== soak: ${SECS} s of echo load, sampled every 10 s"
+"$LOADGEN" -p "$port" -c 200 -s 512 -w 0 -d "$SECS" > "$out.lg" 2>&1 & lpid=$!
+sleep 3
+rss0=$(rss); fd0=$(fds); fail=0; t=0
+echo "   t=0s rss=${rss0}kB fds=${fd0}"
+while kill -0 $lpid 2>/dev/null; do
+    sleep 10; t=$((t + 10))
+    kill -0 $lpid 2>/dev/null || break
+    r=$(rss); f=$(fds)
+    echo "   t=${t}s rss=${r}kB fds=${f}"
+    [ "$f" -eq "$fd0" ] || { echo "soak: fd count changed ($fd0 -> $f)"; fail=1; }
+    [ $((r * 100)) -lt $((rss0 * 110)) ] || { echo "soak: RSS grew > 10 % ($rss0 -> $r kB)"; fail=1; }
+done
+wait $lpid; lrc=$?
+cat "$out.lg"; rm -f "$out.lg"
+[ $lrc -eq 0 ] || { echo "soak: loadgen failed ($lrc)"; fail=1; }
+kill -0 $spid 2>/dev/null || { echo "soak: server died"; fail=1; }
+[ $fail -eq 0 ] && echo "soak: PASSED (fds exactly constant at $fd0, RSS $rss0 -> $(rss) kB, < 10 % growth)"
+exit $fail

@@ -1,0 +1,161 @@
+"""Property tests (hypothesis) over the public Python API: whatever a Python user passes,
+the interpreter survives, errors are Python exceptions, and no descriptor is lost.
+Bounded: max_examples per property, no deadline (the machine is shared)."""
+from __future__ import annotations
+
+import ctypes
+
+import pytest
+
+hypothesis = pytest.importorskip("hypothesis")
+from hypothesis import HealthCheck, given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+import eddy  # noqa: E402
+from conftest import open_fds  # noqa: E402
+
+pytestmark = pytest.mark.filterwarnings("ignore::RuntimeWarning")  # never-retrieved task errors are expected here
+
+SETTINGS = settings(
+    max_examples=200,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture],
+    derandomize=False,
+)
+
+# Anything a caller might pass where a number, a host or a buffer is expected.
+junk = st.one_of(
+    st.none(),
+    st.booleans(),
+    st.integers(min_value=-(2**70), max_value=2**70),
+    st.floats(allow_nan=True, allow_infinity=True),
+    st.text(max_size=40),
+    st.binary(max_size=40),
+    st.lists(st.integers(), max_size=3),
+    st.just(object()),
+)
+
+# Non-numeric junk (a None timeout means "no timeout", a huge delay means a long sleep:
+# both legitimately wait, so they are left out where they would make a test unbounded).
+junk_nonnum = st.one_of(st.booleans(), st.text(max_size=10), st.binary(max_size=10), st.just(object()),
+                        st.just(float("nan")), st.just(-float("inf")))
+
+EXPECTED = (TypeError, ValueError, OverflowError, OSError, eddy.EddyError, eddy.IncompleteReadError)
+
+
+def _run(coro):
+    return eddy.run(coro)
+
+
+@SETTINGS
+@given(host=junk | st.sampled_from(["127.0.0.1", "::1", "localhost", "0.0.0.0", "", "256.0.0.1", "[::1]"]),
+       port=junk | st.integers(min_value=-5, max_value=70000), backlog=junk)
+def test_listen_and_connect_never_crash(host, port, backlog):
+    fds0 = open_fds()
+
+    async def main():
+        try:
+            lst = await eddy.listen(host, port, backlog)
+        except EXPECTED:
+            lst = None
+        if lst is not None:
+            lst.close()
+        try:
+            c = await eddy.wait_for(eddy.connect(host, port), 2.0)
+        except EXPECTED:
+            return
+        except TimeoutError:
+            return
+        c.close()
+
+    _run(main())
+    assert open_fds() == fds0
+
+
+@SETTINGS
+@given(n=junk | st.integers(min_value=-10, max_value=1 << 40), data=junk,
+       nodelay=junk, ops=st.lists(st.sampled_from(["read", "write", "shutdown", "close", "nodelay", "exact"]),
+                                  max_size=8))
+def test_stream_operations_with_any_arguments(n, data, nodelay, ops):
+    fds0 = open_fds()
+
+    async def main():
+        lst = await eddy.listen("127.0.0.1", 0)
+        c = await eddy.connect("127.0.0.1", lst.port)
+        s = await lst.accept()
+        await s.write_all(b"hello")
+        for op in ops:
+            try:
+                if op == "read":
+                    await eddy.wait_for(c.read(n), 0.05)
+                elif op == "exact":
+                    await eddy.wait_for(c.read_exactly(n), 0.05)
+                elif op == "write":
+                    await eddy.wait_for(c.write_all(data), 0.5)
+                elif op == "shutdown":
+                    await c.shutdown()
+                elif op == "nodelay":
+                    c.set_nodelay(nodelay)
+                else:
+                    c.close()
+            except EXPECTED:
+                pass
+            except (TimeoutError, RuntimeError):
+                pass
+        c.close()
+        s.close()
+        lst.close()
+
+    _run(main())
+    assert open_fds() == fds0
+
+
+@SETTINGS
+@given(delays=st.lists(st.one_of(st.floats(min_value=-1, max_value=0.003), junk_nonnum, st.none()), max_size=6),
+       cancel=st.lists(st.booleans(), max_size=6), limit=st.one_of(st.floats(0, 0.01), junk_nonnum))
+def test_tasks_sleep_timeout_cancel(delays, cancel, limit):
+    async def sleeper(d):
+        await eddy.sleep(d)
+        return d
+
+    async def main():
+        tasks = []
+        for d in delays:
+            try:
+                tasks.append(eddy.spawn(sleeper(d)))
+            except EXPECTED:
+                pass
+        for t, c in zip(tasks, cancel):
+            if c:
+                t.cancel()
+        results = []
+        for t in tasks:
+            try:
+                results.append(await eddy.wait_for(t, limit))
+            except (eddy.CancelledError, TimeoutError) + EXPECTED:
+                pass
+        return results
+
+    try:
+        _run(main())
+    except EXPECTED:
+        pass  # e.g. wait_for(limit=junk) raising TypeError in main
+
+
+@SETTINGS
+@given(args=st.lists(st.one_of(st.integers(-(2**65), 2**65), junk), max_size=4))
+def test_blocking_call_argument_checks(args):
+    libc = ctypes.CDLL(None)
+    labs = libc.labs
+    labs.argtypes = [ctypes.c_long]
+    labs.restype = ctypes.c_long
+
+    async def main():
+        try:
+            return await eddy.blocking_call(labs, *args)
+        except (ctypes.ArgumentError,) + EXPECTED:
+            return None
+
+    r = _run(main())
+    if r is not None:
+        assert len(args) == 1 and r == abs(args[0])

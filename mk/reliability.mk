@@ -1,0 +1,134 @@
+# mk/reliability.mk — the reliability suites (docs/RELIABILITY.md).
+#
+#   make test-reliability   (part of `make test`) C fault + storm suites (own process each,
+#                           timeout), the same under ASan+UBSan, the C ABI fuzzer (seed corpus
+#                           replay + one random run of FUZZ_CALLS calls).
+#   make fuzz               the fuzzer alone: FUZZ_SEED=n FUZZ_CALLS=n (default: time-based seed)
+#   make check-sanitizers   Swift tests under TSan and ASan (.build-tsan, .build-asan), C suites
+#                           and the fuzzer under valgrind memcheck against a stripped libeddy.so.
+#   make soak               10 000 concurrent echo connections, then SOAK_MINUTES (default 10)
+#                           of full echo load; RSS and fd count must stay flat.
+#   make soak-ci            the same with SOAK_MINUTES=1.
+# The Python parts (test_faults_py.py, test_properties.py) run inside test-python.
+
+REL_C_SUITES := faults storms
+REL_C_BINS := $(REL_C_SUITES:%=$(C_OUT)/test_%)
+REL_C_ASAN_BINS := $(REL_C_SUITES:%=$(C_OUT)/asan/test_%)
+FUZZ_BIN := $(C_OUT)/abi_fuzz
+FUZZ_CORPUS := Tests/fuzz/corpus.txt
+FUZZ_CALLS ?= 1000000
+FUZZ_SEED ?=
+FUZZ_TIMEOUT := timeout 180
+
+TEST_TARGETS += test-reliability
+
+.PHONY: test-reliability rel-c-run rel-c-suites rel-c-asan fuzz rel-fuzz-run check-sanitizers \
+        san-swift-tsan san-swift-asan san-valgrind soak soak-ci soak-run
+
+test-reliability: build
+	@$(MAKE) --no-print-directory rel-c-run
+
+rel-c-run:
+	@fail=""; \
+	for t in rel-c-suites rel-c-asan rel-fuzz-run; do \
+	    $(MAKE) --no-print-directory $$t || fail="$$fail $$t"; \
+	done; \
+	if [ -n "$$fail" ]; then echo "test-reliability: FAILED:$$fail"; exit 1; fi; \
+	echo "test-reliability: all reliability checks passed"
+
+rel-c-suites: $(REL_C_BINS)
+	@fail=""; \
+	for t in $(REL_C_BINS); do \
+	    echo "== $$t"; \
+	    LD_LIBRARY_PATH=$(C_LIB_ABS) $(C_TIMEOUT) $$t; rc=$$?; \
+	    [ $$rc -eq 0 ] || { echo "!! $$t: exit $$rc$$( [ $$rc -eq 124 ] && echo ' (timeout)')"; fail="$$fail $$(basename $$t)"; }; \
+	done; \
+	if [ -n "$$fail" ]; then echo "reliability C suites FAILED:$$fail"; exit 1; fi
+
+rel-c-asan: $(REL_C_ASAN_BINS)
+	@fail=""; \
+	for t in $(REL_C_ASAN_BINS); do \
+	    echo "== $$t (ASan+UBSan)"; \
+	    $(C_ASAN_ENV) LD_LIBRARY_PATH=$(C_LIB_ABS) $(C_TIMEOUT) $$t; rc=$$?; \
+	    [ $$rc -eq 0 ] || { echo "!! $$t: exit $$rc"; fail="$$fail asan/$$(basename $$t)"; }; \
+	done; \
+	if [ -n "$$fail" ]; then echo "reliability sanitizer runs FAILED:$$fail"; exit 1; fi
+
+# ---- C ABI fuzzer ----
+
+$(FUZZ_BIN): Tests/fuzz/abi_fuzz.c include/eddy.h $(C_LIB)/.stamp
+	@mkdir -p $(@D)
+	$(CC) -std=c11 $(C_WARN) -g -O1 -pthread -Iinclude -o $@ $< -L$(C_LIB) -leddy -Wl,-rpath,$(C_LIB_ABS)
+
+fuzz: build
+	@$(MAKE) --no-print-directory rel-fuzz-run
+
+# The corpus (regression seeds) first, then one fresh seed; the seed is printed so a
+# failure can be replayed with FUZZ_SEED=<seed> and added to the corpus.
+rel-fuzz-run: $(FUZZ_BIN)
+	@set -e; \
+	echo "== fuzz: corpus $(FUZZ_CORPUS)"; \
+	LD_LIBRARY_PATH=$(C_LIB_ABS) $(FUZZ_TIMEOUT) $(FUZZ_BIN) --corpus $(FUZZ_CORPUS); \
+	seed=$${FUZZ_SEED:-$(FUZZ_SEED)}; [ -n "$$seed" ] || seed=$$(date +%s%N | cut -c8-17); \
+	echo "== fuzz: seed $$seed, $(FUZZ_CALLS) calls (replay: make fuzz FUZZ_SEED=$$seed)"; \
+	LD_LIBRARY_PATH=$(C_LIB_ABS) $(FUZZ_TIMEOUT) $(FUZZ_BIN) --seed $$seed --calls $(FUZZ_CALLS)
+
+# ---- sanitizers ----
+
+SAN_TSAN_SCRATCH ?= .build-tsan
+SAN_ASAN_SCRATCH ?= .build-asan
+VALGRIND_LIB := $(C_OUT)/vg-lib
+VALGRIND := valgrind --error-exitcode=1 --leak-check=full --errors-for-leak-kinds=definite,indirect \
+            --show-leak-kinds=definite,indirect --suppressions=Tests/fuzz/valgrind.supp --quiet
+
+check-sanitizers: build
+	@fail=""; \
+	for t in san-swift-tsan san-swift-asan san-valgrind; do \
+	    s=$$(date +%s); \
+	    $(MAKE) --no-print-directory $$t || fail="$$fail $$t"; \
+	    echo "check-sanitizers: $$t took $$(( $$(date +%s) - s )) s"; \
+	done; \
+	if [ -n "$$fail" ]; then echo "check-sanitizers: FAILED:$$fail"; exit 1; fi; \
+	echo "check-sanitizers: all passed"
+
+san-swift-tsan:
+	swift test --no-parallel --sanitize=thread --scratch-path $(SAN_TSAN_SCRATCH)
+
+san-swift-asan:
+	swift test --no-parallel --sanitize=address --scratch-path $(SAN_ASAN_SCRATCH)
+
+# valgrind 3.19 cannot read Swift 6.3's DWARF 5 debug info: run against a stripped copy.
+$(VALGRIND_LIB)/.stamp: $(LIBDIR)/libeddy.so
+	@mkdir -p $(@D)
+	strip --strip-debug -o $(@D)/libeddy.so $(LIBDIR)/libeddy.so
+	ln -sf libeddy.so $(@D)/libeddy.so.0
+	@touch $@
+
+VG_C_SUITES := tcp timers tasks blocking misuse faults storms
+san-valgrind: $(VG_C_SUITES:%=$(C_OUT)/test_%) $(FUZZ_BIN) $(VALGRIND_LIB)/.stamp
+	@fail=""; \
+	for s in $(VG_C_SUITES); do \
+	    echo "== valgrind test_$$s"; \
+	    EDDY_UNDER_VALGRIND=1 LD_LIBRARY_PATH=$(abspath $(VALGRIND_LIB)) timeout 900 $(VALGRIND) $(C_OUT)/test_$$s || fail="$$fail test_$$s"; \
+	done; \
+	echo "== valgrind abi_fuzz (corpus + 100000 calls)"; \
+	LD_LIBRARY_PATH=$(abspath $(VALGRIND_LIB)) timeout 900 $(VALGRIND) $(FUZZ_BIN) --corpus $(FUZZ_CORPUS) --calls 100000 || fail="$$fail abi_fuzz"; \
+	if [ -n "$$fail" ]; then echo "valgrind FAILED:$$fail"; exit 1; fi
+
+# ---- load and soak ----
+
+SOAK_MINUTES ?= 10
+SOAK_CONNS ?= 10000
+
+soak: build
+	@$(MAKE) --no-print-directory soak-run
+
+soak-ci: build
+	@$(MAKE) --no-print-directory soak-run SOAK_MINUTES=1
+
+soak-run: $(C_OUT)/echo_server $(C_OUT)/loadgen
+	SOAK_MINUTES=$(SOAK_MINUTES) SOAK_CONNS=$(SOAK_CONNS) sh Tests/soak/soak.sh $(C_OUT)/echo_server $(C_OUT)/loadgen
+
+$(C_OUT)/loadgen: bench/loadgen.c
+	@mkdir -p $(@D)
+	$(CC) -std=c11 -O2 -Wall -o $@ $<
