@@ -48,10 +48,13 @@ struct Yielder: Future {
         let rt = try Runtime()
         let polls = Box(0), waker = Box<Waker?>(nil)
         let handle = rt.spawn(Parked(polls: polls, waker: waker, probe: nil, readyAfter: 2))
-        // Wake from a plain pthread 50 ms after the loop has parked in epoll_wait(-1).
+        // Hand the waker to a plain pthread through a mutex (the first poll stores it),
+        // which wakes it 50 ms after the loop has parked in epoll_wait(-1).
+        _ = try rt.blockOn(Ready(()))
+        let handoff = PosixMutex<Waker?>(waker.value)
         let t = try #require(startThread {
             usleep(50_000)
-            waker.value!.wake()
+            handoff.withLock { $0 }!.wake()
         }, "thread")
         let start = Instant.now()
         let result = try rt.runUntil(handle)
@@ -160,7 +163,7 @@ struct Yielder: Future {
         let count = Box(0)
         let threads = 4, perThread = 500
         var ids: [pthread_t] = []
-        let handles = Mutex<[JoinHandle<Void>]>([])
+        let handles = PosixMutex<[JoinHandle<Void>]>([])
         for _ in 0..<threads {
             ids.append(try #require(startThread {
                 for _ in 0..<perThread {

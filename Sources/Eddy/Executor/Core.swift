@@ -31,14 +31,14 @@ final class Core: @unchecked Sendable {
     private let events: UnsafeMutablePointer<ceddy_event>
 
     // Cross-thread state.
-    private struct Remote: ~Copyable {
+    private struct Remote {
         var tasks = TaskList()
         var jobs: [UnownedJob] = []
         var timerReleases: [TimerKey] = []
         var ioCloses: [IoKey] = []
         var closed = false
     }
-    private let remote = Mutex<Remote>(Remote())
+    private let remote = PosixMutex<Remote>(Remote())
     /// Items waiting in `remote` (lets the loop skip the lock when there are none).
     private let remotePending = Atomic<Int>(0)
     /// The loop is (about to be) blocked in epoll_wait: a remote push must write the eventfd.

@@ -1,0 +1,29 @@
+import Glibc
+
+/// A pthread mutex around a value. Used for the runtime's cross-thread inbox instead of
+/// Synchronization's `Mutex`, whose futex-based implementation ThreadSanitizer cannot see
+/// (it then reports every access under the lock as a race). Cold path only.
+@usableFromInline
+final class PosixMutex<Value>: @unchecked Sendable {
+    private let mutex: UnsafeMutablePointer<pthread_mutex_t>
+    private var value: Value
+
+    init(_ value: Value) {
+        self.value = value
+        mutex = .allocate(capacity: 1)
+        mutex.initialize(to: pthread_mutex_t())
+        pthread_mutex_init(mutex, nil)
+    }
+
+    deinit {
+        pthread_mutex_destroy(mutex)
+        mutex.deallocate()
+    }
+
+    @inline(__always)
+    func withLock<R>(_ body: (inout Value) throws -> R) rethrows -> R {
+        pthread_mutex_lock(mutex)
+        defer { pthread_mutex_unlock(mutex) }
+        return try body(&value)
+    }
+}
