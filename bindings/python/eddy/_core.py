@@ -87,6 +87,17 @@ _keys = itertools.count(1)  # 0 would be a NULL state pointer
 _then_pending: Dict[int, Tuple["_Runtime", int, Any]] = {}  # future_then user key -> (rt, future, keep-alive)
 _graveyard: List[Any] = []  # memory a blocking call may still touch after its runtime died: kept forever
 
+# os.getpid() is a system call; the hot path compares with this cell instead,
+# kept current by a fork handler (os.fork, multiprocessing ... run it).
+PID = [os.getpid()]
+
+
+def _after_fork_in_child() -> None:
+    PID[0] = os.getpid()
+
+
+os.register_at_fork(after_in_child=_after_fork_in_child)
+
 
 # --------------------------------------------------------------------------------
 # The three C callbacks. Each catches everything: an exception escaping a ctypes
@@ -95,11 +106,57 @@ _graveyard: List[Any] = []  # memory a blocking call may still touch after its r
 
 
 def _poll_cb(state: Optional[int], cx: Optional[int]) -> int:
+    # One poll of a task: resume its coroutine until it suspends or ends. Kept
+    # in one function (no nested call): it runs once per wake-up.
     try:
-        task = _tasks.get(state or 0)
+        task = _tasks.get(state)
         if task is None:
             return _lib.EINVAL
-        return task._step(cx)
+        rt = task._rt
+        if rt._hk:
+            rt._housekeep()
+        coro = task._coro
+        if coro is None:  # finished already (spurious poll)
+            return READY
+        if not task._waker:
+            if rt.lib.eddy_cx_waker(cx, rt.out_ref) >= 0:
+                task._waker = rt.out.value
+        prev_task, prev_cx, prev_cxarg = rt.current, rt.cx, rt.cxarg
+        if cx != rt.cxv:  # the hot-path argument for this cx (usually the same address every poll)
+            rt.cxv = cx
+            rt.cxv_arg = _lib.u64arg(cx) if cx else None
+        rt.current, rt.cx, rt.cxarg = task, cx, rt.cxv_arg
+        send = coro.send
+        try:
+            while True:
+                if task._throw is None and not task._cancel_requested and not task._timeouts:
+                    exc = None
+                else:
+                    exc = task._pending_exception(cx)
+                try:
+                    if exc is None:
+                        y = send(None)
+                    else:
+                        y = coro.throw(exc)
+                except StopIteration as si:
+                    task._finish(si.value, None)
+                    return READY
+                except BaseException as e:
+                    task._finish(None, e)
+                    return READY
+                if y is not SUSPEND:
+                    task._throw = RuntimeError(
+                        f"eddy tasks can only await eddy awaitables; the coroutine yielded {y!r} "
+                        "(an asyncio object?)"
+                    )
+                    continue
+                if task._throw is not None or task._cancel_requested:
+                    continue
+                if task._timeouts and any(t._state == Timeout._FIRED for t in task._timeouts):
+                    continue
+                return PENDING
+        finally:
+            rt.current, rt.cx, rt.cxarg = prev_task, prev_cx, prev_cxarg
     except BaseException as e:  # internal error: stop eddy.run with it
         try:
             rt = getattr(_state, "rt", None)
@@ -166,6 +223,12 @@ class _Runtime:
         self.ended = False
         self.freeing = False
         self.cx: Optional[int] = None  # cx of the poll in progress (None outside polls)
+        self.cxarg: Any = None  # the same, as a hot-path call argument (_lib.u64arg)
+        self.cxv: Optional[int] = None  # cache of the last cx converted, and its argument
+        self.cxv_arg: Any = None
+        fast = _lib.fast()
+        self.poll_read = fast.tcp_poll_read  # hot-path prototypes, see _lib
+        self.poll_write = fast.tcp_poll_write
         self.current: Optional[Task[Any]] = None
         self.main: Optional[Task[Any]] = None
         self.fatal: Optional[BaseException] = None
@@ -475,47 +538,6 @@ class Task(Generic[T]):
                         t._state = Timeout._THROWN
                 return _TimeoutCancel(fired)
         return None
-
-    def _step(self, cx: Optional[int]) -> int:
-        rt = self._rt
-        if rt._hk:
-            rt._housekeep()
-        coro = self._coro
-        if coro is None:  # finished already (spurious poll)
-            return READY
-        lib = rt.lib
-        if not self._waker:
-            if lib.eddy_cx_waker(cx, rt.out_ref) >= 0:
-                self._waker = rt.out.value
-        prev_task, prev_cx = rt.current, rt.cx
-        rt.current, rt.cx = self, cx
-        try:
-            while True:
-                exc = self._pending_exception(cx)
-                try:
-                    if exc is None:
-                        y = coro.send(None)
-                    else:
-                        y = coro.throw(exc)
-                except StopIteration as si:
-                    self._finish(si.value, None)
-                    return READY
-                except BaseException as e:
-                    self._finish(None, e)
-                    return READY
-                if y is not SUSPEND:
-                    self._throw = RuntimeError(
-                        f"eddy tasks can only await eddy awaitables; the coroutine yielded {y!r} "
-                        "(an asyncio object?)"
-                    )
-                    continue
-                if self._throw is not None or self._cancel_requested:
-                    continue
-                if self._timeouts and any(t._state == Timeout._FIRED for t in self._timeouts):
-                    continue
-                return PENDING
-        finally:
-            rt.current, rt.cx = prev_task, prev_cx
 
     def _finish(self, result: Any, exc: Optional[BaseException]) -> None:
         self._done = True

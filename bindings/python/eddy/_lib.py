@@ -17,6 +17,7 @@ from ctypes import (
     CFUNCTYPE,
     POINTER,
     Union,
+    c_char,
     c_char_p,
     c_double,
     c_float,
@@ -119,6 +120,7 @@ def _candidates() -> List[Path]:
 
 
 _lib: Optional[ctypes.CDLL] = None
+_path: Optional[str] = None
 
 
 def load() -> ctypes.CDLL:
@@ -153,6 +155,8 @@ def load() -> ctypes.CDLL:
     except OSError as e:
         raise LibraryNotFoundError(f"cannot load {path}: {e}") from e
     _declare(lib)
+    global _path
+    _path = path
     v = lib.eddy_version()
     major, minor = (v >> 16) & 0xFF, (v >> 8) & 0xFF
     if major != EXPECTED_MAJOR or minor < EXPECTED_MINOR:
@@ -212,6 +216,70 @@ def _declare(lib: ctypes.CDLL) -> None:
 
     f("eddy_blocking_call", c_int, H, c_void_p, c_char_p, POINTER(eddy_value_t), c_size_t, PH)
     f("eddy_spawn_blocking", c_int, H, c_void_p, c_void_p, PH)
+
+
+# --- the hot path: argument-type-free, GIL-holding calls -------------------------
+#
+# A ctypes call with ``argtypes`` runs ``argtype.from_param(arg)`` for every
+# argument (an isinstance() through the ctypes metaclass, a format-table scan and
+# a temporary object: ~900 instructions per argument), and a CDLL call releases
+# and re-takes the GIL (~450). For the functions called on every read and write,
+# the binding uses prototypes without argtypes, loaded through PyDLL, and hands
+# them arguments ctypes converts without any Python-level call:
+#   - handles and the cx pointer: ``u64arg(v)``, a prebuilt ``byref`` argument
+#     whose pointer value is ``v`` (``byref(obj, offset)`` passes
+#     ``address(obj) + offset``; obj sits at address 0). A 64-bit value in a
+#     general-purpose register, exactly as a ``uint64_t`` / pointer parameter;
+#   - lengths: a plain ``int`` below 2**31 (ctypes passes it as a C int, sign-
+#     extended to 64 bits by libffi: the same register value as a ``size_t``),
+#     otherwise a ``c_size_t``; see ``szarg``;
+#   - buffers: ``bytes`` (a pointer to its data) or a prebuilt ``byref``;
+#   - out-parameters: a prebuilt ``byref``.
+# PyDLL (GIL held) is safe only for functions that never block, take no lock and
+# never call back into Python: eddy_tcp_poll_read / eddy_tcp_poll_write (see
+# include/eddy.h: "Zero allocation, no lock. Owning thread, inside poll_fn").
+
+_ZERO = c_char.from_address(0)  # never dereferenced: only its address (0) is used
+INT_MAX = 0x7FFFFFFF
+
+
+def u64arg(v: int) -> object:
+    """A ready-made call argument passing the 64-bit value ``v`` (handle, pointer)
+    to an argtypes-free prototype of this module."""
+    if 0 <= v < (1 << 63):
+        return ctypes.byref(_ZERO, v)
+    return c_uint64(v)
+
+
+def szarg(v: int) -> object:
+    """A ``size_t`` argument for an argtypes-free prototype."""
+    return v if 0 <= v <= INT_MAX else c_size_t(v)
+
+
+class Fast:
+    """Argtypes-free PyDLL prototypes of the hot-path functions (see above)."""
+
+    __slots__ = ("tcp_poll_read", "tcp_poll_write")
+
+    def __init__(self) -> None:
+        load()
+        assert _path is not None
+        py = ctypes.PyDLL(_path)
+        for name in self.__slots__:
+            fn = getattr(py, "eddy_" + name)
+            fn.restype = c_int
+            fn.argtypes = None
+            setattr(self, name, fn)
+
+
+_fast: Optional[Fast] = None
+
+
+def fast() -> Fast:
+    global _fast
+    if _fast is None:
+        _fast = Fast()
+    return _fast
 
 
 def strerror(code: int) -> str:

@@ -9,11 +9,13 @@ import socket
 import types
 import warnings
 import weakref
+from _thread import get_ident
 from ctypes import c_size_t, c_uint16, c_void_p
 from typing import Any, Generator, Optional, Tuple, Union
 
 from . import _lib
-from ._core import SUSPEND, Task, _check, _owned, _Runtime, _running, wait_future
+from ._lib import INT_MAX, szarg
+from ._core import PID, SUSPEND, Task, _check, _owned, _Runtime, _running, wait_future
 from ._errors import ClosedResourceError, IncompleteReadError, error_from_code
 
 READY = _lib.READY
@@ -108,10 +110,74 @@ class _Handle:
         pass
 
 
+def _make_writer(all_: bool) -> Any:
+    """write() / write_all(): one generator function each (no wrapper frame)."""
+
+    @types.coroutine
+    def writer(self: "TcpStream", data: BytesLike) -> Generator[Any, None, int]:
+        rt = self._rt
+        if self._closed or rt.cx is None or rt.pid != PID[0] or rt.thread != get_ident() or rt.ended:
+            rt = self._use()
+        if data.__class__ is bytes:
+            # bytes go to C as-is (ctypes passes a pointer to their data): no copy,
+            # no address computation unless a write is partial.
+            length = len(data)
+            if length == 0:
+                return 0
+            arg: Any = data
+            addr = -1
+            keep: Any = data
+        else:
+            addr, length, keep = _buffer(data)
+            if length == 0:
+                return 0
+            arg = _lib.u64arg(addr)
+        me = rt.current
+        other = self._writer
+        if other is not None and other is not me and not other._done:
+            raise RuntimeError("write() called while another task is waiting on this stream")
+        poll = rt.poll_write
+        h, nref = self._harg, self._nref
+        larg = length if length <= INT_MAX else szarg(length)
+        done = 0
+        try:
+            while True:
+                rc = poll(h, rt.cxarg, arg, larg, nref)
+                if rc == READY:
+                    done += self._n.value
+                    if done >= length or not all_:
+                        return done
+                    if addr < 0:
+                        addr = ctypes.cast(data, c_void_p).value or 0  # type: ignore[arg-type]
+                    arg = _lib.u64arg(addr + done)
+                    larg = szarg(length - done)
+                    continue
+                if rc == PENDING:
+                    self._writer = me
+                    yield SUSPEND
+                    if self._closed:
+                        raise ClosedResourceError(self._what)
+                    continue
+                raise error_from_code(rc)
+        finally:
+            self._writer = None
+            del keep
+
+    if all_:
+        writer.__name__ = writer.__qualname__ = "write_all"
+        writer.__doc__ = """Write all of ``data``."""
+    else:
+        writer.__name__ = writer.__qualname__ = "write"
+        writer.__doc__ = """Write some of ``data`` (waits until at least one byte is accepted);
+        returns the number of bytes written."""
+    writer.__qualname__ = "TcpStream." + writer.__name__
+    return writer
+
+
 class TcpStream(_Handle):
     """A connected TCP stream. Use ``async with`` or call ``close()``."""
 
-    __slots__ = ("_buf", "_bufaddr", "_bufsize", "_n", "_nptr", "_reader", "_writer")
+    __slots__ = ("_buf", "_bufaddr", "_bufsize", "_n", "_nptr", "_reader", "_writer", "_harg", "_bufarg", "_nref")
     _what = "TcpStream"
 
     def __init__(self, rt: _Runtime, h: int, bufsize: int = DEFAULT_BUFFER) -> None:
@@ -121,6 +187,10 @@ class TcpStream(_Handle):
         self._bufsize = bufsize
         self._n = c_size_t()
         self._nptr = ctypes.pointer(self._n)
+        # ready-made arguments of the hot-path (argtypes-free) prototypes, see _lib
+        self._harg = _lib.u64arg(h)
+        self._bufarg = ctypes.byref(self._buf)
+        self._nref = ctypes.byref(self._n)
         self._reader: Optional[Task[Any]] = None
         self._writer: Optional[Task[Any]] = None
 
@@ -145,22 +215,29 @@ class TcpStream(_Handle):
     def read(self, n: int = DEFAULT_BUFFER) -> Generator[Any, None, bytes]:
         """Read up to ``n`` bytes (at most the stream's buffer size, 64 KiB);
         ``b""`` at EOF."""
-        if isinstance(n, bool) or not isinstance(n, int):
+        if n.__class__ is not int and (isinstance(n, bool) or not isinstance(n, int)):
             raise TypeError(f"n must be an int, not {type(n).__name__}")
         if n < 0:
             raise ValueError("n must be >= 0")
-        rt = self._use()
+        rt = self._rt
+        # Fast form of self._use(): open, not forked, inside a poll of rt on its thread.
+        if self._closed or rt.cx is None or rt.pid != PID[0] or rt.thread != get_ident() or rt.ended:
+            rt = self._use()
         if n == 0:
             return b""
         k = n if n < self._bufsize else self._bufsize
-        me = self._claim(rt, "_reader")
-        poll = rt.lib.eddy_tcp_poll_read
-        h, addr, nptr = self._h, self._bufaddr, self._nptr
+        me = rt.current
+        other = self._reader
+        if other is not None and other is not me and not other._done:
+            raise RuntimeError("read() called while another task is waiting on this stream")
+        poll = rt.poll_read
+        h, buf, nref = self._harg, self._bufarg, self._nref
+        karg = k if k <= INT_MAX else szarg(k)
         try:
             while True:
-                rc = poll(h, rt.cx, addr, k, nptr)
+                rc = poll(h, rt.cxarg, buf, karg, nref)
                 if rc == READY:
-                    return ctypes.string_at(addr, self._n.value)
+                    return self._buf[: self._n.value]
                 if rc == PENDING:
                     self._reader = me
                     yield SUSPEND
@@ -211,43 +288,11 @@ class TcpStream(_Handle):
         del arr
         return bytes(out)
 
-    @types.coroutine
-    def _write(self, data: BytesLike, all_: bool) -> Generator[Any, None, int]:
-        rt = self._use()
-        addr, length, keep = _buffer(data)
-        if length == 0:
-            return 0
-        me = self._claim(rt, "_writer")
-        poll = rt.lib.eddy_tcp_poll_write
-        h, nptr = self._h, self._nptr
-        done = 0
-        try:
-            while True:
-                rc = poll(h, rt.cx, addr + done, length - done, nptr)
-                if rc == READY:
-                    done += self._n.value
-                    if done >= length or not all_:
-                        return done
-                    continue
-                if rc == PENDING:
-                    self._writer = me
-                    yield SUSPEND
-                    if self._closed:
-                        raise ClosedResourceError(self._what)
-                    continue
-                raise error_from_code(rc)
-        finally:
-            self._writer = None
-            del keep
+    def _write(self, data: BytesLike, all_: bool) -> Any:
+        return (self.write_all if all_ else self.write)(data)
 
-    def write(self, data: BytesLike) -> Any:
-        """Write some of ``data`` (waits until at least one byte is accepted);
-        returns the number of bytes written."""
-        return self._write(data, False)
-
-    def write_all(self, data: BytesLike) -> Any:
-        """Write all of ``data``."""
-        return self._write(data, True)
+    write = _make_writer(False)
+    write_all = _make_writer(True)
 
     @types.coroutine
     def shutdown(self) -> Generator[Any, None, None]:

@@ -374,3 +374,53 @@ def test_close_wakes_pending_reader():
             s.close()
 
     eddy.run(main())
+
+
+# ------------------------------------------- hot-path call arguments (_lib.Fast)
+
+
+def test_fast_path_arguments_pass_exact_64bit_values():
+    # The argtypes-free prototypes take handles/pointers as _lib.u64arg(v) and
+    # lengths as _lib.szarg(v): check the values C receives, through llabs().
+    import ctypes
+
+    from eddy import _lib
+
+    llabs = ctypes.PyDLL(None).llabs
+    llabs.restype = ctypes.c_int64
+    for v in (0, 1, 5, 0x7FFFFFFF, 0x80000000, 0x1_0000_0005, 0x7F12_3456_789A, (1 << 63) - 1):
+        assert llabs(_lib.u64arg(v)) == v
+    for v in (0, 1, 65536, 0x7FFFFFFF, 0x80000000, 1 << 40):
+        assert llabs(_lib.szarg(v)) == v
+
+
+def test_partial_writes_of_bytes_and_buffers_keep_the_data():
+    # A slow reader forces write_all() through partial writes (the path that
+    # computes the data's address only when a write is partial).
+    size = 6 << 20
+    payloads = [os.urandom(size), bytearray(os.urandom(size)), memoryview(os.urandom(size + 1))[1:]]
+
+    async def slow_reader(stream: eddy.TcpStream, want: int) -> bytes:
+        got = bytearray()
+        async with stream:
+            while len(got) < want:
+                chunk = await stream.read(65536)
+                if not chunk:
+                    break
+                got += chunk
+                if len(got) < (1 << 20):
+                    await eddy.sleep(0.001)
+        return bytes(got)
+
+    async def main():
+        async with await eddy.listen("127.0.0.1", 0) as listener:
+            for p in payloads:
+                async with await eddy.connect("127.0.0.1", listener.port) as c:
+                    s = await listener.accept()
+                    r = eddy.spawn(slow_reader(s, len(p)))
+                    await c.write_all(p)
+                    assert await r == bytes(p)
+                    n = await c.write(p)  # one partial-or-full write()
+                    assert 0 < n <= len(p)
+
+    eddy.run(main())

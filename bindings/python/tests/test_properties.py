@@ -40,7 +40,8 @@ junk = st.one_of(
 junk_nonnum = st.one_of(st.booleans(), st.text(max_size=10), st.binary(max_size=10), st.just(object()),
                         st.just(float("nan")), st.just(-float("inf")))
 
-EXPECTED = (TypeError, ValueError, OverflowError, OSError, eddy.EddyError, eddy.IncompleteReadError)
+# MemoryError: read_exactly(n) allocates its n-byte result up front (documented).
+EXPECTED = (TypeError, ValueError, OverflowError, MemoryError, OSError, eddy.EddyError, eddy.IncompleteReadError)
 
 
 def _run(coro):
