@@ -22,11 +22,13 @@ let package = Package(
         .target(name: "EddyC", dependencies: ["Eddy", "CEddySys", "CFFI"]),
         // Examples opt into nonisolated(nonsending) by default (Swift 6.2+): plain async
         // functions then stay on Eddy's loop instead of hopping executors at every await.
-        .executableTarget(name: "EddyDelayServer", dependencies: ["Eddy"], path: "examples/swift/delayserver",
+        .target(name: "EddyExampleSupport", dependencies: ["Eddy"], path: "examples/swift/support",
+                swiftSettings: nonsendingByDefault),
+        .executableTarget(name: "EddyDelayServer", dependencies: ["Eddy", "EddyExampleSupport"], path: "examples/swift/delayserver",
                           swiftSettings: nonsendingByDefault),
-        .executableTarget(name: "EddyDelayClient", dependencies: ["Eddy"], path: "examples/swift/delay-client",
+        .executableTarget(name: "EddyDelayClient", dependencies: ["Eddy", "EddyExampleSupport"], path: "examples/swift/delay-client",
                           swiftSettings: nonsendingByDefault),
-        .executableTarget(name: "EddyEcho", dependencies: ["Eddy"], path: "examples/swift/echo",
+        .executableTarget(name: "EddyEcho", dependencies: ["Eddy", "EddyExampleSupport"], path: "examples/swift/echo",
                           swiftSettings: nonsendingByDefault),
         .testTarget(name: "EddyTests", dependencies: ["Eddy", "CEddySys"]),
     ],

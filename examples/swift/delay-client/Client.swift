@@ -1,31 +1,11 @@
 // eddy-delay-client: N concurrent GET /{delay}/{text}-{i} requests on one Eddy thread.
 
 import Eddy
+import EddyExampleSupport
 
 #if canImport(Glibc)
 import Glibc
 #endif
-
-/// Writes `text` to a file descriptor (1 = stdout, 2 = stderr), unbuffered. Used instead
-/// of `print`/`fputs`: Glibc's `stdout`/`stderr` globals are not concurrency-safe in
-/// Swift 6, and unbuffered lines show up at once when the output is a pipe.
-func emit(_ text: String, to fd: Int32 = 1) {
-    var text = text
-    text.withUTF8 { bytes in
-        var offset = 0
-        while offset < bytes.count {
-            let n = write(fd, bytes.baseAddress! + offset, bytes.count - offset)
-            if n < 0 && errno == EINTR { continue }
-            if n <= 0 { return }
-            offset += n
-        }
-    }
-}
-
-/// A command-line problem; an empty message means `--help`.
-struct UsageError: Error {
-    var message: String
-}
 
 let usage = """
     usage: eddy-delay-client [--host ADDR] [--port PORT] [-n N] [--text TEXT]

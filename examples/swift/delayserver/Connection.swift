@@ -1,6 +1,7 @@
 // One HTTP/1.1 connection: read heads, answer in order, keep alive when allowed.
 
 import Eddy
+import EddyExampleSupport
 
 #if canImport(Glibc)
 import Glibc

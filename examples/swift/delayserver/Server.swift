@@ -1,32 +1,11 @@
 // eddy-delayserver: command line, listener, one Eddy task per connection.
 
 import Eddy
-import Synchronization
+import EddyExampleSupport
 
 #if canImport(Glibc)
 import Glibc
 #endif
-
-/// Writes `text` to a file descriptor (1 = stdout, 2 = stderr), unbuffered. Used instead
-/// of `print`/`fputs`: Glibc's `stdout`/`stderr` globals are not concurrency-safe in
-/// Swift 6, and unbuffered lines show up at once when the output is a pipe.
-func emit(_ text: String, to fd: Int32 = 1) {
-    var text = text
-    text.withUTF8 { bytes in
-        var offset = 0
-        while offset < bytes.count {
-            let n = write(fd, bytes.baseAddress! + offset, bytes.count - offset)
-            if n < 0 && errno == EINTR { continue }
-            if n <= 0 { return }
-            offset += n
-        }
-    }
-}
-
-/// A command-line problem; an empty message means `--help`.
-struct UsageError: Error {
-    var message: String
-}
 
 let usage = """
     usage: eddy-delayserver [--host ADDR] [--port PORT] [--header-timeout-ms MS] [--verbose]
@@ -86,54 +65,6 @@ func parseOptions(_ arguments: [String]) -> Result<ServerConfig, UsageError> {
     return .success(config)
 }
 
-// MARK: - Stopping on SIGINT / SIGTERM
-
-/// Set (to the signal number) by the signal handler; read by the main task.
-let stopSignal = Atomic<Int32>(0)
-
-/// Installs handlers so SIGINT/SIGTERM stop the server cleanly instead of killing it.
-/// `Runtime.Configuration.returnOnSignal` makes the runtime return from epoll_wait
-/// when the signal lands there; the main task also polls the flag, for signals that
-/// arrive while the loop is busy running tasks.
-func installStopHandlers() {
-    var action = sigaction()
-    action.__sigaction_handler.sa_handler = { signal in
-        stopSignal.store(signal, ordering: .relaxed)
-    }
-    sigemptyset(&action.sa_mask)
-    action.sa_flags = 0
-    sigaction(SIGINT, &action, nil)
-    sigaction(SIGTERM, &action, nil)
-    // Our own process: a peer that goes away must not kill us through stdout either.
-    signal(SIGPIPE, SIG_IGN)
-}
-
-// MARK: - Server
-
-func acceptLoop(_ listener: TcpListener, _ config: ServerConfig) async {
-    while true {
-        do {
-            let stream = try await listener.accept()
-            try? stream.setNoDelay(true)
-            _ = Eddy.spawn {
-                await serveConnection(stream, config)
-            }
-        } catch is CancellationError {
-            return
-        } catch let error as EddyError where error == .cancelled || error == .shutdown {
-            return
-        } catch {
-            // EMFILE and friends: back off instead of spinning, keep the listener.
-            emit("eddy-delayserver: accept failed: \(error)\n", to: 2)
-            do {
-                try await Eddy.sleep(for: .milliseconds(100))
-            } catch {
-                return
-            }
-        }
-    }
-}
-
 /// Runs the server until SIGINT/SIGTERM. Returns the process exit status.
 func runDelayServer(_ arguments: [String]) -> Int32 {
     let config: ServerConfig
@@ -149,47 +80,7 @@ func runDelayServer(_ arguments: [String]) -> Int32 {
         emit("eddy-delayserver: \(message)\n\(usage)", to: 2)
         return 2
     }
-    installStopHandlers()
-
-    var runtimeConfig = Runtime.Configuration()
-    runtimeConfig.returnOnSignal = true
-    let runtime: Runtime
-    do {
-        runtime = try Runtime(runtimeConfig)
-    } catch {
-        emit("eddy-delayserver: cannot create runtime: \(error)\n", to: 2)
-        return 1
+    return runTCPServer(name: "eddy-delayserver", host: config.host, port: config.port) { stream in
+        await serveConnection(stream, config)
     }
-    defer { _ = try? runtime.shutdown() }
-
-    let listener: TcpListener
-    do {
-        listener = try TcpListener.bind(host: config.host, port: config.port, runtime: runtime)
-    } catch {
-        emit("eddy-delayserver: cannot listen on \(config.host):\(config.port): \(error)\n", to: 2)
-        return 1
-    }
-    let address = (try? listener.localAddress.description) ?? "\(config.host):\(listener.port)"
-    emit("listening on \(address)" + "\n")
-
-    do {
-        try runtime.blockOn { () async throws -> Void in
-            _ = Eddy.spawn {
-                await acceptLoop(listener, config)
-            }
-            while stopSignal.load(ordering: .relaxed) == 0 {
-                try await Eddy.sleep(for: .milliseconds(100))
-            }
-        }
-    } catch let error as EddyError where error == .errno(EINTR) {
-        // returnOnSignal: a signal interrupted epoll_wait. Ours, if the flag is set.
-        if stopSignal.load(ordering: .relaxed) == 0 {
-            emit("eddy-delayserver: interrupted by an unexpected signal\n", to: 2)
-        }
-    } catch {
-        emit("eddy-delayserver: runtime failed: \(error)\n", to: 2)
-        return 1
-    }
-    listener.close()
-    return 0
 }
