@@ -33,7 +33,7 @@ int ceddy_epoll_wait(int epfd, ceddy_event *out, int max, int timeout_ms) {
     if (max > CHUNK) max = CHUNK;
     // syscall(2), not epoll_wait(3): the libc wrapper is a cancellation point and pays
     // for asynchronous-cancellation bookkeeping on every loop turn (see ceddy_read).
-    int n = (int)syscall(SYS_epoll_pwait, epfd, buf, max, timeout_ms, NULL, _NSIG / 8);
+    int n = (int)syscall(SYS_epoll_pwait, (long)epfd, buf, (long)max, (long)timeout_ms, NULL, (size_t)(_NSIG / 8));
     for (int i = 0; i < n; i++) {
         out[i].events = buf[i].events;
         out[i].data = buf[i].data.u64;
@@ -41,10 +41,11 @@ int ceddy_epoll_wait(int epfd, ceddy_event *out, int max, int timeout_ms) {
     return n;
 }
 
-ssize_t ceddy_read(int fd, void *buf, size_t len) { return syscall(SYS_read, fd, buf, len); }
+ssize_t ceddy_read(int fd, void *buf, size_t len) { return syscall(SYS_read, (long)fd, buf, len); }
 
 ssize_t ceddy_send(int fd, const void *buf, size_t len, int flags) {
-    return syscall(SYS_sendto, fd, buf, len, flags, NULL, 0);
+    // Every variadic argument widened to long: syscall(2) reads six longs.
+    return syscall(SYS_sendto, (long)fd, buf, len, (long)flags, NULL, 0L);
 }
 
 int ceddy_eventfd(void) { return eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK); }

@@ -283,3 +283,36 @@ func pattern(_ i: Int, _ count: Int) -> [UInt8] {
         }
     }
 }
+
+@Suite(.serialized) struct ShutdownTests {
+    /// Swift tasks suspended in Eddy operations when the runtime shuts down are resumed
+    /// with EddyError.shutdown and unwind, instead of being left suspended (leaked).
+    @Test func suspendedSwiftTasksUnwindAtShutdown() throws {
+        let rt = try Runtime()
+        let outcomes = Box<[String]>([])
+        let listener = try TcpListener.bind(host: "127.0.0.1", port: 0, runtime: rt)
+        let port = listener.port
+        let client = try rt.blockOn { try await TcpStream.connect(host: "127.0.0.1", port: port) }
+        rt.spawn {
+            do { _ = try await client.read(maxBytes: 16) } catch { outcomes.value.append("read: \(error)") }
+        }
+        rt.spawn {
+            do { try await Eddy.sleep(for: .seconds(60)) } catch { outcomes.value.append("sleep: \(error)") }
+        }
+        let accepted = Box<TcpStream?>(nil)  // keeps the client's peer open: its read must block
+        rt.spawn {
+            do {
+                accepted.value = try await listener.accept()
+                _ = try await listener.accept()
+            } catch { outcomes.value.append("accept: \(error)") }
+        }
+        _ = try rt.blockOn(Sleep(for: .milliseconds(10)))
+        #expect(outcomes.value.isEmpty)
+        try rt.shutdown()
+        #expect(outcomes.value.sorted() == [
+            "accept: EDDY_ESHUTDOWN: the runtime is shut down or not running on this thread",
+            "read: EDDY_ESHUTDOWN: the runtime is shut down or not running on this thread",
+            "sleep: EDDY_ESHUTDOWN: the runtime is shut down or not running on this thread",
+        ])
+    }
+}

@@ -2,7 +2,7 @@
 /// an Eddy loop: inside `runtime.blockOn { }` or a task spawned there).
 @inline(__always)
 func loopCore() throws(EddyError) -> Core {
-    guard let c = Core.current, c.isLoopThread else { throw .shutdown }
+    guard let c = Core.current, c.isLoopThread, !c.isShutdown else { throw .shutdown }
     return c
 }
 
@@ -19,6 +19,7 @@ nonisolated(nonsending) public func sleep(until deadline: Instant) async throws 
     defer { core.releaseTimer(key) }
     while Instant.now() < deadline {
         try await waiter.suspendCancellable()
+        if core.isShutdown { throw EddyError.shutdown }  // woken by the runtime winding down
     }
 }
 

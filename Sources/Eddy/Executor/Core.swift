@@ -74,7 +74,7 @@ final class Core: @unchecked Sendable {
     }
 
     deinit {
-        if !isShutdown { _ = shutdown() }
+        if !isShutdown { _ = shutdown(runJobs: false) }
         events.deallocate()
     }
 
@@ -372,25 +372,30 @@ final class Core: @unchecked Sendable {
     // MARK: shutdown
 
     /// Drops every task, closes every descriptor, stops accepting cross-thread work.
-    func shutdown() -> ShutdownReport {
+    func shutdown(runJobs: Bool = true) -> ShutdownReport {
         if isShutdown { return ShutdownReport(tasksDropped: 0, descriptorsClosed: 0) }
         isShutdown = true
         shutdownFlag.store(true, ordering: .releasing)
         var leftovers = TaskList()
+        var pendingJobs: [UnownedJob] = []
         remote.withLock { r in
             r.closed = true
             swap(&leftovers, &r.tasks)
-            r.jobs.removeAll()
+            swap(&pendingJobs, &r.jobs)
             r.timerReleases.removeAll()
             r.ioCloses.removeAll()
         }
-        // Every task in the local queue is on the live list, cancelled below.
-        local.removeAll()
-        // Drop futures with the runtime still installed on this thread, so their
-        // destructors (closing sockets, C drop functions) see a consistent runtime.
+        // This thread stands in for the loop while the runtime winds down: futures are
+        // dropped and Swift jobs run with a consistent runtime installed.
         let previous = ceddy_tls_runtime_get()
         ceddy_tls_runtime_set(Unmanaged.passUnretained(self).toOpaque())
-        defer { ceddy_tls_runtime_set(previous) }
+        loopThread.store(UInt(ceddy_thread_id()), ordering: .releasing)
+        defer {
+            loopThread.store(0, ordering: .releasing)
+            ceddy_tls_runtime_set(previous)
+        }
+        // Every task in the local queue is on the live list, cancelled below.
+        local.removeAll()
         var dropped = 0
         while let t = leftovers.pop() {
             let task = t.takeRetainedValue()
@@ -407,8 +412,21 @@ final class Core: @unchecked Sendable {
             removeLive(task)
             dropped += 1
         }
-        timers.clearAll()
-        let closed = io.closeAll()
+        var woken = timers.clearAll()
+        let (closed, ioWakers) = io.closeAll()
+        woken += ioWakers
+        // Swift tasks cannot be dropped like futures: wake every suspended async operation
+        // (now failing with EddyError.shutdown) and run the jobs until they have unwound, so
+        // no task is left suspended forever. Bounded, in case user code keeps looping.
+        for w in woken { w.wake() }
+        woken.removeAll()
+        for j in pendingJobs { jobs.push(j) }
+        var steps = runJobs ? 0 : Int.max  // not from Core.deinit: nothing may retain us then
+        while steps < 1_000_000, let job = jobs.pop() {
+            opBudget = max(1, config.operationBudget)
+            job.runSynchronously(on: executor.asUnownedTaskExecutor())
+            steps += 1
+        }
         jobs.release()
         sysClose(wakeFd)
         sysClose(epfd)

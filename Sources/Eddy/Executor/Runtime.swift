@@ -43,7 +43,11 @@ public final class Runtime: @unchecked Sendable {
         core.runtime = self
     }
 
-    deinit { _ = core.shutdown() }
+    deinit {
+        // Jobs that run during shutdown must not reach this half-destroyed object.
+        core.runtime = nil
+        _ = core.shutdown()
+    }
 
     /// The runtime driving the calling thread (inside `blockOn`/`run`), if any.
     public static var current: Runtime? { Core.current?.runtime }

@@ -127,8 +127,9 @@ final class IoRegistry {
         slab.free(index)
     }
 
-    /// Closes every descriptor still registered; returns how many. Shutdown only.
-    func closeAll() -> Int {
+    /// Closes every descriptor still registered; returns how many, and the wakers that
+    /// were waiting on them (the caller wakes them once the runtime reads as shut down).
+    func closeAll() -> (closed: Int, wakers: [Waker]) {
         var closed = 0
         var wakers: [Waker] = []
         for i in 0..<slab.capacity {
@@ -142,9 +143,7 @@ final class IoRegistry {
                 closed += 1
             }
         }
-        // Dropping (not waking) these: their tasks are being dropped too.
-        wakers.removeAll()
-        return closed
+        return (closed, wakers)
     }
 }
 

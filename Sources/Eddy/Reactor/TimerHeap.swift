@@ -74,15 +74,15 @@ final class TimerHeap {
         return fired
     }
 
-    /// Drops every waker (shutdown).
-    func clearAll() {
+    /// Disarms everything and hands back the wakers (shutdown).
+    func clearAll() -> [Waker] {
         var wakers: [Waker] = []
         while count > 0 {
             let i = heap[0].index
             remove(at: 0)
             if let w = entries.pointer(i).pointee.waker.take() { wakers.append(w) }
         }
-        wakers.removeAll()
+        return wakers
     }
 
     private func live(_ key: TimerKey) -> UnsafeMutablePointer<TimerEntry>? {
