@@ -24,6 +24,7 @@
 #include <signal.h>
 #include <stdatomic.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
@@ -1055,6 +1056,11 @@ static long proc_cpu_ticks(pid_t pid)
 static void test_emfile_real_rlimit_child(void **state)
 {
     fixture_t *f = *state;
+    if (getenv("EDDY_UNDER_VALGRIND")) {
+        /* valgrind keeps descriptors of its own at the top of the table: a lowered
+           RLIMIT_NOFILE breaks valgrind itself. Covered by the plain and ASan runs. */
+        skip();
+    }
     int out[2];
     assert_int_equal(pipe2(out, O_CLOEXEC), 0);
     fflush(NULL);

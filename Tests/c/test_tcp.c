@@ -5,6 +5,7 @@
 #include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/time.h>
@@ -496,6 +497,11 @@ static int limit_restorer_poll(void *state, eddy_cx_t *cx)
 static void test_accept_emfile_backs_off_and_recovers(void **state)
 {
     fixture_t *f = *state;
+    if (getenv("EDDY_UNDER_VALGRIND")) {
+        /* valgrind keeps descriptors of its own at the top of the table: a lowered
+           RLIMIT_NOFILE breaks valgrind itself. Covered by the plain and ASan runs. */
+        skip();
+    }
     emfile_acceptor_t acc = { 0 };
     uint16_t port;
     assert_int_equal(eddy_tcp_listen(f->rt, "127.0.0.1", 0, 64, &acc.listener), 0);
