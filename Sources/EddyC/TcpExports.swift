@@ -54,16 +54,19 @@ public func eddy_tcp_poll_accept(_ listener: UInt64, _ cx: OpaquePointer?, _ out
     }
 }
 
-@_cdecl("eddy_tcp_poll_read")
-public func eddy_tcp_poll_read(_ stream: UInt64, _ cx: OpaquePointer?, _ buf: UnsafeMutableRawPointer?, _ len: Int,
-                               _ n: UnsafeMutablePointer<Int>?) -> Int32 {
+/// The shared body of poll_read / poll_write: argument and handle checks, then one
+/// byte-moving step of the core on the stream (inlined at both call sites: hot path).
+@inline(__always)
+private func pollStreamBytes(_ stream: UInt64, _ cx: OpaquePointer?, hasBuffer: Bool, _ len: Int,
+                             _ n: UnsafeMutablePointer<Int>?,
+                             _ step: (TcpStream, inout Context) -> Poll<Result<Int, EddyError>>) -> Int32 {
     if isForked() { return EddyCode.forked }
     guard let cxp = validContext(cx) else { return EddyCode.einval }
     let r = HandleTable.lookupLocal(stream, .tcp, thread: currentThread())
     guard r.error == 0 else { return r.error }
-    guard let n, r.bits & listenerFlag == 0, buf != nil || len == 0, len >= 0 else { return EddyCode.einval }
+    guard let n, r.bits & listenerFlag == 0, hasBuffer || len == 0, len >= 0 else { return EddyCode.einval }
     let polled = Unmanaged<TcpStream>.fromOpaque(HandleTable.pointer(r.bits))._withUnsafeGuaranteedRef {
-        $0.pollRead(&cxp.pointee, buf, len)
+        step($0, &cxp.pointee)
     }
     switch polled {
     case .pending: return EddyCode.pending
@@ -74,24 +77,16 @@ public func eddy_tcp_poll_read(_ stream: UInt64, _ cx: OpaquePointer?, _ buf: Un
     }
 }
 
+@_cdecl("eddy_tcp_poll_read")
+public func eddy_tcp_poll_read(_ stream: UInt64, _ cx: OpaquePointer?, _ buf: UnsafeMutableRawPointer?, _ len: Int,
+                               _ n: UnsafeMutablePointer<Int>?) -> Int32 {
+    pollStreamBytes(stream, cx, hasBuffer: buf != nil, len, n) { $0.pollRead(&$1, buf, len) }
+}
+
 @_cdecl("eddy_tcp_poll_write")
 public func eddy_tcp_poll_write(_ stream: UInt64, _ cx: OpaquePointer?, _ buf: UnsafeRawPointer?, _ len: Int,
                                 _ n: UnsafeMutablePointer<Int>?) -> Int32 {
-    if isForked() { return EddyCode.forked }
-    guard let cxp = validContext(cx) else { return EddyCode.einval }
-    let r = HandleTable.lookupLocal(stream, .tcp, thread: currentThread())
-    guard r.error == 0 else { return r.error }
-    guard let n, r.bits & listenerFlag == 0, buf != nil || len == 0, len >= 0 else { return EddyCode.einval }
-    let polled = Unmanaged<TcpStream>.fromOpaque(HandleTable.pointer(r.bits))._withUnsafeGuaranteedRef {
-        $0.pollWrite(&cxp.pointee, buf, len)
-    }
-    switch polled {
-    case .pending: return EddyCode.pending
-    case .ready(.success(let count)):
-        n.pointee = count
-        return EddyCode.ready
-    case .ready(.failure(let e)): return e.code
-    }
+    pollStreamBytes(stream, cx, hasBuffer: buf != nil, len, n) { $0.pollWrite(&$1, buf, len) }
 }
 
 @_cdecl("eddy_tcp_poll_shutdown")

@@ -32,15 +32,6 @@ struct TaskList: @unchecked Sendable {
         count -= 1
         return h
     }
-
-    /// Moves every task of `other` to the back of this list.
-    mutating func append(contentsOf other: inout TaskList) {
-        guard let oh = other.head else { return }
-        if let t = tail { t._withUnsafeGuaranteedRef { $0.queueNext = oh } } else { head = oh }
-        tail = other.tail
-        count += other.count
-        other = TaskList()
-    }
 }
 
 /// The loop's local FIFO of scheduled tasks, linked through `queueNext` and holding

@@ -135,6 +135,4 @@ final class ContinuationWaiter: WakeTarget, @unchecked Sendable {
         try Task.checkCancellation()
     }
 
-    /// Drops a pending permit (a stale wake from an earlier operation).
-    func reset() { _ = state.compareExchange(expected: Self.notified, desired: Self.idle) }
 }

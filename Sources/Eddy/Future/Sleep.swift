@@ -3,8 +3,8 @@
 public final class Sleep: Future, @unchecked Sendable {
     public let deadline: Instant
     private var key: TimerKey?
-    private unowned(unsafe) var core: Core?
-    private var keepAlive: Core?
+    /// The runtime whose heap holds the timer (kept alive until the timer is released).
+    private var core: Core?
 
     /// Completes `duration` from now.
     public convenience init(for duration: Duration) { self.init(until: Instant.now().advanced(by: duration)) }
@@ -29,16 +29,14 @@ public final class Sleep: Future, @unchecked Sendable {
         }
         key = k
         core = cx.core
-        keepAlive = cx.core
         return .pending
     }
 
-    /// Moves the deadline-free timer back to unarmed.
+    /// Releases the timer, if armed.
     private func disarm() {
-        if let key, let c = keepAlive { c.releaseTimer(key) }
+        if let key, let c = core { c.releaseTimer(key) }
         key = nil
         core = nil
-        keepAlive = nil
     }
 }
 

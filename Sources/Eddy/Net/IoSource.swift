@@ -35,7 +35,6 @@ final class IoSource: @unchecked Sendable {
         slotAddress.pointee.generation == generation && key != nil ? slotAddress : nil
     }
 
-    var fd: Int32 { slot?.pointee.fd ?? -1 }
 
     /// Returned by the steps below when the running task used up its operation budget:
     /// the socket may still be ready, but the task must yield first.
@@ -80,7 +79,7 @@ final class IoSource: @unchecked Sendable {
 
     /// Why an operation cannot run: closed, runtime gone, or another runtime's poll.
     @usableFromInline
-    func unusable(_ cx: borrowing Context) -> EddyError {
+    func unusable() -> EddyError {
         if core.isShutdown { return .shutdown }
         if key == nil { return .errno(EBADF) }
         return .wrongThread

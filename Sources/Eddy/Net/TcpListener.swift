@@ -79,7 +79,7 @@ public final class TcpListener: @unchecked Sendable {
 
     /// Accepts one connection (poll style).
     public func pollAccept(_ cx: inout Context) -> Poll<Result<TcpStream, EddyError>> {
-        guard let p = source.slot, cx.isPolledBy(source.core) else { return .ready(.failure(source.unusable(cx))) }
+        guard let p = source.slot, cx.isPolledBy(source.core) else { return .ready(.failure(source.unusable())) }
         if let b = backoff {
             if case .pending = b.poll(&cx) { return .pending }
             backoff = nil

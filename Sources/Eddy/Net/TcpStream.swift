@@ -42,7 +42,7 @@ public final class TcpStream: @unchecked Sendable {
     /// Raw-pointer form of `pollRead` (the C ABI's entry).
     
     public func pollRead(_ cx: inout Context, _ buf: UnsafeMutableRawPointer?, _ len: Int) -> Poll<Result<Int, EddyError>> {
-        guard let p = source.slot, cx.isPolledBy(source.core) else { return .ready(.failure(source.unusable(cx))) }
+        guard let p = source.slot, cx.isPolledBy(source.core) else { return .ready(.failure(source.unusable())) }
         if len == 0 { return .ready(.success(0)) }
         let n = source.tryRead(p, buf, len)
         if n >= 0 { return .ready(.success(n)) }
@@ -66,7 +66,7 @@ public final class TcpStream: @unchecked Sendable {
     /// Raw-pointer form of `pollWrite` (the C ABI's entry).
     
     public func pollWrite(_ cx: inout Context, _ buf: UnsafeRawPointer?, _ len: Int) -> Poll<Result<Int, EddyError>> {
-        guard let p = source.slot, cx.isPolledBy(source.core) else { return .ready(.failure(source.unusable(cx))) }
+        guard let p = source.slot, cx.isPolledBy(source.core) else { return .ready(.failure(source.unusable())) }
         if len == 0 { return .ready(.success(0)) }
         let n = source.tryWrite(p, buf, len)
         if n >= 0 { return .ready(.success(n)) }
@@ -83,7 +83,7 @@ public final class TcpStream: @unchecked Sendable {
 
     /// Half-closes the write side (`shutdown(SHUT_WR)`); the peer reads end of stream.
     public func pollShutdown(_ cx: inout Context) -> Poll<Result<Void, EddyError>> {
-        guard source.slot != nil, cx.isPolledBy(source.core) else { return .ready(.failure(source.unusable(cx))) }
+        guard source.slot != nil, cx.isPolledBy(source.core) else { return .ready(.failure(source.unusable())) }
         do { try shutdown(.write) } catch { return .ready(.failure(error)) }
         return .ready(.success(()))
     }

@@ -70,13 +70,6 @@ final class IoRegistry {
         return .success(key)
     }
 
-    /// The slot of a live key, or nil if it was closed.
-    @inline(__always)
-    func slot(_ key: IoKey) -> UnsafeMutablePointer<IoSlot>? {
-        let p = slab.pointer(key.index)
-        return p.pointee.generation == key.generation ? p : nil
-    }
-
     /// Clears `bits` unless an event arrived after `observedTick`.
     @inline(__always)
     func clear(_ p: UnsafeMutablePointer<IoSlot>, _ bits: UInt32, observedTick: UInt32) {
@@ -104,7 +97,8 @@ final class IoRegistry {
 
     /// Closes the descriptor and frees the slot; waiters are woken so they see the close.
     func close(_ key: IoKey) {
-        guard let p = slot(key) else { return }
+        let p = slab.pointer(key.index)
+        guard p.pointee.generation == key.generation else { return }
         let fd = p.pointee.fd
         let r = p.pointee.readWaker.take()
         let w = p.pointee.writeWaker.take()

@@ -24,49 +24,25 @@ struct ClientConfig: Sendable {
     var text = "hello"
 }
 
-func parseOptions(_ arguments: [String]) -> Result<ClientConfig, UsageError> {
+func parseOptions(_ arguments: [String]) throws(UsageError) -> ClientConfig {
     var config = ClientConfig()
-    var i = 1
-    while i < arguments.count {
-        var name = arguments[i]
-        var value: String? = nil
-        if name.hasPrefix("--"), let eq = name.firstIndex(of: "=") {
-            value = String(name[name.index(after: eq)...])
-            name = String(name[..<eq])
-        }
-        func takeValue() -> String? {
-            if let value { return value }
-            i += 1
-            return i < arguments.count ? arguments[i] : nil
-        }
+    try readOptions(arguments) { (name, value) throws(UsageError) in
         switch name {
-        case "-h", "--help":
-            return .failure(UsageError(message: ""))
-        case "--host":
-            guard let v = takeValue(), !v.isEmpty else {
-                return .failure(UsageError(message: "--host needs an address"))
-            }
-            // Eddy takes numeric addresses only (no resolver): accept the one name everybody types.
-            config.host = v == "localhost" ? "127.0.0.1" : v
-        case "--port", "-p":
-            guard let v = takeValue(), let port = UInt16(v), port > 0 else {
-                return .failure(UsageError(message: "--port needs a number 1...65535"))
-            }
-            config.port = port
+        case "--host": config.host = try hostOption(value())
+        case "--port", "-p": config.port = try portOption(value(), allowZero: false)
         case "-n", "--count":
-            guard let v = takeValue(), let n = Int(v), n >= 1, n <= 10_000 else {
-                return .failure(UsageError(message: "-n needs a number 1...10000"))
+            guard let v = value(), let n = Int(v), n >= 1, n <= 10_000 else {
+                throw UsageError(message: "-n needs a number 1...10000")
             }
             config.count = n
         case "--text":
-            guard let v = takeValue() else { return .failure(UsageError(message: "--text needs a value")) }
+            guard let v = value() else { throw UsageError(message: "--text needs a value") }
             config.text = v
-        default:
-            return .failure(UsageError(message: "unknown option \(name)"))
+        default: return false
         }
-        i += 1
+        return true
     }
-    return .success(config)
+    return config
 }
 
 /// Delay for task `i` of `n`: spread evenly over 100...1000 ms.
@@ -186,17 +162,8 @@ func describe(_ error: any Error) -> String {
 /// Runs the whole client. Returns the process exit status.
 func runClient(_ arguments: [String]) -> Int32 {
     let config: ClientConfig
-    switch parseOptions(arguments) {
-    case .success(let c):
-        config = c
-    case .failure(let error):
-        let message = error.message
-        if message.isEmpty {
-            emit(usage)
-            return 0
-        }
-        emit("eddy-delay-client: \(message)\n\(usage)", to: 2)
-        return 2
+    do { config = try parseOptions(arguments) } catch {
+        return exitStatus(for: error, program: "eddy-delay-client", usage: usage)
     }
     signal(SIGPIPE, SIG_IGN)
     let runtime: Runtime

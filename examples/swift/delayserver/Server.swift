@@ -21,64 +21,30 @@ let usage = """
 
     """
 
-func parseOptions(_ arguments: [String]) -> Result<ServerConfig, UsageError> {
+func parseOptions(_ arguments: [String]) throws(UsageError) -> ServerConfig {
     var config = ServerConfig()
-    var i = 1
-    while i < arguments.count {
-        var name = arguments[i]
-        var value: String? = nil
-        if name.hasPrefix("--"), let eq = name.firstIndex(of: "=") {
-            value = String(name[name.index(after: eq)...])
-            name = String(name[..<eq])
-        }
-        func takeValue() -> String? {
-            if let value { return value }
-            i += 1
-            return i < arguments.count ? arguments[i] : nil
-        }
+    try readOptions(arguments) { (name, value) throws(UsageError) in
         switch name {
-        case "-h", "--help":
-            return .failure(UsageError(message: ""))
-        case "-v", "--verbose":
-            config.verbose = true
-        case "--host":
-            guard let v = takeValue(), !v.isEmpty else {
-                return .failure(UsageError(message: "--host needs an address"))
-            }
-            // Eddy takes numeric addresses only (no resolver): accept the one name everybody types.
-            config.host = v == "localhost" ? "127.0.0.1" : v
-        case "--port", "-p":
-            guard let v = takeValue(), let port = UInt16(v) else {
-                return .failure(UsageError(message: "--port needs a number 0...65535"))
-            }
-            config.port = port
+        case "-v", "--verbose": config.verbose = true
+        case "--host": config.host = try hostOption(value())
+        case "--port", "-p": config.port = try portOption(value(), allowZero: true)
         case "--header-timeout-ms":
-            guard let v = takeValue(), let ms = Int(v), ms > 0, ms <= 3_600_000 else {
-                return .failure(UsageError(message: "--header-timeout-ms needs a number 1...3600000"))
+            guard let v = value(), let ms = Int(v), ms > 0, ms <= 3_600_000 else {
+                throw UsageError(message: "--header-timeout-ms needs a number 1...3600000")
             }
             config.headerTimeout = .milliseconds(ms)
-        default:
-            return .failure(UsageError(message: "unknown option \(name)"))
+        default: return false
         }
-        i += 1
+        return true
     }
-    return .success(config)
+    return config
 }
 
 /// Runs the server until SIGINT/SIGTERM. Returns the process exit status.
 func runDelayServer(_ arguments: [String]) -> Int32 {
     let config: ServerConfig
-    switch parseOptions(arguments) {
-    case .success(let c):
-        config = c
-    case .failure(let error):
-        let message = error.message
-        if message.isEmpty {
-            emit(usage)
-            return 0
-        }
-        emit("eddy-delayserver: \(message)\n\(usage)", to: 2)
-        return 2
+    do { config = try parseOptions(arguments) } catch {
+        return exitStatus(for: error, program: "eddy-delayserver", usage: usage)
     }
     return runTCPServer(name: "eddy-delayserver", host: config.host, port: config.port) { stream in
         await serveConnection(stream, config)

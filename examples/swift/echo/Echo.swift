@@ -26,41 +26,17 @@ struct EchoConfig: Sendable {
 /// Bytes read per system call; also the whole per-connection memory.
 let bufferSize = 16 * 1024
 
-func parseOptions(_ arguments: [String]) -> Result<EchoConfig, UsageError> {
+func parseOptions(_ arguments: [String]) throws(UsageError) -> EchoConfig {
     var config = EchoConfig()
-    var i = 1
-    while i < arguments.count {
-        var name = arguments[i]
-        var value: String? = nil
-        if name.hasPrefix("--"), let eq = name.firstIndex(of: "=") {
-            value = String(name[name.index(after: eq)...])
-            name = String(name[..<eq])
-        }
-        func takeValue() -> String? {
-            if let value { return value }
-            i += 1
-            return i < arguments.count ? arguments[i] : nil
-        }
+    try readOptions(arguments) { (name, value) throws(UsageError) in
         switch name {
-        case "-h", "--help":
-            return .failure(UsageError(message: ""))
-        case "--host":
-            guard let v = takeValue(), !v.isEmpty else {
-                return .failure(UsageError(message: "--host needs an address"))
-            }
-            // Eddy takes numeric addresses only (no resolver): accept the one name everybody types.
-            config.host = v == "localhost" ? "127.0.0.1" : v
-        case "--port", "-p":
-            guard let v = takeValue(), let port = UInt16(v) else {
-                return .failure(UsageError(message: "--port needs a number 0...65535"))
-            }
-            config.port = port
-        default:
-            return .failure(UsageError(message: "unknown option \(name)"))
+        case "--host": config.host = try hostOption(value())
+        case "--port", "-p": config.port = try portOption(value(), allowZero: true)
+        default: return false
         }
-        i += 1
+        return true
     }
-    return .success(config)
+    return config
 }
 
 // MARK: - Stopping on SIGINT / SIGTERM
@@ -88,17 +64,8 @@ func echo(_ stream: TcpStream) async {
 
 func runEcho(_ arguments: [String]) -> Int32 {
     let config: EchoConfig
-    switch parseOptions(arguments) {
-    case .success(let c):
-        config = c
-    case .failure(let error):
-        let message = error.message
-        if message.isEmpty {
-            emit(usage)
-            return 0
-        }
-        emit("eddy-echo: \(message)\n\(usage)", to: 2)
-        return 2
+    do { config = try parseOptions(arguments) } catch {
+        return exitStatus(for: error, program: "eddy-echo", usage: usage)
     }
     return runTCPServer(name: "eddy-echo", host: config.host, port: config.port) { stream in
         await echo(stream)

@@ -120,3 +120,53 @@ public func runTCPServer(name: String, host: String, port: UInt16,
     listener.close()
     return 0
 }
+
+// MARK: - Command-line options
+
+/// Walks `--name value`, `--name=value` and `-x value` options. `handle` gets each name and
+/// a function that takes its value (nil when missing) and returns false for names it does not
+/// know. `-h`/`--help` becomes `UsageError(message: "")`.
+public func readOptions(_ arguments: [String],
+                        _ handle: (_ name: String, _ value: () -> String?) throws(UsageError) -> Bool) throws(UsageError) {
+    var i = 1
+    while i < arguments.count {
+        var name = arguments[i]
+        var inline: String? = nil
+        if name.hasPrefix("--"), let eq = name.firstIndex(of: "=") {
+            inline = String(name[name.index(after: eq)...])
+            name = String(name[..<eq])
+        }
+        if name == "-h" || name == "--help" { throw UsageError(message: "") }
+        let known = try handle(name) {
+            if let inline { return inline }
+            i += 1
+            return i < arguments.count ? arguments[i] : nil
+        }
+        if !known { throw UsageError(message: "unknown option \(name)") }
+        i += 1
+    }
+}
+
+/// A numeric address for `--host`. Eddy has no resolver: "localhost" is the one name taken.
+public func hostOption(_ value: String?) throws(UsageError) -> String {
+    guard let v = value, !v.isEmpty else { throw UsageError(message: "--host needs an address") }
+    return v == "localhost" ? "127.0.0.1" : v
+}
+
+/// A port for `--port`; 0 (any free port) only where `allowZero`.
+public func portOption(_ value: String?, allowZero: Bool) throws(UsageError) -> UInt16 {
+    guard let v = value, let port = UInt16(v), allowZero || port > 0 else {
+        throw UsageError(message: "--port needs a number \(allowZero ? 0 : 1)...65535")
+    }
+    return port
+}
+
+/// Prints `usage` (for `--help`, exit 0) or the problem and `usage` (exit 2).
+public func exitStatus(for error: UsageError, program: String, usage: String) -> Int32 {
+    if error.message.isEmpty {
+        emit(usage)
+        return 0
+    }
+    emit("\(program): \(error.message)\n\(usage)", to: 2)
+    return 2
+}
