@@ -1,6 +1,7 @@
 #define _GNU_SOURCE
 #include "CEddySys.h"
 #include <errno.h>
+#include <stdatomic.h>
 #include <pthread.h>
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
@@ -68,3 +69,42 @@ _Thread_local void *ceddy_tls_cx __attribute__((tls_model("initial-exec")));
 void *ceddy_tls_runtime_get(void) { return tls_runtime; }
 void ceddy_tls_runtime_set(void *value) { tls_runtime = value; }
 int ceddy_errno(void) { return errno; }
+
+/* ---- Swift task cancellation records ----
+ * The concurrency runtime's entry points (stable ABI: withTaskCancellationHandler is
+ * emitted into clients and calls them). Handler and call use the Swift calling
+ * convention: clang's swiftcall / swift_context. */
+typedef void (*ceddy_swift_cancel_fn)(void *context __attribute__((swift_context))) __attribute__((swiftcall));
+extern void *swift_task_addCancellationHandler(ceddy_swift_cancel_fn handler, void *context) __attribute__((swiftcall));
+extern void swift_task_removeCancellationHandler(void *record) __attribute__((swiftcall));
+extern void *swift_task_getCurrent(void) __attribute__((swiftcall));
+
+static _Atomic(void (*)(void *)) ceddy_cancel_handler;
+
+void ceddy_set_cancel_handler(void (*handler)(void *arg))
+{
+    atomic_store_explicit(&ceddy_cancel_handler, handler, memory_order_release);
+}
+
+__attribute__((swiftcall)) static void ceddy_cancel_thunk(void *context __attribute__((swift_context)))
+{
+    void (*handler)(void *) = atomic_load_explicit(&ceddy_cancel_handler, memory_order_acquire);
+    if (handler != NULL) {
+        handler(context);
+    }
+}
+
+void *ceddy_task_add_cancel_handler(void *arg)
+{
+    return swift_task_addCancellationHandler(ceddy_cancel_thunk, arg);
+}
+
+void ceddy_task_remove_cancel_handler(void *record)
+{
+    swift_task_removeCancellationHandler(record);
+}
+
+void *ceddy_current_task(void)
+{
+    return swift_task_getCurrent();
+}

@@ -66,4 +66,16 @@ static inline void ceddy_tls_cx_set(void *value) { ceddy_tls_cx = value; }
 /// errno of the calling thread (Swift's `errno` is fine too; this is for C callers).
 int ceddy_errno(void);
 
+/// Swift task cancellation records: the two runtime calls `withTaskCancellationHandler`
+/// makes, reachable from Swift without its generic frame and executor hops.
+/// `ceddy_task_add_cancel_handler(arg)` adds a record to the current task whose handler
+/// calls the function set with `ceddy_set_cancel_handler` with `arg` (on the cancelling
+/// thread; at once if the task is already cancelled); the result goes to
+/// `ceddy_task_remove_cancel_handler` on the same task.
+void ceddy_set_cancel_handler(void (*handler)(void *arg));
+void *ceddy_task_add_cancel_handler(void *arg);
+void ceddy_task_remove_cancel_handler(void *record);
+/// The Swift task running on this thread (its address, an identity), or NULL.
+void *ceddy_current_task(void);
+
 #endif

@@ -18,7 +18,7 @@ nonisolated(nonsending) public func sleep(until deadline: Instant) async throws 
     }
     defer { core.releaseTimer(key) }
     while Instant.now() < deadline {
-        try await waiter.suspendCancellable()
+        try await waiter.suspendCancellable(core)
         if core.isShutdown { throw EddyError.shutdown }  // woken by the runtime winding down
     }
 }
@@ -51,13 +51,14 @@ public func spawn<T: Sendable>(_ body: @escaping @Sendable () async throws -> T)
     guard let core = Core.current else {
         return Task { throw EddyError.shutdown }
     }
-    return Task(executorPreference: core.executor, operation: body)
+    return Task(executorPreference: core.executor) { try await TaskCancelSlot.run(core, body) }
 }
 
 extension Runtime {
     /// Starts a Swift task on this runtime's loop thread (any thread may call this).
     @discardableResult
     public func spawn<T: Sendable>(_ body: @escaping @Sendable () async throws -> T) -> Task<T, any Error> {
-        Task(executorPreference: core.executor, operation: body)
+        let core = self.core
+        return Task(executorPreference: core.executor) { try await TaskCancelSlot.run(core, body) }
     }
 }

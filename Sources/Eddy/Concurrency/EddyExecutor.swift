@@ -21,10 +21,10 @@ extension Runtime {
     /// runtime's executor; detached tasks and other executors leave the loop.
     public func blockOn<T: Sendable>(_ body: @escaping @Sendable () async throws -> T) throws -> T {
         let box = ResultBox<T>()
-        let exec = core.executor
+        let core = self.core, exec = core.executor
         // Start on the loop's own queue: `runUntil` picks the job up at once.
         Task(executorPreference: exec) {
-            do { box.result = .success(try await body()) } catch { box.result = .failure(error) }
+            do { box.result = .success(try await TaskCancelSlot.run(core, body)) } catch { box.result = .failure(error) }
         }
         try core.runUntil { box.result != nil }
         return try box.result!.get()

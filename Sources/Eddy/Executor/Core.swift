@@ -22,6 +22,8 @@ final class Core: @unchecked Sendable {
     // Loop-thread state.
     @exclusivity(unchecked) var local = ReadyQueue()
     @exclusivity(unchecked) var jobs = JobRing()
+    /// Cancellation slots of the Swift tasks this runtime started (loop thread).
+    @exclusivity(unchecked) var cancelSlots = TaskSlotTable()
     @exclusivity(unchecked) var liveHead: Unmanaged<TaskHeader>?
     @exclusivity(unchecked) private(set) var liveCount = 0
     @exclusivity(unchecked) var isShutdown = false
@@ -53,6 +55,7 @@ final class Core: @unchecked Sendable {
     init(config: Runtime.Configuration, sys: SysCalls) throws(EddyError) {
         self.config = config
         self.sys = Sys(calls: sys)
+        ceddy_set_cancel_handler(ContinuationWaiter.cancelHandler)  // same value every time
         let ep = ceddy_epoll_create()
         guard ep >= 0 else { throw .errno(errno) }
         let ev = ceddy_eventfd()
@@ -76,6 +79,7 @@ final class Core: @unchecked Sendable {
     deinit {
         if !isShutdown { _ = shutdown(runJobs: false) }
         events.deallocate()
+        cancelSlots.release()
     }
 
     // MARK: threads

@@ -77,8 +77,13 @@ final class ContinuationWaiter: WakeTarget, @unchecked Sendable {
     private static let idle: UInt32 = 0, waiting: UInt32 = 1, notified: UInt32 = 2
     private let state = Atomic<UInt32>(0)
     @exclusivity(unchecked) private var continuation: UnsafeContinuation<Void, Never>?
-
     override init() {}
+
+    /// Registered once (`Core.init`) as the handler of every waiter's cancellation record:
+    /// the record's argument is the waiter, alive while the record exists.
+    static let cancelHandler: @convention(c) (UnsafeMutableRawPointer?) -> Void = { arg in
+        Unmanaged<ContinuationWaiter>.fromOpaque(arg!).takeUnretainedValue().wake()
+    }
 
     @usableFromInline override func wake() {
         while true {
@@ -102,6 +107,12 @@ final class ContinuationWaiter: WakeTarget, @unchecked Sendable {
         if state.load() == Self.notified, state.compareExchange(expected: Self.notified, desired: Self.idle) {
             return
         }
+        await park()
+    }
+
+    /// Parks the continuation until the next wake.
+    @inline(__always)
+    nonisolated(nonsending) private func park() async {
         await withUnsafeContinuation { (c: UnsafeContinuation<Void, Never>) in
             continuation = c
             if !state.compareExchange(expected: Self.idle, desired: Self.waiting) {
@@ -114,25 +125,28 @@ final class ContinuationWaiter: WakeTarget, @unchecked Sendable {
     }
 
     /// Suspends with Swift task cancellation turned into a wake; throws `CancellationError`
-    /// when the task was cancelled.
-    nonisolated(nonsending) func suspendCancellable() async throws {
-        try Task.checkCancellation()
+    /// when the task was cancelled (also when it already was: the runtime runs the handler
+    /// at once, the wake leaves a permit and the continuation returns without parking).
+    @inline(__always)
+    nonisolated(nonsending) func suspendCancellable(_ core: Core) async throws {
         if state.load() == Self.notified, state.compareExchange(expected: Self.notified, desired: Self.idle) {
+            if Task.isCancelled { throw CancellationError() }
             return
         }
-        await withTaskCancellationHandler {
-            await withUnsafeContinuation { (c: UnsafeContinuation<Void, Never>) in
-                continuation = c
-                if !state.compareExchange(expected: Self.idle, desired: Self.waiting) {
-                    continuation = nil
-                    state.store(Self.idle)
-                    c.resume()
-                }
-            }
-        } onCancel: {
-            wake()
+        if let slot = TaskCancelSlot.forCurrentTask(on: core) {
+            // A task Eddy started: its one cancellation record wakes what it parks here.
+            guard slot.park(self) else { throw CancellationError() }
+            await park()
+            if slot.unpark() { throw CancellationError() }
+            return
         }
-        try Task.checkCancellation()
+        // Any other task: the runtime's record directly, not `withTaskCancellationHandler`,
+        // whose awaits each end in an executor hop (for a task with an executor preference
+        // every hop reads the preference under the task's status lock).
+        let record = ceddy_task_add_cancel_handler(Unmanaged.passUnretained(self).toOpaque())
+        await park()
+        ceddy_task_remove_cancel_handler(record)
+        if Task.isCancelled { throw CancellationError() }
     }
 
 }

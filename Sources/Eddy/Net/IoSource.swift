@@ -97,14 +97,14 @@ final class IoSource: @unchecked Sendable {
     nonisolated(nonsending) func waitReadable(_ p: UnsafeMutablePointer<IoSlot>) async throws {
         let w = readWaiter
         p.pointee.readWaker.register(w)
-        try await w.suspendCancellable()
+        try await w.suspendCancellable(core)
     }
 
     /// Parks the current Swift task until the write side may progress.
     nonisolated(nonsending) func waitWritable(_ p: UnsafeMutablePointer<IoSlot>) async throws {
         let w = writeWaiter
         p.pointee.writeWaker.register(w)
-        try await w.suspendCancellable()
+        try await w.suspendCancellable(core)
     }
 }
 
