@@ -94,6 +94,7 @@ final class IoSource: @unchecked Sendable {
     }
 
     /// Parks the current Swift task until the read side may progress.
+    @inline(__always)
     nonisolated(nonsending) func waitReadable(_ p: UnsafeMutablePointer<IoSlot>) async throws {
         let w = readWaiter
         p.pointee.readWaker.register(w)
@@ -101,6 +102,7 @@ final class IoSource: @unchecked Sendable {
     }
 
     /// Parks the current Swift task until the write side may progress.
+    @inline(__always)
     nonisolated(nonsending) func waitWritable(_ p: UnsafeMutablePointer<IoSlot>) async throws {
         let w = writeWaiter
         p.pointee.writeWaker.register(w)
