@@ -111,9 +111,15 @@ final class ContinuationWaiter: WakeTarget, @unchecked Sendable {
     }
 
     /// Parks the continuation until the next wake.
+    ///
+    /// The executor-inheriting form: in a `nonisolated(nonsending)` function the task is
+    /// already on the caller's executor, and `withUnsafeContinuation(isolation:)` would
+    /// still hop there before suspending (one `swift_task_switch` per suspension, which
+    /// for a task with an executor preference reads it under the task's status lock).
+    /// The hop back after the resume remains.
     @inline(__always)
     nonisolated(nonsending) private func park() async {
-        await withUnsafeContinuation { (c: UnsafeContinuation<Void, Never>) in
+        await _unsafeInheritExecutor_withUnsafeContinuation { (c: UnsafeContinuation<Void, Never>) in
             continuation = c
             if !state.compareExchange(expected: Self.idle, desired: Self.waiting) {
                 // A wake arrived first (permit): consume it and continue at once.
