@@ -132,6 +132,7 @@ public final class TcpStream: @unchecked Sendable {
     }
 
     /// Writes some of `bytes`; returns how many were written (> 0 unless empty).
+    @inline(__always)  // into writeAll: one task-allocator frame fewer per write
     nonisolated(nonsending) public func write(_ bytes: UnsafeRawBufferPointer) async throws -> Int {
         if bytes.count == 0 { return 0 }
         return try await retry(reading: false) { source.tryWrite($0, bytes.baseAddress, bytes.count) }
