@@ -465,7 +465,7 @@ def main():
     ap.add_argument("--chart", default=str(ROOT / "docs" / "bench-echo.png"))
     a = ap.parse_args()
     rounds = a.rounds or (1 if a.quick else 3)
-    warmup = a.warmup if a.warmup is not None else (0.5 if a.quick else 1.0)
+    warmup = a.warmup if a.warmup is not None else 0.5  # 0.5 s settles every server here
     duration = a.duration if a.duration is not None else (1.0 if a.quick else 2.0)
     n1, n2 = (1000, 3000) if a.quick else (5000, 15000)
 
