@@ -49,13 +49,22 @@ final class IoSource: @unchecked Sendable {
     }
 
     /// read(2) if readable: n >= 0, -EAGAIN (readiness cleared), `yieldCode`, or -errno.
+    /// A short read also clears `readable`.
     @inline(__always)
     func tryRead(_ p: UnsafeMutablePointer<IoSlot>, _ buf: UnsafeMutableRawPointer?, _ len: Int) -> Int {
         let tick = p.pointee.tick
         if p.pointee.readiness & Readiness.readInterest == 0 { return -Int(EAGAIN) }
         if !spendBudget() { return IoSource.yieldCode }
         let n = core.sys.read(p.pointee.fd, buf, len)
-        if n == -Int(EAGAIN) { core.io.clear(p, Readiness.readInterest, observedTick: tick) }
+        if n > 0 {
+            // A short read drained the receive queue (Linux TCP; tokio and libuv rely on
+            // it too): the next read would be EAGAIN, so skip it until a new edge. Only
+            // `readable` goes: a close or error seen earlier must still reach the reader.
+            // (Urgent data is the exception: a read stops at the mark. Not supported.)
+            if n < len { core.io.clear(p, Readiness.readable, observedTick: tick) }
+        } else if n == -Int(EAGAIN) {
+            core.io.clear(p, Readiness.readInterest, observedTick: tick)
+        }
         return n
     }
 
