@@ -128,9 +128,10 @@ final class HandleTable: @unchecked Sendable {
     /// (saves a swift_once check per call).
     @inline(__always)
     static func hotSlot(_ index: UInt32) -> UnsafeMutablePointer<HandleSlot>? {
-        let dir = handleDirectory.load(ordering: .acquiring)
         let page = Int(index >> UInt32(HandleTable.pageShift))
-        guard dir != 0, page < HandleTable.maxPages else { return nil }
+        guard page < HandleTable.maxPages else { return nil }
+        let dir = handleDirectory.load(ordering: .acquiring)
+        guard dir != 0 else { return nil }
         let base = UnsafeMutablePointer<Atomic<UInt>>(bitPattern: dir).unsafelyUnwrapped[page].load(ordering: .acquiring)
         guard base != 0 else { return nil }
         let first = UnsafeMutablePointer<HandleSlot>(bitPattern: base).unsafelyUnwrapped

@@ -11,11 +11,11 @@ import Synchronization
 final class Core: @unchecked Sendable {
     /// The user's handle; valid while the runtime is driven (only read during polls).
     unowned(unsafe) var runtime: Runtime!
-    let sys: Sys
+    @usableFromInline let sys: Sys
     let config: Runtime.Configuration
     let epfd: Int32
     let wakeFd: Int32
-    let io: IoRegistry
+    @usableFromInline let io: IoRegistry
     let timers = TimerHeap()
     lazy var executor = EddyExecutor(core: self)
 
@@ -27,7 +27,7 @@ final class Core: @unchecked Sendable {
     @exclusivity(unchecked) var isShutdown = false
     @exclusivity(unchecked) var isRunning = false
     /// Socket operations left to the task (or job) being run; see `operationBudget`.
-    @exclusivity(unchecked) var opBudget = 0
+    @exclusivity(unchecked) @usableFromInline var opBudget = 0
     private let events: UnsafeMutablePointer<ceddy_event>
 
     // Cross-thread state.
@@ -342,7 +342,6 @@ final class Core: @unchecked Sendable {
                 if remotePending.load(ordering: .sequentiallyConsistent) > 0 { timeout = 0 }
             }
         }
-        io.tick &+= 1
         let n = sys.epollWait(epfd, events, Int32(min(config.eventBatch, 1024)), timeout)
         parked.store(false, ordering: .sequentiallyConsistent)
         if n < 0 {

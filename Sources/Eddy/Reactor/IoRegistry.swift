@@ -15,15 +15,17 @@ enum Readiness {
 }
 
 /// One registered descriptor: owned fd, cached readiness, the waker of the reader and
-/// of the writer. `tick` is the driver tick of the last event, so readiness is only
-/// cleared if no newer event landed between the EAGAIN and the clear (the lost-wakeup
-/// trap under edge triggering).
+/// of the writer.
+///
+/// Clearing readiness after an EAGAIN (or a short read) loses no edge without a tick
+/// check: the clear follows the syscall on the loop thread with no dispatch in between,
+/// and an edge raised by data arriving after (or even before) that syscall is queued by
+/// the kernel and applied by the next epoll_wait, after the clear.
 @usableFromInline
 struct IoSlot: SlabEntry {
     @usableFromInline var fd: Int32 = -1
     @usableFromInline var generation: UInt32 = 1
     @usableFromInline var readiness: UInt32 = 0
-    @usableFromInline var tick: UInt32 = 0
     @usableFromInline var readWaker = WakerSlot()
     @usableFromInline var writeWaker = WakerSlot()
     var nextFree: Int32 = -1
@@ -43,8 +45,6 @@ struct IoKey: Sendable, Equatable {
 final class IoRegistry {
     let slab = PagedSlab<IoSlot>()
     let epfd: Int32
-    /// Incremented once per epoll_wait batch.
-    @exclusivity(unchecked) var tick: UInt32 = 0
 
     init(epfd: Int32) { self.epfd = epfd }
 
@@ -58,7 +58,6 @@ final class IoRegistry {
         let p = slab.pointer(index)
         p.pointee.fd = fd
         p.pointee.readiness = initial
-        p.pointee.tick = tick
         let key = IoKey(index: index, generation: p.pointee.generation)
         let events = CEDDY_EPOLLIN | CEDDY_EPOLLOUT | CEDDY_EPOLLRDHUP | CEDDY_EPOLLET
         if ceddy_epoll_add(epfd, fd, events, key.epollData) != 0 {
@@ -70,10 +69,11 @@ final class IoRegistry {
         return .success(key)
     }
 
-    /// Clears `bits` unless an event arrived after `observedTick`.
-    @inline(__always)
-    func clear(_ p: UnsafeMutablePointer<IoSlot>, _ bits: UInt32, observedTick: UInt32) {
-        if p.pointee.tick == observedTick { p.pointee.readiness &= ~bits }
+    /// Forgets readiness the last syscall proved gone (see `IoSlot`). Call it right
+    /// after that syscall, before anything can dispatch events.
+    @inlinable @inline(__always)
+    static func clear(_ p: UnsafeMutablePointer<IoSlot>, _ bits: UInt32) {
+        p.pointee.readiness &= ~bits
     }
 
     /// Applies one epoll event: cache readiness, wake the interested sides.
@@ -90,7 +90,6 @@ final class IoRegistry {
         if events & CEDDY_EPOLLHUP != 0 { bits |= Readiness.readClosed | Readiness.writeClosed | Readiness.readable | Readiness.writable }
         if events & CEDDY_EPOLLERR != 0 { bits |= Readiness.error | Readiness.readable | Readiness.writable }
         p.pointee.readiness |= bits
-        p.pointee.tick = tick
         if bits & Readiness.readInterest != 0 { p.pointee.readWaker.wakeOnLoop() }
         if bits & Readiness.writeInterest != 0 { p.pointee.writeWaker.wakeOnLoop() }
     }

@@ -15,7 +15,7 @@ struct WakerSlot {
     mutating func register(_ new: WakeTarget) { register(Unmanaged.passUnretained(new)) }
 
     /// Same, from an unretained reference (a poll's context).
-    @inline(__always)
+    @inlinable @inline(__always)
     mutating func register(_ new: Unmanaged<WakeTarget>) {
         if let t = target, t.toOpaque() == new.toOpaque() { return }
         let old = target
@@ -46,6 +46,6 @@ struct WakerSlot {
 
 extension Context {
     /// Registers this poll's task in a reactor slot.
-    @inline(__always)
+    @inlinable @inline(__always)
     func register(_ slot: inout WakerSlot) { slot.register(targetRef) }
 }
