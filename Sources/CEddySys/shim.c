@@ -41,12 +41,47 @@ int ceddy_epoll_wait(int epfd, ceddy_event *out, int max, int timeout_ms) {
     return n;
 }
 
+#if defined(__x86_64__)
+// The hot pair issues the instruction itself: libc's syscall(2) shuffles six variadic
+// arguments and reaches errno through __errno_location on every call; here errno is
+// written only on failure.
+static inline long raw_syscall6(long nr, long a1, long a2, long a3, long a4, long a5, long a6) {
+    register long r10 __asm__("r10") = a4;
+    register long r8 __asm__("r8") = a5;
+    register long r9 __asm__("r9") = a6;
+    long ret;
+    __asm__ volatile("syscall"
+                     : "=a"(ret)
+                     : "0"(nr), "D"(a1), "S"(a2), "d"(a3), "r"(r10), "r"(r8), "r"(r9)
+                     : "rcx", "r11", "memory");
+    return ret;
+}
+static inline long raw_syscall3(long nr, long a1, long a2, long a3) {
+    long ret;
+    __asm__ volatile("syscall" : "=a"(ret) : "0"(nr), "D"(a1), "S"(a2), "d"(a3) : "rcx", "r11", "memory");
+    return ret;
+}
+static inline ssize_t libc_result(long r) {
+    if ((unsigned long)r > -4096UL) {
+        errno = (int)-r;
+        return -1;
+    }
+    return r;
+}
+ssize_t ceddy_read(int fd, void *buf, size_t len) {
+    return libc_result(raw_syscall3(SYS_read, fd, (long)buf, (long)len));
+}
+ssize_t ceddy_send(int fd, const void *buf, size_t len, int flags) {
+    return libc_result(raw_syscall6(SYS_sendto, fd, (long)buf, (long)len, flags, 0, 0));
+}
+#else
 ssize_t ceddy_read(int fd, void *buf, size_t len) { return syscall(SYS_read, (long)fd, buf, len); }
 
 ssize_t ceddy_send(int fd, const void *buf, size_t len, int flags) {
     // Every variadic argument widened to long: syscall(2) reads six longs.
     return syscall(SYS_sendto, (long)fd, buf, len, (long)flags, NULL, 0L);
 }
+#endif
 
 int ceddy_eventfd(void) { return eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK); }
 

@@ -35,7 +35,7 @@ int ceddy_epoll_mod(int epfd, int fd, uint32_t events, uint64_t data);
 int ceddy_epoll_del(int epfd, int fd);
 /// epoll_wait into a scratch buffer of packed events, unpacked into `out`.
 int ceddy_epoll_wait(int epfd, ceddy_event *out, int max, int timeout_ms);
-/// read(2) / send(2) issued with syscall(2): same semantics (-1 and errno), but not
+/// read(2) / send(2) issued as raw system calls: same semantics (-1 and errno), but not
 /// cancellation points, so the loop skips libc's per-call asynchronous-cancellation
 /// bookkeeping (a runtime thread is never pthread_cancel'ed: that would unwind through
 /// Swift frames, which is undefined anyway).
