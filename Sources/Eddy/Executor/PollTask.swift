@@ -1,3 +1,8 @@
+import CEddySys
+
+/// A C task's poll function: `poll(state, cx)`, cx being the polled `Context`'s address.
+package typealias CPollFunction = @convention(c) (UnsafeMutableRawPointer?, OpaquePointer?) -> Int32
+
 /// A task body written as a class: one virtual call per poll and no generic machinery
 /// on the hot path. The C ABI's tasks are `PollTask`s; Swift code usually spawns a
 /// `Future` instead.
@@ -5,6 +10,16 @@
 /// The output is a status code (`0` or a negative `EddyError.code`), which is what a
 /// C task returns.
 open class PollTask: @unchecked Sendable {
+    /// Set by the C ABI's task (before spawning): the cell then calls this function
+    /// directly each poll, the context published in `ceddy_tls_cx`, and `cFinish` once
+    /// it returns anything but `cPending` (one frame less than a virtual `poll`).
+    package final var cPoll: CPollFunction?
+    package final var cState: UnsafeMutableRawPointer?
+    /// Maps the final value of `cPoll` to the task's status; called once.
+    package final var cFinish: ((Int32) -> Int32)?
+    /// What `cPoll` returns while pending (the C ABI's EDDY_PENDING).
+    package static var cPending: Int32 { 1 }
+
     public init() {}
 
     /// Polls once on the loop thread: a status to finish, nil to stay pending (after
@@ -22,9 +37,14 @@ final class PollTaskCell: JoinableTask<Int32>, @unchecked Sendable {
     /// Owned (+1) until the task finishes or is cancelled; held unmanaged so each poll
     /// calls into it without a retain/release pair.
     @exclusivity(unchecked) var body: Unmanaged<PollTask>?
+    /// The body's `cPoll` / `cState`, copied at spawn (one load less per poll).
+    let cPoll: CPollFunction?
+    let cState: UnsafeMutableRawPointer?
 
     init(core: Core, body: PollTask) {
         self.body = Unmanaged.passRetained(body)
+        cPoll = body.cPoll
+        cState = body.cState
         super.init(core: core)
     }
 
@@ -33,7 +53,23 @@ final class PollTaskCell: JoinableTask<Int32>, @unchecked Sendable {
     override func pollTask() -> Bool {
         guard let b = body else { return true }
         var cx = Context(target: self, core: core)
-        guard let status = b._withUnsafeGuaranteedRef({ $0.poll(&cx) }) else { return false }
+        let status: Int32
+        if let f = cPoll {
+            let r = withUnsafeMutablePointer(to: &cx) { p -> Int32 in
+                // Saved and restored: a nested poll (block_on of another runtime inside
+                // a C task) must leave the outer context valid.
+                let previous = ceddy_tls_cx_get()
+                ceddy_tls_cx_set(p)
+                let r = f(cState, OpaquePointer(p))
+                ceddy_tls_cx_set(previous)
+                return r
+            }
+            if r == PollTask.cPending { return false }
+            status = b._withUnsafeGuaranteedRef { $0.cFinish?(r) ?? r }
+        } else {
+            guard let s = b._withUnsafeGuaranteedRef({ $0.poll(&cx) }) else { return false }
+            status = s
+        }
         body = nil
         b.release()
         complete(.success(status))
