@@ -252,13 +252,12 @@ final class Core: @unchecked Sendable {
     /// Runs one scheduled task (loop thread).
     @inline(__always)
     private func run(_ task: TaskHeader) {
-        var cur = task.state.load()
-        while true {
-            let next = (cur & ~TaskState.scheduled) | TaskState.running
-            let r = task.state.compareExchange(expected: cur, desired: next, ordering: .acquiringAndReleasing)
-            if r.exchanged { break }
-            cur = r.original
-        }
+        // scheduled -> running as one atomic add instead of a CAS loop: a queued task has
+        // `scheduled` (1) set and `running` (2) clear, so +1 carries bit 0 into bit 1 and
+        // leaves the bits other threads may set (notified, cancelled) untouched.
+        let cur = task.state.wrappingAdd(TaskState.running &- TaskState.scheduled,
+                                         ordering: .acquiringAndReleasing).oldValue
+        assert(cur & (TaskState.scheduled | TaskState.running | TaskState.complete) == TaskState.scheduled)
         let done: Bool
         if cur & TaskState.cancelled != 0 {
             task.cancelTask()
@@ -272,16 +271,12 @@ final class Core: @unchecked Sendable {
             removeLive(task)  // last use: may free the task
             return
         }
-        cur = task.state.load()
-        while true {
-            var next = cur & ~TaskState.running
-            if cur & TaskState.notified != 0 { next = (next & ~TaskState.notified) | TaskState.scheduled }
-            let r = task.state.compareExchange(expected: cur, desired: next, ordering: .acquiringAndReleasing)
-            if r.exchanged {
-                if next & TaskState.scheduled != 0 { local.push(task) }
-                return
-            }
-            cur = r.original
+        // Clear `running`; a wake that came meanwhile left `notified` (and, since wakers
+        // skip a notified task, nothing else): turn it into `scheduled` and requeue.
+        let after = task.state.wrappingSubtract(TaskState.running, ordering: .acquiringAndReleasing).oldValue
+        if after & TaskState.notified != 0 {
+            task.state.wrappingAdd(TaskState.scheduled &- TaskState.notified, ordering: .acquiringAndReleasing)
+            local.push(task)
         }
     }
 
