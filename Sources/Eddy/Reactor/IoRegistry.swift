@@ -46,7 +46,10 @@ final class IoRegistry {
     let slab = PagedSlab<IoSlot>()
     let epfd: Int32
 
-    init(epfd: Int32) { self.epfd = epfd }
+    init(epfd: Int32) {
+        self.epfd = epfd
+        assert(Readiness.readable == CEDDY_EPOLLIN && Readiness.writable == CEDDY_EPOLLOUT >> 1)  // dispatch
+    }
 
     /// Registers `fd` once, edge-triggered for in/out/rdhup; the registry owns the fd
     /// from now on (it closes it on failure too). `initial` seeds the readiness cache.
@@ -79,19 +82,33 @@ final class IoRegistry {
     /// Applies one epoll event: cache readiness, wake the interested sides.
     @inline(__always)
     func dispatch(data: UInt64, events: UInt32) {
-        let index = Int32(bitPattern: UInt32(truncatingIfNeeded: data))
-        guard slab.contains(index) else { return }
-        let p = slab.pointer(index)
-        guard p.pointee.generation == UInt32(truncatingIfNeeded: data >> 32), p.pointee.fd >= 0 else { return }
+        // `data` is a key this registry gave epoll (the wake eventfd's is filtered out by
+        // the caller), and the slab never shrinks: the index is in range. The generation
+        // tells a stale event from a live one (release bumps it, so no fd test either).
+        let p = slab.pointer(Int32(bitPattern: UInt32(truncatingIfNeeded: data)))
+        guard p.pointee.generation == UInt32(truncatingIfNeeded: data >> 32) else { return }
+        let bits: UInt32
+        if events & ~(CEDDY_EPOLLIN | CEDDY_EPOLLOUT) == 0 {
+            // The usual event, IN and/or OUT, by bit arithmetic: readable == EPOLLIN (1),
+            // writable == EPOLLOUT >> 1 (2); asserted in init.
+            bits = (events & CEDDY_EPOLLIN) | ((events & CEDDY_EPOLLOUT) >> 1)
+        } else {
+            bits = IoRegistry.readiness(of: events)
+        }
+        p.pointee.readiness |= bits
+        if bits & Readiness.readInterest != 0 { p.pointee.readWaker.wakeOnLoop() }
+        if bits & Readiness.writeInterest != 0 { p.pointee.writeWaker.wakeOnLoop() }
+    }
+
+    /// Readiness bits of any epoll event mask.
+    static func readiness(of events: UInt32) -> UInt32 {
         var bits: UInt32 = 0
         if events & (CEDDY_EPOLLIN | CEDDY_EPOLLPRI) != 0 { bits |= Readiness.readable }
         if events & CEDDY_EPOLLOUT != 0 { bits |= Readiness.writable }
         if events & CEDDY_EPOLLRDHUP != 0 { bits |= Readiness.readClosed | Readiness.readable }
         if events & CEDDY_EPOLLHUP != 0 { bits |= Readiness.readClosed | Readiness.writeClosed | Readiness.readable | Readiness.writable }
         if events & CEDDY_EPOLLERR != 0 { bits |= Readiness.error | Readiness.readable | Readiness.writable }
-        p.pointee.readiness |= bits
-        if bits & Readiness.readInterest != 0 { p.pointee.readWaker.wakeOnLoop() }
-        if bits & Readiness.writeInterest != 0 { p.pointee.writeWaker.wakeOnLoop() }
+        return bits
     }
 
     /// Closes the descriptor and frees the slot; waiters are woken so they see the close.
