@@ -40,33 +40,43 @@ final class PollTaskCell: JoinableTask<Int32>, @unchecked Sendable {
     /// The body's `cPoll` / `cState`, copied at spawn (one load less per poll).
     let cPoll: CPollFunction?
     let cState: UnsafeMutableRawPointer?
+    /// The Context a C poll function gets the address of: built once, at spawn, in
+    /// memory of its own (a stack copy per poll would cost its stores and a stack
+    /// protector check, since its address escapes to C).
+    @exclusivity(unchecked) var cContext: UnsafeMutablePointer<Context>?
 
     init(core: Core, body: PollTask) {
         self.body = Unmanaged.passRetained(body)
         cPoll = body.cPoll
         cState = body.cState
         super.init(core: core)
+        if cPoll != nil {
+            let p = UnsafeMutablePointer<Context>.allocate(capacity: 1)
+            p.initialize(to: Context(target: self, core: core))
+            cContext = p
+        }
     }
 
-    deinit { body?.release() }
+    deinit {
+        body?.release()
+        cContext?.deallocate()
+    }
 
     override func pollTask() -> Bool {
         guard let b = body else { return true }
-        var cx = Context(target: self, core: core)
         let status: Int32
         if let f = cPoll {
-            let r = withUnsafeMutablePointer(to: &cx) { p -> Int32 in
-                // Saved and restored: a nested poll (block_on of another runtime inside
-                // a C task) must leave the outer context valid.
-                let previous = ceddy_tls_cx_get()
-                ceddy_tls_cx_set(p)
-                let r = f(cState, OpaquePointer(p))
-                ceddy_tls_cx_set(previous)
-                return r
-            }
+            let p = cContext.unsafelyUnwrapped
+            // Saved and restored: a nested poll (block_on of another runtime inside a
+            // C task) must leave the outer context valid.
+            let previous = ceddy_tls_cx_get()
+            ceddy_tls_cx_set(p)
+            let r = f(cState, OpaquePointer(p))
+            ceddy_tls_cx_set(previous)
             if r == PollTask.cPending { return false }
             status = b._withUnsafeGuaranteedRef { $0.cFinish?(r) ?? r }
         } else {
+            var cx = Context(target: self, core: core)
             guard let s = b._withUnsafeGuaranteedRef({ $0.poll(&cx) }) else { return false }
             status = s
         }
