@@ -17,7 +17,8 @@ struct WakerSlot {
     /// Same, from an unretained reference (a poll's context).
     @inlinable @inline(__always)
     mutating func register(_ new: Unmanaged<WakeTarget>) {
-        if let t = target, t.toOpaque() == new.toOpaque() { return }
+        // One compare of the raw bits (`new` is never nil, so equal means stored).
+        if UInt(bitPattern: target?.toOpaque()) == UInt(bitPattern: new.toOpaque()) { return }
         let old = target
         target = new.retain()
         old?.release()
