@@ -63,9 +63,9 @@ final class PollTaskCell: JoinableTask<Int32>, @unchecked Sendable {
     }
 
     override func pollTask() -> Bool {
-        guard let b = body else { return true }
-        let status: Int32
+        if body == nil { return true }  // finished or cancelled: never poll the body again
         if let f = cPoll {
+            // Only the pending path inline: it then needs few registers around the call.
             let p = cContext.unsafelyUnwrapped
             // Saved and restored: a nested poll (block_on of another runtime inside a
             // C task) must leave the outer context valid.
@@ -74,16 +74,28 @@ final class PollTaskCell: JoinableTask<Int32>, @unchecked Sendable {
             let r = f(cState, OpaquePointer(p))
             ceddy_tls_cx_set(previous)
             if r == PollTask.cPending { return false }
-            status = b._withUnsafeGuaranteedRef { $0.cFinish?(r) ?? r }
-        } else {
-            var cx = Context(target: self, core: core)
-            guard let s = b._withUnsafeGuaranteedRef({ $0.poll(&cx) }) else { return false }
-            status = s
+            return finishC(r)
         }
-        body = nil
-        b.release()
-        complete(.success(status))
+        guard let b = body else { return true }
+        var cx = Context(target: self, core: core)
+        guard let status = b._withUnsafeGuaranteedRef({ $0.poll(&cx) }) else { return false }
+        finish(status)
         return true
+    }
+
+    /// A C poll function returned its final value.
+    @inline(never)
+    private func finishC(_ r: Int32) -> Bool {
+        guard let b = body else { return true }
+        finish(b._withUnsafeGuaranteedRef { $0.cFinish?(r) ?? r })
+        return true
+    }
+
+    private func finish(_ status: Int32) {
+        let b = body
+        body = nil
+        b?.release()
+        complete(.success(status))
     }
 
     override func cancelTask() {
