@@ -90,6 +90,7 @@ final class HandleTable: @unchecked Sendable {
     private let lock = Mutex(State())
 
     init() {
+        assert(HandleTable.maxPages * HandleTable.pageSize == 1 << Int(HandleTable.kindAndRangeShift))  // lookupLocal
         directory = .allocate(capacity: HandleTable.maxPages)
         for i in 0..<HandleTable.maxPages {
             (directory + i).initialize(to: Atomic<UInt>(0))
@@ -123,6 +124,18 @@ final class HandleTable: @unchecked Sendable {
 
     // MARK: lookups
 
+    /// `hotSlot` for an index already known to be below maxPages * pageSize.
+    @inline(__always)
+    static func hotSlotInRange(_ index: UInt32) -> UnsafeMutablePointer<HandleSlot>? {
+        let page = Int(index >> UInt32(HandleTable.pageShift))
+        let dir = handleDirectory.load(ordering: .acquiring)
+        guard dir != 0 else { return nil }
+        let base = UnsafeMutablePointer<Atomic<UInt>>(bitPattern: dir).unsafelyUnwrapped[page].load(ordering: .acquiring)
+        guard base != 0 else { return nil }
+        let first = UnsafeMutablePointer<HandleSlot>(bitPattern: base).unsafelyUnwrapped
+        return first + Int(index & UInt32(HandleTable.pageSize - 1))
+    }
+
     /// Slot address for the hot path: goes through the statically initialised
     /// `handleDirectory` instead of the lazily initialised `handleTable` global
     /// (saves a swift_once check per call).
@@ -138,13 +151,19 @@ final class HandleTable: @unchecked Sendable {
         return first + Int(index & UInt32(HandleTable.pageSize - 1))
     }
 
+    /// Bits 22...39 of an id: the slot index above the largest one (22 = log2 of
+    /// maxPages * pageSize, so these must be 0) and the kind byte (bits 32...39).
+    static let kindAndRangeShift: UInt64 = 22
+    static let kindAndRangeMask: UInt64 = (1 << (40 - kindAndRangeShift)) - 1
+
     /// Hot path. Checks the id (kind included) and that the caller is the
     /// owning thread; returns the object bits without retaining them.
     /// Safe only for kinds freed exclusively by the owning thread.
     @inline(__always)
     static func lookupLocal(_ id: UInt64, _ kind: HandleKind, thread: UInt) -> HandleLookup {
-        guard HandleTable.kindByte(id) == kind.rawValue,
-              let s = hotSlot(HandleTable.slotIndex(id)) else {
+        // Kind and slot range in one masked compare (see kindAndRangeShift).
+        guard (id >> kindAndRangeShift) & kindAndRangeMask == UInt64(kind.rawValue) << (32 - kindAndRangeShift),
+              let s = hotSlotInRange(HandleTable.slotIndex(id)) else {
             return HandleLookup(bits: 0, error: EddyCode.badHandle)
         }
         guard s.pointee.tag.load(ordering: .acquiring) == id else {
