@@ -103,3 +103,5 @@ _Thread_local void *ceddy_tls_cx __attribute__((tls_model("initial-exec")));
 void *ceddy_tls_runtime_get(void) { return tls_runtime; }
 void ceddy_tls_runtime_set(void *value) { tls_runtime = value; }
 int ceddy_errno(void) { return errno; }
+
+uintptr_t ceddy_handle_pages[CEDDY_HANDLE_PAGES];
