@@ -346,13 +346,14 @@ final class Core: @unchecked Sendable {
             }
             throw .errno(-n)
         }
+        let pages = io.slab.pages
         for i in 0..<Int(n) {
             let e = events[i]
             if e.data == Core.wakeKey {
                 var v: UInt64 = 0
                 _ = Glibc.read(wakeFd, &v, 8)
             } else {
-                io.dispatch(data: e.data, events: e.events)
+                IoRegistry.dispatch(pages: pages, data: e.data, events: e.events)
             }
         }
         if timers.count > 0 {

@@ -38,7 +38,8 @@ struct TaskList: @unchecked Sendable {
 /// **no** reference: every task in it is on the runtime's live-task list, which owns
 /// it until it completes — and a task completes only after being popped. This saves a
 /// retain/release pair per schedule on the hot path. Loop thread only.
-/// No count: nothing needs one, and it would cost an update per push and per pop.
+/// No stored count: the loop never needs one, and it would cost an update per push and
+/// per pop.
 @usableFromInline
 struct ReadyQueue {
     @usableFromInline var head: Unmanaged<TaskHeader>?
@@ -47,6 +48,17 @@ struct ReadyQueue {
     @usableFromInline init() {}
 
     @inlinable var isEmpty: Bool { head == nil }
+
+    /// Number of queued tasks, by walking the list (tests, diagnostics).
+    var count: Int {
+        var n = 0
+        var node = head
+        while let t = node {
+            n += 1
+            node = t._withUnsafeGuaranteedRef { $0.queueNext }
+        }
+        return n
+    }
 
     @inline(__always)
     mutating func push(_ task: TaskHeader) {

@@ -79,13 +79,14 @@ final class IoRegistry {
         p.pointee.readiness &= ~bits
     }
 
-    /// Applies one epoll event: cache readiness, wake the interested sides.
+    /// Applies one epoll event: cache readiness, wake the interested sides. `pages` is
+    /// `slab.pages` (loaded once per batch by the caller).
     @inline(__always)
-    func dispatch(data: UInt64, events: UInt32) {
+    static func dispatch(pages: UnsafeMutablePointer<UnsafeMutablePointer<IoSlot>?>, data: UInt64, events: UInt32) {
         // `data` is a key this registry gave epoll (the wake eventfd's is filtered out by
         // the caller), and the slab never shrinks: the index is in range. The generation
         // tells a stale event from a live one (release bumps it, so no fd test either).
-        let p = slab.pointer(Int32(bitPattern: UInt32(truncatingIfNeeded: data)))
+        let p = PagedSlab<IoSlot>.pointer(Int32(bitPattern: UInt32(truncatingIfNeeded: data)), in: pages)
         guard p.pointee.generation == UInt32(truncatingIfNeeded: data >> 32) else { return }
         let bits: UInt32
         if events & ~(CEDDY_EPOLLIN | CEDDY_EPOLLOUT) == 0 {
@@ -98,6 +99,11 @@ final class IoRegistry {
         p.pointee.readiness |= bits
         if bits & Readiness.readInterest != 0 { p.pointee.readWaker.wakeOnLoop() }
         if bits & Readiness.writeInterest != 0 { p.pointee.writeWaker.wakeOnLoop() }
+    }
+
+    /// `dispatch` for one event (tests).
+    func dispatch(data: UInt64, events: UInt32) {
+        IoRegistry.dispatch(pages: slab.pages, data: data, events: events)
     }
 
     /// Readiness bits of any epoll event mask.
