@@ -55,7 +55,19 @@ class TaskHeader: WakeTarget, @unchecked Sendable {
     }
 
     @usableFromInline override final func wakeOnLoop() {
-        if transitionToScheduled() { core.scheduleLocal(self) }
+        let cur = state.load()
+        if cur & (TaskState.complete | TaskState.scheduled | TaskState.notified) != 0 { return }
+        if cur & TaskState.running != 0 {
+            // Woken by itself while polled: `notified`, requeued when the poll returns.
+            if transitionToScheduled() { core.scheduleLocal(self) }
+            return
+        }
+        // On the loop thread with the task not running: only this thread sets running,
+        // notified (needs running) and complete, so other threads can at most set
+        // `scheduled` (a remote wake) or `cancelled` meanwhile. One atomic OR instead of
+        // a CAS loop; whoever set `scheduled` first queues the task.
+        let old = state.bitwiseOr(TaskState.scheduled, ordering: .acquiringAndReleasing).oldValue
+        if old & TaskState.scheduled == 0 { core.scheduleLocal(self) }
     }
 
     /// Requests cancellation; the loop thread drops the future. Any thread, any time.
