@@ -10,9 +10,9 @@ package typealias CPollFunction = @convention(c) (UnsafeMutableRawPointer?, Opaq
 /// The output is a status code (`0` or a negative `EddyError.code`), which is what a
 /// C task returns.
 open class PollTask: @unchecked Sendable {
-    /// Set by the C ABI's task (before spawning): the cell then calls this function
+    /// Set by the C ABI's task (before spawning): the loop then calls this function
     /// directly each poll, the context published in `ceddy_tls_cx`, and `cFinish` once
-    /// it returns anything but `cPending` (one frame less than a virtual `poll`).
+    /// it returns anything but `cPending` (no virtual `poll`, no cell frame).
     package final var cPoll: CPollFunction?
     package final var cState: UnsafeMutableRawPointer?
     /// Maps the final value of `cPoll` to the task's status; called once.
@@ -37,23 +37,19 @@ final class PollTaskCell: JoinableTask<Int32>, @unchecked Sendable {
     /// Owned (+1) until the task finishes or is cancelled; held unmanaged so each poll
     /// calls into it without a retain/release pair.
     @exclusivity(unchecked) var body: Unmanaged<PollTask>?
-    /// The body's `cPoll` / `cState`, copied at spawn (one load less per poll).
-    let cPoll: CPollFunction?
-    let cState: UnsafeMutableRawPointer?
-    /// The Context a C poll function gets the address of: built once, at spawn, in
-    /// memory of its own (a stack copy per poll would cost its stores and a stack
-    /// protector check, since its address escapes to C).
-    @exclusivity(unchecked) var cContext: UnsafeMutablePointer<Context>?
 
     init(core: Core, body: PollTask) {
         self.body = Unmanaged.passRetained(body)
-        cPoll = body.cPoll
-        cState = body.cState
         super.init(core: core)
-        if cPoll != nil {
+        if let f = body.cPoll {
+            // The loop calls it (see Core.run); the Context it gets the address of is
+            // built once, in memory of its own (a stack copy per poll would cost its
+            // stores and a stack-protector check, since the address escapes to C).
             let p = UnsafeMutablePointer<Context>.allocate(capacity: 1)
             p.initialize(to: Context(target: self, core: core))
             cContext = p
+            cState = body.cState
+            cPoll = f
         }
     }
 
@@ -63,19 +59,6 @@ final class PollTaskCell: JoinableTask<Int32>, @unchecked Sendable {
     }
 
     override func pollTask() -> Bool {
-        if body == nil { return true }  // finished or cancelled: never poll the body again
-        if let f = cPoll {
-            // Only the pending path inline: it then needs few registers around the call.
-            let p = cContext.unsafelyUnwrapped
-            // Saved and restored: a nested poll (block_on of another runtime inside a
-            // C task) must leave the outer context valid.
-            let previous = ceddy_tls_cx_get()
-            ceddy_tls_cx_set(p)
-            let r = f(cState, OpaquePointer(p))
-            ceddy_tls_cx_set(previous)
-            if r == PollTask.cPending { return false }
-            return finishC(r)
-        }
         guard let b = body else { return true }
         var cx = Context(target: self, core: core)
         guard let status = b._withUnsafeGuaranteedRef({ $0.poll(&cx) }) else { return false }
@@ -83,15 +66,14 @@ final class PollTaskCell: JoinableTask<Int32>, @unchecked Sendable {
         return true
     }
 
-    /// A C poll function returned its final value.
-    @inline(never)
-    private func finishC(_ r: Int32) -> Bool {
+    override func finishC(_ r: Int32) -> Bool {
         guard let b = body else { return true }
         finish(b._withUnsafeGuaranteedRef { $0.cFinish?(r) ?? r })
         return true
     }
 
     private func finish(_ status: Int32) {
+        cPoll = nil  // never called again, whatever happens to the state word
         let b = body
         body = nil
         b?.release()
@@ -99,6 +81,7 @@ final class PollTaskCell: JoinableTask<Int32>, @unchecked Sendable {
     }
 
     override func cancelTask() {
+        cPoll = nil
         guard let b = body else {
             complete(.failure(.cancelled))
             return
