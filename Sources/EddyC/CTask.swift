@@ -6,8 +6,8 @@
 //   (TaskCell.cancelTask), releasing CTaskState, whose deinit calls it.
 // A flag makes the two paths exclusive.
 //
-// cx: the eddy_cx_t* handed to poll_fn is the address of the core Context
-// being used for this poll; it is published in the thread-local slot for the
+// cx: the eddy_cx_t* handed to poll_fn is the address of the task's core Context
+// (built once at spawn); it is published in the thread-local slot for the
 // duration of the call (saved/restored, so nested polls — a then-callback
 // polling, a block_on in another runtime — stay correct), and every function
 // that takes a cx accepts only that pointer.
@@ -43,7 +43,7 @@ final class CTaskState: @unchecked Sendable {
 }
 
 /// The task the core runs for eddy_spawn / eddy_block_on: a `PollTask` whose `cPoll`
-/// the core's cell calls directly (publishing cx in the thread-local slot); `cFinish`
+/// the core's loop calls directly (publishing cx in the thread-local slot); `cFinish`
 /// runs drop_fn and maps the result to a status.
 /// @unchecked Sendable: it carries a C state pointer that the C contract says is
 /// handed to the runtime; it is only touched on the loop thread.
