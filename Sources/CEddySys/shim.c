@@ -27,14 +27,51 @@ int ceddy_epoll_del(int epfd, int fd) {
     return epoll_ctl(epfd, EPOLL_CTL_DEL, fd, &ev);
 }
 
+#if defined(__x86_64__)
+// The hot calls issue the instruction themselves: libc's syscall(2) shuffles six
+// variadic arguments and reaches errno through __errno_location on every call; here
+// errno is written only on failure.
+static inline long raw_syscall6(long nr, long a1, long a2, long a3, long a4, long a5, long a6) {
+    register long r10 __asm__("r10") = a4;
+    register long r8 __asm__("r8") = a5;
+    register long r9 __asm__("r9") = a6;
+    long ret;
+    __asm__ volatile("syscall"
+                     : "=a"(ret)
+                     : "0"(nr), "D"(a1), "S"(a2), "d"(a3), "r"(r10), "r"(r8), "r"(r9)
+                     : "rcx", "r11", "memory");
+    return ret;
+}
+static inline long raw_syscall3(long nr, long a1, long a2, long a3) {
+    long ret;
+    __asm__ volatile("syscall" : "=a"(ret) : "0"(nr), "D"(a1), "S"(a2), "d"(a3) : "rcx", "r11", "memory");
+    return ret;
+}
+/// -1 and errno for a failed raw call, the result otherwise.
+static inline long libc_result(long r) {
+    if ((unsigned long)r > -4096UL) {
+        errno = (int)-r;
+        return -1;
+    }
+    return r;
+}
+#define ceddy_raw_syscall3(...) libc_result(raw_syscall3(__VA_ARGS__))
+#define ceddy_raw_syscall6(...) libc_result(raw_syscall6(__VA_ARGS__))
+#else
+// Every variadic argument widened to long: syscall(2) reads six longs.
+#define ceddy_raw_syscall3(nr, a1, a2, a3) syscall(nr, (long)(a1), (long)(a2), (long)(a3))
+#define ceddy_raw_syscall6(nr, a1, a2, a3, a4, a5, a6) \
+    syscall(nr, (long)(a1), (long)(a2), (long)(a3), (long)(a4), (long)(a5), (long)(a6))
+#endif
+
 int ceddy_epoll_wait(int epfd, ceddy_event *out, int max, int timeout_ms) {
     // The kernel writes packed epoll_event; copy into the unpacked layout Swift reads.
     enum { CHUNK = 1024 };
     struct epoll_event buf[CHUNK];
     if (max > CHUNK) max = CHUNK;
-    // syscall(2), not epoll_wait(3): the libc wrapper is a cancellation point and pays
-    // for asynchronous-cancellation bookkeeping on every loop turn (see ceddy_read).
-    int n = (int)syscall(SYS_epoll_pwait, (long)epfd, buf, (long)max, (long)timeout_ms, NULL, (size_t)(_NSIG / 8));
+    // A raw system call, not epoll_wait(3): the libc wrapper is a cancellation point and
+    // pays for asynchronous-cancellation bookkeeping on every loop turn (see ceddy_read).
+    int n = (int)ceddy_raw_syscall6(SYS_epoll_pwait, epfd, (long)buf, max, timeout_ms, 0, _NSIG / 8);
     for (int i = 0; i < n; i++) {
         out[i].events = buf[i].events;
         out[i].data = buf[i].data.u64;
@@ -42,11 +79,10 @@ int ceddy_epoll_wait(int epfd, ceddy_event *out, int max, int timeout_ms) {
     return n;
 }
 
-ssize_t ceddy_read(int fd, void *buf, size_t len) { return syscall(SYS_read, (long)fd, buf, len); }
+ssize_t ceddy_read(int fd, void *buf, size_t len) { return ceddy_raw_syscall3(SYS_read, fd, (long)buf, (long)len); }
 
 ssize_t ceddy_send(int fd, const void *buf, size_t len, int flags) {
-    // Every variadic argument widened to long: syscall(2) reads six longs.
-    return syscall(SYS_sendto, (long)fd, buf, len, (long)flags, NULL, 0L);
+    return ceddy_raw_syscall6(SYS_sendto, fd, (long)buf, (long)len, flags, 0, 0);
 }
 
 int ceddy_eventfd(void) { return eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK); }
@@ -69,6 +105,8 @@ _Thread_local void *ceddy_tls_cx __attribute__((tls_model("initial-exec")));
 void *ceddy_tls_runtime_get(void) { return tls_runtime; }
 void ceddy_tls_runtime_set(void *value) { tls_runtime = value; }
 int ceddy_errno(void) { return errno; }
+
+uintptr_t ceddy_handle_pages[CEDDY_HANDLE_PAGES];
 
 /* ---- Swift task cancellation records ----
  * The concurrency runtime's entry points (stable ABI: withTaskCancellationHandler is

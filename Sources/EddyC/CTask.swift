@@ -1,13 +1,13 @@
 // CTask: a task written in C (poll_fn + state + drop_fn) as a core Future.
 //
 // drop_fn must run exactly once, on the loop thread, whatever ends the task:
-// - completion: CTask.poll calls it right after poll_fn returned READY/error;
+// - completion: CTask.cFinish calls it right after poll_fn returned READY/error;
 // - abort / runtime free: the core drops the future on the loop thread
 //   (TaskCell.cancelTask), releasing CTaskState, whose deinit calls it.
 // A flag makes the two paths exclusive.
 //
-// cx: the eddy_cx_t* handed to poll_fn is the address of the core Context
-// being used for this poll; it is published in the thread-local slot for the
+// cx: the eddy_cx_t* handed to poll_fn is the address of the task's core Context
+// (built once at spawn); it is published in the thread-local slot for the
 // duration of the call (saved/restored, so nested polls — a then-callback
 // polling, a block_on in another runtime — stay correct), and every function
 // that takes a cx accepts only that pointer.
@@ -42,32 +42,23 @@ final class CTaskState: @unchecked Sendable {
     deinit { drop() }
 }
 
-/// Calls a C poll function with `cx` published as the current context.
-@inline(__always)
-func callC(_ fn: CPollFn, _ state: UnsafeMutableRawPointer?, _ cx: inout Context) -> Int32 {
-    withUnsafeMutablePointer(to: &cx) { p -> Int32 in
-        let previous = ceddy_tls_cx_get()
-        ceddy_tls_cx_set(p)
-        let r = fn(state, OpaquePointer(p))
-        ceddy_tls_cx_set(previous)
-        return r
-    }
-}
-
-/// The task the core runs for eddy_spawn / eddy_block_on: a `PollTask` (one virtual
-/// call per poll, no generics). Output: the status.
+/// The task the core runs for eddy_spawn / eddy_block_on: a `PollTask` whose `cPoll`
+/// the core's loop calls directly (publishing cx in the thread-local slot); `cFinish`
+/// runs drop_fn and maps the result to a status.
 /// @unchecked Sendable: it carries a C state pointer that the C contract says is
 /// handed to the runtime; it is only touched on the loop thread.
 final class CTask: PollTask, @unchecked Sendable {
     let task: CTaskState
 
-    init(_ task: CTaskState) { self.task = task }
-
-    override func poll(_ cx: inout Context) -> Int32? {
-        let r = callC(task.pollFn, task.state, &cx)
-        if r == EddyCode.pending { return nil }
-        task.drop()
-        return r == 0 ? 0 : (r < 0 ? r : EddyCode.badPoll)
+    init(_ task: CTaskState) {
+        self.task = task
+        super.init()
+        cPoll = task.pollFn
+        cState = task.state
+        cFinish = { [task] r in
+            task.drop()
+            return r == 0 ? 0 : (r < 0 ? r : EddyCode.badPoll)
+        }
     }
 
     override func cancel() { task.drop() }

@@ -16,7 +16,8 @@ func currentThread() -> UInt { UInt(ceddy_thread_id_inline()) }
 /// C code only ever sees the pointer CTask.poll published in the TLS slot.
 @inline(__always)
 func validContext(_ cx: OpaquePointer?) -> UnsafeMutablePointer<Context>? {
-    guard let cx, UnsafeMutableRawPointer(cx) == ceddy_tls_cx_get() else { return nil }
+    // Bit patterns: one compare (a non-nil cx equal to the slot implies the slot is set).
+    guard let cx, UInt(bitPattern: ceddy_tls_cx_get()) == UInt(bitPattern: cx) else { return nil }
     return UnsafeMutablePointer<Context>(cx)
 }
 

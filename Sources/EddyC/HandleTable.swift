@@ -10,8 +10,8 @@
 //
 // Concurrency design:
 // - Slots live in fixed-size pages that never move nor get freed, reachable
-//   through a directory allocated once; so a slot address is stable and can be
-//   read without a lock.
+//   through a static directory (ceddy_handle_pages); so a slot address is stable
+//   and can be read without a lock.
 // - Allocation and free happen under one Mutex (rare compared to lookups).
 // - Lookups are lock-free. Two flavours:
 //   * `lookupLocal` (hot path: tcp/future/task/runtime on the loop thread):
@@ -79,8 +79,6 @@ final class HandleTable: @unchecked Sendable {
     static let maxPages = 4096                    // 4 M handles at most
     static let generationMask: UInt32 = 0xFF_FFFF
 
-    /// Page directory: page base addresses, written once (release) under the lock.
-    private let directory: UnsafeMutablePointer<Atomic<UInt>>
     /// Free list head (index + 1), number of slots ever used, live count: under `lock`.
     private struct State {
         var freeHead: UInt32 = 0
@@ -90,11 +88,8 @@ final class HandleTable: @unchecked Sendable {
     private let lock = Mutex(State())
 
     init() {
-        directory = .allocate(capacity: HandleTable.maxPages)
-        for i in 0..<HandleTable.maxPages {
-            (directory + i).initialize(to: Atomic<UInt>(0))
-        }
-        handleDirectory.store(UInt(bitPattern: directory), ordering: .releasing)
+        assert(HandleTable.maxPages * HandleTable.pageSize == 1 << Int(HandleTable.kindAndRangeShift))  // lookupLocal
+        assert(HandleTable.maxPages == Int(CEDDY_HANDLE_PAGES))
     }
 
     // The table is process-wide and never deinitialised.
@@ -112,38 +107,40 @@ final class HandleTable: @unchecked Sendable {
 
     /// Address of slot `index`, or nil when its page was never allocated.
     @inline(__always)
-    private func slot(_ index: UInt32) -> UnsafeMutablePointer<HandleSlot>? {
-        let page = Int(index >> UInt32(HandleTable.pageShift))
-        guard page < HandleTable.maxPages else { return nil }
-        let base = directory[page].load(ordering: .acquiring)
-        guard base != 0 else { return nil }
-        let first = UnsafeMutablePointer<HandleSlot>(bitPattern: base).unsafelyUnwrapped
-        return first + Int(index & UInt32(HandleTable.pageSize - 1))
-    }
+    private func slot(_ index: UInt32) -> UnsafeMutablePointer<HandleSlot>? { HandleTable.hotSlot(index) }
 
     // MARK: lookups
 
-    /// Slot address for the hot path: goes through the statically initialised
-    /// `handleDirectory` instead of the lazily initialised `handleTable` global
-    /// (saves a swift_once check per call).
+    /// `hotSlot` for an index already known to be below maxPages * pageSize.
     @inline(__always)
-    static func hotSlot(_ index: UInt32) -> UnsafeMutablePointer<HandleSlot>? {
-        let dir = handleDirectory.load(ordering: .acquiring)
-        let page = Int(index >> UInt32(HandleTable.pageShift))
-        guard dir != 0, page < HandleTable.maxPages else { return nil }
-        let base = UnsafeMutablePointer<Atomic<UInt>>(bitPattern: dir).unsafelyUnwrapped[page].load(ordering: .acquiring)
+    static func hotSlotInRange(_ index: UInt32) -> UnsafeMutablePointer<HandleSlot>? {
+        let base = ceddy_handle_page(index >> UInt32(HandleTable.pageShift))
         guard base != 0 else { return nil }
         let first = UnsafeMutablePointer<HandleSlot>(bitPattern: base).unsafelyUnwrapped
         return first + Int(index & UInt32(HandleTable.pageSize - 1))
     }
+
+    /// Slot address, or nil when its page does not exist. Static (the directory is
+    /// the C shim's static array): no swift_once for the `handleTable` global.
+    @inline(__always)
+    static func hotSlot(_ index: UInt32) -> UnsafeMutablePointer<HandleSlot>? {
+        guard Int(index >> UInt32(HandleTable.pageShift)) < HandleTable.maxPages else { return nil }
+        return hotSlotInRange(index)
+    }
+
+    /// Bits 22...39 of an id: the slot index above the largest one (22 = log2 of
+    /// maxPages * pageSize, so these must be 0) and the kind byte (bits 32...39).
+    static let kindAndRangeShift: UInt64 = 22
+    static let kindAndRangeMask: UInt64 = (1 << (40 - kindAndRangeShift)) - 1
 
     /// Hot path. Checks the id (kind included) and that the caller is the
     /// owning thread; returns the object bits without retaining them.
     /// Safe only for kinds freed exclusively by the owning thread.
     @inline(__always)
     static func lookupLocal(_ id: UInt64, _ kind: HandleKind, thread: UInt) -> HandleLookup {
-        guard HandleTable.kindByte(id) == kind.rawValue,
-              let s = hotSlot(HandleTable.slotIndex(id)) else {
+        // Kind and slot range in one masked compare (see kindAndRangeShift).
+        guard (id >> kindAndRangeShift) & kindAndRangeMask == UInt64(kind.rawValue) << (32 - kindAndRangeShift),
+              let s = hotSlotInRange(HandleTable.slotIndex(id)) else {
             return HandleLookup(bits: 0, error: EddyCode.badHandle)
         }
         guard s.pointee.tag.load(ordering: .acquiring) == id else {
@@ -223,10 +220,10 @@ final class HandleTable: @unchecked Sendable {
                 guard st.used < UInt32(HandleTable.maxPages * HandleTable.pageSize) else { return nil }
                 index = st.used
                 let page = Int(index >> UInt32(HandleTable.pageShift))
-                if directory[page].load(ordering: .relaxed) == 0 {
+                if ceddy_handle_page_relaxed(UInt32(page)) == 0 {
                     let p = UnsafeMutablePointer<HandleSlot>.allocate(capacity: HandleTable.pageSize)
                     for i in 0..<HandleTable.pageSize { (p + i).initialize(to: HandleSlot()) }
-                    directory[page].store(UInt(bitPattern: p), ordering: .releasing)
+                    ceddy_handle_page_set(UInt32(page), UInt(bitPattern: p))
                 }
                 st.used += 1
             }
@@ -306,6 +303,3 @@ final class HandleTable: @unchecked Sendable {
 
 /// The process-wide table.
 let handleTable = HandleTable()
-/// Address of the table's page directory (0 until the table exists);
-/// a constant-initialised global, so reading it needs no swift_once.
-let handleDirectory = Atomic<UInt>(0)

@@ -55,39 +55,58 @@ public func eddy_tcp_poll_accept(_ listener: UInt64, _ cx: OpaquePointer?, _ out
 }
 
 /// The shared body of poll_read / poll_write: argument and handle checks, then one
-/// byte-moving step of the core on the stream (inlined at both call sites: hot path).
+/// Int-coded step of the core, inlined: each export is one flat function.
 @inline(__always)
 private func pollStreamBytes(_ stream: UInt64, _ cx: OpaquePointer?, hasBuffer: Bool, _ len: Int,
-                             _ n: UnsafeMutablePointer<Int>?,
-                             _ step: (TcpStream, inout Context) -> Poll<Result<Int, EddyError>>) -> Int32 {
+                             _ n: UnsafeMutablePointer<Int>?, _ step: (TcpStream, inout Context) -> Int) -> Int32 {
     if isForked() { return EddyCode.forked }
     guard let cxp = validContext(cx) else { return EddyCode.einval }
     let r = HandleTable.lookupLocal(stream, .tcp, thread: currentThread())
     guard r.error == 0 else { return r.error }
-    guard let n, r.bits & listenerFlag == 0, hasBuffer || len == 0, len >= 0 else { return EddyCode.einval }
-    let polled = Unmanaged<TcpStream>.fromOpaque(HandleTable.pointer(r.bits))._withUnsafeGuaranteedRef {
+    guard let n, r.bits & listenerFlag == 0 else { return EddyCode.einval }
+    // Nested, not one boolean expression: two tests on the common path.
+    if hasBuffer {
+        if len < 0 { return EddyCode.einval }
+    } else if len != 0 {
+        return EddyCode.einval
+    }
+    let got = Unmanaged<TcpStream>.fromOpaque(HandleTable.pointer(r.bits))._withUnsafeGuaranteedRef {
         step($0, &cxp.pointee)
     }
-    switch polled {
-    case .pending: return EddyCode.pending
-    case .ready(.success(let count)):
-        n.pointee = count
+    if got >= 0 {
+        n.pointee = got
         return EddyCode.ready
-    case .ready(.failure(let e)): return e.code
     }
+    return got == TcpStream.pendingCode ? EddyCode.pending : Int32(truncatingIfNeeded: got)
 }
 
+// Swift 6.3's @c makes the C symbol the function itself; @_cdecl adds a thunk that
+// jumps to the Swift one (a few instructions per call on the hottest entries).
+#if compiler(>=6.3)
+@c(eddy_tcp_poll_read)
+public func eddy_tcp_poll_read(_ stream: UInt64, _ cx: OpaquePointer?, _ buf: UnsafeMutableRawPointer?, _ len: Int,
+                               _ n: UnsafeMutablePointer<Int>?) -> Int32 {
+    pollStreamBytes(stream, cx, hasBuffer: buf != nil, len, n) { $0.pollReadStep(&$1, buf, len) }
+}
+
+@c(eddy_tcp_poll_write)
+public func eddy_tcp_poll_write(_ stream: UInt64, _ cx: OpaquePointer?, _ buf: UnsafeRawPointer?, _ len: Int,
+                                _ n: UnsafeMutablePointer<Int>?) -> Int32 {
+    pollStreamBytes(stream, cx, hasBuffer: buf != nil, len, n) { $0.pollWriteStep(&$1, buf, len) }
+}
+#else
 @_cdecl("eddy_tcp_poll_read")
 public func eddy_tcp_poll_read(_ stream: UInt64, _ cx: OpaquePointer?, _ buf: UnsafeMutableRawPointer?, _ len: Int,
                                _ n: UnsafeMutablePointer<Int>?) -> Int32 {
-    pollStreamBytes(stream, cx, hasBuffer: buf != nil, len, n) { $0.pollRead(&$1, buf, len) }
+    pollStreamBytes(stream, cx, hasBuffer: buf != nil, len, n) { $0.pollReadStep(&$1, buf, len) }
 }
 
 @_cdecl("eddy_tcp_poll_write")
 public func eddy_tcp_poll_write(_ stream: UInt64, _ cx: OpaquePointer?, _ buf: UnsafeRawPointer?, _ len: Int,
                                 _ n: UnsafeMutablePointer<Int>?) -> Int32 {
-    pollStreamBytes(stream, cx, hasBuffer: buf != nil, len, n) { $0.pollWrite(&$1, buf, len) }
+    pollStreamBytes(stream, cx, hasBuffer: buf != nil, len, n) { $0.pollWriteStep(&$1, buf, len) }
 }
+#endif
 
 @_cdecl("eddy_tcp_poll_shutdown")
 public func eddy_tcp_poll_shutdown(_ stream: UInt64, _ cx: OpaquePointer?) -> Int32 {

@@ -35,7 +35,7 @@ int ceddy_epoll_mod(int epfd, int fd, uint32_t events, uint64_t data);
 int ceddy_epoll_del(int epfd, int fd);
 /// epoll_wait into a scratch buffer of packed events, unpacked into `out`.
 int ceddy_epoll_wait(int epfd, ceddy_event *out, int max, int timeout_ms);
-/// read(2) / send(2) issued with syscall(2): same semantics (-1 and errno), but not
+/// read(2) / send(2) issued as raw system calls: same semantics (-1 and errno), but not
 /// cancellation points, so the loop skips libc's per-call asynchronous-cancellation
 /// bookkeeping (a runtime thread is never pthread_cancel'ed: that would unwind through
 /// Swift frames, which is undefined anyway).
@@ -63,6 +63,20 @@ void ceddy_tls_runtime_set(void *value);
 extern _Thread_local void *ceddy_tls_cx __attribute__((tls_model("initial-exec")));
 static inline void *ceddy_tls_cx_get(void) { return ceddy_tls_cx; }
 static inline void ceddy_tls_cx_set(void *value) { ceddy_tls_cx = value; }
+/// The C ABI handle table's page directory (EddyC's HandleTable): page base addresses,
+/// 0 until a page exists. Static storage, so a lookup needs no "does the table exist
+/// yet" test; hidden, so it is addressed directly. 4096 pages: HandleTable.maxPages.
+#define CEDDY_HANDLE_PAGES 4096
+extern uintptr_t ceddy_handle_pages[CEDDY_HANDLE_PAGES] __attribute__((visibility("hidden")));
+static inline uintptr_t ceddy_handle_page(uint32_t page) {
+    return __atomic_load_n(&ceddy_handle_pages[page], __ATOMIC_ACQUIRE);
+}
+static inline uintptr_t ceddy_handle_page_relaxed(uint32_t page) {
+    return __atomic_load_n(&ceddy_handle_pages[page], __ATOMIC_RELAXED);
+}
+static inline void ceddy_handle_page_set(uint32_t page, uintptr_t base) {
+    __atomic_store_n(&ceddy_handle_pages[page], base, __ATOMIC_RELEASE);
+}
 /// errno of the calling thread (Swift's `errno` is fine too; this is for C callers).
 int ceddy_errno(void);
 

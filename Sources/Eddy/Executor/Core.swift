@@ -11,11 +11,11 @@ import Synchronization
 final class Core: @unchecked Sendable {
     /// The user's handle; valid while the runtime is driven (only read during polls).
     unowned(unsafe) var runtime: Runtime!
-    let sys: Sys
+    @usableFromInline let sys: Sys
     let config: Runtime.Configuration
     let epfd: Int32
     let wakeFd: Int32
-    let io: IoRegistry
+    @usableFromInline let io: IoRegistry
     let timers = TimerHeap()
     lazy var executor = EddyExecutor(core: self)
 
@@ -29,7 +29,7 @@ final class Core: @unchecked Sendable {
     @exclusivity(unchecked) var isShutdown = false
     @exclusivity(unchecked) var isRunning = false
     /// Socket operations left to the task (or job) being run; see `operationBudget`.
-    @exclusivity(unchecked) var opBudget = 0
+    @exclusivity(unchecked) @usableFromInline var opBudget = 0
     private let events: UnsafeMutablePointer<ceddy_event>
 
     // Cross-thread state.
@@ -256,19 +256,32 @@ final class Core: @unchecked Sendable {
     /// Runs one scheduled task (loop thread).
     @inline(__always)
     private func run(_ task: TaskHeader) {
-        var cur = task.state.load()
-        while true {
-            let next = (cur & ~TaskState.scheduled) | TaskState.running
-            let r = task.state.compareExchange(expected: cur, desired: next, ordering: .acquiringAndReleasing)
-            if r.exchanged { break }
-            cur = r.original
-        }
+        // scheduled -> running as one atomic add instead of a CAS loop: a queued task has
+        // `scheduled` (1) set and `running` (2) clear, so +1 carries bit 0 into bit 1 and
+        // leaves the bits other threads may set (notified, cancelled) untouched.
+        let cur = task.state.wrappingAdd(TaskState.running &- TaskState.scheduled,
+                                         ordering: .acquiringAndReleasing).oldValue
+        assert(cur & (TaskState.scheduled | TaskState.running | TaskState.complete) == TaskState.scheduled)
         let done: Bool
         if cur & TaskState.cancelled != 0 {
             task.cancelTask()
             done = true
         } else {
-            if let thunk = task.pollThunk { done = thunk(task) } else { done = task.pollTask() }
+            if let thunk = task.pollThunk {
+                done = thunk(task)
+            } else if let f = task.cPoll {
+                // A C task, called from here (no pollTask frame). The context's address is
+                // published for the C ABI's cx checks, saved and restored: a nested poll
+                // (block_on of another runtime inside a C task) must leave the outer valid.
+                let p = task.cContext.unsafelyUnwrapped
+                let previous = ceddy_tls_cx_get()
+                ceddy_tls_cx_set(p)
+                let r = f(task.cState, OpaquePointer(p))
+                ceddy_tls_cx_set(previous)
+                done = r == PollTask.cPending ? false : task.finishC(r)
+            } else {
+                done = task.pollTask()
+            }
         }
         if done {
             task.state.bitwiseOr(TaskState.complete, ordering: .acquiringAndReleasing)
@@ -276,16 +289,12 @@ final class Core: @unchecked Sendable {
             removeLive(task)  // last use: may free the task
             return
         }
-        cur = task.state.load()
-        while true {
-            var next = cur & ~TaskState.running
-            if cur & TaskState.notified != 0 { next = (next & ~TaskState.notified) | TaskState.scheduled }
-            let r = task.state.compareExchange(expected: cur, desired: next, ordering: .acquiringAndReleasing)
-            if r.exchanged {
-                if next & TaskState.scheduled != 0 { local.push(task) }
-                return
-            }
-            cur = r.original
+        // Clear `running`; a wake that came meanwhile left `notified` (and, since wakers
+        // skip a notified task, nothing else): turn it into `scheduled` and requeue.
+        let after = task.state.wrappingSubtract(TaskState.running, ordering: .acquiringAndReleasing).oldValue
+        if after & TaskState.notified != 0 {
+            task.state.wrappingAdd(TaskState.scheduled &- TaskState.notified, ordering: .acquiringAndReleasing)
+            local.push(task)
         }
     }
 
@@ -346,7 +355,6 @@ final class Core: @unchecked Sendable {
                 if remotePending.load(ordering: .sequentiallyConsistent) > 0 { timeout = 0 }
             }
         }
-        io.tick &+= 1
         let n = sys.epollWait(epfd, events, Int32(min(config.eventBatch, 1024)), timeout)
         parked.store(false, ordering: .sequentiallyConsistent)
         if n < 0 {
@@ -356,13 +364,14 @@ final class Core: @unchecked Sendable {
             }
             throw .errno(-n)
         }
+        let pages = io.slab.pages
         for i in 0..<Int(n) {
             let e = events[i]
             if e.data == Core.wakeKey {
                 var v: UInt64 = 0
                 _ = Glibc.read(wakeFd, &v, 8)
             } else {
-                io.dispatch(data: e.data, events: e.events)
+                IoRegistry.dispatch(pages: pages, data: e.data, events: e.events)
             }
         }
         if timers.count > 0 {

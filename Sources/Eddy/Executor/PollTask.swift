@@ -1,3 +1,8 @@
+import CEddySys
+
+/// A C task's poll function: `poll(state, cx)`, cx being the polled `Context`'s address.
+package typealias CPollFunction = @convention(c) (UnsafeMutableRawPointer?, OpaquePointer?) -> Int32
+
 /// A task body written as a class: one virtual call per poll and no generic machinery
 /// on the hot path. The C ABI's tasks are `PollTask`s; Swift code usually spawns a
 /// `Future` instead.
@@ -5,6 +10,16 @@
 /// The output is a status code (`0` or a negative `EddyError.code`), which is what a
 /// C task returns.
 open class PollTask: @unchecked Sendable {
+    /// Set by the C ABI's task (before spawning): the loop then calls this function
+    /// directly each poll, the context published in `ceddy_tls_cx`, and `cFinish` once
+    /// it returns anything but `cPending` (no virtual `poll`, no cell frame).
+    package final var cPoll: CPollFunction?
+    package final var cState: UnsafeMutableRawPointer?
+    /// Maps the final value of `cPoll` to the task's status; called once.
+    package final var cFinish: ((Int32) -> Int32)?
+    /// What `cPoll` returns while pending (the C ABI's EDDY_PENDING).
+    package static var cPending: Int32 { 1 }
+
     public init() {}
 
     /// Polls once on the loop thread: a status to finish, nil to stay pending (after
@@ -26,21 +41,47 @@ final class PollTaskCell: JoinableTask<Int32>, @unchecked Sendable {
     init(core: Core, body: PollTask) {
         self.body = Unmanaged.passRetained(body)
         super.init(core: core)
+        if let f = body.cPoll {
+            // The loop calls it (see Core.run); the Context it gets the address of is
+            // built once, in memory of its own (a stack copy per poll would cost its
+            // stores and a stack-protector check, since the address escapes to C).
+            let p = UnsafeMutablePointer<Context>.allocate(capacity: 1)
+            p.initialize(to: Context(target: self, core: core))
+            cContext = p
+            cState = body.cState
+            cPoll = f
+        }
     }
 
-    deinit { body?.release() }
+    deinit {
+        body?.release()
+        cContext?.deallocate()
+    }
 
     override func pollTask() -> Bool {
         guard let b = body else { return true }
         var cx = Context(target: self, core: core)
         guard let status = b._withUnsafeGuaranteedRef({ $0.poll(&cx) }) else { return false }
-        body = nil
-        b.release()
-        complete(.success(status))
+        finish(status)
         return true
     }
 
+    override func finishC(_ r: Int32) -> Bool {
+        guard let b = body else { return true }
+        finish(b._withUnsafeGuaranteedRef { $0.cFinish?(r) ?? r })
+        return true
+    }
+
+    private func finish(_ status: Int32) {
+        cPoll = nil  // never called again, whatever happens to the state word
+        let b = body
+        body = nil
+        b?.release()
+        complete(.success(status))
+    }
+
     override func cancelTask() {
+        cPoll = nil
         guard let b = body else {
             complete(.failure(.cancelled))
             return

@@ -34,6 +34,12 @@ class TaskHeader: WakeTarget, @unchecked Sendable {
     /// Set by generic task cells from their inlinable initializer, so the loop calls
     /// code specialized for the concrete future (generic class methods never are).
     @exclusivity(unchecked) @usableFromInline var pollThunk: ((TaskHeader) -> Bool)?
+    /// A C task's poll function, its state and the Context whose address it gets (set
+    /// by `PollTaskCell`): the loop calls it itself, without a `pollTask` frame, and
+    /// calls `finishC` with its final value. Cleared when the task finishes.
+    @exclusivity(unchecked) var cPoll: CPollFunction?
+    @exclusivity(unchecked) var cState: UnsafeMutableRawPointer?
+    @exclusivity(unchecked) var cContext: UnsafeMutablePointer<Context>?
 
     @usableFromInline init(core: Core) { self.core = core }
 
@@ -55,7 +61,19 @@ class TaskHeader: WakeTarget, @unchecked Sendable {
     }
 
     @usableFromInline override final func wakeOnLoop() {
-        if transitionToScheduled() { core.scheduleLocal(self) }
+        let cur = state.load()
+        if cur & (TaskState.complete | TaskState.scheduled | TaskState.notified) != 0 { return }
+        if cur & TaskState.running != 0 {
+            // Woken by itself while polled: `notified`, requeued when the poll returns.
+            if transitionToScheduled() { core.scheduleLocal(self) }
+            return
+        }
+        // On the loop thread with the task not running: only this thread sets running,
+        // notified (needs running) and complete, so other threads can at most set
+        // `scheduled` (a remote wake) or `cancelled` meanwhile. One atomic OR instead of
+        // a CAS loop; whoever set `scheduled` first queues the task.
+        let old = state.bitwiseOr(TaskState.scheduled, ordering: .acquiringAndReleasing).oldValue
+        if old & TaskState.scheduled == 0 { core.scheduleLocal(self) }
     }
 
     /// Requests cancellation; the loop thread drops the future. Any thread, any time.
@@ -68,6 +86,8 @@ class TaskHeader: WakeTarget, @unchecked Sendable {
 
     /// Polls the future once; `true` when the task completed. Loop thread only.
     func pollTask() -> Bool { true }
+    /// `cPoll` returned `r`, not pending: finish the task (`true`). Loop thread only.
+    func finishC(_ r: Int32) -> Bool { true }
     /// Drops the future and completes as cancelled. Loop thread only.
     func cancelTask() {}
 }

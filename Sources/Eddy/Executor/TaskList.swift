@@ -38,23 +38,34 @@ struct TaskList: @unchecked Sendable {
 /// **no** reference: every task in it is on the runtime's live-task list, which owns
 /// it until it completes — and a task completes only after being popped. This saves a
 /// retain/release pair per schedule on the hot path. Loop thread only.
+/// No stored count: the loop never needs one, and it would cost an update per push and
+/// per pop.
 @usableFromInline
 struct ReadyQueue {
     @usableFromInline var head: Unmanaged<TaskHeader>?
     @usableFromInline var tail: Unmanaged<TaskHeader>?
-    @usableFromInline var count = 0
 
     @usableFromInline init() {}
 
     @inlinable var isEmpty: Bool { head == nil }
 
+    /// Number of queued tasks, by walking the list (tests, diagnostics).
+    var count: Int {
+        var n = 0
+        var node = head
+        while let t = node {
+            n += 1
+            node = t._withUnsafeGuaranteedRef { $0.queueNext }
+        }
+        return n
+    }
+
     @inline(__always)
     mutating func push(_ task: TaskHeader) {
+        // `queueNext` is already nil: every pop clears it and a task is never queued twice.
         let node = Unmanaged.passUnretained(task)
-        task.queueNext = nil
         if let t = tail { t._withUnsafeGuaranteedRef { $0.queueNext = node } } else { head = node }
         tail = node
-        count += 1
     }
 
     @inline(__always)
@@ -66,7 +77,6 @@ struct ReadyQueue {
             return n
         }
         if head == nil { tail = nil }
-        count -= 1
         return h
     }
 

@@ -4,8 +4,8 @@ import Glibc
 /// readiness-driven read/write/accept steps used by the poll-style and async APIs.
 ///
 /// Each step tries the syscall only when the cached readiness says it may succeed;
-/// on EAGAIN it clears the readiness (tick-checked) and reports `-EAGAIN` so the
-/// caller stores its waker and waits for the next edge.
+/// on EAGAIN it clears the readiness and reports `-EAGAIN` so the caller stores its
+/// waker and waits for the next edge.
 @usableFromInline
 final class IoSource: @unchecked Sendable {
     @usableFromInline let core: Core
@@ -14,7 +14,8 @@ final class IoSource: @unchecked Sendable {
     /// lives as long as this object, so the address stays valid; the generation says
     /// whether the slot is still ours (close and shutdown both bump it).
     @usableFromInline let slotAddress: UnsafeMutablePointer<IoSlot>
-    @usableFromInline let generation: UInt32
+    /// Zeroed by close() (generations start at 1), so `slot` is one compare.
+    @exclusivity(unchecked) @usableFromInline var generation: UInt32
     /// Reused across suspensions of async reads / writes (one allocation per socket).
     lazy var readWaiter = ContinuationWaiter()
     lazy var writeWaiter = ContinuationWaiter()
@@ -29,19 +30,19 @@ final class IoSource: @unchecked Sendable {
     deinit { close() }
 
     /// The live slot, or nil once closed / after shutdown.
-    @inline(__always)
+    @inlinable @inline(__always)
     var slot: UnsafeMutablePointer<IoSlot>? {
-        // `key` goes nil at close() even when the close itself is deferred to the loop.
-        slotAddress.pointee.generation == generation && key != nil ? slotAddress : nil
+        // `generation` goes 0 at close() even when the close itself is deferred to the loop.
+        slotAddress.pointee.generation == generation ? slotAddress : nil
     }
 
 
     /// Returned by the steps below when the running task used up its operation budget:
     /// the socket may still be ready, but the task must yield first.
-    static let yieldCode = Int.min
+    @usableFromInline static var yieldCode: Int { Int.min }
 
     /// Takes one operation from the running task's budget; false when it is used up.
-    @inline(__always)
+    @inlinable @inline(__always)
     func spendBudget() -> Bool {
         if core.opBudget <= 0 { return false }
         core.opBudget -= 1
@@ -49,24 +50,31 @@ final class IoSource: @unchecked Sendable {
     }
 
     /// read(2) if readable: n >= 0, -EAGAIN (readiness cleared), `yieldCode`, or -errno.
-    @inline(__always)
+    /// A short read also clears `readable`.
+    @inlinable @inline(__always)
     func tryRead(_ p: UnsafeMutablePointer<IoSlot>, _ buf: UnsafeMutableRawPointer?, _ len: Int) -> Int {
-        let tick = p.pointee.tick
         if p.pointee.readiness & Readiness.readInterest == 0 { return -Int(EAGAIN) }
         if !spendBudget() { return IoSource.yieldCode }
         let n = core.sys.read(p.pointee.fd, buf, len)
-        if n == -Int(EAGAIN) { core.io.clear(p, Readiness.readInterest, observedTick: tick) }
+        if n > 0 {
+            // A short read drained the receive queue (Linux TCP; tokio and libuv rely on
+            // it too): the next read would be EAGAIN, so skip it until a new edge. Only
+            // `readable` goes: a close or error seen earlier must still reach the reader.
+            // (Urgent data is the exception: a read stops at the mark. Not supported.)
+            if n < len { IoRegistry.clear(p, Readiness.readable) }
+        } else if n == -Int(EAGAIN) {
+            IoRegistry.clear(p, Readiness.readInterest)
+        }
         return n
     }
 
     /// send(2, MSG_NOSIGNAL) if writable: n >= 0, -EAGAIN (readiness cleared), `yieldCode`, or -errno.
-    @inline(__always)
+    @inlinable @inline(__always)
     func tryWrite(_ p: UnsafeMutablePointer<IoSlot>, _ buf: UnsafeRawPointer?, _ len: Int) -> Int {
-        let tick = p.pointee.tick
         if p.pointee.readiness & Readiness.writeInterest == 0 { return -Int(EAGAIN) }
         if !spendBudget() { return IoSource.yieldCode }
         let n = core.sys.send(p.pointee.fd, buf, len)
-        if n == -Int(EAGAIN) { core.io.clear(p, Readiness.writeInterest, observedTick: tick) }
+        if n == -Int(EAGAIN) { IoRegistry.clear(p, Readiness.writeInterest) }
         return n
     }
 
@@ -74,6 +82,7 @@ final class IoSource: @unchecked Sendable {
     func close() {
         guard let k = key else { return }
         key = nil
+        generation = 0
         if !core.isShutdown { core.closeIo(k) }
     }
 

@@ -53,7 +53,6 @@ public final class TcpListener: @unchecked Sendable {
     /// One accept attempt against the readiness cache.
     private func step(_ p: UnsafeMutablePointer<IoSlot>) -> Step {
         while true {
-            let tick = p.pointee.tick
             if p.pointee.readiness & Readiness.readInterest == 0 { return .wait }
             if !source.spendBudget() { return .yield }
             let fd = source.core.sys.accept(p.pointee.fd)
@@ -65,7 +64,7 @@ public final class TcpListener: @unchecked Sendable {
             }
             switch -fd {
             case EAGAIN:
-                source.core.io.clear(p, Readiness.readInterest, observedTick: tick)
+                IoRegistry.clear(p, Readiness.readInterest)
                 return .wait
             case ECONNABORTED, EPROTO, EPERM, EINTR:
                 continue  // that connection is gone; take the next one

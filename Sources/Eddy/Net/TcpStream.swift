@@ -34,51 +34,76 @@ public final class TcpStream: @unchecked Sendable {
     // MARK: poll style
 
     /// Reads into `buffer`: `.ready(.success(0))` is end of stream (or an empty buffer).
-    
     public func pollRead(_ cx: inout Context, into buffer: UnsafeMutableRawBufferPointer) -> Poll<Result<Int, EddyError>> {
         pollRead(&cx, buffer.baseAddress, buffer.count)
     }
 
-    /// Raw-pointer form of `pollRead` (the C ABI's entry).
-    
+    /// Raw-pointer form of `pollRead`.
     public func pollRead(_ cx: inout Context, _ buf: UnsafeMutableRawPointer?, _ len: Int) -> Poll<Result<Int, EddyError>> {
-        guard let p = source.slot, cx.isPolledBy(source.core) else { return .ready(.failure(source.unusable())) }
-        if len == 0 { return .ready(.success(0)) }
-        let n = source.tryRead(p, buf, len)
-        if n >= 0 { return .ready(.success(n)) }
-        if n == -Int(EAGAIN) {
-            cx.register(&p.pointee.readWaker)
-            return .pending
-        }
-        if n == IoSource.yieldCode {
-            cx.wakeSelf()  // budget spent: requeue at the back, stay ready
-            return .pending
-        }
-        return .ready(.failure(.errno(Int32(-n))))
+        TcpStream.decode(pollReadStep(&cx, buf, len))
     }
 
     /// Writes some of `bytes`; `.ready(.success(n))` with 0 < n <= count.
-    
     public func pollWrite(_ cx: inout Context, _ bytes: UnsafeRawBufferPointer) -> Poll<Result<Int, EddyError>> {
         pollWrite(&cx, bytes.baseAddress, bytes.count)
     }
 
-    /// Raw-pointer form of `pollWrite` (the C ABI's entry).
-    
+    /// Raw-pointer form of `pollWrite`.
     public func pollWrite(_ cx: inout Context, _ buf: UnsafeRawPointer?, _ len: Int) -> Poll<Result<Int, EddyError>> {
-        guard let p = source.slot, cx.isPolledBy(source.core) else { return .ready(.failure(source.unusable())) }
-        if len == 0 { return .ready(.success(0)) }
-        let n = source.tryWrite(p, buf, len)
-        if n >= 0 { return .ready(.success(n)) }
+        TcpStream.decode(pollWriteStep(&cx, buf, len))
+    }
+
+    /// What the `…Step` forms return for "pending" (other negatives are error codes).
+    @inlinable package static var pendingCode: Int { Int.min }
+
+    @inline(__always)
+    static func decode(_ r: Int) -> Poll<Result<Int, EddyError>> {
+        if r >= 0 { return .ready(.success(r)) }
+        if r == pendingCode { return .pending }
+        return .ready(.failure(EddyError(code: Int32(truncatingIfNeeded: r))))
+    }
+
+    /// `pollRead` as one Int: n >= 0, `pendingCode`, or a negative `EddyError` code.
+    /// Inlinable so the C ABI's entry compiles to one flat function around the read(2)
+    /// (no Poll/Result enum, no second frame).
+    @inlinable @inline(__always)
+    package func pollReadStep(_ cx: inout Context, _ buf: UnsafeMutableRawPointer?, _ len: Int) -> Int {
+        let s = source
+        guard let p = s.slot, cx.coreRef.toOpaque() == Unmanaged.passUnretained(s.core).toOpaque() else {
+            return Int(s.unusable().code)
+        }
+        if len == 0 { return 0 }
+        let n = s.tryRead(p, buf, len)
+        if n >= 0 { return n }
+        return TcpStream.finishStep(&cx, &p.pointee.readWaker, n)
+    }
+
+    /// `pollWrite` as one Int (see `pollReadStep`).
+    @inlinable @inline(__always)
+    package func pollWriteStep(_ cx: inout Context, _ buf: UnsafeRawPointer?, _ len: Int) -> Int {
+        let s = source
+        guard let p = s.slot, cx.coreRef.toOpaque() == Unmanaged.passUnretained(s.core).toOpaque() else {
+            return Int(s.unusable().code)
+        }
+        if len == 0 { return 0 }
+        let n = s.tryWrite(p, buf, len)
+        if n >= 0 { return n }
+        return TcpStream.finishStep(&cx, &p.pointee.writeWaker, n)
+    }
+
+    /// A step that moved no bytes: EAGAIN stores the waker, a spent budget requeues
+    /// the task (it stays ready), anything else is the error.
+    @inlinable @inline(__always)
+    static func finishStep(_ cx: inout Context, _ waker: inout WakerSlot, _ n: Int) -> Int {
         if n == -Int(EAGAIN) {
-            cx.register(&p.pointee.writeWaker)
-            return .pending
+            cx.register(&waker)
+            return pendingCode
         }
         if n == IoSource.yieldCode {
-            cx.wakeSelf()
-            return .pending
+            cx.targetRef._withUnsafeGuaranteedRef { $0.wakeOnLoop() }
+            return pendingCode
         }
-        return .ready(.failure(.errno(Int32(-n))))
+        return n
     }
 
     /// Half-closes the write side (`shutdown(SHUT_WR)`); the peer reads end of stream.

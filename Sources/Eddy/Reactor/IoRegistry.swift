@@ -15,15 +15,17 @@ enum Readiness {
 }
 
 /// One registered descriptor: owned fd, cached readiness, the waker of the reader and
-/// of the writer. `tick` is the driver tick of the last event, so readiness is only
-/// cleared if no newer event landed between the EAGAIN and the clear (the lost-wakeup
-/// trap under edge triggering).
+/// of the writer.
+///
+/// Clearing readiness after an EAGAIN (or a short read) loses no edge without a tick
+/// check: the clear follows the syscall on the loop thread with no dispatch in between,
+/// and an edge raised by data arriving after (or even before) that syscall is queued by
+/// the kernel and applied by the next epoll_wait, after the clear.
 @usableFromInline
 struct IoSlot: SlabEntry {
     @usableFromInline var fd: Int32 = -1
     @usableFromInline var generation: UInt32 = 1
     @usableFromInline var readiness: UInt32 = 0
-    @usableFromInline var tick: UInt32 = 0
     @usableFromInline var readWaker = WakerSlot()
     @usableFromInline var writeWaker = WakerSlot()
     var nextFree: Int32 = -1
@@ -43,10 +45,11 @@ struct IoKey: Sendable, Equatable {
 final class IoRegistry {
     let slab = PagedSlab<IoSlot>()
     let epfd: Int32
-    /// Incremented once per epoll_wait batch.
-    @exclusivity(unchecked) var tick: UInt32 = 0
 
-    init(epfd: Int32) { self.epfd = epfd }
+    init(epfd: Int32) {
+        self.epfd = epfd
+        assert(Readiness.readable == CEDDY_EPOLLIN && Readiness.writable == CEDDY_EPOLLOUT >> 1)  // dispatch
+    }
 
     /// Registers `fd` once, edge-triggered for in/out/rdhup; the registry owns the fd
     /// from now on (it closes it on failure too). `initial` seeds the readiness cache.
@@ -58,7 +61,6 @@ final class IoRegistry {
         let p = slab.pointer(index)
         p.pointee.fd = fd
         p.pointee.readiness = initial
-        p.pointee.tick = tick
         let key = IoKey(index: index, generation: p.pointee.generation)
         let events = CEDDY_EPOLLIN | CEDDY_EPOLLOUT | CEDDY_EPOLLRDHUP | CEDDY_EPOLLET
         if ceddy_epoll_add(epfd, fd, events, key.epollData) != 0 {
@@ -70,29 +72,49 @@ final class IoRegistry {
         return .success(key)
     }
 
-    /// Clears `bits` unless an event arrived after `observedTick`.
-    @inline(__always)
-    func clear(_ p: UnsafeMutablePointer<IoSlot>, _ bits: UInt32, observedTick: UInt32) {
-        if p.pointee.tick == observedTick { p.pointee.readiness &= ~bits }
+    /// Forgets readiness the last syscall proved gone (see `IoSlot`). Call it right
+    /// after that syscall, before anything can dispatch events.
+    @inlinable @inline(__always)
+    static func clear(_ p: UnsafeMutablePointer<IoSlot>, _ bits: UInt32) {
+        p.pointee.readiness &= ~bits
     }
 
-    /// Applies one epoll event: cache readiness, wake the interested sides.
+    /// Applies one epoll event: cache readiness, wake the interested sides. `pages` is
+    /// `slab.pages` (loaded once per batch by the caller).
     @inline(__always)
+    static func dispatch(pages: UnsafeMutablePointer<UnsafeMutablePointer<IoSlot>?>, data: UInt64, events: UInt32) {
+        // `data` is a key this registry gave epoll (the wake eventfd's is filtered out by
+        // the caller), and the slab never shrinks: the index is in range. The generation
+        // tells a stale event from a live one (release bumps it, so no fd test either).
+        let p = PagedSlab<IoSlot>.pointer(Int32(bitPattern: UInt32(truncatingIfNeeded: data)), in: pages)
+        guard p.pointee.generation == UInt32(truncatingIfNeeded: data >> 32) else { return }
+        let bits: UInt32
+        if events & ~(CEDDY_EPOLLIN | CEDDY_EPOLLOUT) == 0 {
+            // The usual event, IN and/or OUT, by bit arithmetic: readable == EPOLLIN (1),
+            // writable == EPOLLOUT >> 1 (2); asserted in init.
+            bits = (events & CEDDY_EPOLLIN) | ((events & CEDDY_EPOLLOUT) >> 1)
+        } else {
+            bits = IoRegistry.readiness(of: events)
+        }
+        p.pointee.readiness |= bits
+        if bits & Readiness.readInterest != 0 { p.pointee.readWaker.wakeOnLoop() }
+        if bits & Readiness.writeInterest != 0 { p.pointee.writeWaker.wakeOnLoop() }
+    }
+
+    /// `dispatch` for one event (tests).
     func dispatch(data: UInt64, events: UInt32) {
-        let index = Int32(bitPattern: UInt32(truncatingIfNeeded: data))
-        guard slab.contains(index) else { return }
-        let p = slab.pointer(index)
-        guard p.pointee.generation == UInt32(truncatingIfNeeded: data >> 32), p.pointee.fd >= 0 else { return }
+        IoRegistry.dispatch(pages: slab.pages, data: data, events: events)
+    }
+
+    /// Readiness bits of any epoll event mask.
+    static func readiness(of events: UInt32) -> UInt32 {
         var bits: UInt32 = 0
         if events & (CEDDY_EPOLLIN | CEDDY_EPOLLPRI) != 0 { bits |= Readiness.readable }
         if events & CEDDY_EPOLLOUT != 0 { bits |= Readiness.writable }
         if events & CEDDY_EPOLLRDHUP != 0 { bits |= Readiness.readClosed | Readiness.readable }
         if events & CEDDY_EPOLLHUP != 0 { bits |= Readiness.readClosed | Readiness.writeClosed | Readiness.readable | Readiness.writable }
         if events & CEDDY_EPOLLERR != 0 { bits |= Readiness.error | Readiness.readable | Readiness.writable }
-        p.pointee.readiness |= bits
-        p.pointee.tick = tick
-        if bits & Readiness.readInterest != 0 { p.pointee.readWaker.wakeOnLoop() }
-        if bits & Readiness.writeInterest != 0 { p.pointee.writeWaker.wakeOnLoop() }
+        return bits
     }
 
     /// Closes the descriptor and frees the slot; waiters are woken so they see the close.

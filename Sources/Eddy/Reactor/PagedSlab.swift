@@ -36,9 +36,16 @@ final class PagedSlab<Entry: SlabEntry> {
     var capacity: Int { pageCount << Self.pageShift }
 
     @inline(__always)
-    func pointer(_ index: Int32) -> UnsafeMutablePointer<Entry> {
+    func pointer(_ index: Int32) -> UnsafeMutablePointer<Entry> { Self.pointer(index, in: directory) }
+
+    /// The page directory: fixed for the slab's life (pages get added, it never moves),
+    /// so a loop over many entries may load it once.
+    var pages: UnsafeMutablePointer<UnsafeMutablePointer<Entry>?> { directory }
+
+    @inline(__always)
+    static func pointer(_ index: Int32, in pages: UnsafeMutablePointer<UnsafeMutablePointer<Entry>?>) -> UnsafeMutablePointer<Entry> {
         let i = Int(index)
-        return directory[i >> Self.pageShift].unsafelyUnwrapped + (i & (Self.pageSize - 1))
+        return pages[i >> pageShift].unsafelyUnwrapped + (i & (pageSize - 1))
     }
 
     /// `true` if `index` names an entry that exists (in use or free).

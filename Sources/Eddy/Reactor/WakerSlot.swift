@@ -15,9 +15,10 @@ struct WakerSlot {
     mutating func register(_ new: WakeTarget) { register(Unmanaged.passUnretained(new)) }
 
     /// Same, from an unretained reference (a poll's context).
-    @inline(__always)
+    @inlinable @inline(__always)
     mutating func register(_ new: Unmanaged<WakeTarget>) {
-        if let t = target, t.toOpaque() == new.toOpaque() { return }
+        // One compare of the raw bits (`new` is never nil, so equal means stored).
+        if UInt(bitPattern: target?.toOpaque()) == UInt(bitPattern: new.toOpaque()) { return }
         let old = target
         target = new.retain()
         old?.release()
@@ -46,6 +47,6 @@ struct WakerSlot {
 
 extension Context {
     /// Registers this poll's task in a reactor slot.
-    @inline(__always)
+    @inlinable @inline(__always)
     func register(_ slot: inout WakerSlot) { slot.register(targetRef) }
 }
