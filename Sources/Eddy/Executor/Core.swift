@@ -315,6 +315,7 @@ final class Core: @unchecked Sendable {
             isRunning = false
         }
         let budget = max(1, config.taskBudget)
+        let taskExecutor = executor.asUnownedTaskExecutor()  // once: no executor retain per job
         while !done() {
             if isShutdown { throw .shutdown }
             drainRemote()
@@ -328,7 +329,7 @@ final class Core: @unchecked Sendable {
             }
             while n < budget, let job = jobs.pop() {
                 opBudget = ops
-                job.runSynchronously(on: executor.asUnownedTaskExecutor())
+                job.runSynchronously(on: taskExecutor)
                 n += 1
             }
             if isShutdown { throw .shutdown }
