@@ -2,12 +2,16 @@
 /// interleaved with poll-style tasks. Enqueueing stores the job pointer in a ring (loop
 /// thread) or a locked array (other threads); no closure is allocated per job.
 public final class EddyExecutor: TaskExecutor, @unchecked Sendable {
-    unowned(unsafe) let core: Core
+    /// The core owns this executor, so it outlives it; unmanaged: no retain per enqueue.
+    let coreRef: Unmanaged<Core>
 
-    init(core: Core) { self.core = core }
+    init(core: Core) { coreRef = Unmanaged.passUnretained(core) }
+
+    var core: Core { coreRef.takeUnretainedValue() }
 
     public func enqueue(_ job: consuming ExecutorJob) {
-        core.enqueueJob(UnownedJob(job))
+        let j = UnownedJob(job)
+        coreRef._withUnsafeGuaranteedRef { $0.enqueueJob(j) }
     }
 }
 
