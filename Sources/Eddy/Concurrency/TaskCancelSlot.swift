@@ -36,8 +36,8 @@ final class TaskCancelSlot: @unchecked Sendable {
 
     /// The slot of the calling task if Eddy started it on `core` (loop thread only).
     @inline(__always)
-    static func forCurrentTask(on core: Core) -> TaskCancelSlot? {
-        core.cancelSlots.find(UInt(bitPattern: ceddy_current_task()))?.takeUnretainedValue()
+    static func forCurrentTask(on core: Core) -> Unmanaged<TaskCancelSlot>? {
+        core.cancelSlots.find(UInt(bitPattern: ceddy_current_task()))
     }
 
     @inline(__always)
@@ -49,10 +49,10 @@ final class TaskCancelSlot: @unchecked Sendable {
 
     /// Publishes `waiter` as the one to wake on cancellation; false if already cancelled.
     @inline(__always)
-    func park(_ waiter: ContinuationWaiter) -> Bool {
+    func park(_ waiter: Unmanaged<ContinuationWaiter>) -> Bool {
         withLock {
             if cancelled { return false }
-            parked = Unmanaged.passUnretained(waiter)
+            parked = waiter
             return true
         }
     }

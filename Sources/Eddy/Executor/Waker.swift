@@ -104,10 +104,26 @@ final class ContinuationWaiter: WakeTarget, @unchecked Sendable {
 
     /// Suspends until woken (returns at once if a wake is already pending).
     nonisolated(nonsending) func suspend() async {
-        if state.load() == Self.notified, state.compareExchange(expected: Self.notified, desired: Self.idle) {
-            return
+        if takePermit() { return }
+        await Self.park(Unmanaged.passUnretained(self))
+    }
+
+    /// Consumes a pending wake, if there is one.
+    @inline(__always)
+    private func takePermit() -> Bool {
+        state.load() == Self.notified && state.compareExchange(expected: Self.notified, desired: Self.idle)
+    }
+
+    /// Stores `c` to be resumed by the next wake, or resumes it at once if a wake came first.
+    @inline(__always)
+    private func arm(_ c: UnsafeContinuation<Void, Never>) {
+        continuation = c
+        if !state.compareExchange(expected: Self.idle, desired: Self.waiting) {
+            // A wake arrived first (permit): consume it and continue at once.
+            continuation = nil
+            state.store(Self.idle)
+            c.resume()
         }
-        await park()
     }
 
     /// Parks the continuation until the next wake.
@@ -118,39 +134,40 @@ final class ContinuationWaiter: WakeTarget, @unchecked Sendable {
     /// for a task with an executor preference reads it under the task's status lock).
     /// The hop back after the resume remains.
     @inline(__always)
-    nonisolated(nonsending) private func park() async {
+    nonisolated(nonsending) private static func park(_ w: Unmanaged<ContinuationWaiter>) async {
         await _unsafeInheritExecutor_withUnsafeContinuation { (c: UnsafeContinuation<Void, Never>) in
-            continuation = c
-            if !state.compareExchange(expected: Self.idle, desired: Self.waiting) {
-                // A wake arrived first (permit): consume it and continue at once.
-                continuation = nil
-                state.store(Self.idle)
-                c.resume()
-            }
+            w._withUnsafeGuaranteedRef { $0.arm(c) }
         }
     }
 
     /// Suspends with Swift task cancellation turned into a wake; throws `CancellationError`
     /// when the task was cancelled (also when it already was: the runtime runs the handler
     /// at once, the wake leaves a permit and the continuation returns without parking).
-    @inline(__always)
     nonisolated(nonsending) func suspendCancellable(_ core: Core) async throws {
-        if state.load() == Self.notified, state.compareExchange(expected: Self.notified, desired: Self.idle) {
+        try await Self.suspendCancellable(Unmanaged.passUnretained(self), core)
+    }
+
+    /// `suspendCancellable` on a waiter the caller keeps alive (unretained: no reference
+    /// counting around the suspension — the socket's waiters live as long as the socket,
+    /// a task's slot as long as the task).
+    @inline(__always)
+    nonisolated(nonsending) static func suspendCancellable(_ w: Unmanaged<ContinuationWaiter>, _ core: Core) async throws {
+        if w._withUnsafeGuaranteedRef({ $0.takePermit() }) {
             if Task.isCancelled { throw CancellationError() }
             return
         }
         if let slot = TaskCancelSlot.forCurrentTask(on: core) {
             // A task Eddy started: its one cancellation record wakes what it parks here.
-            guard slot.park(self) else { throw CancellationError() }
-            await park()
-            if slot.unpark() { throw CancellationError() }
+            guard slot._withUnsafeGuaranteedRef({ $0.park(w) }) else { throw CancellationError() }
+            await park(w)
+            if slot._withUnsafeGuaranteedRef({ $0.unpark() }) { throw CancellationError() }
             return
         }
         // Any other task: the runtime's record directly, not `withTaskCancellationHandler`,
         // whose awaits each end in an executor hop (for a task with an executor preference
         // every hop reads the preference under the task's status lock).
-        let record = ceddy_task_add_cancel_handler(Unmanaged.passUnretained(self).toOpaque())
-        await park()
+        let record = ceddy_task_add_cancel_handler(w.toOpaque())
+        await park(w)
         ceddy_task_remove_cancel_handler(record)
         if Task.isCancelled { throw CancellationError() }
     }

@@ -16,9 +16,18 @@ final class IoSource: @unchecked Sendable {
     @usableFromInline let slotAddress: UnsafeMutablePointer<IoSlot>
     /// Zeroed by close() (generations start at 1), so `slot` is one compare.
     @exclusivity(unchecked) @usableFromInline var generation: UInt32
-    /// Reused across suspensions of async reads / writes (one allocation per socket).
-    lazy var readWaiter = ContinuationWaiter()
-    lazy var writeWaiter = ContinuationWaiter()
+    /// Reused across suspensions of async reads / writes (allocated on first use, then
+    /// kept as long as the socket, which is what lets a suspension hold them unretained).
+    @exclusivity(unchecked) private var readWaiterStorage: ContinuationWaiter?
+    @exclusivity(unchecked) private var writeWaiterStorage: ContinuationWaiter?
+
+    @inline(__always)
+    private func waiter(_ storage: inout ContinuationWaiter?) -> Unmanaged<ContinuationWaiter> {
+        if let w = storage { return Unmanaged.passUnretained(w) }
+        let w = ContinuationWaiter()
+        storage = w
+        return Unmanaged.passUnretained(w)
+    }
 
     init(core: Core, key: IoKey) {
         self.core = core
@@ -105,17 +114,17 @@ final class IoSource: @unchecked Sendable {
     /// Parks the current Swift task until the read side may progress.
     @inline(__always)
     nonisolated(nonsending) func waitReadable(_ p: UnsafeMutablePointer<IoSlot>) async throws {
-        let w = readWaiter
-        p.pointee.readWaker.register(w)
-        try await w.suspendCancellable(core)
+        let w = waiter(&readWaiterStorage)
+        p.pointee.readWaker.register(w.takeUnretainedValue())
+        try await ContinuationWaiter.suspendCancellable(w, core)
     }
 
     /// Parks the current Swift task until the write side may progress.
     @inline(__always)
     nonisolated(nonsending) func waitWritable(_ p: UnsafeMutablePointer<IoSlot>) async throws {
-        let w = writeWaiter
-        p.pointee.writeWaker.register(w)
-        try await w.suspendCancellable(core)
+        let w = waiter(&writeWaiterStorage)
+        p.pointee.writeWaker.register(w.takeUnretainedValue())
+        try await ContinuationWaiter.suspendCancellable(w, core)
     }
 }
 
