@@ -12,14 +12,15 @@ import Synchronization
 ///
 /// Other tasks (child tasks of groups, tasks a user starts with `Task(executorPreference:)`)
 /// have no slot in the core's table and fall back to a per-suspension record.
+@usableFromInline
 final class TaskCancelSlot: @unchecked Sendable {
-    private let lock = Atomic<UInt32>(0)
+    @usableFromInline let lock = Atomic<UInt32>(0)
     /// Guarded by `lock`: set once the task is cancelled.
-    @exclusivity(unchecked) private var cancelled = false
+    @exclusivity(unchecked) @usableFromInline var cancelled = false
     /// Guarded by `lock`: the waiter the task is parked on, if any. Unretained: the task
     /// clears it (under the lock) before the suspension that set it returns, and the
     /// suspending frame keeps the waiter alive until then.
-    @exclusivity(unchecked) private var parked: Unmanaged<ContinuationWaiter>?
+    @exclusivity(unchecked) @usableFromInline var parked: Unmanaged<ContinuationWaiter>?
 
     init() {}
 
@@ -35,20 +36,20 @@ final class TaskCancelSlot: @unchecked Sendable {
     }
 
     /// The slot of the calling task if Eddy started it on `core` (loop thread only).
-    @inline(__always)
+    @inlinable @inline(__always)
     static func forCurrentTask(on core: Core) -> Unmanaged<TaskCancelSlot>? {
         core.cancelSlots.find(UInt(bitPattern: ceddy_current_task()))
     }
 
-    @inline(__always)
-    private func withLock<R>(_ body: () -> R) -> R {
+    @inlinable @inline(__always)
+    func withLock<R>(_ body: () -> R) -> R {
         while !lock.compareExchange(expected: 0, desired: 1) {}
         defer { lock.store(0) }
         return body()
     }
 
     /// Publishes `waiter` as the one to wake on cancellation; false if already cancelled.
-    @inline(__always)
+    @inlinable @inline(__always)
     func park(_ waiter: Unmanaged<ContinuationWaiter>) -> Bool {
         withLock {
             if cancelled { return false }
@@ -58,7 +59,7 @@ final class TaskCancelSlot: @unchecked Sendable {
     }
 
     /// Clears the parked waiter; true if the task was cancelled meanwhile.
-    @inline(__always)
+    @inlinable @inline(__always)
     func unpark() -> Bool {
         withLock {
             parked = nil

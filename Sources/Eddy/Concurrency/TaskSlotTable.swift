@@ -5,10 +5,11 @@
 /// backward-shift deletion, so a lookup is a multiply, a mask and usually one compare —
 /// the reason this exists instead of a `@TaskLocal` (whose generic getter and value
 /// copies cost more than the cancellation record it replaces).
+@usableFromInline
 struct TaskSlotTable {
-    private var keys: UnsafeMutablePointer<UInt>
-    private var values: UnsafeMutablePointer<Unmanaged<TaskCancelSlot>?>
-    private var mask: Int
+    @usableFromInline var keys: UnsafeMutablePointer<UInt>
+    @usableFromInline var values: UnsafeMutablePointer<Unmanaged<TaskCancelSlot>?>
+    @usableFromInline var mask: Int
     private var count = 0
 
     /// Tasks registered now.
@@ -29,13 +30,13 @@ struct TaskSlotTable {
         values.deallocate()
     }
 
-    @inline(__always)
-    private func home(_ key: UInt) -> Int {
+    @inlinable @inline(__always)
+    func home(_ key: UInt) -> Int {
         Int(truncatingIfNeeded: (key &* 0x9E37_79B9_7F4A_7C15) >> 20) & mask
     }
 
     /// The slot of task `key`, unretained (its task keeps it alive).
-    @inline(__always)
+    @inlinable @inline(__always)
     func find(_ key: UInt) -> Unmanaged<TaskCancelSlot>? {
         var i = home(key)
         while true {

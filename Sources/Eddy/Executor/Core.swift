@@ -23,10 +23,10 @@ final class Core: @unchecked Sendable {
     @exclusivity(unchecked) var local = ReadyQueue()
     @exclusivity(unchecked) var jobs = JobRing()
     /// Cancellation slots of the Swift tasks this runtime started (loop thread).
-    @exclusivity(unchecked) var cancelSlots = TaskSlotTable()
+    @exclusivity(unchecked) @usableFromInline var cancelSlots = TaskSlotTable()
     @exclusivity(unchecked) var liveHead: Unmanaged<TaskHeader>?
     @exclusivity(unchecked) private(set) var liveCount = 0
-    @exclusivity(unchecked) var isShutdown = false
+    @exclusivity(unchecked) @usableFromInline var isShutdown = false
     @exclusivity(unchecked) var isRunning = false
     /// Socket operations left to the task (or job) being run; see `operationBudget`.
     @exclusivity(unchecked) @usableFromInline var opBudget = 0
@@ -46,7 +46,7 @@ final class Core: @unchecked Sendable {
     /// The loop is (about to be) blocked in epoll_wait: a remote push must write the eventfd.
     private let parked = Atomic<Bool>(false)
     /// Thread currently running the loop (0 when not running).
-    private let loopThread = Atomic<UInt>(0)
+    @usableFromInline let loopThread = Atomic<UInt>(0)
     /// Set once shut down, for threads other than the loop's.
     let shutdownFlag = Atomic<Bool>(false)
 
@@ -84,7 +84,7 @@ final class Core: @unchecked Sendable {
 
     // MARK: threads
 
-    @inline(__always)
+    @inlinable @inline(__always)
     var isLoopThread: Bool { loopThread.load(ordering: .relaxed) == UInt(ceddy_thread_id()) }
 
     /// The caller may touch loop-thread state: it is the loop thread, or nobody runs the

@@ -74,9 +74,9 @@ public struct Context {
 /// that the next suspension consumes without suspending.
 @usableFromInline
 final class ContinuationWaiter: WakeTarget, @unchecked Sendable {
-    private static let idle: UInt32 = 0, waiting: UInt32 = 1, notified: UInt32 = 2
-    private let state = Atomic<UInt32>(0)
-    @exclusivity(unchecked) private var continuation: UnsafeContinuation<Void, Never>?
+    @usableFromInline static let idle: UInt32 = 0, waiting: UInt32 = 1, notified: UInt32 = 2
+    @usableFromInline let state = Atomic<UInt32>(0)
+    @exclusivity(unchecked) @usableFromInline var continuation: UnsafeContinuation<Void, Never>?
     override init() {}
 
     /// Registered once (`Core.init`) as the handler of every waiter's cancellation record:
@@ -109,14 +109,14 @@ final class ContinuationWaiter: WakeTarget, @unchecked Sendable {
     }
 
     /// Consumes a pending wake, if there is one.
-    @inline(__always)
-    private func takePermit() -> Bool {
+    @inlinable @inline(__always)
+    func takePermit() -> Bool {
         state.load() == Self.notified && state.compareExchange(expected: Self.notified, desired: Self.idle)
     }
 
     /// Stores `c` to be resumed by the next wake, or resumes it at once if a wake came first.
-    @inline(__always)
-    private func arm(_ c: UnsafeContinuation<Void, Never>) {
+    @inlinable @inline(__always)
+    func arm(_ c: UnsafeContinuation<Void, Never>) {
         continuation = c
         if !state.compareExchange(expected: Self.idle, desired: Self.waiting) {
             // A wake arrived first (permit): consume it and continue at once.
@@ -133,8 +133,8 @@ final class ContinuationWaiter: WakeTarget, @unchecked Sendable {
     /// still hop there before suspending (one `swift_task_switch` per suspension, which
     /// for a task with an executor preference reads it under the task's status lock).
     /// The hop back after the resume remains.
-    @inline(__always)
-    nonisolated(nonsending) private static func park(_ w: Unmanaged<ContinuationWaiter>) async {
+    @inlinable @inline(__always)
+    nonisolated(nonsending) static func park(_ w: Unmanaged<ContinuationWaiter>) async {
         await _unsafeInheritExecutor_withUnsafeContinuation { (c: UnsafeContinuation<Void, Never>) in
             w._withUnsafeGuaranteedRef { $0.arm(c) }
         }
@@ -150,7 +150,7 @@ final class ContinuationWaiter: WakeTarget, @unchecked Sendable {
     /// `suspendCancellable` on a waiter the caller keeps alive (unretained: no reference
     /// counting around the suspension — the socket's waiters live as long as the socket,
     /// a task's slot as long as the task).
-    @inline(__always)
+    @inlinable @inline(__always)
     nonisolated(nonsending) static func suspendCancellable(_ w: Unmanaged<ContinuationWaiter>, _ core: Core) async throws {
         if w._withUnsafeGuaranteedRef({ $0.takePermit() }) {
             if Task.isCancelled { throw CancellationError() }

@@ -18,12 +18,17 @@ final class IoSource: @unchecked Sendable {
     @exclusivity(unchecked) @usableFromInline var generation: UInt32
     /// Reused across suspensions of async reads / writes (allocated on first use, then
     /// kept as long as the socket, which is what lets a suspension hold them unretained).
-    @exclusivity(unchecked) private var readWaiterStorage: ContinuationWaiter?
-    @exclusivity(unchecked) private var writeWaiterStorage: ContinuationWaiter?
+    @exclusivity(unchecked) @usableFromInline var readWaiterStorage: ContinuationWaiter?
+    @exclusivity(unchecked) @usableFromInline var writeWaiterStorage: ContinuationWaiter?
 
-    @inline(__always)
-    private func waiter(_ storage: inout ContinuationWaiter?) -> Unmanaged<ContinuationWaiter> {
+    @inlinable @inline(__always)
+    func waiter(_ storage: inout ContinuationWaiter?) -> Unmanaged<ContinuationWaiter> {
         if let w = storage { return Unmanaged.passUnretained(w) }
+        return makeWaiter(&storage)
+    }
+
+    @usableFromInline @inline(never)
+    func makeWaiter(_ storage: inout ContinuationWaiter?) -> Unmanaged<ContinuationWaiter> {
         let w = ContinuationWaiter()
         storage = w
         return Unmanaged.passUnretained(w)
@@ -104,7 +109,7 @@ final class IoSource: @unchecked Sendable {
     }
 
     /// Async operations must run on this socket's loop thread.
-    @inline(__always)
+    @inlinable @inline(__always)
     func checkAsync() throws(EddyError) -> UnsafeMutablePointer<IoSlot> {
         guard let p = slot else { throw core.isShutdown ? .shutdown : .errno(EBADF) }
         guard core.isLoopThread else { throw .wrongThread }
@@ -112,7 +117,7 @@ final class IoSource: @unchecked Sendable {
     }
 
     /// Parks the current Swift task until the read side may progress.
-    @inline(__always)
+    @inlinable @inline(__always)
     nonisolated(nonsending) func waitReadable(_ p: UnsafeMutablePointer<IoSlot>) async throws {
         let w = waiter(&readWaiterStorage)
         p.pointee.readWaker.register(w.takeUnretainedValue())
@@ -120,7 +125,7 @@ final class IoSource: @unchecked Sendable {
     }
 
     /// Parks the current Swift task until the write side may progress.
-    @inline(__always)
+    @inlinable @inline(__always)
     nonisolated(nonsending) func waitWritable(_ p: UnsafeMutablePointer<IoSlot>) async throws {
         let w = waiter(&writeWaiterStorage)
         p.pointee.writeWaker.register(w.takeUnretainedValue())

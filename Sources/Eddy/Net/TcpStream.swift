@@ -117,8 +117,8 @@ public final class TcpStream: @unchecked Sendable {
 
     /// Retries `attempt` (a read or write step) until it does not report EAGAIN,
     /// parking the Swift task on the matching readiness in between.
-    @inline(__always)
-    nonisolated(nonsending) private func retry(reading: Bool, _ attempt: (UnsafeMutablePointer<IoSlot>) -> Int) async throws -> Int {
+    @inlinable @inline(__always)
+    nonisolated(nonsending) func retry(reading: Bool, _ attempt: (UnsafeMutablePointer<IoSlot>) -> Int) async throws -> Int {
         while true {
             let p = try source.checkAsync()
             let n = attempt(p)
@@ -133,6 +133,10 @@ public final class TcpStream: @unchecked Sendable {
     }
 
     /// Reads into `buffer`; 0 means end of stream.
+    ///
+    /// Inlinable (as is `writeAll(_:)`): inlined into the caller's async function, the
+    /// operation needs no task-allocator frame of its own.
+    @inlinable @inline(__always)
     nonisolated(nonsending) public func read(into buffer: UnsafeMutableRawBufferPointer) async throws -> Int {
         if buffer.count == 0 { return 0 }
         return try await retry(reading: true) { source.tryRead($0, buffer.baseAddress, buffer.count) }
@@ -157,13 +161,14 @@ public final class TcpStream: @unchecked Sendable {
     }
 
     /// Writes some of `bytes`; returns how many were written (> 0 unless empty).
-    @inline(__always)  // into writeAll: one task-allocator frame fewer per write
+    @inlinable @inline(__always)  // into writeAll: one task-allocator frame fewer per write
     nonisolated(nonsending) public func write(_ bytes: UnsafeRawBufferPointer) async throws -> Int {
         if bytes.count == 0 { return 0 }
         return try await retry(reading: false) { source.tryWrite($0, bytes.baseAddress, bytes.count) }
     }
 
     /// Writes all of `bytes`, waiting for the peer as needed (backpressure).
+    @inlinable @inline(__always)
     nonisolated(nonsending) public func writeAll(_ bytes: UnsafeRawBufferPointer) async throws {
         var offset = 0
         while offset < bytes.count {

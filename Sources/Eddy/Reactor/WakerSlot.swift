@@ -11,7 +11,7 @@ struct WakerSlot {
     var isEmpty: Bool { target == nil }
 
     /// Stores `target` (retained) unless it is already the one stored.
-    @inline(__always)
+    @inlinable @inline(__always)
     mutating func register(_ new: WakeTarget) { register(Unmanaged.passUnretained(new)) }
 
     /// Same, from an unretained reference (a poll's context).
