@@ -29,14 +29,21 @@ extension Runtime {
         // Start on the loop's own queue: `runUntil` picks the job up at once.
         Task(executorPreference: exec) {
             do { box.result = .success(try await TaskCancelSlot.run(core, body)) } catch { box.result = .failure(error) }
+            box.isSet = true
         }
-        try core.runUntil { box.result != nil }
+        let flag: ResultFlag = box  // checked every loop turn: a plain Bool, no generic access
+        try core.runUntil { flag.isSet }
         return try box.result!.get()
     }
 }
 
+/// Whether `blockOn`'s body has finished (non-generic: the loop reads it every turn).
+class ResultFlag: @unchecked Sendable {
+    @exclusivity(unchecked) final var isSet = false
+}
+
 /// Result slot of `blockOn`; written by a job on the loop thread, read after the loop
 /// returns on the same thread.
-final class ResultBox<T>: @unchecked Sendable {
+final class ResultBox<T>: ResultFlag, @unchecked Sendable {
     var result: Result<T, any Error>?
 }
