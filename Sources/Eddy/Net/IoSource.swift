@@ -120,7 +120,7 @@ final class IoSource: @unchecked Sendable {
     @inlinable @inline(__always)
     nonisolated(nonsending) func waitReadable(_ p: UnsafeMutablePointer<IoSlot>) async throws {
         let w = waiter(&readWaiterStorage)
-        p.pointee.readWaker.register(w.takeUnretainedValue())
+        p.pointee.readWaker.register(Unmanaged<WakeTarget>.fromOpaque(w.toOpaque()))  // no retain/release pair
         try await ContinuationWaiter.suspendCancellable(w, core)
     }
 
@@ -128,7 +128,7 @@ final class IoSource: @unchecked Sendable {
     @inlinable @inline(__always)
     nonisolated(nonsending) func waitWritable(_ p: UnsafeMutablePointer<IoSlot>) async throws {
         let w = waiter(&writeWaiterStorage)
-        p.pointee.writeWaker.register(w.takeUnretainedValue())
+        p.pointee.writeWaker.register(Unmanaged<WakeTarget>.fromOpaque(w.toOpaque()))  // no retain/release pair
         try await ContinuationWaiter.suspendCancellable(w, core)
     }
 }

@@ -170,9 +170,11 @@ public final class TcpStream: @unchecked Sendable {
     /// Writes all of `bytes`, waiting for the peer as needed (backpressure).
     @inlinable @inline(__always)
     nonisolated(nonsending) public func writeAll(_ bytes: UnsafeRawBufferPointer) async throws {
+        guard let base = bytes.baseAddress else { return }
         var offset = 0
         while offset < bytes.count {
-            offset += try await write(UnsafeRawBufferPointer(rebasing: bytes[offset...]))
+            let at = offset
+            offset += try await retry(reading: false) { source.tryWrite($0, base + at, bytes.count - at) }
         }
     }
 
