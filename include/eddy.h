@@ -425,24 +425,33 @@ typedef struct eddy_host_event {
  * id is valid until the task's EDDY_HOST_OP_FINISH or eddy_runtime_free. */
 int eddy_host_spawn(eddy_runtime_t rt, uint64_t *task);
 
-/* One loop turn: submits *ops[0..nops) (ops may be NULL when nops is 0), runs
- * the runtime until at least one event is ready, and writes up to cap events
- * to events[] and their number to *n (events beyond cap wait for the next
- * call). Every turn runs the loop at least one tick, so tasks woken by timers
- * and sockets progress even when submitted operations complete at once.
+/* The arguments of eddy_host_turn (6 x 64-bit words, so that a host can keep
+ * one in its own memory and update only nops between calls). */
+typedef struct eddy_host_batch {
+    eddy_runtime_t rt;
+    const eddy_host_op_t *const *ops; /* addresses of nops operations (NULL if nops is 0) */
+    size_t nops;
+    eddy_host_event_t *events; /* room for cap events */
+    size_t cap;
+    size_t n; /* out: events written */
+} eddy_host_batch_t;
+
+/* One loop turn of runtime b->rt: submits *ops[0..nops), runs the runtime
+ * until at least one event is ready, and writes up to cap events to events[]
+ * and their number to b->n (events beyond cap wait for the next call). Every
+ * turn runs the loop at least one tick, so tasks woken by timers and sockets
+ * progress even when submitted operations complete at once.
  * The whole batch is refused, nothing submitted, when an entry names an
  * unknown or finished task (EDDY_EBADHANDLE), a task that has an operation
  * outstanding or appears twice, an unknown op code or a NULL entry
- * (EDDY_EINVAL); a bad
- * stream handle, a listener, or a NULL buf with len > 0 is that operation's
- * event (its error code). Returns 0, or EDDY_EINTR when a signal interrupted the
- * wait before any event (runtime created with EDDY_CONFIG_RETURN_ON_SIGNAL;
- * call again to continue), or EDDY_EINVAL (events/n NULL, cap 0). A cx
- * published by eddy_host_enter stops being valid. Do not call it when no
- * event can come (e.g. only FINISH operations and nothing else running): it
- * would wait for one. */
-int eddy_host_turn(eddy_runtime_t rt, const eddy_host_op_t *const *ops, size_t nops, eddy_host_event_t *events,
-                   size_t cap, size_t *n);
+ * (EDDY_EINVAL); a bad stream handle, a listener, or a NULL buf with len > 0
+ * is that operation's event (its error code). Returns 0, or EDDY_EINTR when a
+ * signal interrupted the wait before any event (runtime created with
+ * EDDY_CONFIG_RETURN_ON_SIGNAL; call again to continue), or EDDY_EINVAL (b or
+ * events NULL, cap 0, ops NULL with nops > 0). A cx published by
+ * eddy_host_enter stops being valid. Do not call it when no event can come
+ * (e.g. only FINISH operations and nothing else running): it would wait. */
+int eddy_host_turn(eddy_host_batch_t *b);
 
 /* Publishes the context of host task `task` as the current cx and writes it to
  * *cx: while the host runs that task, every function taking a cx
@@ -460,13 +469,14 @@ int eddy_host_wake(eddy_runtime_t rt, uint64_t task);
 
 /* Writes up to len bytes of buf (at most INT_MAX) to the TCP stream op->handle
  * for host task op->task at once, without a turn (op->op must be
- * EDDY_HOST_OP_WRITE; op->buf and op->len are ignored): for the host running
- * that task, which has no operation outstanding. Returns the bytes written
- * (> 0), -EAGAIN when the socket takes nothing now (submit the op to wait for
- * it), or an error code: EDDY_EBADHANDLE (task, stream), EDDY_EINVAL (op NULL,
- * not a WRITE, task with an operation outstanding or before its first event,
- * a listener, buf NULL with len > 0), EDDY_EBUSY, EDDY_ESHUTDOWN, -EPIPE ... */
-int eddy_host_write(eddy_runtime_t rt, const eddy_host_op_t *op, const void *buf, size_t len);
+ * EDDY_HOST_OP_WRITE; op->buf and op->len are ignored; the runtime is the
+ * stream's): for the host running that task, which has no operation
+ * outstanding. Returns the bytes written (> 0), -EAGAIN when the socket takes
+ * nothing now (submit the op to wait for it), or an error code: EDDY_EBADHANDLE
+ * (stream, task), EDDY_EINVAL (op NULL, not a WRITE, task with an operation
+ * outstanding or before its first event, a listener, buf NULL with len > 0),
+ * EDDY_EBUSY, EDDY_ESHUTDOWN, -EPIPE ... */
+int eddy_host_write(const eddy_host_op_t *op, const void *buf, size_t len);
 
 #ifdef __cplusplus
 }

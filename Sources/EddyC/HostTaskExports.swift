@@ -27,6 +27,10 @@
 import CEddySys
 import Eddy
 import Glibc
+import Synchronization
+
+/// Generation of host task ids (process-wide, so that ids are unique across runtimes).
+private let hostGeneration = Atomic<UInt32>(0)
 
 /// Operation codes of eddy_host_op_t (include/eddy.h).
 enum HostOp {
@@ -41,7 +45,6 @@ final class HostDriver: @unchecked Sendable {
     unowned(unsafe) let runtime: Runtime
     @exclusivity(unchecked) var slots: [HostTask?] = []
     @exclusivity(unchecked) var free: [Int] = []
-    @exclusivity(unchecked) var generation: UInt32 = 0
     /// Completed operations: (task id, result), oldest first.
     @exclusivity(unchecked) var events: [(UInt64, Int64)] = []
     /// The task eddy_host_turn runs the loop until; woken by the first event.
@@ -76,8 +79,9 @@ final class HostDriver: @unchecked Sendable {
             slot = slots.count
             slots.append(nil)
         }
-        generation &+= 1
-        if generation == 0 { generation = 1 }
+        // One generation counter for the process: ids of different runtimes differ.
+        var generation = hostGeneration.add(1, ordering: .relaxed).newValue
+        if generation == 0 { generation = hostGeneration.add(1, ordering: .relaxed).newValue }
         let id = UInt64(generation) << 32 | UInt64(slot + 1)
         let t = HostTask(driver: self, id: id)
         slots[slot] = t
@@ -282,14 +286,19 @@ public func eddy_host_spawn(_ rt: UInt64, _ out: UnsafeMutablePointer<UInt64>?) 
     return 0
 }
 
+/// eddy_host_batch_t: rt, ops, nops, events, cap, n (6 x 64-bit words).
+private enum Batch { static let rt = 0, ops = 1, nops = 2, events = 3, cap = 4, n = 5 }
+
 @_cdecl("eddy_host_turn")
-public func eddy_host_turn(_ rt: UInt64, _ ops: UnsafePointer<UnsafePointer<UInt64>?>?, _ nops: Int,
-                           _ events: UnsafeMutablePointer<Int64>?, _ cap: Int,
-                           _ n: UnsafeMutablePointer<Int>?) -> Int32 {
+public func eddy_host_turn(_ batch: UnsafeMutablePointer<UInt64>?) -> Int32 {
     if isForked() { return EddyCode.forked }
-    let (cr, err) = hostRuntime(rt)
+    guard let batch else { return EddyCode.einval }
+    let (cr, err) = hostRuntime(batch[Batch.rt])
     guard let cr else { return err }
-    guard let events, let n, cap > 0, nops >= 0, nops == 0 || ops != nil else { return EddyCode.einval }
+    let nops = Int(truncatingIfNeeded: batch[Batch.nops]), cap = Int(truncatingIfNeeded: batch[Batch.cap])
+    let ops = UnsafePointer<UnsafePointer<UInt64>?>(bitPattern: UInt(batch[Batch.ops]))
+    guard let events = UnsafeMutablePointer<Int64>(bitPattern: UInt(batch[Batch.events])), cap > 0, nops >= 0,
+          nops == 0 || ops != nil else { return EddyCode.einval }
     let d = driver(of: cr)
     // A cx published by eddy_host_enter is valid only until the next turn.
     ceddy_tls_cx_set(nil)
@@ -330,7 +339,7 @@ public func eddy_host_turn(_ rt: UInt64, _ ops: UnsafePointer<UnsafePointer<UInt
         if k == d.events.count { d.events.removeAll(keepingCapacity: true) } else { d.events.removeFirst(k) }
         rc = 0  // e.g. EINTR with events: hand them out; the signal is seen on return
     }
-    n.pointee = k
+    batch[Batch.n] = UInt64(k)
     return rc
 }
 
@@ -364,20 +373,19 @@ public func eddy_host_wake(_ rt: UInt64, _ task: UInt64) -> Int32 {
 }
 
 @_cdecl("eddy_host_write")
-public func eddy_host_write(_ rt: UInt64, _ op: UnsafePointer<UInt64>?, _ buf: UnsafeRawPointer?, _ len: Int) -> Int32 {
+public func eddy_host_write(_ op: UnsafePointer<UInt64>?, _ buf: UnsafeRawPointer?, _ len: Int) -> Int32 {
     if isForked() { return EddyCode.forked }
-    let (cr, err) = hostRuntime(rt)
-    guard let cr else { return err }
     guard let op else { return EddyCode.einval }
-    guard let t = cr.host?.task(op[0]), !t.finished else { return EddyCode.badHandle }
-    guard t.op == HostOp.none, t.hasCx, op[1] == HostOp.write else { return EddyCode.einval }
-    guard len >= 0, buf != nil || len == 0 else { return EddyCode.einval }
-    let count = min(len, Int(Int32.max))
+    // The stream first: its owner is the runtime (checked like any runtime call).
     let r = HandleTable.lookupLocal(op[2], .tcp, thread: currentThread())
     guard r.error == 0 else { return r.error }
-    guard r.bits & 1 == 0 else { return EddyCode.einval }
+    let (cr, err) = hostRuntime(HandleTable.ownerLocal(op[2]))
+    guard let cr else { return err }
+    guard let t = cr.host?.task(op[0]), !t.finished else { return EddyCode.badHandle }
+    guard t.op == HostOp.none, t.hasCx, op[1] == HostOp.write, r.bits & 1 == 0 else { return EddyCode.einval }
+    guard len >= 0, buf != nil || len == 0 else { return EddyCode.einval }
     let polled = Unmanaged<TcpStream>.fromOpaque(HandleTable.pointer(r.bits))._withUnsafeGuaranteedRef {
-        $0.pollWrite(&t.cx.pointee, buf, count)
+        $0.pollWrite(&t.cx.pointee, buf, min(len, Int(Int32.max)))
     }
     switch polled {
     case .pending: return -EAGAIN

@@ -19,8 +19,10 @@ typedef struct {
 /* One turn with the given operations (addresses); returns eddy_host_turn's code. */
 static int turn(eddy_runtime_t rt, const eddy_host_op_t *const *ops, size_t nops, events_t *e)
 {
-    e->n = 999;
-    return eddy_host_turn(rt, ops, nops, e->ev, CAP, &e->n);
+    eddy_host_batch_t b = { rt, ops, nops, e->ev, CAP, 999 };
+    int r = eddy_host_turn(&b);
+    e->n = b.n;
+    return r;
 }
 
 static eddy_host_op_t op_of(uint64_t task, uint64_t op, uint64_t handle, const void *buf, uint64_t len)
@@ -123,7 +125,7 @@ static void test_read_write_ops_and_host_write(void **state)
 
     /* eddy_host_write: at once */
     eddy_host_op_t wr = op_of(t, EDDY_HOST_OP_WRITE, s.id, NULL, 0);
-    assert_int_equal(eddy_host_write(f->rt, &wr, "world", 5), 5);
+    assert_int_equal(eddy_host_write(&wr, "world", 5), 5);
     char got[5];
     assert_int_equal(read_full_fd(peer, got, 5), 5);
     assert_memory_equal(got, "world", 5);
@@ -150,19 +152,19 @@ static void test_read_write_ops_and_host_write(void **state)
     assert_int_equal(e.n, 1);
     assert_int_equal(e.ev[0].result, EDDY_EBADHANDLE);
     wr = op_of(t, EDDY_HOST_OP_WRITE, s.id, NULL, 0);
-    assert_int_equal(eddy_host_write(f->rt, &wr, "x", 1), EDDY_EBADHANDLE);
+    assert_int_equal(eddy_host_write(&wr, "x", 1), EDDY_EBADHANDLE);
     /* A listener is not a stream */
     rd = op_of(t, EDDY_HOST_OP_READ, l.id, buf, sizeof buf);
     ops[0] = &rd;
     assert_int_equal(turn(f->rt, ops, 1, &e), 0);
     assert_int_equal(e.ev[0].result, EDDY_EINVAL);
     wr = op_of(t, EDDY_HOST_OP_WRITE, l.id, NULL, 0);
-    assert_int_equal(eddy_host_write(f->rt, &wr, "x", 1), EDDY_EINVAL);
+    assert_int_equal(eddy_host_write(&wr, "x", 1), EDDY_EINVAL);
     /* NULL buffer with a length */
     rd = op_of(t, EDDY_HOST_OP_READ, l.id, NULL, 10);
     assert_int_equal(turn(f->rt, ops, 1, &e), 0);
     assert_int_equal(e.ev[0].result, EDDY_EINVAL);
-    assert_int_equal(eddy_host_write(f->rt, &wr, NULL, 1), EDDY_EINVAL);
+    assert_int_equal(eddy_host_write(&wr, NULL, 1), EDDY_EINVAL);
 
     assert_int_equal(eddy_tcp_close(l), 0);
     assert_int_equal(eddy_runtime_free(f->rt), 1); /* the task */
@@ -249,7 +251,7 @@ static void test_wake_ends_wait_and_pending_read(void **state)
 
 typedef struct {
     eddy_runtime_t rt;
-    uint64_t task;
+    uint64_t task, stream;
     int turn_rc, spawn_rc, enter_rc, wake_rc, write_rc;
 } wrong_thread_t;
 
@@ -259,18 +261,18 @@ static void *wrong_thread_main(void *arg)
     events_t e;
     uint64_t t;
     eddy_cx_t *cx;
-    eddy_host_op_t o = op_of(w->task, EDDY_HOST_OP_WRITE, 0, NULL, 0);
+    eddy_host_op_t o = op_of(w->task, EDDY_HOST_OP_WRITE, w->stream, NULL, 0);
     w->turn_rc = turn(w->rt, NULL, 0, &e);
     w->spawn_rc = eddy_host_spawn(w->rt, &t);
     w->enter_rc = eddy_host_enter(w->rt, w->task, &cx);
     w->wake_rc = eddy_host_wake(w->rt, w->task);
-    w->write_rc = eddy_host_write(w->rt, &o, "x", 1);
+    w->write_rc = eddy_host_write(&o, "x", 1);
     return NULL;
 }
 
 typedef struct {
     eddy_runtime_t rt;
-    uint64_t task;
+    uint64_t task, stream;
     int turn_rc, spawn_rc, enter_rc, write_rc, wake_rc;
 } inside_t;
 
@@ -281,11 +283,11 @@ static int inside_poll(void *state, eddy_cx_t *cx)
     events_t e;
     uint64_t t;
     eddy_cx_t *c;
-    eddy_host_op_t o = op_of(in->task, EDDY_HOST_OP_WRITE, 0, NULL, 0);
+    eddy_host_op_t o = op_of(in->task, EDDY_HOST_OP_WRITE, in->stream, NULL, 0);
     in->turn_rc = turn(in->rt, NULL, 0, &e);
     in->spawn_rc = eddy_host_spawn(in->rt, &t);
     in->enter_rc = eddy_host_enter(in->rt, in->task, &c);
-    in->write_rc = eddy_host_write(in->rt, &o, "x", 1);
+    in->write_rc = eddy_host_write(&o, "x", 1);
     in->wake_rc = eddy_host_wake(in->rt, in->task); /* allowed while running */
     return EDDY_READY;
 }
@@ -301,14 +303,22 @@ static void test_misuse(void **state)
     assert_int_equal(eddy_host_spawn(bad, &t), EDDY_EBADHANDLE);
     assert_int_equal(eddy_host_spawn(f->rt, NULL), EDDY_EINVAL);
     assert_int_equal(turn(bad, NULL, 0, &e), EDDY_EBADHANDLE);
-    assert_int_equal(eddy_host_turn(f->rt, NULL, 0, NULL, CAP, &e.n), EDDY_EINVAL);
-    assert_int_equal(eddy_host_turn(f->rt, NULL, 0, e.ev, CAP, NULL), EDDY_EINVAL);
-    assert_int_equal(eddy_host_turn(f->rt, NULL, 0, e.ev, 0, &e.n), EDDY_EINVAL);
-    assert_int_equal(eddy_host_turn(f->rt, NULL, 1, e.ev, CAP, &e.n), EDDY_EINVAL);
+    assert_int_equal(eddy_host_turn(NULL), EDDY_EINVAL);
+    eddy_host_batch_t b0 = { f->rt, NULL, 0, NULL, CAP, 0 };
+    assert_int_equal(eddy_host_turn(&b0), EDDY_EINVAL); /* events NULL */
+    eddy_host_batch_t b1 = { f->rt, NULL, 0, e.ev, 0, 0 };
+    assert_int_equal(eddy_host_turn(&b1), EDDY_EINVAL); /* cap 0 */
+    eddy_host_batch_t b2 = { f->rt, NULL, 1, e.ev, CAP, 0 };
+    assert_int_equal(eddy_host_turn(&b2), EDDY_EINVAL); /* ops NULL, nops 1 */
     assert_int_equal(eddy_host_enter(bad, 1, &cx), EDDY_EBADHANDLE);
     assert_int_equal(eddy_host_wake(bad, 1), EDDY_EBADHANDLE);
-    assert_int_equal(eddy_host_write(bad, NULL, "x", 1), EDDY_EBADHANDLE);
-    assert_int_equal(eddy_host_write(f->rt, NULL, "x", 1), EDDY_EINVAL);
+    assert_int_equal(eddy_host_write(NULL, "x", 1), EDDY_EINVAL);
+
+    /* a stream, through a first task */
+    uint64_t t0 = started_task(f->rt);
+    eddy_tcp_t l, s;
+    int peer;
+    connected(f->rt, t0, &l, &s, &peer);
 
     /* a task before its first event: no cx yet, no operation accepted */
     assert_int_equal(eddy_host_spawn(f->rt, &t), 0);
@@ -316,21 +326,21 @@ static void test_misuse(void **state)
     eddy_host_op_t w = op_of(t, EDDY_HOST_OP_WAIT, 0, NULL, 0);
     const eddy_host_op_t *ops[2] = { &w, NULL };
     assert_int_equal(turn(f->rt, ops, 1, &e), EDDY_EINVAL);
-    eddy_host_op_t wr = op_of(t, EDDY_HOST_OP_WRITE, 0, NULL, 0);
-    assert_int_equal(eddy_host_write(f->rt, &wr, "x", 1), EDDY_EINVAL);
+    eddy_host_op_t wr = op_of(t, EDDY_HOST_OP_WRITE, s.id, NULL, 0);
+    assert_int_equal(eddy_host_write(&wr, "x", 1), EDDY_EINVAL);
     assert_int_equal(turn(f->rt, NULL, 0, &e), 0); /* the first event */
     assert_int_equal(e.n, 1);
 
     /* forged / zero task ids, NULL out-pointer for enter */
     uint64_t forged[] = { 0, 1, t + 1, t ^ (1ull << 40), UINT64_MAX };
     for (size_t i = 0; i < sizeof forged / sizeof forged[0]; i++) {
-        eddy_host_op_t o = op_of(forged[i], EDDY_HOST_OP_WAIT, 0, NULL, 0);
+        eddy_host_op_t o = op_of(forged[i], EDDY_HOST_OP_WAIT, s.id, NULL, 0);
         const eddy_host_op_t *p[1] = { &o };
         assert_int_equal(turn(f->rt, p, 1, &e), EDDY_EBADHANDLE);
         assert_int_equal(eddy_host_enter(f->rt, forged[i], &cx), EDDY_EBADHANDLE);
         assert_int_equal(eddy_host_wake(f->rt, forged[i]), EDDY_EBADHANDLE);
         o.op = EDDY_HOST_OP_WRITE;
-        assert_int_equal(eddy_host_write(f->rt, &o, "x", 1), EDDY_EBADHANDLE);
+        assert_int_equal(eddy_host_write(&o, "x", 1), EDDY_EBADHANDLE);
     }
     assert_int_equal(eddy_host_enter(f->rt, t, NULL), EDDY_EINVAL);
     /* unknown op codes, a NULL entry, the same task twice: the whole batch is refused */
@@ -345,14 +355,18 @@ static void test_misuse(void **state)
     assert_int_equal(turn(f->rt, ops, 2, &e), EDDY_EINVAL);
     ops[1] = &w;
     assert_int_equal(turn(f->rt, ops, 2, &e), EDDY_EINVAL);
-    /* eddy_host_write needs a WRITE op */
-    wr = op_of(t, EDDY_HOST_OP_READ, 0, NULL, 0);
-    assert_int_equal(eddy_host_write(f->rt, &wr, "x", 1), EDDY_EINVAL);
+    /* eddy_host_write needs a WRITE op, a stream, a buffer */
+    wr = op_of(t, EDDY_HOST_OP_READ, s.id, NULL, 0);
+    assert_int_equal(eddy_host_write(&wr, "x", 1), EDDY_EINVAL);
     wr.op = EDDY_HOST_OP_WRITE;
-    assert_int_equal(eddy_host_write(f->rt, &wr, "x", 1), EDDY_EBADHANDLE); /* stream 0 */
+    assert_int_equal(eddy_host_write(&wr, NULL, 1), EDDY_EINVAL);
+    wr.handle = 0;
+    assert_int_equal(eddy_host_write(&wr, "x", 1), EDDY_EBADHANDLE);
+    wr.handle = s.id;
+    assert_int_equal(eddy_host_write(&wr, "x", 1), 1); /* and a good one */
 
     /* another thread */
-    wrong_thread_t wt = { f->rt, t, 0, 0, 0, 0, 0 };
+    wrong_thread_t wt = { f->rt, t, s.id, 0, 0, 0, 0, 0 };
     pthread_t th;
     assert_int_equal(pthread_create(&th, NULL, wrong_thread_main, &wt), 0);
     assert_int_equal(pthread_join(th, NULL), 0);
@@ -363,7 +377,7 @@ static void test_misuse(void **state)
     assert_int_equal(wt.write_rc, EDDY_EWRONGTHREAD);
 
     /* inside a poll_fn of the same runtime: busy (wake is allowed) */
-    inside_t in = { f->rt, t, 0, 0, 0, 0, 1 };
+    inside_t in = { f->rt, t, s.id, 0, 0, 0, 0, 1 };
     int st = -1;
     assert_int_equal(eddy_block_on(f->rt, inside_poll, &in, NULL, &st), 0);
     assert_int_equal(st, 0);
@@ -385,7 +399,7 @@ static void test_misuse(void **state)
         uint64_t t2;
         int ok = turn(f->rt, NULL, 0, &e) == EDDY_EFORKED && eddy_host_spawn(f->rt, &t2) == EDDY_EFORKED &&
                  eddy_host_enter(f->rt, t, &cx) == EDDY_EFORKED && eddy_host_wake(f->rt, t) == EDDY_EFORKED &&
-                 eddy_host_write(f->rt, &wr, "x", 1) == EDDY_EFORKED;
+                 eddy_host_write(&wr, "x", 1) == EDDY_EFORKED;
         _exit(ok ? 0 : 1);
     }
     int status = 0;
@@ -393,15 +407,16 @@ static void test_misuse(void **state)
     assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
 
     /* after the runtime is freed: bad handles */
+    close(peer);
     eddy_runtime_t rt = f->rt;
-    assert_int_equal(eddy_runtime_free(rt), 1);
+    assert_int_equal(eddy_runtime_free(rt), 4); /* t0, t, the listener and the stream */
     f->rt.id = 0;
     assert_int_equal(turn(rt, NULL, 0, &e), EDDY_EBADHANDLE);
     assert_int_equal(eddy_host_spawn(rt, &t), EDDY_EBADHANDLE);
     assert_int_equal(eddy_host_enter(rt, t, &cx), EDDY_EBADHANDLE);
     assert_int_equal(eddy_host_wake(rt, t), EDDY_EBADHANDLE);
     wr = op_of(t, EDDY_HOST_OP_WRITE, 0, NULL, 0);
-    assert_int_equal(eddy_host_write(rt, &wr, "x", 1), EDDY_EBADHANDLE);
+    assert_int_equal(eddy_host_write(&wr, "x", 1), EDDY_EBADHANDLE);
     check_fds(f);
 }
 

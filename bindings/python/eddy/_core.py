@@ -40,7 +40,7 @@ import sys
 import threading
 import types
 import warnings
-from ctypes import byref, c_size_t, c_uint64, c_void_p
+from ctypes import byref, c_uint64, c_void_p
 from typing import (
     Any,
     Awaitable,
@@ -199,7 +199,7 @@ class _Runtime:
         self.keep: List[_Op] = []  # FINISH records: alive until the turn read them
         self.events = array("q", [0]) * (2 * TURN_EVENTS)
         self.nops = 0
-        self.nev = c_size_t()
+        self._check = False  # _hk, fatal or hard_stop set: the driver loop must look
         fast = _lib.fast()
         self.turn = fast.host_turn
         self.host_write = fast.host_write  # hot-path prototype, see _lib
@@ -211,7 +211,8 @@ class _Runtime:
         with _signals_blocked():  # threads Eddy creates inherit a mask without our signals
             _check(lib.eddy_runtime_new(byref(cfg), byref(out)))
         self.h = out.value
-        self.harg = _lib.u64arg(self.h)
+        # eddy_host_batch_t: rt, ops, nops, events, cap, n (the driver sets nops, reads n)
+        self.batch = array("Q", (self.h, self.ops.buffer_info()[0], 0, self.events.buffer_info()[0], TURN_EVENTS, 0))
 
     @property
     def cx(self) -> Optional[int]:
@@ -226,6 +227,7 @@ class _Runtime:
         if rc < 0:
             raise error_from_code(rc)
         self._cxtask = task
+        self._check = True  # forget it before the next turn
         cx = self._cx = self.cxout.value
         return cx
 
@@ -242,10 +244,12 @@ class _Runtime:
     def defer(self, fn: Callable[[int], int], h: int) -> None:
         if not self.ended and self.pid == os.getpid():
             self._hk.append((fn, h))
+            self._check = True
 
     def _set_fatal(self, e: BaseException) -> None:
         if self.fatal is None:
             self.fatal = e
+        self._check = True
 
     def spawn(self, coro: Coroutine[Any, Any, T], name: Optional[str] = None) -> "Task[T]":
         rc = self.lib.eddy_host_spawn(self.h, self.out_ref)
@@ -261,42 +265,44 @@ class _Runtime:
         return list(self.by_key.values())
 
     # -- the driver loop --------------------------------------------------------
-    def drive(self, until: Callable[[], bool]) -> None:
-        """Turn the loop and resume tasks until ``until()`` (or a fatal error /
-        second Ctrl-C)."""
+    def drive(self, until: Any) -> None:
+        """Turn the loop and resume tasks until ``until._done`` (a Task, or
+        _AllDone), a fatal error or a second Ctrl-C."""
         turn = self.turn
-        ops, events, by_key = self.ops, self.events, self.by_key
-        harg = self.harg
-        opsarg = _lib.u64arg(ops.buffer_info()[0])
-        evarg = _lib.u64arg(events.buffer_info()[0])
-        nev = self.nev
-        nevref = byref(nev)
+        ops, events, by_key, batch = self.ops, self.events, self.by_key, self.batch
+        batcharg = _lib.u64arg(batch.buffer_info()[0])
         j = self.nops
-        while not until():
-            if self._hk:
-                self._housekeep()
-            if self.fatal is not None or self.hard_stop:
-                break
-            rc = turn(harg, opsarg, j, evarg, TURN_EVENTS, nevref)
-            j = self.nops = 0
-            if self._cxtask is not None:
-                self._cxtask = self._cx = None  # the turn unpublished it
-            if self.keep:
+        while not until._done:
+            if self._check:  # rare work, flagged where it arises
+                self._check = False
+                self._cxtask = self._cx = None  # the turn unpublishes it
+                if self.keep:
+                    self._check = True  # cleared after this turn
+                if self._hk:
+                    self._housekeep()
+                if self.fatal is not None or self.hard_stop:
+                    self._check = True
+                    break
+            batch[2] = j
+            rc = turn(batcharg)
+            j = 0
+            if self.keep and self._check:
                 self.keep.clear()
             # Python signal handlers run around here, at a bytecode boundary.
             if rc < 0:
                 if rc == EINTR:
                     continue
+                self.nops = 0
                 raise error_from_code(rc)
             # The hot path: a byte count for a task with nothing pending, resumed
             # until its next read/write. Everything else goes through _resume.
-            it = iter(events[: 2 * nev.value])
+            it = iter(events[: 2 * batch[5]])
             for key, res in zip(it, it):
                 task = by_key.get(key)
                 if task is None:
                     continue
                 self.current = task
-                if res >= 0 and not task._attn:
+                if res >= 0:  # sent in even with an exception pending (it comes next)
                     try:
                         y = task._coro.send(res)
                     except BaseException as e:
@@ -317,11 +323,12 @@ class _Runtime:
                     w = task._wait
                     w.rec[1] = OP_FINISH
                     self.keep.append(w)
+                    self._check = True
                     ops[j] = w.addr
                     del by_key[task._key]
                 j += 1
-            self.nops = j
             self.current = None
+        self.nops = j
         self._cxtask = self._cx = None
         if self.fatal is not None:
             raise self.fatal
@@ -382,7 +389,7 @@ class _Runtime:
                 for t in left:
                     t.cancel()
                 try:
-                    self.drive(lambda: all(t._done for t in left))
+                    self.drive(_AllDone(left))
                 except BaseException:
                     pass
                 for t in left:
@@ -412,6 +419,17 @@ class _Runtime:
                     coro.close()
                 except BaseException:
                     pass
+
+
+class _AllDone:
+    """``_done`` once every task of ``tasks`` is (for _Runtime.drive)."""
+
+    def __init__(self, tasks: List["Task[Any]"]) -> None:
+        self.tasks = tasks
+
+    @property
+    def _done(self) -> bool:
+        return all(t._done for t in self.tasks)
 
 
 class _signals_blocked:
@@ -746,7 +764,7 @@ def run(
     try:
         task = rt.spawn(main, "main")
         rt.main = task
-        rt.drive(lambda: task._done)
+        rt.drive(task)
         if not task._done:  # aborted by a second Ctrl-C
             raise rt.fatal or KeyboardInterrupt()
         return task.result()
@@ -795,6 +813,7 @@ def _make_handler(rt: _Runtime) -> Callable[[int, Any], None]:
             return
         # Second signal, or main already finished: stop now.
         rt.hard_stop = True
+        rt._check = True
         if rt.fatal is None:
             rt.fatal = exc
         if main is not None and not rt.ended:

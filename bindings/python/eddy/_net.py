@@ -125,10 +125,10 @@ def _make_writer(all_: bool) -> Any:
             self._claim(op, "_writer")
         if data.__class__ is bytes:
             n = len(data)
-            if 0 < n <= INT_MAX:
+            if n <= INT_MAX:
                 # At once when the socket takes data (usually). Closed stream, other
                 # thread, ended runtime, fork: an error code, raised by _write_more.
-                r = rt.host_write(rt.harg, op.arg, data, n)
+                r = rt.host_write(op.arg, data, n)
                 if r == n or (r > 0 and not all_):
                     return r
                 return (yield from _write_more(self, rt, op, data, all_, r))
@@ -157,18 +157,18 @@ def _write_more(
     addr, length, keep = _buffer(data)
     if length == 0:
         return 0
-    write, harg, oarg = rt.host_write, rt.harg, op.arg
+    write, oarg = rt.host_write, op.arg
     done = 0
     self._writer = op.task
     try:
         if r is None:
-            r = write(harg, oarg, _lib.u64arg(addr), min(length, INT_MAX))
+            r = write(oarg, _lib.u64arg(addr), min(length, INT_MAX))
         while True:
             if r >= 0:
                 done += r
                 if done >= length or not all_:
                     return done
-                r = write(harg, oarg, _lib.u64arg(addr + done), min(length - done, INT_MAX))
+                r = write(oarg, _lib.u64arg(addr + done), min(length - done, INT_MAX))
                 continue
             if r == EAGAIN:
                 rec = op.rec
@@ -178,7 +178,7 @@ def _write_more(
                 if r is None:
                     if self._closed:
                         raise ClosedResourceError(self._what)
-                    r = write(harg, oarg, _lib.u64arg(addr + done), min(length - done, INT_MAX))
+                    r = write(oarg, _lib.u64arg(addr + done), min(length - done, INT_MAX))
                 continue
             if self._closed:
                 raise ClosedResourceError(self._what)
@@ -221,7 +221,8 @@ class TcpStream(_Handle):
         """Read up to ``n`` bytes (at most the stream's buffer size, 64 KiB);
         ``b""`` at EOF."""
         op = self._rop
-        if op.task is not self._rt.current or n.__class__ is not int or n != self._rlen:
+        # (n is the int object of the previous call, usually the same constant)
+        if op.task is not self._rt.current or n is not self._rlen:
             if not self._read_setup(op, n):
                 return b""
         # A closed stream, fork ...: the read's event is an error code.
