@@ -354,6 +354,130 @@ int eddy_blocking_call(eddy_runtime_t rt, void (*fn)(void), const char *signatur
  * Errors: EDDY_EINVAL (fn or out NULL), EDDY_ESHUTDOWN, -EAGAIN, EDDY_ENOMEM. */
 int eddy_spawn_blocking(eddy_runtime_t rt, void *(*fn)(void *), void *arg, eddy_future_t *out);
 
+
+/* ==== Host-driven tasks (for language bindings) ================================
+ *
+ * A host-driven task is an Eddy task whose body runs in the caller's own loop
+ * (e.g. a Python driver resuming coroutines) instead of a poll_fn callback:
+ * one C call per loop turn instead of one callback per task poll.
+ *
+ * The host creates a task with eddy_host_spawn and then calls eddy_host_turn
+ * in a loop. Each call takes, for tasks the host just ran, one operation each
+ * (eddy_host_op_t), performs them, runs the runtime until at least one
+ * operation completed (blocking in the reactor when none can), and returns one
+ * event (eddy_host_event_t) per completed operation. A task has at most one
+ * operation outstanding; it receives exactly one event for it; after the event
+ * it has none until the host submits the next one. A new task starts with an
+ * implicit EDDY_HOST_OP_WAIT whose event (EDDY_HOST_WOKEN) comes in a turn soon
+ * after the spawn: that event is the signal to start running the task.
+ *
+ * Operations:
+ *   EDDY_HOST_OP_WAIT   wait for the task's waker: its event is EDDY_HOST_WOKEN.
+ *   EDDY_HOST_OP_READ   read up to len bytes of TCP stream `handle` into buf
+ *                       (like eddy_tcp_poll_read); event: bytes read (0: end of
+ *                       stream) or a negative error code.
+ *   EDDY_HOST_OP_WRITE  write up to len bytes of buf to TCP stream `handle`
+ *                       (like eddy_tcp_poll_write); event: bytes written (> 0)
+ *                       or a negative error code.
+ *   EDDY_HOST_OP_FINISH the task is done: its id becomes stale, the Eddy task
+ *                       completes; no event.
+ * A read/write is attempted during the eddy_host_turn call that submits it,
+ * then whenever the socket is ready. Whenever the task's waker is woken while
+ * its read/write cannot complete (a timer, a waker handle, eddy_host_wake,
+ * eddy_waker_wake of a waker obtained through eddy_host_enter ...), the
+ * operation ends with EDDY_HOST_WOKEN and nothing transferred (and a wake while
+ * no operation is outstanding ends the next one that way): a wake always
+ * reaches the host. Spurious EDDY_HOST_WOKEN events are possible; the host
+ * re-checks what the task waits for and submits again.
+ *
+ * buf must stay valid and untouched until the operation's event: it is used
+ * during later turns. The host, not Eddy, owns it.
+ *
+ * Everything in this section is owning-thread only and, except
+ * eddy_host_wake, refused with EDDY_EBUSY while the runtime is running (from
+ * a poll_fn) and EDDY_ESHUTDOWN while it is being freed. eddy_runtime_free
+ * drops every host task (nothing is called back). */
+#define EDDY_HOST_OP_WAIT 1
+#define EDDY_HOST_OP_READ 2
+#define EDDY_HOST_OP_WRITE 3
+#define EDDY_HOST_OP_FINISH 4
+
+/* Event result of an operation ended by a wake (not an error code). */
+#define EDDY_HOST_WOKEN (-5100)
+
+/* One operation: 5 x 64-bit words. The host keeps it in its own memory and
+ * passes its address; Eddy copies it during the call. */
+typedef struct eddy_host_op {
+    uint64_t task;   /* id from eddy_host_spawn */
+    uint64_t op;     /* EDDY_HOST_OP_* */
+    uint64_t handle; /* READ/WRITE: the eddy_tcp_t's id; else ignored */
+    uint64_t buf;    /* READ/WRITE: buffer address ((uintptr_t)ptr); else ignored */
+    uint64_t len;    /* READ/WRITE: buffer length (NULL buf needs len 0); else ignored */
+} eddy_host_op_t;
+
+/* One completed operation: 2 x 64-bit words. */
+typedef struct eddy_host_event {
+    uint64_t task;  /* which task */
+    int64_t result; /* bytes, a negative error code, or EDDY_HOST_WOKEN */
+} eddy_host_event_t;
+
+/* Creates a host-driven task of `rt`; writes its id (never 0) to *task. The
+ * id is valid until the task's EDDY_HOST_OP_FINISH or eddy_runtime_free. */
+int eddy_host_spawn(eddy_runtime_t rt, uint64_t *task);
+
+/* The arguments of eddy_host_turn (6 x 64-bit words, so that a host can keep
+ * one in its own memory and update only nops between calls). */
+typedef struct eddy_host_batch {
+    eddy_runtime_t rt;
+    const eddy_host_op_t *const *ops; /* addresses of nops operations (NULL if nops is 0) */
+    size_t nops;
+    eddy_host_event_t *events; /* room for cap events */
+    size_t cap;
+    size_t n; /* out: events written */
+} eddy_host_batch_t;
+
+/* One loop turn of runtime b->rt: submits *ops[0..nops), runs the runtime
+ * until at least one event is ready, and writes up to cap events to events[]
+ * and their number to b->n (events beyond cap wait for the next call). Every
+ * turn runs the loop at least one tick, so tasks woken by timers and sockets
+ * progress even when submitted operations complete at once.
+ * The whole batch is refused, nothing submitted, when an entry names an
+ * unknown or finished task (EDDY_EBADHANDLE), a task that has an operation
+ * outstanding or appears twice, an unknown op code or a NULL entry
+ * (EDDY_EINVAL); a bad stream handle, a listener, or a NULL buf with len > 0
+ * is that operation's event (its error code). Returns 0, or EDDY_EINTR when a
+ * signal interrupted the wait before any event (runtime created with
+ * EDDY_CONFIG_RETURN_ON_SIGNAL; call again to continue), or EDDY_EINVAL (b or
+ * events NULL, cap 0, ops NULL with nops > 0). A cx published by
+ * eddy_host_enter stops being valid. Do not call it when no event can come
+ * (e.g. only FINISH operations and nothing else running): it would wait. */
+int eddy_host_turn(eddy_host_batch_t *b);
+
+/* Publishes the context of host task `task` as the current cx and writes it to
+ * *cx: while the host runs that task, every function taking a cx
+ * (eddy_future_poll, eddy_tcp_poll_*, eddy_cx_waker ...) works as inside a
+ * poll_fn and arranges wake-ups of that task. Valid until the next
+ * eddy_host_enter or eddy_host_turn, or the task's end. Only after the task's
+ * first event (EDDY_EINVAL before). */
+int eddy_host_enter(eddy_runtime_t rt, uint64_t task, eddy_cx_t **cx);
+
+/* Wakes host task `task` (as its waker would): its outstanding operation, or
+ * its next one, ends with EDDY_HOST_WOKEN unless it completes. Owning thread;
+ * allowed while the runtime runs. Other threads: take a waker handle with
+ * eddy_host_enter + eddy_cx_waker and use eddy_waker_wake. */
+int eddy_host_wake(eddy_runtime_t rt, uint64_t task);
+
+/* Writes up to len bytes of buf (at most INT_MAX) to the TCP stream op->handle
+ * for host task op->task at once, without a turn (op->op must be
+ * EDDY_HOST_OP_WRITE; op->buf and op->len are ignored; the runtime is the
+ * stream's): for the host running that task, which has no operation
+ * outstanding. Returns the bytes written (> 0), -EAGAIN when the socket takes
+ * nothing now (submit the op to wait for it), or an error code: EDDY_EBADHANDLE
+ * (stream, task), EDDY_EINVAL (op NULL, not a WRITE, task with an operation
+ * outstanding or before its first event, a listener, buf NULL with len > 0),
+ * EDDY_EBUSY, EDDY_ESHUTDOWN, -EPIPE ... */
+int eddy_host_write(const eddy_host_op_t *op, const void *buf, size_t len);
+
 #ifdef __cplusplus
 }
 #endif

@@ -52,6 +52,11 @@ static int (*const p_eddy_blocking_call)(eddy_runtime_t, void (*)(void), const c
                                          eddy_future_t *) = eddy_blocking_call;
 static int (*const p_eddy_spawn_blocking)(eddy_runtime_t, void *(*)(void *), void *, eddy_future_t *) =
     eddy_spawn_blocking;
+static int (*const p_eddy_host_spawn)(eddy_runtime_t, uint64_t *) = eddy_host_spawn;
+static int (*const p_eddy_host_turn)(eddy_host_batch_t *) = eddy_host_turn;
+static int (*const p_eddy_host_enter)(eddy_runtime_t, uint64_t, eddy_cx_t **) = eddy_host_enter;
+static int (*const p_eddy_host_wake)(eddy_runtime_t, uint64_t) = eddy_host_wake;
+static int (*const p_eddy_host_write)(const eddy_host_op_t *, const void *, size_t) = eddy_host_write;
 
 static const struct {
     const char *name;
@@ -69,12 +74,16 @@ static const struct {
     ENTRY(eddy_tcp_connect),      ENTRY(eddy_sleep),            ENTRY(eddy_timeout),
     ENTRY(eddy_future_poll),      ENTRY(eddy_future_take_tcp),  ENTRY(eddy_future_take_value),
     ENTRY(eddy_future_then),      ENTRY(eddy_future_free),      ENTRY(eddy_blocking_call),
-    ENTRY(eddy_spawn_blocking),
+    ENTRY(eddy_spawn_blocking),   ENTRY(eddy_host_spawn),       ENTRY(eddy_host_turn),
+    ENTRY(eddy_host_enter),       ENTRY(eddy_host_wake),        ENTRY(eddy_host_write),
 };
 
 /* Compile-time facts of the ABI. */
 typedef char check_handle_size[(sizeof(eddy_task_t) == 8 && sizeof(eddy_tcp_t) == 8) ? 1 : -1];
 typedef char check_value_size[sizeof(eddy_value_t) == 8 ? 1 : -1];
+typedef char check_host_sizes[(sizeof(eddy_host_op_t) == 40 && sizeof(eddy_host_event_t) == 16 &&
+                               sizeof(eddy_host_batch_t) == 48) ? 1 : -1];
+typedef char check_host_woken[(EDDY_HOST_WOKEN < -5000 && EDDY_HOST_WOKEN != EDDY_EBADPOLL) ? 1 : -1];
 typedef char check_codes[(EDDY_READY == 0 && EDDY_PENDING == 1 && EDDY_EBADHANDLE < -5000) ? 1 : -1];
 
 int main(void)

@@ -232,10 +232,10 @@ async def to_thread(func: Callable[..., T], *args: Any) -> T:
     the task through its Eddy waker (``eddy_waker_wake`` works from any thread)."""
     rt = _running()
     task = rt.current
-    if task is None or not task._waker:
+    if task is None:
         raise RuntimeError("to_thread() must be awaited inside an eddy task")
     box: List[Tuple[bool, Any]] = []
-    lib, waker = rt.lib, task._waker
+    lib, waker = rt.lib, task._get_waker()
 
     def worker() -> None:
         try:

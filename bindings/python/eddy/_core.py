@@ -2,30 +2,37 @@
 
 How a coroutine runs on Eddy
 ----------------------------
-``eddy.run(coro)`` creates a current-thread runtime and spawns ``coro`` as an
-Eddy task. Every Python task is an Eddy task whose ``poll_fn`` is ONE shared
-``CFUNCTYPE`` object (``_POLL_FN``, module level, alive for the life of the
-process) and whose ``state`` is a small integer key into ``_tasks``. The poll
-function resumes the coroutine with ``send()``; Eddy awaitables poll their Eddy
-future (or poll-style TCP function) with the ``cx`` of the poll in progress and
-``yield`` when it says ``EDDY_PENDING``: the coroutine suspends, the poll
-function returns ``EDDY_PENDING``, and Eddy polls the task again when the waker
-stored by the leaf future fires. No asyncio, no busy polling.
+``eddy.run(coro)`` creates a current-thread runtime and runs the driver loop
+(``_Runtime.drive``) in Python. Every Python task is a *host-driven* Eddy task
+(``eddy_host_spawn``, see include/eddy.h): Eddy never calls back into Python to
+poll it. Instead each loop turn is ONE call, ``eddy_host_turn``, that hands Eddy
+the operation each task resumed in the previous turn is now waiting for, runs
+the runtime until some operation completed, and returns their events; the
+driver then resumes those coroutines in a plain Python loop (``send()``).
 
-Python-level wake-ups (a task finished, ``cancel()``, Ctrl-C) use the task's own
-waker, cloned once on its first poll (``eddy_cx_waker``).
+An awaitable tells the driver what it waits for by what it yields:
+  - an ``_Op`` (``TcpStream.read`` / ``write``): a read into / write from a
+    buffer, performed by Eddy (at once when possible, else when the socket is
+    ready); the byte count or error code is sent back into the generator;
+  - ``SUSPEND``: wait for the task's waker. Such awaitables (futures, accept,
+    timeouts ...) poll their Eddy leaf with ``rt.cx``: the first use in a
+    resumption publishes the task's context (``eddy_host_enter``), so C leaf
+    futures store the task's waker as inside a poll_fn.
+A wake that does not complete the operation (timer, ``cancel()``, Ctrl-C,
+a finished task's waiters, ``eddy_host_wake``) ends it with ``EDDY_HOST_WOKEN``
+(``None`` is sent): the awaitable re-checks and yields again.
 
-Timeouts: ``eddy.timeout`` arms an ``eddy_sleep`` future with the task's cx; before
-resuming the coroutine the poll function polls the task's active timeout sleeps
-and, when one fired, throws a ``CancelledError`` into the coroutine at its
-current await point; the ``timeout`` context manager turns it into
-``TimeoutError``.
+Timeouts: ``eddy.timeout`` arms an ``eddy_sleep`` future with the task's cx;
+when the task is resumed the driver polls the task's active timeout sleeps and,
+when one fired, throws a ``CancelledError`` into the coroutine at its current
+await point; the ``timeout`` context manager turns it into ``TimeoutError``.
 """
 
 from __future__ import annotations
 
 import ctypes
 import inspect
+from array import array
 import itertools
 import os
 import signal
@@ -33,7 +40,7 @@ import sys
 import threading
 import types
 import warnings
-from ctypes import byref, c_int, c_uint64
+from ctypes import byref, c_uint64, c_void_p
 from typing import (
     Any,
     Awaitable,
@@ -78,12 +85,40 @@ class _Suspend:
 
 SUSPEND = _Suspend()
 
+OP_WAIT = _lib.HOST_OP_WAIT
+OP_READ = _lib.HOST_OP_READ
+OP_WRITE = _lib.HOST_OP_WRITE
+OP_FINISH = _lib.HOST_OP_FINISH
+WOKEN = _lib.HOST_WOKEN
+EINTR = _lib.EINTR
+TURN_EVENTS = 256  # events per eddy_host_turn (more wait for the next turn)
+_START = object()  # _Runtime._resume: not resumed yet
+
+
+class _Op:
+    """An operation for Eddy (an ``eddy_host_op_t`` in ``rec``: task id, op,
+    handle, buffer address, length). Yielded by TcpStream.read/write (and
+    submitted for a task waiting for its waker or finishing): the next turn gets
+    its address. The yielding generator keeps it and its buffer alive until the
+    event answers it. ``task`` is the task whose id ``rec[0]`` holds."""
+
+    __slots__ = ("rec", "addr", "arg", "task")
+
+    def __init__(self, op: int, h: int, buf: int, length: int) -> None:
+        self.rec = array("Q", (0, op, h, buf, length))
+        self.addr = self.rec.buffer_info()[0]
+        self.arg = _lib.u64arg(self.addr)  # for eddy_host_write
+        self.task: Optional["Task[Any]"] = None
+
+    def own(self, task: "Task[Any]") -> None:
+        self.rec[0] = task._key
+        self.task = task
+
 # Largest sleep handed to C: ~146 years. Keeps now + delay far from uint64 overflow.
 MAX_NANOS = 1 << 62
 
 _state = threading.local()
-_tasks: Dict[int, "Task[Any]"] = {}  # key -> live task (C may still call poll/drop)
-_keys = itertools.count(1)  # 0 would be a NULL state pointer
+_keys = itertools.count(1)  # task names, then_fn user keys (0 would be a NULL pointer)
 _then_pending: Dict[int, Tuple["_Runtime", int, Any]] = {}  # future_then user key -> (rt, future, keep-alive)
 _graveyard: List[Any] = []  # memory a blocking call may still touch after its runtime died: kept forever
 
@@ -100,85 +135,9 @@ os.register_at_fork(after_in_child=_after_fork_in_child)
 
 
 # --------------------------------------------------------------------------------
-# The three C callbacks. Each catches everything: an exception escaping a ctypes
-# callback is lost and C would read a garbage return value.
+# The C callback (blocking calls). It catches everything: an exception escaping
+# a ctypes callback is lost and C would read a garbage return value.
 # --------------------------------------------------------------------------------
-
-
-def _poll_cb(state: Optional[int], cx: Optional[int]) -> int:
-    # One poll of a task: resume its coroutine until it suspends or ends. Kept
-    # in one function (no nested call): it runs once per wake-up.
-    try:
-        task = _tasks.get(state)
-        if task is None:
-            return _lib.EINVAL
-        rt = task._rt
-        if rt._hk:
-            rt._housekeep()
-        coro = task._coro
-        if coro is None:  # finished already (spurious poll)
-            return READY
-        if not task._waker:
-            if rt.lib.eddy_cx_waker(cx, rt.out_ref) >= 0:
-                task._waker = rt.out.value
-        prev_task, prev_cx, prev_cxarg = rt.current, rt.cx, rt.cxarg
-        if cx != rt.cxv:  # the hot-path argument for this cx (usually the same address every poll)
-            rt.cxv = cx
-            rt.cxv_arg = _lib.u64arg(cx) if cx else None
-        rt.current, rt.cx, rt.cxarg = task, cx, rt.cxv_arg
-        send = coro.send
-        try:
-            while True:
-                if task._throw is None and not task._cancel_requested and not task._timeouts:
-                    exc = None
-                else:
-                    exc = task._pending_exception(cx)
-                try:
-                    if exc is None:
-                        y = send(None)
-                    else:
-                        y = coro.throw(exc)
-                except StopIteration as si:
-                    task._finish(si.value, None)
-                    return READY
-                except BaseException as e:
-                    task._finish(None, e)
-                    return READY
-                if y is not SUSPEND:
-                    task._throw = RuntimeError(
-                        f"eddy tasks can only await eddy awaitables; the coroutine yielded {y!r} "
-                        "(an asyncio object?)"
-                    )
-                    continue
-                if task._throw is not None or task._cancel_requested:
-                    continue
-                if task._timeouts and any(t._state == Timeout._FIRED for t in task._timeouts):
-                    continue
-                return PENDING
-        finally:
-            rt.current, rt.cx, rt.cxarg = prev_task, prev_cx, prev_cxarg
-    except BaseException as e:  # internal error: stop eddy.run with it
-        try:
-            rt = getattr(_state, "rt", None)
-            if rt is not None:
-                rt._set_fatal(e)
-        except BaseException:
-            pass
-        return _lib.EINVAL
-
-
-def _drop_cb(state: Optional[int]) -> None:
-    try:
-        task = _tasks.pop(state or 0, None)
-        if task is not None:
-            task._on_drop()
-    except BaseException as e:
-        try:
-            rt = getattr(_state, "rt", None)
-            if rt is not None:
-                rt._set_fatal(e)
-        except BaseException:
-            pass
 
 
 def _then_cb(user: Optional[int], status: int) -> None:
@@ -199,8 +158,6 @@ def _then_cb(user: Optional[int], status: int) -> None:
         pass
 
 
-_POLL_FN = _lib.POLL_FN(_poll_cb)
-_DROP_FN = _lib.DROP_FN(_drop_cb)
 _THEN_FN = _lib.THEN_FN(_then_cb)
 
 
@@ -222,13 +179,8 @@ class _Runtime:
         self.thread = threading.get_ident()
         self.ended = False
         self.freeing = False
-        self.cx: Optional[int] = None  # cx of the poll in progress (None outside polls)
-        self.cxarg: Any = None  # the same, as a hot-path call argument (_lib.u64arg)
-        self.cxv: Optional[int] = None  # cache of the last cx converted, and its argument
-        self.cxv_arg: Any = None
-        fast = _lib.fast()
-        self.poll_read = fast.tcp_poll_read  # hot-path prototypes, see _lib
-        self.poll_write = fast.tcp_poll_write
+        self._cx: Optional[int] = None  # cx published for _cxtask in this turn (see cx)
+        self._cxtask: Optional[Task[Any]] = None
         self.current: Optional[Task[Any]] = None
         self.main: Optional[Task[Any]] = None
         self.fatal: Optional[BaseException] = None
@@ -236,8 +188,21 @@ class _Runtime:
         self.interrupts = 0
         self._hk: List[Tuple[Callable[[int], int], int]] = []  # deferred C calls (fn, handle)
         self.orphans: List[Coroutine[Any, Any, Any]] = []
+        self.by_key: Dict[int, Task[Any]] = {}  # host task id -> live task
         self.out = c_uint64()
         self.out_ref = byref(self.out)
+        self.cxout = c_void_p()
+        self.cxout_ref = byref(self.cxout)
+        # eddy_host_turn's buffers (fixed size: their addresses are passed once):
+        # addresses of the operations to submit, events
+        self.ops = array("Q", [0]) * TURN_EVENTS
+        self.keep: List[_Op] = []  # FINISH records: alive until the turn read them
+        self.events = array("q", [0]) * (2 * TURN_EVENTS)
+        self.nops = 0
+        self._check = False  # _hk, fatal or hard_stop set: the driver loop must look
+        fast = _lib.fast()
+        self.turn = fast.host_turn
+        self.host_write = fast.host_write  # hot-path prototype, see _lib
         cfg = _lib.eddy_config_t()
         _check(lib.eddy_config_init(byref(cfg)))
         cfg.flags |= _lib.CONFIG_RETURN_ON_SIGNAL
@@ -246,8 +211,27 @@ class _Runtime:
         with _signals_blocked():  # threads Eddy creates inherit a mask without our signals
             _check(lib.eddy_runtime_new(byref(cfg), byref(out)))
         self.h = out.value
+        # eddy_host_batch_t: rt, ops, nops, events, cap, n (the driver sets nops, reads n)
+        self.batch = array("Q", (self.h, self.ops.buffer_info()[0], 0, self.events.buffer_info()[0], TURN_EVENTS, 0))
 
-    # -- housekeeping: C calls that must not run inside a drop_fn / finalizer --
+    @property
+    def cx(self) -> Optional[int]:
+        """The ``eddy_cx_t*`` of the task being resumed (None outside tasks):
+        published on first use in each resumption (``eddy_host_enter``)."""
+        task = self.current
+        if task is self._cxtask:
+            return self._cx
+        if task is None or task._done:
+            return None
+        rc = self.lib.eddy_host_enter(self.h, task._key, self.cxout_ref)
+        if rc < 0:
+            raise error_from_code(rc)
+        self._cxtask = task
+        self._check = True  # forget it before the next turn
+        cx = self._cx = self.cxout.value
+        return cx
+
+    # -- housekeeping: C calls deferred from finalizers --------------------------
     def _housekeep(self) -> None:
         hk = self._hk
         while hk:
@@ -260,47 +244,139 @@ class _Runtime:
     def defer(self, fn: Callable[[int], int], h: int) -> None:
         if not self.ended and self.pid == os.getpid():
             self._hk.append((fn, h))
+            self._check = True
 
     def _set_fatal(self, e: BaseException) -> None:
         if self.fatal is None:
             self.fatal = e
-        if self.main is not None and self.main._h:
-            self.lib.eddy_task_abort(self.main._h)
+        self._check = True
 
     def spawn(self, coro: Coroutine[Any, Any, T], name: Optional[str] = None) -> "Task[T]":
-        task: Task[T] = Task(self, coro, name)
-        key = task._key
-        _tasks[key] = task
-        rc = self.lib.eddy_spawn(self.h, _POLL_FN, key, _DROP_FN, self.out_ref)
+        rc = self.lib.eddy_host_spawn(self.h, self.out_ref)
         if rc < 0:
-            _tasks.pop(key, None)
-            task._coro = None
             coro.close()
             raise error_from_code(rc)
-        task._h = self.out.value
+        key = self.out.value
+        task: Task[T] = Task(self, coro, name, key)
+        self.by_key[key] = task
         return task
 
     def tasks(self) -> List["Task[Any]"]:
-        return [t for t in _tasks.values() if t._rt is self]
+        return list(self.by_key.values())
 
     # -- the driver loop --------------------------------------------------------
-    def drive(self, task: "Task[Any]") -> None:
-        lib = self.lib
-        status = c_int()
-        while True:
-            if self._hk:
-                self._housekeep()
-            rc = lib.eddy_runtime_run_until(self.h, task._h, byref(status))
-            # Python signal handlers run around here, at a bytecode boundary.
-            if rc == _lib.EINTR:
-                if self.hard_stop:
+    def drive(self, until: Any) -> None:
+        """Turn the loop and resume tasks until ``until._done`` (a Task, or
+        _AllDone), a fatal error or a second Ctrl-C."""
+        turn = self.turn
+        ops, events, by_key, batch = self.ops, self.events, self.by_key, self.batch
+        batcharg = _lib.u64arg(batch.buffer_info()[0])
+        j = self.nops
+        while not until._done:
+            if self._check:  # rare work, flagged where it arises
+                self._check = False
+                self._cxtask = self._cx = None  # the turn unpublishes it
+                if self.keep:
+                    self._check = True  # cleared after this turn
+                if self._hk:
+                    self._housekeep()
+                if self.fatal is not None or self.hard_stop:
+                    self._check = True
                     break
-                continue
+            batch[2] = j
+            rc = turn(batcharg)
+            j = 0
+            if self.keep and self._check:
+                self.keep.clear()
+            # Python signal handlers run around here, at a bytecode boundary.
             if rc < 0:
+                if rc == EINTR:
+                    continue
+                self.nops = 0
                 raise error_from_code(rc)
-            break
+            # The hot path: a byte count for a task with nothing pending, resumed
+            # until its next read/write. Everything else goes through _resume.
+            it = iter(events[: 2 * batch[5]])
+            for key, res in zip(it, it):
+                task = by_key.get(key)
+                if task is None:
+                    continue
+                self.current = task
+                if res >= 0:  # sent in even with an exception pending (it comes next)
+                    try:
+                        y = task._coro.send(res)
+                    except BaseException as e:
+                        y = self._ended(task, e)
+                    else:
+                        if y.__class__ is _Op and y.task is task and not task._attn:
+                            ops[j] = y.addr
+                            j += 1
+                            continue
+                        y = self._resume(task, task._coro, None, y)
+                else:
+                    y = self._resume(task, task._coro, res, _START)
+                if y.__class__ is _Op:
+                    ops[j] = y.addr
+                elif y is SUSPEND:
+                    ops[j] = task._wait.addr
+                else:  # finished
+                    w = task._wait
+                    w.rec[1] = OP_FINISH
+                    self.keep.append(w)
+                    self._check = True
+                    ops[j] = w.addr
+                    del by_key[task._key]
+                j += 1
+            self.current = None
+        self.nops = j
+        self._cxtask = self._cx = None
         if self.fatal is not None:
             raise self.fatal
+
+    def _ended(self, task: "Task[Any]", e: BaseException) -> None:
+        if task._done:  # pragma: no cover - by_key holds running tasks only
+            return None
+        if isinstance(e, StopIteration):
+            task._finish(e.value, None)
+        else:
+            task._finish(None, e)
+        return None
+
+    def _resume(self, task: "Task[Any]", coro: Any, res: Any, y: Any) -> Any:
+        """Resume ``task`` (``y is _START``: with event result ``res``) or carry on
+        after it yielded ``y``, until it waits for something (returns what it
+        yielded) or ends (returns None). Delivers pending exceptions (cancel,
+        injected, timeouts) at the await point. A byte count is always sent in,
+        even with an exception pending: the exception comes at the next await."""
+        exc: Optional[BaseException] = None
+        if y is _START and res < 0:
+            if res == WOKEN:
+                res = None
+            if task._attn:
+                exc = task._pending_exception()
+        while True:
+            if y is _START:
+                try:
+                    if exc is None:
+                        y = coro.send(res)
+                    else:
+                        y = coro.throw(exc)
+                except BaseException as e:
+                    return self._ended(task, e)
+            if y is SUSPEND or (y.__class__ is _Op and y.task is task):
+                if not task._attn:
+                    return y
+                exc = task._pending_exception()
+                if exc is None:
+                    return y
+            elif y.__class__ is _Op:
+                exc = RuntimeError("this stream belongs to a task of another eddy runtime (another thread?)")
+            else:
+                exc = RuntimeError(
+                    f"eddy tasks can only await eddy awaitables; the coroutine yielded {y!r} (an asyncio object?)"
+                )
+            y = _START
+            res = None
 
     def finish(self) -> None:
         """Cancel the tasks still running, let them unwind, free the runtime."""
@@ -312,13 +388,10 @@ class _Runtime:
             if left and not self.hard_stop and self.fatal is None:
                 for t in left:
                     t.cancel()
-                while True:
-                    if self._hk:
-                        self._housekeep()
-                    rc = lib.eddy_runtime_run(self.h)
-                    if rc == _lib.EINTR and not self.hard_stop:
-                        continue
-                    break
+                try:
+                    self.drive(_AllDone(left))
+                except BaseException:
+                    pass
                 for t in left:
                     if t._done and t._exc is not None and not isinstance(t._exc, CancelledError):
                         if not t._exc_retrieved:
@@ -337,16 +410,26 @@ class _Runtime:
                     lib.eddy_runtime_free(self.h)
                 finally:
                     self.freeing = False
-            for key, t in list(_tasks.items()):
-                if t._rt is self:
-                    _tasks.pop(key, None)
-                    t._on_drop()
+            tasks, self.by_key = list(self.by_key.values()), {}
+            for t in tasks:
+                t._on_drop()
             orphans, self.orphans = self.orphans, []
             for coro in orphans:
                 try:
                     coro.close()
                 except BaseException:
                     pass
+
+
+class _AllDone:
+    """``_done`` once every task of ``tasks`` is (for _Runtime.drive)."""
+
+    def __init__(self, tasks: List["Task[Any]"]) -> None:
+        self.tasks = tasks
+
+    @property
+    def _done(self) -> bool:
+        return all(t._done for t in self.tasks)
 
 
 class _signals_blocked:
@@ -378,7 +461,7 @@ def _running() -> _Runtime:
         raise RuntimeError("no running eddy runtime: use eddy.run(main())")
     if rt.pid != os.getpid():
         raise ForkedError()
-    if rt.cx is None:
+    if rt.current is None:
         raise RuntimeError("eddy awaitables can only be awaited inside a task run by eddy.run()")
     return rt
 
@@ -413,26 +496,29 @@ class Task(Generic[T]):
     """A coroutine running as an Eddy task. Awaitable; see ``eddy.spawn``."""
 
     __slots__ = (
-        "_rt", "_coro", "_key", "_h", "_waker", "_done", "_result", "_exc", "_exc_retrieved",
-        "_cancel_requested", "_cancel_msg", "_throw", "_timeouts", "_waiters", "_name", "__weakref__",
+        "_rt", "_coro", "_key", "_waker", "_done", "_result", "_exc", "_exc_retrieved",
+        "_cancel_requested", "_cancel_msg", "_throw", "_timeouts", "_waiters", "_name", "_wait", "_attn",
+        "__weakref__",
     )
 
-    def __init__(self, rt: _Runtime, coro: Coroutine[Any, Any, T], name: Optional[str]) -> None:
+    def __init__(self, rt: _Runtime, coro: Coroutine[Any, Any, T], name: Optional[str], key: int) -> None:
         self._rt = rt
         self._coro: Optional[Coroutine[Any, Any, T]] = coro
-        self._key = next(_keys)
-        self._h = 0
-        self._waker = 0
+        self._key = key  # the host task's id
+        self._wait = _Op(OP_WAIT, 0, 0, 0)  # the operation "wait for my waker"
+        self._wait.own(self)
+        self._waker = 0  # a waker handle, taken when a thread needs one (_get_waker)
         self._done = False
         self._result: Any = None
         self._exc: Optional[BaseException] = None
         self._exc_retrieved = False
         self._cancel_requested = False
+        self._attn = False  # _throw, _cancel_requested or _timeouts set: the driver must look
         self._cancel_msg: Optional[str] = None
         self._throw: Optional[BaseException] = None
         self._timeouts: List[Timeout] = []
         self._waiters: Dict[int, Task[Any]] = {}
-        self._name = name or f"Task-{self._key}"
+        self._name = name or f"Task-{next(_keys)}"
 
     def __repr__(self) -> str:
         st = "pending"
@@ -473,6 +559,7 @@ class Task(Generic[T]):
         if self._done:
             return False
         self._cancel_requested = True
+        self._attn = True
         self._cancel_msg = msg
         self._wake()
         return True
@@ -501,19 +588,34 @@ class Task(Generic[T]):
 
     # -- driver side ------------------------------------------------------------
     def _wake(self) -> None:
+        """Resume the task soon (its current await re-checks). Loop thread."""
         rt = self._rt
-        if self._waker and not rt.ended and not rt.freeing and rt.pid == os.getpid():
-            rt.lib.eddy_waker_wake(self._waker)
-        # Not polled yet: the task is in Eddy's ready queue already.
+        if not self._done and not rt.ended and not rt.freeing and rt.pid == PID[0]:
+            rt.lib.eddy_host_wake(rt.h, self._key)
+
+    def _get_waker(self) -> int:
+        """A waker handle of this task, for other threads (eddy_waker_wake).
+        Inside the task only; freed when the task ends."""
+        if not self._waker:
+            rt = self._rt
+            _check(rt.lib.eddy_cx_waker(rt.cx, rt.out_ref))
+            self._waker = rt.out.value
+        return self._waker
 
     def _inject(self, exc: BaseException) -> None:
         """Throw ``exc`` into the coroutine at its current await point."""
         if self._done:
             return
         self._throw = exc
+        self._attn = True
         self._wake()
 
-    def _pending_exception(self, cx: Optional[int]) -> Optional[BaseException]:
+    def _pending_exception(self) -> Optional[BaseException]:
+        e = self._pending()
+        self._attn = self._throw is not None or self._cancel_requested or bool(self._timeouts)
+        return e
+
+    def _pending(self) -> Optional[BaseException]:
         if self._throw is not None:
             e, self._throw = self._throw, None
             return e
@@ -521,7 +623,8 @@ class Task(Generic[T]):
             self._cancel_requested = False
             return CancelledError(self._cancel_msg) if self._cancel_msg is not None else CancelledError()
         if self._timeouts:
-            lib = self._rt.lib
+            rt = self._rt
+            lib, cx = rt.lib, rt.cx
             fired: Optional[Timeout] = None
             for t in self._timeouts:  # outermost first
                 if t._state == Timeout._ARMED:
@@ -545,7 +648,11 @@ class Task(Generic[T]):
         self._exc = exc
         self._coro = None
         self._timeouts = []
+        self._attn = False
         rt = self._rt
+        if self._waker:
+            rt.lib.eddy_waker_free(self._waker)  # a thread still holding it gets EBADHANDLE
+            self._waker = 0
         if exc is not None and isinstance(exc, (KeyboardInterrupt, SystemExit)) and rt.main is not self:
             # Like asyncio: these stop eddy.run; deliver to the main coroutine.
             self._exc_retrieved = True
@@ -559,7 +666,7 @@ class Task(Generic[T]):
             w._wake()
 
     def _on_drop(self) -> None:
-        """Eddy is done with this task (completed, aborted, or runtime freed)."""
+        """The runtime was freed while the task had not finished."""
         rt = self._rt
         if not self._done:
             coro = self._coro
@@ -569,12 +676,7 @@ class Task(Generic[T]):
             if coro is not None:
                 rt.orphans.append(coro)
             self._notify()
-        if not rt.freeing and not rt.ended:
-            if self._waker:
-                rt.defer(rt.lib.eddy_waker_free, self._waker)
-            if self._h and rt.main is not self:
-                rt.defer(rt.lib.eddy_task_free, self._h)
-        self._waker = 0
+        self._waker = 0  # freed with the runtime
 
     def __del__(self) -> None:
         try:
@@ -711,10 +813,11 @@ def _make_handler(rt: _Runtime) -> Callable[[int, Any], None]:
             return
         # Second signal, or main already finished: stop now.
         rt.hard_stop = True
+        rt._check = True
         if rt.fatal is None:
             rt.fatal = exc
-        if main is not None and main._h and not rt.ended:
-            rt.lib.eddy_task_abort(main._h)
+        if main is not None and not rt.ended:
+            main._wake()  # the loop sees hard_stop after this turn
 
     return handler
 
@@ -811,6 +914,7 @@ class Timeout:
         rc = lib.eddy_future_poll(self._fut, rt.cx)  # arms the timer with this task's waker
         self._state = Timeout._FIRED if (rc == READY or rc < 0) else Timeout._ARMED
         task._timeouts.append(self)
+        task._attn = True
         return self
 
     async def __aexit__(self, et: Any, e: Any, tb: Any) -> None:
@@ -819,6 +923,7 @@ class Timeout:
         self._state = Timeout._DONE
         if task is not None and self in task._timeouts:
             task._timeouts.remove(self)
+            task._attn = task._throw is not None or task._cancel_requested or bool(task._timeouts)
         if self._fut and rt is not None:
             if not rt.ended and rt.pid == os.getpid():
                 rt.lib.eddy_future_free(self._fut)

@@ -59,6 +59,13 @@ EBADPOLL = -5006
 
 CONFIG_RETURN_ON_SIGNAL = 0x1
 
+# Host-driven tasks (include/eddy.h, "Host-driven tasks"): the driver of _core.
+HOST_OP_WAIT = 1
+HOST_OP_READ = 2
+HOST_OP_WRITE = 3
+HOST_OP_FINISH = 4
+HOST_WOKEN = -5100
+
 EXPECTED_MAJOR = 0
 EXPECTED_MINOR = 1
 
@@ -217,27 +224,32 @@ def _declare(lib: ctypes.CDLL) -> None:
     f("eddy_blocking_call", c_int, H, c_void_p, c_char_p, POINTER(eddy_value_t), c_size_t, PH)
     f("eddy_spawn_blocking", c_int, H, c_void_p, c_void_p, PH)
 
+    f("eddy_host_spawn", c_int, H, PH)
+    f("eddy_host_turn", c_int, c_void_p)
+    f("eddy_host_enter", c_int, H, c_uint64, POINTER(c_void_p))
+    f("eddy_host_wake", c_int, H, c_uint64)
+    f("eddy_host_write", c_int, c_void_p, c_void_p, c_size_t)
 
-# --- the hot path: argument-type-free, GIL-holding calls -------------------------
+
+# --- the hot path: an argument-type-free call ----------------------------------
 #
 # A ctypes call with ``argtypes`` runs ``argtype.from_param(arg)`` for every
 # argument (an isinstance() through the ctypes metaclass, a format-table scan and
-# a temporary object: ~900 instructions per argument), and a CDLL call releases
-# and re-takes the GIL (~450). For the functions called on every read and write,
-# the binding uses prototypes without argtypes, loaded through PyDLL, and hands
-# them arguments ctypes converts without any Python-level call:
-#   - handles and the cx pointer: ``u64arg(v)``, a prebuilt ``byref`` argument
-#     whose pointer value is ``v`` (``byref(obj, offset)`` passes
-#     ``address(obj) + offset``; obj sits at address 0). A 64-bit value in a
-#     general-purpose register, exactly as a ``uint64_t`` / pointer parameter;
+# a temporary object: ~900 instructions per argument). The call made once per
+# loop turn, eddy_host_turn, and the one made per write, eddy_host_write, use
+# prototypes without argtypes and arguments ctypes converts without any
+# Python-level call:
+#   - handles and pointers: ``u64arg(v)``, a prebuilt ``byref`` argument whose
+#     pointer value is ``v`` (``byref(obj, offset)`` passes ``address(obj) +
+#     offset``; obj sits at address 0). A 64-bit value in a general-purpose
+#     register, exactly as a ``uint64_t`` / pointer parameter;
 #   - lengths: a plain ``int`` below 2**31 (ctypes passes it as a C int, sign-
 #     extended to 64 bits by libffi: the same register value as a ``size_t``),
 #     otherwise a ``c_size_t``; see ``szarg``;
-#   - buffers: ``bytes`` (a pointer to its data) or a prebuilt ``byref``;
+#   - buffers: ``bytes`` (a pointer to its data) or a ``u64arg`` address;
 #   - out-parameters: a prebuilt ``byref``.
-# PyDLL (GIL held) is safe only for functions that never block, take no lock and
-# never call back into Python: eddy_tcp_poll_read / eddy_tcp_poll_write (see
-# include/eddy.h: "Zero allocation, no lock. Owning thread, inside poll_fn").
+# eddy_host_turn is loaded through CDLL: the GIL is released while the turn waits
+# in the reactor (a to_thread worker needs it to finish and wake the loop).
 
 _ZERO = c_char.from_address(0)  # never dereferenced: only its address (0) is used
 INT_MAX = 0x7FFFFFFF
@@ -257,19 +269,23 @@ def szarg(v: int) -> object:
 
 
 class Fast:
-    """Argtypes-free PyDLL prototypes of the hot-path functions (see above)."""
+    """Argtypes-free prototypes of the hot-path calls (see above)."""
 
-    __slots__ = ("tcp_poll_read", "tcp_poll_write")
+    __slots__ = ("host_turn", "host_write")
 
     def __init__(self) -> None:
         load()
         assert _path is not None
-        py = ctypes.PyDLL(_path)
-        for name in self.__slots__:
-            fn = getattr(py, "eddy_" + name)
-            fn.restype = c_int
-            fn.argtypes = None
-            setattr(self, name, fn)
+        fn = ctypes.CDLL(_path).eddy_host_turn
+        fn.restype = c_int
+        fn.argtypes = None
+        self.host_turn = fn
+        # PyDLL (GIL held): eddy_host_write never blocks, takes no lock and never
+        # calls back into Python; it is called once per write.
+        fn = ctypes.PyDLL(_path).eddy_host_write
+        fn.restype = c_int
+        fn.argtypes = None
+        self.host_write = fn
 
 
 _fast: Optional[Fast] = None
@@ -280,6 +296,8 @@ def fast() -> Fast:
     if _fast is None:
         _fast = Fast()
     return _fast
+
+
 
 
 def strerror(code: int) -> str:

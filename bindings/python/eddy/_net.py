@@ -10,16 +10,20 @@ import types
 import warnings
 import weakref
 from _thread import get_ident
-from ctypes import c_size_t, c_uint16, c_void_p
+from ctypes import c_uint16, c_void_p
 from typing import Any, Generator, Optional, Tuple, Union
 
 from . import _lib
-from ._lib import INT_MAX, szarg
-from ._core import PID, SUSPEND, Task, _check, _owned, _Runtime, _running, wait_future
+from ._lib import INT_MAX
+from ._core import OP_READ, OP_WRITE, PID, SUSPEND, Task, _check, _Op, _owned, _Runtime, _running, wait_future
 from ._errors import ClosedResourceError, IncompleteReadError, error_from_code
 
 READY = _lib.READY
 PENDING = _lib.PENDING
+EAGAIN = -11  # eddy_host_write: the socket takes no data now
+# write(bytes) hands Eddy the address of the bytes' data (id + offset, checked at import)
+# errors of a hot-path call that _use() explains better (ForkedError, RuntimeEndedError ...)
+_USE_ERRORS = (_lib.EWRONGTHREAD, _lib.EBADHANDLE, _lib.EFORKED)
 
 DEFAULT_BUFFER = 64 * 1024
 BytesLike = Union[bytes, bytearray, memoryview]
@@ -114,54 +118,21 @@ def _make_writer(all_: bool) -> Any:
     """write() / write_all(): one generator function each (no wrapper frame)."""
 
     @types.coroutine
-    def writer(self: "TcpStream", data: BytesLike) -> Generator[Any, None, int]:
+    def writer(self: "TcpStream", data: BytesLike) -> Generator[Any, Optional[int], int]:
         rt = self._rt
-        if self._closed or rt.cx is None or rt.pid != PID[0] or rt.thread != get_ident() or rt.ended:
-            rt = self._use()
+        op = self._wop
+        if op.task is not rt.current:  # first write of this task: full checks
+            self._claim(op, "_writer")
         if data.__class__ is bytes:
-            # bytes go to C as-is (ctypes passes a pointer to their data): no copy,
-            # no address computation unless a write is partial.
-            length = len(data)
-            if length == 0:
-                return 0
-            arg: Any = data
-            addr = -1
-            keep: Any = data
-        else:
-            addr, length, keep = _buffer(data)
-            if length == 0:
-                return 0
-            arg = _lib.u64arg(addr)
-        me = rt.current
-        other = self._writer
-        if other is not None and other is not me and not other._done:
-            raise RuntimeError("write() called while another task is waiting on this stream")
-        poll = rt.poll_write
-        h, nref = self._harg, self._nref
-        larg = length if length <= INT_MAX else szarg(length)
-        done = 0
-        try:
-            while True:
-                rc = poll(h, rt.cxarg, arg, larg, nref)
-                if rc == READY:
-                    done += self._n.value
-                    if done >= length or not all_:
-                        return done
-                    if addr < 0:
-                        addr = ctypes.cast(data, c_void_p).value or 0  # type: ignore[arg-type]
-                    arg = _lib.u64arg(addr + done)
-                    larg = szarg(length - done)
-                    continue
-                if rc == PENDING:
-                    self._writer = me
-                    yield SUSPEND
-                    if self._closed:
-                        raise ClosedResourceError(self._what)
-                    continue
-                raise error_from_code(rc)
-        finally:
-            self._writer = None
-            del keep
+            n = len(data)
+            if n <= INT_MAX:
+                # At once when the socket takes data (usually). Closed stream, other
+                # thread, ended runtime, fork: an error code, raised by _write_more.
+                r = rt.host_write(op.arg, data, n)
+                if r == n or (r > 0 and not all_):
+                    return r
+                return (yield from _write_more(self, rt, op, data, all_, r))
+        return (yield from _write_more(self, rt, op, data, all_, None))
 
     if all_:
         writer.__name__ = writer.__qualname__ = "write_all"
@@ -174,10 +145,55 @@ def _make_writer(all_: bool) -> Any:
     return writer
 
 
+@types.coroutine
+def _write_more(
+    self: "TcpStream", rt: _Runtime, op: _Op, data: Any, all_: bool, r: Optional[int]
+) -> Generator[Any, Optional[int], int]:
+    """A write that did not complete at its first attempt (``r``; None: not
+    attempted), or of a buffer other than bytes: retries, waits for the socket
+    through the driver (yields the op), raises errors."""
+    if self._closed:
+        raise ClosedResourceError(self._what)
+    addr, length, keep = _buffer(data)
+    if length == 0:
+        return 0
+    write, oarg = rt.host_write, op.arg
+    done = 0
+    self._writer = op.task
+    try:
+        if r is None:
+            r = write(oarg, _lib.u64arg(addr), min(length, INT_MAX))
+        while True:
+            if r >= 0:
+                done += r
+                if done >= length or not all_:
+                    return done
+                r = write(oarg, _lib.u64arg(addr + done), min(length - done, INT_MAX))
+                continue
+            if r == EAGAIN:
+                rec = op.rec
+                rec[3] = addr + done
+                rec[4] = length - done
+                r = yield op  # Eddy writes when it can: bytes written, an error code, or None (woken)
+                if r is None:
+                    if self._closed:
+                        raise ClosedResourceError(self._what)
+                    r = write(oarg, _lib.u64arg(addr + done), min(length - done, INT_MAX))
+                continue
+            if self._closed:
+                raise ClosedResourceError(self._what)
+            if r in _USE_ERRORS:
+                self._use()  # the precise exception (outside a task, another thread, runtime ended ...)
+            raise error_from_code(r)
+    finally:
+        self._writer = None
+        del data, keep
+
+
 class TcpStream(_Handle):
     """A connected TCP stream. Use ``async with`` or call ``close()``."""
 
-    __slots__ = ("_buf", "_bufaddr", "_bufsize", "_n", "_nptr", "_reader", "_writer", "_harg", "_bufarg", "_nref")
+    __slots__ = ("_buf", "_bufaddr", "_bufsize", "_reader", "_writer", "_rop", "_rlen", "_wop")
     _what = "TcpStream"
 
     def __init__(self, rt: _Runtime, h: int, bufsize: int = DEFAULT_BUFFER) -> None:
@@ -185,12 +201,10 @@ class TcpStream(_Handle):
         self._buf = ctypes.create_string_buffer(bufsize)  # preallocated, reused by every read()
         self._bufaddr = ctypes.addressof(self._buf)
         self._bufsize = bufsize
-        self._n = c_size_t()
-        self._nptr = ctypes.pointer(self._n)
-        # ready-made arguments of the hot-path (argtypes-free) prototypes, see _lib
-        self._harg = _lib.u64arg(h)
-        self._bufarg = ctypes.byref(self._buf)
-        self._nref = ctypes.byref(self._n)
+        # the operations read()/write() yield to the driver (one of each at a time)
+        self._rop = _Op(OP_READ, h, self._bufaddr, bufsize)
+        self._rlen = bufsize
+        self._wop = _Op(OP_WRITE, h, 0, 0)
         self._reader: Optional[Task[Any]] = None
         self._writer: Optional[Task[Any]] = None
 
@@ -202,51 +216,58 @@ class TcpStream(_Handle):
             if t is not None:
                 t._wake()
 
-    def _claim(self, rt: _Runtime, attr: str) -> Optional[Task[Any]]:
+    @types.coroutine
+    def read(self, n: int = DEFAULT_BUFFER) -> Generator[Any, Optional[int], bytes]:
+        """Read up to ``n`` bytes (at most the stream's buffer size, 64 KiB);
+        ``b""`` at EOF."""
+        op = self._rop
+        # (n is the int object of the previous call, usually the same constant)
+        if op.task is not self._rt.current or n is not self._rlen:
+            if not self._read_setup(op, n):
+                return b""
+        # A closed stream, fork ...: the read's event is an error code.
+        self._reader = op.task
+        try:
+            while True:
+                r = yield op  # Eddy reads; r: bytes read, an error code, or None (woken)
+                if r is not None and r >= 0:
+                    return self._buf[:r]
+                if self._closed:
+                    raise ClosedResourceError(self._what)
+                if r is not None:
+                    if r in _USE_ERRORS:
+                        self._use()
+                    raise error_from_code(r)
+        finally:
+            self._reader = None
+
+    def _read_setup(self, op: _Op, n: int) -> bool:
+        """read()'s full checks (first read of a task, another size): False for n == 0."""
+        if isinstance(n, bool) or not isinstance(n, int):
+            raise TypeError(f"n must be an int, not {type(n).__name__}")
+        if n < 0:
+            raise ValueError("n must be >= 0")
+        self._use()
+        if op.task is not self._rt.current:
+            self._claim(op, "_reader")
+        if n == 0:
+            return False
+        self._rlen = n
+        op.rec[4] = n if n < self._bufsize else self._bufsize
+        return True
+
+    def _claim(self, op: _Op, attr: str) -> None:
+        """Make ``op`` the current task's, after the checks of _use() and that no
+        other task is waiting on this stream in the same direction."""
+        rt = self._use()
         me = rt.current
         other = getattr(self, attr)
         if other is not None and other is not me and not other._done:
             raise RuntimeError(
                 f"{'read' if attr == '_reader' else 'write'}() called while another task is waiting on this stream"
             )
-        return me
-
-    @types.coroutine
-    def read(self, n: int = DEFAULT_BUFFER) -> Generator[Any, None, bytes]:
-        """Read up to ``n`` bytes (at most the stream's buffer size, 64 KiB);
-        ``b""`` at EOF."""
-        if n.__class__ is not int and (isinstance(n, bool) or not isinstance(n, int)):
-            raise TypeError(f"n must be an int, not {type(n).__name__}")
-        if n < 0:
-            raise ValueError("n must be >= 0")
-        rt = self._rt
-        # Fast form of self._use(): open, not forked, inside a poll of rt on its thread.
-        if self._closed or rt.cx is None or rt.pid != PID[0] or rt.thread != get_ident() or rt.ended:
-            rt = self._use()
-        if n == 0:
-            return b""
-        k = n if n < self._bufsize else self._bufsize
-        me = rt.current
-        other = self._reader
-        if other is not None and other is not me and not other._done:
-            raise RuntimeError("read() called while another task is waiting on this stream")
-        poll = rt.poll_read
-        h, buf, nref = self._harg, self._bufarg, self._nref
-        karg = k if k <= INT_MAX else szarg(k)
-        try:
-            while True:
-                rc = poll(h, rt.cxarg, buf, karg, nref)
-                if rc == READY:
-                    return self._buf[: self._n.value]
-                if rc == PENDING:
-                    self._reader = me
-                    yield SUSPEND
-                    if self._closed:
-                        raise ClosedResourceError(self._what)
-                    continue
-                raise error_from_code(rc)
-        finally:
-            self._reader = None
+        assert me is not None  # _use() checked
+        op.own(me)
 
     @types.coroutine
     def read_exactly(self, n: int) -> Generator[Any, None, bytes]:
@@ -262,27 +283,29 @@ class TcpStream(_Handle):
         out = bytearray(n)  # MemoryError for absurd sizes, before touching C
         arr = (ctypes.c_char * n).from_buffer(out)
         base = ctypes.addressof(arr)
-        me = self._claim(rt, "_reader")
-        poll = rt.lib.eddy_tcp_poll_read
-        h, nptr = self._h, self._nptr
+        op = _Op(OP_READ, self._h, base, n)
+        self._claim(op, "_reader")
+        me = op.task
         got = 0
+        self._reader = me
         try:
             while got < n:
-                rc = poll(h, rt.cx, base + got, n - got, nptr)
-                if rc == READY:
-                    k = self._n.value
-                    if k == 0:
-                        del arr
-                        raise IncompleteReadError(bytes(out[:got]), n)
-                    got += k
-                    continue
-                if rc == PENDING:
-                    self._reader = me
-                    yield SUSPEND
+                r = yield op
+                if r is None:
                     if self._closed:
                         raise ClosedResourceError(self._what)
                     continue
-                raise error_from_code(rc)
+                if r > 0:
+                    got += r
+                    op.rec[3] = base + got
+                    op.rec[4] = n - got
+                    continue
+                if r == 0:
+                    del arr
+                    raise IncompleteReadError(bytes(out[:got]), n)
+                if self._closed:
+                    raise ClosedResourceError(self._what)
+                raise error_from_code(r)
         finally:
             self._reader = None
         del arr

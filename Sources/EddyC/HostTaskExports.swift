@@ -1,0 +1,395 @@
+// HostTaskExports: host-driven tasks — eddy_host_spawn, eddy_host_turn,
+// eddy_host_enter, eddy_host_wake.
+//
+// A host-driven task is an Eddy task whose body runs in the host's own loop
+// (e.g. the Python binding's driver) instead of a poll_fn callback. The host
+// calls eddy_host_turn once per loop turn: it hands Eddy one *operation* per
+// task it just ran (wait for a wake, read into a buffer, write a buffer, or
+// finish), Eddy performs them (at once when possible, else when the socket is
+// ready), turns the reactor, and returns one *event* per completed operation.
+// No C-to-host callback per task poll, one host-to-C call per loop turn.
+//
+// Each task is a `HostTask` (a PollTask). Its poll performs the outstanding
+// operation with the task's own cx; any poll that cannot complete it while the
+// task was woken by something else completes it as EDDY_HOST_WOKEN, so a wake
+// from a timer, a waker handle or eddy_host_wake always reaches the host.
+// Exactly one event answers each operation.
+//
+// The task's last poll context is kept (a copy: two unretained references,
+// valid while the task holds its own waker), so eddy_host_enter can publish it
+// as the current cx while the host runs the task: every cx-taking function
+// (eddy_future_poll, eddy_tcp_poll_accept, eddy_cx_waker ...) then works for a
+// host task exactly as inside a poll_fn.
+//
+// Everything is owning-thread only (like the runtime functions). Task ids are
+// (generation << 32 | slot + 1): a stale or forged id is EBADHANDLE.
+
+import CEddySys
+import Eddy
+import Glibc
+import Synchronization
+
+/// Generation of host task ids (process-wide, so that ids are unique across runtimes).
+private let hostGeneration = Atomic<UInt32>(0)
+
+/// Operation codes of eddy_host_op_t (include/eddy.h).
+enum HostOp {
+    static let none: UInt64 = 0, wait: UInt64 = 1, read: UInt64 = 2, write: UInt64 = 3, finish: UInt64 = 4
+    /// Event result of an operation ended by a wake (EDDY_HOST_WOKEN).
+    static let woken: Int64 = -5100
+}
+
+/// The host-driven tasks of one C runtime and the events not yet handed out.
+/// Owning thread only.
+final class HostDriver: @unchecked Sendable {
+    unowned(unsafe) let runtime: Runtime
+    @exclusivity(unchecked) var slots: [HostTask?] = []
+    @exclusivity(unchecked) var free: [Int] = []
+    /// Completed operations: (task id, result), oldest first.
+    @exclusivity(unchecked) var events: [(UInt64, Int64)] = []
+    /// The task eddy_host_turn runs the loop until; woken by the first event.
+    @exclusivity(unchecked) var notifier: JoinHandle<Int32>?
+    @exclusivity(unchecked) var notifyWaker: Waker?
+    /// Batch stamp, to refuse two operations for one task in one call.
+    @exclusivity(unchecked) var stamp: UInt64 = 0
+
+    init(runtime: Runtime) { self.runtime = runtime }
+
+    @inline(__always)
+    func task(_ id: UInt64) -> HostTask? {
+        let slot = Int(truncatingIfNeeded: id & 0xFFFF_FFFF) &- 1
+        guard slot >= 0, slot < slots.count, let t = slots[slot], t.id == id else { return nil }
+        return t
+    }
+
+    @inline(__always)
+    func push(_ id: UInt64, _ result: Int64) {
+        events.append((id, result))
+        if let w = notifyWaker {
+            notifyWaker = nil
+            w.wake()
+        }
+    }
+
+    func spawn() -> UInt64 {
+        let slot: Int
+        if let s = free.popLast() {
+            slot = s
+        } else {
+            slot = slots.count
+            slots.append(nil)
+        }
+        // One generation counter for the process: ids of different runtimes differ.
+        var generation = hostGeneration.add(1, ordering: .relaxed).newValue
+        if generation == 0 { generation = hostGeneration.add(1, ordering: .relaxed).newValue }
+        let id = UInt64(generation) << 32 | UInt64(slot + 1)
+        let t = HostTask(driver: self, id: id)
+        slots[slot] = t
+        runtime.spawn(t)
+        return id
+    }
+
+    /// Frees the slot of a finished task (its id is stale from now on).
+    func release(_ t: HostTask) {
+        let slot = Int(t.id & 0xFFFF_FFFF) - 1
+        if slot < slots.count, slots[slot] === t {
+            slots[slot] = nil
+            free.append(slot)
+        }
+    }
+}
+
+/// Waits until the driver has at least one event (the turn's run_until target).
+final class HostNotifier: PollTask, @unchecked Sendable {
+    unowned(unsafe) let driver: HostDriver
+    init(_ driver: HostDriver) { self.driver = driver }
+
+    /// Completes on a poll after its first one, so every turn runs at least one
+    /// loop tick (and so one reactor check) even when events are already there:
+    /// a task whose operations always complete at once cannot starve the others.
+    @exclusivity(unchecked) private var polled = false
+
+    override func poll(_ cx: inout Context) -> Int32? {
+        if polled, !driver.events.isEmpty { return 0 }
+        if !polled, !driver.events.isEmpty {
+            polled = true
+            cx.waker.wake()  // again after this tick
+            return nil
+        }
+        polled = true
+        driver.notifyWaker = cx.waker
+        return nil
+    }
+}
+
+/// One host-driven task.
+final class HostTask: PollTask, @unchecked Sendable {
+    /// The driver outlives every poll: it is released with the C runtime, after
+    /// the runtime's shutdown dropped every task.
+    unowned(unsafe) let driver: HostDriver
+    let id: UInt64
+    /// Outstanding operation (HostOp) and its arguments.
+    @exclusivity(unchecked) var op: UInt64 = HostOp.wait
+    @exclusivity(unchecked) var handle: UInt64 = 0
+    @exclusivity(unchecked) var buf: UInt = 0
+    @exclusivity(unchecked) var len: Int = 0
+    /// Woken while no operation was outstanding: the next one must report it.
+    @exclusivity(unchecked) var permit = true  // the first poll answers the initial WAIT
+    @exclusivity(unchecked) var finished = false
+    @exclusivity(unchecked) var stamp: UInt64 = 0
+    /// Own waker (taken at the first poll) and a copy of the last poll context.
+    @exclusivity(unchecked) var waker: Waker?
+    let cx = UnsafeMutablePointer<Context>.allocate(capacity: 1)
+    @exclusivity(unchecked) var hasCx = false
+
+    init(driver: HostDriver, id: UInt64) {
+        self.driver = driver
+        self.id = id
+    }
+
+    deinit {
+        forgetCx()
+        cx.deallocate()
+    }
+
+    /// The saved context stops being valid: never leave it published.
+    @inline(__always)
+    func forgetCx() {
+        if hasCx {
+            if ceddy_tls_cx_get() == UnsafeMutableRawPointer(cx) { ceddy_tls_cx_set(nil) }
+            cx.deinitialize(count: 1)
+            hasCx = false
+        }
+    }
+
+    override func poll(_ cx: inout Context) -> Int32? {
+        if finished { return 0 }
+        if hasCx { self.cx.pointee = cx } else { self.cx.initialize(to: cx); hasCx = true }
+        if waker == nil { waker = cx.waker }
+        switch op {
+        case HostOp.none:
+            permit = true
+        case HostOp.wait:
+            op = HostOp.none
+            permit = false
+            driver.push(id, HostOp.woken)
+        default:
+            // Only a wake polls a task with a read/write outstanding (the first
+            // attempt is made by eddy_host_turn): report it if still not done.
+            attempt(&cx, woken: true)
+        }
+        return nil
+    }
+
+    override func cancel() {
+        finished = true
+        waker = nil
+        forgetCx()
+    }
+
+    /// Performs the outstanding read/write once; pushes its event unless it is
+    /// pending and the task was not woken.
+    @inline(__always)
+    func attempt(_ cx: inout Context, woken: Bool) {
+        let r = HandleTable.lookupLocal(handle, .tcp, thread: currentThread())
+        var result: Int64
+        if r.error != 0 {
+            result = Int64(r.error)
+        } else if r.bits & 1 != 0 {
+            result = Int64(EddyCode.einval)  // a listener
+        } else {
+            let s = Unmanaged<TcpStream>.fromOpaque(HandleTable.pointer(r.bits))
+            let polled: Poll<Result<Int, EddyError>>
+            if op == HostOp.read {
+                polled = s._withUnsafeGuaranteedRef { $0.pollRead(&cx, UnsafeMutableRawPointer(bitPattern: buf), len) }
+            } else {
+                polled = s._withUnsafeGuaranteedRef { $0.pollWrite(&cx, UnsafeRawPointer(bitPattern: buf), len) }
+            }
+            switch polled {
+            case .pending:
+                if !woken { return }
+                result = HostOp.woken
+            case .ready(.success(let n)): result = Int64(n)
+            case .ready(.failure(let e)): result = Int64(e.code)
+            }
+        }
+        op = HostOp.none
+        driver.push(id, result)
+    }
+
+    /// Takes a new operation from the host (validated by the caller).
+    @inline(__always)
+    func submit(_ code: UInt64, _ h: UInt64, _ b: UInt64, _ l: UInt64) {
+        switch code {
+        case HostOp.wait:
+            if permit {
+                permit = false
+                driver.push(id, HostOp.woken)
+            } else {
+                op = HostOp.wait
+            }
+        case HostOp.finish:
+            finished = true
+            driver.release(self)
+            forgetCx()
+            if let w = waker {
+                waker = nil
+                w.wake()  // the poll that completes the Eddy task
+            }
+        default:
+            op = code
+            handle = h
+            buf = UInt(b)
+            len = l > UInt64(Int.max) ? -1 : Int(l)
+            if (b == 0 && l != 0) || len < 0 {
+                op = HostOp.none
+                permit = false
+                driver.push(id, Int64(EddyCode.einval))
+                return
+            }
+            let woken = permit
+            permit = false
+            attempt(&cx.pointee, woken: woken)
+        }
+    }
+}
+
+/// The C runtime for a host-task call: owning thread, not running, not being freed.
+@inline(__always)
+private func hostRuntime(_ id: UInt64) -> (CRuntime?, Int32) {
+    let (u, err) = local(id, .runtime, as: CRuntime.self)
+    guard let u else { return (nil, err) }
+    let cr = u.takeUnretainedValue()
+    if cr.freeing.load(ordering: .relaxed) { return (nil, EddyCode.shutdown) }
+    if cr.runtime.isRunning { return (nil, EddyCode.ebusy) }
+    return (cr, 0)
+}
+
+@inline(__always)
+private func driver(of cr: CRuntime) -> HostDriver {
+    if let d = cr.host { return d }
+    let d = HostDriver(runtime: cr.runtime)
+    cr.host = d
+    return d
+}
+
+/// Layout of eddy_host_event_t (2 x 64-bit words); eddy_host_op_t is 5.
+private let eventWords = 2
+
+@_cdecl("eddy_host_spawn")
+public func eddy_host_spawn(_ rt: UInt64, _ out: UnsafeMutablePointer<UInt64>?) -> Int32 {
+    if isForked() { return EddyCode.forked }
+    let (cr, err) = hostRuntime(rt)
+    guard let cr else { return err }
+    guard let out else { return EddyCode.einval }
+    out.pointee = driver(of: cr).spawn()
+    return 0
+}
+
+/// eddy_host_batch_t: rt, ops, nops, events, cap, n (6 x 64-bit words).
+private enum Batch { static let rt = 0, ops = 1, nops = 2, events = 3, cap = 4, n = 5 }
+
+@_cdecl("eddy_host_turn")
+public func eddy_host_turn(_ batch: UnsafeMutablePointer<UInt64>?) -> Int32 {
+    if isForked() { return EddyCode.forked }
+    guard let batch else { return EddyCode.einval }
+    let (cr, err) = hostRuntime(batch[Batch.rt])
+    guard let cr else { return err }
+    let nops = Int(truncatingIfNeeded: batch[Batch.nops]), cap = Int(truncatingIfNeeded: batch[Batch.cap])
+    let ops = UnsafePointer<UnsafePointer<UInt64>?>(bitPattern: UInt(batch[Batch.ops]))
+    guard let events = UnsafeMutablePointer<Int64>(bitPattern: UInt(batch[Batch.events])), cap > 0, nops >= 0,
+          nops == 0 || ops != nil else { return EddyCode.einval }
+    let d = driver(of: cr)
+    // A cx published by eddy_host_enter is valid only until the next turn.
+    ceddy_tls_cx_set(nil)
+    if nops > 0, let ops {
+        // Validate the whole batch first: nothing happens unless every entry is
+        // a live task with one known operation and none outstanding.
+        d.stamp &+= 1
+        for i in 0..<nops {
+            guard let w = ops[i] else { return EddyCode.einval }
+            guard let t = d.task(w[0]), !t.finished, t.op == HostOp.none, t.hasCx, t.stamp != d.stamp,
+                  (HostOp.wait...HostOp.finish).contains(w[1]) else {
+                return d.task(w[0]) == nil ? EddyCode.badHandle : EddyCode.einval
+            }
+            t.stamp = d.stamp
+        }
+        for i in 0..<nops {
+            let w = ops[i].unsafelyUnwrapped
+            d.task(w[0]).unsafelyUnwrapped.submit(w[1], w[2], w[3], w[4])
+        }
+    }
+    var rc: Int32 = 0
+    if d.notifier == nil || d.notifier!.isFinished {
+        d.notifier = cr.runtime.spawn(HostNotifier(d))
+    }
+    do {
+        _ = try cr.runtime.runUntil(d.notifier!)
+    } catch {
+        rc = error.code
+    }
+    let k = min(cap, d.events.count)
+    if k > 0 {
+        d.events.withUnsafeBufferPointer { src in
+            for i in 0..<k {
+                events[i * eventWords] = Int64(bitPattern: src[i].0)
+                events[i * eventWords + 1] = src[i].1
+            }
+        }
+        if k == d.events.count { d.events.removeAll(keepingCapacity: true) } else { d.events.removeFirst(k) }
+        rc = 0  // e.g. EINTR with events: hand them out; the signal is seen on return
+    }
+    batch[Batch.n] = UInt64(k)
+    return rc
+}
+
+@_cdecl("eddy_host_enter")
+public func eddy_host_enter(_ rt: UInt64, _ task: UInt64, _ cx: UnsafeMutablePointer<OpaquePointer?>?) -> Int32 {
+    if isForked() { return EddyCode.forked }
+    let (cr, err) = hostRuntime(rt)
+    guard let cr else { return err }
+    guard let cx else { return EddyCode.einval }
+    guard let t = cr.host?.task(task), !t.finished else { return EddyCode.badHandle }
+    guard t.hasCx else { return EddyCode.einval }
+    ceddy_tls_cx_set(UnsafeMutableRawPointer(t.cx))
+    cx.pointee = OpaquePointer(t.cx)
+    return 0
+}
+
+@_cdecl("eddy_host_wake")
+public func eddy_host_wake(_ rt: UInt64, _ task: UInt64) -> Int32 {
+    if isForked() { return EddyCode.forked }
+    let (u, err) = local(rt, .runtime, as: CRuntime.self)
+    guard let u else { return err }
+    let cr = u.takeUnretainedValue()
+    if cr.freeing.load(ordering: .relaxed) { return EddyCode.shutdown }
+    guard let t = cr.host?.task(task), !t.finished else { return EddyCode.badHandle }
+    if let w = t.waker {
+        w.wake()
+    } else {
+        t.permit = true  // not polled yet: its first poll answers the initial WAIT anyway
+    }
+    return 0
+}
+
+@_cdecl("eddy_host_write")
+public func eddy_host_write(_ op: UnsafePointer<UInt64>?, _ buf: UnsafeRawPointer?, _ len: Int) -> Int32 {
+    if isForked() { return EddyCode.forked }
+    guard let op else { return EddyCode.einval }
+    // The stream first: its owner is the runtime (checked like any runtime call).
+    let r = HandleTable.lookupLocal(op[2], .tcp, thread: currentThread())
+    guard r.error == 0 else { return r.error }
+    let (cr, err) = hostRuntime(HandleTable.ownerLocal(op[2]))
+    guard let cr else { return err }
+    guard let t = cr.host?.task(op[0]), !t.finished else { return EddyCode.badHandle }
+    guard t.op == HostOp.none, t.hasCx, op[1] == HostOp.write, r.bits & 1 == 0 else { return EddyCode.einval }
+    guard len >= 0, buf != nil || len == 0 else { return EddyCode.einval }
+    let polled = Unmanaged<TcpStream>.fromOpaque(HandleTable.pointer(r.bits))._withUnsafeGuaranteedRef {
+        $0.pollWrite(&t.cx.pointee, buf, min(len, Int(Int32.max)))
+    }
+    switch polled {
+    case .pending: return -EAGAIN
+    case .ready(.success(let n)): return Int32(n)
+    case .ready(.failure(let e)): return e.code
+    }
+}

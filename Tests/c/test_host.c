@@ -1,0 +1,435 @@
+/* test_host.c — host-driven tasks (eddy_host_*): the first event, reads and writes
+ * through operations, eddy_host_write, waits on a timer through eddy_host_enter,
+ * eddy_host_wake, FINISH, and misuse (bad handles, NULL pointers, bad batches,
+ * wrong thread, from inside a poll_fn, after free, after fork): error codes, never
+ * a crash. */
+#include "harness.h"
+
+#include <pthread.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#define CAP 16
+
+typedef struct {
+    eddy_host_event_t ev[CAP];
+    size_t n;
+} events_t;
+
+/* One turn with the given operations (addresses); returns eddy_host_turn's code. */
+static int turn(eddy_runtime_t rt, const eddy_host_op_t *const *ops, size_t nops, events_t *e)
+{
+    eddy_host_batch_t b = { rt, ops, nops, e->ev, CAP, 999 };
+    int r = eddy_host_turn(&b);
+    e->n = b.n;
+    return r;
+}
+
+static eddy_host_op_t op_of(uint64_t task, uint64_t op, uint64_t handle, const void *buf, uint64_t len)
+{
+    eddy_host_op_t o = { task, op, handle, (uint64_t)(uintptr_t)buf, len };
+    return o;
+}
+
+/* Spawns a task and takes its first event (EDDY_HOST_WOKEN). */
+static uint64_t started_task(eddy_runtime_t rt)
+{
+    uint64_t t = 0;
+    assert_int_equal(eddy_host_spawn(rt, &t), 0);
+    assert_true(t != 0);
+    events_t e;
+    assert_int_equal(turn(rt, NULL, 0, &e), 0);
+    assert_int_equal(e.n, 1);
+    assert_true(e.ev[0].task == t);
+    assert_true(e.ev[0].result == EDDY_HOST_WOKEN);
+    return t;
+}
+
+/* Ends `t` with FINISH; `other` (a task waiting for its waker) is woken in the
+ * same turn so that the turn has an event to return. */
+static void finish_task(eddy_runtime_t rt, uint64_t t, uint64_t other)
+{
+    eddy_host_op_t fin = op_of(t, EDDY_HOST_OP_FINISH, 0, NULL, 0);
+    eddy_host_op_t w = op_of(other, EDDY_HOST_OP_WAIT, 0, NULL, 0);
+    const eddy_host_op_t *ops[2] = { &fin, &w };
+    assert_int_equal(eddy_host_wake(rt, other), 0);
+    events_t e;
+    assert_int_equal(turn(rt, ops, 2, &e), 0);
+    assert_int_equal(e.n, 1);
+    assert_true(e.ev[0].task == other);
+    assert_true(e.ev[0].result == EDDY_HOST_WOKEN);
+    eddy_cx_t *cx = NULL;
+    assert_int_equal(eddy_host_enter(rt, t, &cx), EDDY_EBADHANDLE);  /* stale now */
+    assert_int_equal(eddy_host_wake(rt, t), EDDY_EBADHANDLE);
+}
+
+/* A connected pair: `s` (Eddy stream, accepted through a host task's cx) and `peer`. */
+static void connected(eddy_runtime_t rt, uint64_t task, eddy_tcp_t *l, eddy_tcp_t *s, int *peer)
+{
+    assert_int_equal(eddy_tcp_listen(rt, "127.0.0.1", 0, 16, l), 0);
+    uint16_t port = 0;
+    assert_int_equal(eddy_tcp_local_port(*l, &port), 0);
+    *peer = raw_connect("127.0.0.1", port);
+    assert_true(*peer >= 0);
+    eddy_cx_t *cx = NULL;
+    for (int i = 0; i < 1000; i++) {
+        assert_int_equal(eddy_host_enter(rt, task, &cx), 0);
+        int r = eddy_tcp_poll_accept(*l, cx, s);
+        if (r == EDDY_READY) {
+            return;
+        }
+        assert_int_equal(r, EDDY_PENDING);
+        eddy_host_op_t w = op_of(task, EDDY_HOST_OP_WAIT, 0, NULL, 0);
+        const eddy_host_op_t *ops[1] = { &w };
+        events_t e;
+        assert_int_equal(turn(rt, ops, 1, &e), 0);
+        assert_int_equal(e.n, 1);
+        assert_true(e.ev[0].result == EDDY_HOST_WOKEN);
+    }
+    fail_msg("accept never completed");
+}
+
+static void test_first_event_and_finish(void **state)
+{
+    fixture_t *f = *state;
+    uint64_t a = started_task(f->rt);
+    uint64_t b = started_task(f->rt);
+    assert_true(a != b);
+    finish_task(f->rt, a, b);
+    finish_task(f->rt, b, started_task(f->rt));
+    /* the third task is still alive: the runtime drops it */
+    assert_int_equal(eddy_runtime_free(f->rt), 1);
+    f->rt.id = 0;
+    check_fds(f);
+}
+
+static void test_read_write_ops_and_host_write(void **state)
+{
+    fixture_t *f = *state;
+    uint64_t t = started_task(f->rt);
+    eddy_tcp_t l, s;
+    int peer;
+    connected(f->rt, t, &l, &s, &peer);
+
+    /* A read with nothing to read waits; the peer's bytes complete it. */
+    char buf[64];
+    eddy_host_op_t rd = op_of(t, EDDY_HOST_OP_READ, s.id, buf, sizeof buf);
+    const eddy_host_op_t *ops[1] = { &rd };
+    assert_int_equal(write_all_fd(peer, "hello", 5), 0);
+    events_t e;
+    assert_int_equal(turn(f->rt, ops, 1, &e), 0);
+    assert_int_equal(e.n, 1);
+    assert_true(e.ev[0].task == t);
+    assert_int_equal(e.ev[0].result, 5);
+    assert_memory_equal(buf, "hello", 5);
+
+    /* eddy_host_write: at once */
+    eddy_host_op_t wr = op_of(t, EDDY_HOST_OP_WRITE, s.id, NULL, 0);
+    assert_int_equal(eddy_host_write(&wr, "world", 5), 5);
+    char got[5];
+    assert_int_equal(read_full_fd(peer, got, 5), 5);
+    assert_memory_equal(got, "world", 5);
+
+    /* A WRITE operation */
+    wr = op_of(t, EDDY_HOST_OP_WRITE, s.id, "abc", 3);
+    ops[0] = &wr;
+    assert_int_equal(turn(f->rt, ops, 1, &e), 0);
+    assert_int_equal(e.n, 1);
+    assert_int_equal(e.ev[0].result, 3);
+    assert_int_equal(read_full_fd(peer, got, 3), 3);
+    assert_memory_equal(got, "abc", 3);
+
+    /* End of stream */
+    close(peer);
+    ops[0] = &rd;
+    assert_int_equal(turn(f->rt, ops, 1, &e), 0);
+    assert_int_equal(e.n, 1);
+    assert_int_equal(e.ev[0].result, 0);
+
+    /* A closed stream: the operation's event is the error; host_write too */
+    assert_int_equal(eddy_tcp_close(s), 0);
+    assert_int_equal(turn(f->rt, ops, 1, &e), 0);
+    assert_int_equal(e.n, 1);
+    assert_int_equal(e.ev[0].result, EDDY_EBADHANDLE);
+    wr = op_of(t, EDDY_HOST_OP_WRITE, s.id, NULL, 0);
+    assert_int_equal(eddy_host_write(&wr, "x", 1), EDDY_EBADHANDLE);
+    /* A listener is not a stream */
+    rd = op_of(t, EDDY_HOST_OP_READ, l.id, buf, sizeof buf);
+    ops[0] = &rd;
+    assert_int_equal(turn(f->rt, ops, 1, &e), 0);
+    assert_int_equal(e.ev[0].result, EDDY_EINVAL);
+    wr = op_of(t, EDDY_HOST_OP_WRITE, l.id, NULL, 0);
+    assert_int_equal(eddy_host_write(&wr, "x", 1), EDDY_EINVAL);
+    /* NULL buffer with a length */
+    rd = op_of(t, EDDY_HOST_OP_READ, l.id, NULL, 10);
+    assert_int_equal(turn(f->rt, ops, 1, &e), 0);
+    assert_int_equal(e.ev[0].result, EDDY_EINVAL);
+    assert_int_equal(eddy_host_write(&wr, NULL, 1), EDDY_EINVAL);
+
+    assert_int_equal(eddy_tcp_close(l), 0);
+    assert_int_equal(eddy_runtime_free(f->rt), 1); /* the task */
+    f->rt.id = 0;
+    check_fds(f);
+}
+
+static void test_wait_on_timer_through_enter(void **state)
+{
+    fixture_t *f = *state;
+    uint64_t t = started_task(f->rt);
+    eddy_future_t sl;
+    assert_int_equal(eddy_sleep(f->rt, 30 * MS, &sl), 0);
+    eddy_cx_t *cx = NULL;
+    assert_int_equal(eddy_host_enter(f->rt, t, &cx), 0);
+    assert_int_equal(eddy_future_poll(sl, cx), EDDY_PENDING);
+    eddy_host_op_t w = op_of(t, EDDY_HOST_OP_WAIT, 0, NULL, 0);
+    const eddy_host_op_t *ops[1] = { &w };
+    uint64_t t0 = now_ns();
+    events_t e;
+    assert_int_equal(turn(f->rt, ops, 1, &e), 0);
+    assert_int_equal(e.n, 1);
+    assert_true(e.ev[0].result == EDDY_HOST_WOKEN);
+    assert_true(elapsed_ms(t0) >= 25);
+    /* the cx published before the turn is not valid any more */
+    assert_int_equal(eddy_future_poll(sl, cx), EDDY_EINVAL);
+    assert_int_equal(eddy_host_enter(f->rt, t, &cx), 0);
+    assert_int_equal(eddy_future_poll(sl, cx), EDDY_READY);
+    assert_int_equal(eddy_future_free(sl), 0);
+
+    /* a waker handle taken through the cx wakes the task too */
+    eddy_waker_t wk;
+    assert_int_equal(eddy_cx_waker(cx, &wk), 0);
+    assert_int_equal(eddy_waker_wake(wk), 0);
+    assert_int_equal(turn(f->rt, ops, 1, &e), 0);
+    assert_int_equal(e.n, 1);
+    assert_true(e.ev[0].result == EDDY_HOST_WOKEN);
+    assert_int_equal(eddy_waker_free(wk), 0);
+    assert_int_equal(eddy_runtime_free(f->rt), 1);
+    f->rt.id = 0;
+    check_fds(f);
+}
+
+static void test_wake_ends_wait_and_pending_read(void **state)
+{
+    fixture_t *f = *state;
+    uint64_t t = started_task(f->rt);
+    /* a wake before the operation is submitted ends the next one at once */
+    assert_int_equal(eddy_host_wake(f->rt, t), 0);
+    eddy_host_op_t w = op_of(t, EDDY_HOST_OP_WAIT, 0, NULL, 0);
+    const eddy_host_op_t *ops[1] = { &w };
+    events_t e;
+    assert_int_equal(turn(f->rt, ops, 1, &e), 0);
+    assert_int_equal(e.n, 1);
+    assert_true(e.ev[0].result == EDDY_HOST_WOKEN);
+
+    /* a read that cannot complete ends with WOKEN when the task is woken */
+    eddy_tcp_t l, s;
+    int peer;
+    connected(f->rt, t, &l, &s, &peer);
+    char buf[16];
+    eddy_host_op_t rd = op_of(t, EDDY_HOST_OP_READ, s.id, buf, sizeof buf);
+    ops[0] = &rd;
+    uint64_t t2 = started_task(f->rt);
+    /* t2 wakes t from its own turn: submit t2's wait with t's read, wake t */
+    eddy_host_op_t w2 = op_of(t2, EDDY_HOST_OP_WAIT, 0, NULL, 0);
+    const eddy_host_op_t *both[2] = { &rd, &w2 };
+    assert_int_equal(eddy_host_wake(f->rt, t), 0);
+    assert_int_equal(turn(f->rt, both, 2, &e), 0);
+    assert_int_equal(e.n, 1);
+    assert_true(e.ev[0].task == t);
+    assert_true(e.ev[0].result == EDDY_HOST_WOKEN);
+    /* one operation outstanding per task: t2 still waits; a second one is refused */
+    assert_int_equal(turn(f->rt, (const eddy_host_op_t *const[]){ &w2 }, 1, &e), EDDY_EINVAL);
+    close(peer);
+    assert_int_equal(eddy_tcp_close(s), 0);
+    assert_int_equal(eddy_tcp_close(l), 0);
+    assert_int_equal(eddy_runtime_free(f->rt), 2);
+    f->rt.id = 0;
+    check_fds(f);
+}
+
+/* ---- misuse ---- */
+
+typedef struct {
+    eddy_runtime_t rt;
+    uint64_t task, stream;
+    int turn_rc, spawn_rc, enter_rc, wake_rc, write_rc;
+} wrong_thread_t;
+
+static void *wrong_thread_main(void *arg)
+{
+    wrong_thread_t *w = arg;
+    events_t e;
+    uint64_t t;
+    eddy_cx_t *cx;
+    eddy_host_op_t o = op_of(w->task, EDDY_HOST_OP_WRITE, w->stream, NULL, 0);
+    w->turn_rc = turn(w->rt, NULL, 0, &e);
+    w->spawn_rc = eddy_host_spawn(w->rt, &t);
+    w->enter_rc = eddy_host_enter(w->rt, w->task, &cx);
+    w->wake_rc = eddy_host_wake(w->rt, w->task);
+    w->write_rc = eddy_host_write(&o, "x", 1);
+    return NULL;
+}
+
+typedef struct {
+    eddy_runtime_t rt;
+    uint64_t task, stream;
+    int turn_rc, spawn_rc, enter_rc, write_rc, wake_rc;
+} inside_t;
+
+static int inside_poll(void *state, eddy_cx_t *cx)
+{
+    (void)cx;
+    inside_t *in = state;
+    events_t e;
+    uint64_t t;
+    eddy_cx_t *c;
+    eddy_host_op_t o = op_of(in->task, EDDY_HOST_OP_WRITE, in->stream, NULL, 0);
+    in->turn_rc = turn(in->rt, NULL, 0, &e);
+    in->spawn_rc = eddy_host_spawn(in->rt, &t);
+    in->enter_rc = eddy_host_enter(in->rt, in->task, &c);
+    in->write_rc = eddy_host_write(&o, "x", 1);
+    in->wake_rc = eddy_host_wake(in->rt, in->task); /* allowed while running */
+    return EDDY_READY;
+}
+
+static void test_misuse(void **state)
+{
+    fixture_t *f = *state;
+    eddy_runtime_t bad = { 12345 };
+    events_t e;
+    uint64_t t = 0;
+    eddy_cx_t *cx = NULL;
+    /* bad runtime handles, NULL out-pointers */
+    assert_int_equal(eddy_host_spawn(bad, &t), EDDY_EBADHANDLE);
+    assert_int_equal(eddy_host_spawn(f->rt, NULL), EDDY_EINVAL);
+    assert_int_equal(turn(bad, NULL, 0, &e), EDDY_EBADHANDLE);
+    assert_int_equal(eddy_host_turn(NULL), EDDY_EINVAL);
+    eddy_host_batch_t b0 = { f->rt, NULL, 0, NULL, CAP, 0 };
+    assert_int_equal(eddy_host_turn(&b0), EDDY_EINVAL); /* events NULL */
+    eddy_host_batch_t b1 = { f->rt, NULL, 0, e.ev, 0, 0 };
+    assert_int_equal(eddy_host_turn(&b1), EDDY_EINVAL); /* cap 0 */
+    eddy_host_batch_t b2 = { f->rt, NULL, 1, e.ev, CAP, 0 };
+    assert_int_equal(eddy_host_turn(&b2), EDDY_EINVAL); /* ops NULL, nops 1 */
+    assert_int_equal(eddy_host_enter(bad, 1, &cx), EDDY_EBADHANDLE);
+    assert_int_equal(eddy_host_wake(bad, 1), EDDY_EBADHANDLE);
+    assert_int_equal(eddy_host_write(NULL, "x", 1), EDDY_EINVAL);
+
+    /* a stream, through a first task */
+    uint64_t t0 = started_task(f->rt);
+    eddy_tcp_t l, s;
+    int peer;
+    connected(f->rt, t0, &l, &s, &peer);
+
+    /* a task before its first event: no cx yet, no operation accepted */
+    assert_int_equal(eddy_host_spawn(f->rt, &t), 0);
+    assert_int_equal(eddy_host_enter(f->rt, t, &cx), EDDY_EINVAL);
+    eddy_host_op_t w = op_of(t, EDDY_HOST_OP_WAIT, 0, NULL, 0);
+    const eddy_host_op_t *ops[2] = { &w, NULL };
+    assert_int_equal(turn(f->rt, ops, 1, &e), EDDY_EINVAL);
+    eddy_host_op_t wr = op_of(t, EDDY_HOST_OP_WRITE, s.id, NULL, 0);
+    assert_int_equal(eddy_host_write(&wr, "x", 1), EDDY_EINVAL);
+    assert_int_equal(turn(f->rt, NULL, 0, &e), 0); /* the first event */
+    assert_int_equal(e.n, 1);
+
+    /* forged / zero task ids, NULL out-pointer for enter */
+    uint64_t forged[] = { 0, 1, t + 1, t ^ (1ull << 40), UINT64_MAX };
+    for (size_t i = 0; i < sizeof forged / sizeof forged[0]; i++) {
+        eddy_host_op_t o = op_of(forged[i], EDDY_HOST_OP_WAIT, s.id, NULL, 0);
+        const eddy_host_op_t *p[1] = { &o };
+        assert_int_equal(turn(f->rt, p, 1, &e), EDDY_EBADHANDLE);
+        assert_int_equal(eddy_host_enter(f->rt, forged[i], &cx), EDDY_EBADHANDLE);
+        assert_int_equal(eddy_host_wake(f->rt, forged[i]), EDDY_EBADHANDLE);
+        o.op = EDDY_HOST_OP_WRITE;
+        assert_int_equal(eddy_host_write(&o, "x", 1), EDDY_EBADHANDLE);
+    }
+    assert_int_equal(eddy_host_enter(f->rt, t, NULL), EDDY_EINVAL);
+    /* unknown op codes, a NULL entry, the same task twice: the whole batch is refused */
+    uint64_t codes[] = { 0, 5, 99, UINT64_MAX };
+    for (size_t i = 0; i < sizeof codes / sizeof codes[0]; i++) {
+        eddy_host_op_t o = op_of(t, codes[i], 0, NULL, 0);
+        const eddy_host_op_t *p[1] = { &o };
+        assert_int_equal(turn(f->rt, p, 1, &e), EDDY_EINVAL);
+    }
+    ops[0] = &w;
+    ops[1] = NULL;
+    assert_int_equal(turn(f->rt, ops, 2, &e), EDDY_EINVAL);
+    ops[1] = &w;
+    assert_int_equal(turn(f->rt, ops, 2, &e), EDDY_EINVAL);
+    /* eddy_host_write needs a WRITE op, a stream, a buffer */
+    wr = op_of(t, EDDY_HOST_OP_READ, s.id, NULL, 0);
+    assert_int_equal(eddy_host_write(&wr, "x", 1), EDDY_EINVAL);
+    wr.op = EDDY_HOST_OP_WRITE;
+    assert_int_equal(eddy_host_write(&wr, NULL, 1), EDDY_EINVAL);
+    wr.handle = 0;
+    assert_int_equal(eddy_host_write(&wr, "x", 1), EDDY_EBADHANDLE);
+    wr.handle = s.id;
+    assert_int_equal(eddy_host_write(&wr, "x", 1), 1); /* and a good one */
+
+    /* another thread */
+    wrong_thread_t wt = { f->rt, t, s.id, 0, 0, 0, 0, 0 };
+    pthread_t th;
+    assert_int_equal(pthread_create(&th, NULL, wrong_thread_main, &wt), 0);
+    assert_int_equal(pthread_join(th, NULL), 0);
+    assert_int_equal(wt.turn_rc, EDDY_EWRONGTHREAD);
+    assert_int_equal(wt.spawn_rc, EDDY_EWRONGTHREAD);
+    assert_int_equal(wt.enter_rc, EDDY_EWRONGTHREAD);
+    assert_int_equal(wt.wake_rc, EDDY_EWRONGTHREAD);
+    assert_int_equal(wt.write_rc, EDDY_EWRONGTHREAD);
+
+    /* inside a poll_fn of the same runtime: busy (wake is allowed) */
+    inside_t in = { f->rt, t, s.id, 0, 0, 0, 0, 1 };
+    int st = -1;
+    assert_int_equal(eddy_block_on(f->rt, inside_poll, &in, NULL, &st), 0);
+    assert_int_equal(st, 0);
+    assert_int_equal(in.turn_rc, EDDY_EBUSY);
+    assert_int_equal(in.spawn_rc, EDDY_EBUSY);
+    assert_int_equal(in.enter_rc, EDDY_EBUSY);
+    assert_int_equal(in.write_rc, EDDY_EBUSY);
+    assert_int_equal(in.wake_rc, 0);
+    /* that wake ends the task's next operation */
+    const eddy_host_op_t *p1[1] = { &w };
+    assert_int_equal(turn(f->rt, p1, 1, &e), 0);
+    assert_int_equal(e.n, 1);
+    assert_true(e.ev[0].result == EDDY_HOST_WOKEN);
+
+    /* after fork: EFORKED in the child */
+    pid_t pid = fork();
+    assert_true(pid >= 0);
+    if (pid == 0) {
+        uint64_t t2;
+        int ok = turn(f->rt, NULL, 0, &e) == EDDY_EFORKED && eddy_host_spawn(f->rt, &t2) == EDDY_EFORKED &&
+                 eddy_host_enter(f->rt, t, &cx) == EDDY_EFORKED && eddy_host_wake(f->rt, t) == EDDY_EFORKED &&
+                 eddy_host_write(&wr, "x", 1) == EDDY_EFORKED;
+        _exit(ok ? 0 : 1);
+    }
+    int status = 0;
+    assert_int_equal(waitpid(pid, &status, 0), pid);
+    assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+
+    /* after the runtime is freed: bad handles */
+    close(peer);
+    eddy_runtime_t rt = f->rt;
+    assert_int_equal(eddy_runtime_free(rt), 4); /* t0, t, the listener and the stream */
+    f->rt.id = 0;
+    assert_int_equal(turn(rt, NULL, 0, &e), EDDY_EBADHANDLE);
+    assert_int_equal(eddy_host_spawn(rt, &t), EDDY_EBADHANDLE);
+    assert_int_equal(eddy_host_enter(rt, t, &cx), EDDY_EBADHANDLE);
+    assert_int_equal(eddy_host_wake(rt, t), EDDY_EBADHANDLE);
+    wr = op_of(t, EDDY_HOST_OP_WRITE, 0, NULL, 0);
+    assert_int_equal(eddy_host_write(&wr, "x", 1), EDDY_EBADHANDLE);
+    check_fds(f);
+}
+
+#define T(fn) cmocka_unit_test_setup_teardown(fn, fx_setup, fx_teardown)
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        T(test_first_event_and_finish),
+        T(test_read_write_ops_and_host_write),
+        T(test_wait_on_timer_through_enter),
+        T(test_wake_ends_wait_and_pending_read),
+        T(test_misuse),
+    };
+    return cmocka_run_group_tests_name("host", tests, NULL, NULL);
+}
