@@ -47,9 +47,6 @@ final class HostDriver: @unchecked Sendable {
     @exclusivity(unchecked) var free: [Int] = []
     /// Completed operations: (task id, result), oldest first.
     @exclusivity(unchecked) var events: [(UInt64, Int64)] = []
-    /// The task eddy_host_turn runs the loop until; woken by the first event.
-    @exclusivity(unchecked) var notifier: JoinHandle<Int32>?
-    @exclusivity(unchecked) var notifyWaker: Waker?
     /// Batch stamp, to refuse two operations for one task in one call.
     @exclusivity(unchecked) var stamp: UInt64 = 0
 
@@ -64,11 +61,7 @@ final class HostDriver: @unchecked Sendable {
 
     @inline(__always)
     func push(_ id: UInt64, _ result: Int64) {
-        events.append((id, result))
-        if let w = notifyWaker {
-            notifyWaker = nil
-            w.wake()
-        }
+        events.append((id, result))  // pushed on the loop thread: the turn's done check sees it
     }
 
     func spawn() -> UInt64 {
@@ -96,29 +89,6 @@ final class HostDriver: @unchecked Sendable {
             slots[slot] = nil
             free.append(slot)
         }
-    }
-}
-
-/// Waits until the driver has at least one event (the turn's run_until target).
-final class HostNotifier: PollTask, @unchecked Sendable {
-    unowned(unsafe) let driver: HostDriver
-    init(_ driver: HostDriver) { self.driver = driver }
-
-    /// Completes on a poll after its first one, so every turn runs at least one
-    /// loop tick (and so one reactor check) even when events are already there:
-    /// a task whose operations always complete at once cannot starve the others.
-    @exclusivity(unchecked) private var polled = false
-
-    override func poll(_ cx: inout Context) -> Int32? {
-        if polled, !driver.events.isEmpty { return 0 }
-        if !polled, !driver.events.isEmpty {
-            polled = true
-            cx.waker.wake()  // again after this tick
-            return nil
-        }
-        polled = true
-        driver.notifyWaker = cx.waker
-        return nil
     }
 }
 
@@ -320,11 +290,11 @@ public func eddy_host_turn(_ batch: UnsafeMutablePointer<UInt64>?) -> Int32 {
         }
     }
     var rc: Int32 = 0
-    if d.notifier == nil || d.notifier!.isFinished {
-        d.notifier = cr.runtime.spawn(HostNotifier(d))
-    }
     do {
-        _ = try cr.runtime.runUntil(d.notifier!)
+        // At least one reactor check per turn (non-blocking when events are already
+        // there), so tasks whose operations always complete at once cannot starve the
+        // sockets nobody polled yet. A plain closure: no task, no generic result.
+        try cr.runtime.run(tickingOnce: true) { !d.events.isEmpty }
     } catch {
         rc = error.code
     }

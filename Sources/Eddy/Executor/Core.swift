@@ -301,7 +301,9 @@ final class Core: @unchecked Sendable {
     // MARK: run loop
 
     /// Drives the loop until `done()` is true. Loop-thread re-entry is refused.
-    func runUntil(_ done: () -> Bool) throws(EddyError) {
+    /// With `tickingOnce`, the reactor is checked at least once even if `done()` already
+    /// holds (then without blocking).
+    func runUntil(tickingOnce: Bool = false, _ done: () -> Bool) throws(EddyError) {
         if isShutdown { throw .shutdown }
         if isRunning { throw .errno(EBUSY) }
         let me = UInt(ceddy_thread_id())
@@ -316,7 +318,8 @@ final class Core: @unchecked Sendable {
         }
         let budget = max(1, config.taskBudget)
         let taskExecutor = executor.asUnownedTaskExecutor()  // once: no executor retain per job
-        while !done() {
+        var mustTick = tickingOnce
+        while mustTick || !done() {
             if isShutdown { throw .shutdown }
             drainRemote()
             var n = 0
@@ -333,9 +336,11 @@ final class Core: @unchecked Sendable {
                 n += 1
             }
             if isShutdown { throw .shutdown }
-            if done() { break }
-            let busy = !local.isEmpty || !jobs.isEmpty
+            let finished = done()
+            if finished && !mustTick { break }
+            let busy = finished || !local.isEmpty || !jobs.isEmpty
             try turnReactor(mayBlock: !busy)
+            mustTick = false
         }
     }
 

@@ -77,6 +77,14 @@ public final class Runtime: @unchecked Sendable {
         return handle.task.withJoin { $0.output } ?? .failure(.cancelled)
     }
 
+    /// Runs the loop on this thread until `done()` holds (checked between loop ticks, on
+    /// this thread). With `tickingOnce`, the reactor is checked at least once, without
+    /// blocking when `done()` already holds: a host that drives its own tasks (the C ABI's
+    /// `eddy_host_turn`) gets fresh readiness every turn.
+    public func run(tickingOnce: Bool = false, until done: () -> Bool) throws(EddyError) {
+        try core.runUntil(tickingOnce: tickingOnce, done)
+    }
+
     /// Runs until no spawned task remains.
     public func run() throws(EddyError) {
         try core.runUntil { core.liveTasks == 0 && core.local.isEmpty && !core.hasRemoteWork && core.jobs.isEmpty }
