@@ -192,11 +192,19 @@ def wait_listening(port: int, proc: subprocess.Popen, timeout: float = 30) -> bo
     return False
 
 
-def stop(proc: subprocess.Popen) -> int | None:
+def stop(proc: subprocess.Popen) -> int | str | None:
     if proc.poll() is None:
         proc.send_signal(signal.SIGTERM)
         try:
-            return proc.wait(10)
+            return proc.wait(5)
+        except subprocess.TimeoutExpired:
+            pass
+        # A signal landing just before a server blocks in epoll_wait can be lost (seen with
+        # the Python binding, see docs/PERFORMANCE.md): ask once more, and report it.
+        proc.send_signal(signal.SIGTERM)
+        try:
+            proc.wait(5)
+            return "exited only after a second SIGTERM"
         except subprocess.TimeoutExpired:
             proc.kill()
             proc.wait()
