@@ -63,6 +63,29 @@ struct Yielder: Future {
         #expect(millis(since: start) < 5_000)
     }
 
+    @Test func runUntilATickingOnceCheckRunsOneTickEvenWhenDone() throws {
+        let rt = try Runtime()
+        let polls = Box(0), waker = Box<Waker?>(nil)
+        let h = rt.spawn(Parked(polls: polls, waker: waker, probe: nil))
+        // Already done, not ticking: returns at once, the spawned task is not polled.
+        try rt.run(until: { true })
+        #expect(polls.value == 0)
+        // Ticking once: one loop tick polls it, then the (non-blocking) reactor check.
+        try rt.run(tickingOnce: true, until: { true })
+        #expect(polls.value == 1)
+        // Not done until the task's waker fires from another thread: the loop blocks in the
+        // reactor meanwhile and returns once the task ran again.
+        let handoff = PosixMutex<Waker?>(waker.value)
+        let t = try #require(startThread {
+            usleep(20_000)
+            handoff.withLock { $0 }!.wake()
+        }, "thread")
+        try rt.run(until: { polls.value == 2 })
+        pthread_join(t, nil)
+        #expect(polls.value == 2)
+        h.abort()
+    }
+
     @Test func wakingTwiceQueuesOnce() throws {
         let rt = try Runtime()
         let polls = Box(0), waker = Box<Waker?>(nil)
