@@ -51,11 +51,11 @@ public struct Context {
     @usableFromInline var core: Core { coreRef.takeUnretainedValue() }
 
     /// `true` when `core` is the runtime doing this poll (no reference counting).
-    @inline(__always)
+    @inlinable @inline(__always)
     func isPolledBy(_ core: Core) -> Bool { coreRef.toOpaque() == Unmanaged.passUnretained(core).toOpaque() }
 
     /// Schedules the polled task again (it stays ready: used when its budget is spent).
-    @inline(__always)
+    @inlinable @inline(__always)
     func wakeSelf() { targetRef._withUnsafeGuaranteedRef { $0.wakeOnLoop() } }
 
     /// Stores this poll's waker in `slot` unless it already wakes the same task

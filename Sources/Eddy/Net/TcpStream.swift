@@ -68,40 +68,33 @@ public final class TcpStream: @unchecked Sendable {
     /// (no Poll/Result enum, no second frame).
     @inlinable @inline(__always)
     package func pollReadStep(_ cx: inout Context, _ buf: UnsafeMutableRawPointer?, _ len: Int) -> Int {
-        let s = source
-        guard let p = s.slot, cx.coreRef.toOpaque() == Unmanaged.passUnretained(s.core).toOpaque() else {
-            return Int(s.unusable().code)
-        }
-        if len == 0 { return 0 }
-        let n = s.tryRead(p, buf, len)
-        if n >= 0 { return n }
-        return TcpStream.finishStep(&cx, &p.pointee.readWaker, n)
+        pollStep(&cx, len, reading: true) { source.tryRead($0, buf, len) }
     }
 
     /// `pollWrite` as one Int (see `pollReadStep`).
     @inlinable @inline(__always)
     package func pollWriteStep(_ cx: inout Context, _ buf: UnsafeRawPointer?, _ len: Int) -> Int {
-        let s = source
-        guard let p = s.slot, cx.coreRef.toOpaque() == Unmanaged.passUnretained(s.core).toOpaque() else {
-            return Int(s.unusable().code)
-        }
-        if len == 0 { return 0 }
-        let n = s.tryWrite(p, buf, len)
-        if n >= 0 { return n }
-        return TcpStream.finishStep(&cx, &p.pointee.writeWaker, n)
+        pollStep(&cx, len, reading: false) { source.tryWrite($0, buf, len) }
     }
 
-    /// A step that moved no bytes: EAGAIN stores the waker, a spent budget requeues
-    /// the task (it stays ready), anything else is the error.
+    /// The shared body of the two steps: checks, one `attempt`, and for a step that moved
+    /// no bytes: EAGAIN stores the waker, a spent budget requeues the task (it stays
+    /// ready), anything else is the error.
     @inlinable @inline(__always)
-    static func finishStep(_ cx: inout Context, _ waker: inout WakerSlot, _ n: Int) -> Int {
+    func pollStep(_ cx: inout Context, _ len: Int, reading: Bool,
+                  _ attempt: (UnsafeMutablePointer<IoSlot>) -> Int) -> Int {
+        let s = source
+        guard let p = s.slot, cx.isPolledBy(s.core) else { return Int(s.unusable().code) }
+        if len == 0 { return 0 }
+        let n = attempt(p)
+        if n >= 0 { return n }
         if n == -Int(EAGAIN) {
-            cx.register(&waker)
-            return pendingCode
+            if reading { cx.register(&p.pointee.readWaker) } else { cx.register(&p.pointee.writeWaker) }
+            return TcpStream.pendingCode
         }
         if n == IoSource.yieldCode {
-            cx.targetRef._withUnsafeGuaranteedRef { $0.wakeOnLoop() }
-            return pendingCode
+            cx.wakeSelf()
+            return TcpStream.pendingCode
         }
         return n
     }
@@ -161,7 +154,7 @@ public final class TcpStream: @unchecked Sendable {
     }
 
     /// Writes some of `bytes`; returns how many were written (> 0 unless empty).
-    @inlinable @inline(__always)  // into writeAll: one task-allocator frame fewer per write
+    @inlinable
     nonisolated(nonsending) public func write(_ bytes: UnsafeRawBufferPointer) async throws -> Int {
         if bytes.count == 0 { return 0 }
         return try await retry(reading: false) { source.tryWrite($0, bytes.baseAddress, bytes.count) }
