@@ -165,22 +165,18 @@ final class HostTask: PollTask, @unchecked Sendable {
         var result: Int64
         if r.error != 0 {
             result = Int64(r.error)
-        } else if r.bits & 1 != 0 {
-            result = Int64(EddyCode.einval)  // a listener
+        } else if r.bits & listenerFlag != 0 {
+            result = Int64(EddyCode.einval)
         } else {
-            let s = Unmanaged<TcpStream>.fromOpaque(HandleTable.pointer(r.bits))
-            let polled: Poll<Result<Int, EddyError>>
-            if op == HostOp.read {
-                polled = s._withUnsafeGuaranteedRef { $0.pollRead(&cx, UnsafeMutableRawPointer(bitPattern: buf), len) }
-            } else {
-                polled = s._withUnsafeGuaranteedRef { $0.pollWrite(&cx, UnsafeRawPointer(bitPattern: buf), len) }
+            let n = Unmanaged<TcpStream>.fromOpaque(HandleTable.pointer(r.bits))._withUnsafeGuaranteedRef {
+                op == HostOp.read ? $0.pollReadStep(&cx, UnsafeMutableRawPointer(bitPattern: buf), len)
+                                  : $0.pollWriteStep(&cx, UnsafeRawPointer(bitPattern: buf), len)
             }
-            switch polled {
-            case .pending:
+            if n == TcpStream.pendingCode {
                 if !woken { return }
                 result = HostOp.woken
-            case .ready(.success(let n)): result = Int64(n)
-            case .ready(.failure(let e)): result = Int64(e.code)
+            } else {
+                result = Int64(n)  // bytes, or the error code
             }
         }
         op = HostOp.none
@@ -224,13 +220,11 @@ final class HostTask: PollTask, @unchecked Sendable {
     }
 }
 
-/// The C runtime for a host-task call: owning thread, not running, not being freed.
+/// The C runtime for a host-task call: owning thread, not being freed, not running.
 @inline(__always)
 private func hostRuntime(_ id: UInt64) -> (CRuntime?, Int32) {
-    let (u, err) = local(id, .runtime, as: CRuntime.self)
-    guard let u else { return (nil, err) }
-    let cr = u.takeUnretainedValue()
-    if cr.freeing.load(ordering: .relaxed) { return (nil, EddyCode.shutdown) }
+    let (cr, err) = creatingRuntime(id)
+    guard let cr else { return (nil, err) }
     if cr.runtime.isRunning { return (nil, EddyCode.ebusy) }
     return (cr, 0)
 }
@@ -329,10 +323,8 @@ public func eddy_host_enter(_ rt: UInt64, _ task: UInt64, _ cx: UnsafeMutablePoi
 @_cdecl("eddy_host_wake")
 public func eddy_host_wake(_ rt: UInt64, _ task: UInt64) -> Int32 {
     if isForked() { return EddyCode.forked }
-    let (u, err) = local(rt, .runtime, as: CRuntime.self)
-    guard let u else { return err }
-    let cr = u.takeUnretainedValue()
-    if cr.freeing.load(ordering: .relaxed) { return EddyCode.shutdown }
+    let (cr, err) = creatingRuntime(rt)  // allowed while the runtime runs (from a poll)
+    guard let cr else { return err }
     guard let t = cr.host?.task(task), !t.finished else { return EddyCode.badHandle }
     if let w = t.waker {
         w.wake()
@@ -352,14 +344,10 @@ public func eddy_host_write(_ op: UnsafePointer<UInt64>?, _ buf: UnsafeRawPointe
     let (cr, err) = hostRuntime(HandleTable.ownerLocal(op[2]))
     guard let cr else { return err }
     guard let t = cr.host?.task(op[0]), !t.finished else { return EddyCode.badHandle }
-    guard t.op == HostOp.none, t.hasCx, op[1] == HostOp.write, r.bits & 1 == 0 else { return EddyCode.einval }
+    guard t.op == HostOp.none, t.hasCx, op[1] == HostOp.write, r.bits & listenerFlag == 0 else { return EddyCode.einval }
     guard len >= 0, buf != nil || len == 0 else { return EddyCode.einval }
-    let polled = Unmanaged<TcpStream>.fromOpaque(HandleTable.pointer(r.bits))._withUnsafeGuaranteedRef {
-        $0.pollWrite(&t.cx.pointee, buf, min(len, Int(Int32.max)))
+    let n = Unmanaged<TcpStream>.fromOpaque(HandleTable.pointer(r.bits))._withUnsafeGuaranteedRef {
+        $0.pollWriteStep(&t.cx.pointee, buf, min(len, Int(Int32.max)))
     }
-    switch polled {
-    case .pending: return -EAGAIN
-    case .ready(.success(let n)): return Int32(n)
-    case .ready(.failure(let e)): return e.code
-    }
+    return n == TcpStream.pendingCode ? -EAGAIN : Int32(truncatingIfNeeded: n)  // bytes or error code
 }

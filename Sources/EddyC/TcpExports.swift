@@ -8,7 +8,8 @@
 
 import Eddy
 
-private let listenerFlag: UInt = 1
+/// Bit 0 of a tcp handle's object bits: the object is a listener, not a stream.
+let listenerFlag: UInt = 1
 
 @_cdecl("eddy_tcp_listen")
 public func eddy_tcp_listen(_ rt: UInt64, _ host: UnsafePointer<CChar>?, _ port: UInt16, _ backlog: Int32,
