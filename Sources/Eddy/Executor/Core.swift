@@ -300,6 +300,13 @@ final class Core: @unchecked Sendable {
 
     // MARK: run loop
 
+    /// Drives the loop until `task` completes. The closure sees the task as a plain
+    /// `TaskHeader`: a check formed in generic code (a `JoinableTask<T>`, a generic result
+    /// box) would look up type metadata on every loop turn.
+    func runUntil(until task: TaskHeader) throws(EddyError) {
+        try runUntil { task.isComplete }
+    }
+
     /// Drives the loop until `done()` is true. Loop-thread re-entry is refused.
     /// With `tickingOnce`, the reactor is checked at least once even if `done()` already
     /// holds (then without blocking).

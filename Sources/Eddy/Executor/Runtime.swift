@@ -64,7 +64,7 @@ public final class Runtime: @unchecked Sendable {
     /// Runs the loop until `future` completes and returns its output.
     public func blockOn<F: Future>(_ future: F) throws(EddyError) -> F.Output {
         let task = core.spawn(future)
-        try core.runUntil { task.isComplete }
+        try core.runUntil(until: task)
         switch task.withJoin({ $0.output }) {
         case .success(let v)?: return v
         default: throw .shutdown
@@ -73,7 +73,7 @@ public final class Runtime: @unchecked Sendable {
 
     /// Runs until `handle`'s task completes.
     public func runUntil<T>(_ handle: JoinHandle<T>) throws(EddyError) -> Result<T, JoinError> {
-        try core.runUntil { handle.task.isComplete }
+        try core.runUntil(until: handle.task)
         return handle.task.withJoin { $0.output } ?? .failure(.cancelled)
     }
 
