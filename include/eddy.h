@@ -274,6 +274,13 @@ int eddy_tcp_local_port(eddy_tcp_t tcp, uint16_t *port);
 /* Enables (enabled != 0) or disables TCP_NODELAY on a stream. Owning thread.
  * Errors: EDDY_EINVAL (listener), -errno. */
 int eddy_tcp_set_nodelay(eddy_tcp_t stream, int enabled);
+/* Writes the socket descriptor of a listener or stream to *fd (like uv_fileno):
+ * for socket options Eddy does not wrap, or a direct non-blocking send(2) that
+ * falls back to eddy_tcp_poll_write on EAGAIN. Eddy still owns it: never close
+ * it; the number is invalid after eddy_tcp_close (it may then name another
+ * file). Reading from it behind Eddy's back can lose a readiness edge. Owning
+ * thread. Errors: EDDY_EINVAL (fd NULL), EDDY_EBADHANDLE. */
+int eddy_tcp_fd(eddy_tcp_t tcp, int *fd);
 /* Closes the socket (deregistering it) and frees the handle; works for
  * listeners and streams. Owning thread. Errors: EDDY_EBADHANDLE. */
 int eddy_tcp_close(eddy_tcp_t tcp);

@@ -155,6 +155,23 @@ public func eddy_tcp_set_nodelay(_ stream: UInt64, _ enabled: Int32) -> Int32 {
     return 0
 }
 
+@_cdecl("eddy_tcp_fd")
+public func eddy_tcp_fd(_ tcp: UInt64, _ fd: UnsafeMutablePointer<Int32>?) -> Int32 {
+    if isForked() { return EddyCode.forked }
+    let r = HandleTable.lookupLocal(tcp, .tcp, thread: currentThread())
+    guard r.error == 0 else { return r.error }
+    guard let fd else { return EddyCode.einval }
+    let p = HandleTable.pointer(r.bits)
+    do {
+        if r.bits & listenerFlag != 0 {
+            fd.pointee = try Unmanaged<TcpListener>.fromOpaque(p).takeUnretainedValue().fileDescriptor
+        } else {
+            fd.pointee = try Unmanaged<TcpStream>.fromOpaque(p).takeUnretainedValue().fileDescriptor
+        }
+    } catch { return error.code }
+    return 0
+}
+
 @_cdecl("eddy_tcp_close")
 public func eddy_tcp_close(_ tcp: UInt64) -> Int32 {
     if isForked() { return EddyCode.forked }

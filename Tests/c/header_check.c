@@ -39,6 +39,7 @@ static int (*const p_eddy_tcp_poll_write)(eddy_tcp_t, eddy_cx_t *, const void *,
 static int (*const p_eddy_tcp_poll_shutdown)(eddy_tcp_t, eddy_cx_t *) = eddy_tcp_poll_shutdown;
 static int (*const p_eddy_tcp_local_port)(eddy_tcp_t, uint16_t *) = eddy_tcp_local_port;
 static int (*const p_eddy_tcp_set_nodelay)(eddy_tcp_t, int) = eddy_tcp_set_nodelay;
+static int (*const p_eddy_tcp_fd)(eddy_tcp_t, int *) = eddy_tcp_fd;
 static int (*const p_eddy_tcp_close)(eddy_tcp_t) = eddy_tcp_close;
 static int (*const p_eddy_tcp_connect)(eddy_runtime_t, const char *, uint16_t, eddy_future_t *) = eddy_tcp_connect;
 static int (*const p_eddy_sleep)(eddy_runtime_t, uint64_t, eddy_future_t *) = eddy_sleep;
@@ -76,6 +77,7 @@ static const struct {
     ENTRY(eddy_future_then),      ENTRY(eddy_future_free),      ENTRY(eddy_blocking_call),
     ENTRY(eddy_spawn_blocking),   ENTRY(eddy_host_spawn),       ENTRY(eddy_host_turn),
     ENTRY(eddy_host_enter),       ENTRY(eddy_host_wake),        ENTRY(eddy_host_write),
+    ENTRY(eddy_tcp_fd),
 };
 
 /* Compile-time facts of the ABI. */

@@ -1,7 +1,9 @@
 /* test_tcp.c — TCP through libeddy.so, poll style and future style, on loopback. */
 #include "echo_parts.h"
 
+#include <arpa/inet.h>
 #include <errno.h>
+#include <netinet/in.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
@@ -412,8 +414,21 @@ static void test_nodelay_and_local_port(void **state)
     assert_int_equal(eddy_tcp_set_nodelay(s, 0), 0);
     assert_int_equal(eddy_tcp_local_port(s, &port2), 0);
     assert_true(port2 != 0 && port2 != port);
+    /* eddy_tcp_fd: the live descriptors (the stream's is the one whose local
+     * port is port2), EINVAL for NULL, EBADHANDLE once closed. */
+    int sfd = -1, lfd = -1;
+    assert_int_equal(eddy_tcp_fd(s, &sfd), 0);
+    assert_int_equal(eddy_tcp_fd(l, &lfd), 0);
+    assert_true(sfd >= 0 && lfd >= 0 && sfd != lfd);
+    struct sockaddr_storage ss;
+    socklen_t sl = sizeof ss;
+    assert_int_equal(getsockname(sfd, (struct sockaddr *)&ss, &sl), 0);
+    assert_int_equal(ntohs(((struct sockaddr_in *)&ss)->sin_port), port2);
+    assert_int_equal(eddy_tcp_fd(s, NULL), EDDY_EINVAL);
     assert_int_equal(eddy_tcp_close(s), 0);
     assert_int_equal(eddy_tcp_close(l), 0);
+    assert_int_equal(eddy_tcp_fd(s, &sfd), EDDY_EBADHANDLE);
+    assert_int_equal(eddy_tcp_fd(l, &lfd), EDDY_EBADHANDLE);
     FINISH(f);
 }
 

@@ -48,6 +48,15 @@ public final class TcpListener: @unchecked Sendable {
         }
     }
 
+    /// The listening socket's descriptor (see `TcpStream.fileDescriptor`): Eddy
+    /// owns it; never close it or accept on it.
+    public var fileDescriptor: Int32 {
+        get throws(EddyError) {
+            guard let p = source.slot else { throw .errno(EBADF) }
+            return p.pointee.fd
+        }
+    }
+
     private enum Step { case accepted(TcpStream), wait, backoff, yield, failed(EddyError) }
 
     /// One accept attempt against the readiness cache.

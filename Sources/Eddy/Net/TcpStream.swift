@@ -232,6 +232,15 @@ public final class TcpStream: @unchecked Sendable {
         if r < 0 { throw .errno(-r) }
     }
 
+    /// The socket's descriptor (the `uv_fileno` / `AsRawFd` escape hatch): for
+    /// socket options Eddy does not wrap, or a direct non-blocking write. Eddy
+    /// keeps owning it: never close it; the number is invalid once the stream is
+    /// closed (it may then name another file). Reading from it behind Eddy's
+    /// back can lose a readiness edge.
+    public var fileDescriptor: Int32 {
+        get throws(EddyError) { try liveFd() }
+    }
+
     func liveFd() throws(EddyError) -> Int32 {
         guard let p = source.slot else { throw source.core.isShutdown ? .shutdown : .errno(EBADF) }
         return p.pointee.fd
