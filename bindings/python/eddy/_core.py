@@ -58,7 +58,7 @@ from typing import (
     Union,
 )
 
-from . import _lib
+from . import _lib, _sigpipe
 from ._errors import (
     CancelledError,
     ForkedError,
@@ -93,6 +93,7 @@ WOKEN = _lib.HOST_WOKEN
 EINTR = _lib.EINTR
 TURN_EVENTS = 256  # events per eddy_host_turn (more wait for the next turn)
 _START = object()  # _Runtime._resume: not resumed yet
+_UNCLAIMED = object()  # _Op.task before a task owns it
 
 
 class _Op:
@@ -108,7 +109,9 @@ class _Op:
         self.rec = array("Q", (0, op, h, buf, length))
         self.addr = self.rec.buffer_info()[0]
         self.arg = _lib.u64arg(self.addr)  # for eddy_host_write
-        self.task: Optional["Task[Any]"] = None
+        # Never None, which is a runtime's ``current`` outside its tasks: a check
+        # ``op.task is rt.current`` then never passes for an unclaimed op.
+        self.task: Any = _UNCLAIMED
 
     def own(self, task: "Task[Any]") -> None:
         self.rec[0] = task._key
@@ -129,6 +132,14 @@ PID = [os.getpid()]
 
 def _after_fork_in_child() -> None:
     PID[0] = os.getpid()
+    rt: Optional[_Runtime] = getattr(_state, "rt", None)
+    if rt is not None:
+        # A task forked: in the child it runs on to its next await and the driver
+        # finishes its batch. Nothing may reach the parent's sockets from here:
+        # with no current task every stream call takes the checked path (which
+        # raises ForkedError), and no other task is resumed.
+        rt.current = None
+        rt.by_key.clear()
 
 
 os.register_at_fork(after_in_child=_after_fork_in_child)
@@ -761,6 +772,7 @@ def run(
         raise
     _state.rt = rt
     saved = _install_signals(rt, stop_signals)
+    pipe_was_blocked = _sigpipe.block()  # TcpStream.write's os.write: EPIPE, not a signal
     try:
         task = rt.spawn(main, "main")
         rt.main = task
@@ -772,6 +784,7 @@ def run(
         try:
             rt.finish()
         finally:
+            _sigpipe.restore(pipe_was_blocked)
             _restore_signals(saved)
             _state.rt = outer
 

@@ -210,6 +210,7 @@ def _declare(lib: ctypes.CDLL) -> None:
     f("eddy_tcp_poll_shutdown", c_int, H, c_void_p)
     f("eddy_tcp_local_port", c_int, H, POINTER(c_uint16))
     f("eddy_tcp_set_nodelay", c_int, H, c_int)
+    f("eddy_tcp_fd", c_int, H, POINTER(c_int))
     f("eddy_tcp_close", c_int, H)
 
     f("eddy_tcp_connect", c_int, H, c_char_p, c_uint16, PH)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ctypes
+import errno
 import ipaddress
 import os
 import socket
@@ -20,7 +21,9 @@ from ._errors import ClosedResourceError, IncompleteReadError, error_from_code
 
 READY = _lib.READY
 PENDING = _lib.PENDING
-EAGAIN = -11  # eddy_host_write: the socket takes no data now
+EAGAIN = -errno.EAGAIN  # eddy_host_write / os.write: the socket takes no data now
+EIO = errno.EIO
+_os_write = os.write
 # write(bytes) hands Eddy the address of the bytes' data (id + offset, checked at import)
 # errors of a hot-path call that _use() explains better (ForkedError, RuntimeEndedError ...)
 _USE_ERRORS = (_lib.EWRONGTHREAD, _lib.EBADHANDLE, _lib.EFORKED)
@@ -121,17 +124,21 @@ def _make_writer(all_: bool) -> Any:
     def writer(self: "TcpStream", data: BytesLike) -> Generator[Any, Optional[int], int]:
         rt = self._rt
         op = self._wop
-        if op.task is not rt.current:  # first write of this task: full checks
+        # First write of this task, or another thread (which must not reach the
+        # descriptor: this thread may close it meanwhile): full checks.
+        if op.task is not rt.current or rt.thread != get_ident():
             self._claim(op, "_writer")
         if data.__class__ is bytes:
-            n = len(data)
-            if n <= INT_MAX:
-                # At once when the socket takes data (usually). Closed stream, other
-                # thread, ended runtime, fork: an error code, raised by _write_more.
-                r = rt.host_write(op.arg, data, n)
-                if r == n or (r > 0 and not all_):
+            # Straight to the socket, as asyncio's transports do: no C call on the
+            # hot path. Eddy only waits for writability (EAGAIN) in _write_more.
+            try:
+                r = _os_write(self._wfd, data)
+            except OSError as e:  # not attempted (closed, shut down, no fd): _write_more
+                r = -(e.errno or EIO) if self._wfd >= 0 else None
+            else:
+                if r == len(data) or (r > 0 and not all_):
                     return r
-                return (yield from _write_more(self, rt, op, data, all_, r))
+            return (yield from _write_more(self, rt, op, data, all_, r))
         return (yield from _write_more(self, rt, op, data, all_, None))
 
     if all_:
@@ -193,7 +200,7 @@ def _write_more(
 class TcpStream(_Handle):
     """A connected TCP stream. Use ``async with`` or call ``close()``."""
 
-    __slots__ = ("_buf", "_bufaddr", "_bufsize", "_reader", "_writer", "_rop", "_rlen", "_wop")
+    __slots__ = ("_buf", "_bufaddr", "_bufsize", "_reader", "_writer", "_rop", "_rlen", "_wop", "_wfd")
     _what = "TcpStream"
 
     def __init__(self, rt: _Runtime, h: int, bufsize: int = DEFAULT_BUFFER) -> None:
@@ -207,6 +214,16 @@ class TcpStream(_Handle):
         self._wop = _Op(OP_WRITE, h, 0, 0)
         self._reader: Optional[Task[Any]] = None
         self._writer: Optional[Task[Any]] = None
+        # The socket's descriptor for write()'s direct attempt; -1 once closed or
+        # shut down for writing (every write then goes through Eddy, which knows
+        # why it cannot write). Eddy owns it. The loop thread blocks SIGPIPE
+        # (see _sigpipe), so a reset peer is an EPIPE error, never a signal.
+        fd = ctypes.c_int(-1)
+        self._wfd = fd.value if rt.lib.eddy_tcp_fd(h, ctypes.byref(fd)) == 0 else -1
+
+    def close(self) -> None:
+        self._wfd = -1  # first: the number may name another file once Eddy closed it
+        super().close()
 
     def __repr__(self) -> str:
         return f"<eddy.TcpStream {'closed' if self._closed else 'open'}>"
@@ -321,6 +338,7 @@ class TcpStream(_Handle):
     def shutdown(self) -> Generator[Any, None, None]:
         """Half-close: no more writes (the peer reads EOF); reading continues."""
         rt = self._use()
+        self._wfd = -1  # later writes go through Eddy, which reports the shutdown
         poll = rt.lib.eddy_tcp_poll_shutdown
         while True:
             rc = poll(self._h, rt.cx)

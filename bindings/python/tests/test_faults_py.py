@@ -127,6 +127,49 @@ def test_reset_mid_write_then_serves_another():
     assert open_fds() == fds0
 
 
+SIGPIPE_AT_DEFAULT = r"""
+import signal, socket, struct
+import eddy
+
+signal.signal(signal.SIGPIPE, signal.SIG_DFL)  # a pipeline tool's usual set-up
+
+
+async def main():
+    lst = await eddy.listen("127.0.0.1", 0)
+    c = socket.create_connection(("127.0.0.1", lst.port), timeout=10)
+    s = await lst.accept()
+    c.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+    c.close()  # RST
+    await eddy.sleep(0.05)
+    errs = []
+    for _ in range(3):  # ECONNRESET, then EPIPE (each raises SIGPIPE in the kernel)
+        try:
+            await s.write_all(b"x" * 100)
+        except (ConnectionResetError, BrokenPipeError) as e:
+            errs.append(type(e).__name__)
+    s.close()
+    lst.close()
+    return errs
+
+
+print("errors", *eddy.run(main()))
+print("blocked", signal.SIGPIPE in signal.pthread_sigmask(signal.SIG_BLOCK, set()))
+print("pending", signal.SIGPIPE in signal.sigpending())
+"""
+
+
+def test_write_to_reset_peer_with_sigpipe_at_default_action():
+    # write() goes to the socket with os.write (no MSG_NOSIGNAL): the loop thread
+    # blocks SIGPIPE during eddy.run, then drops what was raised and unblocks it.
+    p = run_snippet(SIGPIPE_AT_DEFAULT)
+    assert_not_killed(p)
+    assert p.returncode == 0, p.stderr
+    lines = dict(line.split(" ", 1) for line in p.stdout.splitlines())
+    errs = lines["errors"].split()
+    assert len(errs) == 3 and "BrokenPipeError" in errs, errs
+    assert lines["blocked"] == "False" and lines["pending"] == "False", p.stdout
+
+
 def test_half_close_both_ways():
     fds0 = open_fds()
     payload = _pattern(200_000, 3)
