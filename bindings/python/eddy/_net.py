@@ -12,7 +12,7 @@ import warnings
 import weakref
 from _thread import get_ident
 from ctypes import c_uint16, c_void_p
-from typing import Any, Generator, Optional, Tuple, Union
+from typing import Any, Awaitable, Generator, Optional, Tuple, Union
 
 from . import _lib
 from ._lib import INT_MAX
@@ -117,53 +117,46 @@ class _Handle:
         pass
 
 
-def _make_writer(all_: bool) -> Any:
-    """write() / write_all(): one generator function each (no wrapper frame)."""
+@types.coroutine
+def _written() -> Generator[Any, None, None]:
+    return
+    yield  # pragma: no cover - makes this a generator
 
-    @types.coroutine
-    def writer(self: "TcpStream", data: BytesLike) -> Generator[Any, Optional[int], int]:
-        rt = self._rt
-        op = self._wop
-        # First write of this task, or another thread (which must not reach the
-        # descriptor: this thread may close it meanwhile): full checks.
-        if op.task is not rt.current or rt.thread != get_ident():
-            self._claim(op, "_writer")
-        if data.__class__ is bytes:
-            # Straight to the socket, as asyncio's transports do: no C call on the
-            # hot path. Eddy only waits for writability (EAGAIN) in _write_more.
-            try:
-                r = _os_write(self._wfd, data)
-            except OSError as e:  # not attempted (closed, shut down, no fd): _write_more
-                r = -(e.errno or EIO) if self._wfd >= 0 else None
-            else:
-                if r == len(data) or (r > 0 and not all_):
-                    return r
-            return (yield from _write_more(self, rt, op, data, all_, r))
-        return (yield from _write_more(self, rt, op, data, all_, None))
 
-    if all_:
-        writer.__name__ = writer.__qualname__ = "write_all"
-        writer.__doc__ = """Write all of ``data``."""
-    else:
-        writer.__name__ = writer.__qualname__ = "write"
-        writer.__doc__ = """Write some of ``data`` (waits until at least one byte is accepted);
-        returns the number of bytes written."""
-    writer.__qualname__ = "TcpStream." + writer.__name__
-    return writer
+# write_all()'s result when the socket took everything at once: a finished
+# generator-based coroutine. Awaiting it again is legal (an exhausted generator
+# returns None to ``yield from``/``await``) and costs no frame, unlike a fresh one.
+_WRITTEN = _written()
+for _ in _WRITTEN:  # pragma: no cover - runs to its end at once
+    pass
+
+
+def _direct_write(self: "TcpStream", data: Any) -> Optional[int]:
+    """write()'s first attempt (inlined in write_all, the hot path): bytes go
+    straight to the socket with os.write, as asyncio's transports do, without a
+    C call. Returns bytes written, -errno (EAGAIN: Eddy waits for the socket), or
+    None: not attempted (not bytes; closed or shut down: Eddy reports why)."""
+    if data.__class__ is not bytes:
+        return None
+    try:
+        return _os_write(self._wfd, data)
+    except OSError as e:
+        return -(e.errno or EIO) if self._wfd >= 0 else None
 
 
 @types.coroutine
 def _write_more(
     self: "TcpStream", rt: _Runtime, op: _Op, data: Any, all_: bool, r: Optional[int]
-) -> Generator[Any, Optional[int], int]:
+) -> Generator[Any, Optional[int], Optional[int]]:
     """A write that did not complete at its first attempt (``r``; None: not
     attempted), or of a buffer other than bytes: retries, waits for the socket
-    through the driver (yields the op), raises errors."""
+    through the driver (yields the op), raises errors. Returns the bytes written
+    (write) or None (write_all)."""
     if self._closed:
         raise ClosedResourceError(self._what)
     addr, length, keep = _buffer(data)
     if length == 0:
-        return 0
+        return None if all_ else 0
     write, oarg = rt.host_write, op.arg
     done = 0
     self._writer = op.task
@@ -173,8 +166,10 @@ def _write_more(
         while True:
             if r >= 0:
                 done += r
-                if done >= length or not all_:
+                if not all_:
                     return done
+                if done >= length:
+                    return None
                 r = write(oarg, _lib.u64arg(addr + done), min(length - done, INT_MAX))
                 continue
             if r == EAGAIN:
@@ -331,8 +326,39 @@ class TcpStream(_Handle):
     def _write(self, data: BytesLike, all_: bool) -> Any:
         return (self.write_all if all_ else self.write)(data)
 
-    write = _make_writer(False)
-    write_all = _make_writer(True)
+    @types.coroutine
+    def write(self, data: BytesLike) -> Generator[Any, Optional[int], int]:
+        """Write some of ``data`` (waits until at least one byte is accepted);
+        returns the number of bytes written."""
+        rt = self._rt
+        op = self._wop
+        if op.task is not rt.current or rt.thread != get_ident():
+            self._claim(op, "_writer")
+        r = _direct_write(self, data)
+        if r is not None and (r > 0 or r == len(data)):
+            return r
+        n = yield from _write_more(self, rt, op, data, False, r)
+        return n or 0
+
+    def write_all(self, data: BytesLike) -> Awaitable[None]:
+        """Write all of ``data``; await the result. What the socket takes at once
+        is written by this call; the awaitable writes the rest."""
+        rt = self._rt
+        op = self._wop
+        # First write of this task, or another thread (which must not reach the
+        # descriptor: this thread may close it meanwhile): full checks.
+        if op.task is not rt.current or rt.thread != get_ident():
+            self._claim(op, "_writer")
+        if data.__class__ is bytes:  # _direct_write, inlined
+            try:
+                r = _os_write(self._wfd, data)
+            except OSError as e:
+                r = -(e.errno or EIO) if self._wfd >= 0 else None
+            else:
+                if r == len(data):
+                    return _WRITTEN
+            return _write_more(self, rt, op, data, True, r)
+        return _write_more(self, rt, op, data, True, None)
 
     @types.coroutine
     def shutdown(self) -> Generator[Any, None, None]:

@@ -85,8 +85,8 @@ def test_second_reader_refused_while_first_waits():
 
 
 def test_large_write_waits_for_the_socket():
-    # 16 MiB does not fit in the socket buffers: write_all's first eddy_host_write
-    # is partial, then it yields WRITE operations until the peer has read it all.
+    # 16 MiB does not fit in the socket buffers: write_all's direct write is
+    # partial, then it yields WRITE operations until the peer has read it all.
     payload = bytes(range(256)) * (1 << 16)
 
     async def main():
@@ -105,9 +105,33 @@ def test_large_write_waits_for_the_socket():
                 return bytes(got)
 
             t = eddy.spawn(drain())
-            await c.write_all(payload)
-            await c.write_all(memoryview(bytearray(b"tail")))  # a non-bytes buffer
+            assert await c.write_all(payload) is None
+            assert await c.write_all(memoryview(bytearray(b"tail"))) is None  # a non-bytes buffer
             assert await t == payload + b"tail"
+        return "ok"
+
+    assert eddy.run(main()) == "ok"
+
+
+def test_write_results_on_the_direct_path():
+    # write_all returns a finished awaitable when the socket took everything at
+    # once; awaiting it gives None every time. write returns the count.
+    async def main():
+        c, s = await pair()
+        async with c, s:
+            done = c.write_all(b"abc")  # written by the call
+            assert await s.read(3) == b"abc"
+            assert await done is None
+            assert await c.write_all(b"") is None
+            assert await c.write(b"de") == 2
+            assert await c.write(b"") == 0
+            assert await c.write(bytearray(b"f")) == 1  # not bytes: through Eddy
+            assert await s.read_exactly(3) == b"def"
+            c.close()
+            with pytest.raises(eddy.ClosedResourceError):
+                await c.write_all(b"late")
+            with pytest.raises(eddy.ClosedResourceError):
+                await c.write(b"late")
         return "ok"
 
     assert eddy.run(main()) == "ok"
