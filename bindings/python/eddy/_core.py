@@ -309,13 +309,14 @@ class _Runtime:
             # until its next read/write. Everything else goes through _resume.
             it = iter(events[: 2 * batch[5]])
             for key, res in zip(it, it):
-                task = by_key.get(key)
-                if task is None:
+                try:
+                    task = by_key[key]
+                except KeyError:  # pragma: no cover - an event names a running task
                     continue
                 self.current = task
                 if res >= 0:  # sent in even with an exception pending (it comes next)
                     try:
-                        y = task._coro.send(res)
+                        y = task._send(res)
                     except BaseException as e:
                         y = self._ended(task, e)
                     else:
@@ -507,7 +508,7 @@ class Task(Generic[T]):
     """A coroutine running as an Eddy task. Awaitable; see ``eddy.spawn``."""
 
     __slots__ = (
-        "_rt", "_coro", "_key", "_waker", "_done", "_result", "_exc", "_exc_retrieved",
+        "_rt", "_coro", "_send", "_key", "_waker", "_done", "_result", "_exc", "_exc_retrieved",
         "_cancel_requested", "_cancel_msg", "_throw", "_timeouts", "_waiters", "_name", "_wait", "_attn",
         "__weakref__",
     )
@@ -515,6 +516,7 @@ class Task(Generic[T]):
     def __init__(self, rt: _Runtime, coro: Coroutine[Any, Any, T], name: Optional[str], key: int) -> None:
         self._rt = rt
         self._coro: Optional[Coroutine[Any, Any, T]] = coro
+        self._send: Any = coro.send  # the driver's hot path: one attribute, no method lookup
         self._key = key  # the host task's id
         self._wait = _Op(OP_WAIT, 0, 0, 0)  # the operation "wait for my waker"
         self._wait.own(self)
@@ -657,7 +659,7 @@ class Task(Generic[T]):
         self._done = True
         self._result = result
         self._exc = exc
-        self._coro = None
+        self._coro = self._send = None
         self._timeouts = []
         self._attn = False
         rt = self._rt
@@ -683,7 +685,7 @@ class Task(Generic[T]):
             coro = self._coro
             self._done = True
             self._exc = CancelledError("the task was dropped by the runtime")
-            self._coro = None
+            self._coro = self._send = None
             if coro is not None:
                 rt.orphans.append(coro)
             self._notify()
