@@ -272,6 +272,20 @@ final class HandleTable: @unchecked Sendable {
         }
     }
 
+    /// Points live id `id` at new object bits and returns the old ones (the caller
+    /// releases whatever they stood for), or nil when `id` is not live. Only for kinds
+    /// read exclusively by the owning thread (`lookupLocal`), called on that thread: no
+    /// reader can see the change half-done.
+    func replace(_ id: UInt64, _ kind: HandleKind, bits: UInt) -> UInt? {
+        guard HandleTable.kindByte(id) == kind.rawValue else { return nil }
+        return lock.withLock { _ -> UInt? in
+            guard let s = slot(HandleTable.slotIndex(id)), s.pointee.tag.load(ordering: .relaxed) == id else { return nil }
+            let old = s.pointee.object.load(ordering: .relaxed)
+            s.pointee.object.store(bits, ordering: .relaxed)
+            return old
+        }
+    }
+
     /// Frees every live entry owned by runtime `owner`, the runtime's own entry
     /// last, in one lock hold (so no handle can be added for it afterwards).
     /// Returns the other entries so the caller can close/release them outside

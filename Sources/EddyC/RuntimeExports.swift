@@ -145,6 +145,8 @@ private func forceClose(_ h: DetachedHandle) {
             Unmanaged<TcpStream>.fromOpaque(p).takeRetainedValue().close()
         }
     case .future:
+        // A keyed sleep: its timer went with the runtime's heap (shut down above).
+        if CTimer.isTimer(h.bits) { return }
         Unmanaged<CFuture>.fromOpaque(p).takeRetainedValue().close()
     case .task, .waker, .runtime:
         Unmanaged<AnyObject>.fromOpaque(p).release()
