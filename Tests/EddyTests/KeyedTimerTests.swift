@@ -3,6 +3,11 @@ import Testing
 
 /// Keyed timers (`Runtime.reserveTimer` / `pollTimer`): the C ABI's sleep handles.
 @Suite(.serialized) struct KeyedTimerTests {
+    /// The C ABI's 1 M-timer budget (docs/PERFORMANCE.md) counts on 32 bytes per entry.
+    @Test func timerEntryStaysSmall() {
+        #expect(MemoryLayout<TimerEntry>.stride == 32)
+    }
+
     @Test func reservedTimerArmsOnPollFiresAndStaysComplete() throws {
         let rt = try Runtime()
         let key = try #require(rt.reserveTimer(until: Instant.now().advanced(by: .milliseconds(20))))
