@@ -297,7 +297,9 @@ int eddy_tcp_close(eddy_tcp_t tcp);
 int eddy_tcp_connect(eddy_runtime_t rt, const char *host, uint16_t port, eddy_future_t *out);
 /* Creates a future that becomes ready `nanos` nanoseconds after this call
  * (monotonic clock; timers are checked with millisecond granularity at least).
- * Free it with eddy_future_free (disarms the timer). Owning thread.
+ * Armed by its first eddy_future_poll. About 100 bytes each (no object behind
+ * the handle), so millions may be held. Free it with eddy_future_free
+ * (disarms the timer). Owning thread.
  * Errors: EDDY_EINVAL (out NULL), EDDY_ENOMEM. */
 int eddy_sleep(eddy_runtime_t rt, uint64_t nanos, eddy_future_t *out);
 /* Creates a future that completes as `inner` does, or with EDDY_ETIMEDOUT
@@ -311,7 +313,9 @@ int eddy_timeout(eddy_runtime_t rt, eddy_future_t inner, uint64_t nanos, eddy_fu
 /* Polls the future from inside a poll_fn: EDDY_READY, EDDY_PENDING (cx's
  * waker stored), or the future's error (EDDY_ECONNREFUSED, EDDY_ETIMEDOUT ...).
  * Polling again after completion returns the same result. Owning thread.
- * Errors: EDDY_EINVAL (bad cx), EDDY_EBUSY (driven by eddy_future_then). */
+ * Errors: EDDY_EINVAL (bad cx), EDDY_EBUSY (driven by eddy_future_then),
+ * EDDY_EWRONGTHREAD (cx of another runtime's task: a future belongs to the
+ * runtime that created it). */
 int eddy_future_poll(eddy_future_t fut, eddy_cx_t *cx);
 /* Moves the connected stream out of a completed connect future (or a timeout
  * wrapping one) into a new tcp handle owned by the caller. Owning thread.
@@ -319,10 +323,11 @@ int eddy_future_poll(eddy_future_t fut, eddy_cx_t *cx);
  * own error if it failed, EDDY_EINVAL (out NULL, future yields no stream). */
 int eddy_future_take_tcp(eddy_future_t fut, eddy_tcp_t *out);
 /* Writes the return value of a completed eddy_blocking_call /
- * eddy_spawn_blocking future (or a timeout wrapping one) to *out; a sleep
- * future gives 0. Can be called more than once. Owning thread.
+ * eddy_spawn_blocking future (or a timeout wrapping one) to *out. Can be
+ * called more than once. Owning thread.
  * Errors: EDDY_ENOTREADY (not completed), the future's own error,
- * EDDY_EINVAL (out NULL, connect future: use take_tcp). */
+ * EDDY_EINVAL (out NULL, a future without a value: connect (use take_tcp)
+ * or sleep). */
 int eddy_future_take_value(eddy_future_t fut, eddy_value_t *out);
 /* Lets the runtime drive the future in an internal task and call
  * cb(user, status) exactly once on the runtime's thread when it completes

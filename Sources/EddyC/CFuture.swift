@@ -1,5 +1,8 @@
 // CFuture: what a future handle points to — one of the C ABI's future objects
-// (connect, sleep, timeout, blocking call) with its result kept until taken.
+// (connect, timeout, blocking call, or a sleep that needed an owner object) with
+// its result kept until taken. A plain eddy_sleep handle has no object at all
+// (CTimer.swift); it becomes a `.timer` CFuture only when a timeout or a
+// then-task takes it over.
 //
 // One class with a `kind` and one optional field per kind (instead of an enum
 // with payloads) so polling mutates the leaf future in place. A CFuture is
@@ -9,12 +12,15 @@
 import Eddy
 
 final class CFuture: @unchecked Sendable {
-    enum Kind { case connect, sleep, timeout, blocking }
+    enum Kind { case connect, timer, timeout, blocking }
 
     let kind: Kind
     private var connect: ConnectFuture?
-    private var sleep: Sleep?
-    /// timeout: the owned inner future and the deadline timer.
+    /// timer: the sleep; timeout: the deadline. A keyed timer of `runtime` (no Sleep object).
+    private var timer: TimerKey?
+    /// timer, timeout: the runtime whose heap holds `timer`.
+    private let runtime: Runtime?
+    /// timeout: the owned inner future.
     private(set) var inner: CFuture?
     private var job: BlockingJob?
 
@@ -32,10 +38,21 @@ final class CFuture: @unchecked Sendable {
     /// The then-task's waker, woken by `close()` so the callback sees ECANCELED.
     var thenWaker: Waker?
 
-    init(connect: ConnectFuture) { kind = .connect; self.connect = connect }
-    init(sleep: Sleep) { kind = .sleep; self.sleep = sleep }
-    init(inner: CFuture, timer: Sleep) { kind = .timeout; self.inner = inner; self.sleep = timer }
-    init(job: BlockingJob) { kind = .blocking; self.job = job }
+    init(connect: ConnectFuture) { kind = .connect; self.connect = connect; runtime = nil }
+    /// Takes over the keyed timer `key` of `runtime` (a sleep handle being wrapped).
+    init(timer key: TimerKey, runtime: Runtime) { kind = .timer; timer = key; self.runtime = runtime }
+    /// Owns `inner` and the keyed deadline timer `key` of `runtime`.
+    init(inner: CFuture, deadline key: TimerKey, runtime: Runtime) {
+        kind = .timeout
+        self.inner = inner
+        timer = key
+        self.runtime = runtime
+    }
+    init(job: BlockingJob) { kind = .blocking; self.job = job; runtime = nil }
+
+    // Normally released by close(); a CFuture dropped without one must not leave its
+    // timer in the heap.
+    deinit { releaseTimer() }
 
     /// The future that produces the value (a timeout forwards to its inner one).
     var leaf: CFuture {
@@ -66,22 +83,25 @@ final class CFuture: @unchecked Sendable {
                 connect = nil
                 return finish(e.code)
             }
-        case .sleep:
-            guard let t = sleep else { return finish(EddyCode.ecanceled) }
-            if case .pending = t.poll(&cx) { return EddyCode.pending }
-            sleep = nil
+        case .timer:
+            guard let t = timer, let rt = runtime else { return finish(EddyCode.ecanceled) }
+            // The key is only meaningful in its own runtime's heap (misuse: see .connect).
+            guard cx.isPolled(by: rt) else { return EddyCode.wrongThread }
+            if !rt.pollTimer(t, &cx) { return EddyCode.pending }
+            releaseTimer()
             return finish(0)
         case .timeout:
-            guard let i = inner, let t = sleep else { return finish(EddyCode.ecanceled) }
+            guard let i = inner, let t = timer, let rt = runtime else { return finish(EddyCode.ecanceled) }
+            guard cx.isPolled(by: rt) else { return EddyCode.wrongThread }
             let r = i.poll(&cx)
             if r == EddyCode.wrongThread { return r }  // misuse, not completion (see .connect)
             if r != EddyCode.pending {
-                sleep = nil  // disarm the deadline
+                releaseTimer()  // disarm the deadline
                 return finish(r == EddyCode.ready ? 0 : r)
             }
-            if case .pending = t.poll(&cx) { return EddyCode.pending }
+            if !rt.pollTimer(t, &cx) { return EddyCode.pending }
             // Deadline passed: drop the inner operation (closes a half-open connect).
-            sleep = nil
+            releaseTimer()
             i.close()
             return finish(EddyCode.etimedout)
         case .blocking:
@@ -90,6 +110,12 @@ final class CFuture: @unchecked Sendable {
             value = j.value
             return finish(j.status)
         }
+    }
+
+    /// Disarms and frees the timer, if one is held.
+    private func releaseTimer() {
+        if let t = timer, let rt = runtime { rt.releaseTimer(t) }
+        timer = nil
     }
 
     @inline(__always)
@@ -128,7 +154,7 @@ final class CFuture: @unchecked Sendable {
         connect = nil           // ConnectFuture closes a half-connected socket on deinit
         stream?.close()
         stream = nil
-        sleep = nil             // Sleep disarms on deinit
+        releaseTimer()
         inner?.close()
         inner = nil
         job?.cancelled.store(true, ordering: .relaxed)

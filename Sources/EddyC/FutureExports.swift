@@ -12,6 +12,40 @@ func creatingRuntime(_ rt: UInt64) -> (CRuntime?, Int32) {
     return (cr, 0)
 }
 
+/// What a live future handle stands for: a CFuture, or a keyed sleep (CTimer.swift).
+enum LocalFuture {
+    case object(Unmanaged<CFuture>)
+    case timer(UInt)
+}
+
+/// `local(_:_:as:)` for future handles, which may hold a keyed sleep instead of an object.
+@inline(__always)
+func localFuture(_ id: UInt64) -> (LocalFuture?, Int32) {
+    let r = HandleTable.lookupLocal(id, .future, thread: currentThread())
+    guard r.error == 0 else { return (nil, r.error) }
+    if CTimer.isTimer(r.bits) { return (.timer(r.bits), 0) }
+    return (.object(Unmanaged<CFuture>.fromOpaque(HandleTable.pointer(r.bits))), 0)
+}
+
+/// The CFuture behind future `id`, turning a keyed sleep into a `.timer` CFuture first
+/// (for callers that must hold the future as an object: eddy_future_then).
+func objectFuture(_ id: UInt64) -> (Unmanaged<CFuture>?, Int32) {
+    let (f, err) = localFuture(id)
+    switch f {
+    case nil: return (nil, err)
+    case .object(let u)?: return (u, 0)
+    case .timer(let bits)?:
+        let (rt, rerr) = CTimer.runtime(of: id)
+        guard let rt else { return (nil, rerr) }
+        let u = Unmanaged.passRetained(CFuture(timer: CTimer.key(bits), runtime: rt))
+        guard handleTable.replace(id, .future, bits: UInt(bitPattern: u.toOpaque())) != nil else {
+            u.release()  // cannot happen on the owning thread; the key stays with the handle
+            return (nil, EddyCode.badHandle)
+        }
+        return (u, 0)
+    }
+}
+
 /// Stores a new future for runtime `cr`.
 func publish(_ f: CFuture, _ cr: CRuntime, _ out: UnsafeMutablePointer<UInt64>) -> Int32 {
     guard let id = insertHandle(f, kind: .future, owner: cr.id, thread: cr.thread) else {
@@ -50,7 +84,14 @@ public func eddy_sleep(_ rt: UInt64, _ nanos: UInt64, _ out: UnsafeMutablePointe
     let (cr, err) = creatingRuntime(rt)
     guard let cr else { return err }
     guard let out else { return EddyCode.einval }
-    return publish(CFuture(sleep: Sleep(until: deadline(after: nanos))), cr, out)
+    // A keyed timer, no object (CTimer.swift).
+    guard let key = cr.runtime.reserveTimer(until: deadline(after: nanos)) else { return EddyCode.enomem }
+    guard let id = handleTable.insert(bits: CTimer.bits(key), kind: .future, owner: cr.id, thread: cr.thread) else {
+        cr.runtime.releaseTimer(key)
+        return EddyCode.enomem
+    }
+    out.pointee = id
+    return 0
 }
 
 @_cdecl("eddy_timeout")
@@ -59,35 +100,50 @@ public func eddy_timeout(_ rt: UInt64, _ inner: UInt64, _ nanos: UInt64,
     if isForked() { return EddyCode.forked }
     let (cr, err) = creatingRuntime(rt)
     guard let cr else { return err }
-    let (i, ierr) = local(inner, .future, as: CFuture.self)
+    let (i, ierr) = localFuture(inner)
     guard let i else { return ierr }
-    guard let out, HandleTable.ownerLocal(inner) == rt, !i.takeUnretainedValue().hasThen else {
-        return EddyCode.einval
+    if case .object(let u) = i, u.takeUnretainedValue().hasThen { return EddyCode.einval }
+    guard let out, HandleTable.ownerLocal(inner) == rt else { return EddyCode.einval }
+    guard let key = cr.runtime.reserveTimer(until: deadline(after: nanos)) else { return EddyCode.enomem }
+    // Take ownership of inner: its handle dies, the table's reference (or key) moves to us.
+    guard let bits = handleTable.remove(inner, .future) else {
+        cr.runtime.releaseTimer(key)
+        return EddyCode.badHandle
     }
-    // Take ownership of inner: its handle dies, the table's reference moves to us.
-    guard let bits = handleTable.remove(inner, .future) else { return EddyCode.badHandle }
-    let innerFuture = Unmanaged<CFuture>.fromOpaque(HandleTable.pointer(bits)).takeRetainedValue()
-    return publish(CFuture(inner: innerFuture, timer: Sleep(until: deadline(after: nanos))), cr, out)
+    let innerFuture = CTimer.isTimer(bits)
+        ? CFuture(timer: CTimer.key(bits), runtime: cr.runtime)
+        : Unmanaged<CFuture>.fromOpaque(HandleTable.pointer(bits)).takeRetainedValue()
+    return publish(CFuture(inner: innerFuture, deadline: key, runtime: cr.runtime), cr, out)
 }
 
 @_cdecl("eddy_future_poll")
 public func eddy_future_poll(_ fut: UInt64, _ cx: OpaquePointer?) -> Int32 {
     if isForked() { return EddyCode.forked }
     guard let cxp = validContext(cx) else { return EddyCode.einval }
-    let (f, err) = local(fut, .future, as: CFuture.self)
-    guard let f else { return err }
-    return f._withUnsafeGuaranteedRef { f in
-        if f.hasThen { return EddyCode.ebusy }
-        return f.poll(&cxp.pointee)
+    let (lf, err) = localFuture(fut)
+    guard let lf else { return err }
+    switch lf {
+    case .timer(let bits):
+        return CTimer.poll(fut, bits, &cxp.pointee)
+    case .object(let f):
+        return f._withUnsafeGuaranteedRef { f in
+            if f.hasThen { return EddyCode.ebusy }
+            return f.poll(&cxp.pointee)
+        }
     }
 }
 
 @_cdecl("eddy_future_take_tcp")
 public func eddy_future_take_tcp(_ fut: UInt64, _ out: UnsafeMutablePointer<UInt64>?) -> Int32 {
     if isForked() { return EddyCode.forked }
-    let (f, err) = local(fut, .future, as: CFuture.self)
-    guard let f else { return err }
+    let (lf, err) = localFuture(fut)
+    guard let lf else { return err }
     guard let out else { return EddyCode.einval }
+    let f: Unmanaged<CFuture>
+    switch lf {
+    case .timer(let bits): return CTimer.take(fut, bits)
+    case .object(let u): f = u
+    }
     let future = f.takeUnretainedValue()
     switch future.takeStream() {
     case .failure(let e): return e.code
@@ -105,9 +161,14 @@ public func eddy_future_take_tcp(_ fut: UInt64, _ out: UnsafeMutablePointer<UInt
 @_cdecl("eddy_future_take_value")
 public func eddy_future_take_value(_ fut: UInt64, _ out: UnsafeMutablePointer<UInt64>?) -> Int32 {
     if isForked() { return EddyCode.forked }
-    let (f, err) = local(fut, .future, as: CFuture.self)
-    guard let f else { return err }
+    let (lf, err) = localFuture(fut)
+    guard let lf else { return err }
     guard let out else { return EddyCode.einval }
+    let f: Unmanaged<CFuture>
+    switch lf {
+    case .timer(let bits): return CTimer.take(fut, bits)
+    case .object(let u): f = u
+    }
     switch f.takeUnretainedValue().takeValue() {
     case .failure(let e): return e.code
     case .success(let v):
@@ -119,9 +180,12 @@ public func eddy_future_take_value(_ fut: UInt64, _ out: UnsafeMutablePointer<UI
 @_cdecl("eddy_future_then")
 public func eddy_future_then(_ fut: UInt64, _ cb: CThenFn?, _ user: UnsafeMutableRawPointer?) -> Int32 {
     if isForked() { return EddyCode.forked }
-    let (f, err) = local(fut, .future, as: CFuture.self)
-    guard let f else { return err }
+    let (lf, err) = localFuture(fut)
+    guard lf != nil else { return err }
     guard let cb else { return EddyCode.einval }
+    // The then-task holds the future as an object: a keyed sleep becomes one here.
+    let (f, ferr) = objectFuture(fut)
+    guard let f else { return ferr }
     let future = f.takeUnretainedValue()
     if future.hasThen { return EddyCode.ebusy }
     guard let rtBits = handleTable.retainShared(HandleTable.ownerLocal(fut), .runtime) else { return EddyCode.shutdown }
@@ -136,8 +200,15 @@ public func eddy_future_then(_ fut: UInt64, _ cb: CThenFn?, _ user: UnsafeMutabl
 @_cdecl("eddy_future_free")
 public func eddy_future_free(_ fut: UInt64) -> Int32 {
     if isForked() { return EddyCode.forked }
-    let (f, err) = local(fut, .future, as: CFuture.self)
+    let (f, err) = localFuture(fut)
     guard f != nil else { return err }
+    if case .timer = f {
+        let (rt, rerr) = CTimer.runtime(of: fut)
+        guard let rt else { return rerr }
+        guard let bits = handleTable.remove(fut, .future) else { return EddyCode.badHandle }
+        rt.releaseTimer(CTimer.key(bits))
+        return 0
+    }
     guard let bits = handleTable.remove(fut, .future) else { return EddyCode.badHandle }
     Unmanaged<CFuture>.fromOpaque(HandleTable.pointer(bits)).takeRetainedValue().close()
     return 0

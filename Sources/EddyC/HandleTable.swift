@@ -47,12 +47,14 @@ struct HandleSlot: ~Copyable {
     let object = Atomic<UInt>(0)
     /// Thread id (ceddy_thread_id) of the owning runtime's thread.
     let thread = Atomic<UInt>(0)
-    /// Readers currently inside `retainShared` for this slot.
-    let pins = Atomic<UInt32>(0)
     /// Full id of the owning runtime (a runtime owns itself). Written under the
     /// lock before the tag is published; immutable while the entry lives, so
     /// the owning thread may read it after a successful `lookupLocal`.
     var owner: UInt64 = 0
+    // The 4-byte fields last: 48 bytes per slot instead of 56 (a slot per handle,
+    // and a C program may hold a million sleep handles).
+    /// Readers currently inside `retainShared` for this slot.
+    let pins = Atomic<UInt32>(0)
     /// Next free slot index + 1, 0 = end of list (under the table lock).
     var nextFree: UInt32 = 0
     /// Last generation issued in this slot (under the table lock).
@@ -269,6 +271,20 @@ final class HandleTable: @unchecked Sendable {
             let index = HandleTable.slotIndex(id)
             guard let s = slot(index), s.pointee.tag.load(ordering: .relaxed) == id else { return nil }
             return kill(s, index: index, &st)
+        }
+    }
+
+    /// Points live id `id` at new object bits and returns the old ones (the caller
+    /// releases whatever they stood for), or nil when `id` is not live. Only for kinds
+    /// read exclusively by the owning thread (`lookupLocal`), called on that thread: no
+    /// reader can see the change half-done.
+    func replace(_ id: UInt64, _ kind: HandleKind, bits: UInt) -> UInt? {
+        guard HandleTable.kindByte(id) == kind.rawValue else { return nil }
+        return lock.withLock { _ -> UInt? in
+            guard let s = slot(HandleTable.slotIndex(id)), s.pointee.tag.load(ordering: .relaxed) == id else { return nil }
+            let old = s.pointee.object.load(ordering: .relaxed)
+            s.pointee.object.store(bits, ordering: .relaxed)
+            return old
         }
     }
 

@@ -182,6 +182,209 @@ static void test_free_pending_sleep(void **state)
     FINISH(f);
 }
 
+/* ---- sleep handles hold their timer in the handle table (no object): edge cases ---- */
+
+/* Polls `fut` once and records the result; the task completes at once. */
+typedef struct {
+    eddy_future_t fut;
+    int result;
+    int free_after; /* eddy_future_free it inside the poll, after polling */
+    int free_rc;
+} poll_once_t;
+
+static int poll_once(void *state, eddy_cx_t *cx)
+{
+    poll_once_t *p = state;
+    p->result = eddy_future_poll(p->fut, cx);
+    if (p->free_after) {
+        p->free_rc = eddy_future_free(p->fut);
+    }
+    return EDDY_READY;
+}
+
+static int poll_once_on(eddy_runtime_t rt, poll_once_t *p)
+{
+    int st = 12345;
+    int r = eddy_block_on(rt, poll_once, p, NULL, &st);
+    return r != 0 ? r : st;
+}
+
+static void test_sleep_results_before_and_after_fire(void **state)
+{
+    fixture_t *f = *state;
+    eddy_future_t s;
+    eddy_value_t v;
+    eddy_tcp_t t;
+    assert_int_equal(eddy_sleep(f->rt, 5 * MS, &s), 0);
+    assert_int_equal(eddy_future_take_value(s, &v), EDDY_ENOTREADY);
+    assert_int_equal(eddy_future_take_tcp(s, &t), EDDY_ENOTREADY);
+    assert_int_equal(eddy_future_take_value(s, NULL), EDDY_EINVAL);
+    assert_int_equal(block_on_future(f->rt, s), 0);
+    /* Polling again after completion gives the same result, without waiting. */
+    poll_once_t p = { .fut = s };
+    assert_int_equal(poll_once_on(f->rt, &p), 0);
+    assert_int_equal(p.result, EDDY_READY);
+    assert_int_equal(eddy_future_take_value(s, &v), EDDY_EINVAL); /* a sleep has no value */
+    assert_int_equal(eddy_future_take_tcp(s, &t), EDDY_EINVAL);
+    assert_int_equal(eddy_future_free(s), 0);
+    /* Stale after free: every call is EDDY_EBADHANDLE. */
+    assert_int_equal(eddy_future_free(s), EDDY_EBADHANDLE);
+    assert_int_equal(eddy_future_take_value(s, &v), EDDY_EBADHANDLE);
+    assert_int_equal(eddy_future_then(s, NULL, NULL), EDDY_EBADHANDLE);
+    eddy_future_t to;
+    assert_int_equal(eddy_timeout(f->rt, s, MS, &to), EDDY_EBADHANDLE);
+    p.result = 12345;
+    assert_int_equal(poll_once_on(f->rt, &p), 0);
+    assert_int_equal(p.result, EDDY_EBADHANDLE);
+    FINISH(f);
+}
+
+static void test_free_armed_sleep_inside_poll(void **state)
+{
+    fixture_t *f = *state;
+    poll_once_t p = { .free_after = 1, .free_rc = 12345 };
+    assert_int_equal(eddy_sleep(f->rt, 10000 * MS, &p.fut), 0);
+    uint64_t t0 = now_ns();
+    assert_int_equal(poll_once_on(f->rt, &p), 0);
+    assert_int_equal(p.result, EDDY_PENDING); /* armed, then freed while armed */
+    assert_int_equal(p.free_rc, 0);
+    assert_int_equal(eddy_runtime_run(f->rt), 0); /* no timer left to wait for */
+    assert_true(elapsed_ms(t0) < LATE_MS);
+    assert_int_equal(eddy_future_free(p.fut), EDDY_EBADHANDLE);
+    FINISH(f);
+}
+
+/* A freed sleep's handle slot and timer entry are reused at once: the old handle
+ * must not reach the new sleep, and the old arming must not leak into it. */
+static void test_stale_sleep_handle_after_reuse(void **state)
+{
+    fixture_t *f = *state;
+    poll_once_t old = { 0 };
+    assert_int_equal(eddy_sleep(f->rt, 10000 * MS, &old.fut), 0);
+    assert_int_equal(poll_once_on(f->rt, &old), 0);
+    assert_int_equal(old.result, EDDY_PENDING);
+    assert_int_equal(eddy_future_free(old.fut), 0);
+    eddy_future_t fresh;
+    uint64_t t0 = now_ns();
+    assert_int_equal(eddy_sleep(f->rt, 20 * MS, &fresh), 0);
+    assert_true(fresh.id != old.fut.id);
+    assert_true((uint32_t)fresh.id == (uint32_t)old.fut.id); /* same slot, new generation */
+    assert_int_equal(poll_once_on(f->rt, &old), 0);
+    assert_int_equal(old.result, EDDY_EBADHANDLE);
+    assert_int_equal(eddy_future_free(old.fut), EDDY_EBADHANDLE);
+    assert_int_equal(block_on_future(f->rt, fresh), 0);
+    uint64_t ms = elapsed_ms(t0);
+    assert_true(ms >= 20);
+    assert_true(ms < 20 + LATE_MS);
+    assert_int_equal(eddy_future_free(fresh), 0);
+    FINISH(f);
+}
+
+/* Many sleeps created up front (deadlines within microseconds of each other, in
+ * scrambled order), each awaited by its own task: they complete in deadline order. */
+#define MANY 1000
+typedef struct {
+    eddy_future_t fut;
+    unsigned ms;
+    int *next_rank;
+    int rank;
+} many_t;
+
+static int many_poll(void *state, eddy_cx_t *cx)
+{
+    many_t *m = state;
+    int r = eddy_future_poll(m->fut, cx);
+    if (r != EDDY_READY) {
+        return r;
+    }
+    m->rank = (*m->next_rank)++;
+    return eddy_future_free(m->fut);
+}
+
+static void test_many_sleeps_fire_in_deadline_order(void **state)
+{
+    fixture_t *f = *state;
+    static many_t m[MANY];
+    static unsigned by_rank[MANY];
+    int next = 0;
+    for (int i = 0; i < MANY; i++) {
+        m[i] = (many_t){ .ms = 30 + (unsigned)(i * 7919) % 60, .next_rank = &next, .rank = -1 };
+        assert_int_equal(eddy_sleep(f->rt, m[i].ms * MS, &m[i].fut), 0);
+    }
+    uint64_t t0 = now_ns();
+    for (int i = 0; i < MANY; i++) {
+        eddy_task_t t;
+        assert_int_equal(eddy_spawn(f->rt, many_poll, &m[i], NULL, &t), 0);
+        assert_int_equal(eddy_task_free(t), 0);
+    }
+    assert_int_equal(eddy_runtime_run(f->rt), 0);
+    assert_true(elapsed_ms(t0) < 90 + LATE_MS);
+    assert_int_equal(next, MANY);
+    for (int i = 0; i < MANY; i++) {
+        assert_true(m[i].rank >= 0 && m[i].rank < MANY);
+        by_rank[m[i].rank] = m[i].ms;
+    }
+    for (int k = 1; k < MANY; k++) {
+        assert_true(by_rank[k - 1] <= by_rank[k]);
+    }
+    FINISH(f);
+}
+
+/* A sleep belongs to the runtime that created it: polled by another runtime's task
+ * (on the same thread) it is EDDY_EWRONGTHREAD, and it still works in its own. */
+static void test_sleep_polled_by_other_runtime(void **state)
+{
+    fixture_t *f = *state;
+    eddy_runtime_t rt2;
+    assert_int_equal(eddy_runtime_new(NULL, &rt2), 0);
+    poll_once_t p = { 0 };
+    assert_int_equal(eddy_sleep(rt2, 10 * MS, &p.fut), 0);
+    assert_int_equal(poll_once_on(f->rt, &p), 0);
+    assert_int_equal(p.result, EDDY_EWRONGTHREAD);
+    assert_int_equal(block_on_future(rt2, p.fut), 0);
+    assert_int_equal(eddy_future_free(p.fut), 0);
+    /* Wrapped in a timeout (an object owning the timer), the same holds. */
+    eddy_future_t inner, to;
+    assert_int_equal(eddy_sleep(rt2, 10 * MS, &inner), 0);
+    assert_int_equal(eddy_timeout(rt2, inner, 1000 * MS, &to), 0);
+    p.fut = to;
+    assert_int_equal(poll_once_on(f->rt, &p), 0);
+    assert_int_equal(p.result, EDDY_EWRONGTHREAD);
+    assert_int_equal(block_on_future(rt2, to), 0);
+    assert_int_equal(eddy_future_free(to), 0);
+    assert_int_equal(eddy_runtime_free(rt2), 0);
+    FINISH(f);
+}
+
+/* eddy_timeout takes over a sleep that is already armed (polled once). */
+static void test_timeout_takes_over_armed_sleep(void **state)
+{
+    fixture_t *f = *state;
+    poll_once_t p = { 0 };
+    eddy_future_t to;
+    uint64_t t0 = now_ns();
+    assert_int_equal(eddy_sleep(f->rt, 30 * MS, &p.fut), 0);
+    assert_int_equal(poll_once_on(f->rt, &p), 0);
+    assert_int_equal(p.result, EDDY_PENDING);
+    assert_int_equal(eddy_timeout(f->rt, p.fut, 2000 * MS, &to), 0);
+    assert_int_equal(eddy_future_free(p.fut), EDDY_EBADHANDLE);
+    assert_int_equal(block_on_future(f->rt, to), 0);
+    uint64_t ms = elapsed_ms(t0);
+    assert_true(ms >= 30);
+    assert_true(ms < 30 + LATE_MS);
+    assert_int_equal(eddy_future_free(to), 0);
+    /* And the other way round: the deadline wins over an armed long sleep. */
+    assert_int_equal(eddy_sleep(f->rt, 10000 * MS, &p.fut), 0);
+    assert_int_equal(poll_once_on(f->rt, &p), 0);
+    assert_int_equal(eddy_timeout(f->rt, p.fut, 20 * MS, &to), 0);
+    assert_int_equal(block_on_future(f->rt, to), EDDY_ETIMEDOUT);
+    assert_int_equal(eddy_future_free(to), 0);
+    uint64_t t1 = now_ns();
+    assert_int_equal(eddy_runtime_run(f->rt), 0); /* the long sleep was disarmed */
+    assert_true(elapsed_ms(t1) < LATE_MS);
+    FINISH(f);
+}
+
 #define T(fn) cmocka_unit_test_setup_teardown(fn, fx_setup, fx_teardown)
 
 int main(void)
@@ -195,6 +398,12 @@ int main(void)
         T(test_timeout_not_reached),
         T(test_timeout_forwards_connect_result),
         T(test_free_pending_sleep),
+        T(test_sleep_results_before_and_after_fire),
+        T(test_free_armed_sleep_inside_poll),
+        T(test_stale_sleep_handle_after_reuse),
+        T(test_many_sleeps_fire_in_deadline_order),
+        T(test_sleep_polled_by_other_runtime),
+        T(test_timeout_takes_over_armed_sleep),
     };
     return cmocka_run_group_tests_name("timers", tests, NULL, NULL);
 }

@@ -1,18 +1,27 @@
 /// A timer entry: deadline, the waker to call, and its position in the heap
-/// (-1 when not armed), so cancelling is O(log n), never a scan.
+/// (-1 when not armed), so cancelling is O(log n), never a scan. 32 bytes: with
+/// its 16-byte heap node this is all a key-addressed timer (`reserve`) costs.
 struct TimerEntry: SlabEntry {
     var deadline: UInt64 = 0
     var waker: Waker?
     var heapIndex: Int32 = -1
     var generation: UInt32 = 1
     var nextFree: Int32 = -1
+    /// A `poll` found the deadline passed (key-addressed timers only).
+    var completed = false
     init() {}
 }
 
 /// Identifies a timer entry; stale once released.
-struct TimerKey: Sendable, Equatable {
-    let index: Int32
-    let generation: UInt32
+package struct TimerKey: Sendable, Equatable {
+    /// Slab index, below 2^24 (the slab's size limit).
+    package let index: Int32
+    package let generation: UInt32
+
+    package init(index: Int32, generation: UInt32) {
+        self.index = index
+        self.generation = generation
+    }
 }
 
 /// One min-heap of deadlines per runtime. Arm and cancel are O(log n); the next
@@ -38,9 +47,39 @@ final class TimerHeap {
         let p = entries.pointer(i)
         p.pointee.deadline = deadline
         p.pointee.waker = waker
+        p.pointee.completed = false
         push(Node(deadline: deadline, index: i))
         return TimerKey(index: i, generation: p.pointee.generation)
     }
+
+    /// Takes an entry for `deadline` without arming it: the key alone then stands for
+    /// the timer (no `Sleep` object), and `poll` arms it. Nil when the slab is full.
+    func reserve(deadline: UInt64) -> TimerKey? {
+        guard let i = entries.allocate() else { return nil }
+        let p = entries.pointer(i)
+        p.pointee.deadline = deadline
+        p.pointee.completed = false
+        return TimerKey(index: i, generation: p.pointee.generation)
+    }
+
+    /// Polls a reserved timer: `true` once `now` reached its deadline (disarmed, marked
+    /// completed); otherwise it is armed, or its waker replaced, with `cx`'s waker.
+    /// A stale key reads as completed: nothing could ever wake it.
+    func poll(_ key: TimerKey, now: UInt64, _ cx: inout Context) -> Bool {
+        guard let p = live(key) else { return true }
+        if now >= p.pointee.deadline {
+            if p.pointee.heapIndex >= 0 { remove(at: Int(p.pointee.heapIndex)) }
+            p.pointee.waker = nil
+            p.pointee.completed = true
+            return true
+        }
+        cx.register(&p.pointee.waker)
+        if p.pointee.heapIndex < 0 { push(Node(deadline: p.pointee.deadline, index: key.index)) }
+        return false
+    }
+
+    /// `true` once a `poll` of the reserved timer returned ready (or the key is stale).
+    func isCompleted(_ key: TimerKey) -> Bool { live(key)?.pointee.completed ?? true }
 
     /// Replaces the waker of a live timer (a re-poll from another task).
     func update(_ key: TimerKey, waker: inout Context) {

@@ -1,0 +1,32 @@
+// Keyed timers: a timer that is only a `TimerKey` into its runtime's heap, for the
+// C ABI's sleep handles. A `Sleep` is an object per timer; a C program holding a
+// million sleeps pays for that object on top of the heap entry, so the C handle
+// stores the key itself and these calls stand in for `Sleep`'s methods.
+//
+// All of them run on the loop thread, or on the owning thread while the runtime is
+// not running (the C ABI's owning-thread rule guarantees it).
+
+extension Runtime {
+    /// Reserves a timer completing at `deadline`, armed by its first `pollTimer`.
+    /// Nil when the runtime already holds 16 M timers.
+    package func reserveTimer(until deadline: Instant) -> TimerKey? {
+        core.timers.reserve(deadline: deadline.nanoseconds)
+    }
+
+    /// `Sleep.poll` for a reserved timer: `true` once its deadline has passed; otherwise
+    /// the timer is armed with `cx`'s waker. `cx` must be a poll of this runtime.
+    package func pollTimer(_ key: TimerKey, _ cx: inout Context) -> Bool {
+        core.timers.poll(key, now: Instant.now().nanoseconds, &cx)
+    }
+
+    /// `true` once `pollTimer` has returned `true` for `key`.
+    package func isTimerCompleted(_ key: TimerKey) -> Bool { core.timers.isCompleted(key) }
+
+    /// Disarms and frees a reserved timer; stale keys are ignored.
+    package func releaseTimer(_ key: TimerKey) { core.releaseTimer(key) }
+}
+
+extension Context {
+    /// `true` when `runtime` is the runtime doing this poll.
+    package func isPolled(by runtime: Runtime) -> Bool { isPolledBy(runtime.core) }
+}

@@ -1,0 +1,87 @@
+import Testing
+@testable import Eddy
+
+/// Keyed timers (`Runtime.reserveTimer` / `pollTimer`): the C ABI's sleep handles.
+@Suite(.serialized) struct KeyedTimerTests {
+    /// The C ABI's 1 M-timer budget (docs/PERFORMANCE.md) counts on 32 bytes per entry.
+    @Test func timerEntryStaysSmall() {
+        #expect(MemoryLayout<TimerEntry>.stride == 32)
+    }
+
+    @Test func reservedTimerArmsOnPollFiresAndStaysComplete() throws {
+        let rt = try Runtime()
+        let key = try #require(rt.reserveTimer(until: Instant.now().advanced(by: .milliseconds(20))))
+        #expect(rt.core.timers.count == 0)  // not armed before its first poll
+        #expect(!rt.isTimerCompleted(key))
+        let start = Instant.now()
+        let polls = Box(0)
+        try rt.blockOn(PollFn<Void> { cx in
+            polls.value += 1
+            return rt.pollTimer(key, &cx) ? .ready(()) : .pending
+        })
+        #expect(millis(since: start) >= 19)
+        #expect(polls.value == 2)  // armed once, woken once: no busy polling
+        #expect(rt.isTimerCompleted(key))
+        #expect(rt.core.timers.count == 0)
+        // Polling again after completion stays ready (the clock does not go back).
+        try rt.blockOn(PollFn<Void> { cx in rt.pollTimer(key, &cx) ? .ready(()) : .pending })
+        #expect(rt.core.timers.allocated == 1)
+        rt.releaseTimer(key)
+        #expect(rt.core.timers.allocated == 0)
+    }
+
+    @Test func releasingAnArmedTimerDisarmsIt() throws {
+        let rt = try Runtime()
+        let key = try #require(rt.reserveTimer(until: Instant.now().advanced(by: .seconds(30))))
+        try rt.blockOn(PollFn<Void> { cx in
+            #expect(!rt.pollTimer(key, &cx))
+            #expect(!rt.pollTimer(key, &cx))  // a re-poll does not arm twice
+            return .ready(())
+        })
+        #expect(rt.core.timers.count == 1)
+        rt.releaseTimer(key)
+        #expect(rt.core.timers.count == 0)
+        #expect(rt.core.timers.allocated == 0)
+    }
+
+    @Test func staleKeyReadsCompletedAndReleaseIsIgnored() throws {
+        let rt = try Runtime()
+        let old = try #require(rt.reserveTimer(until: Instant.now().advanced(by: .seconds(30))))
+        rt.releaseTimer(old)
+        // The slot is reused with a new generation: the old key must not reach it.
+        let fresh = try #require(rt.reserveTimer(until: Instant.now().advanced(by: .seconds(30))))
+        #expect(fresh.index == old.index && fresh.generation != old.generation)
+        #expect(rt.isTimerCompleted(old))
+        try rt.blockOn(PollFn<Void> { cx in
+            #expect(rt.pollTimer(old, &cx))  // a stale key never stays pending forever
+            #expect(!rt.pollTimer(fresh, &cx))
+            return .ready(())
+        })
+        rt.releaseTimer(old)
+        #expect(rt.core.timers.count == 1)
+        #expect(rt.core.timers.allocated == 1)
+        rt.releaseTimer(fresh)
+        #expect(rt.core.timers.allocated == 0)
+    }
+
+    @Test func manyReservedTimersFireInDeadlineOrder() throws {
+        let rt = try Runtime()
+        // Reserved in scrambled order, deadlines 50...89 ms away (all armed by their first
+        // poll before the earliest is due, so completion order is the heap's order).
+        let start = Instant.now().advanced(by: .milliseconds(50))
+        let delays = (0..<2_000).map { ($0 * 7919) % 40 }
+        let order = Box<[Int]>([])
+        for d in delays {
+            let key = try #require(rt.reserveTimer(until: start.advanced(by: .milliseconds(d))))
+            rt.spawn(PollFn<Void> { cx in
+                guard rt.pollTimer(key, &cx) else { return .pending }
+                order.value.append(d)
+                rt.releaseTimer(key)
+                return .ready(())
+            })
+        }
+        try rt.run()
+        #expect(order.value == delays.sorted())
+        #expect(rt.core.timers.allocated == 0)
+    }
+}
