@@ -413,6 +413,14 @@ int eddy_spawn_blocking(eddy_runtime_t rt, void *(*fn)(void *), void *arg, eddy_
 #define EDDY_HOST_OP_READ 2
 #define EDDY_HOST_OP_WRITE 3
 #define EDDY_HOST_OP_FINISH 4
+/* Or'ed into EDDY_HOST_OP_READ or _WRITE: a repeating operation. After its
+ * event, every later eddy_host_turn whose batch does not name the task submits
+ * it again with the same handle, buf and len (copied at submission), until the
+ * host names the task: a host whose task waits for the same read again (an
+ * echo loop) leaves it out of the batch instead of passing it each turn. buf
+ * must then stay valid until the task is named again or finishes. Refused
+ * (EDDY_EINVAL) with WAIT and FINISH. */
+#define EDDY_HOST_OP_REPEAT 0x100u
 
 /* Event result of an operation ended by a wake (not an error code). */
 #define EDDY_HOST_WOKEN (-5100)
@@ -421,7 +429,7 @@ int eddy_spawn_blocking(eddy_runtime_t rt, void *(*fn)(void *), void *arg, eddy_
  * passes its address; Eddy copies it during the call. */
 typedef struct eddy_host_op {
     uint64_t task;   /* id from eddy_host_spawn */
-    uint64_t op;     /* EDDY_HOST_OP_* */
+    uint64_t op;     /* EDDY_HOST_OP_* (READ/WRITE may carry EDDY_HOST_OP_REPEAT) */
     uint64_t handle; /* READ/WRITE: the eddy_tcp_t's id; else ignored */
     uint64_t buf;    /* READ/WRITE: buffer address ((uintptr_t)ptr); else ignored */
     uint64_t len;    /* READ/WRITE: buffer length (NULL buf needs len 0); else ignored */

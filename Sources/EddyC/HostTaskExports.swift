@@ -35,6 +35,8 @@ private let hostGeneration = Atomic<UInt32>(0)
 /// Operation codes of eddy_host_op_t (include/eddy.h).
 enum HostOp {
     static let none: UInt64 = 0, wait: UInt64 = 1, read: UInt64 = 2, write: UInt64 = 3, finish: UInt64 = 4
+    /// EDDY_HOST_OP_REPEAT: or'ed into READ/WRITE; repeated at turns that do not name the task.
+    static let repeatFlag: UInt64 = 0x100
     /// Event result of an operation ended by a wake (EDDY_HOST_WOKEN).
     static let woken: Int64 = -5100
 }
@@ -49,6 +51,9 @@ final class HostDriver: @unchecked Sendable {
     @exclusivity(unchecked) var events: [(UInt64, Int64)] = []
     /// Batch stamp, to refuse two operations for one task in one call.
     @exclusivity(unchecked) var stamp: UInt64 = 0
+    /// Tasks handed an event of a repeating operation by the last turn: the next
+    /// turn repeats the operation of each one it does not name.
+    @exclusivity(unchecked) var repeats: [UInt64] = []
 
     init(runtime: Runtime) { self.runtime = runtime }
 
@@ -107,6 +112,11 @@ final class HostTask: PollTask, @unchecked Sendable {
     @exclusivity(unchecked) var permit = true  // the first poll answers the initial WAIT
     @exclusivity(unchecked) var finished = false
     @exclusivity(unchecked) var stamp: UInt64 = 0
+    /// The last read/write was submitted with EDDY_HOST_OP_REPEAT: after its
+    /// event, a turn that does not name the task submits it again (same code,
+    /// handle, buffer and length). Saves the host one entry per event.
+    @exclusivity(unchecked) var repeats = false
+    @exclusivity(unchecked) var lastOp: UInt64 = HostOp.none
     /// Own waker (taken at the first poll) and a copy of the last poll context.
     @exclusivity(unchecked) var waker: Waker?
     let cx = UnsafeMutablePointer<Context>.allocate(capacity: 1)
@@ -186,6 +196,7 @@ final class HostTask: PollTask, @unchecked Sendable {
     /// Takes a new operation from the host (validated by the caller).
     @inline(__always)
     func submit(_ code: UInt64, _ h: UInt64, _ b: UInt64, _ l: UInt64) {
+        repeats = false
         switch code {
         case HostOp.wait:
             if permit {
@@ -203,11 +214,14 @@ final class HostTask: PollTask, @unchecked Sendable {
                 w.wake()  // the poll that completes the Eddy task
             }
         default:
-            op = code
+            op = code & ~HostOp.repeatFlag
+            lastOp = op
+            repeats = code & HostOp.repeatFlag != 0
             handle = h
             buf = UInt(b)
             len = l > UInt64(Int.max) ? -1 : Int(l)
             if (b == 0 && l != 0) || len < 0 {
+                repeats = false
                 op = HostOp.none
                 permit = false
                 driver.push(id, Int64(EddyCode.einval))
@@ -217,6 +231,15 @@ final class HostTask: PollTask, @unchecked Sendable {
             permit = false
             attempt(&cx.pointee, woken: woken)
         }
+    }
+
+    /// The repeat of the last read/write (for a turn that does not name the task).
+    @inline(__always)
+    func resubmit() {
+        op = lastOp
+        let woken = permit
+        permit = false
+        attempt(&cx.pointee, woken: woken)
     }
 }
 
@@ -273,7 +296,9 @@ public func eddy_host_turn(_ batch: UnsafeMutablePointer<UInt64>?) -> Int32 {
         for i in 0..<nops {
             guard let w = ops[i] else { return EddyCode.einval }
             guard let t = d.task(w[0]), !t.finished, t.op == HostOp.none, t.hasCx, t.stamp != d.stamp,
-                  (HostOp.wait...HostOp.finish).contains(w[1]) else {
+                  (HostOp.wait...HostOp.finish).contains(w[1] & ~HostOp.repeatFlag),
+                  w[1] & HostOp.repeatFlag == 0 || w[1] & ~HostOp.repeatFlag == HostOp.read
+                      || w[1] & ~HostOp.repeatFlag == HostOp.write else {
                 return d.task(w[0]) == nil ? EddyCode.badHandle : EddyCode.einval
             }
             t.stamp = d.stamp
@@ -282,6 +307,16 @@ public func eddy_host_turn(_ batch: UnsafeMutablePointer<UInt64>?) -> Int32 {
             let w = ops[i].unsafelyUnwrapped
             d.task(w[0]).unsafelyUnwrapped.submit(w[1], w[2], w[3], w[4])
         }
+    }
+    if !d.repeats.isEmpty {
+        // Tasks of the last turn's events that this batch does not name: their
+        // repeating read/write again (the stamp marks the named ones).
+        for id in d.repeats {
+            if let t = d.task(id), !t.finished, t.repeats, t.op == HostOp.none, t.stamp != d.stamp || nops == 0 {
+                t.resubmit()
+            }
+        }
+        d.repeats.removeAll(keepingCapacity: true)
     }
     var rc: Int32 = 0
     do {
@@ -298,6 +333,7 @@ public func eddy_host_turn(_ batch: UnsafeMutablePointer<UInt64>?) -> Int32 {
             for i in 0..<k {
                 events[i * eventWords] = Int64(bitPattern: src[i].0)
                 events[i * eventWords + 1] = src[i].1
+                if let t = d.task(src[i].0), t.repeats { d.repeats.append(src[i].0) }
             }
         }
         if k == d.events.count { d.events.removeAll(keepingCapacity: true) } else { d.events.removeFirst(k) }

@@ -1,6 +1,6 @@
 /* test_host.c — host-driven tasks (eddy_host_*): the first event, reads and writes
  * through operations, eddy_host_write, waits on a timer through eddy_host_enter,
- * eddy_host_wake, FINISH, and misuse (bad handles, NULL pointers, bad batches,
+ * eddy_host_wake, FINISH, repeating reads (EDDY_HOST_OP_REPEAT), and misuse (bad handles, NULL pointers, bad batches,
  * wrong thread, from inside a poll_fn, after free, after fork): error codes, never
  * a crash. */
 #include "harness.h"
@@ -168,6 +168,90 @@ static void test_read_write_ops_and_host_write(void **state)
 
     assert_int_equal(eddy_tcp_close(l), 0);
     assert_int_equal(eddy_runtime_free(f->rt), 1); /* the task */
+    f->rt.id = 0;
+    check_fds(f);
+}
+
+/* EDDY_HOST_OP_REPEAT: a read repeats at turns that do not name the task, with
+ * the values copied at submission; naming the task (here with a WAIT) stops it;
+ * only READ/WRITE take the flag. */
+static void test_repeating_read(void **state)
+{
+    fixture_t *f = *state;
+    uint64_t t = started_task(f->rt);
+    uint64_t other = started_task(f->rt);
+    eddy_tcp_t l, s;
+    int peer;
+    connected(f->rt, t, &l, &s, &peer);
+
+    char buf[64];
+    eddy_host_op_t rd = op_of(t, EDDY_HOST_OP_READ | EDDY_HOST_OP_REPEAT, s.id, buf, sizeof buf);
+    const eddy_host_op_t *ops[2] = { &rd, NULL };
+    events_t e;
+    assert_int_equal(write_all_fd(peer, "one", 3), 0);
+    assert_int_equal(turn(f->rt, ops, 1, &e), 0);
+    assert_int_equal(e.n, 1);
+    assert_true(e.ev[0].task == t);
+    assert_int_equal(e.ev[0].result, 3);
+    assert_memory_equal(buf, "one", 3);
+
+    /* Not named: the read is repeated (and waits until the peer writes). */
+    rd.len = 1; /* copied at submission: the repeat still reads up to 64 bytes */
+    assert_int_equal(write_all_fd(peer, "three", 5), 0);
+    assert_int_equal(turn(f->rt, NULL, 0, &e), 0);
+    assert_int_equal(e.n, 1);
+    assert_true(e.ev[0].task == t);
+    assert_int_equal(e.ev[0].result, 5);
+    assert_memory_equal(buf, "three", 5);
+
+    /* Named with a WAIT: no repeat. "four" wakes t's waker (a WOKEN event for
+     * the WAIT is allowed), but no turn reads it: t's events stay WOKEN until t
+     * is named with a read again. */
+    eddy_host_op_t w = op_of(t, EDDY_HOST_OP_WAIT, 0, NULL, 0);
+    eddy_host_op_t ow = op_of(other, EDDY_HOST_OP_WAIT, 0, NULL, 0);
+    assert_int_equal(write_all_fd(peer, "four", 4), 0);
+    int t_waits = 1;
+    for (int i = 0; i < 3; i++) {
+        size_t k = 0;
+        if (t_waits == 1) {
+            ops[k++] = &w;
+            t_waits = 2;
+        }
+        ops[k++] = &ow;
+        assert_int_equal(eddy_host_wake(f->rt, other), 0);
+        assert_int_equal(turn(f->rt, ops, k, &e), 0);
+        for (size_t j = 0; j < e.n; j++) {
+            assert_true(e.ev[j].task == other || e.ev[j].task == t);
+            assert_true(e.ev[j].result == EDDY_HOST_WOKEN);
+            if (e.ev[j].task == t) {
+                t_waits = 0; /* answered: t has nothing outstanding, nothing repeats */
+            }
+        }
+    }
+    if (t_waits == 2) { /* its WAIT is still outstanding: end it */
+        assert_int_equal(eddy_host_wake(f->rt, t), 0);
+        assert_int_equal(turn(f->rt, NULL, 0, &e), 0);
+        assert_int_equal(e.n, 1);
+        assert_true(e.ev[0].task == t && e.ev[0].result == EDDY_HOST_WOKEN);
+    }
+    rd = op_of(t, EDDY_HOST_OP_READ, s.id, buf, sizeof buf);
+    ops[0] = &rd;
+    assert_int_equal(turn(f->rt, ops, 1, &e), 0);
+    assert_int_equal(e.n, 1);
+    assert_int_equal(e.ev[0].result, 4);
+    assert_memory_equal(buf, "four", 4);
+
+    /* The flag with WAIT or FINISH: the batch is refused. */
+    eddy_host_op_t bad = op_of(t, EDDY_HOST_OP_WAIT | EDDY_HOST_OP_REPEAT, 0, NULL, 0);
+    ops[0] = &bad;
+    assert_int_equal(turn(f->rt, ops, 1, &e), EDDY_EINVAL);
+    bad = op_of(t, EDDY_HOST_OP_FINISH | EDDY_HOST_OP_REPEAT, 0, NULL, 0);
+    assert_int_equal(turn(f->rt, ops, 1, &e), EDDY_EINVAL);
+
+    close(peer);
+    assert_int_equal(eddy_tcp_close(s), 0);
+    assert_int_equal(eddy_tcp_close(l), 0);
+    assert_int_equal(eddy_runtime_free(f->rt), 2); /* both tasks */
     f->rt.id = 0;
     check_fds(f);
 }
@@ -427,6 +511,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         T(test_first_event_and_finish),
         T(test_read_write_ops_and_host_write),
+        T(test_repeating_read),
         T(test_wait_on_timer_through_enter),
         T(test_wake_ends_wait_and_pending_read),
         T(test_misuse),

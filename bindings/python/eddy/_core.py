@@ -89,6 +89,7 @@ OP_WAIT = _lib.HOST_OP_WAIT
 OP_READ = _lib.HOST_OP_READ
 OP_WRITE = _lib.HOST_OP_WRITE
 OP_FINISH = _lib.HOST_OP_FINISH
+OP_REPEAT = _lib.HOST_OP_REPEAT
 WOKEN = _lib.HOST_WOKEN
 EINTR = _lib.EINTR
 TURN_EVENTS = 256  # events per eddy_host_turn (more wait for the next turn)
@@ -103,10 +104,13 @@ class _Op:
     its address. The yielding generator keeps it and its buffer alive until the
     event answers it. ``task`` is the task whose id ``rec[0]`` holds."""
 
-    __slots__ = ("rec", "addr", "arg", "task")
+    __slots__ = ("rec", "addr", "arg", "task", "repeat")
 
     def __init__(self, op: int, h: int, buf: int, length: int) -> None:
         self.rec = array("Q", (0, op, h, buf, length))
+        # A repeating read (OP_REPEAT): once submitted, Eddy repeats it at every
+        # turn that does not name the task (see Task._last).
+        self.repeat = bool(op & OP_REPEAT)
         self.addr = self.rec.buffer_info()[0]
         self.arg = _lib.u64arg(self.addr)  # for eddy_host_write
         # Never None, which is a runtime's ``current`` outside its tasks: a check
@@ -320,17 +324,17 @@ class _Runtime:
                     except BaseException as e:
                         y = self._ended(task, e)
                     else:
-                        if y.__class__ is _Op and y.task is task and not task._attn:
-                            ops[j] = y.addr
-                            j += 1
+                        if y is task._last:  # Eddy repeats it: no entry
                             continue
                         y = self._resume(task, task._coro, None, y)
                 else:
                     y = self._resume(task, task._coro, res, _START)
                 if y.__class__ is _Op:
                     ops[j] = y.addr
+                    task._last = y if y.repeat and not task._attn else None
                 elif y is SUSPEND:
                     ops[j] = task._wait.addr
+                    task._last = None
                 else:  # finished
                     w = task._wait
                     w.rec[1] = OP_FINISH
@@ -508,7 +512,7 @@ class Task(Generic[T]):
     """A coroutine running as an Eddy task. Awaitable; see ``eddy.spawn``."""
 
     __slots__ = (
-        "_rt", "_coro", "_send", "_key", "_waker", "_done", "_result", "_exc", "_exc_retrieved",
+        "_rt", "_coro", "_send", "_last", "_key", "_waker", "_done", "_result", "_exc", "_exc_retrieved",
         "_cancel_requested", "_cancel_msg", "_throw", "_timeouts", "_waiters", "_name", "_wait", "_attn",
         "__weakref__",
     )
@@ -517,6 +521,10 @@ class Task(Generic[T]):
         self._rt = rt
         self._coro: Optional[Coroutine[Any, Any, T]] = coro
         self._send: Any = coro.send  # the driver's hot path: one attribute, no method lookup
+        # The repeating op submitted for the task, no attention pending since:
+        # yielding it again needs no entry in the next turn (Eddy repeats it).
+        # Cleared whenever the task needs the driver's full path.
+        self._last: Optional[_Op] = None
         self._key = key  # the host task's id
         self._wait = _Op(OP_WAIT, 0, 0, 0)  # the operation "wait for my waker"
         self._wait.own(self)
@@ -573,6 +581,7 @@ class Task(Generic[T]):
             return False
         self._cancel_requested = True
         self._attn = True
+        self._last = None
         self._cancel_msg = msg
         self._wake()
         return True
@@ -621,6 +630,7 @@ class Task(Generic[T]):
             return
         self._throw = exc
         self._attn = True
+        self._last = None
         self._wake()
 
     def _pending_exception(self) -> Optional[BaseException]:
@@ -930,6 +940,7 @@ class Timeout:
         self._state = Timeout._FIRED if (rc == READY or rc < 0) else Timeout._ARMED
         task._timeouts.append(self)
         task._attn = True
+        task._last = None
         return self
 
     async def __aexit__(self, et: Any, e: Any, tb: Any) -> None:

@@ -16,7 +16,7 @@ from typing import Any, Awaitable, Generator, Optional, Tuple, Union
 
 from . import _lib
 from ._lib import INT_MAX
-from ._core import OP_READ, OP_WRITE, PID, SUSPEND, Task, _check, _Op, _owned, _Runtime, _running, wait_future
+from ._core import OP_READ, OP_REPEAT, OP_WRITE, PID, SUSPEND, Task, _check, _Op, _owned, _Runtime, _running, wait_future
 from ._errors import ClosedResourceError, IncompleteReadError, error_from_code
 
 READY = _lib.READY
@@ -204,7 +204,7 @@ class TcpStream(_Handle):
         self._bufaddr = ctypes.addressof(self._buf)
         self._bufsize = bufsize
         # the operations read()/write() yield to the driver (one of each at a time)
-        self._rop = _Op(OP_READ, h, self._bufaddr, bufsize)
+        self._rop = _Op(OP_READ | OP_REPEAT, h, self._bufaddr, bufsize)
         self._rlen = bufsize
         self._wop = _Op(OP_WRITE, h, 0, 0)
         self._reader: Optional[Task[Any]] = None
@@ -266,6 +266,7 @@ class TcpStream(_Handle):
             return False
         self._rlen = n
         op.rec[4] = n if n < self._bufsize else self._bufsize
+        op.task._last = None  # the record changed: the next submission names it
         return True
 
     def _claim(self, op: _Op, attr: str) -> None:
