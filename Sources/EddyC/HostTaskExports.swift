@@ -47,8 +47,8 @@ final class HostDriver: @unchecked Sendable {
     unowned(unsafe) let runtime: Runtime
     @exclusivity(unchecked) var slots: [HostTask?] = []
     @exclusivity(unchecked) var free: [Int] = []
-    /// Completed operations: (task id, result), oldest first.
-    @exclusivity(unchecked) var events: [(UInt64, Int64)] = []
+    /// Completed operations: (task id, result, a repeating one), oldest first.
+    @exclusivity(unchecked) var events: [(UInt64, Int64, Bool)] = []
     /// Batch stamp, to refuse two operations for one task in one call.
     @exclusivity(unchecked) var stamp: UInt64 = 0
     /// Tasks handed an event of a repeating operation by the last turn: the next
@@ -64,9 +64,23 @@ final class HostDriver: @unchecked Sendable {
         return t
     }
 
+    /// The live task `id` without a reference count (the slot array keeps it
+    /// alive; use it only until the next spawn or release).
     @inline(__always)
-    func push(_ id: UInt64, _ result: Int64) {
-        events.append((id, result))  // pushed on the loop thread: the turn's done check sees it
+    func unretainedTask(_ id: UInt64) -> Unmanaged<HostTask>? {
+        let slot = Int(truncatingIfNeeded: id & 0xFFFF_FFFF) &- 1
+        guard slot >= 0, slot < slots.count else { return nil }
+        return slots.withUnsafeBufferPointer { b -> Unmanaged<HostTask>? in
+            guard let t = b[slot] else { return nil }
+            let u = Unmanaged.passUnretained(t)
+            return u._withUnsafeGuaranteedRef { $0.id == id } ? u : nil
+        }
+    }
+
+    @inline(__always)
+    func push(_ t: HostTask, _ result: Int64) {
+        // pushed on the loop thread: the turn's done check sees it
+        events.append((t.id, result, t.repeats))
     }
 
     func spawn() -> UInt64 {
@@ -145,14 +159,14 @@ final class HostTask: PollTask, @unchecked Sendable {
     override func poll(_ cx: inout Context) -> Int32? {
         if finished { return 0 }
         if hasCx { self.cx.pointee = cx } else { self.cx.initialize(to: cx); hasCx = true }
-        if waker == nil { waker = cx.waker }
+        if case .none = waker { waker = cx.waker }
         switch op {
         case HostOp.none:
             permit = true
         case HostOp.wait:
             op = HostOp.none
             permit = false
-            driver.push(id, HostOp.woken)
+            driver.push(self, HostOp.woken)
         default:
             // Only a wake polls a task with a read/write outstanding (the first
             // attempt is made by eddy_host_turn): report it if still not done.
@@ -190,7 +204,7 @@ final class HostTask: PollTask, @unchecked Sendable {
             }
         }
         op = HostOp.none
-        driver.push(id, result)
+        driver.push(self, result)
     }
 
     /// Takes a new operation from the host (validated by the caller).
@@ -201,7 +215,7 @@ final class HostTask: PollTask, @unchecked Sendable {
         case HostOp.wait:
             if permit {
                 permit = false
-                driver.push(id, HostOp.woken)
+                driver.push(self, HostOp.woken)
             } else {
                 op = HostOp.wait
             }
@@ -224,7 +238,7 @@ final class HostTask: PollTask, @unchecked Sendable {
                 repeats = false
                 op = HostOp.none
                 permit = false
-                driver.push(id, Int64(EddyCode.einval))
+                driver.push(self, Int64(EddyCode.einval))
                 return
             }
             let woken = permit
@@ -312,8 +326,8 @@ public func eddy_host_turn(_ batch: UnsafeMutablePointer<UInt64>?) -> Int32 {
         // Tasks of the last turn's events that this batch does not name: their
         // repeating read/write again (the stamp marks the named ones).
         for id in d.repeats {
-            if let t = d.task(id), !t.finished, t.repeats, t.op == HostOp.none, t.stamp != d.stamp || nops == 0 {
-                t.resubmit()
+            d.unretainedTask(id)?._withUnsafeGuaranteedRef { t in
+                if !t.finished, t.repeats, t.op == HostOp.none, t.stamp != d.stamp || nops == 0 { t.resubmit() }
             }
         }
         d.repeats.removeAll(keepingCapacity: true)
@@ -333,7 +347,7 @@ public func eddy_host_turn(_ batch: UnsafeMutablePointer<UInt64>?) -> Int32 {
             for i in 0..<k {
                 events[i * eventWords] = Int64(bitPattern: src[i].0)
                 events[i * eventWords + 1] = src[i].1
-                if let t = d.task(src[i].0), t.repeats { d.repeats.append(src[i].0) }
+                if src[i].2 { d.repeats.append(src[i].0) }
             }
         }
         if k == d.events.count { d.events.removeAll(keepingCapacity: true) } else { d.events.removeFirst(k) }
