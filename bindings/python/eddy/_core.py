@@ -742,7 +742,10 @@ def run(
     While it runs in the main thread, each signal of ``stop_signals`` whose
     handler is still Python's default is delivered to ``main`` at its current
     await point: SIGINT as ``KeyboardInterrupt``, others as ``SystemExit(128+n)``.
-    A second SIGINT stops the run at once. When ``main`` returns, the tasks still
+    A second SIGINT stops the run at once. In the main thread a signal wake-up fd
+    (``signal.set_wakeup_fd``) is set for the run, so every Python signal handler
+    runs as soon as its signal arrives, even while the loop idles; the previous
+    one is restored at the end. When ``main`` returns, the tasks still
     running are cancelled and awaited; then the runtime is freed (every socket
     it owns is closed)."""
     if not _is_coroutine(main):
