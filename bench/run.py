@@ -199,8 +199,10 @@ def stop(proc: subprocess.Popen) -> int | str | None:
             return proc.wait(5)
         except subprocess.TimeoutExpired:
             pass
-        # A signal landing just before a server blocks in epoll_wait can be lost (seen with
-        # the Python binding, see docs/PERFORMANCE.md): ask once more, and report it.
+        # A server that loses a SIGTERM (a signal landing just before it blocks in epoll_wait;
+        # the Python binding did until eddy.run watched a signal wake-up fd, see
+        # docs/PERFORMANCE.md) is asked once more so the run can go on, and reported: the
+        # cell's exit is then a string, which makes run.py exit 1 after writing the results.
         proc.send_signal(signal.SIGTERM)
         try:
             proc.wait(5)
@@ -543,6 +545,13 @@ def main():
     print(md)
     print(f"run.py: wrote {out.with_suffix('.md')}, {out.with_suffix('.json')}, {a.chart} "
           f"in {time.monotonic() - start:.0f} s")
+    # A lost stop signal is a bug (not noise): fail the run, results are written.
+    lost = [c for c in cells if "error" not in c and (c.get("exit") is None or isinstance(c.get("exit"), str))]
+    if lost:
+        for c in lost:
+            print(f"run.py: round {c['round']} {c['server']} {c['workload']}: did not stop on the first SIGTERM "
+                  f"({c.get('exit') or 'ignored SIGTERM, killed'})", file=sys.stderr)
+        sys.exit(1)
 
 
 if __name__ == "__main__":

@@ -94,6 +94,7 @@ typedef struct { uint64_t id; } eddy_task_t;
 typedef struct { uint64_t id; } eddy_future_t;
 typedef struct { uint64_t id; } eddy_tcp_t;
 typedef struct { uint64_t id; } eddy_waker_t;
+typedef struct { uint64_t id; } eddy_fd_t;
 /* The context of the poll in progress; valid only during that poll_fn call. */
 typedef struct eddy_cx eddy_cx_t;
 
@@ -366,6 +367,64 @@ int eddy_blocking_call(eddy_runtime_t rt, void (*fn)(void), const char *signatur
  * Errors: EDDY_EINVAL (fn or out NULL), EDDY_ESHUTDOWN, -EAGAIN, EDDY_ENOMEM. */
 int eddy_spawn_blocking(eddy_runtime_t rt, void *(*fn)(void *), void *arg, eddy_future_t *out);
 
+
+/* ==== Readiness of caller-owned descriptors ====================================
+ *
+ * Lets a task wait for a descriptor Eddy does not own — a pipe, an eventfd, a
+ * signalfd, a signal.set_wakeup_fd descriptor, a third-party library's socket —
+ * to become readable or writable (tokio's AsyncFd, libuv's uv_poll_t).
+ *
+ * The fd is registered once with the runtime's epoll, edge-triggered, and stays
+ * the caller's: Eddy never reads, writes nor closes it (not in eddy_fd_free,
+ * not in eddy_runtime_free). The caller does the I/O, preferably on a
+ * non-blocking fd, following the protocol of Eddy's own sockets:
+ *   1. eddy_fd_poll_ready: EDDY_READY with the bits believed ready, or
+ *      EDDY_PENDING after storing cx's waker (woken at the next edge);
+ *   2. the caller's syscall; when it fails with EAGAIN, eddy_fd_clear_ready
+ *      those bits, then back to 1.
+ * eddy_fd_clear_ready must come right after that syscall, before the runtime
+ * dispatches events again: inside the same poll_fn call (host tasks: before the
+ * next eddy_host_turn). An edge dispatched in between would otherwise be lost.
+ * Readiness may be spurious (the syscall decides). A hang-up or error is
+ * reported as ready for both directions and is never cleared.
+ *
+ * Keep the fd open until eddy_fd_free: once it is closed, events stop (when no
+ * other descriptor shares its open file, polls stay PENDING) and eddy_fd_free
+ * reports EBADF. One waker is stored per direction: the last task that polled.
+ * Watching costs nothing per loop turn; a waiting task costs nothing until the
+ * fd becomes ready.
+ *
+ * Owning thread only, like the runtime functions; allowed from inside a poll_fn. */
+#define EDDY_FD_READABLE 0x1u
+#define EDDY_FD_WRITABLE 0x2u
+
+/* Registers `fd` with runtime `rt` and writes a new watch handle to *out (free
+ * it with eddy_fd_free). No readiness is assumed: if the fd is already ready,
+ * the next reactor check reports it (the first poll may be PENDING).
+ * Errors: EDDY_EINVAL (out NULL), -EBADF (fd negative or not open), -EPERM (a
+ * regular file or directory: epoll cannot watch them), -EEXIST (fd already
+ * registered with this runtime: watched twice, or one of the runtime's own
+ * descriptors), EDDY_ESHUTDOWN (runtime being freed), EDDY_ENOMEM. */
+int eddy_fd_watch(eddy_runtime_t rt, int fd, eddy_fd_t *out);
+/* From inside a poll_fn (or a host task published by eddy_host_enter):
+ * EDDY_READY with *ready = the bits of `interest` (EDDY_FD_READABLE,
+ * EDDY_FD_WRITABLE or both) believed ready, or EDDY_PENDING after storing cx's
+ * waker for each bit of `interest`. No syscall, no allocation.
+ * Errors: EDDY_EINVAL (bad cx, ready NULL, interest 0 or unknown bits),
+ * EDDY_EWRONGTHREAD (a cx of another runtime). */
+int eddy_fd_poll_ready(eddy_fd_t watch, eddy_cx_t *cx, uint32_t interest, uint32_t *ready);
+/* Forgets the readiness bits (EDDY_FD_READABLE / EDDY_FD_WRITABLE; 0 does
+ * nothing) that the caller's last syscall proved gone (EAGAIN); see the rule
+ * above on when. The next poll for them is PENDING until a new edge.
+ * Errors: EDDY_EINVAL (unknown bits). */
+int eddy_fd_clear_ready(eddy_fd_t watch, uint32_t bits);
+/* Removes the fd from the runtime (EPOLL_CTL_DEL; the fd is NOT closed), wakes
+ * the tasks waiting on it, frees the handle (a second free is
+ * EDDY_EBADHANDLE). Returns 0, or -EBADF when the fd had been closed (or its
+ * number reused by another file) before this call: the handle is freed all
+ * the same, and a reused number is left alone. eddy_runtime_free frees watches
+ * still open (counted as force-closed), leaving their fds open. */
+int eddy_fd_free(eddy_fd_t watch);
 
 /* ==== Host-driven tasks (for language bindings) ================================
  *

@@ -35,6 +35,7 @@ enum HandleKind: UInt8 {
     case future = 3
     case tcp = 4
     case waker = 5
+    case fd = 6
 }
 
 /// One table entry. `~Copyable` because it holds atomics; it only ever lives

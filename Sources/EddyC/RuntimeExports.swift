@@ -148,6 +148,9 @@ private func forceClose(_ h: DetachedHandle) {
         }
     case .future:
         Unmanaged<CFuture>.fromOpaque(p).takeRetainedValue().close()
+    case .fd:
+        // The runtime is shut down: its epoll fd is closed, the caller's fd stays open.
+        try? Unmanaged<FdWatch>.fromOpaque(p).takeRetainedValue().deregister()
     case .task, .waker, .runtime:
         Unmanaged<AnyObject>.fromOpaque(p).release()
     }

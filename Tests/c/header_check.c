@@ -53,6 +53,10 @@ static int (*const p_eddy_blocking_call)(eddy_runtime_t, void (*)(void), const c
                                          eddy_future_t *) = eddy_blocking_call;
 static int (*const p_eddy_spawn_blocking)(eddy_runtime_t, void *(*)(void *), void *, eddy_future_t *) =
     eddy_spawn_blocking;
+static int (*const p_eddy_fd_watch)(eddy_runtime_t, int, eddy_fd_t *) = eddy_fd_watch;
+static int (*const p_eddy_fd_poll_ready)(eddy_fd_t, eddy_cx_t *, uint32_t, uint32_t *) = eddy_fd_poll_ready;
+static int (*const p_eddy_fd_clear_ready)(eddy_fd_t, uint32_t) = eddy_fd_clear_ready;
+static int (*const p_eddy_fd_free)(eddy_fd_t) = eddy_fd_free;
 static int (*const p_eddy_host_spawn)(eddy_runtime_t, uint64_t *) = eddy_host_spawn;
 static int (*const p_eddy_host_turn)(eddy_host_batch_t *) = eddy_host_turn;
 static int (*const p_eddy_host_enter)(eddy_runtime_t, uint64_t, eddy_cx_t **) = eddy_host_enter;
@@ -77,11 +81,13 @@ static const struct {
     ENTRY(eddy_future_then),      ENTRY(eddy_future_free),      ENTRY(eddy_blocking_call),
     ENTRY(eddy_spawn_blocking),   ENTRY(eddy_host_spawn),       ENTRY(eddy_host_turn),
     ENTRY(eddy_host_enter),       ENTRY(eddy_host_wake),        ENTRY(eddy_host_write),
-    ENTRY(eddy_tcp_fd),
+    ENTRY(eddy_fd_watch),         ENTRY(eddy_fd_poll_ready),    ENTRY(eddy_fd_clear_ready),
+    ENTRY(eddy_fd_free),          ENTRY(eddy_tcp_fd),
 };
 
 /* Compile-time facts of the ABI. */
-typedef char check_handle_size[(sizeof(eddy_task_t) == 8 && sizeof(eddy_tcp_t) == 8) ? 1 : -1];
+typedef char check_handle_size[(sizeof(eddy_task_t) == 8 && sizeof(eddy_tcp_t) == 8 && sizeof(eddy_fd_t) == 8) ? 1 : -1];
+typedef char check_fd_bits[(EDDY_FD_READABLE == 1u && EDDY_FD_WRITABLE == 2u) ? 1 : -1];
 typedef char check_value_size[sizeof(eddy_value_t) == 8 ? 1 : -1];
 typedef char check_host_sizes[(sizeof(eddy_host_op_t) == 40 && sizeof(eddy_host_event_t) == 16 &&
                                sizeof(eddy_host_batch_t) == 48) ? 1 : -1];

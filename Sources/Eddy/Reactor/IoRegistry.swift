@@ -14,8 +14,8 @@ enum Readiness {
     @usableFromInline static let writeInterest: UInt32 = writable | writeClosed | error
 }
 
-/// One registered descriptor: owned fd, cached readiness, the waker of the reader and
-/// of the writer.
+/// One registered descriptor: its fd (owned, or borrowed from the caller by an `FdWatch`),
+/// cached readiness, the waker of the reader and of the writer.
 ///
 /// Clearing readiness after an EAGAIN (or a short read) loses no edge without a tick
 /// check: the clear follows the syscall on the loop thread with no dispatch in between,
@@ -26,6 +26,9 @@ struct IoSlot: SlabEntry {
     @usableFromInline var fd: Int32 = -1
     @usableFromInline var generation: UInt32 = 1
     @usableFromInline var readiness: UInt32 = 0
+    /// False for a descriptor the caller keeps owning (`watch`): deregistered, never closed.
+    /// (Sits in the padding before the waker slots: the slot does not grow.)
+    var owned = true
     @usableFromInline var readWaker = WakerSlot()
     @usableFromInline var writeWaker = WakerSlot()
     var nextFree: Int32 = -1
@@ -45,6 +48,9 @@ struct IoKey: Sendable, Equatable {
 final class IoRegistry {
     let slab = PagedSlab<IoSlot>()
     let epfd: Int32
+    /// Identity of each borrowed descriptor (`watch`), by slot index. Only registration and
+    /// deregistration touch it, never dispatch nor the socket operations.
+    private var borrowed: [Int32: FdIdentity] = [:]
 
     init(epfd: Int32) {
         self.epfd = epfd
@@ -70,6 +76,45 @@ final class IoRegistry {
             return .failure(.errno(e))
         }
         return .success(key)
+    }
+
+    /// Registers a descriptor the caller keeps owning (`FdWatch`), edge-triggered like
+    /// `register`, with no readiness cached: if the fd is already ready, EPOLL_CTL_ADD queues
+    /// an event that the next epoll_wait reports. Nothing is closed, on failure either.
+    /// Errors: EBADF (not open), EPERM (a regular file or directory: epoll refuses them),
+    /// EEXIST (already registered here, e.g. one of the runtime's own descriptors), ENOMEM.
+    func watch(fd: Int32) -> Result<IoKey, EddyError> {
+        guard fd >= 0 else { return .failure(.errno(EBADF)) }
+        guard let identity = FdIdentity(of: fd) else { return .failure(.errno(errno)) }
+        guard let index = slab.allocate() else { return .failure(.errno(ENOMEM)) }
+        let p = slab.pointer(index)
+        p.pointee.fd = fd
+        p.pointee.owned = false
+        p.pointee.readiness = 0
+        let key = IoKey(index: index, generation: p.pointee.generation)
+        let events = CEDDY_EPOLLIN | CEDDY_EPOLLOUT | CEDDY_EPOLLRDHUP | CEDDY_EPOLLET
+        if ceddy_epoll_add(epfd, fd, events, key.epollData) != 0 {
+            let e = errno
+            release(index)
+            return .failure(.errno(e))
+        }
+        borrowed[index] = identity
+        return .success(key)
+    }
+
+    /// Removes a borrowed descriptor from the epoll set, but only if `fd` still names the
+    /// file it registered: when the owner closed it first, the number may now belong to
+    /// another file — perhaps one of this runtime's sockets, whose registration an
+    /// EPOLL_CTL_DEL by number would silently remove. False when it did not (the stale
+    /// registration, if its file lives on elsewhere, only yields events the generation
+    /// check drops).
+    private func forget(index: Int32, fd: Int32) -> Bool {
+        guard let identity = borrowed.removeValue(forKey: index) else { return false }
+        // Another live watch of the same number means ours is gone (epoll refuses a
+        // second registration of one open file).
+        guard FdIdentity(of: fd) == identity,
+              !borrowed.contains(where: { slab.pointer($0.key).pointee.fd == fd }) else { return false }
+        return ceddy_epoll_del(epfd, fd) == 0
     }
 
     /// Forgets readiness the last syscall proved gone (see `IoSlot`). Call it right
@@ -117,25 +162,37 @@ final class IoRegistry {
         return bits
     }
 
-    /// Closes the descriptor and frees the slot; waiters are woken so they see the close.
-    func close(_ key: IoKey) {
+    /// Closes the descriptor (a borrowed one is deregistered instead) and frees the slot;
+    /// waiters are woken so they see the close. False only for a borrowed descriptor that
+    /// no longer names the registered file (see `forget`).
+    @discardableResult
+    func close(_ key: IoKey) -> Bool {
         let p = slab.pointer(key.index)
-        guard p.pointee.generation == key.generation else { return }
+        guard p.pointee.generation == key.generation else { return true }
         let fd = p.pointee.fd
+        let owned = p.pointee.owned
         let r = p.pointee.readWaker.take()
         let w = p.pointee.writeWaker.take()
-        release(key.index)
-        // No EPOLL_CTL_DEL: closing the last reference removes it, and a stale event
-        // for a reused slot is rejected by the generation check.
-        sysClose(fd)
+        var same = true
+        if owned {
+            release(key.index)
+            // No EPOLL_CTL_DEL: closing the last reference removes it, and a stale event
+            // for a reused slot is rejected by the generation check.
+            sysClose(fd)
+        } else {
+            same = forget(index: key.index, fd: fd)
+            release(key.index)
+        }
         r?.wake()
         w?.wake()
+        return same
     }
 
     private func release(_ index: Int32) {
         let p = slab.pointer(index)
         p.pointee.fd = -1
         p.pointee.readiness = 0
+        p.pointee.owned = true
         p.pointee.readWaker.clear()
         p.pointee.writeWaker.clear()
         p.pointee.generation &+= 1
@@ -143,8 +200,9 @@ final class IoRegistry {
         slab.free(index)
     }
 
-    /// Closes every descriptor still registered; returns how many, and the wakers that
-    /// were waiting on them (the caller wakes them once the runtime reads as shut down).
+    /// Closes every descriptor still registered (borrowed ones are left open: closing the
+    /// epoll fd right after drops their registrations); returns how many it closed, and the
+    /// wakers that were waiting (the caller wakes them once the runtime reads as shut down).
     func closeAll() -> (closed: Int, wakers: [Waker]) {
         var closed = 0
         var wakers: [Waker] = []
@@ -154,12 +212,31 @@ final class IoRegistry {
                 if let r = p.pointee.readWaker.take() { wakers.append(r) }
                 if let w = p.pointee.writeWaker.take() { wakers.append(w) }
                 let fd = p.pointee.fd
+                let owned = p.pointee.owned
                 release(Int32(i))
-                sysClose(fd)
-                closed += 1
+                if owned {
+                    sysClose(fd)
+                    closed += 1
+                }
             }
         }
+        borrowed.removeAll()
         return (closed, wakers)
     }
 }
 
+
+/// What a descriptor number refers to (device and inode, from fstat): tells the file
+/// registered by `IoRegistry.watch` from another one that took the number after a close.
+struct FdIdentity: Equatable {
+    let device: UInt64
+    let inode: UInt64
+
+    /// nil (errno set) when `fd` is not open.
+    init?(of fd: Int32) {
+        var st = stat()
+        guard fstat(fd, &st) == 0 else { return nil }
+        device = UInt64(st.st_dev)
+        inode = UInt64(st.st_ino)
+    }
+}

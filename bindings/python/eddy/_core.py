@@ -201,6 +201,7 @@ class _Runtime:
         self.fatal: Optional[BaseException] = None
         self.hard_stop = False
         self.interrupts = 0
+        self.wakeup: Optional[Any] = None  # _wakeup.SignalWakeup of a main-thread run
         self._hk: List[Tuple[Callable[[int], int], int]] = []  # deferred C calls (fn, handle)
         self.orphans: List[Coroutine[Any, Any, Any]] = []
         self.by_key: Dict[int, Task[Any]] = {}  # host task id -> live task
@@ -400,7 +401,8 @@ class _Runtime:
         try:
             if self.pid != os.getpid():
                 return
-            left = [t for t in self.tasks() if not t._done]
+            w = self.wakeup  # its task keeps waking the loop for signals until the end
+            left = [t for t in self.tasks() if not t._done and (w is None or t is not w.task)]
             if left and not self.hard_stop and self.fatal is None:
                 for t in left:
                     t.cancel()
@@ -423,6 +425,8 @@ class _Runtime:
             if self.pid == os.getpid():
                 self.freeing = True
                 try:
+                    if self.wakeup is not None:
+                        self.wakeup.unwatch()  # freed by us, not force-closed by the runtime
                     lib.eddy_runtime_free(self.h)
                 finally:
                     self.freeing = False
@@ -761,7 +765,10 @@ def run(
     While it runs in the main thread, each signal of ``stop_signals`` whose
     handler is still Python's default is delivered to ``main`` at its current
     await point: SIGINT as ``KeyboardInterrupt``, others as ``SystemExit(128+n)``.
-    A second SIGINT stops the run at once. When ``main`` returns, the tasks still
+    A second SIGINT stops the run at once. In the main thread a signal wake-up fd
+    (``signal.set_wakeup_fd``) is set for the run, so every Python signal handler
+    runs as soon as its signal arrives, even while the loop idles; the previous
+    one is restored at the end. When ``main`` returns, the tasks still
     running are cancelled and awaited; then the runtime is freed (every socket
     it owns is closed)."""
     if not _is_coroutine(main):
@@ -801,10 +808,21 @@ def run(
             _state.rt = outer
 
 
-def _install_signals(rt: _Runtime, sigs: Sequence[int]) -> List[Tuple[int, Any]]:
-    saved: List[Tuple[int, Any]] = []
+class _Signals:
+    """What eddy.run changed about signals: handlers (with the previous ones)
+    and the wake-up descriptor (see _wakeup.py)."""
+
+    __slots__ = ("handlers", "wakeup")
+
+    def __init__(self) -> None:
+        self.handlers: List[Tuple[int, Any]] = []
+        self.wakeup: Optional[Any] = None
+
+
+def _install_signals(rt: _Runtime, sigs: Sequence[int]) -> _Signals:
+    saved = _Signals()
     if threading.current_thread() is not threading.main_thread():
-        return saved
+        return saved  # only the main thread runs Python signal handlers
     for s in sigs:
         try:
             old = signal.getsignal(s)
@@ -812,14 +830,28 @@ def _install_signals(rt: _Runtime, sigs: Sequence[int]) -> List[Tuple[int, Any]]
             if old is not default:
                 continue  # the user has their own handler: leave it alone
             signal.signal(s, _make_handler(rt))
-            saved.append((s, old))
+            saved.handlers.append((s, old))
         except (ValueError, OSError, TypeError):
             continue
+    # Also for handlers that are not eddy's: every Python handler waits for the
+    # turn to return, and the wake-up descriptor is what makes it return.
+    from ._wakeup import SignalWakeup
+
+    try:
+        saved.wakeup = rt.wakeup = SignalWakeup.install(rt)
+    except Exception as e:  # e.g. EMFILE: run as before, with the known limit
+        warnings.warn(
+            f"eddy.run(): no signal wake-up descriptor ({e!r}); a signal may wait for the next event",
+            RuntimeWarning,
+            stacklevel=3,
+        )
     return saved
 
 
-def _restore_signals(saved: List[Tuple[int, Any]]) -> None:
-    for s, old in saved:
+def _restore_signals(saved: _Signals) -> None:
+    if saved.wakeup is not None:
+        saved.wakeup.uninstall()
+    for s, old in saved.handlers:
         try:
             signal.signal(s, old)
         except (ValueError, OSError, TypeError):

@@ -67,6 +67,10 @@ HOST_OP_FINISH = 4
 HOST_OP_REPEAT = 0x100
 HOST_WOKEN = -5100
 
+# Readiness of caller-owned descriptors (include/eddy.h, eddy_fd_*).
+FD_READABLE = 0x1
+FD_WRITABLE = 0x2
+
 EXPECTED_MAJOR = 0
 EXPECTED_MINOR = 1
 
@@ -225,6 +229,11 @@ def _declare(lib: ctypes.CDLL) -> None:
 
     f("eddy_blocking_call", c_int, H, c_void_p, c_char_p, POINTER(eddy_value_t), c_size_t, PH)
     f("eddy_spawn_blocking", c_int, H, c_void_p, c_void_p, PH)
+
+    f("eddy_fd_watch", c_int, H, c_int, PH)
+    f("eddy_fd_poll_ready", c_int, H, c_void_p, c_uint32, POINTER(c_uint32))
+    f("eddy_fd_clear_ready", c_int, H, c_uint32)
+    f("eddy_fd_free", c_int, H)
 
     f("eddy_host_spawn", c_int, H, PH)
     f("eddy_host_turn", c_int, c_void_p)
