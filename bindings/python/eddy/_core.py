@@ -330,6 +330,7 @@ class _Runtime:
                         y = self._resume(task, task._coro, None, y)
                 else:
                     y = self._resume(task, task._coro, res, _START)
+                task._yielded = y
                 if y.__class__ is _Op:
                     ops[j] = y.addr
                     task._last = y if y.repeat and not task._attn else None
@@ -516,7 +517,7 @@ class Task(Generic[T]):
     """A coroutine running as an Eddy task. Awaitable; see ``eddy.spawn``."""
 
     __slots__ = (
-        "_rt", "_coro", "_send", "_last", "_key", "_waker", "_done", "_result", "_exc", "_exc_retrieved",
+        "_rt", "_coro", "_send", "_last", "_yielded", "_key", "_waker", "_done", "_result", "_exc", "_exc_retrieved",
         "_cancel_requested", "_cancel_msg", "_throw", "_timeouts", "_waiters", "_name", "_wait", "_attn",
         "__weakref__",
     )
@@ -529,6 +530,10 @@ class Task(Generic[T]):
         # yielding it again needs no entry in the next turn (Eddy repeats it).
         # Cleared whenever the task needs the driver's full path.
         self._last: Optional[_Op] = None
+        # What the task last yielded to the driver: set by the driver's full path;
+        # the hot path passes only when it yields _last again, which that path set
+        # together with this. Tells which stream read() the task waits in.
+        self._yielded: Any = None
         self._key = key  # the host task's id
         self._wait = _Op(OP_WAIT, 0, 0, 0)  # the operation "wait for my waker"
         self._wait.own(self)

@@ -16,7 +16,7 @@ from typing import Any, Awaitable, Generator, Optional, Tuple, Union
 
 from . import _lib
 from ._lib import INT_MAX
-from ._core import OP_READ, OP_REPEAT, OP_WRITE, PID, SUSPEND, Task, _check, _Op, _owned, _Runtime, _running, wait_future
+from ._core import _UNCLAIMED, OP_READ, OP_REPEAT, OP_WRITE, PID, SUSPEND, Task, _check, _Op, _owned, _Runtime, _running, wait_future
 from ._errors import ClosedResourceError, IncompleteReadError, error_from_code
 
 READY = _lib.READY
@@ -224,9 +224,18 @@ class TcpStream(_Handle):
         return f"<eddy.TcpStream {'closed' if self._closed else 'open'}>"
 
     def _wake_waiters(self) -> None:
-        for t in (self._reader, self._writer):
+        # (Eddy also ends an outstanding read/write of a closed stream itself.)
+        for t in (self._reader, self._writer, self._rop_waiter()):
             if t is not None:
                 t._wake()
+
+    def _rop_waiter(self) -> Optional[Task[Any]]:
+        """The task waiting in read() on this stream, if any: its last yield was
+        the read op (see Task._yielded)."""
+        t = self._rop.task
+        if t is _UNCLAIMED or t._done or t._yielded is not self._rop:
+            return None
+        return t
 
     @types.coroutine
     def read(self, n: int = DEFAULT_BUFFER) -> Generator[Any, Optional[int], bytes]:
@@ -237,21 +246,18 @@ class TcpStream(_Handle):
         if op.task is not self._rt.current or n is not self._rlen:
             if not self._read_setup(op, n):
                 return b""
-        # A closed stream, fork ...: the read's event is an error code.
-        self._reader = op.task
-        try:
-            while True:
-                r = yield op  # Eddy reads; r: bytes read, an error code, or None (woken)
-                if r is not None and r >= 0:
-                    return self._buf[:r]
-                if self._closed:
-                    raise ClosedResourceError(self._what)
-                if r is not None:
-                    if r in _USE_ERRORS:
-                        self._use()
-                    raise error_from_code(r)
-        finally:
-            self._reader = None
+        # A closed stream, fork ...: the read's event is an error code. While it
+        # waits, the task's _yielded is op: that marks it as this stream's reader.
+        while True:
+            r = yield op  # Eddy reads; r: bytes read, an error code, or None (woken)
+            if r is not None and r >= 0:
+                return self._buf[:r]
+            if self._closed:
+                raise ClosedResourceError(self._what)
+            if r is not None:
+                if r in _USE_ERRORS:
+                    self._use()
+                raise error_from_code(r)
 
     def _read_setup(self, op: _Op, n: int) -> bool:
         """read()'s full checks (first read of a task, another size): False for n == 0."""
@@ -275,6 +281,8 @@ class TcpStream(_Handle):
         rt = self._use()
         me = rt.current
         other = getattr(self, attr)
+        if other is None and attr == "_reader":
+            other = self._rop_waiter()
         if other is not None and other is not me and not other._done:
             raise RuntimeError(
                 f"{'read' if attr == '_reader' else 'write'}() called while another task is waiting on this stream"

@@ -79,6 +79,18 @@ def test_second_reader_refused_while_first_waits():
                 await s.read(10)
             await c.write_all(b"z")
             assert await first == b"z"
+
+            async def read_with_timeout():
+                async with eddy.timeout(10):  # attention pending the whole time
+                    return await s.read(10)
+
+            first = eddy.spawn(read_with_timeout())
+            await eddy.sleep(0.01)
+            with pytest.raises(RuntimeError, match="another task is waiting"):
+                await s.read(10)
+            s.close()  # wakes the waiting reader
+            with pytest.raises(eddy.ClosedResourceError):
+                await first
         return "ok"
 
     assert eddy.run(main()) == "ok"
