@@ -40,6 +40,7 @@ import sys
 import threading
 import types
 import warnings
+import weakref
 from ctypes import byref, c_uint64, c_void_p
 from typing import (
     Any,
@@ -104,9 +105,9 @@ class _Op:
     its address. The yielding generator keeps it and its buffer alive until the
     event answers it. ``task`` is the task whose id ``rec[0]`` holds."""
 
-    __slots__ = ("rec", "addr", "arg", "task", "repeat")
+    __slots__ = ("rec", "addr", "arg", "task", "repeat", "stream")
 
-    def __init__(self, op: int, h: int, buf: int, length: int) -> None:
+    def __init__(self, op: int, h: int, buf: int, length: int, stream: Any = None) -> None:
         self.rec = array("Q", (0, op, h, buf, length))
         # A repeating read (OP_REPEAT): once submitted, Eddy repeats it at every
         # turn that does not name the task (see Task._last).
@@ -116,10 +117,28 @@ class _Op:
         # Never None, which is a runtime's ``current`` outside its tasks: a check
         # ``op.task is rt.current`` then never passes for an unclaimed op.
         self.task: Any = _UNCLAIMED
+        # A stream's read op: weak reference to the stream, whose checks let the
+        # driver hand the op to the task that yields it (see claim).
+        self.stream = weakref.ref(stream) if stream is not None else None
 
     def own(self, task: "Task[Any]") -> None:
         self.rec[0] = task._key
         self.task = task
+
+    def claim(self) -> Optional[BaseException]:
+        """The current task yielded this op, owned by another task: read() skips
+        the ownership check (the driver's full path sees every such yield), so a
+        stream's read op changes hands here, after the stream's checks. Returns
+        the exception to throw instead (another task waiting, closed, another
+        runtime, not a stream's op)."""
+        stream = self.stream() if self.stream is not None else None
+        if stream is None:
+            return RuntimeError("this eddy operation belongs to another task (or another runtime)")
+        try:
+            stream._claim(self, "_reader")
+        except BaseException as e:
+            return e
+        return None
 
 # Largest sleep handed to C: ~146 years. Keeps now + delay far from uint64 overflow.
 MAX_NANOS = 1 << 62
@@ -381,14 +400,18 @@ class _Runtime:
                         y = coro.throw(exc)
                 except BaseException as e:
                     return self._ended(task, e)
-            if y is SUSPEND or (y.__class__ is _Op and y.task is task):
+            if y.__class__ is _Op and y.task is not task:
+                exc = y.claim()  # a stream's read op, first read of this task; or misuse
+                if exc is not None:
+                    y = _START
+                    res = None
+                    continue
+            if y is SUSPEND or y.__class__ is _Op:
                 if not task._attn:
                     return y
                 exc = task._pending_exception()
                 if exc is None:
                     return y
-            elif y.__class__ is _Op:
-                exc = RuntimeError("this stream belongs to a task of another eddy runtime (another thread?)")
             else:
                 exc = RuntimeError(
                     f"eddy tasks can only await eddy awaitables; the coroutine yielded {y!r} (an asyncio object?)"

@@ -204,7 +204,7 @@ class TcpStream(_Handle):
         self._bufaddr = ctypes.addressof(self._buf)
         self._bufsize = bufsize
         # the operations read()/write() yield to the driver (one of each at a time)
-        self._rop = _Op(OP_READ | OP_REPEAT, h, self._bufaddr, bufsize)
+        self._rop = _Op(OP_READ | OP_REPEAT, h, self._bufaddr, bufsize, self)
         self._rlen = bufsize
         self._wop = _Op(OP_WRITE, h, 0, 0)
         self._reader: Optional[Task[Any]] = None
@@ -242,8 +242,9 @@ class TcpStream(_Handle):
         """Read up to ``n`` bytes (at most the stream's buffer size, 64 KiB);
         ``b""`` at EOF."""
         op = self._rop
-        # (n is the int object of the previous call, usually the same constant)
-        if op.task is not self._rt.current or n is not self._rlen:
+        # (n is the int object of the previous call, usually the same constant).
+        # Another task's op is handed over by the driver (_Op.claim).
+        if n is not self._rlen:
             if not self._read_setup(op, n):
                 return b""
         # A closed stream, fork ...: the read's event is an error code. While it
