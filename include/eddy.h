@@ -497,11 +497,18 @@ typedef struct eddy_host_op {
 /* One completed operation: 2 x 64-bit words. */
 typedef struct eddy_host_event {
     uint64_t task;  /* which task */
-    int64_t result; /* bytes, a negative error code, or EDDY_HOST_WOKEN */
+    int64_t result; /* bytes, a negative error code, or EDDY_HOST_WOKEN (fits in
+                       32 bits when the operation's len is at most INT_MAX) */
 } eddy_host_event_t;
 
 /* Creates a host-driven task of `rt`; writes its id (never 0) to *task. The
- * id is valid until the task's EDDY_HOST_OP_FINISH or eddy_runtime_free. */
+ * id is valid until the task's EDDY_HOST_OP_FINISH or eddy_runtime_free.
+ * Its low 32 bits are the task's slot: at least 1, distinct among the
+ * runtime's live host tasks, and dense: a FINISH frees it for the next spawn,
+ * and a new slot is taken only when none is free (so slots never exceed the
+ * most tasks alive at once). A host may keep its tasks in an array indexed by
+ * slot and look events up without hashing; the high 32 bits make every id
+ * unique. */
 int eddy_host_spawn(eddy_runtime_t rt, uint64_t *task);
 
 /* The arguments of eddy_host_turn (6 x 64-bit words, so that a host can keep

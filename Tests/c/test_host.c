@@ -95,8 +95,14 @@ static void test_first_event_and_finish(void **state)
     uint64_t a = started_task(f->rt);
     uint64_t b = started_task(f->rt);
     assert_true(a != b);
+    /* Slots (the ids' low halves): distinct, dense, a finished task's reused by
+     * the next spawn under a new id. */
+    uint32_t sa = (uint32_t)a, sb = (uint32_t)b;
+    assert_true(sa >= 1 && sb >= 1 && sa != sb && sa <= 2 && sb <= 2);
     finish_task(f->rt, a, b);
-    finish_task(f->rt, b, started_task(f->rt));
+    uint64_t c = started_task(f->rt);
+    assert_true((uint32_t)c == sa && c != a);
+    finish_task(f->rt, b, c);
     /* the third task is still alive: the runtime drops it */
     assert_int_equal(eddy_runtime_free(f->rt), 1);
     f->rt.id = 0;

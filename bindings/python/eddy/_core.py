@@ -96,6 +96,7 @@ EINTR = _lib.EINTR
 TURN_EVENTS = 256  # events per eddy_host_turn (more wait for the next turn)
 _START = object()  # _Runtime._resume: not resumed yet
 _UNCLAIMED = object()  # _Op.task before a task owns it
+SLOT_MASK = 0xFFFFFFFF  # a host task id's slot (include/eddy.h, eddy_host_spawn)
 
 
 class _Op:
@@ -163,6 +164,7 @@ def _after_fork_in_child() -> None:
         # raises ForkedError), and no other task is resumed.
         rt.current = None
         rt.by_key.clear()
+        rt.by_slot[:] = [None] * len(rt.by_slot)
 
 
 os.register_at_fork(after_in_child=_after_fork_in_child)
@@ -224,6 +226,9 @@ class _Runtime:
         self._hk: List[Tuple[Callable[[int], int], int]] = []  # deferred C calls (fn, handle)
         self.orphans: List[Coroutine[Any, Any, Any]] = []
         self.by_key: Dict[int, Task[Any]] = {}  # host task id -> live task
+        # The same tasks by slot (the id's low 32 bits, small and dense): what the
+        # driver looks events up with (no big-int key per event).
+        self.by_slot: List[Optional[Task[Any]]] = [None] * 64
         self.out = c_uint64()
         self.out_ref = byref(self.out)
         self.cxout = c_void_p()
@@ -294,6 +299,11 @@ class _Runtime:
         key = self.out.value
         task: Task[T] = Task(self, coro, name, key)
         self.by_key[key] = task
+        slot = key & SLOT_MASK
+        by_slot = self.by_slot
+        if slot >= len(by_slot):
+            by_slot.extend([None] * (slot + 1 - len(by_slot) + len(by_slot) // 2))
+        by_slot[slot] = task
         return task
 
     def tasks(self) -> List["Task[Any]"]:
@@ -304,7 +314,11 @@ class _Runtime:
         """Turn the loop and resume tasks until ``until._done`` (a Task, or
         _AllDone), a fatal error or a second Ctrl-C."""
         turn = self.turn
-        ops, events, by_key, batch = self.ops, self.events, self.by_key, self.batch
+        ops, by_key, by_slot, batch = self.ops, self.by_key, self.by_slot, self.batch
+        # The events as 32-bit halves: each event's slot (the id's low half) and
+        # result (every result fits: lengths stay below 2**31) at a 4-word stride.
+        ev32 = memoryview(self.events).cast("B").cast("i")
+        slot_at, res_at = (0, 2) if sys.byteorder == "little" else (1, 3)
         batcharg = _lib.u64arg(batch.buffer_info()[0])
         j = self.nops
         while not until._done:
@@ -331,11 +345,10 @@ class _Runtime:
                 raise error_from_code(rc)
             # The hot path: a byte count for a task with nothing pending, resumed
             # until its next read/write. Everything else goes through _resume.
-            it = iter(events[: 2 * batch[5]])
-            for key, res in zip(it, it):
-                try:
-                    task = by_key[key]
-                except KeyError:  # pragma: no cover - an event names a running task
+            n4 = 4 * batch[5]
+            for slot, res in zip(ev32[slot_at:n4:4], ev32[res_at:n4:4]):
+                task = by_slot[slot]
+                if task is None:  # pragma: no cover - an event names a running task
                     continue
                 self.current = task
                 if res >= 0:  # sent in even with an exception pending (it comes next)
@@ -363,6 +376,7 @@ class _Runtime:
                     self._check = True
                     ops[j] = w.addr
                     del by_key[task._key]
+                    by_slot[task._key & SLOT_MASK] = None
                 j += 1
             self.current = None
         self.nops = j
@@ -455,6 +469,7 @@ class _Runtime:
                 finally:
                     self.freeing = False
             tasks, self.by_key = list(self.by_key.values()), {}
+            self.by_slot = []
             for t in tasks:
                 t._on_drop()
             orphans, self.orphans = self.orphans, []
