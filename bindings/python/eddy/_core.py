@@ -238,6 +238,7 @@ class _Runtime:
         self.ops = array("Q", [0]) * TURN_EVENTS
         self.keep: List[_Op] = []  # FINISH records: alive until the turn read them
         self.events = array("q", [0]) * (2 * TURN_EVENTS)
+        self.event_views: List[Optional[Tuple[memoryview, memoryview]]] = [None] * (TURN_EVENTS + 1)
         self.nops = 0
         self._check = False  # _hk, fatal or hard_stop set: the driver loop must look
         fast = _lib.fast()
@@ -310,6 +311,14 @@ class _Runtime:
         return list(self.by_key.values())
 
     # -- the driver loop --------------------------------------------------------
+    def _event_view(self, n: int) -> Tuple[memoryview, memoryview]:
+        """The first ``n`` events as 32-bit halves: each event's slot (its task
+        id's low half) and result (every result fits: lengths stay below 2**31),
+        at a 4-word stride. Views of the fixed events buffer: made once per n."""
+        ev32 = memoryview(self.events).cast("B").cast("i")
+        slot_at, res_at = (0, 2) if sys.byteorder == "little" else (1, 3)
+        return ev32[slot_at : 4 * n : 4], ev32[res_at : 4 * n : 4]
+
     def drive(self, until: Any) -> None:
         """Turn the loop and resume tasks until ``until._done`` (a Task, or
         _AllDone), a fatal error or a second Ctrl-C."""
@@ -317,8 +326,7 @@ class _Runtime:
         ops, by_key, by_slot, batch = self.ops, self.by_key, self.by_slot, self.batch
         # The events as 32-bit halves: each event's slot (the id's low half) and
         # result (every result fits: lengths stay below 2**31) at a 4-word stride.
-        ev32 = memoryview(self.events).cast("B").cast("i")
-        slot_at, res_at = (0, 2) if sys.byteorder == "little" else (1, 3)
+        views = self.event_views
         batcharg = _lib.u64arg(batch.buffer_info()[0])
         j = self.nops
         while not until._done:
@@ -345,8 +353,11 @@ class _Runtime:
                 raise error_from_code(rc)
             # The hot path: a byte count for a task with nothing pending, resumed
             # until its next read/write. Everything else goes through _resume.
-            n4 = 4 * batch[5]
-            for slot, res in zip(ev32[slot_at:n4:4], ev32[res_at:n4:4]):
+            n = batch[5]
+            v = views[n]
+            if v is None:
+                v = views[n] = self._event_view(n)
+            for slot, res in zip(*v):
                 task = by_slot[slot]
                 if task is None:  # pragma: no cover - an event names a running task
                     continue
