@@ -41,19 +41,28 @@ enum HostOp {
     static let woken: Int64 = -5100
 }
 
+/// A completed operation not yet handed out.
+struct HostEvent: BitwiseCopyable {
+    let id: UInt64
+    let result: Int64
+    /// Its operation repeats (EDDY_HOST_OP_REPEAT): once handed out, the next
+    /// turn repeats it unless the host names the task.
+    let repeats: Bool
+}
+
 /// The host-driven tasks of one C runtime and the events not yet handed out.
 /// Owning thread only.
 final class HostDriver: @unchecked Sendable {
     unowned(unsafe) let runtime: Runtime
     @exclusivity(unchecked) var slots: [HostTask?] = []
     @exclusivity(unchecked) var free: [Int] = []
-    /// Completed operations: (task id, result, a repeating one), oldest first.
-    @exclusivity(unchecked) var events: [(UInt64, Int64, Bool)] = []
+    /// Completed operations, oldest first.
+    let events = TrivialQueue<HostEvent>()
     /// Batch stamp, to refuse two operations for one task in one call.
     @exclusivity(unchecked) var stamp: UInt64 = 0
     /// Tasks handed an event of a repeating operation by the last turn: the next
     /// turn repeats the operation of each one it does not name.
-    @exclusivity(unchecked) var repeats: [UInt64] = []
+    let repeats = TrivialQueue<UInt64>()
 
     init(runtime: Runtime) { self.runtime = runtime }
 
@@ -80,7 +89,7 @@ final class HostDriver: @unchecked Sendable {
     @inline(__always)
     func push(_ t: HostTask, _ result: Int64) {
         // pushed on the loop thread: the turn's done check sees it
-        events.append((t.id, result, t.repeats))
+        events.append(HostEvent(id: t.id, result: result, repeats: t.repeats))
     }
 
     func spawn() -> UInt64 {
@@ -294,13 +303,25 @@ private enum Batch { static let rt = 0, ops = 1, nops = 2, events = 3, cap = 4, 
 public func eddy_host_turn(_ batch: UnsafeMutablePointer<UInt64>?) -> Int32 {
     if isForked() { return EddyCode.forked }
     guard let batch else { return EddyCode.einval }
-    let (cr, err) = hostRuntime(batch[Batch.rt])
-    guard let cr else { return err }
+    let (u, err) = local(batch[Batch.rt], .runtime, as: CRuntime.self)
+    guard let u else { return err }
+    // Unretained for the whole turn (no reference counting per call): the handle
+    // table keeps the runtime (eddy_runtime_free is refused while it runs), the
+    // runtime its driver.
+    return u._withUnsafeGuaranteedRef { cr in
+        if cr.freeing.load(ordering: .relaxed) { return EddyCode.shutdown }
+        if cr.runtime.isRunning { return EddyCode.ebusy }
+        return Unmanaged.passUnretained(driver(of: cr))._withUnsafeGuaranteedRef { d in hostTurn(cr, d, batch) }
+    }
+}
+
+/// eddy_host_turn once the runtime and its driver are found.
+@inline(__always)
+private func hostTurn(_ cr: CRuntime, _ d: HostDriver, _ batch: UnsafeMutablePointer<UInt64>) -> Int32 {
     let nops = Int(truncatingIfNeeded: batch[Batch.nops]), cap = Int(truncatingIfNeeded: batch[Batch.cap])
     let ops = UnsafePointer<UnsafePointer<UInt64>?>(bitPattern: UInt(batch[Batch.ops]))
     guard let events = UnsafeMutablePointer<Int64>(bitPattern: UInt(batch[Batch.events])), cap > 0, nops >= 0,
           nops == 0 || ops != nil else { return EddyCode.einval }
-    let d = driver(of: cr)
     // A cx published by eddy_host_enter is valid only until the next turn.
     ceddy_tls_cx_set(nil)
     if nops > 0, let ops {
@@ -325,12 +346,12 @@ public func eddy_host_turn(_ batch: UnsafeMutablePointer<UInt64>?) -> Int32 {
     if !d.repeats.isEmpty {
         // Tasks of the last turn's events that this batch does not name: their
         // repeating read/write again (the stamp marks the named ones).
-        for id in d.repeats {
-            d.unretainedTask(id)?._withUnsafeGuaranteedRef { t in
+        for i in 0..<d.repeats.count {
+            d.unretainedTask(d.repeats[i])?._withUnsafeGuaranteedRef { t in
                 if !t.finished, t.repeats, t.op == HostOp.none, t.stamp != d.stamp || nops == 0 { t.resubmit() }
             }
         }
-        d.repeats.removeAll(keepingCapacity: true)
+        d.repeats.removeAll()
     }
     var rc: Int32 = 0
     do {
@@ -343,14 +364,14 @@ public func eddy_host_turn(_ batch: UnsafeMutablePointer<UInt64>?) -> Int32 {
     }
     let k = min(cap, d.events.count)
     if k > 0 {
-        d.events.withUnsafeBufferPointer { src in
-            for i in 0..<k {
-                events[i * eventWords] = Int64(bitPattern: src[i].0)
-                events[i * eventWords + 1] = src[i].1
-                if src[i].2 { d.repeats.append(src[i].0) }
-            }
+        let src = d.events
+        for i in 0..<k {
+            let e = src[i]
+            events[i * eventWords] = Int64(bitPattern: e.id)
+            events[i * eventWords + 1] = e.result
+            if e.repeats { d.repeats.append(e.id) }
         }
-        if k == d.events.count { d.events.removeAll(keepingCapacity: true) } else { d.events.removeFirst(k) }
+        src.removeFirst(k)
         rc = 0  // e.g. EINTR with events: hand them out; the signal is seen on return
     }
     batch[Batch.n] = UInt64(k)

@@ -1,0 +1,64 @@
+// TrivialQueue: a growable FIFO of plain values for the host-task turn.
+//
+// Why not Array: the turn empties its event and repeat lists every call, and
+// Array.removeAll(keepingCapacity:) / removeFirst(_:) go through the generic
+// replaceSubrange (~80 instructions each, and a retain of the buffer), which
+// at one event per turn was a tenth of Eddy's share of a Python round trip.
+// Here clearing is a store and taking from the front moves an index.
+
+/// FIFO of bitwise-copyable values: `append`, `first`/`count` from the head,
+/// `removeFirst(k)`. Owning thread only (like the host driver that owns it).
+final class TrivialQueue<Element: BitwiseCopyable> {
+    private var base: UnsafeMutablePointer<Element>
+    private var capacity: Int
+    private var head = 0
+    private var tail = 0
+
+    init(capacity: Int = 64) {
+        self.capacity = capacity
+        base = .allocate(capacity: capacity)
+    }
+
+    deinit { base.deallocate() }
+
+    var count: Int { @inline(__always) get { tail &- head } }
+    var isEmpty: Bool { @inline(__always) get { tail == head } }
+
+    /// The i-th value from the head.
+    subscript(i: Int) -> Element {
+        @inline(__always) get { base[head &+ i] }
+    }
+
+    @inline(__always)
+    func append(_ e: Element) {
+        if tail == capacity { makeRoom() }
+        (base + tail).initialize(to: e)
+        tail &+= 1
+    }
+
+    /// Drops the first k values (k <= count).
+    @inline(__always)
+    func removeFirst(_ k: Int) {
+        head &+= k
+        if head == tail { head = 0; tail = 0 }
+    }
+
+    @inline(__always)
+    func removeAll() { head = 0; tail = 0 }
+
+    /// Slides the live values to the front, or doubles the storage.
+    private func makeRoom() {
+        let n = count
+        if head > 0 && n <= capacity / 2 {
+            base.update(from: base + head, count: n)
+        } else {
+            let bigger = UnsafeMutablePointer<Element>.allocate(capacity: capacity * 2)
+            bigger.initialize(from: base + head, count: n)
+            base.deallocate()
+            base = bigger
+            capacity *= 2
+        }
+        head = 0
+        tail = n
+    }
+}
