@@ -30,7 +30,7 @@ let package = Package(
                           swiftSettings: nonsendingByDefault),
         .executableTarget(name: "EddyEcho", dependencies: ["Eddy", "EddyExampleSupport"], path: "examples/swift/echo",
                           swiftSettings: nonsendingByDefault),
-        .testTarget(name: "EddyTests", dependencies: ["Eddy", "CEddySys"]),
+        .testTarget(name: "EddyTests", dependencies: ["Eddy", "EddyC", "CEddySys"]),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -6,13 +6,14 @@
 // at one event per turn was a tenth of Eddy's share of a Python round trip.
 // Here clearing is a store and taking from the front moves an index.
 
-/// FIFO of bitwise-copyable values: `append`, `first`/`count` from the head,
-/// `removeFirst(k)`. Owning thread only (like the host driver that owns it).
+/// FIFO of bitwise-copyable values: `append`, indexing and `count` from the
+/// head, `removeFirst(k)`. One thread at a time (no locking). Kept in this
+/// module: the turn inlines it (a generic class in `Eddy` was not inlined here).
 final class TrivialQueue<Element: BitwiseCopyable> {
-    private var base: UnsafeMutablePointer<Element>
-    private var capacity: Int
-    private var head = 0
-    private var tail = 0
+    @exclusivity(unchecked) private var base: UnsafeMutablePointer<Element>
+    @exclusivity(unchecked) private var capacity: Int
+    @exclusivity(unchecked) private var head = 0
+    @exclusivity(unchecked) private var tail = 0
 
     init(capacity: Int = 64) {
         self.capacity = capacity
@@ -21,36 +22,31 @@ final class TrivialQueue<Element: BitwiseCopyable> {
 
     deinit { base.deallocate() }
 
-    var count: Int { @inline(__always) get { tail &- head } }
-    var isEmpty: Bool { @inline(__always) get { tail == head } }
+    @inline(__always) var count: Int { tail &- head }
+    @inline(__always) var isEmpty: Bool { tail == head }
 
-    /// The i-th value from the head.
-    subscript(i: Int) -> Element {
-        @inline(__always) get { base[head &+ i] }
-    }
+    /// The i-th value from the head (i < count).
+    @inline(__always) subscript(i: Int) -> Element { base[head &+ i] }
 
-    @inline(__always)
-    func append(_ e: Element) {
+    @inline(__always) func append(_ e: Element) {
         if tail == capacity { makeRoom() }
         (base + tail).initialize(to: e)
         tail &+= 1
     }
 
     /// Drops the first k values (k <= count).
-    @inline(__always)
-    func removeFirst(_ k: Int) {
+    @inline(__always) func removeFirst(_ k: Int) {
         head &+= k
         if head == tail { head = 0; tail = 0 }
     }
 
-    @inline(__always)
-    func removeAll() { head = 0; tail = 0 }
+    @inline(__always) func removeAll() { head = 0; tail = 0 }
 
     /// Slides the live values to the front, or doubles the storage.
     private func makeRoom() {
         let n = count
         if head > 0 && n <= capacity / 2 {
-            base.update(from: base + head, count: n)
+            base.moveInitialize(from: base + head, count: n)  // (may overlap; trivial values)
         } else {
             let bigger = UnsafeMutablePointer<Element>.allocate(capacity: capacity * 2)
             bigger.initialize(from: base + head, count: n)
