@@ -543,8 +543,11 @@ int eddy_host_turn(eddy_host_batch_t *b);
  * *cx: while the host runs that task, every function taking a cx
  * (eddy_future_poll, eddy_tcp_poll_*, eddy_cx_waker ...) works as inside a
  * poll_fn and arranges wake-ups of that task. Valid until the next
- * eddy_host_enter or eddy_host_turn, or the task's end. Only after the task's
- * first event (EDDY_EINVAL before). */
+ * eddy_host_enter or eddy_host_turn, a call that runs a runtime
+ * (eddy_runtime_run, run_until, block_on), or the task's end. Only after the
+ * task's first event (EDDY_EINVAL before). Called from inside a poll_fn (of
+ * another runtime), it replaces that poll's cx until the poll_fn returns.
+ * A turn made from inside another runtime's poll_fn leaves that poll's cx valid. */
 int eddy_host_enter(eddy_runtime_t rt, uint64_t task, eddy_cx_t **cx);
 
 /* Wakes host task `task` (as its waker would): its outstanding operation, or

@@ -160,6 +160,7 @@ final class HostTask: PollTask, @unchecked Sendable {
     func forgetCx() {
         if hasCx {
             if ceddy_tls_cx_get() == UnsafeMutableRawPointer(cx) { ceddy_tls_cx_set(nil) }
+            if ceddy_tls_host_cx_get() == UnsafeMutableRawPointer(cx) { ceddy_tls_host_cx_set(nil) }
             cx.deinitialize(count: 1)
             hasCx = false
         }
@@ -266,6 +267,19 @@ final class HostTask: PollTask, @unchecked Sendable {
     }
 }
 
+/// Ends the validity of the cx eddy_host_enter published on this thread, before a call
+/// that polls tasks (run, run_until, block_on). Each C poll saves the current cx and
+/// restores it afterwards: a host cx saved that way would come back after its task ended
+/// inside the poll (FINISH in a nested turn, its runtime freed) and its storage was
+/// deallocated, and a later call with that pointer would pass the cx check and read freed
+/// memory (found by abi_fuzz: eddy_cx_waker with a stale host cx crashed).
+func dropHostCx() {
+    if let h = ceddy_tls_host_cx_get() {
+        if ceddy_tls_cx_get() == h { ceddy_tls_cx_set(nil) }
+        ceddy_tls_host_cx_set(nil)
+    }
+}
+
 /// The C runtime for a host-task call: owning thread, not being freed, not running.
 @inline(__always)
 private func hostRuntime(_ id: UInt64) -> (CRuntime?, Int32) {
@@ -322,8 +336,15 @@ private func hostTurn(_ cr: CRuntime, _ d: HostDriver, _ batch: UnsafeMutablePoi
     let ops = UnsafePointer<UnsafePointer<UInt64>?>(bitPattern: UInt(batch[Batch.ops]))
     guard let events = UnsafeMutablePointer<Int64>(bitPattern: UInt(batch[Batch.events])), cap > 0, nops >= 0,
           nops == 0 || ops != nil else { return EddyCode.einval }
-    // A cx published by eddy_host_enter is valid only until the next turn.
+    // A cx published by eddy_host_enter is valid only until the next turn. Any other
+    // one is the cx of a poll in progress further up this thread's stack (a turn made
+    // from another runtime's poll_fn): it must stay valid after the turn, as around
+    // any nested poll (Core restores it too), or that task could not even take a waker.
+    let outer = ceddy_tls_cx_get()
+    let keep = outer != nil && outer != ceddy_tls_host_cx_get()
     ceddy_tls_cx_set(nil)
+    ceddy_tls_host_cx_set(nil)
+    defer { if keep { ceddy_tls_cx_set(outer) } }
     if nops > 0, let ops {
         // Validate the whole batch first: nothing happens unless every entry is
         // a live task with one known operation and none outstanding.
@@ -387,6 +408,7 @@ public func eddy_host_enter(_ rt: UInt64, _ task: UInt64, _ cx: UnsafeMutablePoi
     guard let t = cr.host?.task(task), !t.finished else { return EddyCode.badHandle }
     guard t.hasCx else { return EddyCode.einval }
     ceddy_tls_cx_set(UnsafeMutableRawPointer(t.cx))
+    ceddy_tls_host_cx_set(UnsafeMutableRawPointer(t.cx))
     cx.pointee = OpaquePointer(t.cx)
     return 0
 }

@@ -72,6 +72,7 @@ public func eddy_runtime_run(_ rt: UInt64) -> Int32 {
     if isForked() { return EddyCode.forked }
     let (cr, err) = idleRuntime(rt)
     guard let cr else { return err }
+    dropHostCx()
     do { try cr.runtime.run() } catch { return error.code }
     return 0
 }
@@ -86,6 +87,7 @@ public func eddy_runtime_run_until(_ rt: UInt64, _ task: UInt64, _ status: Unsaf
     guard let status else { return EddyCode.einval }
     guard HandleTable.ownerLocal(task) == rt else { return EddyCode.einval }
     let handle = t.takeUnretainedValue().handle
+    dropHostCx()
     do {
         let result = try cr.runtime.runUntil(handle)
         status.pointee = taskStatus(result)
@@ -101,6 +103,7 @@ public func eddy_block_on(_ rt: UInt64, _ poll: CPollFn?, _ state: UnsafeMutable
     guard let cr else { return err }
     guard let poll, let status else { return EddyCode.einval }
     if cr.freeing.load(ordering: .relaxed) { return EddyCode.shutdown }
+    dropHostCx()
     // From here on the runtime owns `state`: drop runs exactly once whatever happens.
     let handle = cr.runtime.spawn(CTask(CTaskState(poll: poll, state: state, drop: drop)))
     do {

@@ -337,6 +337,109 @@ static void test_wake_ends_wait_and_pending_read(void **state)
     check_fds(f);
 }
 
+/* A turn of runtime B made from inside a poll_fn of runtime A (B is not running: allowed)
+ * leaves the cx of A's poll valid: the poll can still take a waker and poll futures
+ * afterwards (found by abi_fuzz: the turn cleared the published cx, so the task could
+ * no longer arrange its wake-up and block_on hung). */
+typedef struct {
+    eddy_runtime_t other;
+    uint64_t task;
+    int turn_rc, n, waker_rc, cxrt_rc;
+} nested_turn_t;
+
+static int nested_turn_poll(void *state, eddy_cx_t *cx)
+{
+    nested_turn_t *nt = state;
+    assert_int_equal(eddy_host_wake(nt->other, nt->task), 0);
+    eddy_host_op_t w = op_of(nt->task, EDDY_HOST_OP_WAIT, 0, NULL, 0);
+    const eddy_host_op_t *ops[1] = { &w };
+    events_t e;
+    nt->turn_rc = turn(nt->other, ops, 1, &e);
+    nt->n = (int)e.n;
+    eddy_waker_t wk;
+    nt->waker_rc = eddy_cx_waker(cx, &wk);
+    if (nt->waker_rc == 0) {
+        eddy_waker_free(wk);
+    }
+    eddy_runtime_t rt;
+    nt->cxrt_rc = eddy_cx_runtime(cx, &rt);
+    return EDDY_READY;
+}
+
+static void test_turn_inside_poll_keeps_outer_cx(void **state)
+{
+    fixture_t *f = *state;
+    eddy_runtime_t other;
+    assert_int_equal(eddy_runtime_new(NULL, &other), 0);
+    uint64_t t = started_task(other);
+    nested_turn_t nt = { other, t, -1, -1, -1, -1 };
+    int st = -1;
+    assert_int_equal(eddy_block_on(f->rt, nested_turn_poll, &nt, NULL, &st), 0);
+    assert_int_equal(st, 0);
+    assert_int_equal(nt.turn_rc, 0);
+    assert_int_equal(nt.n, 1);
+    assert_int_equal(nt.waker_rc, 0); /* the outer poll's cx is still the current one */
+    assert_int_equal(nt.cxrt_rc, 0);
+    /* a cx published by eddy_host_enter is still dropped by the next turn */
+    eddy_cx_t *cx = NULL;
+    assert_int_equal(eddy_host_enter(other, t, &cx), 0);
+    assert_int_equal(eddy_host_wake(other, t), 0);
+    eddy_host_op_t w = op_of(t, EDDY_HOST_OP_WAIT, 0, NULL, 0);
+    const eddy_host_op_t *ops[1] = { &w };
+    events_t e;
+    assert_int_equal(turn(other, ops, 1, &e), 0);
+    eddy_runtime_t rr;
+    assert_int_equal(eddy_cx_runtime(cx, &rr), EDDY_EINVAL);
+    assert_int_equal(eddy_runtime_free(other), 1);
+    assert_int_equal(eddy_runtime_free(f->rt), 0);
+    f->rt.id = 0;
+    check_fds(f);
+}
+
+/* A host cx published by eddy_host_enter, then a block_on whose task frees the host
+ * task's runtime: the cx is EINVAL afterwards, never a read of the freed task (found by
+ * abi_fuzz: the poll restored the saved host cx after its task was gone, and
+ * eddy_cx_waker with it crashed). */
+static int free_other_poll(void *state, eddy_cx_t *cx)
+{
+    (void)cx;
+    eddy_runtime_t *other = state;
+    if (other->id == 0) {
+        return EDDY_READY; /* nothing to free: only runs the runtime */
+    }
+    return eddy_runtime_free(*other) >= 0 ? EDDY_READY : -1;
+}
+
+static void test_host_cx_after_task_freed_in_poll(void **state)
+{
+    fixture_t *f = *state;
+    eddy_runtime_t other;
+    assert_int_equal(eddy_runtime_new(NULL, &other), 0);
+    uint64_t t = started_task(other);
+    eddy_cx_t *cx = NULL;
+    assert_int_equal(eddy_host_enter(other, t, &cx), 0);
+    int st = -1;
+    assert_int_equal(eddy_block_on(f->rt, free_other_poll, &other, NULL, &st), 0);
+    assert_int_equal(st, 0);
+    eddy_runtime_t rr;
+    eddy_waker_t w;
+    assert_int_equal(eddy_cx_runtime(cx, &rr), EDDY_EINVAL);
+    assert_int_equal(eddy_cx_waker(cx, &w), EDDY_EINVAL);
+    /* a run call ends a published host cx even when its task lives on */
+    assert_int_equal(eddy_runtime_new(NULL, &other), 0);
+    t = started_task(other);
+    assert_int_equal(eddy_host_enter(other, t, &cx), 0);
+    eddy_future_t sl;
+    assert_int_equal(eddy_sleep(f->rt, 1 * MS, &sl), 0);
+    assert_int_equal(eddy_future_free(sl), 0);
+    assert_int_equal(eddy_block_on(f->rt, free_other_poll, &(eddy_runtime_t){ 0 }, NULL, &st), 0);
+    assert_int_equal(eddy_cx_runtime(cx, &rr), EDDY_EINVAL);
+    assert_int_equal(eddy_runtime_free(other), 1);
+    assert_int_equal(eddy_runtime_free(f->rt), 0);
+    f->rt.id = 0;
+    check_fds(f);
+}
+
 /* ---- misuse ---- */
 
 typedef struct {
@@ -520,6 +623,8 @@ int main(void)
         T(test_repeating_read),
         T(test_wait_on_timer_through_enter),
         T(test_wake_ends_wait_and_pending_read),
+        T(test_turn_inside_poll_keeps_outer_cx),
+        T(test_host_cx_after_task_freed_in_poll),
         T(test_misuse),
     };
     return cmocka_run_group_tests_name("host", tests, NULL, NULL);

@@ -63,6 +63,11 @@ void ceddy_tls_runtime_set(void *value);
 extern _Thread_local void *ceddy_tls_cx __attribute__((tls_model("initial-exec")));
 static inline void *ceddy_tls_cx_get(void) { return ceddy_tls_cx; }
 static inline void ceddy_tls_cx_set(void *value) { ceddy_tls_cx = value; }
+/// The cx eddy_host_enter published last on this thread (nil: none, or dropped): lets
+/// eddy_host_turn drop that one while keeping the cx of a poll in progress further up.
+extern _Thread_local void *ceddy_tls_host_cx __attribute__((tls_model("initial-exec")));
+static inline void *ceddy_tls_host_cx_get(void) { return ceddy_tls_host_cx; }
+static inline void ceddy_tls_host_cx_set(void *value) { ceddy_tls_host_cx = value; }
 /// The C ABI handle table's page directory (EddyC's HandleTable): page base addresses,
 /// 0 until a page exists. Static storage, so a lookup needs no "does the table exist
 /// yet" test; hidden, so it is addressed directly. 4096 pages: HandleTable.maxPages.
