@@ -7,6 +7,8 @@
  * the runtime's sockets) before eddy_fd_free. Eddy never closes the caller's fd. */
 #include "harness.h"
 
+#include <sys/eventfd.h>
+
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
@@ -396,6 +398,46 @@ static void *late_connect_main(void *arg)
     return NULL;
 }
 
+/* A watch whose fd was closed, then a new descriptor with the same number watched: the
+ * live watch frees with 0 and really deregisters (the fd can be watched again), the stale
+ * one with -EBADF (found by abi_fuzz: the live one's free saw the stale watch of the same
+ * number, returned -EBADF and left the fd registered: watching it again was -EEXIST).
+ * eventfds: all share one inode, so only the number tells them apart. */
+static void test_stale_watch_of_reused_number(void **state)
+{
+    fixture_t *f = *state;
+    for (int kind = 0; kind < 2; kind++) {
+        int p[2] = { -1, -1 };
+        int a;
+        if (kind == 0) {
+            make_pipe(p);
+            a = p[0];
+        } else {
+            a = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+            assert_true(a >= 0);
+        }
+        eddy_fd_t stale, live, again;
+        assert_int_equal(eddy_fd_watch(f->rt, a, &stale), 0);
+        int number = a;
+        close(a);
+        int b = kind == 0 ? dup(p[1]) : eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC); /* lowest free: `number` */
+        assert_int_equal(b, number);
+        assert_int_equal(eddy_fd_watch(f->rt, b, &live), 0);
+        assert_int_equal(eddy_fd_free(live), 0);
+        assert_int_equal(eddy_fd_watch(f->rt, b, &again), 0); /* really deregistered */
+        assert_int_equal(eddy_fd_free(again), 0);
+        assert_int_equal(eddy_fd_free(stale), -EBADF);
+        assert_int_equal(eddy_fd_free(stale), EDDY_EBADHANDLE);
+        close(b);
+        if (kind == 0) {
+            close(p[1]);
+        }
+    }
+    assert_int_equal(eddy_runtime_free(f->rt), 0);
+    f->rt.id = 0;
+    check_fds(f);
+}
+
 static void test_fd_closed_before_free(void **state)
 {
     fixture_t *f = *state;
@@ -474,6 +516,7 @@ int main(void)
         T(test_task_woken_when_pipe_writable),
         T(test_host_task_waits_on_fd),
         T(test_misuse),
+        T(test_stale_watch_of_reused_number),
         T(test_fd_closed_before_free),
         T(test_runtime_free_leaves_fd_open),
     };

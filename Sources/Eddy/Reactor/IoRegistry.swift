@@ -98,6 +98,15 @@ final class IoRegistry {
             release(index)
             return .failure(.errno(e))
         }
+        // epoll took the number: any other watch still holding it is stale (its file was
+        // closed, which removed its registration). Forget those now, so that they free
+        // as EBADF and this live one deregisters normally (found by abi_fuzz: the live
+        // watch's free saw the stale one, reported EBADF and left its fd registered, so
+        // watching the fd again was EEXIST).
+        if !borrowed.isEmpty {
+            let stale = borrowed.keys.filter { slab.pointer($0).pointee.fd == fd }
+            for k in stale { borrowed.removeValue(forKey: k) }
+        }
         borrowed[index] = identity
         return .success(key)
     }
