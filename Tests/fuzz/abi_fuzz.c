@@ -587,6 +587,19 @@ static void do_spawn(int cur_rt, eddy_cx_t *cx)
  * model knows as live (started, nothing pending, last op a WAIT) is EBADHANDLE. Unless
  * FUZZ_STRICT_HOST is set, the model follows the library (the task is gone) and counts
  * it; with it set, it is a failure. */
+static char g_hist[512][120];
+static unsigned g_nhist;
+#define HIST(...) snprintf(g_hist[g_nhist++ % 512], 120, __VA_ARGS__)
+static void dump_hist(uint64_t id)
+{
+    char key[32];
+    snprintf(key, sizeof key, "%#llx", (unsigned long long)id);
+    for (unsigned i = g_nhist > 512 ? g_nhist - 512 : 0; i < g_nhist; i++) {
+        if (strstr(g_hist[i % 512], key) || strstr(g_hist[i % 512], "rtfree")) {
+            fprintf(stderr, "  hist: %s\n", g_hist[i % 512]);
+        }
+    }
+}
 static long g_host_gone;
 static uint64_t g_gone_ids[64];
 static int host_gone(host_t *h)
@@ -691,9 +704,8 @@ static void do_host_spawn_on(int want_rt)
             }
         }
         hosts[slot] = (host_t){ .id = t, .rt = rti, .live = 1, .pending = 1, .op = EDDY_HOST_OP_WAIT };
-        if (g_trace) {
-            fprintf(stderr, "call %lld: host task %#llx rt %d\n", g_calls, (unsigned long long)t, rti);
-        }
+        HIST("call %lld: spawn %#llx rt %d rtid %#llx depth %d nest %d", g_calls, (unsigned long long)t, rti,
+             (unsigned long long)rts[rti].id, g_poll_depth, g_nesting);
         atomic_store(&shared_ids[rn(64)], t);
     }
 }
@@ -920,13 +932,13 @@ static void do_host_turn(int depth)
         die("host_turn returned %zu events (cap %zu)", b.n, b.cap);
     }
     /* The model: submissions, then resubmitted repeats, then the events. */
-    for (int i = 0; g_trace && i < nops; i++) {
-        fprintf(stderr, "call %lld: turn rt %d: op %#llx for %#llx\n", g_calls, rti, (unsigned long long)opv[i].op,
-                (unsigned long long)opv[i].task);
+    for (int i = 0; i < nops; i++) {
+        HIST("call %lld: turn rt %d: op %#llx for %#llx", g_calls, rti, (unsigned long long)opv[i].op,
+             (unsigned long long)opv[i].task);
     }
-    for (size_t i = 0; g_trace && i < b.n; i++) {
-        fprintf(stderr, "call %lld: turn rt %d: event %lld for %#llx\n", g_calls, rti, (long long)ev[i].result,
-                (unsigned long long)ev[i].task);
+    for (size_t i = 0; i < b.n; i++) {
+        HIST("call %lld: turn rt %d: event %lld for %#llx", g_calls, rti, (long long)ev[i].result,
+             (unsigned long long)ev[i].task);
     }
     for (int i = 0; i < nops; i++) {
         host_t *h = &hosts[named[i]];
@@ -1092,6 +1104,7 @@ static void do_host_misc(void)
             break;
         }
         if (r == EDDY_EBADHANDLE && v == VALID && hv == VALID) {
+            dump_hist(t);
             die("host_wake(%d, %#llx) EBADHANDLE: started %d pending %d rep %d/%d op %llu", rti, (unsigned long long)t,
                 h->started, h->pending, h->rep, h->rep_handed, (unsigned long long)h->op);
         }
@@ -1481,6 +1494,7 @@ static void random_op(eddy_cx_t *cx, int cur_rt, int depth)
                 if (rts[rti].ent >= 0 && rts[rti].ent < nents && ents[rts[rti].ent].id == rts[rti].id) {
                     ents[rts[rti].ent].live = 0;
                 }
+                HIST("call %lld: rtfree %d", g_calls, rti);
                 for (int i = 0; i < MAXHOST; i++) { /* host tasks are dropped with it */
                     if (hosts[i].live && hosts[i].rt == rti) {
                         host_kill(&hosts[i]);
