@@ -324,7 +324,10 @@ static int pick_rt(int *validity, int *rti)
     ent_t *e;
     int v;
     uint64_t id = pick(K_RT, &v, &e);
-    if (v == VALID) {
+    /* By id, not only through ents[]: a runtime whose entry did not fit in ents[] is
+     * still ours (a flipped id landing on it was "unknown", and freeing it went unseen
+     * by the model: its host tasks then looked alive but were EBADHANDLE). */
+    if (v != INVALID || id != 0) {
         for (int i = 0; i < MAXRT; i++) {
             if (rts[i].live && rts[i].id == id) {
                 *rti = i;
