@@ -66,18 +66,18 @@ final class HostDriver: @unchecked Sendable {
 
     init(runtime: Runtime) { self.runtime = runtime }
 
+    /// The slot index of task id `id` (its low 32 bits, minus 1; -1 for none).
     @inline(__always)
-    func task(_ id: UInt64) -> HostTask? {
-        let slot = Int(truncatingIfNeeded: id & 0xFFFF_FFFF) &- 1
-        guard slot >= 0, slot < slots.count, let t = slots[slot], t.id == id else { return nil }
-        return t
-    }
+    static func slot(_ id: UInt64) -> Int { Int(truncatingIfNeeded: id & 0xFFFF_FFFF) &- 1 }
+
+    @inline(__always)
+    func task(_ id: UInt64) -> HostTask? { unretainedTask(id)?.takeUnretainedValue() }
 
     /// The live task `id` without a reference count (the slot array keeps it
     /// alive; use it only until the next spawn or release).
     @inline(__always)
     func unretainedTask(_ id: UInt64) -> Unmanaged<HostTask>? {
-        let slot = Int(truncatingIfNeeded: id & 0xFFFF_FFFF) &- 1
+        let slot = HostDriver.slot(id)
         guard slot >= 0, slot < slots.count else { return nil }
         return slots.withUnsafeBufferPointer { b -> Unmanaged<HostTask>? in
             guard let t = b[slot] else { return nil }
@@ -112,7 +112,7 @@ final class HostDriver: @unchecked Sendable {
 
     /// Frees the slot of a finished task (its id is stale from now on).
     func release(_ t: HostTask) {
-        let slot = Int(t.id & 0xFFFF_FFFF) - 1
+        let slot = HostDriver.slot(t.id)
         if slot < slots.count, slots[slot] === t {
             slots[slot] = nil
             free.append(slot)
@@ -135,11 +135,12 @@ final class HostTask: PollTask, @unchecked Sendable {
     @exclusivity(unchecked) var permit = true  // the first poll answers the initial WAIT
     @exclusivity(unchecked) var finished = false
     @exclusivity(unchecked) var stamp: UInt64 = 0
-    /// The last read/write was submitted with EDDY_HOST_OP_REPEAT: after its
-    /// event, a turn that does not name the task submits it again (same code,
-    /// handle, buffer and length). Saves the host one entry per event.
-    @exclusivity(unchecked) var repeats = false
-    @exclusivity(unchecked) var lastOp: UInt64 = HostOp.none
+    /// READ or WRITE when the last operation was submitted with
+    /// EDDY_HOST_OP_REPEAT (else `none`): after its event, a turn that does not
+    /// name the task submits it again (same handle, buffer and length). Saves the
+    /// host one entry per event.
+    @exclusivity(unchecked) var repeatOp: UInt64 = HostOp.none
+    var repeats: Bool { @inline(__always) get { repeatOp != HostOp.none } }
     /// Own waker (taken at the first poll) and a copy of the last poll context.
     @exclusivity(unchecked) var waker: Waker?
     let cx = UnsafeMutablePointer<Context>.allocate(capacity: 1)
@@ -220,7 +221,7 @@ final class HostTask: PollTask, @unchecked Sendable {
     /// Takes a new operation from the host (validated by the caller).
     @inline(__always)
     func submit(_ code: UInt64, _ h: UInt64, _ b: UInt64, _ l: UInt64) {
-        repeats = false
+        repeatOp = HostOp.none
         switch code {
         case HostOp.wait:
             if permit {
@@ -238,29 +239,29 @@ final class HostTask: PollTask, @unchecked Sendable {
                 w.wake()  // the poll that completes the Eddy task
             }
         default:
-            op = code & ~HostOp.repeatFlag
-            lastOp = op
-            repeats = code & HostOp.repeatFlag != 0
             handle = h
             buf = UInt(b)
             len = l > UInt64(Int.max) ? -1 : Int(l)
             if (b == 0 && l != 0) || len < 0 {
-                repeats = false
-                op = HostOp.none
                 permit = false
                 driver.push(self, Int64(EddyCode.einval))
                 return
             }
-            let woken = permit
-            permit = false
-            attempt(&cx.pointee, woken: woken)
+            let rw = code & ~HostOp.repeatFlag
+            if code & HostOp.repeatFlag != 0 { repeatOp = rw }
+            start(rw)
         }
     }
 
     /// The repeat of the last read/write (for a turn that does not name the task).
     @inline(__always)
-    func resubmit() {
-        op = lastOp
+    func resubmit() { start(repeatOp) }
+
+    /// First attempt of read/write `rw` (handle, buf, len set): a wake that came
+    /// while nothing was outstanding ends it if it cannot complete now.
+    @inline(__always)
+    private func start(_ rw: UInt64) {
+        op = rw
         let woken = permit
         permit = false
         attempt(&cx.pointee, woken: woken)
@@ -280,13 +281,18 @@ func dropHostCx() {
     }
 }
 
-/// The C runtime for a host-task call: owning thread, not being freed, not running.
+/// Runs `body` with the C runtime of a host-task call (owning thread, not being
+/// freed, not running), held without a reference count: the handle table keeps it,
+/// and eddy_runtime_free is refused while it runs.
 @inline(__always)
-private func hostRuntime(_ id: UInt64) -> (CRuntime?, Int32) {
-    let (cr, err) = creatingRuntime(id)
-    guard let cr else { return (nil, err) }
-    if cr.runtime.isRunning { return (nil, EddyCode.ebusy) }
-    return (cr, 0)
+private func withHostRuntime(_ id: UInt64, _ body: (CRuntime) -> Int32) -> Int32 {
+    let (u, err) = local(id, .runtime, as: CRuntime.self)
+    guard let u else { return err }
+    return u._withUnsafeGuaranteedRef { cr in
+        if cr.freeing.load(ordering: .relaxed) { return EddyCode.shutdown }
+        if cr.runtime.isRunning { return EddyCode.ebusy }
+        return body(cr)
+    }
 }
 
 @inline(__always)
@@ -303,11 +309,11 @@ private let eventWords = 2
 @_cdecl("eddy_host_spawn")
 public func eddy_host_spawn(_ rt: UInt64, _ out: UnsafeMutablePointer<UInt64>?) -> Int32 {
     if isForked() { return EddyCode.forked }
-    let (cr, err) = hostRuntime(rt)
-    guard let cr else { return err }
-    guard let out else { return EddyCode.einval }
-    out.pointee = driver(of: cr).spawn()
-    return 0
+    return withHostRuntime(rt) { cr in
+        guard let out else { return EddyCode.einval }
+        out.pointee = driver(of: cr).spawn()
+        return 0
+    }
 }
 
 /// eddy_host_batch_t: rt, ops, nops, events, cap, n (6 x 64-bit words).
@@ -317,15 +323,9 @@ private enum Batch { static let rt = 0, ops = 1, nops = 2, events = 3, cap = 4, 
 public func eddy_host_turn(_ batch: UnsafeMutablePointer<UInt64>?) -> Int32 {
     if isForked() { return EddyCode.forked }
     guard let batch else { return EddyCode.einval }
-    let (u, err) = local(batch[Batch.rt], .runtime, as: CRuntime.self)
-    guard let u else { return err }
-    // Unretained for the whole turn (no reference counting per call): the handle
-    // table keeps the runtime (eddy_runtime_free is refused while it runs), the
-    // runtime its driver.
-    return u._withUnsafeGuaranteedRef { cr in
-        if cr.freeing.load(ordering: .relaxed) { return EddyCode.shutdown }
-        if cr.runtime.isRunning { return EddyCode.ebusy }
-        return Unmanaged.passUnretained(driver(of: cr))._withUnsafeGuaranteedRef { d in hostTurn(cr, d, batch) }
+    // Runtime and driver unretained for the whole turn (the runtime keeps its driver).
+    return withHostRuntime(batch[Batch.rt]) { cr in
+        Unmanaged.passUnretained(driver(of: cr))._withUnsafeGuaranteedRef { d in hostTurn(cr, d, batch) }
     }
 }
 
@@ -402,15 +402,15 @@ private func hostTurn(_ cr: CRuntime, _ d: HostDriver, _ batch: UnsafeMutablePoi
 @_cdecl("eddy_host_enter")
 public func eddy_host_enter(_ rt: UInt64, _ task: UInt64, _ cx: UnsafeMutablePointer<OpaquePointer?>?) -> Int32 {
     if isForked() { return EddyCode.forked }
-    let (cr, err) = hostRuntime(rt)
-    guard let cr else { return err }
-    guard let cx else { return EddyCode.einval }
-    guard let t = cr.host?.task(task), !t.finished else { return EddyCode.badHandle }
-    guard t.hasCx else { return EddyCode.einval }
-    ceddy_tls_cx_set(UnsafeMutableRawPointer(t.cx))
-    ceddy_tls_host_cx_set(UnsafeMutableRawPointer(t.cx))
-    cx.pointee = OpaquePointer(t.cx)
-    return 0
+    return withHostRuntime(rt) { cr in
+        guard let cx else { return EddyCode.einval }
+        guard let t = cr.host?.task(task), !t.finished else { return EddyCode.badHandle }
+        guard t.hasCx else { return EddyCode.einval }
+        ceddy_tls_cx_set(UnsafeMutableRawPointer(t.cx))
+        ceddy_tls_host_cx_set(UnsafeMutableRawPointer(t.cx))
+        cx.pointee = OpaquePointer(t.cx)
+        return 0
+    }
 }
 
 @_cdecl("eddy_host_wake")
@@ -434,13 +434,15 @@ public func eddy_host_write(_ op: UnsafePointer<UInt64>?, _ buf: UnsafeRawPointe
     // The stream first: its owner is the runtime (checked like any runtime call).
     let r = HandleTable.lookupLocal(op[2], .tcp, thread: currentThread())
     guard r.error == 0 else { return r.error }
-    let (cr, err) = hostRuntime(HandleTable.ownerLocal(op[2]))
-    guard let cr else { return err }
-    guard let t = cr.host?.task(op[0]), !t.finished else { return EddyCode.badHandle }
-    guard t.op == HostOp.none, t.hasCx, op[1] == HostOp.write, r.bits & listenerFlag == 0 else { return EddyCode.einval }
-    guard len >= 0, buf != nil || len == 0 else { return EddyCode.einval }
-    let n = Unmanaged<TcpStream>.fromOpaque(HandleTable.pointer(r.bits))._withUnsafeGuaranteedRef {
-        $0.pollWriteStep(&t.cx.pointee, buf, min(len, Int(Int32.max)))
+    return withHostRuntime(HandleTable.ownerLocal(op[2])) { cr in
+        guard let t = cr.host?.task(op[0]), !t.finished else { return EddyCode.badHandle }
+        guard t.op == HostOp.none, t.hasCx, op[1] == HostOp.write, r.bits & listenerFlag == 0 else {
+            return EddyCode.einval
+        }
+        guard len >= 0, buf != nil || len == 0 else { return EddyCode.einval }
+        let n = Unmanaged<TcpStream>.fromOpaque(HandleTable.pointer(r.bits))._withUnsafeGuaranteedRef {
+            $0.pollWriteStep(&t.cx.pointee, buf, min(len, Int(Int32.max)))
+        }
+        return n == TcpStream.pendingCode ? -EAGAIN : Int32(truncatingIfNeeded: n)  // bytes or error code
     }
-    return n == TcpStream.pendingCode ? -EAGAIN : Int32(truncatingIfNeeded: n)  // bytes or error code
 }
