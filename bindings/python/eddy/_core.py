@@ -106,13 +106,10 @@ class _Op:
     its address. The yielding generator keeps it and its buffer alive until the
     event answers it. ``task`` is the task whose id ``rec[0]`` holds."""
 
-    __slots__ = ("rec", "addr", "arg", "task", "repeat", "stream")
+    __slots__ = ("rec", "addr", "arg", "task", "stream")
 
     def __init__(self, op: int, h: int, buf: int, length: int, stream: Any = None) -> None:
         self.rec = array("Q", (0, op, h, buf, length))
-        # A repeating read (OP_REPEAT): once submitted, Eddy repeats it at every
-        # turn that does not name the task (see Task._last).
-        self.repeat = bool(op & OP_REPEAT)
         self.addr = self.rec.buffer_info()[0]
         self.arg = _lib.u64arg(self.addr)  # for eddy_host_write
         # Never None, which is a runtime's ``current`` outside its tasks: a check
@@ -163,7 +160,6 @@ def _after_fork_in_child() -> None:
         # with no current task every stream call takes the checked path (which
         # raises ForkedError), and no other task is resumed.
         rt.current = None
-        rt.by_key.clear()
         rt.by_slot[:] = [None] * len(rt.by_slot)
 
 
@@ -225,9 +221,8 @@ class _Runtime:
         self.wakeup: Optional[Any] = None  # _wakeup.SignalWakeup of a main-thread run
         self._hk: List[Tuple[Callable[[int], int], int]] = []  # deferred C calls (fn, handle)
         self.orphans: List[Coroutine[Any, Any, Any]] = []
-        self.by_key: Dict[int, Task[Any]] = {}  # host task id -> live task
-        # The same tasks by slot (the id's low 32 bits, small and dense): what the
-        # driver looks events up with (no big-int key per event).
+        # Live tasks by slot (their host id's low 32 bits, small and dense): what
+        # the driver looks events up with (no big-int key per event).
         self.by_slot: List[Optional[Task[Any]]] = [None] * 64
         self.out = c_uint64()
         self.out_ref = byref(self.out)
@@ -299,7 +294,6 @@ class _Runtime:
             raise error_from_code(rc)
         key = self.out.value
         task: Task[T] = Task(self, coro, name, key)
-        self.by_key[key] = task
         slot = key & SLOT_MASK
         by_slot = self.by_slot
         if slot >= len(by_slot):
@@ -308,7 +302,7 @@ class _Runtime:
         return task
 
     def tasks(self) -> List["Task[Any]"]:
-        return list(self.by_key.values())
+        return [t for t in self.by_slot if t is not None]
 
     # -- the driver loop --------------------------------------------------------
     def _event_view(self, n: int) -> Tuple[memoryview, memoryview]:
@@ -323,7 +317,7 @@ class _Runtime:
         """Turn the loop and resume tasks until ``until._done`` (a Task, or
         _AllDone), a fatal error or a second Ctrl-C."""
         turn = self.turn
-        ops, by_key, by_slot, batch = self.ops, self.by_key, self.by_slot, self.batch
+        ops, by_slot, batch = self.ops, self.by_slot, self.batch
         # The events as 32-bit halves: each event's slot (the id's low half) and
         # result (every result fits: lengths stay below 2**31) at a 4-word stride.
         views = self.event_views
@@ -376,7 +370,9 @@ class _Runtime:
                 task._yielded = y
                 if y.__class__ is _Op:
                     ops[j] = y.addr
-                    task._last = y if y.repeat and not task._attn else None
+                    # A repeating op (OP_REPEAT): Eddy repeats it at each turn that
+                    # does not name the task, so yielding it again needs no entry.
+                    task._last = y if y.rec[1] & OP_REPEAT and not task._attn else None
                 elif y is SUSPEND:
                     ops[j] = task._wait.addr
                     task._last = None
@@ -386,7 +382,6 @@ class _Runtime:
                     self.keep.append(w)
                     self._check = True
                     ops[j] = w.addr
-                    del by_key[task._key]
                     by_slot[task._key & SLOT_MASK] = None
                 j += 1
             self.current = None
@@ -396,7 +391,7 @@ class _Runtime:
             raise self.fatal
 
     def _ended(self, task: "Task[Any]", e: BaseException) -> None:
-        if task._done:  # pragma: no cover - by_key holds running tasks only
+        if task._done:  # pragma: no cover - by_slot holds running tasks only
             return None
         if isinstance(e, StopIteration):
             task._finish(e.value, None)
@@ -479,8 +474,7 @@ class _Runtime:
                     lib.eddy_runtime_free(self.h)
                 finally:
                     self.freeing = False
-            tasks, self.by_key = list(self.by_key.values()), {}
-            self.by_slot = []
+            tasks, self.by_slot = self.tasks(), []
             for t in tasks:
                 t._on_drop()
             orphans, self.orphans = self.orphans, []
