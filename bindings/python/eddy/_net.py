@@ -333,9 +333,6 @@ class TcpStream(_Handle):
         del arr
         return bytes(out)
 
-    def _write(self, data: BytesLike, all_: bool) -> Any:
-        return (self.write_all if all_ else self.write)(data)
-
     @types.coroutine
     def write(self, data: BytesLike) -> Generator[Any, Optional[int], int]:
         """Write some of ``data`` (waits until at least one byte is accepted);
