@@ -18,15 +18,13 @@ import Eddy
 public typealias CPollFn = @convention(c) (UnsafeMutableRawPointer?, OpaquePointer?) -> Int32
 public typealias CDropFn = @convention(c) (UnsafeMutableRawPointer?) -> Void
 
-/// The C callbacks and state of one task.
+/// The state of one C task and its drop_fn (poll_fn is held by the task cell).
 final class CTaskState: @unchecked Sendable {
-    let pollFn: CPollFn
     let state: UnsafeMutableRawPointer?
     let dropFn: CDropFn?
     @exclusivity(unchecked) private var dropped = false
 
-    init(poll: CPollFn, state: UnsafeMutableRawPointer?, drop: CDropFn?) {
-        pollFn = poll
+    init(state: UnsafeMutableRawPointer?, drop: CDropFn?) {
         self.state = state
         dropFn = drop
     }
@@ -42,9 +40,9 @@ final class CTaskState: @unchecked Sendable {
     deinit { drop() }
 }
 
-/// The task the core runs for eddy_spawn / eddy_block_on: a `PollTask` whose `cPoll`
-/// the core's loop calls directly (publishing cx in the thread-local slot); `cFinish`
-/// runs drop_fn and maps the result to a status.
+/// The task the core runs for eddy_spawn / eddy_block_on (spawned with `spawnC`: the
+/// core's loop calls poll_fn directly, publishing cx in the thread-local slot);
+/// `cFinish` runs drop_fn and maps the result to a status.
 /// @unchecked Sendable: it carries a C state pointer that the C contract says is
 /// handed to the runtime; it is only touched on the loop thread.
 final class CTask: PollTask, @unchecked Sendable {
@@ -53,8 +51,6 @@ final class CTask: PollTask, @unchecked Sendable {
     init(_ task: CTaskState) {
         self.task = task
         super.init()
-        cPoll = task.pollFn
-        cState = task.state
         cFinish = { [task] r in
             task.drop()
             return r == 0 ? 0 : (r < 0 ? r : EddyCode.badPoll)
@@ -62,6 +58,13 @@ final class CTask: PollTask, @unchecked Sendable {
     }
 
     override func cancel() { task.drop() }
+}
+
+extension Runtime {
+    /// Spawns a C task: from here on the runtime owns `state` (drop_fn runs exactly once).
+    func spawnC(poll: CPollFn, state: UnsafeMutableRawPointer?, drop: CDropFn?) -> JoinHandle<Int32> {
+        spawn(CTask(CTaskState(state: state, drop: drop)), cPoll: poll, cState: state)
+    }
 }
 
 /// What a task handle points to.

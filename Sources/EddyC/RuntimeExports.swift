@@ -105,7 +105,7 @@ public func eddy_block_on(_ rt: UInt64, _ poll: CPollFn?, _ state: UnsafeMutable
     if cr.freeing.load(ordering: .relaxed) { return EddyCode.shutdown }
     dropHostCx()
     // From here on the runtime owns `state`: drop runs exactly once whatever happens.
-    let handle = cr.runtime.spawn(CTask(CTaskState(poll: poll, state: state, drop: drop)))
+    let handle = cr.runtime.spawnC(poll: poll, state: state, drop: drop)
     do {
         let result = try cr.runtime.runUntil(handle)
         status.pointee = taskStatus(result)

@@ -11,7 +11,7 @@ public func eddy_spawn(_ rt: UInt64, _ poll: CPollFn?, _ state: UnsafeMutableRaw
     let cr = Unmanaged<CRuntime>.fromOpaque(HandleTable.pointer(bits)).takeRetainedValue()
     guard let poll, let out else { return EddyCode.einval }
     if cr.freeing.load(ordering: .relaxed) { return EddyCode.shutdown }
-    let box = TaskBox(cr.runtime.spawn(CTask(CTaskState(poll: poll, state: state, drop: drop))))
+    let box = TaskBox(cr.runtime.spawnC(poll: poll, state: state, drop: drop))
     guard let id = insertHandle(box, kind: .task, owner: rt, thread: cr.thread) else {
         // The task was spawned and owns `state`: it keeps running detached
         // (or is dropped by the runtime free racing with us).

@@ -10,12 +10,8 @@ package typealias CPollFunction = @convention(c) (UnsafeMutableRawPointer?, Opaq
 /// The output is a status code (`0` or a negative `EddyError.code`), which is what a
 /// C task returns.
 open class PollTask: @unchecked Sendable {
-    /// Set by the C ABI's task (before spawning): the loop then calls this function
-    /// directly each poll, the context published in `ceddy_tls_cx`, and `cFinish` once
-    /// it returns anything but `cPending` (no virtual `poll`, no cell frame).
-    package final var cPoll: CPollFunction?
-    package final var cState: UnsafeMutableRawPointer?
-    /// Maps the final value of `cPoll` to the task's status; called once.
+    /// For a task spawned with a C poll function (`spawn(_:cPoll:cState:)`): maps the
+    /// function's final value to the task's status; called once.
     package final var cFinish: ((Int32) -> Int32)?
     /// What `cPoll` returns while pending (the C ABI's EDDY_PENDING).
     package static var cPending: Int32 { 1 }
@@ -38,18 +34,18 @@ final class PollTaskCell: JoinableTask<Int32>, @unchecked Sendable {
     /// calls into it without a retain/release pair.
     @exclusivity(unchecked) var body: Unmanaged<PollTask>?
 
-    init(core: Core, body: PollTask) {
+    init(core: Core, body: PollTask, cPoll: CPollFunction? = nil, cState: UnsafeMutableRawPointer? = nil) {
         self.body = Unmanaged.passRetained(body)
         super.init(core: core)
-        if let f = body.cPoll {
+        if let cPoll {
             // The loop calls it (see Core.run); the Context it gets the address of is
             // built once, in memory of its own (a stack copy per poll would cost its
             // stores and a stack-protector check, since the address escapes to C).
             let p = UnsafeMutablePointer<Context>.allocate(capacity: 1)
             p.initialize(to: Context(target: self, core: core))
             cContext = p
-            cState = body.cState
-            cPoll = f
+            self.cState = cState
+            self.cPoll = cPoll
         }
     }
 
@@ -98,6 +94,17 @@ extension Runtime {
     @discardableResult
     public func spawn(_ task: PollTask) -> JoinHandle<Int32> {
         let cell = PollTaskCell(core: core, body: task)
+        core.spawnTask(cell)
+        return JoinHandle(cell)
+    }
+
+    /// Spawns a task whose polls are `cPoll(cState, cx)`, called by the loop directly
+    /// (the context published in `ceddy_tls_cx`; no virtual `poll`, no cell frame);
+    /// once it returns anything but `PollTask.cPending`, `task.cFinish` maps the value
+    /// to the status. `task` still receives `cancel()`. The C ABI's tasks.
+    @discardableResult
+    package func spawn(_ task: PollTask, cPoll: CPollFunction, cState: UnsafeMutableRawPointer?) -> JoinHandle<Int32> {
+        let cell = PollTaskCell(core: core, body: task, cPoll: cPoll, cState: cState)
         core.spawnTask(cell)
         return JoinHandle(cell)
     }
