@@ -145,19 +145,21 @@ def check_swift(root, out, blocks, results):
     ok, log = run(["swift", "build", "--package-path", str(pkg)], timeout=1800)
     print(f"   (swift build of {len(blocks)} doc targets: {time.monotonic() - t0:.1f} s)")
     bindir = pkg / ".build" / "debug"
+    attributed = False
     for b in blocks:
         if not ok:
             # Attribute compiler errors to the blocks they name; the rest did not build either.
-            mine = [l for l in log.splitlines() if f"/{b.name}/" in l]
-            results.fail(b, "swift build failed" + ("" if mine else " (see other blocks)"),
-                         "\n".join(mine) if mine else "")
+            mine = sorted({l for l in log.splitlines() if f"/{b.name}/" in l and "error:" in l})
+            attributed |= bool(mine)
+            results.fail(b, "swift build failed" + ("" if mine else " (not built: see the other blocks)"),
+                         "\n".join(mine))
             continue
         if b.marker == "build-only":
             results.ok(b, f"built (build-only: {b.reason})")
             continue
         rok, rlog = run([str(bindir / b.name)], cwd=out)
         results.ok(b, "built and ran") if rok else results.fail(b, "ran and failed", rlog)
-    if not ok:
+    if not ok and not attributed:
         print(log[-6000:])
 
 
