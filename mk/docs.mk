@@ -30,7 +30,7 @@ docs-check: c-lib
 	python3 Tests/docs/check_docs.py --out $(DOCS_CHECK_OUT) --library $(LIBDIR)/libeddy.so \
 	    --c-libdir $(C_LIB) --python $(or $(PYTHON),python3)
 
-docs: ## generate the Eddy module's DocC reference into $(SCRATCH)/docs
+docs: ## generate the Eddy module's DocC reference (SCRATCH/docs, .build/docs)
 	EDDY_DOCC=1 swift package --scratch-path $(DOCS_SCRATCH) --allow-writing-to-directory $(DOCS_OUT) \
 	    generate-documentation $(DOCS_FLAGS)
 	@echo "docs: open $(DOCS_OUT)/index.html through a web server, or run make docs-preview"
