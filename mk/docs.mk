@@ -16,7 +16,7 @@ DOCS_CHECK_OUT := $(SCRATCH)/docs-check
 DOCS_OUT := $(SCRATCH)/docs
 # Its own scratch folder: the plugin's resolution never touches the main build's.
 DOCS_SCRATCH := $(SCRATCH)/docc
-DOCS_FLAGS := --target Eddy --output-path $(DOCS_OUT) --disable-indexing \
+DOCS_FLAGS := --target Eddy --output-path $(DOCS_OUT) --disable-indexing --warnings-as-errors \
               --transform-for-static-hosting --hosting-base-path eddy
 
 TEST_TARGETS += test-docs

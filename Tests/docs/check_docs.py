@@ -229,6 +229,7 @@ def main():
     a = ap.parse_args()
     root, out = a.root.resolve(), a.out.resolve()
     files = a.files or (["README.md"] + sorted(str(p.relative_to(root)) for p in (root / "docs").glob("*.md"))
+                        + sorted(str(p.relative_to(root)) for p in (root / "Sources" / "Eddy" / "Eddy.docc").glob("*.md"))
                         + ["bindings/python/README.md"])
     blocks = [b for f in files for b in extract(root, f)]
     if not blocks:
