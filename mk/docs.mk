@@ -6,6 +6,8 @@
 #                    path (.build/docs-check/swift) and run; C blocks compiled with -Wall
 #                    -Wextra -Werror, linked against libeddy.so and run; Python blocks run.
 #                    <!-- fragment: why --> above a fence skips it (listed, with the reason).
+#                    Also: every public declaration in Sources/Eddy has a /// doc comment
+#                    (Tests/docs/check_doc_comments.py).
 #   make docs        DocC reference of the Eddy module (Sources/Eddy/Eddy.docc + doc
 #                    comments) into $(SCRATCH)/docs; `make docs-preview` serves it.
 #
@@ -27,6 +29,7 @@ test-docs: build ## build and run every code block in README.md, docs/*.md, bind
 	@$(MAKE) --no-print-directory docs-check
 
 docs-check: c-lib
+	python3 Tests/docs/check_doc_comments.py
 	python3 Tests/docs/check_docs.py --out $(DOCS_CHECK_OUT) --library $(LIBDIR)/libeddy.so \
 	    --c-libdir $(C_LIB) --python $(or $(PYTHON),python3)
 
