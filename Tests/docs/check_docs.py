@@ -104,14 +104,17 @@ def run(cmd, *, cwd=None, env=None, timeout=RUN_TIMEOUT):
 def swift_package(root: Path, out: Path, blocks: list) -> None:
     """The consumer package: one executable target per Swift block."""
     src = out / "Sources"
-    if src.exists():
-        shutil.rmtree(src)  # targets of blocks that no longer exist must go
+    names = {b.name for b in blocks}
+    if src.exists():  # targets of blocks that no longer exist must go
+        for d in src.iterdir():
+            if d.name not in names:
+                shutil.rmtree(d)
     # A path dependency's identity is its folder's name, whatever the clone is called.
     identity = root.name
     targets = []
     for b in blocks:
-        (src / b.name).mkdir(parents=True)
-        (src / b.name / "main.swift").write_text(f"// {b.where}\n{b.code}", encoding="utf-8")
+        (src / b.name).mkdir(parents=True, exist_ok=True)
+        write_if_changed(src / b.name / "main.swift", f"// {b.where}\n{b.code}")
         targets.append(f'        .executableTarget(name: "{b.name}", dependencies: [.product(name: "Eddy", package: "{identity}")],\n'
                        f'                          swiftSettings: strict),')
     manifest = f"""// swift-tools-version:6.1
@@ -130,9 +133,13 @@ let package = Package(
     swiftLanguageModes: [.v6]
 )
 """
-    mf = out / "Package.swift"
-    if not mf.exists() or mf.read_text() != manifest:  # unchanged manifest: no re-resolve
-        mf.write_text(manifest, encoding="utf-8")
+    write_if_changed(out / "Package.swift", manifest)
+
+
+def write_if_changed(path: Path, text: str) -> None:
+    """Unchanged files keep their time stamps, so SwiftPM rebuilds only edited blocks."""
+    if not path.exists() or path.read_text(encoding="utf-8") != text:
+        path.write_text(text, encoding="utf-8")
 
 
 def check_swift(root, out, blocks, results):
