@@ -3,7 +3,12 @@
 #   make demo   build in release, start eddy-delayserver, run the Swift, C and Python
 #               delay clients against it (10 concurrent requests of 100..1000 ms each),
 #               stop the server.
-#   make test   build and run every suite: Swift, C, Python, examples.
+#   make test   build and run every suite: Swift, C, Python, examples, docs.
+#   make help   every target, one line each.
+#
+# Convention: a target meant to be run by hand carries its one-line description after `## `
+# on its rule line, in this Makefile and in mk/*.mk (`name: prerequisites ## what it does`);
+# `make help` prints those lines, grouped by file. Internal steps carry no `## `.
 SCRATCH ?= .build
 # Release build of everything; -static-stdlib makes libeddy.so self-contained.
 BUILD_FLAGS ?= -c release -Xswiftc -static-stdlib -Xlinker -soname=libeddy.so.0
@@ -13,35 +18,41 @@ export DEMO_PORT
 TEST_TARGETS := test-swift
 DEMO_TARGETS :=
 
-.PHONY: all build test demo demo-swift test-swift test-swift-unit check-warnings clean
-all: build
+.PHONY: all build test demo demo-swift test-swift test-swift-unit check-warnings clean help
+all: build ## default goal: same as build
 
-build:
+help: ## list the targets, one line each
+	@awk 'FNR == 1 { file = FILENAME } \
+	     /^[a-zA-Z0-9_.-]+:.*## / { if (file) { printf "%s\n", file; file = "" } \
+	         name = $$0; sub(/:.*/, "", name); text = $$0; sub(/.*## /, "", text); \
+	         printf "  %-18s %s\n", name, text }' $(MAKEFILE_LIST)
+
+build: ## release build: libeddy.so, the Swift module, the example executables
 	swift build $(BUILD_FLAGS) --scratch-path $(SCRATCH)
 
 # Swift Testing suites (serial: some tests count this process's descriptors).
-test-swift-unit:
+test-swift-unit: ## Swift Testing suites (swift test, serial)
 	swift test --no-parallel --scratch-path $(SCRATCH)
 
 # The release build must be free of warnings in Swift 6 language mode.
-check-warnings:
+check-warnings: ## the release build has no warnings
 	@mkdir -p $(SCRATCH)
 	swift build $(BUILD_FLAGS) --scratch-path $(SCRATCH) 2>&1 | tee $(SCRATCH)/build.log
 	@if grep -E "warning:" $(SCRATCH)/build.log | grep -v "Package.resolved"; then \
 		echo "check-warnings: the release build has warnings" >&2; exit 1; fi
 
-test-swift: test-swift-unit check-warnings
+test-swift: test-swift-unit check-warnings ## test-swift-unit + check-warnings
 
 include $(wildcard mk/*.mk)
 
-test: $(TEST_TARGETS)
+test: $(TEST_TARGETS) ## every suite (the README's second command): TEST_TARGETS
 	@echo "make test: all suites passed ($(TEST_TARGETS))"
 
-demo-swift: build
+demo-swift: build ## Swift delay client against a running delay server
 	$(LIBDIR)/eddy-delay-client --port $(DEMO_PORT) -n 10
 
 # Start the server, run every front door's client, always stop the server.
-demo: build
+demo: build ## the README's first command: delay server + Swift, C, Python clients
 	@$(LIBDIR)/eddy-delayserver --port $(DEMO_PORT) > $(SCRATCH)/delayserver.log 2>&1 & \
 	pid=$$!; trap "kill $$pid 2>/dev/null" EXIT; \
 	for i in $$(seq 50); do \
@@ -51,5 +62,5 @@ demo: build
 	for t in demo-swift $(DEMO_TARGETS); do \
 		echo; echo "== $$t"; $(MAKE) -s --no-print-directory $$t || exit 1; done
 
-clean:
+clean: ## remove the build folder (SCRATCH)
 	rm -rf $(SCRATCH)

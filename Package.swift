@@ -34,3 +34,9 @@ let package = Package(
     ],
     swiftLanguageModes: [.v6]
 )
+
+// `make docs` (EDDY_DOCC=1): swift-docc-plugin for `swift package generate-documentation`.
+// Only then: Eddy has no dependencies, so a plain build or `pip install` never resolves one.
+if Context.environment["EDDY_DOCC"] == "1" {
+    package.dependencies.append(.package(url: "https://github.com/swiftlang/swift-docc-plugin", from: "1.5.0"))
+}

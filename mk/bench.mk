@@ -27,11 +27,11 @@ endif
 
 .PHONY: bench bench-deps bench-servers
 
-bench: build examples-c
+bench: build examples-c ## full echo benchmark against the anchors (~10 min; BENCH_QUICK=1: ~2 min)
 	@$(MAKE) --no-print-directory bench-servers
 	$(BENCH_PY) bench/run.py --scratch $(SCRATCH) $(BENCH_RUN_ARGS)
 
-bench-deps:
+bench-deps: ## install the benchmark's Debian packages and bench/.venv
 	@missing=""; for p in $(BENCH_APT); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
 	if [ -n "$$missing" ]; then \
 	    echo "bench: installing$$missing"; \
@@ -42,5 +42,5 @@ bench-deps:
 	@$(BENCH_PY) -c "import uvloop, matplotlib" 2>/dev/null || $(BENCH_PY) -m pip install -q uvloop matplotlib
 
 # loadgen, epoll_echo, libuv_echo, tokio_echo, nio-echo, stripped copies for callgrind.
-bench-servers: bench-deps
+bench-servers: bench-deps ## build the anchor servers and the load generator only
 	$(BENCH_PY) bench/run.py --scratch $(SCRATCH) --build-only

@@ -62,10 +62,10 @@ DEMO_TARGETS += demo-c
         examples-c c-examples demo-c install test-install c-test-install c-lib
 
 # `build` first, then a sub-make: the sub-make sees the freshly built library's timestamp.
-test-c: build
+test-c: build ## C suites, header/exports/env checks, ASan+UBSan, test-install, examples
 	@$(MAKE) --no-print-directory c-tests-run
 
-examples-c: build
+examples-c: build ## build the C examples (delay_client, echo_server)
 	@$(MAKE) --no-print-directory c-examples
 
 c-tests-run:
@@ -102,7 +102,7 @@ $(C_OUT)/asan/test_%: Tests/c/test_%.c $(C_COMMON_SRC) $(C_COMMON_HDR) $(C_LIB)/
 	@mkdir -p $(@D)
 	$(CC) $(C_TEST_CFLAGS) $(C_SAN_FLAGS) -o $@ $< $(C_COMMON_SRC) $(C_TEST_LIBS)
 
-c-suites: $(C_TEST_BINS)
+c-suites: $(C_TEST_BINS) ## the cmocka suites alone (after build)
 	@fail=""; \
 	for t in $(C_TEST_BINS); do \
 	    echo "== $$t"; \
@@ -119,7 +119,7 @@ $(C_OUT)/header_check: Tests/c/header_check.c include/eddy.h $(C_LIB)/.stamp
 	$(CC) -std=c99 $(C_WARN) -pedantic -Iinclude -fsyntax-only $<
 	$(CXX) -std=c++11 $(C_WARN) -pedantic -Iinclude -fsyntax-only Tests/c/header_check_cxx.cpp
 
-c-header-check: $(C_OUT)/header_check
+c-header-check: $(C_OUT)/header_check ## eddy.h compiles as pedantic C11, C99 and C++ (after build)
 	@missing=""; \
 	for f in $$(sed -n 's/^[a-z].*[ *]\(eddy_[a-z_0-9]*\)(.*/\1/p' include/eddy.h); do \
 	    grep -q "ENTRY($$f)" Tests/c/header_check.c || missing="$$missing $$f"; \
@@ -127,7 +127,7 @@ c-header-check: $(C_OUT)/header_check
 	if [ -n "$$missing" ]; then echo "header_check.c does not cover:$$missing"; exit 1; fi
 	LD_LIBRARY_PATH=$(C_LIB_ABS) $(C_TIMEOUT) $(C_OUT)/header_check
 
-c-exports-check: $(C_LIB)/.stamp
+c-exports-check: $(C_LIB)/.stamp ## libeddy.so exports exactly what eddy.h declares (after build)
 	sh Tests/c/check_exports.sh $(LIBDIR)/libeddy.so include/eddy.h
 
 # ---- self-contained: nothing from the Swift toolchain ----
@@ -150,7 +150,7 @@ c-env-check: $(C_OUT)/test_timers
 
 # ---- sanitizers ----
 
-c-asan: $(C_ASAN_BINS)
+c-asan: $(C_ASAN_BINS) ## the cmocka suites under ASan+UBSan (after build)
 	@fail=""; \
 	for t in $(C_ASAN_BINS); do \
 	    echo "== $$t (ASan+UBSan)"; \
@@ -197,13 +197,13 @@ c-examples-check: $(C_EXAMPLES) $(C_OUT)/echo_smoke
 	kill -TERM $$pid; wait $$pid; rm -f $$out; [ $$rc -eq 0 ]
 
 # The top-level demo exports DEMO_PORT and starts eddy-delayserver before DEMO_TARGETS run.
-demo-c: examples-c
+demo-c: examples-c ## C delay client against a running delay server
 	@echo "== C delay client: 10 concurrent requests, delays 100..1000 ms"
 	$(SCRATCH)/c/delay_client --port $(DEMO_PORT) -n 10
 
 # ---- install ----
 
-install:
+install: ## install lib, header, eddy.pc under PREFIX (default /usr/local; DESTDIR honoured)
 	@test -f $(LIBDIR)/libeddy.so || { echo "install: $(LIBDIR)/libeddy.so missing: run 'make build' first" >&2; exit 1; }
 	install -d "$(DESTDIR)$(PREFIX)/lib/pkgconfig" "$(DESTDIR)$(PREFIX)/include"
 	install -m 0755 $(LIBDIR)/libeddy.so "$(DESTDIR)$(PREFIX)/lib/libeddy.so.$(EDDY_VERSION_STR)"
@@ -215,7 +215,7 @@ install:
 	@soname=$$(readelf -d $(LIBDIR)/libeddy.so | sed -n 's/.*Library soname: \[\(.*\)\].*/\1/p'); \
 	[ "$$soname" = "$(EDDY_SONAME)" ] || echo "install: NOTE: libeddy.so soname is '$$soname', expected $(EDDY_SONAME) (programs will record NEEDED libeddy.so)"
 
-test-install: build
+test-install: build ## install into a temporary PREFIX, build and run an app with pkg-config
 	@$(MAKE) --no-print-directory c-test-install
 
 c-test-install:

@@ -14,7 +14,7 @@ MICRO_ARGS ?=
 
 .PHONY: bench-micro micro-c micro-swift micro-tokio
 
-bench-micro: build
+bench-micro: build ## spawn/wake/timer micro-benchmarks against tokio (bench/results/micro.md)
 	@$(MAKE) --no-print-directory micro-c micro-swift micro-tokio
 	python3 bench/micro/run.py \
 	    --swift bench/micro/swift/.build/release/eddy-micro \

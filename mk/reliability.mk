@@ -25,7 +25,7 @@ TEST_TARGETS += test-reliability
 .PHONY: test-reliability rel-c-run rel-c-suites rel-c-asan fuzz rel-fuzz-run check-sanitizers \
         san-swift-tsan san-swift-asan san-valgrind soak soak-ci soak-run
 
-test-reliability: build
+test-reliability: build ## C fault and storm suites (also under ASan), fuzzer corpus + one run
 	@$(MAKE) --no-print-directory rel-c-run
 
 rel-c-run:
@@ -60,7 +60,7 @@ $(FUZZ_BIN): Tests/fuzz/abi_fuzz.c include/eddy.h $(C_LIB)/.stamp
 	@mkdir -p $(@D)
 	$(CC) -std=c11 $(C_WARN) -g -O1 -pthread -Iinclude -o $@ $< -L$(C_LIB) -leddy -Wl,-rpath,$(C_LIB_ABS)
 
-fuzz: build
+fuzz: build ## the C ABI fuzzer alone (FUZZ_SEED, FUZZ_CALLS)
 	@$(MAKE) --no-print-directory rel-fuzz-run
 
 # The corpus (regression seeds) first, then one fresh seed; the seed is printed so a
@@ -81,7 +81,7 @@ VALGRIND_LIB := $(C_OUT)/vg-lib
 VALGRIND := valgrind --error-exitcode=1 --leak-check=full --errors-for-leak-kinds=definite,indirect \
             --show-leak-kinds=definite,indirect --suppressions=Tests/fuzz/valgrind.supp --quiet
 
-check-sanitizers: build
+check-sanitizers: build ## Swift tests under TSan and ASan, C under valgrind (CI tier, slow)
 	@fail=""; \
 	for t in san-swift-tsan san-swift-asan san-valgrind; do \
 	    s=$$(date +%s); \
@@ -122,10 +122,10 @@ san-valgrind: $(VG_C_SUITES:%=$(C_OUT)/test_%) $(FUZZ_BIN) $(VALGRIND_LIB)/.stam
 SOAK_MINUTES ?= 10
 SOAK_CONNS ?= 10000
 
-soak: build
+soak: build ## 10 000 connections, then SOAK_MINUTES (10) of echo load: flat RSS and fds
 	@$(MAKE) --no-print-directory soak-run
 
-soak-ci: build
+soak-ci: build ## soak with SOAK_MINUTES=1
 	@$(MAKE) --no-print-directory soak-run SOAK_MINUTES=1
 
 soak-run: $(C_OUT)/echo_server $(C_OUT)/loadgen

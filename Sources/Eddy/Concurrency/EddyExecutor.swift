@@ -9,6 +9,7 @@ public final class EddyExecutor: TaskExecutor, @unchecked Sendable {
 
     var core: Core { coreRef.takeUnretainedValue() }
 
+    /// Called by Swift concurrency to run `job` on the loop thread (any thread may call it).
     public func enqueue(_ job: consuming ExecutorJob) {
         let j = UnownedJob(job)
         coreRef._withUnsafeGuaranteedRef { $0.enqueueJob(j) }

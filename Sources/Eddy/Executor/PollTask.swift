@@ -16,6 +16,7 @@ open class PollTask: @unchecked Sendable {
     /// What `cPoll` returns while pending (the C ABI's EDDY_PENDING).
     package static var cPending: Int32 { 1 }
 
+    /// Creates the task body; spawn it with `Runtime.spawn(_:)`.
     public init() {}
 
     /// Polls once on the loop thread: a status to finish, nil to stay pending (after

@@ -32,6 +32,7 @@ public final class Runtime: @unchecked Sendable {
         public var returnOnSignal = false
         /// The kernel interface (replace in tests to inject faults).
         public var sys: SysCalls = .system
+        /// The defaults listed on each property.
         public init() {}
     }
 

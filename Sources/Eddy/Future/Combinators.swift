@@ -1,6 +1,8 @@
 /// One of two values (the output of `select`).
 public enum Either<A, B> {
+    /// The first future finished first, with this output.
     case first(A)
+    /// The second future finished first, with this output.
     case second(B)
 }
 
@@ -13,11 +15,13 @@ public struct Join<A: Future, B: Future>: Future {
     @usableFromInline var outA: A.Output?
     @usableFromInline var outB: B.Output?
 
+    /// Polls `a` and `b` (in that order) on every poll.
     public init(_ a: A, _ b: B) {
         self.a = a
         self.b = b
     }
 
+    /// Ready with both outputs once both futures are done.
     public mutating func poll(_ cx: inout Context) -> Poll<(A.Output, B.Output)> {
         if outA == nil, case .ready(let v) = a.poll(&cx) { outA = v }
         if outB == nil, case .ready(let v) = b.poll(&cx) { outB = v }
@@ -32,11 +36,13 @@ public struct Select<A: Future, B: Future>: Future {
     @usableFromInline var a: A
     @usableFromInline var b: B
 
+    /// Polls `a`, then `b`, on every poll; the output is the first one to be ready.
     public init(_ a: A, _ b: B) {
         self.a = a
         self.b = b
     }
 
+    /// Ready with the output of the first future that is done (`a` wins a tie).
     public mutating func poll(_ cx: inout Context) -> Poll<Either<A.Output, B.Output>> {
         if case .ready(let v) = a.poll(&cx) { return .ready(.first(v)) }
         if case .ready(let v) = b.poll(&cx) { return .ready(.second(v)) }

@@ -1,6 +1,7 @@
 /// A future that completes at a deadline. Arms a timer on its first poll (with the
 /// polling runtime); dropping it disarms the timer (O(log n)).
 public final class Sleep: Future, @unchecked Sendable {
+    /// When the sleep completes.
     public let deadline: Instant
     private var key: TimerKey?
     /// The runtime whose heap holds the timer (kept alive until the timer is released).
@@ -14,6 +15,8 @@ public final class Sleep: Future, @unchecked Sendable {
 
     deinit { disarm() }
 
+    /// Ready once the deadline has passed; otherwise arms (or keeps) the timer with
+    /// `cx.waker`.
     public func poll(_ cx: inout Context) -> Poll<Void> {
         if Instant.now() >= deadline {
             disarm()
@@ -57,6 +60,7 @@ public struct Timeout<F: Future>: Future {
         sleep = Sleep(until: deadline)
     }
 
+    /// Polls the inner future first, then the deadline.
     public mutating func poll(_ cx: inout Context) -> Poll<Result<F.Output, EddyError>> {
         if case .ready(let v) = future.poll(&cx) { return .ready(.success(v)) }
         if case .ready = sleep.poll(&cx) { return .ready(.failure(.timedOut)) }
@@ -67,6 +71,7 @@ public struct Timeout<F: Future>: Future {
 /// Ticks at a fixed period; a late tick does not shift later ones (missed ticks fire
 /// at once, like tokio's `MissedTickBehavior::Burst`).
 public final class Interval: @unchecked Sendable {
+    /// Time between ticks.
     public let period: Duration
     private var next: Instant
     private var sleep: Sleep

@@ -2,9 +2,13 @@ import Glibc
 
 /// Readiness a caller asks about (`FdWatch`).
 public struct FdInterest: OptionSet, Sendable {
+    /// The bits (`readable` = 1, `writable` = 2, as in the C ABI).
     public let rawValue: UInt32
+    /// Interest from its bits.
     public init(rawValue: UInt32) { self.rawValue = rawValue }
+    /// Readable (`EDDY_FD_READABLE` in the C ABI).
     public static let readable = FdInterest(rawValue: 1 << 0)
+    /// Writable (`EDDY_FD_WRITABLE` in the C ABI).
     public static let writable = FdInterest(rawValue: 1 << 1)
 }
 

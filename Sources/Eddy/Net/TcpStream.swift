@@ -3,6 +3,7 @@ import Glibc
 
 /// Which direction(s) `shutdown` closes.
 public enum ShutdownHow: Sendable {
+    /// `.read`: SHUT_RD; `.write`: SHUT_WR (the peer then reads end of stream); `.both`: SHUT_RDWR.
     case read, write, both
     var raw: Int32 {
         switch self {

@@ -2,13 +2,16 @@ import CEddySys
 
 /// A point on the monotonic clock (CLOCK_MONOTONIC), in nanoseconds.
 public struct Instant: Comparable, Hashable, Sendable {
+    /// Nanoseconds on CLOCK_MONOTONIC.
     public var nanoseconds: UInt64
 
+    /// The instant `nanoseconds` on CLOCK_MONOTONIC.
     public init(nanoseconds: UInt64) { self.nanoseconds = nanoseconds }
 
     /// Now.
     @inlinable public static func now() -> Instant { Instant(nanoseconds: ceddy_now_ns()) }
 
+    /// Earlier than.
     public static func < (a: Instant, b: Instant) -> Bool { a.nanoseconds < b.nanoseconds }
 
     /// `self` moved by `duration` (saturating; negative durations move backwards).

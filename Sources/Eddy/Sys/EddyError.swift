@@ -44,6 +44,7 @@ public struct EddyError: Error, Sendable, Equatable, Hashable, CustomStringConve
     /// A readable message.
     public var message: String { EddyError.message(of: code) }
 
+    /// "NAME: message", e.g. "ECONNREFUSED: Connection refused".
     public var description: String { "\(name): \(message)" }
 
     static func name(of code: Int32) -> String {

@@ -6,10 +6,12 @@ import Glibc
 public struct SocketAddress: CustomStringConvertible, Sendable, Equatable {
     /// Numeric host ("127.0.0.1", "::1").
     public var host: String
+    /// Port, host byte order.
     public var port: UInt16
     /// AF_INET or AF_INET6.
     public var family: Int32
 
+    /// "host:port", or "[host]:port" for IPv6.
     public var description: String { family == AF_INET6 ? "[\(host)]:\(port)" : "\(host):\(port)" }
 
     /// Parses a numeric host (brackets allowed around IPv6) into a sockaddr.

@@ -10,18 +10,29 @@ import Glibc
 /// short writes, EINTR, accept errors) — SwiftNIO's "fake kernel", without a protocol
 /// dispatch on the hot path. Entries follow libc conventions: -1 and `errno` on failure.
 public struct SysCalls: @unchecked Sendable {
+    /// `read(2)`.
     public typealias ReadFn = @convention(c) (Int32, UnsafeMutableRawPointer?, Int) -> Int
+    /// `send(2)` (Eddy passes MSG_NOSIGNAL).
     public typealias SendFn = @convention(c) (Int32, UnsafeRawPointer?, Int, Int32) -> Int
+    /// `accept4(2)` with SOCK_NONBLOCK | SOCK_CLOEXEC.
     public typealias AcceptFn = @convention(c) (Int32, UnsafeMutablePointer<sockaddr>?, UnsafeMutablePointer<socklen_t>?) -> Int32
+    /// `connect(2)`.
     public typealias ConnectFn = @convention(c) (Int32, UnsafePointer<sockaddr>?, socklen_t) -> Int32
+    /// `epoll_wait(2)`.
     public typealias EpollWaitFn = @convention(c) (Int32, UnsafeMutablePointer<ceddy_event>?, Int32, Int32) -> Int32
 
+    /// Reads from a socket.
     public var read: ReadFn
+    /// Writes to a socket.
     public var send: SendFn
+    /// Accepts a connection.
     public var accept: AcceptFn
+    /// Starts a connection.
     public var connect: ConnectFn
+    /// Waits for readiness events.
     public var epollWait: EpollWaitFn
 
+    /// A table of the given functions (see `system` for the real ones).
     public init(read: @escaping ReadFn, send: @escaping SendFn, accept: @escaping AcceptFn,
                 connect: @escaping ConnectFn, epollWait: @escaping EpollWaitFn) {
         self.read = read

@@ -1,0 +1,114 @@
+#!/usr/bin/env python3
+"""The doc checkers fail when they should: broken blocks, unknown languages, markers.
+
+Run by `make test-docs` before the real check (C and Python blocks only: no Swift build).
+Usage: test_check_docs.py LIBEDDY_SO C_LIBDIR
+"""
+import subprocess
+import sys
+import tempfile
+import textwrap
+import unittest
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parents[1]
+LIBRARY, C_LIBDIR = sys.argv[1], sys.argv[2]
+
+SAMPLE = textwrap.dedent("""\
+    <!-- fragment: only the call -->
+    ```c
+    eddy_runtime_free(rt);
+    ```
+    ```c
+    int main(void) { int unused; return 0; }
+    ```
+    ```c
+    #include <eddy.h>
+    int main(void) { return eddy_version() > 0 ? 0 : 1; }
+    ```
+    ```python
+    raise SystemExit(3)
+    ```
+    <!-- build-only: serves forever -->
+    ```python
+    while True: pass
+    ```
+    ```python
+    import eddy
+    async def main():
+        await eddy.sleep(0)
+        return 7
+    assert eddy.run(main()) == 7
+    ```
+    ```sh
+    rm -rf /
+    ```
+    ```yaml
+    a: 1
+    ```
+    """)
+
+
+class CheckDocs(unittest.TestCase):
+    def check(self, text):
+        with tempfile.TemporaryDirectory() as tmp:
+            md = Path(tmp) / "sample.md"
+            md.write_text(text)
+            # The repository's include/ and bindings/python; the sample file from elsewhere.
+            p = subprocess.run([sys.executable, str(HERE / "check_docs.py"), "--root", str(ROOT),
+                                "--out", str(Path(tmp) / "out"), "--library", LIBRARY,
+                                "--c-libdir", C_LIBDIR, str(md)],
+                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, timeout=300)
+        return p.returncode, p.stdout.replace(str(md), "sample.md")
+
+    def test_each_kind_of_block(self):
+        rc, out = self.check(SAMPLE)
+        self.assertEqual(rc, 1, out)
+        self.assertIn("skip   sample.md:2 (c): skipped fragment (only the call)", out)
+        self.assertIn("FAIL   sample.md:5 (c): cc failed", out)           # -Werror: unused variable
+        self.assertIn("ok     sample.md:8 (c): built and ran", out)        # linked against libeddy.so
+        self.assertIn("FAIL   sample.md:12 (python): ran and failed", out)
+        self.assertIn("ok     sample.md:16 (python): compiled (build-only: serves forever)", out)
+        self.assertIn("ok     sample.md:19 (python): ran", out)
+        self.assertIn("skip   sample.md:26 (sh): commands for users, not run by design", out)
+        self.assertIn("FAIL   sample.md:29 (yaml): unknown language 'yaml'", out)
+        self.assertIn("test-docs: 3 passed, 3 failed, 2 skipped", out)
+
+    def test_marker_needs_a_reason(self):
+        rc, out = self.check("<!-- fragment -->\n```c\nx\n```\n")
+        self.assertNotEqual(rc, 0)
+        self.assertIn("needs a reason", out)
+
+    def test_unclosed_fence(self):
+        rc, out = self.check("```c\nint x;\n")
+        self.assertNotEqual(rc, 0)
+        self.assertIn("unclosed code fence", out)
+
+
+class CheckDocComments(unittest.TestCase):
+    def test_undocumented_public_declaration_fails(self):
+        with tempfile.TemporaryDirectory() as tmp:
+            Path(tmp, "A.swift").write_text(textwrap.dedent("""\
+                /// Documented.
+                public struct A {
+                    /// Documented, behind an attribute line.
+                    @inlinable @inline(__always)
+                    public func f() {}
+                    public var bare: Int { 0 }
+                }
+                /// Documented.
+                public enum E {
+                    case one, two
+                }
+                """))
+            p = subprocess.run([sys.executable, str(HERE / "check_doc_comments.py"), tmp],
+                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, timeout=60)
+        self.assertEqual(p.returncode, 1, p.stdout)
+        self.assertIn("A.swift:6: no doc comment: public var bare", p.stdout)
+        self.assertIn("A.swift:10: no doc comment: case one, two", p.stdout)
+        self.assertIn("2 public declarations without one", p.stdout)
+
+
+if __name__ == "__main__":
+    unittest.main(argv=sys.argv[:1], verbosity=1)

@@ -1,0 +1,46 @@
+# mk/docs.mk — documentation: every code block builds, and the Swift API reference.
+#
+#   make test-docs   extract every fenced code block of README.md, docs/*.md and
+#                    bindings/python/README.md (Tests/docs/check_docs.py): Swift blocks
+#                    built as executables of one consumer package that depends on Eddy by
+#                    path (.build/docs-check/swift) and run; C blocks compiled with -Wall
+#                    -Wextra -Werror, linked against libeddy.so and run; Python blocks run
+#                    with the system python3 (the binding needs nothing beyond the stdlib).
+#                    <!-- fragment: why --> above a fence skips it (listed, with the reason).
+#                    Also: every public declaration in Sources/Eddy has a /// doc comment
+#                    (Tests/docs/check_doc_comments.py); the checkers' own test first
+#                    (Tests/docs/test_check_docs.py: they fail on broken blocks).
+#   make docs        DocC reference of the Eddy module (Sources/Eddy/Eddy.docc + doc
+#                    comments) into $(SCRATCH)/docs; `make docs-preview` serves it.
+#
+# swift-docc-plugin is a dependency of Package.swift only when EDDY_DOCC=1, so a plain
+# build, `swift test` or a wheel build never resolves it.
+
+DOCS_CHECK_OUT := $(SCRATCH)/docs-check
+DOCS_OUT := $(SCRATCH)/docs
+# Its own scratch folder: the plugin's resolution never touches the main build's.
+DOCS_SCRATCH := $(SCRATCH)/docc
+DOCS_FLAGS := --target Eddy --output-path $(DOCS_OUT) --disable-indexing --warnings-as-errors \
+              --transform-for-static-hosting --hosting-base-path eddy
+
+TEST_TARGETS += test-docs
+
+.PHONY: test-docs docs-check docs docs-preview
+
+test-docs: build ## build and run every code block in README.md, docs/*.md, bindings/python/README.md
+	@$(MAKE) --no-print-directory docs-check
+
+docs-check: c-lib
+	python3 Tests/docs/test_check_docs.py $(LIBDIR)/libeddy.so $(C_LIB)
+	python3 Tests/docs/check_doc_comments.py
+	python3 Tests/docs/check_docs.py --out $(DOCS_CHECK_OUT) --library $(LIBDIR)/libeddy.so \
+	    --c-libdir $(C_LIB)
+
+docs: ## generate the Eddy module's DocC reference (SCRATCH/docs, .build/docs)
+	EDDY_DOCC=1 swift package --scratch-path $(DOCS_SCRATCH) --allow-writing-to-directory $(DOCS_OUT) \
+	    generate-documentation $(DOCS_FLAGS)
+	@echo "docs: open $(DOCS_OUT)/index.html through a web server, or run make docs-preview"
+
+docs-preview: ## serve the DocC reference at http://127.0.0.1:8000/documentation/eddy
+	EDDY_DOCC=1 swift package --scratch-path $(DOCS_SCRATCH) --disable-sandbox \
+	    preview-documentation --target Eddy
