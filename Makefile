@@ -34,14 +34,14 @@ test-swift: test-swift-unit check-warnings
 
 include $(wildcard mk/*.mk)
 
-test: $(TEST_TARGETS)
+test: deps $(TEST_TARGETS)
 	@echo "make test: all suites passed ($(TEST_TARGETS))"
 
 demo-swift: build
 	$(LIBDIR)/eddy-delay-client --port $(DEMO_PORT) -n 10
 
 # Start the server, run every front door's client, always stop the server.
-demo: build
+demo: deps build
 	@$(LIBDIR)/eddy-delayserver --port $(DEMO_PORT) > $(SCRATCH)/delayserver.log 2>&1 & \
 	pid=$$!; trap "kill $$pid 2>/dev/null" EXIT; \
 	for i in $$(seq 50); do \

@@ -1,18 +1,19 @@
 # Python binding (bindings/python): pytest suite, demo client, package with the library beside it.
-PYTHON ?= python3
+# The project venv's interpreter (mk/deps.mk): it has pytest and hypothesis.
+PYTHON ?= $(VENV_PY)
 PYTEST_ARGS ?= -q
 
 .PHONY: test-python demo-python python-package
 
 # pytest exit code 5 ("no tests collected") fails the target like any other non-zero code.
-test-python: build
+test-python: build $(VENV_STAMP)
 	cd bindings/python && EDDY_LIBRARY=$(abspath $(LIBDIR))/libeddy.so $(PYTHON) -m pytest $(PYTEST_ARGS) tests; \
 	rc=$$?; if [ $$rc -eq 5 ]; then echo "test-python: pytest collected no tests" >&2; fi; exit $$rc
 
 TEST_TARGETS += test-python
 
 # The top-level demo starts the delay server and exports DEMO_PORT.
-demo-python: build
+demo-python: build $(VENV_STAMP)
 	EDDY_LIBRARY=$(abspath $(LIBDIR))/libeddy.so $(PYTHON) examples/python/delay_client.py --port $(or $(DEMO_PORT),8080) -n 10
 
 DEMO_TARGETS += demo-python

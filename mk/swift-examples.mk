@@ -2,7 +2,7 @@
 # The executables are built by `make build` next to libeddy.so in $(LIBDIR).
 
 .PHONY: test-examples
-test-examples: build
-	python3 Tests/examples/delayserver_test.py $(LIBDIR)/eddy-delayserver
+test-examples: build $(VENV_STAMP)
+	$(VENV_PY) Tests/examples/delayserver_test.py $(LIBDIR)/eddy-delayserver
 
 TEST_TARGETS += test-examples
