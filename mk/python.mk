@@ -1,9 +1,9 @@
-# Python binding (bindings/python): pytest suite, demo client, package with the library beside it.
+# Python binding (bindings/python): pytest suite, demo client. The wheel: mk/wheel.mk.
 # The project venv's interpreter (mk/deps.mk): it has pytest and hypothesis.
 PYTHON ?= $(VENV_PY)
 PYTEST_ARGS ?= -q
 
-.PHONY: test-python demo-python python-package
+.PHONY: test-python demo-python
 
 # pytest exit code 5 ("no tests collected") fails the target like any other non-zero code.
 test-python: build $(VENV_STAMP)
@@ -17,6 +17,3 @@ demo-python: build $(VENV_STAMP)
 	EDDY_LIBRARY=$(abspath $(LIBDIR))/libeddy.so $(PYTHON) examples/python/delay_client.py --port $(or $(DEMO_PORT),8080) -n 10
 
 DEMO_TARGETS += demo-python
-
-python-package: build
-	cp $(LIBDIR)/libeddy.so bindings/python/eddy/libeddy.so
