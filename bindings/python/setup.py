@@ -58,7 +58,11 @@ def build_library() -> Path:
     scratch = Path(os.environ.get("EDDY_SWIFT_SCRATCH") or root / ".build").resolve()
     cmd = ["swift", "build", *shlex.split(SWIFT_BUILD_FLAGS), "--scratch-path", str(scratch)]
     print("eddy: " + shlex.join(cmd + ["--product", "eddy"]), flush=True)
-    subprocess.run(cmd + ["--product", "eddy"], cwd=root, check=True)
+    if subprocess.run(cmd + ["--product", "eddy"], cwd=root).returncode != 0:
+        raise SystemExit(
+            "eddy: swift build failed (see above). It needs libffi-dev and pkg-config: "
+            f"`make deps` in {root} installs what is missing."
+        )
     bin_dir = subprocess.run(cmd + ["--show-bin-path"], cwd=root, check=True, capture_output=True, text=True)
     lib = Path(bin_dir.stdout.strip()) / "libeddy.so"
     if not lib.is_file():
