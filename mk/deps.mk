@@ -47,5 +47,5 @@ $(VENV_STAMP): $(VENV_REQ) | deps-apt
 san-valgrind: | deps-ci
 
 TEST_TARGETS += test-deps
-test-deps:
+test-deps: deps-apt
 	sh Tests/deps/test_deps.sh $(DEPS_APT)

@@ -26,8 +26,9 @@ out=$(CC=false DEPS_DRY_RUN=1 sh mk/deps.sh libffi-dev libcmocka-dev curl 2>&1);
 check "headers judged by the compiler" 0 $st "$out" 'install .* libffi-dev libcmocka-dev$'
 
 bin=$(mktemp -d); trap 'rm -rf "$bin"' EXIT
-for t in id cc; do ln -s "$(command -v $t)" "$bin/$t"; done
-out=$(PATH="$bin" DEPS_DRY_RUN=1 /bin/sh mk/deps.sh pkg-config curl libffi-dev 2>&1); st=$?
+ln -s "$(command -v id)" "$bin/id"
+cc_abs=$(command -v "${CC:-cc}")
+out=$(PATH="$bin" CC="$cc_abs" DEPS_DRY_RUN=1 /bin/sh mk/deps.sh pkg-config curl libffi-dev 2>&1); st=$?
 check "tools judged by PATH" 0 $st "$out" 'install .* pkg-config curl$'
 
 out=$(DEPS_AS_USER=1 DEPS_NO_SUDO=1 DEPS_FORCE_MISSING=curl DEPS_DRY_RUN=1 sh mk/deps.sh "$@" 2>&1); st=$?
