@@ -45,14 +45,14 @@ test-swift: test-swift-unit check-warnings ## test-swift-unit + check-warnings
 
 include $(wildcard mk/*.mk)
 
-test: $(TEST_TARGETS) ## every suite (the README's second command): TEST_TARGETS
+test: deps $(TEST_TARGETS) ## every suite (the README's second command): TEST_TARGETS
 	@echo "make test: all suites passed ($(TEST_TARGETS))"
 
 demo-swift: build ## Swift delay client against a running delay server
 	$(LIBDIR)/eddy-delay-client --port $(DEMO_PORT) -n 10
 
 # Start the server, run every front door's client, always stop the server.
-demo: build ## the README's first command: delay server + Swift, C, Python clients
+demo: deps build ## the README's first command: delay server + Swift, C, Python clients
 	@$(LIBDIR)/eddy-delayserver --port $(DEMO_PORT) > $(SCRATCH)/delayserver.log 2>&1 & \
 	pid=$$!; trap "kill $$pid 2>/dev/null" EXIT; \
 	for i in $$(seq 50); do \

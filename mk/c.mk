@@ -9,10 +9,13 @@
 #   make demo-c        delay_client against the delay server the top-level demo started
 #   make install       PREFIX=/usr/local (DESTDIR honoured): lib/libeddy.so.X.Y.Z + symlinks,
 #                      include/eddy.h, lib/pkgconfig/eddy.pc
-#   make test-install  install into a temporary PREFIX, build an app with pkg-config, run it
+#   make uninstall     PREFIX=... (DESTDIR honoured): removes exactly what install put there
+#   make test-install  install into a temporary PREFIX, build apps with pkg-config, check the
+#                      versions agree, uninstall
 #
 # Debian packages: libcmocka-dev (tests), pkg-config (test-install), libffi-dev (library
-# build; libffi8 at run time), gcc/g++ (the header is also compiled as C++), binutils.
+# build; libffi8 at run time) come from `make deps` (mk/deps.mk); gcc/g++ (the header is
+# also compiled as C++) and binutils are assumed.
 
 PREFIX ?= /usr/local
 C_OUT := $(SCRATCH)/c
@@ -59,7 +62,7 @@ TEST_TARGETS += test-c
 DEMO_TARGETS += demo-c
 
 .PHONY: c-examples-check test-c c-tests-run c-suites c-header-check c-exports-check c-env-check c-asan \
-        examples-c c-examples demo-c install test-install c-test-install c-lib
+        examples-c c-examples demo-c install uninstall test-install c-test-install c-lib
 
 # `build` first, then a sub-make: the sub-make sees the freshly built library's timestamp.
 test-c: build ## C suites, header/exports/env checks, ASan+UBSan, test-install, examples
@@ -202,29 +205,42 @@ demo-c: examples-c ## C delay client against a running delay server
 	$(SCRATCH)/c/delay_client --port $(DEMO_PORT) -n 10
 
 # ---- install ----
+# Installed files: lib/libeddy.so.MAJOR.MINOR.PATCH, lib/libeddy.so.MAJOR -> it (the soname,
+# what programs record), lib/libeddy.so -> libeddy.so.MAJOR (what -leddy finds),
+# include/eddy.h, lib/pkgconfig/eddy.pc. uninstall removes exactly those, and each only when
+# it is this version's (another version installed over it stays); folders stay (automake
+# does the same: they may be shared).
+
+EDDY_INSTALL_LIB = $(DESTDIR)$(PREFIX)/lib
+EDDY_INSTALL_INC = $(DESTDIR)$(PREFIX)/include
 
 install: ## install lib, header, eddy.pc under PREFIX (default /usr/local; DESTDIR honoured)
 	@test -f $(LIBDIR)/libeddy.so || { echo "install: $(LIBDIR)/libeddy.so missing: run 'make build' first" >&2; exit 1; }
-	install -d "$(DESTDIR)$(PREFIX)/lib/pkgconfig" "$(DESTDIR)$(PREFIX)/include"
-	install -m 0755 $(LIBDIR)/libeddy.so "$(DESTDIR)$(PREFIX)/lib/libeddy.so.$(EDDY_VERSION_STR)"
-	ln -sf libeddy.so.$(EDDY_VERSION_STR) "$(DESTDIR)$(PREFIX)/lib/$(EDDY_SONAME)"
-	ln -sf $(EDDY_SONAME) "$(DESTDIR)$(PREFIX)/lib/libeddy.so"
-	install -m 0644 include/eddy.h "$(DESTDIR)$(PREFIX)/include/eddy.h"
+	install -d "$(EDDY_INSTALL_LIB)/pkgconfig" "$(EDDY_INSTALL_INC)"
+	install -m 0755 $(LIBDIR)/libeddy.so "$(EDDY_INSTALL_LIB)/libeddy.so.$(EDDY_VERSION_STR)"
+	ln -sf libeddy.so.$(EDDY_VERSION_STR) "$(EDDY_INSTALL_LIB)/$(EDDY_SONAME)"
+	ln -sf $(EDDY_SONAME) "$(EDDY_INSTALL_LIB)/libeddy.so"
+	install -m 0644 include/eddy.h "$(EDDY_INSTALL_INC)/eddy.h"
 	sed -e 's|@PREFIX@|$(PREFIX)|g' -e 's|@VERSION@|$(EDDY_VERSION_STR)|g' eddy.pc.in \
-	    > "$(DESTDIR)$(PREFIX)/lib/pkgconfig/eddy.pc"
+	    > "$(EDDY_INSTALL_LIB)/pkgconfig/eddy.pc"
 	@soname=$$(readelf -d $(LIBDIR)/libeddy.so | sed -n 's/.*Library soname: \[\(.*\)\].*/\1/p'); \
 	[ "$$soname" = "$(EDDY_SONAME)" ] || echo "install: NOTE: libeddy.so soname is '$$soname', expected $(EDDY_SONAME) (programs will record NEEDED libeddy.so)"
 
-test-install: build ## install into a temporary PREFIX, build and run an app with pkg-config
+uninstall: ## remove exactly what install put under PREFIX
+	@lib="$(EDDY_INSTALL_LIB)"; inc="$(EDDY_INSTALL_INC)"; \
+	rm -fv "$$lib/libeddy.so.$(EDDY_VERSION_STR)"; \
+	[ "$$(readlink "$$lib/$(EDDY_SONAME)")" = libeddy.so.$(EDDY_VERSION_STR) ] && rm -fv "$$lib/$(EDDY_SONAME)"; \
+	[ "$$(readlink "$$lib/libeddy.so")" = $(EDDY_SONAME) ] && [ ! -e "$$lib/$(EDDY_SONAME)" ] && rm -fv "$$lib/libeddy.so"; \
+	grep -qx 'Version: $(EDDY_VERSION_STR)' "$$lib/pkgconfig/eddy.pc" 2>/dev/null && rm -fv "$$lib/pkgconfig/eddy.pc"; \
+	[ "$$(sed -n 's/^.define EDDY_VERSION_\(MAJOR\|MINOR\|PATCH\) \([0-9]*\).*/\2/p' "$$inc/eddy.h" 2>/dev/null | paste -sd.)" \
+	    = $(EDDY_VERSION_STR) ] && rm -fv "$$inc/eddy.h"; \
+	true
+
+test-install: build ## install into a temporary PREFIX, build and run an app with pkg-config, uninstall
 	@$(MAKE) --no-print-directory c-test-install
 
+# Tests/c/test_install.sh: install, the README's two ways to build and run a program
+# (pkg-config + LD_LIBRARY_PATH, and an rpath), every version number in agreement,
+# uninstall leaves the prefix as it found it.
 c-test-install:
-	@tmp=$$(mktemp -d) && trap 'rm -rf "$$tmp"' EXIT && \
-	$(MAKE) --no-print-directory install PREFIX="$$tmp" DESTDIR= && \
-	cp Tests/c/install_app.c "$$tmp/app.c" && \
-	export PKG_CONFIG_PATH="$$tmp/lib/pkgconfig" && \
-	echo "pkg-config: $$(pkg-config --modversion eddy): $$(pkg-config --cflags --libs eddy)" && \
-	[ "$$(pkg-config --modversion eddy)" = "$(EDDY_VERSION_STR)" ] && \
-	( cd "$$tmp" && $(CC) -std=c11 $(C_WARN) app.c $$(pkg-config --cflags --libs eddy) -o app ) && \
-	readelf -d "$$tmp/app" | grep NEEDED | grep eddy && \
-	$(C_TIMEOUT) env -i LD_LIBRARY_PATH="$$tmp/lib" "$$tmp/app"
+	@MAKE="$(MAKE)" CC="$(CC)" sh Tests/c/test_install.sh $(EDDY_VERSION_STR) $(EDDY_SONAME)

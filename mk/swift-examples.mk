@@ -2,7 +2,7 @@
 # The executables are built by `make build` next to libeddy.so in $(LIBDIR).
 
 .PHONY: test-examples
-test-examples: build ## end-to-end test of eddy-delayserver
-	python3 Tests/examples/delayserver_test.py $(LIBDIR)/eddy-delayserver
+test-examples: build $(VENV_STAMP) ## end-to-end test of eddy-delayserver
+	$(VENV_PY) Tests/examples/delayserver_test.py $(LIBDIR)/eddy-delayserver
 
 TEST_TARGETS += test-examples

@@ -1,6 +1,8 @@
 /* install_app.c — built against an installed libeddy with
  *   cc app.c $(pkg-config --cflags --libs eddy)
- * by `make test-install`: proves the header, the library symlinks and eddy.pc work. */
+ * by `make test-install`: proves the header, the library symlinks and eddy.pc work.
+ * Prints eddy_version_string() and the decoded eddy_version(), which the test compares with
+ * the header's macros, the soname and eddy.pc. */
 #include <eddy.h>
 #include <stdio.h>
 
@@ -21,6 +23,8 @@ int main(void)
         status != 0 || eddy_future_free(nap) != 0 || eddy_runtime_free(rt) != 0) {
         return 1;
     }
-    printf("installed libeddy %s works\n", eddy_version_string());
+    unsigned v = eddy_version();
+    printf("installed libeddy %s (eddy_version() %u.%u.%u) works\n", eddy_version_string(), (v >> 16) & 0xFF,
+           (v >> 8) & 0xFF, v & 0xFF);
     return 0;
 }

@@ -9,8 +9,10 @@
 
     eddy.run(main())
 
-libeddy.so is found through $EDDY_LIBRARY, beside this package, or in the
-repository's build folders (.build*/release).
+libeddy.so is found, in order: $EDDY_LIBRARY; the copy inside this package (the
+wheel built by `pip install ./bindings/python` carries one); a source checkout's
+build folders (.build*/release); the system loader (libeddy.so.0 from
+`make install`, through ldconfig or LD_LIBRARY_PATH).
 """
 
 from __future__ import annotations
@@ -33,7 +35,7 @@ __version__ = "0.1.0"
 
 
 def library_version() -> str:
-    """Version string of the loaded libeddy.so."""
+    """Version string of the loaded libeddy.so (``eddy_version_string()``), e.g. ``"0.1.0"``."""
     from ._lib import version
 
     return version()

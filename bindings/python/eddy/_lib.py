@@ -110,15 +110,17 @@ class LibraryNotFoundError(ImportError):
     """libeddy.so could not be found or loaded."""
 
 
-def _candidates() -> List[Path]:
-    here = Path(__file__).resolve().parent  # .../bindings/python/eddy
-    places: List[Path] = [here / "libeddy.so"]
-    # Source checkout: bindings/python/eddy -> repository root is three levels up.
-    src_root = here.parent  # bindings/python
-    repo = (src_root / ".." / "..").resolve()
-    if not (repo / "Package.swift").is_file():  # an installed copy: no build folders around
-        return places
-    places.append(repo / ".build" / "release" / "libeddy.so")
+# The name the system loader knows the library by: the soname `make install` creates.
+SYSTEM_NAME = "libeddy.so.0"
+
+
+def _checkout_builds(here: Path) -> List[Path]:
+    """The repository's build folders, when the package is imported from a source
+    checkout (bindings/python/eddy with ../../Package.swift); nothing for an installed copy."""
+    repo = (here / ".." / ".." / "..").resolve()
+    if not (repo / "Package.swift").is_file():
+        return []
+    places = [repo / ".build" / "release" / "libeddy.so"]
     try:
         extra = sorted(
             (p for p in repo.glob(".build*/release/libeddy.so") if p not in places),
@@ -127,47 +129,57 @@ def _candidates() -> List[Path]:
         )
     except OSError:
         extra = []
-    places.extend(extra)
-    return places
+    return places + extra
 
 
 _lib: Optional[ctypes.CDLL] = None
 _path: Optional[str] = None
 
+_HOW_TO_FIX = (
+    "Fix: `pip install /path/to/eddy/bindings/python` (the wheel builds and carries libeddy.so), "
+    "or `make install` + `ldconfig` (or LD_LIBRARY_PATH=<prefix>/lib) for the system loader, "
+    "or EDDY_LIBRARY=/path/to/libeddy.so."
+)
 
-def load() -> ctypes.CDLL:
-    """Load libeddy.so once (EDDY_LIBRARY, beside the package, the build folders)."""
-    global _lib
-    if _lib is not None:
-        return _lib
+
+def _open(path: str) -> ctypes.CDLL:
+    try:
+        return ctypes.CDLL(path)  # CDLL: the GIL is released during every call
+    except OSError as e:
+        raise LibraryNotFoundError(f"cannot load {path}: {e}. {_HOW_TO_FIX}") from e
+
+
+def _find() -> "tuple[ctypes.CDLL, str]":
+    """The library and the name it was opened by, in this order: $EDDY_LIBRARY; the copy
+    inside the package (a wheel's); the build folders of a source checkout; the system
+    loader (libeddy.so.0 through LD_LIBRARY_PATH, ld.so.cache, the default folders)."""
     env = os.environ.get("EDDY_LIBRARY")
-    tried: List[str] = []
-    path: Optional[str] = None
-    if env:
+    if env:  # an explicit choice: no fallback that would hide a typo
         if not os.path.isfile(env):
             raise LibraryNotFoundError(
                 f"EDDY_LIBRARY={env!r} does not name an existing file (unset it to search the default places)"
             )
-        path = env
-    else:
-        for cand in _candidates():
-            tried.append(str(cand))
-            if cand.is_file():
-                path = str(cand)
-                break
-    if path is None:
-        raise LibraryNotFoundError(
-            "libeddy.so not found. Looked in: $EDDY_LIBRARY (unset), "
-            + ", ".join(tried)
-            + ". Build it with `make build` (or `make python-package` to copy it beside the package), "
-            "or point EDDY_LIBRARY at it."
-        )
+        return _open(env), env
+    here = Path(__file__).resolve().parent
+    tried = ["$EDDY_LIBRARY (unset)"]
+    for cand in [here / "libeddy.so", *_checkout_builds(here)]:
+        if cand.is_file():
+            return _open(str(cand)), str(cand)
+        tried.append(str(cand))
     try:
-        lib = ctypes.CDLL(path)  # CDLL: the GIL is released during every call
+        return ctypes.CDLL(SYSTEM_NAME), SYSTEM_NAME
     except OSError as e:
-        raise LibraryNotFoundError(f"cannot load {path}: {e}") from e
+        tried.append(f"the system loader: {SYSTEM_NAME} ({e})")
+    raise LibraryNotFoundError("libeddy.so not found. Tried: " + "; ".join(tried) + ". " + _HOW_TO_FIX)
+
+
+def load() -> ctypes.CDLL:
+    """Load libeddy.so once (see _find for where it is looked for)."""
+    global _lib, _path
+    if _lib is not None:
+        return _lib
+    lib, path = _find()
     _declare(lib)
-    global _path
     _path = path
     v = lib.eddy_version()
     major, minor = (v >> 16) & 0xFF, (v >> 8) & 0xFF
