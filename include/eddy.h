@@ -66,7 +66,9 @@ extern "C" {
 #define EDDY_READY 0
 #define EDDY_PENDING 1
 
-/* Error codes: negative errno where one exists, Eddy's own below -5000. */
+/* Error codes: negative errno where one exists, Eddy's own below -5000. The
+ * comment of each of Eddy's own codes is its eddy_strerror text, word for word
+ * (checked by the tests). */
 #define EDDY_EINTR (-4)
 #define EDDY_ENOMEM (-12)
 #define EDDY_EBUSY (-16)
@@ -80,12 +82,12 @@ extern "C" {
 #define EDDY_ETIMEDOUT (-110)
 #define EDDY_ECONNREFUSED (-111)
 #define EDDY_ECANCELED (-125)
-#define EDDY_EBADHANDLE (-5001) /* stale, forged, wrong-kind or freed handle */
-#define EDDY_EFORKED (-5002)    /* called in a child process after fork() */
-#define EDDY_ESHUTDOWN (-5003)  /* the runtime owning this object was freed */
-#define EDDY_EWRONGTHREAD (-5004) /* called from a thread that may not use this object now */
-#define EDDY_ENOTREADY (-5005)  /* result requested before the future completed, or already taken */
-#define EDDY_EBADPOLL (-5006)   /* a poll_fn returned a value that is not READY, PENDING or < 0 */
+#define EDDY_EBADHANDLE (-5001)   /* stale, forged, wrong-kind or freed handle */
+#define EDDY_EFORKED (-5002)      /* called in a child process after fork() */
+#define EDDY_ESHUTDOWN (-5003)    /* the runtime is shut down or being freed */
+#define EDDY_EWRONGTHREAD (-5004) /* called from a thread that may not use this runtime or object now */
+#define EDDY_ENOTREADY (-5005)    /* result not available: not complete yet or already taken */
+#define EDDY_EBADPOLL (-5006)     /* poll function returned a value that is not READY, PENDING or negative */
 
 /* Handles (see "Handles" above). The zero id {0} is never issued: it is a
  * safe "no handle" value and is rejected with EDDY_EBADHANDLE. */

@@ -10,6 +10,23 @@ func openDescriptorCount() -> Int {
     return n - 3  // ".", ".." and the directory stream itself
 }
 
+/// A connected pair on 127.0.0.1 (client side, server side), made on an Eddy loop
+/// (inside `rt.blockOn`).
+func connectedPair() async throws -> (TcpStream, TcpStream) {
+    let listener = try TcpListener.bind(host: "127.0.0.1", port: 0)
+    defer { listener.close() }
+    let accept = Eddy.spawn { try await listener.accept() }
+    let c = try await TcpStream.connect(host: "127.0.0.1", port: listener.port)
+    return (c, try await accept.value)
+}
+
+/// The EddyError `body` throws (code -9999 for an error of another type),
+/// or nil when it returns.
+func thrownError<T>(_ body: () async throws -> T) async -> EddyError? {
+    do { _ = try await body() } catch { return error as? EddyError ?? EddyError(code: -9999) }
+    return nil
+}
+
 /// Milliseconds elapsed since `start`.
 func millis(since start: Instant) -> Double {
     Double(Instant.now().nanoseconds - start.nanoseconds) / 1e6
