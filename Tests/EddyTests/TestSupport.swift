@@ -27,6 +27,19 @@ func thrownError<T>(_ body: () async throws -> T) async -> EddyError? {
     return nil
 }
 
+/// Whether a plain AF_INET6 socket can bind [::1]:0 (IPv6 enabled, loopback has ::1).
+func ipv6LoopbackUsable() -> Bool {
+    let fd = socket(AF_INET6, Int32(SOCK_STREAM.rawValue), 0)
+    if fd < 0 { return false }
+    defer { close(fd) }
+    var a = sockaddr_in6()
+    a.sin6_family = sa_family_t(AF_INET6)
+    a.sin6_addr = in6addr_loopback
+    return withUnsafePointer(to: &a) {
+        $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in6>.size)) }
+    } == 0
+}
+
 /// Milliseconds elapsed since `start`.
 func millis(since start: Instant) -> Double {
     Double(Instant.now().nanoseconds - start.nanoseconds) / 1e6
