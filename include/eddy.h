@@ -66,7 +66,9 @@ extern "C" {
 #define EDDY_READY 0
 #define EDDY_PENDING 1
 
-/* Error codes: negative errno where one exists, Eddy's own below -5000. */
+/* Error codes: negative errno where one exists, Eddy's own below -5000. The
+ * comment of each of Eddy's own codes is its eddy_strerror text, word for word
+ * (checked by the tests). */
 #define EDDY_EINTR (-4)
 #define EDDY_ENOMEM (-12)
 #define EDDY_EBUSY (-16)
@@ -80,12 +82,12 @@ extern "C" {
 #define EDDY_ETIMEDOUT (-110)
 #define EDDY_ECONNREFUSED (-111)
 #define EDDY_ECANCELED (-125)
-#define EDDY_EBADHANDLE (-5001) /* stale, forged, wrong-kind or freed handle */
-#define EDDY_EFORKED (-5002)    /* called in a child process after fork() */
-#define EDDY_ESHUTDOWN (-5003)  /* the runtime owning this object was freed */
-#define EDDY_EWRONGTHREAD (-5004) /* called from a thread that may not use this object now */
-#define EDDY_ENOTREADY (-5005)  /* result requested before the future completed, or already taken */
-#define EDDY_EBADPOLL (-5006)   /* a poll_fn returned a value that is not READY, PENDING or < 0 */
+#define EDDY_EBADHANDLE (-5001)   /* stale, forged, wrong-kind or freed handle */
+#define EDDY_EFORKED (-5002)      /* called in a child process after fork() */
+#define EDDY_ESHUTDOWN (-5003)    /* the runtime is shut down or being freed */
+#define EDDY_EWRONGTHREAD (-5004) /* called from a thread that may not use this runtime or object now */
+#define EDDY_ENOTREADY (-5005)    /* result not available: not complete yet or already taken */
+#define EDDY_EBADPOLL (-5006)     /* poll function returned a value that is not READY, PENDING or negative */
 
 /* Handles (see "Handles" above). The zero id {0} is never issued: it is a
  * safe "no handle" value and is rejected with EDDY_EBADHANDLE. */
@@ -116,9 +118,9 @@ typedef union {
 typedef struct {
     uint32_t struct_size;      /* sizeof(eddy_config_t), set by eddy_config_init */
     uint32_t flags;            /* EDDY_CONFIG_* */
-    uint32_t event_batch;      /* events per epoll_wait, 0 = default (1024) */
-    uint32_t task_budget;      /* polls per tick before the reactor is checked, 0 = default (128) */
-    uint32_t blocking_threads; /* blocking pool size, 0 = default (4) */
+    uint32_t event_batch;      /* events per epoll_wait, 0 = default (1024), at most 1024 */
+    uint32_t task_budget;      /* polls per tick before the reactor is checked, 0 = default (128), at most 2^20 */
+    uint32_t blocking_threads; /* blocking pool size, 0 = default (4), at most 1024 */
 } eddy_config_t;
 
 /* A task written in C: poll_fn(state, cx) returns EDDY_READY (done, status 0),
@@ -160,7 +162,8 @@ int eddy_config_init(eddy_config_t *config);
  * initialised by eddy_config_init (struct_size checked) and carry only known
  * flags. Any thread (the caller becomes the owning thread).
  * Free it with eddy_runtime_free.
- * Errors: EDDY_EINVAL (out NULL, bad struct_size, unknown flag), EDDY_EMFILE
+ * Errors: EDDY_EINVAL (out NULL, bad struct_size, unknown flag, a field above
+ * its maximum), EDDY_EMFILE
  * and other -errno (epoll/eventfd creation), EDDY_ENOMEM (handle table full). */
 int eddy_runtime_new(const eddy_config_t *config, eddy_runtime_t *out);
 /* Runs the runtime until no task remains; returns 0. Owning thread, not from
@@ -298,6 +301,7 @@ int eddy_tcp_close(eddy_tcp_t tcp);
 int eddy_tcp_connect(eddy_runtime_t rt, const char *host, uint16_t port, eddy_future_t *out);
 /* Creates a future that becomes ready `nanos` nanoseconds after this call
  * (monotonic clock; timers are checked with millisecond granularity at least).
+ * 0 is ready at the first poll; beyond 2^62 ns (146 years) it saturates: never.
  * Armed by its first eddy_future_poll. About 100 bytes each (no object behind
  * the handle), so millions may be held. Free it with eddy_future_free
  * (disarms the timer). Owning thread.

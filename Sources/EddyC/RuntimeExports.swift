@@ -8,6 +8,8 @@ import Glibc
 private enum ConfigLayout {
     static let size: UInt32 = 20
     static let structSize = 0, flags = 4, eventBatch = 8, taskBudget = 12, blockingThreads = 16
+    /// Largest accepted values (include/eddy.h, eddy_config_t).
+    static let maxEventBatch: UInt32 = 1024, maxTaskBudget: UInt32 = 1 << 20, maxBlockingThreads: UInt32 = 1024
     static let knownFlags: UInt32 = 0x1  // EDDY_CONFIG_RETURN_ON_SIGNAL
 }
 
@@ -34,10 +36,14 @@ public func eddy_runtime_new(_ config: UnsafeRawPointer?, _ out: UnsafeMutablePo
         guard field(ConfigLayout.structSize) == ConfigLayout.size,
               field(ConfigLayout.flags) & ~ConfigLayout.knownFlags == 0 else { return EddyCode.einval }
         conf.returnOnSignal = field(ConfigLayout.flags) & 0x1 != 0
-        // 0 means default; clamp the rest to what the core accepts.
-        if field(ConfigLayout.eventBatch) != 0 { conf.eventBatch = Int(min(field(ConfigLayout.eventBatch), 1024)) }
-        if field(ConfigLayout.taskBudget) != 0 { conf.taskBudget = Int(min(field(ConfigLayout.taskBudget), 1 << 20)) }
-        if field(ConfigLayout.blockingThreads) != 0 { blockingThreads = Int(min(field(ConfigLayout.blockingThreads), 1024)) }
+        // 0 means default; above the limit is EINVAL (e.g. a -1 stored in the uint32).
+        let batch = field(ConfigLayout.eventBatch), budget = field(ConfigLayout.taskBudget)
+        let threads = field(ConfigLayout.blockingThreads)
+        guard batch <= ConfigLayout.maxEventBatch, budget <= ConfigLayout.maxTaskBudget,
+              threads <= ConfigLayout.maxBlockingThreads else { return EddyCode.einval }
+        if batch != 0 { conf.eventBatch = Int(batch) }
+        if budget != 0 { conf.taskBudget = Int(budget) }
+        if threads != 0 { blockingThreads = Int(threads) }
     }
     registerForkHandlerOnce()
     let runtime: Runtime

@@ -70,7 +70,7 @@ import Testing
             }
             let v = try await Eddy.timeout(.seconds(5)) { 7 }
             #expect(v == 7)
-            let tick = Interval(every: .milliseconds(5))
+            let tick = try Interval(every: .milliseconds(5))
             let t0 = Instant.now()
             for _ in 0..<4 { try await tick.tick() }
             #expect(millis(since: t0) >= 15)

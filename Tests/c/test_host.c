@@ -145,6 +145,20 @@ static void test_read_write_ops_and_host_write(void **state)
     assert_int_equal(read_full_fd(peer, got, 3), 3);
     assert_memory_equal(got, "abc", 3);
 
+    /* Absurd lengths (a negative length cast to the unsigned field): EINVAL, as the
+     * operation's event and from eddy_host_write; the stream stays usable. */
+    const uint64_t absurd[] = { UINT64_MAX, (uint64_t)INT64_MAX + 1 };
+    for (size_t i = 0; i < 2; i++) {
+        eddy_host_op_t bad = op_of(t, EDDY_HOST_OP_READ, s.id, buf, 0);
+        bad.len = absurd[i];
+        const eddy_host_op_t *bad_ops[1] = { &bad };
+        assert_int_equal(turn(f->rt, bad_ops, 1, &e), 0);
+        assert_int_equal(e.n, 1);
+        assert_int_equal(e.ev[0].result, EDDY_EINVAL);
+        wr = op_of(t, EDDY_HOST_OP_WRITE, s.id, NULL, 0);
+        assert_int_equal(eddy_host_write(&wr, "x", (size_t)absurd[i]), EDDY_EINVAL);
+    }
+
     /* End of stream */
     close(peer);
     ops[0] = &rd;

@@ -1,14 +1,18 @@
 /// The core driving the calling thread, for async leaf operations (which must run on
-/// an Eddy loop: inside `runtime.blockOn { }` or a task spawned there).
+/// an Eddy loop: inside `runtime.blockOn { }` or a task spawned there). Elsewhere (a
+/// `Task.detached`, a plain thread) `wrongThread`; a runtime shut down, `shutdown`.
 @inline(__always)
 func loopCore() throws(EddyError) -> Core {
-    guard let c = Core.current, c.isLoopThread, !c.isShutdown else { throw .shutdown }
+    guard let c = Core.current, c.isLoopThread else { throw .wrongThread }
+    if c.isShutdown { throw .shutdown }
     return c
 }
 
 /// Suspends the calling task until `deadline` on the current Eddy runtime's timer heap.
-/// Throws `CancellationError` if the Swift task is cancelled, `EddyError.shutdown`
-/// outside an Eddy runtime.
+/// A deadline already passed (or a negative duration in `sleep(for:)`) returns at
+/// once, like tokio's and asyncio's sleeps. Throws `CancellationError` if the Swift
+/// task is cancelled, `EddyError.wrongThread` off an Eddy loop thread,
+/// `EddyError.shutdown` once the runtime shuts down.
 nonisolated(nonsending) public func sleep(until deadline: Instant) async throws {
     let core = try loopCore()
     if Instant.now() >= deadline { return }
@@ -45,11 +49,11 @@ nonisolated(nonsending) public func timeout<T: Sendable>(_ duration: Duration, _
 }
 
 /// Starts a Swift task on the current Eddy runtime's loop thread.
-/// Outside an Eddy runtime the returned task fails with `EddyError.shutdown`.
+/// On a thread no Eddy runtime drives the returned task fails with `EddyError.wrongThread`.
 @discardableResult
 public func spawn<T: Sendable>(_ body: @escaping @Sendable () async throws -> T) -> Task<T, any Error> {
     guard let core = Core.current else {
-        return Task { throw EddyError.shutdown }
+        return Task { throw EddyError.wrongThread }
     }
     return Task(executorPreference: core.executor) { try await TaskCancelSlot.run(core, body) }
 }

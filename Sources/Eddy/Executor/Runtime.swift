@@ -19,12 +19,12 @@ public final class Runtime: @unchecked Sendable {
     public struct Configuration: Sendable {
         /// Events fetched per `epoll_wait` (1...1024).
         public var eventBatch = 1024
-        /// Tasks/jobs polled per tick before the reactor is checked again.
+        /// Tasks/jobs polled per tick before the reactor is checked again (at least 1).
         public var taskBudget = 128
         /// Socket operations one task may perform per poll (or one Swift job per run)
         /// before it must yield to the others even though its socket is still ready
         /// (tokio's cooperative budget): a connection whose peer always has data ready
-        /// cannot monopolize the loop.
+        /// cannot monopolize the loop. At least 1.
         public var operationBudget = 128
         /// `run`/`blockOn` throw `EddyError.errno(EINTR)` when a signal interrupts the
         /// wait, so the host (e.g. Python) can run its signal handlers; the work stays
@@ -38,8 +38,11 @@ public final class Runtime: @unchecked Sendable {
 
     @usableFromInline let core: Core
 
-    /// Creates a runtime (an epoll instance and an eventfd).
+    /// Creates a runtime (an epoll instance and an eventfd). A count of `configuration`
+    /// out of its range throws `EddyError.invalidArgument` (EINVAL).
     public init(_ configuration: Configuration = .init()) throws(EddyError) {
+        guard (1...1024).contains(configuration.eventBatch), configuration.taskBudget >= 1,
+              configuration.operationBudget >= 1 else { throw .invalidArgument }
         core = try Core(config: configuration, sys: configuration.sys)
         core.runtime = self
     }

@@ -7,7 +7,8 @@ public final class Sleep: Future, @unchecked Sendable {
     /// The runtime whose heap holds the timer (kept alive until the timer is released).
     private var core: Core?
 
-    /// Completes `duration` from now.
+    /// Completes `duration` from now (a negative duration: at once, like a deadline
+    /// that has passed; huge ones saturate to "never").
     public convenience init(for duration: Duration) { self.init(until: Instant.now().advanced(by: duration)) }
 
     /// Completes at `deadline` (at once if it has passed).
@@ -76,9 +77,11 @@ public final class Interval: @unchecked Sendable {
     private var next: Instant
     private var sleep: Sleep
 
-    /// First tick after one `period`.
-    public init(every period: Duration) {
-        self.period = period <= .zero ? .nanoseconds(1) : period
+    /// First tick after one `period`. A period that is not positive throws
+    /// `EddyError.invalidArgument` (EINVAL): it would tick without end.
+    public init(every period: Duration) throws(EddyError) {
+        if period <= .zero { throw .invalidArgument }
+        self.period = period
         next = Instant.now().advanced(by: self.period)
         sleep = Sleep(until: next)
     }

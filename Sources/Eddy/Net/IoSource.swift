@@ -134,9 +134,10 @@ final class IoSource: @unchecked Sendable {
 }
 
 /// The core a synchronous constructor should use: the given runtime or the current one,
-/// and only from a thread allowed to touch its loop state.
+/// and only from a thread allowed to touch its loop state (no runtime given on a thread
+/// no runtime drives: `wrongThread`, like any other thread that may not do this).
 func constructionCore(_ runtime: Runtime?) throws(EddyError) -> Core {
-    guard let core = runtime?.core ?? Core.current else { throw .shutdown }
+    guard let core = runtime?.core ?? Core.current else { throw .wrongThread }
     if core.isShutdown { throw .shutdown }
     guard core.mayTouchLoopState else { throw .wrongThread }
     return core

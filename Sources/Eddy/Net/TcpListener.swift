@@ -18,7 +18,10 @@ public final class TcpListener: @unchecked Sendable {
     }
 
     /// Binds and listens on a numeric IPv4/IPv6 address; port 0 picks an ephemeral port.
+    /// `backlog` is listen(2)'s (the kernel caps it at `somaxconn`); a negative one
+    /// throws `EddyError.invalidArgument` (EINVAL).
     public static func bind(host: String, port: UInt16, backlog: Int32 = 1024, runtime: Runtime? = nil) throws(EddyError) -> TcpListener {
+        if backlog < 0 { throw .invalidArgument }
         let core = try constructionCore(runtime)
         let addr = try SocketAddress.resolve(host: host, port: port)
         let fd = sysTcpSocket(family: addr.family)

@@ -39,9 +39,11 @@ public final class TcpStream: @unchecked Sendable {
         pollRead(&cx, buffer.baseAddress, buffer.count)
     }
 
-    /// Raw-pointer form of `pollRead`.
+    /// Raw-pointer form of `pollRead`. A negative `len`, or a nil `buf` with `len > 0`,
+    /// is `.invalidArgument` (EINVAL).
     public func pollRead(_ cx: inout Context, _ buf: UnsafeMutableRawPointer?, _ len: Int) -> Poll<Result<Int, EddyError>> {
-        TcpStream.decode(pollReadStep(&cx, buf, len))
+        if !TcpStream.validBuffer(buf != nil, len) { return .ready(.failure(.invalidArgument)) }
+        return TcpStream.decode(pollReadStep(&cx, buf, len))
     }
 
     /// Writes some of `bytes`; `.ready(.success(n))` with 0 < n <= count.
@@ -49,10 +51,23 @@ public final class TcpStream: @unchecked Sendable {
         pollWrite(&cx, bytes.baseAddress, bytes.count)
     }
 
-    /// Raw-pointer form of `pollWrite`.
+    /// Raw-pointer form of `pollWrite`. A negative `len`, or a nil `buf` with `len > 0`,
+    /// is `.invalidArgument` (EINVAL).
     public func pollWrite(_ cx: inout Context, _ buf: UnsafeRawPointer?, _ len: Int) -> Poll<Result<Int, EddyError>> {
-        TcpStream.decode(pollWriteStep(&cx, buf, len))
+        if !TcpStream.validBuffer(buf != nil, len) { return .ready(.failure(.invalidArgument)) }
+        return TcpStream.decode(pollWriteStep(&cx, buf, len))
     }
+
+    /// A raw buffer argument the kernel may be handed: `len >= 0`, and a buffer unless
+    /// `len` is 0 (the C ABI checks the same in its exports).
+    @inline(__always)
+    static func validBuffer(_ hasBuffer: Bool, _ len: Int) -> Bool {
+        len >= 0 && (hasBuffer || len == 0)
+    }
+
+    /// The largest `read(maxBytes:)`: what one read(2) can transfer on Linux
+    /// (MAX_RW_COUNT, INT_MAX rounded down to a page). Larger sizes are EINVAL.
+    public static let maxReadBytes = 0x7fff_f000
 
     /// What the `…Step` forms return for "pending" (other negatives are error codes).
     @inlinable package static var pendingCode: Int { Int.min }
@@ -65,6 +80,7 @@ public final class TcpStream: @unchecked Sendable {
     }
 
     /// `pollRead` as one Int: n >= 0, `pendingCode`, or a negative `EddyError` code.
+    /// `len` must be >= 0 (callers check it; the C exports do before calling).
     /// Inlinable so the C ABI's entry compiles to one flat function around the read(2)
     /// (no Poll/Result enum, no second frame).
     @inlinable @inline(__always)
@@ -136,18 +152,25 @@ public final class TcpStream: @unchecked Sendable {
         return try await retry(reading: true) { source.tryRead($0, buffer.baseAddress, buffer.count) }
     }
 
-    /// Reads into `buffer[offset...]` without copying; 0 means end of stream.
+    /// Reads into `buffer[offset...]` without copying; 0 means end of stream (or
+    /// `offset == buffer.count`: no room). An offset outside `0...buffer.count` throws
+    /// `EddyError.invalidArgument` (EINVAL).
     nonisolated(nonsending) public func read(into buffer: inout [UInt8], at offset: Int = 0) async throws -> Int {
-        guard offset >= 0, offset < buffer.count else { return 0 }
+        guard offset >= 0, offset <= buffer.count else { throw EddyError.invalidArgument }
+        if offset == buffer.count { return 0 }
         let src = source
         return try await retry(reading: true) { p in
             buffer.withUnsafeMutableBytes { raw in src.tryRead(p, raw.baseAddress! + offset, raw.count - offset) }
         }
     }
 
-    /// Reads up to `maxBytes`; an empty array means end of stream.
+    /// Reads up to `maxBytes` into a new array of that size; an empty array means end of
+    /// stream (or `maxBytes == 0`). A negative `maxBytes`, or one above `maxReadBytes`,
+    /// throws `EddyError.invalidArgument` (EINVAL): it could otherwise not be told from
+    /// end of stream, or could not be allocated.
     nonisolated(nonsending) public func read(maxBytes: Int) async throws -> [UInt8] {
-        guard maxBytes > 0 else { return [] }
+        guard maxBytes >= 0, maxBytes <= TcpStream.maxReadBytes else { throw EddyError.invalidArgument }
+        if maxBytes == 0 { return [] }
         var out = [UInt8](repeating: 0, count: maxBytes)
         let n = try await read(into: &out)
         out.removeSubrange(n...)

@@ -21,7 +21,7 @@ public struct Instant: Comparable, Hashable, Sendable {
             let (r, o) = nanoseconds.addingReportingOverflow(UInt64(ns))
             return Instant(nanoseconds: o ? .max : r)
         }
-        let back = UInt64(-ns)
+        let back = ns.magnitude  // not UInt64(-ns): -Int64.min traps
         return Instant(nanoseconds: nanoseconds > back ? nanoseconds - back : 0)
     }
 

@@ -23,9 +23,11 @@ public struct EddyError: Error, Sendable, Equatable, Hashable, CustomStringConve
     public static let badHandle = EddyError(code: -5001)
     /// Used in a child process after `fork()`.
     public static let forked = EddyError(code: -5002)
-    /// The runtime is gone, or no Eddy runtime drives this thread.
+    /// The runtime is shut down (or, in the C ABI, being freed).
     public static let shutdown = EddyError(code: -5003)
-    /// Called from a thread that may not touch this object now.
+    /// Called from a thread that may not use this runtime or object now: not the
+    /// loop thread of the object's runtime, or a thread no Eddy runtime drives
+    /// (a `Task.detached`, a plain thread).
     public static let wrongThread = EddyError(code: -5004)
     /// A result asked for before it exists, or taken twice.
     public static let notReady = EddyError(code: -5005)
@@ -38,53 +40,18 @@ public struct EddyError: Error, Sendable, Equatable, Hashable, CustomStringConve
     /// A caller passed something unusable (`-EINVAL`).
     public static let invalidArgument = EddyError.errno(EINVAL)
 
-    /// A symbolic name: `ECONNREFUSED`, `EDDY_EBADHANDLE`, ...
+    /// A symbolic name: `ECONNREFUSED`, `EDDY_EBADHANDLE`, ... (`EDDY_EUNKNOWN` for a
+    /// code without one): the same string `eddy_err_name` returns.
     public var name: String { EddyError.name(of: code) }
 
-    /// A readable message.
+    /// A readable message: the same string `eddy_strerror` returns.
     public var message: String { EddyError.message(of: code) }
 
     /// "NAME: message", e.g. "ECONNREFUSED: Connection refused".
     public var description: String { "\(name): \(message)" }
 
-    static func name(of code: Int32) -> String {
-        switch code {
-        case -5001: return "EDDY_EBADHANDLE"
-        case -5002: return "EDDY_EFORKED"
-        case -5003: return "EDDY_ESHUTDOWN"
-        case -5004: return "EDDY_EWRONGTHREAD"
-        case -5005: return "EDDY_ENOTREADY"
-        case -5006: return "EDDY_EBADPOLL"
-        default:
-            if let n = errnoNames[-code] { return n }
-            return "EDDY_EUNKNOWN(\(code))"
-        }
-    }
+    /// Both read ErrorTable.swift, the table the C ABI uses.
+    static func name(of code: Int32) -> String { String(cString: errorName(code)) }
 
-    static func message(of code: Int32) -> String {
-        switch code {
-        case -5001: return "invalid, stale or wrong-kind handle"
-        case -5002: return "Eddy cannot be used in a child process after fork()"
-        case -5003: return "the runtime is shut down or not running on this thread"
-        case -5004: return "called from a thread that may not use this object now"
-        case -5005: return "result not ready or already taken"
-        case -5006: return "poll function returned an invalid value"
-        default:
-            if code < 0, code > -5000, let s = strerror(-code) { return String(cString: s) }
-            return "unknown error"
-        }
-    }
-
-    static let errnoNames: [Int32: String] = [
-        EPERM: "EPERM", ENOENT: "ENOENT", EINTR: "EINTR", EIO: "EIO", EBADF: "EBADF", EAGAIN: "EAGAIN",
-        ENOMEM: "ENOMEM", EACCES: "EACCES", EFAULT: "EFAULT", EBUSY: "EBUSY", EEXIST: "EEXIST",
-        EINVAL: "EINVAL", ENFILE: "ENFILE", EMFILE: "EMFILE", ENOSPC: "ENOSPC", EPIPE: "EPIPE",
-        ENOTSOCK: "ENOTSOCK", EMSGSIZE: "EMSGSIZE", EPROTONOSUPPORT: "EPROTONOSUPPORT",
-        EOPNOTSUPP: "EOPNOTSUPP", EAFNOSUPPORT: "EAFNOSUPPORT", EADDRINUSE: "EADDRINUSE",
-        EADDRNOTAVAIL: "EADDRNOTAVAIL", ENETDOWN: "ENETDOWN", ENETUNREACH: "ENETUNREACH",
-        ECONNABORTED: "ECONNABORTED", ECONNRESET: "ECONNRESET", ENOBUFS: "ENOBUFS", EISCONN: "EISCONN",
-        ENOTCONN: "ENOTCONN", ETIMEDOUT: "ETIMEDOUT", ECONNREFUSED: "ECONNREFUSED",
-        EHOSTUNREACH: "EHOSTUNREACH", EALREADY: "EALREADY", EINPROGRESS: "EINPROGRESS",
-        ECANCELED: "ECANCELED", ENOSYS: "ENOSYS", ERANGE: "ERANGE",
-    ]
+    static func message(of code: Int32) -> String { String(cString: errorMessage(code)) }
 }

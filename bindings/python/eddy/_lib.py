@@ -57,6 +57,20 @@ EWRONGTHREAD = -5004
 ENOTREADY = -5005
 EBADPOLL = -5006
 
+# Name and message of each of Eddy's own codes: word for word what eddy_err_name /
+# eddy_strerror return and include/eddy.h's comments say (one text per code;
+# tests/test_error_table.py checks the copies agree). Usable without the library.
+ERRORS = {
+    0: ("EDDY_READY", "success"),
+    1: ("EDDY_PENDING", "operation pending"),
+    EBADHANDLE: ("EDDY_EBADHANDLE", "stale, forged, wrong-kind or freed handle"),
+    EFORKED: ("EDDY_EFORKED", "called in a child process after fork()"),
+    ESHUTDOWN: ("EDDY_ESHUTDOWN", "the runtime is shut down or being freed"),
+    EWRONGTHREAD: ("EDDY_EWRONGTHREAD", "called from a thread that may not use this runtime or object now"),
+    ENOTREADY: ("EDDY_ENOTREADY", "result not available: not complete yet or already taken"),
+    EBADPOLL: ("EDDY_EBADPOLL", "poll function returned a value that is not READY, PENDING or negative"),
+}
+
 CONFIG_RETURN_ON_SIGNAL = 0x1
 
 # Host-driven tasks (include/eddy.h, "Host-driven tasks"): the driver of _core.

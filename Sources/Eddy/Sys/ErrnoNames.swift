@@ -2,10 +2,11 @@
 //
 // Generated from Linux's errno list (x86_64/aarch64 share it). glibc's
 // strerrorname_np is not visible to Swift (needs _GNU_SOURCE), and the names
-// must be static memory, so the table is spelled out.
+// must be static memory, so the table is spelled out. Used by both EddyError.name
+// and eddy_err_name (through ErrorTable.swift), so the two cannot disagree.
 
 /// The symbolic name of a Linux errno value, or nil when it has none.
-func errnoName(_ e: Int32) -> StaticString? {
+package func errnoName(_ e: Int32) -> StaticString? {
     switch e {
     case 1: return "EPERM"
     case 2: return "ENOENT"
