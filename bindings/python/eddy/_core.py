@@ -475,6 +475,11 @@ class _Runtime:
                 finally:
                     self.freeing = False
             tasks, self.by_slot = self.tasks(), []
+            # The main task holds main's result, which may hold streams whose
+            # finalizers hold this runtime: nothing of the runtime may keep a
+            # task alive once it is freed, or they all live forever.
+            self.main = None
+            self.keep.clear()  # FINISH records (their tasks): no turn reads them now
             for t in tasks:
                 t._on_drop()
             orphans, self.orphans = self.orphans, []

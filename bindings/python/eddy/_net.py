@@ -35,6 +35,8 @@ BytesLike = Union[bytes, bytearray, memoryview]
 def _finalize(rt: _Runtime, h: int, what: str) -> None:
     """weakref.finalize callback of a stream/listener the user did not close.
     Must not reference the object. Defers the close to the loop thread."""
+    if rt.ended:
+        return  # the runtime closed it when its eddy.run ended: nothing leaked
     warnings.warn(f"unclosed eddy {what}: close it or use 'async with'", ResourceWarning, stacklevel=2)
     rt.defer(rt.lib.eddy_tcp_close, h)
 
@@ -96,7 +98,9 @@ class _Handle:
 
     @property
     def closed(self) -> bool:
-        return self._closed
+        """True after ``close()``, and once the ``eddy.run`` that created it has
+        ended: freeing the runtime closed the socket."""
+        return self._closed or self._rt.ended
 
     def close(self) -> None:
         """Close the socket now (idempotent; never raises for a closed or
@@ -221,7 +225,7 @@ class TcpStream(_Handle):
         super().close()
 
     def __repr__(self) -> str:
-        return f"<eddy.TcpStream {'closed' if self._closed else 'open'}>"
+        return f"<eddy.TcpStream {'closed' if self.closed else 'open'}>"
 
     def _wake_waiters(self) -> None:
         # (Eddy also ends an outstanding read/write of a closed stream itself.)
@@ -439,7 +443,7 @@ class TcpListener(_Handle):
         self._acceptor: Optional[Task[Any]] = None
 
     def __repr__(self) -> str:
-        return f"<eddy.TcpListener port={self._port} {'closed' if self._closed else 'open'}>"
+        return f"<eddy.TcpListener port={self._port} {'closed' if self.closed else 'open'}>"
 
     @property
     def port(self) -> int:
