@@ -23,6 +23,7 @@ from ._errors import (
     EddyError,
     ForkedError,
     IncompleteReadError,
+    InvalidArgumentError,
     InvalidStateError,
     RuntimeEndedError,
 )
@@ -60,6 +61,7 @@ __all__ = [
     "EddyError",
     "ForkedError",
     "IncompleteReadError",
+    "InvalidArgumentError",
     "InvalidStateError",
     "RuntimeEndedError",
     "LibraryNotFoundError",

@@ -22,7 +22,7 @@ from ._core import (
     _THEN_FN,
     wait_future,
 )
-from ._errors import error_from_code
+from ._errors import InvalidArgumentError, error_from_code
 
 T = TypeVar("T")
 
@@ -173,7 +173,7 @@ def _prepare(fn: Any, args: Tuple[Any, ...]) -> Tuple[int, bytes, Any, List[Any]
         )
     addr = ctypes.cast(fn, c_void_p).value
     if not addr:
-        raise ValueError("blocking_call(): NULL function pointer")
+        raise InvalidArgumentError("blocking_call(): NULL function pointer")
     argtypes = fn.argtypes
     if argtypes is None:
         if args:

@@ -63,6 +63,7 @@ from . import _lib, _sigpipe
 from ._errors import (
     CancelledError,
     ForkedError,
+    InvalidArgumentError,
     InvalidStateError,
     RuntimeEndedError,
     _TimeoutCancel,
@@ -830,7 +831,7 @@ def run(
         0 <= blocking_threads <= 1024
     ):
         main.close()
-        raise ValueError("blocking_threads must be an int in 0..1024 (0 = Eddy's default)")
+        raise InvalidArgumentError("blocking_threads must be an int in 0..1024 (0 = Eddy's default)")
     outer: Optional[_Runtime] = getattr(_state, "rt", None)
     if outer is not None:
         if outer.pid == os.getpid():
@@ -961,11 +962,15 @@ def _yield_now(rt: _Runtime) -> Generator[Any, None, None]:
 def to_nanos(value: object, what: str) -> int:
     if isinstance(value, bool) or not isinstance(value, (int, float)):
         raise TypeError(f"{what} must be a number of seconds (int or float), not {type(value).__name__}")
-    v = float(value)
+    if isinstance(value, int):  # exact, and beyond float's range too
+        if value < 0:
+            raise InvalidArgumentError(f"{what} must be >= 0, got {value!r}")
+        return MAX_NANOS if value >= MAX_NANOS // 10**9 else value * 10**9
+    v = value
     if v != v:
-        raise ValueError(f"{what} must not be NaN")
+        raise InvalidArgumentError(f"{what} must not be NaN")
     if v < 0:
-        raise ValueError(f"{what} must be >= 0, got {value!r}")
+        raise InvalidArgumentError(f"{what} must be >= 0, got {value!r}")
     if v * 1e9 >= MAX_NANOS:
         return MAX_NANOS
     return int(v * 1e9)
@@ -1052,7 +1057,12 @@ def timeout(delay: Optional[float]) -> Timeout:
 async def wait_for(aw: Awaitable[T], timeout: Optional[float]) -> T:
     """Await ``aw`` for at most ``timeout`` seconds; ``TimeoutError`` after that.
     A Task that times out is cancelled; a coroutine is interrupted."""
-    t = Timeout(timeout)
+    try:
+        t = Timeout(timeout)
+    except BaseException:
+        if _is_coroutine(aw) and not isinstance(aw, Task):
+            aw.close()  # type: ignore[attr-defined]  # never awaited: no warning about it
+        raise
     if isinstance(aw, Task):
         async with t:
             return await aw
