@@ -176,8 +176,10 @@ os.register_at_fork(after_in_child=_after_fork_in_child)
 def _then_cb(user: Optional[int], status: int) -> None:
     # Completion of a blocking call whose awaiting task went away: only now may
     # the memory it was given be released.
+    # Nothing may escape to ctypes: it would print it and C would go on.
     try:
-        entry = _then_pending.pop(user or 0, None)
+        key = user or 0
+        entry = _then_pending.get(key)
         if entry is None:
             return
         rt, fut, keep = entry
@@ -187,8 +189,9 @@ def _then_cb(user: Optional[int], status: int) -> None:
             _graveyard.append(keep)
         else:
             rt._hk.append((rt.lib.eddy_future_free, fut))
+        del _then_pending[key]  # only once the memory is accounted for
     except BaseException:
-        pass
+        pass  # the entry stays in _then_pending: its memory is kept for good
 
 
 _THEN_FN = _lib.THEN_FN(_then_cb)
