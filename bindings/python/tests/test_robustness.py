@@ -623,10 +623,12 @@ def test_echo_server_example_stops_on_signal(sig):
 
 def test_delay_client_against_eddy_delayserver():
     """The demo pairing: the Swift delay server built next to libeddy.so."""
-    lib = os.environ.get("EDDY_LIBRARY", "")
-    server = Path(lib).parent / "eddy-delayserver" if lib else None
-    if server is None or not server.is_file():
-        pytest.skip("eddy-delayserver not built next to libeddy.so")
+    # `make test-python` builds it beside libeddy.so: missing is a failure, not a skip.
+    from eddy import _lib
+
+    _lib.load()
+    server = Path(_lib._path or "").parent / "eddy-delayserver"
+    assert server.is_file(), f"{server} not built (make build builds it beside libeddy.so)"
     srv = subprocess.Popen([str(server), "--port", "0"], stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
     try:
         box = []
