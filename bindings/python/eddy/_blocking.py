@@ -66,9 +66,8 @@ def _code_of(t: Any, what: str) -> str:
 
 # Argument types, by the ctypes format letter of a simple type (``_type_``, so
 # aliases and subclasses are covered): (signature code, the plain ctypes type a C
-# function of that prototype reads, how the value it read becomes an
-# eddy_value_t member). Pointer-like types (c_void_p, c_char_p, c_wchar_p,
-# POINTER(T), arrays, function pointers) read as c_void_p.
+# function of that prototype reads). Pointer-like types (c_void_p, c_char_p,
+# c_wchar_p, POINTER(T), arrays, function pointers) read as c_void_p.
 _LONG = "l" if ctypes.sizeof(ctypes.c_long) == 8 else "i"
 _ULONG = "L" if ctypes.sizeof(ctypes.c_long) == 8 else "I"
 _ARG_SIMPLE = {
@@ -115,11 +114,11 @@ _NO_PROTO = (ctypes._CFuncPtr, ctypes.Structure, ctypes.Union)  # type: ignore[a
 
 
 def _from_param_crashes(t: Any, a: Any) -> bool:
-    """CPython's from_param of function-pointer, structure and union types
-    dereferences NULL when given a byref()/converted argument, directly or
-    through ``_as_parameter_`` (CPython 3.11: ``CDataType_from_param`` reads the
-    type's pointed-to type, which these types lack). A direct call crashes the
-    interpreter; eddy refuses such an argument instead."""
+    """from_param of function-pointer, structure and union types segfaults on
+    a byref()/converted argument (a CArgObject), given directly or through
+    ``_as_parameter_`` (seen with CPython 3.11; these types have no pointed-to
+    type for the CArgObject check). A direct call crashes the interpreter; eddy
+    refuses such an argument instead."""
     if not issubclass(t, _NO_PROTO):
         return False
     for _ in range(64):
