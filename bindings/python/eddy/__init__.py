@@ -25,6 +25,7 @@ from ._errors import (
     EddyError,
     ForkedError,
     IncompleteReadError,
+    InvalidArgumentError,
     InvalidStateError,
     RuntimeEndedError,
 )
@@ -62,6 +63,7 @@ __all__ = [
     "EddyError",
     "ForkedError",
     "IncompleteReadError",
+    "InvalidArgumentError",
     "InvalidStateError",
     "RuntimeEndedError",
     "LibraryNotFoundError",

@@ -8,7 +8,7 @@ import os
 import threading
 import types
 from ctypes import byref, c_uint64, c_void_p
-from typing import Any, Callable, Generator, List, Optional, Tuple, TypeVar
+from typing import Any, Callable, Dict, Generator, List, Optional, Tuple, TypeVar
 
 from . import _lib
 from ._core import (
@@ -22,11 +22,12 @@ from ._core import (
     _THEN_FN,
     wait_future,
 )
-from ._errors import error_from_code
+from ._errors import InvalidArgumentError, error_from_code
 
 T = TypeVar("T")
 
-# ctypes type -> (signature code of docs/C-ABI.md, is_small_int)
+# Return types: ctypes type -> signature code of docs/C-ABI.md (exact types: a
+# subclass of a simple type is returned as an instance by ctypes, not handled here).
 _INT_CODES = {}
 for _t, _c in (
     (ctypes.c_bool, "i"),
@@ -63,34 +64,104 @@ def _code_of(t: Any, what: str) -> str:
     )
 
 
-def _pointer_value(a: Any, keep: List[Any]) -> int:
-    if a is None:
-        return 0
-    if isinstance(a, bool):
-        raise TypeError("blocking_call: a bool is not a pointer")
-    if isinstance(a, int):
-        if not 0 <= a < 1 << 64:
-            raise OverflowError("blocking_call: pointer value out of range")
-        return a
-    if isinstance(a, str):
-        raise TypeError("blocking_call: pass bytes for a char*, not str")
-    if isinstance(a, (bytearray, memoryview)):
-        mv = memoryview(a)
-        if mv.readonly:
-            b = mv.tobytes()
-            keep.append(b)
-            return ctypes.cast(b, c_void_p).value or 0  # type: ignore[arg-type]
-        mv = mv.cast("B") if mv.c_contiguous else memoryview(bytearray(mv.tobytes()))
-        arr = (ctypes.c_char * mv.nbytes).from_buffer(mv)
-        keep.append(arr)
-        keep.append(mv)
-        return ctypes.addressof(arr)
-    try:
-        v = ctypes.cast(a, c_void_p).value
-    except (ctypes.ArgumentError, TypeError) as e:
-        raise TypeError(f"blocking_call: cannot pass {type(a).__name__} as a pointer") from e
-    keep.append(a)
-    return v or 0
+# Argument types, by the ctypes format letter of a simple type (``_type_``, so
+# aliases and subclasses are covered): (signature code, the plain ctypes type a C
+# function of that prototype reads). Pointer-like types (c_void_p, c_char_p,
+# c_wchar_p, POINTER(T), arrays, function pointers) read as c_void_p.
+_LONG = "l" if ctypes.sizeof(ctypes.c_long) == 8 else "i"
+_ULONG = "L" if ctypes.sizeof(ctypes.c_long) == 8 else "I"
+_ARG_SIMPLE = {
+    "?": ("i", ctypes.c_bool),
+    "b": ("i", ctypes.c_byte),
+    "B": ("I", ctypes.c_ubyte),
+    "h": ("i", ctypes.c_short),
+    "H": ("I", ctypes.c_ushort),
+    "i": ("i", ctypes.c_int),
+    "I": ("I", ctypes.c_uint),
+    "l": (_LONG, ctypes.c_long),
+    "L": (_ULONG, ctypes.c_ulong),
+    "q": ("l", ctypes.c_longlong),
+    "Q": ("L", ctypes.c_ulonglong),
+    "c": ("i", ctypes.c_char),
+    "u": ("I" if ctypes.sizeof(ctypes.c_wchar) == 4 else "i", ctypes.c_wchar),
+    "f": ("f", ctypes.c_float),
+    "d": ("d", ctypes.c_double),
+    "P": ("p", c_void_p),
+    "z": ("p", c_void_p),
+    "Z": ("p", c_void_p),
+}
+_POINTER_LIKE = (ctypes._Pointer, ctypes._CFuncPtr, ctypes.Array)  # type: ignore[attr-defined]
+
+
+def _arg_code(t: Any, i: int) -> Tuple[str, Any]:
+    """(signature code, raw ctypes type) of argument type ``t``."""
+    if isinstance(t, type):
+        if issubclass(t, ctypes._SimpleCData):  # type: ignore[attr-defined]
+            entry = _ARG_SIMPLE.get(t._type_)  # type: ignore[attr-defined]
+            if entry is not None:
+                return entry
+        elif issubclass(t, _POINTER_LIKE):
+            return "p", c_void_p
+    raise TypeError(
+        f"blocking_call(): unsupported type {getattr(t, '__name__', t)!r} of argument {i + 1} "
+        "(supported: integer and character types up to 64 bits, c_float, c_double, pointer types, "
+        "arrays, function pointers; not structures by value, c_longdouble, py_object)"
+    )
+
+
+_CARG = type(ctypes.byref(ctypes.c_int()))  # what byref() and from_param() return
+_NO_PROTO = (ctypes._CFuncPtr, ctypes.Structure, ctypes.Union)  # type: ignore[attr-defined]
+
+
+def _from_param_crashes(t: Any, a: Any) -> bool:
+    """from_param of function-pointer, structure and union types segfaults on
+    a byref()/converted argument (a CArgObject), given directly or through
+    ``_as_parameter_`` (seen with CPython 3.11; these types have no pointed-to
+    type for the CArgObject check). A direct call crashes the interpreter; eddy
+    refuses such an argument instead."""
+    if not issubclass(t, _NO_PROTO):
+        return False
+    for _ in range(64):
+        if isinstance(a, t):
+            return False
+        if isinstance(a, _CARG):
+            return True
+        try:
+            a = a._as_parameter_
+        except Exception:
+            return False  # from_param refuses it
+    return False
+
+
+class ArgumentError(ctypes.ArgumentError, TypeError):
+    """An argument ctypes would not convert: raised like ``ctypes.ArgumentError``
+    by a direct call, and a ``TypeError`` like eddy's other type checks."""
+
+
+# Conversion by ctypes itself. Each argument goes through ``argtype.from_param``,
+# as in a direct call (same acceptance, same truncation of wide integers, same
+# temporaries: a str for c_wchar_p becomes a wide-char buffer the converted
+# object owns). The converted objects are then passed, without argtypes, to a
+# libffi closure declared with the raw types a C function of that prototype
+# reads (pointers as c_void_p): it receives exactly the register values the real
+# function would, which become the eddy_value_t arguments. One closure per raw
+# signature, cached; nothing is dereferenced.
+_readers: Dict[Tuple[Any, ...], Tuple[Any, Any]] = {}
+_MAX_READERS = 256
+
+
+def _reader(raws: Tuple[Any, ...]) -> Tuple[Any, Any]:
+    entry = _readers.get(raws)
+    if entry is None:
+        def read(box: Any, *vals: Any) -> None:
+            box.append(vals)
+
+        closure = ctypes.CFUNCTYPE(None, ctypes.py_object, *raws)(read)
+        call = ctypes.PYFUNCTYPE(None)(ctypes.cast(closure, c_void_p).value)  # GIL held; extra args: no argtypes
+        if len(_readers) >= _MAX_READERS:
+            _readers.clear()  # a caller still using an entry holds it
+        entry = _readers[raws] = (closure, call)
+    return entry
 
 
 def _prepare(fn: Any, args: Tuple[Any, ...]) -> Tuple[int, bytes, Any, List[Any], Any]:
@@ -101,7 +172,7 @@ def _prepare(fn: Any, args: Tuple[Any, ...]) -> Tuple[int, bytes, Any, List[Any]
         )
     addr = ctypes.cast(fn, c_void_p).value
     if not addr:
-        raise ValueError("blocking_call(): NULL function pointer")
+        raise InvalidArgumentError("blocking_call(): NULL function pointer")
     argtypes = fn.argtypes
     if argtypes is None:
         if args:
@@ -111,39 +182,43 @@ def _prepare(fn: Any, args: Tuple[Any, ...]) -> Tuple[int, bytes, Any, List[Any]
         raise TypeError(f"blocking_call(): {getattr(fn, '__name__', 'function')} takes {len(argtypes)} arguments, {len(args)} given")
     restype = fn.restype
     ret_code = "v" if restype is None else _code_of(restype, "return")
-    codes = [_code_of(t, "argument") for t in argtypes]
+    kinds = [_arg_code(t, i) for i, t in enumerate(argtypes)]
     n = len(args)
     values = (_lib.eddy_value_t * max(n, 1))()
-    keep: List[Any] = [fn, values]
-    for i, (t, c, a) in enumerate(zip(argtypes, codes, args)):
-        v = values[i]
-        if c == "p":
-            v.p = _pointer_value(a, keep)
-        elif c in ("d", "f"):
-            if isinstance(a, ctypes._SimpleCData):  # type: ignore[attr-defined]
-                a = a.value
-            if isinstance(a, bool) or not isinstance(a, (int, float)):
-                raise TypeError(f"blocking_call(): argument {i + 1} must be a number, not {type(a).__name__}")
-            if c == "d":
-                v.d = float(a)
+    keep: List[Any] = [fn, values, args]
+    converted = []
+    for i, (t, a) in enumerate(zip(argtypes, args)):
+        if _from_param_crashes(t, a):
+            raise ArgumentError(f"argument {i + 1}: TypeError: expected {t.__name__} instance, not a byref()/converted argument")
+        try:
+            converted.append(t.from_param(a))
+        except Exception as e:  # a direct call reports it the same way
+            raise ArgumentError(f"argument {i + 1}: {type(e).__name__}: {e}") from None
+    keep.append(converted)  # owns the temporaries (wide-char buffers, byref objects)
+    if n:
+        box: List[Tuple[Any, ...]] = []
+        closure, call = _reader(tuple(raw for _, raw in kinds))
+        try:
+            call(ctypes.py_object(box), *converted)
+        except ctypes.ArgumentError as e:  # a custom from_param returned what ctypes cannot pass
+            raise ArgumentError(f"argument: {e}") from None
+        for v, (code, raw), x in zip(values, kinds, box[0]):
+            if code == "p":
+                v.p = x
+            elif code == "d":
+                v.d = x
+            elif code == "f":
+                v.f = x
             else:
-                v.f = float(a)
-        else:
-            if isinstance(a, ctypes._SimpleCData):  # type: ignore[attr-defined]
-                a = a.value
-            if t is ctypes.c_char and isinstance(a, bytes) and len(a) == 1:
-                a = a[0]
-            if t is ctypes.c_bool:
-                a = 1 if a else 0
-            if not isinstance(a, int):
-                raise TypeError(f"blocking_call(): argument {i + 1} must be an int, not {type(a).__name__}")
-            if t is not ctypes.c_bool and t is not ctypes.c_char and t(a).value != a:  # type: ignore[union-attr]
-                raise OverflowError(f"blocking_call(): argument {i + 1} ({a}) does not fit {t.__name__}")
-            if c in ("i", "l"):
-                v.i = a
-            else:
-                v.u = a
-    sig = (ret_code + "(" + "".join(codes) + ")").encode()
+                if raw is ctypes.c_char:
+                    x = x[0]
+                elif raw is ctypes.c_wchar:
+                    x = ord(x)
+                if code in ("i", "l"):
+                    v.i = int(x)
+                else:
+                    v.u = x
+    sig = (ret_code + "(" + "".join(code for code, _ in kinds) + ")").encode()
     return addr, sig, values, keep, restype
 
 
@@ -175,8 +250,13 @@ async def blocking_call(fn: Any, *args: Any) -> Any:
 
     The worker calls the C function pointer directly through libffi, so the GIL
     is not held while it runs. ``fn`` needs ``argtypes`` (and ``restype``; ctypes'
-    default is ``c_int``). Buffers passed as pointers stay alive until the call
-    returns, even if the awaiting task is cancelled."""
+    default is ``c_int``). Each argument is converted by ctypes itself
+    (``argtype.from_param``), exactly as in a direct call ``fn(*args)``: what
+    ctypes refuses raises ``ctypes.ArgumentError`` (here also a ``TypeError``).
+    Argument types: integers and characters up to 64 bits, ``c_float``,
+    ``c_double``, pointer types, arrays and function pointers (not structures by
+    value). Buffers passed as pointers, and the temporaries of the conversion,
+    stay alive until the call returns, even if the awaiting task is cancelled."""
     rt = _running()
     addr, sig, values, keep, restype = _prepare(fn, args)
     lib = rt.lib

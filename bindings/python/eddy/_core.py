@@ -63,6 +63,7 @@ from . import _lib, _sigpipe
 from ._errors import (
     CancelledError,
     ForkedError,
+    InvalidArgumentError,
     InvalidStateError,
     RuntimeEndedError,
     _TimeoutCancel,
@@ -175,8 +176,10 @@ os.register_at_fork(after_in_child=_after_fork_in_child)
 def _then_cb(user: Optional[int], status: int) -> None:
     # Completion of a blocking call whose awaiting task went away: only now may
     # the memory it was given be released.
+    # Nothing may escape to ctypes: it would print it and C would go on.
     try:
-        entry = _then_pending.pop(user or 0, None)
+        key = user or 0
+        entry = _then_pending.get(key)
         if entry is None:
             return
         rt, fut, keep = entry
@@ -186,8 +189,9 @@ def _then_cb(user: Optional[int], status: int) -> None:
             _graveyard.append(keep)
         else:
             rt._hk.append((rt.lib.eddy_future_free, fut))
+        del _then_pending[key]  # only once the memory is accounted for
     except BaseException:
-        pass
+        pass  # the entry stays in _then_pending: its memory is kept for good
 
 
 _THEN_FN = _lib.THEN_FN(_then_cb)
@@ -475,6 +479,11 @@ class _Runtime:
                 finally:
                     self.freeing = False
             tasks, self.by_slot = self.tasks(), []
+            # The main task holds main's result, which may hold streams whose
+            # finalizers hold this runtime: nothing of the runtime may keep a
+            # task alive once it is freed, or they all live forever.
+            self.main = None
+            self.keep.clear()  # FINISH records (their tasks): no turn reads them now
             for t in tasks:
                 t._on_drop()
             orphans, self.orphans = self.orphans, []
@@ -825,7 +834,7 @@ def run(
         0 <= blocking_threads <= 1024
     ):
         main.close()
-        raise ValueError("blocking_threads must be an int in 0..1024 (0 = Eddy's default)")
+        raise InvalidArgumentError("blocking_threads must be an int in 0..1024 (0 = Eddy's default)")
     outer: Optional[_Runtime] = getattr(_state, "rt", None)
     if outer is not None:
         if outer.pid == os.getpid():
@@ -956,11 +965,15 @@ def _yield_now(rt: _Runtime) -> Generator[Any, None, None]:
 def to_nanos(value: object, what: str) -> int:
     if isinstance(value, bool) or not isinstance(value, (int, float)):
         raise TypeError(f"{what} must be a number of seconds (int or float), not {type(value).__name__}")
-    v = float(value)
+    if isinstance(value, int):  # exact, and beyond float's range too
+        if value < 0:
+            raise InvalidArgumentError(f"{what} must be >= 0, got {value!r}")
+        return MAX_NANOS if value >= MAX_NANOS // 10**9 else value * 10**9
+    v = value
     if v != v:
-        raise ValueError(f"{what} must not be NaN")
+        raise InvalidArgumentError(f"{what} must not be NaN")
     if v < 0:
-        raise ValueError(f"{what} must be >= 0, got {value!r}")
+        raise InvalidArgumentError(f"{what} must be >= 0, got {value!r}")
     if v * 1e9 >= MAX_NANOS:
         return MAX_NANOS
     return int(v * 1e9)
@@ -1047,7 +1060,12 @@ def timeout(delay: Optional[float]) -> Timeout:
 async def wait_for(aw: Awaitable[T], timeout: Optional[float]) -> T:
     """Await ``aw`` for at most ``timeout`` seconds; ``TimeoutError`` after that.
     A Task that times out is cancelled; a coroutine is interrupted."""
-    t = Timeout(timeout)
+    try:
+        t = Timeout(timeout)
+    except BaseException:
+        if _is_coroutine(aw) and not isinstance(aw, Task):
+            aw.close()  # type: ignore[attr-defined]  # never awaited: no warning about it
+        raise
     if isinstance(aw, Task):
         async with t:
             return await aw

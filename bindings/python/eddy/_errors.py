@@ -30,6 +30,35 @@ class EddyError(OSError):
         return f"[{self.name}] {self.args[0] if self.args else ''}"
 
 
+class InvalidArgumentError(OSError, ValueError):
+    """An invalid argument value: a negative or absurd size, count or delay, a
+    bad port ... Raised by the binding's own checks and for a C call's
+    ``EDDY_EINVAL``: an ``OSError`` with ``errno == errno.EINVAL``, and a
+    ``ValueError`` (what Python code expects for a bad value)."""
+
+    def __init__(self, detail: Optional[str] = None) -> None:
+        text = _safe_strerror(_lib.EINVAL)
+        super().__init__(-_lib.EINVAL, f"{text}: {detail}" if detail else text)
+
+    def __reduce__(self):  # type: ignore[no-untyped-def]
+        return type(self), (self.strerror,)
+
+
+# Sizes beyond SSIZE_MAX are EINVAL, as in the C API (which takes them as size_t
+# but refuses what does not fit a signed size).
+MAX_SIZE = (1 << 63) - 1
+
+
+def check_size(n: object, what: str) -> int:
+    """``n`` as a size in 0..MAX_SIZE: TypeError for a non-int (bool included),
+    InvalidArgumentError out of range."""
+    if isinstance(n, bool) or not isinstance(n, int):
+        raise TypeError(f"{what} must be an int, not {type(n).__name__}")
+    if not 0 <= n <= MAX_SIZE:
+        raise InvalidArgumentError(f"{what} must be in 0..2**63-1, got {n}")
+    return n
+
+
 class ClosedResourceError(EddyError):
     """An operation on a stream or listener that was already closed."""
 
@@ -105,6 +134,8 @@ def error_from_code(code: int) -> BaseException:
         return ForkedError()
     if code <= -5000:
         return EddyError(code)
+    if code == _lib.EINVAL:
+        return InvalidArgumentError()
     errno = -code
     # OSError(errno, msg) picks the built-in subclass: ConnectionRefusedError,
     # ConnectionResetError, BrokenPipeError, TimeoutError, ...

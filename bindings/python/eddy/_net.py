@@ -17,7 +17,7 @@ from typing import Any, Awaitable, Generator, Optional, Tuple, Union
 from . import _lib
 from ._lib import INT_MAX
 from ._core import _UNCLAIMED, OP_READ, OP_REPEAT, OP_WRITE, PID, SUSPEND, Task, _check, _Op, _owned, _Runtime, _running, wait_future
-from ._errors import ClosedResourceError, IncompleteReadError, error_from_code
+from ._errors import ClosedResourceError, IncompleteReadError, InvalidArgumentError, check_size, error_from_code
 
 READY = _lib.READY
 PENDING = _lib.PENDING
@@ -35,6 +35,8 @@ BytesLike = Union[bytes, bytearray, memoryview]
 def _finalize(rt: _Runtime, h: int, what: str) -> None:
     """weakref.finalize callback of a stream/listener the user did not close.
     Must not reference the object. Defers the close to the loop thread."""
+    if rt.ended:
+        return  # the runtime closed it when its eddy.run ended: nothing leaked
     warnings.warn(f"unclosed eddy {what}: close it or use 'async with'", ResourceWarning, stacklevel=2)
     rt.defer(rt.lib.eddy_tcp_close, h)
 
@@ -43,7 +45,7 @@ def _validate_port(port: object) -> int:
     if isinstance(port, bool) or not isinstance(port, int):
         raise TypeError(f"port must be an int, not {type(port).__name__}")
     if not 0 <= port <= 65535:
-        raise ValueError(f"port must be in 0..65535, got {port}")
+        raise InvalidArgumentError(f"port must be in 0..65535, got {port}")
     return port
 
 
@@ -51,7 +53,7 @@ def _numeric_host(host: object) -> Optional[bytes]:
     if not isinstance(host, str):
         raise TypeError(f"host must be a str, not {type(host).__name__}")
     if "\x00" in host:
-        raise ValueError("host must not contain NUL characters")
+        raise InvalidArgumentError("host must not contain NUL characters")
     h = host.strip()
     if h.startswith("[") and h.endswith("]"):
         h = h[1:-1]
@@ -69,7 +71,7 @@ async def _resolve(host: str, port: int) -> bytes:
     if num is not None:
         return num
     if not host:
-        raise ValueError("host must not be empty")
+        raise InvalidArgumentError("host must not be empty")
     from ._blocking import to_thread
 
     infos = await to_thread(socket.getaddrinfo, host, port, 0, socket.SOCK_STREAM)
@@ -96,7 +98,9 @@ class _Handle:
 
     @property
     def closed(self) -> bool:
-        return self._closed
+        """True after ``close()``, and once the ``eddy.run`` that created it has
+        ended: freeing the runtime closed the socket."""
+        return self._closed or self._rt.ended
 
     def close(self) -> None:
         """Close the socket now (idempotent; never raises for a closed or
@@ -221,7 +225,7 @@ class TcpStream(_Handle):
         super().close()
 
     def __repr__(self) -> str:
-        return f"<eddy.TcpStream {'closed' if self._closed else 'open'}>"
+        return f"<eddy.TcpStream {'closed' if self.closed else 'open'}>"
 
     def _wake_waiters(self) -> None:
         # (Eddy also ends an outstanding read/write of a closed stream itself.)
@@ -262,10 +266,7 @@ class TcpStream(_Handle):
 
     def _read_setup(self, op: _Op, n: int) -> bool:
         """read()'s full checks (first read of a task, another size): False for n == 0."""
-        if isinstance(n, bool) or not isinstance(n, int):
-            raise TypeError(f"n must be an int, not {type(n).__name__}")
-        if n < 0:
-            raise ValueError("n must be >= 0")
+        check_size(n, "n")
         self._use()
         if op.task is not self._rt.current:
             self._claim(op, "_reader")
@@ -295,14 +296,11 @@ class TcpStream(_Handle):
     def read_exactly(self, n: int) -> Generator[Any, None, bytes]:
         """Read exactly ``n`` bytes; ``IncompleteReadError`` (with ``.partial``)
         if EOF comes first."""
-        if isinstance(n, bool) or not isinstance(n, int):
-            raise TypeError(f"n must be an int, not {type(n).__name__}")
-        if n < 0:
-            raise ValueError("n must be >= 0")
+        check_size(n, "n")
         rt = self._use()
         if n == 0:
             return b""
-        out = bytearray(n)  # MemoryError for absurd sizes, before touching C
+        out = bytearray(n)  # MemoryError for sizes beyond the memory, before touching C
         arr = (ctypes.c_char * n).from_buffer(out)
         base = ctypes.addressof(arr)
         op = _Op(OP_READ, self._h, base, n)
@@ -439,7 +437,7 @@ class TcpListener(_Handle):
         self._acceptor: Optional[Task[Any]] = None
 
     def __repr__(self) -> str:
-        return f"<eddy.TcpListener port={self._port} {'closed' if self._closed else 'open'}>"
+        return f"<eddy.TcpListener port={self._port} {'closed' if self.closed else 'open'}>"
 
     @property
     def port(self) -> int:
@@ -482,11 +480,7 @@ class TcpListener(_Handle):
 
 
 def _validate_backlog(backlog: object) -> int:
-    if isinstance(backlog, bool) or not isinstance(backlog, int):
-        raise TypeError(f"backlog must be an int, not {type(backlog).__name__}")
-    if backlog < 0:
-        raise ValueError("backlog must be >= 0")
-    return min(backlog, 65535)
+    return min(check_size(backlog, "backlog"), 65535)
 
 
 async def listen(host: str = "127.0.0.1", port: int = 0, backlog: int = 128) -> TcpListener:

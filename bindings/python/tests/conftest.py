@@ -19,6 +19,14 @@ sys.path.insert(0, str(PKG_ROOT))
 TEST_TIMEOUT = float(os.environ.get("EDDY_TEST_TIMEOUT", "60"))
 
 
+def pytest_configure(config):
+    # A hard dependency: the property tests must run, not be skipped.
+    try:
+        import hypothesis  # noqa: F401
+    except ImportError as e:
+        raise pytest.UsageError(f"the Python tests need hypothesis (pip install hypothesis): {e}") from e
+
+
 @pytest.fixture(autouse=True)
 def _bounded_in_time():
     """Per-test time limit without plugins: faulthandler dumps every thread's

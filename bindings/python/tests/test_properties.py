@@ -3,16 +3,12 @@ the interpreter survives, errors are Python exceptions, and no descriptor is los
 Bounded: max_examples per property, no deadline (the machine is shared)."""
 from __future__ import annotations
 
-import ctypes
-
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
-hypothesis = pytest.importorskip("hypothesis")
-from hypothesis import HealthCheck, given, settings  # noqa: E402
-from hypothesis import strategies as st  # noqa: E402
-
-import eddy  # noqa: E402
-from conftest import open_fds  # noqa: E402
+import eddy
+from conftest import open_fds
 
 pytestmark = pytest.mark.filterwarnings("ignore::RuntimeWarning")  # never-retrieved task errors are expected here
 
@@ -143,20 +139,4 @@ def test_tasks_sleep_timeout_cancel(delays, cancel, limit):
         pass  # e.g. wait_for(limit=junk) raising TypeError in main
 
 
-@SETTINGS
-@given(args=st.lists(st.one_of(st.integers(-(2**65), 2**65), junk), max_size=4))
-def test_blocking_call_argument_checks(args):
-    libc = ctypes.CDLL(None)
-    labs = libc.labs
-    labs.argtypes = [ctypes.c_long]
-    labs.restype = ctypes.c_long
-
-    async def main():
-        try:
-            return await eddy.blocking_call(labs, *args)
-        except (ctypes.ArgumentError,) + EXPECTED:
-            return None
-
-    r = _run(main())
-    if r is not None:
-        assert len(args) == 1 and r == abs(args[0])
+# blocking_call's argument conversion: test_blocking_args.py (compared with ctypes' own).
