@@ -11,6 +11,9 @@ from . import _lib
 class EddyError(OSError):
     """An error of Eddy itself (codes below -5000 in include/eddy.h).
 
+    Its message is the code's one message (eddy_strerror), followed by what
+    the error is about when the binding knows it.
+
     ``code`` is the negative C code, ``name`` its symbolic name
     (``EDDY_EBADHANDLE`` ...). Errors that have an errno are raised as the
     matching built-in ``OSError`` subclass instead (``ConnectionRefusedError``...).
@@ -63,21 +66,21 @@ class ClosedResourceError(EddyError):
     """An operation on a stream or listener that was already closed."""
 
     def __init__(self, what: str = "resource") -> None:
-        super().__init__(_lib.EBADHANDLE, f"{what} is closed")
+        super().__init__(_lib.EBADHANDLE, f"{_safe_strerror(_lib.EBADHANDLE)}: {what} is closed")
 
 
 class RuntimeEndedError(EddyError):
     """An object is used after the ``eddy.run`` that created it returned."""
 
     def __init__(self, what: str = "object") -> None:
-        super().__init__(_lib.ESHUTDOWN, f"the eddy.run() owning this {what} has ended")
+        super().__init__(_lib.ESHUTDOWN, f"{_safe_strerror(_lib.ESHUTDOWN)}: the eddy.run() owning this {what} has ended")
 
 
 class ForkedError(EddyError):
     """Eddy objects are used in a child process after ``fork()``."""
 
     def __init__(self) -> None:
-        super().__init__(_lib.EFORKED, "eddy objects cannot be used in a child process after fork()")
+        super().__init__(_lib.EFORKED, f"{_safe_strerror(_lib.EFORKED)}: eddy objects cannot be used in a child process after fork()")
 
 
 class CancelledError(asyncio.CancelledError):
