@@ -33,6 +33,7 @@
 //     before the table's reference is released (Dekker with seq_cst).
 
 import CEddySys
+import Eddy
 import Glibc
 import Synchronization
 
@@ -101,30 +102,11 @@ final class HandleTable: @unchecked Sendable {
         var live: Int = 0
         var retired: Int = 0
     }
-    private let lock = TableLock()
-
-    /// `State` behind a pthread mutex. Not Synchronization.Mutex: its contended path
-    /// lives in the statically linked, uninstrumented Swift runtime, so ThreadSanitizer
-    /// cannot see it order the table's writes and reported every contended allocation
-    /// as a race (make sanlib-tsan); pthread_mutex_lock is intercepted by TSan. Same cost
-    /// uncontended, and allocation is not on the lookup path.
-    private final class TableLock: @unchecked Sendable {
-        private let mutex: UnsafeMutablePointer<pthread_mutex_t>
-        private var state = State()
-
-        init() {
-            mutex = .allocate(capacity: 1)
-            mutex.initialize(to: pthread_mutex_t())
-            pthread_mutex_init(mutex, nil)
-        }
-
-        @inline(__always)
-        func withLock<R>(_ body: (inout State) -> R) -> R {
-            pthread_mutex_lock(mutex)
-            defer { pthread_mutex_unlock(mutex) }
-            return body(&state)
-        }
-    }
+    /// A pthread mutex (the core's PosixMutex), not Synchronization.Mutex: the latter's
+    /// contended path lives in the statically linked, uninstrumented Swift runtime, so
+    /// ThreadSanitizer cannot see it order the table's writes and reported every contended
+    /// allocation as a race (make sanlib-tsan). Allocation is not on the lookup path.
+    private let lock = PosixMutex(State())
     /// Slots that may ever be used (maxPages * pageSize, lower only for tests).
     let slotLimit: UInt32
     /// Last generation a slot may carry before it is retired (UInt32.max, lower only for tests).
