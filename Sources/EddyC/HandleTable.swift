@@ -20,7 +20,7 @@
 // - Slots live in fixed-size pages that never move nor get freed, reachable
 //   through a static directory (ceddy_handle_pages); so a slot address is stable
 //   and can be read without a lock.
-// - Allocation and free happen under one Mutex (rare compared to lookups).
+// - Allocation and free happen under one lock (rare compared to lookups).
 // - Lookups are lock-free. Two flavours:
 //   * `lookupLocal` (hot path: tcp/future/task/runtime on the loop thread):
 //     a seqlock-style read of (tag, object, thread). Objects of these kinds are
