@@ -6,8 +6,9 @@
 #                             every C suite of mk/c.mk and mk/reliability.mk (faults, storms)
 #                             compiled with -fsanitize=address,undefined, run against it.
 #   make sanlib-tsan          libeddy.so built with ThreadSanitizer; the cross-thread suites
-#                             (storms, ownership_race: HandleTable, the spawn gate, the inbox)
-#                             compiled with -fsanitize=thread, run against it.
+#                             (storms, ownership_race, blocking: HandleTable, the spawn gate,
+#                             the inbox, the blocking pool's workers) compiled with
+#                             -fsanitize=thread, run against it.
 # Part of `make check-sanitizers` (the CI tier), not of `make test`: each library is a full
 # release build of the Swift sources in its own scratch folder (SANLIB_*_SCRATCH). Wall time
 # on the 2-core machine: ~80 s from scratch (two library builds ~25 s each), ~25 s when the
@@ -28,8 +29,8 @@
 #   toolchain's libdispatch and BlocksRuntime (rpath into the toolchain: a test-only binary).
 #   The statically linked Swift runtime inside the library is not instrumented (a prebuilt
 #   archive): TSan cannot see its internal synchronisation, e.g. Synchronization.Mutex's
-#   contended path (every lock that other threads take is a pthread mutex, PosixMutex, for
-#   that reason). sanlib-tsan keeps to the suites that exercise Eddy's own cross-thread code,
+#   contended path (the inbox, the handle table and the runtime registry lock pthread
+#   mutexes, PosixMutex, for that reason; TSan intercepts pthread_mutex_*). sanlib-tsan keeps to the suites that exercise Eddy's own cross-thread code,
 #   and any report there fails the run.
 
 SANLIB_ASAN_SCRATCH ?= .build-asan-lib
@@ -44,7 +45,7 @@ SANLIB_TSAN_LIBS := -L$(SANLIB_SWIFT_LINUX) -ldispatch -lBlocksRuntime -Wl,-rpat
 SANLIB_ASAN_OUT := $(C_OUT)/asan-lib
 SANLIB_TSAN_OUT := $(C_OUT)/tsan-lib
 SANLIB_ASAN_SUITES = $(C_SUITES) $(REL_C_SUITES)
-SANLIB_TSAN_SUITES := storms ownership_race
+SANLIB_TSAN_SUITES := storms ownership_race blocking
 SANLIB_TIMEOUT := timeout 300
 # halt_on_error: the first report fails the suite. Leak checking as in c-asan.
 SANLIB_ASAN_ENV := $(C_ASAN_ENV)

@@ -76,4 +76,4 @@ final class CRuntime: @unchecked Sendable {
 
 /// Core runtime -> C handle id, for eddy_cx_runtime (a cx only knows its core
 /// Runtime). Not on any hot path.
-let runtimeRegistry = Mutex<[ObjectIdentifier: UInt64]>([:])
+let runtimeRegistry = PosixMutex<[ObjectIdentifier: UInt64]>([:])
