@@ -29,8 +29,9 @@
 #   toolchain's libdispatch and BlocksRuntime (rpath into the toolchain: a test-only binary).
 #   The statically linked Swift runtime inside the library is not instrumented (a prebuilt
 #   archive): TSan cannot see its internal synchronisation, e.g. Synchronization.Mutex's
-#   contended path (the inbox, the handle table and the runtime registry lock pthread
-#   mutexes, PosixMutex, for that reason; TSan intercepts pthread_mutex_*). sanlib-tsan keeps to the suites that exercise Eddy's own cross-thread code,
+#   contended path (so the inbox and the runtime registry lock pthread mutexes, PosixMutex,
+#   which TSan intercepts, and the handle table marks its critical sections with an
+#   acquire/release atomic, see HandleTable.order). sanlib-tsan keeps to the suites that exercise Eddy's own cross-thread code,
 #   and any report there fails the run.
 
 SANLIB_ASAN_SCRATCH ?= .build-asan-lib
