@@ -58,7 +58,7 @@ SANLIB_TSAN_ENV := TSAN_OPTIONS=halt_on_error=1:second_deadlock_stack=1
 
 .PHONY: test-sanitized-lib sanlib-asan sanlib-tsan sanlib-asan-build sanlib-tsan-build
 
-test-sanitized-lib:
+test-sanitized-lib: ## C suites against ASan- and TSan-built libeddy.so (CI tier, ~1-2 min)
 	@fail=""; \
 	for t in sanlib-asan sanlib-tsan; do \
 	    s=$$(date +%s); \
@@ -90,7 +90,7 @@ $(SANLIB_TSAN_OUT)/test_%: Tests/c/test_%.c $(C_COMMON_SRC) $(C_COMMON_HDR)
 	$(SANLIB_CC) $(SANLIB_CFLAGS) -fsanitize=thread -o $@ $< $(C_COMMON_SRC) \
 	    -L$(SANLIB_TSAN_OUT)/lib -leddy $(C_CMOCKA_LIBS) -lm $(SANLIB_TSAN_LIBS)
 
-sanlib-asan: sanlib-asan-build
+sanlib-asan: sanlib-asan-build ## every C suite against an ASan(+UBSan)-built libeddy.so
 	@$(MAKE) --no-print-directory $(SANLIB_ASAN_SUITES:%=$(SANLIB_ASAN_OUT)/test_%)
 	@fail=""; \
 	for s in $(SANLIB_ASAN_SUITES); do \
@@ -100,7 +100,7 @@ sanlib-asan: sanlib-asan-build
 	done; \
 	if [ -n "$$fail" ]; then echo "sanlib-asan FAILED:$$fail"; exit 1; fi
 
-sanlib-tsan: sanlib-tsan-build
+sanlib-tsan: sanlib-tsan-build ## cross-thread C suites against a TSan-built libeddy.so
 	@$(MAKE) --no-print-directory $(SANLIB_TSAN_SUITES:%=$(SANLIB_TSAN_OUT)/test_%)
 	@fail=""; \
 	for s in $(SANLIB_TSAN_SUITES); do \
