@@ -510,7 +510,8 @@ typedef struct eddy_host_event {
  * Its low 32 bits are the task's slot: at least 1, distinct among the
  * runtime's live host tasks, and dense: a FINISH frees it for the next spawn,
  * and a new slot is taken only when none is free (so slots never exceed the
- * most tasks alive at once). A host may keep its tasks in an array indexed by
+ * most tasks alive at once, plus one slot retired per 2^32 spawns so that a
+ * stale id never comes back). A host may keep its tasks in an array indexed by
  * slot and look events up without hashing; the high 32 bits make every id
  * unique. */
 int eddy_host_spawn(eddy_runtime_t rt, uint64_t *task);

@@ -5,7 +5,8 @@
 #                           replay + one random run of FUZZ_CALLS calls).
 #   make fuzz               the fuzzer alone: FUZZ_SEED=n FUZZ_CALLS=n (default: time-based seed)
 #   make check-sanitizers   Swift tests under TSan and ASan (.build-tsan, .build-asan), C suites
-#                           and the fuzzer under valgrind memcheck against a stripped libeddy.so.
+#                           and the fuzzer under valgrind memcheck against a stripped libeddy.so,
+#                           C suites against an ASan/TSan-built libeddy.so (mk/sanitized-lib.mk).
 #   make soak               10 000 concurrent echo connections, then SOAK_MINUTES (default 10)
 #                           of full echo load; RSS and fd count must stay flat.
 #   make soak-ci            the same with SOAK_MINUTES=1.
@@ -83,7 +84,7 @@ VALGRIND := valgrind --error-exitcode=1 --leak-check=full --errors-for-leak-kind
 
 check-sanitizers: build ## Swift tests under TSan and ASan, C under valgrind (CI tier, slow)
 	@fail=""; \
-	for t in san-swift-tsan san-swift-asan san-valgrind; do \
+	for t in san-swift-tsan san-swift-asan san-valgrind test-sanitized-lib; do \
 	    s=$$(date +%s); \
 	    $(MAKE) --no-print-directory $$t || fail="$$fail $$t"; \
 	    echo "check-sanitizers: $$t took $$(( $$(date +%s) - s )) s"; \

@@ -6,6 +6,7 @@
 // ownership with one compare and never dereferences a foreign object.
 
 import Eddy
+import Glibc
 import Synchronization
 
 final class CRuntime: @unchecked Sendable {
@@ -18,6 +19,12 @@ final class CRuntime: @unchecked Sendable {
     var running = false
     /// Set when eddy_runtime_free starts; spawn from other threads checks it.
     let freeing = Atomic<Bool>(false)
+    /// eddy_spawn calls in progress (any thread). eddy_runtime_free sets `freeing`,
+    /// then waits for this to drain before it drops tasks and handles (Dekker, both
+    /// sides seq_cst): a spawn either sees `freeing` and takes nothing, or finishes
+    /// queueing its task and publishing its handle before the free starts, so the
+    /// free drops that task. Never both "spawn failed" and "the runtime owns state".
+    let spawning = Atomic<Int>(0)
     /// Blocking pool, created on first use (owning thread only).
     private var pool: BlockingPool?
     private let blockingThreads: Int
@@ -38,6 +45,28 @@ final class CRuntime: @unchecked Sendable {
         return p
     }
 
+    /// Enters the spawn gate: false (and nothing to undo) when the runtime is being
+    /// freed. Balance a true with `leaveSpawn`.
+    @inline(__always)
+    func enterSpawn() -> Bool {
+        spawning.add(1, ordering: .sequentiallyConsistent)
+        if freeing.load(ordering: .sequentiallyConsistent) {
+            spawning.subtract(1, ordering: .releasing)
+            return false
+        }
+        return true
+    }
+
+    @inline(__always)
+    func leaveSpawn() { spawning.subtract(1, ordering: .releasing) }
+
+    /// Marks the runtime as being freed and waits until no eddy_spawn is between its
+    /// check and its handle publication (they take microseconds; no lock is held).
+    func closeSpawnGate() {
+        freeing.store(true, ordering: .sequentiallyConsistent)
+        while spawning.load(ordering: .sequentiallyConsistent) != 0 { sched_yield() }
+    }
+
     /// Joins the pool's threads (eddy_runtime_free).
     func stopPool() {
         pool?.shutdown()
@@ -47,4 +76,4 @@ final class CRuntime: @unchecked Sendable {
 
 /// Core runtime -> C handle id, for eddy_cx_runtime (a cx only knows its core
 /// Runtime). Not on any hot path.
-let runtimeRegistry = Mutex<[ObjectIdentifier: UInt64]>([:])
+let runtimeRegistry = PosixMutex<[ObjectIdentifier: UInt64]>([:])

@@ -105,15 +105,31 @@ public func eddy_timeout(_ rt: UInt64, _ inner: UInt64, _ nanos: UInt64,
     if case .object(let u) = i, u.takeUnretainedValue().hasThen { return EddyCode.einval }
     guard let out, HandleTable.ownerLocal(inner) == rt else { return EddyCode.einval }
     guard let key = cr.runtime.reserveTimer(until: deadline(after: nanos)) else { return EddyCode.enomem }
+    // The new handle's slot before inner is taken: "on failure inner is left untouched"
+    // must hold even when the table is full (inner's freed slot may be retired).
+    guard let id = handleTable.reserve(kind: .future, owner: cr.id) else {
+        cr.runtime.releaseTimer(key)
+        return EddyCode.enomem
+    }
     // Take ownership of inner: its handle dies, the table's reference (or key) moves to us.
     guard let bits = handleTable.remove(inner, .future) else {
+        handleTable.unreserve(id)
         cr.runtime.releaseTimer(key)
         return EddyCode.badHandle
     }
     let innerFuture = CTimer.isTimer(bits)
         ? CFuture(timer: CTimer.key(bits), runtime: cr.runtime)
         : Unmanaged<CFuture>.fromOpaque(HandleTable.pointer(bits)).takeRetainedValue()
-    return publish(CFuture(inner: innerFuture, deadline: key, runtime: cr.runtime), cr, out)
+    let f = CFuture(inner: innerFuture, deadline: key, runtime: cr.runtime)
+    let fBits = UInt(bitPattern: Unmanaged.passRetained(f).toOpaque())
+    // The owner is live: this is its owning thread and it is not being freed.
+    guard handleTable.publish(id, bits: fBits, thread: cr.thread) else {
+        Unmanaged<CFuture>.fromOpaque(HandleTable.pointer(fBits)).release()
+        f.close()
+        return EddyCode.shutdown
+    }
+    out.pointee = id
+    return 0
 }
 
 @_cdecl("eddy_future_poll")

@@ -5,14 +5,22 @@
 // bits. A generational id is checked against the slot's current tag, so every
 // such value is answered with EDDY_EBADHANDLE instead of a crash.
 //
-// id layout: slot index (bits 0..31) | kind (bits 32..39) | generation (40..63).
-// Kinds start at 1 and generations at 1, so id 0 is never issued.
+// id layout: slot index (bits 0..21) | generation (bits 22..53) | kind (bits 54..63).
+// Kinds start at 1, so id 0 is never issued. The lookup checks the kind (and that
+// the bits above it are clear) with one shift and one compare, then masks the slot:
+// as many instructions as the old 32-bit slot / 24-bit generation layout.
+//
+// Stale ids stay dead forever: a slot's generation counts up by one per reuse
+// (32 bits, 4 billion reuses), and a slot whose generation is exhausted is retired
+// (never put back on the free list) instead of wrapping, so a freed id can never
+// name a live object again. Retiring costs 48 bytes per 4 billion handle lifetimes
+// of one slot; LIFO reuse stays (cache-warm slots, no quarantine bookkeeping).
 //
 // Concurrency design:
 // - Slots live in fixed-size pages that never move nor get freed, reachable
 //   through a static directory (ceddy_handle_pages); so a slot address is stable
 //   and can be read without a lock.
-// - Allocation and free happen under one Mutex (rare compared to lookups).
+// - Allocation and free happen under one lock (rare compared to lookups).
 // - Lookups are lock-free. Two flavours:
 //   * `lookupLocal` (hot path: tcp/future/task/runtime on the loop thread):
 //     a seqlock-style read of (tag, object, thread). Objects of these kinds are
@@ -28,7 +36,7 @@ import CEddySys
 import Glibc
 import Synchronization
 
-/// The kinds of handle the C ABI hands out; stored in bits 32..39 of an id.
+/// The kinds of handle the C ABI hands out; stored in bits 54..63 of an id.
 enum HandleKind: UInt8 {
     case runtime = 1
     case task = 2
@@ -80,33 +88,75 @@ final class HandleTable: @unchecked Sendable {
     static let pageShift = 10
     static let pageSize = 1 << pageShift          // 1024 slots per page
     static let maxPages = 4096                    // 4 M handles at most
-    static let generationMask: UInt32 = 0xFF_FFFF
+    static let slotBits: UInt64 = 22              // log2(maxPages * pageSize)
+    static let slotMask: UInt32 = (1 << 22) - 1
+    static let generationShift: UInt64 = 22       // 32 bits of generation
+    static let kindShift: UInt64 = 54             // kind in the top bits: one compare checks it
 
-    /// Free list head (index + 1), number of slots ever used, live count: under `lock`.
+    /// Free list head (index + 1), number of slots ever used, live count, slots retired
+    /// because their generation is exhausted: under `lock`.
     private struct State {
         var freeHead: UInt32 = 0
         var used: UInt32 = 0
         var live: Int = 0
+        var retired: Int = 0
     }
-    private let lock = Mutex(State())
+    private let mutex = Mutex(State())
+    /// Makes the mutex's ordering visible to ThreadSanitizer. Synchronization.Mutex's
+    /// contended path lives in the statically linked, uninstrumented Swift runtime, so TSan
+    /// does not see it order the table's writes and reported every contended allocation as
+    /// a race (make sanlib-tsan). An acquiring load at the start of each critical section
+    /// and a releasing store at its end (instrumented code: TSan sees them) give the same
+    /// happens-before edges the mutex already guarantees. Two plain moves on x86; a pthread
+    /// mutex instead cost ~70 instructions per lock (+20 % per eddy_spawn + free).
+    private let order = Atomic<UInt>(0)
 
+    /// The table lock (see `order`).
+    @inline(__always)
+    private func withLock<R>(_ body: (inout State) -> R) -> R {
+        mutex.withLock { st -> R in
+            _ = order.load(ordering: .acquiring)
+            defer { order.store(0, ordering: .releasing) }
+            return body(&st)
+        }
+    }
+
+    /// Slots that may ever be used (maxPages * pageSize, lower only for tests).
+    let slotLimit: UInt32
+    /// Last generation a slot may carry before it is retired (UInt32.max, lower only for tests).
+    let generationLimit: UInt32
+
+    /// Test hooks, read once when the table is first used (the table is process-wide):
+    /// EDDY_TEST_HANDLE_SLOTS caps the slots so a test can fill the table (EDDY_ENOMEM),
+    /// EDDY_TEST_HANDLE_GENERATIONS lowers the generation limit so a test can see slot
+    /// retirement in milliseconds. Unset (every real program): the full table. Values
+    /// can only lower the limits.
     init() {
-        assert(HandleTable.maxPages * HandleTable.pageSize == 1 << Int(HandleTable.kindAndRangeShift))  // lookupLocal
+        assert(HandleTable.maxPages * HandleTable.pageSize == 1 << Int(HandleTable.slotBits))
         assert(HandleTable.maxPages == Int(CEDDY_HANDLE_PAGES))
+        let full = UInt32(HandleTable.maxPages * HandleTable.pageSize)
+        slotLimit = min(HandleTable.testLimit("EDDY_TEST_HANDLE_SLOTS") ?? full, full)
+        generationLimit = max(HandleTable.testLimit("EDDY_TEST_HANDLE_GENERATIONS") ?? UInt32.max, 1)
+    }
+
+    private static func testLimit(_ name: String) -> UInt32? {
+        guard let v = getenv(name) else { return nil }
+        return UInt32(String(cString: v))
     }
 
     // The table is process-wide and never deinitialised.
 
     @inline(__always)
     static func makeID(slot: UInt32, kind: HandleKind, generation: UInt32) -> UInt64 {
-        UInt64(slot) | (UInt64(kind.rawValue) << 32) | (UInt64(generation) << 40)
+        UInt64(slot) | (UInt64(generation) << generationShift) | (UInt64(kind.rawValue) << kindShift)
     }
 
     @inline(__always)
-    static func slotIndex(_ id: UInt64) -> UInt32 { UInt32(truncatingIfNeeded: id) }
+    static func slotIndex(_ id: UInt64) -> UInt32 { UInt32(truncatingIfNeeded: id) & slotMask }
 
+    /// The kind field (and any garbage above it: a forged id then matches no kind).
     @inline(__always)
-    static func kindByte(_ id: UInt64) -> UInt8 { UInt8(truncatingIfNeeded: id >> 32) }
+    static func kindBits(_ id: UInt64) -> UInt64 { id >> kindShift }
 
     /// Address of slot `index`, or nil when its page was never allocated.
     @inline(__always)
@@ -131,18 +181,13 @@ final class HandleTable: @unchecked Sendable {
         return hotSlotInRange(index)
     }
 
-    /// Bits 22...39 of an id: the slot index above the largest one (22 = log2 of
-    /// maxPages * pageSize, so these must be 0) and the kind byte (bits 32...39).
-    static let kindAndRangeShift: UInt64 = 22
-    static let kindAndRangeMask: UInt64 = (1 << (40 - kindAndRangeShift)) - 1
-
     /// Hot path. Checks the id (kind included) and that the caller is the
     /// owning thread; returns the object bits without retaining them.
     /// Safe only for kinds freed exclusively by the owning thread.
     @inline(__always)
     static func lookupLocal(_ id: UInt64, _ kind: HandleKind, thread: UInt) -> HandleLookup {
-        // Kind and slot range in one masked compare (see kindAndRangeShift).
-        guard (id >> kindAndRangeShift) & kindAndRangeMask == UInt64(kind.rawValue) << (32 - kindAndRangeShift),
+        // Kind (and nothing above it) in one compare; the masked slot index is in range.
+        guard HandleTable.kindBits(id) == UInt64(kind.rawValue),
               let s = hotSlotInRange(HandleTable.slotIndex(id)) else {
             return HandleLookup(bits: 0, error: EddyCode.badHandle)
         }
@@ -166,7 +211,7 @@ final class HandleTable: @unchecked Sendable {
     /// Any-thread lookup: returns the object retained (+1) with its bits, or nil.
     /// The caller balances with `Unmanaged.release()`.
     func retainShared(_ id: UInt64, _ kind: HandleKind) -> UInt? {
-        guard HandleTable.kindByte(id) == kind.rawValue,
+        guard HandleTable.kindBits(id) == UInt64(kind.rawValue),
               let s = slot(HandleTable.slotIndex(id)) else { return nil }
         s.pointee.pins.wrappingAdd(1, ordering: .sequentiallyConsistent)
         var result: UInt? = nil
@@ -209,43 +254,99 @@ final class HandleTable: @unchecked Sendable {
     /// handle can never be created for a runtime being freed); nil means "this
     /// entry is a runtime and owns itself".
     func insert(bits: UInt, kind: HandleKind, owner: UInt64?, thread: UInt) -> UInt64? {
-        lock.withLock { st -> UInt64? in
-            if let o = owner {
-                guard let os = slot(HandleTable.slotIndex(o)),
-                      os.pointee.tag.load(ordering: .relaxed) == o else { return nil }
-            }
-            let index: UInt32
-            if st.freeHead != 0 {
-                index = st.freeHead - 1
-                guard let s = slot(index) else { return nil }
-                st.freeHead = s.pointee.nextFree
-            } else {
-                guard st.used < UInt32(HandleTable.maxPages * HandleTable.pageSize) else { return nil }
-                index = st.used
-                let page = Int(index >> UInt32(HandleTable.pageShift))
-                if ceddy_handle_page_relaxed(UInt32(page)) == 0 {
-                    let p = UnsafeMutablePointer<HandleSlot>.allocate(capacity: HandleTable.pageSize)
-                    for i in 0..<HandleTable.pageSize { (p + i).initialize(to: HandleSlot()) }
-                    ceddy_handle_page_set(UInt32(page), UInt(bitPattern: p))
-                }
-                st.used += 1
-            }
-            let s = slot(index).unsafelyUnwrapped
-            var gen = (s.pointee.generation + 1) & HandleTable.generationMask
-            if gen == 0 { gen = 1 }
-            s.pointee.generation = gen
-            s.pointee.nextFree = 0
-            let id = HandleTable.makeID(slot: index, kind: kind, generation: gen)
-            s.pointee.owner = owner ?? id
-            s.pointee.kind = kind.rawValue
-            // Order the field rewrites after the previous dead tag (seqlock writer).
-            atomicMemoryFence(ordering: .releasing)
-            s.pointee.thread.store(thread, ordering: .relaxed)
-            s.pointee.object.store(bits, ordering: .relaxed)
-            s.pointee.tag.store(id, ordering: .releasing)
-            st.live += 1
+        withLock { st -> UInt64? in
+            guard let id = allocate(kind: kind, owner: owner, &st) else { return nil }
+            publishLocked(id, bits: bits, thread: thread, &st)
             return id
         }
+    }
+
+    /// Takes a slot and fixes the id a later `publish` will make live, without
+    /// making anything visible (lookups and `removeAll` do not see it). For exports
+    /// that must know the handle can be created before they hand an object over
+    /// (eddy_spawn takes `state` only once its handle is sure). nil: table full or
+    /// `owner` not live. Balance with `publish` or `unreserve`.
+    func reserve(kind: HandleKind, owner: UInt64) -> UInt64? {
+        withLock { st in allocate(kind: kind, owner: owner, &st) }
+    }
+
+    /// Makes reserved `id` live with `bits` (+1 for the table). Returns false, and
+    /// gives the slot back, when its owner was freed meanwhile (then the caller keeps
+    /// `bits`' reference, and the id simply reads as a freed handle).
+    func publish(_ id: UInt64, bits: UInt, thread: UInt) -> Bool {
+        withLock { st -> Bool in
+            let s = slot(HandleTable.slotIndex(id)).unsafelyUnwrapped
+            let o = s.pointee.owner
+            guard let os = slot(HandleTable.slotIndex(o)), os.pointee.tag.load(ordering: .relaxed) == o else {
+                release(s, index: HandleTable.slotIndex(id), &st)
+                return false
+            }
+            publishLocked(id, bits: bits, thread: thread, &st)
+            return true
+        }
+    }
+
+    /// Gives back a reserved id that will not be published.
+    func unreserve(_ id: UInt64) {
+        withLock { st in
+            release(slot(HandleTable.slotIndex(id)).unsafelyUnwrapped, index: HandleTable.slotIndex(id), &st)
+        }
+    }
+
+    /// Under the lock: a free slot with its next generation, recorded in the slot.
+    private func allocate(kind: HandleKind, owner: UInt64?, _ st: inout State) -> UInt64? {
+        if let o = owner {
+            guard let os = slot(HandleTable.slotIndex(o)),
+                  os.pointee.tag.load(ordering: .relaxed) == o else { return nil }
+        }
+        let index: UInt32
+        if st.freeHead != 0 {
+            index = st.freeHead - 1
+            guard let s = slot(index) else { return nil }
+            st.freeHead = s.pointee.nextFree
+        } else {
+            guard st.used < slotLimit else { return nil }
+            index = st.used
+            let page = Int(index >> UInt32(HandleTable.pageShift))
+            if ceddy_handle_page_relaxed(UInt32(page)) == 0 {
+                let p = UnsafeMutablePointer<HandleSlot>.allocate(capacity: HandleTable.pageSize)
+                for i in 0..<HandleTable.pageSize { (p + i).initialize(to: HandleSlot()) }
+                ceddy_handle_page_set(UInt32(page), UInt(bitPattern: p))
+            }
+            st.used += 1
+        }
+        let s = slot(index).unsafelyUnwrapped
+        // Never wraps: `release` retires a slot whose generation reached the limit.
+        let gen = s.pointee.generation + 1
+        s.pointee.generation = gen
+        s.pointee.nextFree = 0
+        let id = HandleTable.makeID(slot: index, kind: kind, generation: gen)
+        s.pointee.owner = owner ?? id
+        return id
+    }
+
+    /// Under the lock: publishes allocated `id` (seqlock writer).
+    private func publishLocked(_ id: UInt64, bits: UInt, thread: UInt, _ st: inout State) {
+        let s = slot(HandleTable.slotIndex(id)).unsafelyUnwrapped
+        s.pointee.kind = UInt8(truncatingIfNeeded: HandleTable.kindBits(id))
+        // Order the field rewrites after the previous dead tag.
+        atomicMemoryFence(ordering: .releasing)
+        s.pointee.thread.store(thread, ordering: .relaxed)
+        s.pointee.object.store(bits, ordering: .relaxed)
+        s.pointee.tag.store(id, ordering: .releasing)
+        st.live += 1
+    }
+
+    /// Under the lock: a dead slot goes back on the free list, or is retired for
+    /// good when its generation is exhausted (so no old id of it can come back).
+    private func release(_ s: UnsafeMutablePointer<HandleSlot>, index: UInt32, _ st: inout State) {
+        s.pointee.kind = 0
+        if s.pointee.generation >= generationLimit {
+            st.retired += 1
+            return
+        }
+        s.pointee.nextFree = st.freeHead
+        st.freeHead = index + 1
     }
 
     /// Marks a slot dead while holding the lock; returns the object bits whose
@@ -258,17 +359,15 @@ final class HandleTable: @unchecked Sendable {
         }
         let bits = s.pointee.object.load(ordering: .relaxed)
         s.pointee.object.store(0, ordering: .relaxed)
-        s.pointee.kind = 0
-        s.pointee.nextFree = st.freeHead
-        st.freeHead = index + 1
+        release(s, index: index, &st)
         st.live -= 1
         return bits
     }
 
     /// Frees a live id of `kind`; returns the object bits (caller releases), or nil.
     func remove(_ id: UInt64, _ kind: HandleKind) -> UInt? {
-        guard HandleTable.kindByte(id) == kind.rawValue else { return nil }
-        return lock.withLock { st -> UInt? in
+        guard HandleTable.kindBits(id) == UInt64(kind.rawValue) else { return nil }
+        return withLock { st -> UInt? in
             let index = HandleTable.slotIndex(id)
             guard let s = slot(index), s.pointee.tag.load(ordering: .relaxed) == id else { return nil }
             return kill(s, index: index, &st)
@@ -280,8 +379,8 @@ final class HandleTable: @unchecked Sendable {
     /// read exclusively by the owning thread (`lookupLocal`), called on that thread: no
     /// reader can see the change half-done.
     func replace(_ id: UInt64, _ kind: HandleKind, bits: UInt) -> UInt? {
-        guard HandleTable.kindByte(id) == kind.rawValue else { return nil }
-        return lock.withLock { _ -> UInt? in
+        guard HandleTable.kindBits(id) == UInt64(kind.rawValue) else { return nil }
+        return withLock { _ -> UInt? in
             guard let s = slot(HandleTable.slotIndex(id)), s.pointee.tag.load(ordering: .relaxed) == id else { return nil }
             let old = s.pointee.object.load(ordering: .relaxed)
             s.pointee.object.store(bits, ordering: .relaxed)
@@ -294,7 +393,7 @@ final class HandleTable: @unchecked Sendable {
     /// Returns the other entries so the caller can close/release them outside
     /// the lock, and the runtime's own bits.
     func removeAll(owner: UInt64) -> (handles: [DetachedHandle], runtime: UInt?) {
-        lock.withLock { st -> ([DetachedHandle], UInt?) in
+        withLock { st -> ([DetachedHandle], UInt?) in
             let ownIndex = HandleTable.slotIndex(owner)
             guard let own = slot(ownIndex), own.pointee.tag.load(ordering: .relaxed) == owner else {
                 return ([], nil)
@@ -315,7 +414,10 @@ final class HandleTable: @unchecked Sendable {
     }
 
     /// Number of live handles (diagnostics).
-    var liveCount: Int { lock.withLock { $0.live } }
+    var liveCount: Int { withLock { $0.live } }
+
+    /// Number of slots retired because their generation was exhausted (diagnostics).
+    var retiredCount: Int { withLock { $0.retired } }
 }
 
 /// The process-wide table.

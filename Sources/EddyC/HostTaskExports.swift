@@ -32,6 +32,22 @@ import Synchronization
 /// Generation of host task ids (process-wide, so that ids are unique across runtimes).
 private let hostGeneration = Atomic<UInt32>(0)
 
+/// Generations are taken modulo this mask + 1: UInt32.max, lower only for tests
+/// (EDDY_TEST_HOST_GENERATION_BITS=n, read once: the wrap then comes after 2^n spawns).
+private let hostGenerationMask: UInt32 = {
+    guard let v = getenv("EDDY_TEST_HOST_GENERATION_BITS"), let n = UInt32(String(cString: v)),
+          n >= 2, n < 32 else { return UInt32.max }
+    return (1 << n) - 1
+}()
+
+/// The next process-wide generation (never 0).
+private func nextHostGeneration() -> UInt32 {
+    while true {
+        let g = hostGeneration.add(1, ordering: .relaxed).newValue & hostGenerationMask
+        if g != 0 { return g }
+    }
+}
+
 /// Operation codes of eddy_host_op_t (include/eddy.h).
 enum HostOp {
     static let none: UInt64 = 0, wait: UInt64 = 1, read: UInt64 = 2, write: UInt64 = 3, finish: UInt64 = 4
@@ -56,6 +72,14 @@ final class HostDriver: @unchecked Sendable {
     unowned(unsafe) let runtime: Runtime
     @exclusivity(unchecked) var slots: [HostTask?] = []
     @exclusivity(unchecked) var free: [Int] = []
+    /// Per slot, the generations it has issued: the arc from `genFirst` forward to
+    /// `genLast` (modulo the generation space; the counter only moves forward). A
+    /// reuse whose generation falls inside that arc could make a stale id live
+    /// again (the 32-bit counter wrapped): that slot is retired instead, never
+    /// reused. The ABI keeps the low 32 bits a dense slot, so the generation cannot
+    /// grow; retiring costs one slot per 4 billion spawns.
+    @exclusivity(unchecked) var genFirst: [UInt32] = []
+    @exclusivity(unchecked) var genLast: [UInt32] = []
     /// Completed operations, oldest first.
     let events = TrivialQueue<HostEvent>()
     /// Batch stamp, to refuse two operations for one task in one call.
@@ -93,16 +117,26 @@ final class HostDriver: @unchecked Sendable {
     }
 
     func spawn() -> UInt64 {
-        let slot: Int
-        if let s = free.popLast() {
-            slot = s
-        } else {
-            slot = slots.count
-            slots.append(nil)
-        }
+        var slot = 0
         // One generation counter for the process: ids of different runtimes differ.
-        var generation = hostGeneration.add(1, ordering: .relaxed).newValue
-        if generation == 0 { generation = hostGeneration.add(1, ordering: .relaxed).newValue }
+        var generation: UInt32 = 0
+        while true {
+            generation = nextHostGeneration()
+            if let s = free.popLast() {
+                // Inside the arc this slot has issued: retire it (see genFirst).
+                if (generation &- genFirst[s]) & hostGenerationMask <= (genLast[s] &- genFirst[s]) & hostGenerationMask {
+                    continue
+                }
+                slot = s
+                genLast[s] = generation
+            } else {
+                slot = slots.count
+                slots.append(nil)
+                genFirst.append(generation)
+                genLast.append(generation)
+            }
+            break
+        }
         let id = UInt64(generation) << 32 | UInt64(slot + 1)
         let t = HostTask(driver: self, id: id)
         slots[slot] = t

@@ -128,7 +128,8 @@ public func eddy_runtime_free(_ rt: UInt64) -> Int32 {
     if isForked() { return EddyCode.forked }
     let (cr, err) = idleRuntime(rt)
     guard let cr else { return err }
-    cr.freeing.store(true, ordering: .relaxed)
+    // 0. No spawn from another thread may be half done from here on (CRuntime.spawning).
+    cr.closeSpawnGate()
     // 1. Drop every task (drop_fns and then-callbacks run here, on this thread,
     //    while the runtime's handles still work for them).
     let report: ShutdownReport

@@ -2,6 +2,11 @@
 
 import Eddy
 
+/// Contract (include/eddy.h): on any error drop is not called and the caller keeps
+/// `state`. So everything that can fail happens before the task exists: the spawn
+/// gate (a concurrent eddy_runtime_free waits for us, or we see it and stop) and
+/// the handle's slot (reserved first: a full table is EDDY_ENOMEM with nothing
+/// spawned). After the spawn nothing can fail.
 @_cdecl("eddy_spawn")
 public func eddy_spawn(_ rt: UInt64, _ poll: CPollFn?, _ state: UnsafeMutableRawPointer?,
                        _ drop: CDropFn?, _ out: UnsafeMutablePointer<UInt64>?) -> Int32 {
@@ -10,12 +15,16 @@ public func eddy_spawn(_ rt: UInt64, _ poll: CPollFn?, _ state: UnsafeMutableRaw
     guard let bits = handleTable.retainShared(rt, .runtime) else { return EddyCode.badHandle }
     let cr = Unmanaged<CRuntime>.fromOpaque(HandleTable.pointer(bits)).takeRetainedValue()
     guard let poll, let out else { return EddyCode.einval }
-    if cr.freeing.load(ordering: .relaxed) { return EddyCode.shutdown }
+    guard cr.enterSpawn() else { return EddyCode.shutdown }
+    defer { cr.leaveSpawn() }
+    // The owner is live here (the free waits for the gate), so nil means a full table.
+    guard let id = handleTable.reserve(kind: .task, owner: rt) else { return EddyCode.enomem }
     let box = TaskBox(cr.runtime.spawnC(poll: poll, state: state, drop: drop))
-    guard let id = insertHandle(box, kind: .task, owner: rt, thread: cr.thread) else {
-        // The task was spawned and owns `state`: it keeps running detached
-        // (or is dropped by the runtime free racing with us).
-        return cr.freeing.load(ordering: .relaxed) ? EddyCode.shutdown : EddyCode.enomem
+    let boxBits = UInt(bitPattern: Unmanaged.passRetained(box).toOpaque())
+    if !handleTable.publish(id, bits: boxBits, thread: cr.thread) {
+        // Unreachable while the gate is held; the task is queued all the same, so it
+        // is a success whose handle reads as freed (as if the free came right after).
+        Unmanaged<TaskBox>.fromOpaque(HandleTable.pointer(boxBits)).release()
     }
     out.pointee = id
     return 0

@@ -4,11 +4,11 @@ import Glibc
 /// Synchronization's `Mutex`, whose futex-based implementation ThreadSanitizer cannot see
 /// (it then reports every access under the lock as a race). Cold path only.
 @usableFromInline
-final class PosixMutex<Value>: @unchecked Sendable {
+package final class PosixMutex<Value>: @unchecked Sendable {
     private let mutex: UnsafeMutablePointer<pthread_mutex_t>
     private var value: Value
 
-    init(_ value: Value) {
+    package init(_ value: Value) {
         self.value = value
         mutex = .allocate(capacity: 1)
         mutex.initialize(to: pthread_mutex_t())
@@ -21,7 +21,7 @@ final class PosixMutex<Value>: @unchecked Sendable {
     }
 
     @inline(__always)
-    func withLock<R>(_ body: (inout Value) throws -> R) rethrows -> R {
+    package func withLock<R>(_ body: (inout Value) throws -> R) rethrows -> R {
         pthread_mutex_lock(mutex)
         defer { pthread_mutex_unlock(mutex) }
         return try body(&value)
