@@ -64,14 +64,16 @@ fuzz: build
 	@$(MAKE) --no-print-directory rel-fuzz-run
 
 # The corpus (regression seeds) first, then one fresh seed; the seed is printed so a
-# failure can be replayed with FUZZ_SEED=<seed> and added to the corpus.
+# failure can be replayed with FUZZ_SEED=<seed> and added to the corpus. Strict host
+# mode: a host task the model holds live must be live in the library (no leniency).
+FUZZ_ENV := FUZZ_STRICT_HOST=1
 rel-fuzz-run: $(FUZZ_BIN)
 	@set -e; \
-	echo "== fuzz: corpus $(FUZZ_CORPUS)"; \
-	LD_LIBRARY_PATH=$(C_LIB_ABS) $(FUZZ_TIMEOUT) $(FUZZ_BIN) --corpus $(FUZZ_CORPUS); \
+	echo "== fuzz: corpus $(FUZZ_CORPUS) (strict host mode)"; \
+	$(FUZZ_ENV) LD_LIBRARY_PATH=$(C_LIB_ABS) $(FUZZ_TIMEOUT) $(FUZZ_BIN) --corpus $(FUZZ_CORPUS); \
 	seed=$${FUZZ_SEED:-$(FUZZ_SEED)}; [ -n "$$seed" ] || seed=$$(date +%s%N | cut -c8-17); \
-	echo "== fuzz: seed $$seed, $(FUZZ_CALLS) calls (replay: make fuzz FUZZ_SEED=$$seed)"; \
-	LD_LIBRARY_PATH=$(C_LIB_ABS) $(FUZZ_TIMEOUT) $(FUZZ_BIN) --seed $$seed --calls $(FUZZ_CALLS)
+	echo "== fuzz: seed $$seed, $(FUZZ_CALLS) calls, strict host mode (replay: make fuzz FUZZ_SEED=$$seed)"; \
+	$(FUZZ_ENV) LD_LIBRARY_PATH=$(C_LIB_ABS) $(FUZZ_TIMEOUT) $(FUZZ_BIN) --seed $$seed --calls $(FUZZ_CALLS)
 
 # ---- sanitizers ----
 
@@ -114,7 +116,7 @@ san-valgrind: $(VG_C_SUITES:%=$(C_OUT)/test_%) $(FUZZ_BIN) $(VALGRIND_LIB)/.stam
 	    EDDY_UNDER_VALGRIND=1 LD_LIBRARY_PATH=$(abspath $(VALGRIND_LIB)) timeout 900 $(VALGRIND) $(C_OUT)/test_$$s || fail="$$fail test_$$s"; \
 	done; \
 	echo "== valgrind abi_fuzz (corpus + 100000 calls)"; \
-	LD_LIBRARY_PATH=$(abspath $(VALGRIND_LIB)) timeout 900 $(VALGRIND) $(FUZZ_BIN) --corpus $(FUZZ_CORPUS) --calls 100000 || fail="$$fail abi_fuzz"; \
+	$(FUZZ_ENV) LD_LIBRARY_PATH=$(abspath $(VALGRIND_LIB)) timeout 900 $(VALGRIND) $(FUZZ_BIN) --corpus $(FUZZ_CORPUS) --calls 100000 || fail="$$fail abi_fuzz"; \
 	if [ -n "$$fail" ]; then echo "valgrind FAILED:$$fail"; exit 1; fi
 
 # ---- load and soak ----
