@@ -40,16 +40,11 @@ test: $(TEST_TARGETS)
 demo-swift: build
 	$(LIBDIR)/eddy-delay-client --port $(DEMO_PORT) -n 10
 
-# Start the server, run every front door's client, always stop the server.
+# Start the server, run every front door's client, always stop the server
+# (scripts/demo.sh: waits for the server's ready line, moves to a free port when
+# DEMO_PORT is busy, bounds each client with `timeout`).
 demo: build
-	@$(LIBDIR)/eddy-delayserver --port $(DEMO_PORT) > $(SCRATCH)/delayserver.log 2>&1 & \
-	pid=$$!; trap "kill $$pid 2>/dev/null" EXIT; \
-	for i in $$(seq 50); do \
-		python3 -c "import socket,sys; socket.create_connection(('127.0.0.1', $(DEMO_PORT)), 0.2)" 2>/dev/null && break; \
-		sleep 0.1; done; \
-	echo "== eddy-delayserver on 127.0.0.1:$(DEMO_PORT) (pid $$pid)"; \
-	for t in demo-swift $(DEMO_TARGETS); do \
-		echo; echo "== $$t"; $(MAKE) -s --no-print-directory $$t || exit 1; done
+	@MAKE="$(MAKE)" sh scripts/demo.sh $(LIBDIR)/eddy-delayserver $(DEMO_PORT) demo-swift $(DEMO_TARGETS)
 
 clean:
 	rm -rf $(SCRATCH)
