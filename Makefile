@@ -23,12 +23,18 @@ build:
 test-swift-unit:
 	swift test --no-parallel --scratch-path $(SCRATCH)
 
-# The release build must be free of warnings in Swift 6 language mode.
+# The release build must be free of warnings in Swift 6 language mode. A clean build in
+# its own scratch path (an incremental one recompiles, and so shows, nothing); a build
+# that fails fails the check (no pipe hides its status).
+WARN_SCRATCH ?= $(SCRATCH)-warnings
 check-warnings:
-	@mkdir -p $(SCRATCH)
-	swift build $(BUILD_FLAGS) --scratch-path $(SCRATCH) 2>&1 | tee $(SCRATCH)/build.log
-	@if grep -E "warning:" $(SCRATCH)/build.log | grep -v "Package.resolved"; then \
-		echo "check-warnings: the release build has warnings" >&2; exit 1; fi
+	@rm -rf $(WARN_SCRATCH); mkdir -p $(SCRATCH); \
+	swift build $(BUILD_FLAGS) --scratch-path $(WARN_SCRATCH) > $(SCRATCH)/check-warnings.log 2>&1; rc=$$?; \
+	cat $(SCRATCH)/check-warnings.log; \
+	if [ $$rc -ne 0 ]; then echo "check-warnings: the clean release build failed (exit $$rc)" >&2; exit 1; fi; \
+	if grep -E "warning:" $(SCRATCH)/check-warnings.log | grep -v "Package.resolved"; then \
+		echo "check-warnings: the release build has warnings (above)" >&2; exit 1; fi; \
+	rm -rf $(WARN_SCRATCH); echo "check-warnings: clean release build, no warnings"
 
 test-swift: test-swift-unit check-warnings
 
