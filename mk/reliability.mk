@@ -108,7 +108,8 @@ $(VALGRIND_LIB)/.stamp: $(LIBDIR)/libeddy.so
 	ln -sf libeddy.so $(@D)/libeddy.so.0
 	@touch $@
 
-VG_C_SUITES := tcp timers tasks blocking misuse faults storms
+# Every C suite (docs/RELIABILITY.md): those of `make test-c` and the reliability ones.
+VG_C_SUITES := $(C_SUITES) $(REL_C_SUITES)
 san-valgrind: $(VG_C_SUITES:%=$(C_OUT)/test_%) $(FUZZ_BIN) $(VALGRIND_LIB)/.stamp
 	@fail=""; \
 	for s in $(VG_C_SUITES); do \
