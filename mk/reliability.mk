@@ -2,10 +2,10 @@
 #
 #   make test-reliability   (part of `make test`) C fault + storm suites (own process each,
 #                           timeout), the same under ASan+UBSan, the C ABI fuzzer (seed corpus
-#                           replay + one random run of FUZZ_CALLS calls).
+#                           replay + one random run of FUZZ_CALLS calls, strict host mode).
 #   make fuzz               the fuzzer alone: FUZZ_SEED=n FUZZ_CALLS=n (default: time-based seed)
-#   make check-sanitizers   Swift tests under TSan and ASan (.build-tsan, .build-asan), C suites
-#                           and the fuzzer under valgrind memcheck against a stripped libeddy.so.
+#   make check-sanitizers   Swift tests under TSan and ASan (.build-tsan, .build-asan), every C
+#                           suite and the fuzzer under valgrind memcheck against a stripped libeddy.so.
 #   make soak               10 000 concurrent echo connections, then SOAK_MINUTES (default 10)
 #                           of full echo load; RSS and fd count must stay flat.
 #   make soak-ci            the same with SOAK_MINUTES=1.
