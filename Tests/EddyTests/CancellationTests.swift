@@ -41,7 +41,7 @@ import Testing
             client.close(); server.close(); listener.close()
             return millis(since: start)
         }
-        #expect(elapsed < 1_000)
+        #expect(elapsed < 2_000)  // before the rescuer's write: the cancellation ended the read
     }
 
     @Test func aTaskCancelledBeforeItReadsThrowsWithoutParking() throws {

@@ -10,17 +10,21 @@ import Testing
 
     @Test func reservedTimerArmsOnPollFiresAndStaysComplete() throws {
         let rt = try Runtime()
-        let key = try #require(rt.reserveTimer(until: Instant.now().advanced(by: .milliseconds(20))))
+        let start = Instant.now()  // before the deadline is set: never early counts from here
+        let deadline = start.advanced(by: .milliseconds(200))
+        let key = try #require(rt.reserveTimer(until: deadline))
         #expect(rt.core.timers.count == 0)  // not armed before its first poll
         #expect(!rt.isTimerCompleted(key))
-        let start = Instant.now()
         let polls = Box(0)
+        let firstPollInTime = Box(true)
         try rt.blockOn(PollFn<Void> { cx in
             polls.value += 1
+            if polls.value == 1 { firstPollInTime.value = Instant.now() < deadline }
             return rt.pollTimer(key, &cx) ? .ready(()) : .pending
         })
-        #expect(millis(since: start) >= 19)
-        #expect(polls.value == 2)  // armed once, woken once: no busy polling
+        #expect(millis(since: start) >= 200)
+        // Armed once, woken once: no busy polling (one poll if a stall outlasted the 200 ms).
+        #expect(polls.value == (firstPollInTime.value ? 2 : 1))
         #expect(rt.isTimerCompleted(key))
         #expect(rt.core.timers.count == 0)
         // Polling again after completion stays ready (the clock does not go back).
@@ -69,20 +73,26 @@ import Testing
         // Reserved in scrambled order, deadlines 400...439 ms away: all armed by their first
         // poll before the earliest is due (under TSan arming 2 000 took ~75 ms), so
         // completion order is the heap's order.
+        // A timer a stalled machine first polled after its deadline completes at once, in
+        // spawn order: left out of the order check, which then holds at any speed.
         let start = Instant.now().advanced(by: .milliseconds(400))
         let delays = (0..<2_000).map { ($0 * 7919) % 40 }
         let order = Box<[Int]>([])
         for d in delays {
-            let key = try #require(rt.reserveTimer(until: start.advanced(by: .milliseconds(d))))
+            let deadline = start.advanced(by: .milliseconds(d))
+            let key = try #require(rt.reserveTimer(until: deadline))
+            let armedInTime = Box<Bool?>(nil)
             rt.spawn(PollFn<Void> { cx in
+                if armedInTime.value == nil { armedInTime.value = Instant.now() < deadline }
                 guard rt.pollTimer(key, &cx) else { return .pending }
-                order.value.append(d)
+                if armedInTime.value == true { order.value.append(d) }
                 rt.releaseTimer(key)
                 return .ready(())
             })
         }
         try rt.run()
-        #expect(order.value == delays.sorted())
+        #expect(order.value == order.value.sorted())
+        #expect(order.value.count >= delays.count / 2, "most timers armed in time: \(order.value.count)")
         #expect(rt.core.timers.allocated == 0)
     }
 }

@@ -3,26 +3,37 @@ import Testing
 @testable import Eddy
 
 @Suite(.serialized) struct TimerTests {
+    /// Never early and in deadline order, at any speed: deadlines start 200 ms out so every
+    /// sleep is armed before the first is due; one that a stalled machine first polled after
+    /// its deadline (completed at once, in spawn order) is left out of the order check.
+    /// Lateness is bounded only against faults (a missed wakeup), not scheduling noise: CI
+    /// also runs this under TSan on 2 shared cores.
     @Test func timersFireInOrderNotEarlyWithBoundedLateness() throws {
         let rt = try Runtime()
         let order = Box<[Int]>([])
         let lateness = Box<[Double]>([])
-        let start = Instant.now()
+        let start = Instant.now().advanced(by: .milliseconds(200))
         // Deadlines deliberately spawned out of order.
         let delays = [37, 5, 80, 12, 60, 1, 25, 45, 70, 18]
         for d in delays {
             let deadline = start.advanced(by: .milliseconds(d))
             let s = Sleep(until: deadline)
-            rt.spawn(Join(s, PollFn<Void> { _ in .ready(()) }).map { _ in
+            let armedInTime = Box<Bool?>(nil)
+            rt.spawn(PollFn<Void> { cx in
+                if armedInTime.value == nil { armedInTime.value = Instant.now() < deadline }
+                guard case .ready = s.poll(&cx) else { return .pending }
                 let late = Double(Instant.now().nanoseconds) - Double(deadline.nanoseconds)
-                order.value.append(d)
+                if armedInTime.value == true { order.value.append(d) }
                 lateness.value.append(late / 1e6)
+                return .ready(())
             })
         }
         try rt.run()
-        #expect(order.value == delays.sorted())
+        #expect(lateness.value.count == delays.count)
+        #expect(order.value == order.value.sorted(), "out of deadline order: \(order.value)")
+        #expect(order.value.count >= delays.count / 2, "most sleeps armed in time: \(order.value)")
         #expect(lateness.value.allSatisfy { $0 >= 0 }, "a timer fired early: \(lateness.value)")
-        #expect(lateness.value.allSatisfy { $0 < 100 }, "lateness beyond 100 ms: \(lateness.value)")
+        #expect(lateness.value.allSatisfy { $0 < 2_000 }, "lateness beyond 2 s: \(lateness.value)")
     }
 
     @Test func hundredThousandConcurrentSleepsComplete() throws {
@@ -48,7 +59,7 @@ import Testing
         for h in handles { h.abort() }
         let start = Instant.now()
         try rt.run()
-        #expect(millis(since: start) < 1_000)
+        #expect(millis(since: start) < 15_000)  // not the 30 s sleeps (half of them: any speed)
         #expect(rt.core.timers.count == 0)
         #expect(rt.core.timers.allocated == 0)
     }
@@ -91,7 +102,7 @@ import Testing
             } catch is CancellationError {}
             return millis(since: start)
         }
-        #expect(elapsed < 1_000)
+        #expect(elapsed < 15_000)  // not the 30 s sleep (half of it: any speed)
         #expect(rt.core.timers.allocated == 0)
     }
 }

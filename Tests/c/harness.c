@@ -46,13 +46,25 @@ void sleep_ms(unsigned ms)
     }
 }
 
+unsigned slow_factor(void)
+{
+    if (getenv("EDDY_UNDER_VALGRIND") != NULL) {
+        return 20;
+    }
+#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
+    return 3;
+#else
+    return 1;
+#endif
+}
+
 int fx_setup_nort(void **state)
 {
     fixture_t *f = calloc(1, sizeof *f);
     if (f == NULL) {
         return -1;
     }
-    alarm(TEST_ALARM_SECONDS);
+    alarm(TEST_ALARM_SECONDS * slow_factor());
     f->fds = count_fds();
     *state = f;
     return 0;

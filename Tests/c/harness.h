@@ -31,8 +31,14 @@ typedef struct {
     int fds; /* descriptors open before the runtime was created */
 } fixture_t;
 
-/* Seconds a single test may take before SIGALRM ends the process. */
+/* Seconds a single test may take before SIGALRM ends the process (times slow_factor()). */
 #define TEST_ALARM_SECONDS 30
+
+/* How many times slower than a plain run this process may be: 20 under valgrind
+ * (EDDY_UNDER_VALGRIND, set by `make san-valgrind`), 3 when built with ASan, else 1.
+ * Alarms and "happens within" waits scale by it; never-early bounds and relations
+ * between two measured times do not need to. */
+unsigned slow_factor(void);
 
 int count_fds(void);
 uint64_t now_ns(void);

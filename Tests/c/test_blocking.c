@@ -67,9 +67,14 @@ static int mixed(int a, double b, void *p, int64_t c)
     return a + (int)b + (p != NULL) + (int)c;
 }
 
+/* Start and end (now_ns) of the last sleep_200ms / spawned_sleep run on a pool thread. */
+static _Atomic uint64_t sleep_a_start, sleep_a_end, sleep_b_start, sleep_b_end;
+
 static int sleep_200ms(void)
 {
+    atomic_store(&sleep_a_start, now_ns());
     sleep_ms(200);
+    atomic_store(&sleep_a_end, now_ns());
     return 200;
 }
 
@@ -82,7 +87,9 @@ static void *spawned(void *arg)
 
 static void *spawned_sleep(void *arg)
 {
+    atomic_store(&sleep_b_start, now_ns());
     sleep_ms(200);
+    atomic_store(&sleep_b_end, now_ns());
     return arg;
 }
 
@@ -221,7 +228,12 @@ static void test_two_blocking_200ms_in_parallel(void **state)
     uint64_t ms = elapsed_ms(t0);
     assert_int_equal(st, 0);
     assert_true(ms >= 200);
-    assert_true(ms < 350); /* sequential would be >= 400 */
+    /* Parallel at any speed: each call started on its pool thread before the other ended
+     * (one after the other, they could not overlap). */
+    uint64_t a0 = atomic_load(&sleep_a_start), a1 = atomic_load(&sleep_a_end);
+    uint64_t b0 = atomic_load(&sleep_b_start), b1 = atomic_load(&sleep_b_end);
+    assert_true(a0 >= t0 && b0 >= t0 && a1 - a0 >= 200 * MS && b1 - b0 >= 200 * MS);
+    assert_true(a0 < b1 && b0 < a1);
     eddy_value_t v;
     assert_int_equal(eddy_future_take_value(p.a, &v), 0);
     assert_int_equal(v.i, 200);

@@ -104,8 +104,8 @@ static void test_task_woken_when_pipe_readable(void **state)
 
     /* Nothing to read yet: the task parks, a thread writes 50 ms later. */
     late_writer_t w;
+    uint64_t t0 = now_ns(); /* before the writer starts: it writes >= 50 ms after t0 */
     start_late_writer(&w, p[1], 50);
-    uint64_t t0 = now_ns();
     r.want = 1;
     int st = -1;
     assert_int_equal(eddy_block_on(f->rt, reader_poll, &r, NULL, &st), 0);
@@ -115,7 +115,7 @@ static void test_task_woken_when_pipe_readable(void **state)
     assert_int_equal(r.got, 1);
     assert_true(r.pendings >= 1);
     assert_true(r.pending_after_clear);
-    assert_true(elapsed_ms(t0) >= 40);
+    assert_true(elapsed_ms(t0) >= 50); /* it waited for the byte */
 
     /* Data already there before the poll: found without any writer. */
     assert_int_equal(write(p[1], "ab", 2), 2);
@@ -218,10 +218,10 @@ static void test_host_task_waits_on_fd(void **state)
     b.ops = ops;
     b.nops = 1;
     late_writer_t w;
+    uint64_t t0 = now_ns(); /* before the writer starts: it writes >= 50 ms after t0 */
     start_late_writer(&w, p[1], 50);
-    uint64_t t0 = now_ns();
     assert_int_equal(eddy_host_turn(&b), 0); /* blocks until the byte arrives */
-    assert_true(elapsed_ms(t0) >= 40);
+    assert_true(elapsed_ms(t0) >= 50);
     assert_int_equal(pthread_join(w.th, NULL), 0);
     assert_int_equal(b.n, 1);
     assert_true(ev[0].task == task && ev[0].result == EDDY_HOST_WOKEN);

@@ -134,7 +134,7 @@ static void abort_while_pending(fixture_t *f, int aborts)
     uint64_t t0 = now_ns();
     assert_int_equal(eddy_spawn(f->rt, aborter_poll, &a, NULL, &at), 0);
     assert_int_equal(eddy_runtime_run(f->rt), 0);
-    assert_true(elapsed_ms(t0) < 2000); /* did not wait for the 10 s sleep */
+    assert_true(elapsed_ms(t0) < 5000); /* did not wait for the 10 s sleep (half of it: any speed) */
     assert_int_equal(p.polls, 1);
     assert_int_equal(p.drops, 1);
     for (int i = 0; i < aborts; i++) {
@@ -206,7 +206,7 @@ static void test_abort_from_other_thread(void **state)
     int st = 1;
     assert_int_equal(eddy_runtime_run_until(f->rt, t, &st), 0);
     pthread_join(th, NULL);
-    assert_true(elapsed_ms(t0) < 2000);
+    assert_true(elapsed_ms(t0) < 5000); /* not the 10 s sleep */
     assert_int_equal(ta.rc, 0);
     assert_int_equal(st, EDDY_ECANCELED);
     assert_int_equal(eddy_runtime_run(f->rt), 0);
@@ -435,8 +435,7 @@ static void test_leaf_future_woken_from_pthread(void **state)
     uint64_t ms = elapsed_ms(t0);
     pthread_join(l.th, NULL);
     assert_int_equal(st, 0);
-    assert_true(ms >= 50);
-    assert_true(ms < 1000);
+    assert_true(ms >= 50); /* a lost wakeup would hang (alarm), not be late */
     assert_int_equal(l.polls, 2);
     assert_int_equal(l.wake_rc[0], 0);
     assert_int_equal(l.wake_rc[1], 0);
@@ -589,7 +588,7 @@ static void test_then_free_before_completion_cancels(void **state)
     assert_int_equal(eddy_future_free(t.fut), 0);
     uint64_t t0 = now_ns();
     assert_int_equal(eddy_runtime_run(f->rt), 0);
-    assert_true(elapsed_ms(t0) < 2000);
+    assert_true(elapsed_ms(t0) < 5000); /* not the 10 s sleep */
     assert_int_equal(t.calls, 1);
     assert_int_equal(t.status, EDDY_ECANCELED);
     FINISH(f);
@@ -621,7 +620,7 @@ static void test_then_free_while_running_cancels(void **state)
     uint64_t t0 = now_ns();
     assert_int_equal(eddy_spawn(f->rt, canceller_poll, &c, NULL, &tc), 0);
     assert_int_equal(eddy_runtime_run(f->rt), 0);
-    assert_true(elapsed_ms(t0) < 2000);
+    assert_true(elapsed_ms(t0) < 5000); /* not the 10 s sleep */
     assert_int_equal(status_of(tc), 0);
     assert_int_equal(t.calls, 1);
     assert_int_equal(t.status, EDDY_ECANCELED);
@@ -688,10 +687,10 @@ static void test_return_on_signal(void **state)
     fixture_t *f = *state;
     int rc;
     uint64_t ms;
-    probe_t p = { .sleep_ms = 3000 };
+    probe_t p = { .sleep_ms = 10000 };
     run_with_signal(EDDY_CONFIG_RETURN_ON_SIGNAL, &rc, &ms, &p);
     assert_int_equal(rc, EDDY_EINTR);
-    assert_true(ms >= 50 && ms < 1000);
+    assert_true(ms >= 50 && ms < 5000); /* ended by the signal, not the 10 s timer */
     assert_int_equal(p.drops, 1);
     /* Without the flag a signal does not end the run: it goes on to the timer. */
     probe_t q = { .sleep_ms = 200 };

@@ -204,11 +204,15 @@ def t_concurrent_requests():
     delays = [100 + i * 100 for i in range(10)]  # 100 .. 1000 ms, sum 5.5 s
     out = [None] * len(delays)
 
+    took = [0.0] * len(delays)
+
     def worker(i):
+        t0 = time.monotonic()
         try:
             out[i] = get(f"/{delays[i]}/msg-{i}", timeout=10)
         except Exception as e:  # noqa: BLE001
             out[i] = e
+        took[i] = time.monotonic() - t0
 
     threads = [threading.Thread(target=worker, args=(i,)) for i in range(len(delays))]
     start = time.monotonic()
@@ -220,7 +224,10 @@ def t_concurrent_requests():
     for i, r in enumerate(out):
         check(isinstance(r, tuple), f"request {i}: {r!r}")
         check(r[0] == 200 and r[2] == f"msg-{i}".encode(), f"request {i}: {r[0]} {r[2]!r}")
-    check(1.0 <= elapsed < 2.5, f"10 requests with delays up to 1 s (sum 5.5 s) took {elapsed:.3f} s")
+    # Concurrent at any speed: the whole took well under the sum of the requests' own times
+    # (one after the other it would take that sum).
+    check(1.0 <= elapsed < 0.75 * sum(took),
+          f"10 requests with delays up to 1 s took {elapsed:.3f} s, {sum(took):.3f} s summed")
 
 
 def t_bad_delays():
@@ -348,7 +355,10 @@ def t_stalled_client_does_not_block_others():
         status, _, body = get("/0/unblocked", timeout=3)
         elapsed = time.monotonic() - start
         check(status == 200 and body == b"unblocked", f"other client: {status} {body!r}")
-        check(elapsed < 1.0, f"other client waited {elapsed:.3f} s")
+        # Served while the stalled client is still pending (a server blocked by it would
+        # answer only after dropping it with its 408): an order, not a time bound.
+        pending = not select.select([stalled], [], [], 0)[0]
+        check(pending, f"other client served only after the stalled one was dropped ({elapsed:.3f} s)")
         # The stalled client is dropped after the header timeout, with a 408.
         start = time.monotonic()
         responses, eof = read_responses(stalled, 1, timeout=HEADER_TIMEOUT_MS / 1000 + 3)

@@ -43,6 +43,21 @@ def _serve_one_echo(lst: "eddy.TcpListener"):
     return go()
 
 
+def _wait_full(sock: socket.socket, limit: float = 10.0) -> None:
+    """Waits (an event, not a guess) until bytes are queued on `sock` and their count
+    stops growing: the sender's buffers are full and its write is parked."""
+    import fcntl
+    import termios
+
+    deadline, last, still = time.monotonic() + limit, -1, 0
+    while time.monotonic() < deadline and still < 5:
+        n = struct.unpack("i", fcntl.ioctl(sock.fileno(), termios.FIONREAD, b"\0\0\0\0"))[0]
+        still = still + 1 if n == last and n > 0 else 0
+        last = n
+        time.sleep(0.01)
+    assert still >= 5, f"the peer's write never filled the buffers ({last} bytes queued)"
+
+
 def _ping(port: int) -> bytes:
     with socket.create_connection(("127.0.0.1", port), timeout=10) as c:
         c.sendall(b"ping!")
@@ -104,7 +119,7 @@ def test_reset_mid_write_then_serves_another():
         def peer():
             c = socket.create_connection(("127.0.0.1", lst.port), timeout=10)
             accepted.wait(10)
-            time.sleep(0.3)  # the writer is now parked on a full socket buffer
+            _wait_full(c)  # the writer is now parked on a full socket buffer
             _rst(c)
             out["ping"] = _ping(lst.port)
 

@@ -1,0 +1,12 @@
+# mk/demo.mk — tests of `make demo` (its runner is scripts/demo.sh).
+#
+#   make test-demo   (part of `make test`) Tests/examples/demo_test.py: with the demo port
+#                    taken, the demo moves to a free port (showing the server's EADDRINUSE),
+#                    a hung client is stopped by its timeout, a dead server fails at once;
+#                    then `make demo` itself with a busy DEMO_PORT.
+
+.PHONY: test-demo
+test-demo: build
+	SCRATCH=$(SCRATCH) python3 Tests/examples/demo_test.py $(LIBDIR)/eddy-delayserver --make
+
+TEST_TARGETS += test-demo
