@@ -61,7 +61,9 @@ class Results:
 
     def ir_range(self, sid):
         runs = self.cg.get(sid, {}).get("runs") or []
-        return f"{num(min(runs))}–{num(max(runs))}, {len(runs)} runs" if len(runs) > 1 else f"{len(runs)} run"
+        if not runs:
+            return "not measured"
+        return f"{num(min(runs))}–{num(max(runs))}, {len(runs)} runs" if len(runs) > 1 else "1 run"
 
     def cell(self, sid, wl, key="ratio"):
         return (self.summary.get(f"{sid}/{wl}") or {}).get(key)
