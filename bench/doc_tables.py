@@ -86,6 +86,8 @@ class Results:
     def provenance(self) -> str:
         m = self.meta
         state = "clean tree" if not m.get("dirty") else "**uncommitted changes: not a reference run**"
+        if m.get("tree_changed_during_run"):
+            state += ", **tree changed during the run**"
         return (f"`make bench` ({m['mode']} run), {m['date']}, commit `{m['commit']}` ({state}); "
                 f"{m['cpu']}, {m['nproc']} CPUs, load average {m['load_start']} → {m['load_end']}; "
                 f"{m['rounds']} interleaved rounds; wall time {m['wall_secs'] / 60:.1f} min; {m['versions']}")

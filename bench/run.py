@@ -486,7 +486,8 @@ def markdown(meta, summary, cg, srvs, workloads, cells, cnt, windows):
     L = []
     L.append("# Echo benchmark: Eddy vs the anchors\n")
     L.append(f"- date: {meta['date']}  \n- commit: `{meta['commit']}`"
-             f"{' (**dirty tree: not a reference run**)' if meta['dirty'] else ' (clean tree)'}  ")
+             f"{' (**dirty tree: not a reference run**)' if meta['dirty'] else ' (clean tree)'}"
+             f"{' (**tree changed during the run**)' if meta.get('tree_changed_during_run') else ''}  ")
     L.append(f"- machine: {meta['cpu']}, {meta['nproc']} CPUs, Linux {meta['kernel']}; "
              f"load average at start {meta['load_start']}, at end {meta['load_end']}  ")
     L.append(f"- mode: {meta['mode']}: {meta['rounds']} rounds, interleaved; each cell a fresh server on CPU 0, "
@@ -693,6 +694,7 @@ def main():
     reference = not (a.quick or a.servers or a.workloads or a.rounds or a.warmup is not None
                      or a.duration is not None or a.no_callgrind or a.no_throughput or a.no_counts)
     dirty = dirty_files()
+    commit = git("rev-parse", "--short=12", "HEAD")  # taken now: the tree measured is this one
     if dirty:
         msg = f"run.py: uncommitted changes in {len(dirty)} tracked file(s): {', '.join(dirty[:8])}"
         if reference and not a.allow_dirty and not a.build_only:
@@ -772,10 +774,16 @@ def main():
                   f"mallocs/rt C=50 {c50.get('mallocs')}"), flush=True)
 
     summary = summarize(cells, srvs, workloads)
+    # A commit or edit during the run means the binaries measured may not be the commit named.
+    changed = git("rev-parse", "--short=12", "HEAD") != commit or dirty_files() != dirty
+    if changed:
+        print("run.py: WARNING: the tree changed during the run (new commit or edits): "
+              "not a reference run", file=sys.stderr)
     meta = {
         "date": dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
-        "commit": git("rev-parse", "--short=12", "HEAD"),
-        "dirty": bool(dirty), "dirty_files": dirty, "reference": reference and not dirty,
+        "commit": commit,
+        "dirty": bool(dirty), "dirty_files": dirty, "reference": reference and not dirty and not changed,
+        "tree_changed_during_run": changed,
         "kernel": platform.release(), "cpu": cpu_model(), "nproc": os.cpu_count(),
         "mode": "quick" if a.quick else "full", "rounds": rounds, "warmup": warmup, "duration": duration,
         "load_start": load_start, "load_end": " ".join(open("/proc/loadavg").read().split()[:3]),
