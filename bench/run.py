@@ -493,7 +493,8 @@ def markdown(meta, summary, cg, srvs, workloads, cells, cnt, windows):
     L.append(f"- mode: {meta['mode']}: {meta['rounds']} rounds, interleaved; each cell a fresh server on CPU 0, "
              f"loadgen on CPU 1, {meta['warmup']} s warm-up + {meta['duration']} s measured  ")
     L.append(f"- versions: {meta['versions']}  ")
-    L.append(f"- wall time: {meta['wall_secs']:.0f} s\n")
+    L.append(f"- wall time: {meta['wall_secs']:.0f} s ("
+             + ", ".join(f"{k} {v:.0f} s" for k, v in meta.get("phase_secs", {}).items()) + ")\n")
     L.append("Shared 2-core machine: absolute numbers drift with other load; the ratio to the epoll C "
              "server of the **same round** is the number to compare: ratio = median over rounds of "
              "(server rps ÷ epoll rps of that round), so it is not the quotient of the two medians shown.\n")
@@ -723,6 +724,7 @@ def main():
     workloads = [w for w in WORKLOADS if not a.workloads or w[0] in a.workloads.split(",")]
     load_start = " ".join(open("/proc/loadavg").read().split()[:3])
 
+    phase = {"build": time.monotonic() - start}
     cells = []
     port = a.port_base
     if not a.no_throughput:
@@ -744,6 +746,7 @@ def main():
                                                 f"cpu {c.get('cpu_us_per_rt', 0):.2f} us/rt exit {c['exit']}")
                     print(f"[{k}/{total}] r{r} {wl[0]:8} {s.id:11} {status}", flush=True)
 
+    phase["throughput"] = time.monotonic() - start - sum(phase.values())
     cg = []
     if not a.no_callgrind:
         if not shutil.which("valgrind"):
@@ -758,6 +761,7 @@ def main():
                 cg.append(c)
                 print(f"[callgrind] {s.id:11} {c.get('ir_per_rt', c.get('error'))} ({c['secs']} s)", flush=True)
 
+    phase["callgrind"] = time.monotonic() - start - sum(phase.values())
     cnt = []
     if not a.no_counts:
         events = perf_events()
@@ -773,6 +777,7 @@ def main():
                   f"syscalls/rt C=1 {c.get('c1', {}).get('syscalls')} C=50 {c50.get('syscalls')} "
                   f"mallocs/rt C=50 {c50.get('mallocs')}"), flush=True)
 
+    phase["counts"] = time.monotonic() - start - sum(phase.values())
     summary = summarize(cells, srvs, workloads)
     # A commit or edit during the run means the binaries measured may not be the commit named.
     changed = git("rev-parse", "--short=12", "HEAD") != commit or dirty_files() != dirty
@@ -788,6 +793,7 @@ def main():
         "mode": "quick" if a.quick else "full", "rounds": rounds, "warmup": warmup, "duration": duration,
         "load_start": load_start, "load_end": " ".join(open("/proc/loadavg").read().split()[:3]),
         "versions": versions(p), "wall_secs": time.monotonic() - start,
+        "phase_secs": {k: round(v, 1) for k, v in phase.items()},
     }
     out = Path(a.out)
     out.parent.mkdir(parents=True, exist_ok=True)
