@@ -679,7 +679,7 @@ def cpu_model():
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--scratch", default=os.environ.get("SCRATCH", ".build"))
-    ap.add_argument("--quick", action="store_true", help="~2-minute smoke run")
+    ap.add_argument("--quick", action="store_true", help="smoke run (1 round, 1 s cells, 1 callgrind run), ~4-7 min")
     ap.add_argument("--rounds", type=int)
     ap.add_argument("--warmup", type=float)
     ap.add_argument("--duration", type=float)

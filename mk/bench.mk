@@ -11,7 +11,7 @@
 #                             records the commit.
 #   make bench-docs           README.md and docs/PERFORMANCE.md tables regenerated from
 #                             bench/results/latest.json (+ micro.json of `make bench-micro`)
-#   make bench BENCH_QUICK=1  ~3-minute smoke run (1 round, shorter cells, small callgrind
+#   make bench BENCH_QUICK=1  smoke run, ~4-7 min (1 round, shorter cells, small callgrind
 #                             counts) -> bench/results/partial.* (not in git), as is any run
 #                             restricted with BENCH_ARGS, e.g.
 #   make bench BENCH_ARGS="--servers eddy-c,libuv --no-callgrind"   any bench/run.py option
