@@ -2,7 +2,8 @@
 """Echo benchmark: Eddy's three front doors against the anchors, interleaved.
 
     bench/.venv/bin/python bench/run.py [--scratch .build] [--quick] [--rounds N]
-        [--warmup S] [--duration S] [--servers a,b,...] [--no-callgrind] [--no-throughput]
+        [--warmup S] [--duration S] [--servers a,b,...] [--workloads ...] [--no-callgrind]
+        [--no-throughput] [--no-counts] [--allow-dirty]
 
 Every cell is a fresh server process pinned to CPU 0 (taskset) and bench/loadgen pinned to
 CPU 1, on 127.0.0.1 only. Servers are interleaved round by round (A B C ... A B C ...), so
@@ -11,9 +12,14 @@ epoll server of the same round are what to read. Per cell we record round trips/
 and the server's user+system CPU time (from /proc/PID/stat, sampled when loadgen prints
 `mark: start` / `mark: end`). Then, under callgrind, user-space instructions per round trip
 (C=50, 64 B): bench/callgrind_ir.sh on stripped copies (valgrind 3.19 cannot read Swift 6.3
-debug info).
+debug info). Then, per server at full speed, syscalls per round trip (perf tracepoints, no
+strace) and mallocs per round trip (bench/malloc_count.c preloaded), at C=1 and C=50.
 
-Writes bench/results/latest.md, bench/results/latest.json and docs/bench-echo.png.
+A full run of every server (no restricting option) is the reference run: it refuses a tree
+with uncommitted changes (--allow-dirty overrides, and says so), records the commit, and
+writes bench/results/latest.md, latest.json, readme-table.md and docs/bench-echo.png, from
+which `make bench-docs` (bench/doc_tables.py) regenerates the README and PERFORMANCE.md
+tables. Any other run writes bench/results/partial.* (not in git).
 Python 3 standard library only, plus matplotlib for the chart (skipped if missing).
 """
 from __future__ import annotations
