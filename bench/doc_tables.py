@@ -73,9 +73,9 @@ class Results:
 
     def best(self, group):
         """The group's fastest mode: most round trips/s at C=50 (ratio to epoll), or fewest
-        instructions when there are no throughput cells. Speed at full speed first: under
-        callgrind the server runs ~50x slower than its client, which changes how much work
-        each wake-up finds, differently per mode."""
+        instructions when there are no throughput cells. Not instructions first: under
+        callgrind the sock_recv modes find the next request already waiting and never
+        suspend, a path they rarely take at full speed (bench/results/latest.md, Notes)."""
         ids = [s for s, g in self.groups.items() if g == group]
         fast = [s for s in ids if self.cell(s, "c50") is not None]
         if fast:
