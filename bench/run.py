@@ -601,7 +601,7 @@ def markdown(meta, summary, cg, srvs, workloads, cells, cnt, windows):
              "server calls recv again; it stays on recv's fast path and never suspends (measured: 16 epoll_ctl "
              "and 1.0 recvfrom per round trip over 3 000 round trips under valgrind, against ~2 and ~2 per round "
              "trip at full speed, see the syscalls table). Its instruction counts flatter it and vary from run "
-             "to run (asyncio sock: 4 133, 9 094, 10 925 in three runs).")
+             "to run (asyncio sock, 1 000 → 4 000: 4 133 to 19 192 in four runs; asyncio Protocol 14 644 to 14 935).")
     L.append("- tokio multi-thread is pinned to CPU 0 with the others, so its workers share one core; "
              "it appears in the callgrind table (and in the throughput tables only with --tokio-mt).")
     L.append("- Raw cells, callgrind runs and counts: the .json file written next to this one.")
