@@ -187,9 +187,11 @@ def targets_table(r: Results) -> str:
     for s in ("eddy-c", "eddy-swift"):
         a, b = r.count(s, 1, "syscalls"), r.count(s, 50, "syscalls")
         sc.append(f"{r.labels.get(s, s)} {num(a, 2)} / {num(b, 2)}")
-        # within 0.05 of the short-read floor: a stray wake-up per 20 round trips is noise
-        oks.append(a - f1 < 0.05 and b - f50 < 0.05 if None not in (a, b, f1, f50) else None)
-    rows.append(("syscalls per round trip no more than the epoll server that stops at a short read (C=1 / C=50)",
+        # judged at C=1, where a round trip is one wake-up (exact); at C=50 how many events an
+        # epoll_wait batches differs from window to window, so C=50 is shown, not judged
+        oks.append(a - f1 < 0.01 if None not in (a, f1) else None)
+    rows.append(("syscalls per round trip no more than the epoll server that stops at a short read "
+                 "(judged at C=1; C=1 / C=50 shown)",
                  f"floor {num(f1, 2)} / {num(f50, 2)}; " + "; ".join(sc),
                  status(all(oks) if None not in oks else None)))
     if r.micro:
