@@ -51,7 +51,7 @@ bench-deps:
 	@[ -x $(BENCH_PY) ] || python3 -m venv $(BENCH_VENV)
 	@$(BENCH_PY) -c "import uvloop, matplotlib" 2>/dev/null || $(BENCH_PY) -m pip install -q uvloop matplotlib
 
-bench-docs:
+bench-docs: ## README and docs/PERFORMANCE.md tables from bench/results/latest.json (+ micro.json)
 	python3 bench/doc_tables.py --update $(BENCH_DOCS_ARGS)
 
 # loadgen, epoll_echo, libuv_echo, tokio_echo, nio-echo, malloc_count.so, stripped copies
