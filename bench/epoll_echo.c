@@ -1,5 +1,11 @@
-/* The floor: a hand-written edge-triggered epoll echo server (read until EAGAIN, write
- * directly, no allocation). Single-threaded on 127.0.0.1:PORT; exits on SIGTERM/SIGINT. */
+/* The floor: a hand-written edge-triggered epoll echo server (write directly, no
+ * allocation). Single-threaded on 127.0.0.1:PORT; exits on SIGTERM/SIGINT.
+ *
+ *   epoll_echo --port PORT [--short-read]
+ *
+ * By default it reads until EAGAIN, so every readiness event ends with a read that finds
+ * nothing. With --short-read it stops at a read that returned less than the buffer (the
+ * socket was drained then; new data raises a new edge), as Eddy, libuv and tokio do. */
 #define _GNU_SOURCE
 #include <arpa/inet.h>
 #include <errno.h>
@@ -17,7 +23,12 @@ static volatile sig_atomic_t stop;
 static void on_signal(int s) { (void)s; stop = 1; }
 
 int main(int argc, char **argv) {
-    int port = argc > 2 && !strcmp(argv[1], "--port") ? atoi(argv[2]) : 9000;
+    int port = 9000, short_read = 0;
+    for (int i = 1; i < argc; i++) {
+        if (!strcmp(argv[i], "--port") && i + 1 < argc) port = atoi(argv[++i]);
+        else if (!strcmp(argv[i], "--short-read")) short_read = 1;
+        else { fprintf(stderr, "usage: %s [--port PORT] [--short-read]\n", argv[0]); return 2; }
+    }
     struct sigaction sa = {.sa_handler = on_signal};
     sigaction(SIGTERM, &sa, NULL);
     sigaction(SIGINT, &sa, NULL);
@@ -46,7 +57,11 @@ int main(int argc, char **argv) {
             }
             for (;;) {
                 ssize_t r = read(fd, buf, sizeof buf);
-                if (r > 0) { if (send(fd, buf, r, MSG_NOSIGNAL) < 0) { close(fd); break; } continue; }
+                if (r > 0) {
+                    if (send(fd, buf, r, MSG_NOSIGNAL) < 0) { close(fd); break; }
+                    if (short_read && (size_t)r < sizeof buf) break;
+                    continue;
+                }
                 if (r < 0 && errno == EAGAIN) break;
                 close(fd);
                 break;

@@ -1,22 +1,32 @@
 # mk/bench.mk — `make bench`: Eddy's echo servers (C, Swift, Python front doors) against
-# the anchors (hand-written epoll, libuv, tokio, SwiftNIO, uvloop, asyncio). Not part of
-# `make test`.
+# the anchors (hand-written epoll in two variants, libuv, tokio, SwiftNIO, and uvloop and
+# asyncio each in the three modes of uvloop's echo benchmark). Not part of `make test`.
 #
-#   make bench                full run (~10 min on 2 cores): 3 interleaved rounds, 5 workloads,
-#                             callgrind instructions per round trip; writes
-#                             bench/results/latest.{md,json} and docs/bench-echo.png
-#   make bench BENCH_QUICK=1  ~2-minute smoke run (1 round, shorter cells, small callgrind counts)
+#   make bench                reference run (~12 min on 2 cores): 3 interleaved rounds, 5
+#                             workloads, callgrind instructions per round trip, syscalls
+#                             (perf tracepoints) and mallocs per round trip; writes
+#                             bench/results/latest.{md,json}, bench/results/readme-table.md and
+#                             docs/bench-echo.png. Refuses a tree with uncommitted changes
+#                             (BENCH_ARGS=--allow-dirty to override; the results say so) and
+#                             records the commit.
+#   make bench-docs           README.md and docs/PERFORMANCE.md tables regenerated from
+#                             bench/results/latest.json (+ micro.json of `make bench-micro`)
+#   make bench BENCH_QUICK=1  smoke run, ~4-7 min (1 round, shorter cells, small callgrind
+#                             counts) -> bench/results/partial.* (not in git), as is any run
+#                             restricted with BENCH_ARGS, e.g.
 #   make bench BENCH_ARGS="--servers eddy-c,libuv --no-callgrind"   any bench/run.py option
 #
-# Installs what it needs when missing: Debian libuv1-dev librust-tokio-dev cargo valgrind
+# Installs what it needs when missing: Debian libuv1-dev librust-tokio-dev cargo valgrind linux-perf
 # (apt-get, skipped when already installed), a venv at bench/.venv with uvloop and
 # matplotlib. The anchors build offline: tokio from Debian's crate registry
 # (bench/servers/tokio_echo/.cargo/config.toml), swift-nio through SwiftPM's usual
-# resolution (bench/servers/nio_echo is its own package).
+# resolution (bench/servers/nio_echo is its own package). Syscall counts need `perf`
+# (linux-perf) with access to tracepoints (root or perf_event_paranoid -1); without it the
+# column says — and the run says why.
 
 BENCH_VENV := bench/.venv
 BENCH_PY := $(BENCH_VENV)/bin/python
-BENCH_APT := libuv1-dev librust-tokio-dev cargo valgrind
+BENCH_APT := libuv1-dev librust-tokio-dev cargo valgrind linux-perf
 BENCH_SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 BENCH_ARGS ?=
 ifeq ($(BENCH_QUICK),1)
@@ -25,9 +35,9 @@ else
 BENCH_RUN_ARGS := $(BENCH_ARGS)
 endif
 
-.PHONY: bench bench-deps bench-servers
+.PHONY: bench bench-deps bench-servers bench-docs
 
-bench: build examples-c ## full echo benchmark against the anchors (~10 min; BENCH_QUICK=1: ~2 min)
+bench: build examples-c ## full echo benchmark against the anchors (~12 min; BENCH_QUICK=1: ~5-7 min)
 	@$(MAKE) --no-print-directory bench-servers
 	$(BENCH_PY) bench/run.py --scratch $(SCRATCH) $(BENCH_RUN_ARGS)
 
@@ -41,6 +51,10 @@ bench-deps: ## install the benchmark's Debian packages and bench/.venv
 	@[ -x $(BENCH_PY) ] || python3 -m venv $(BENCH_VENV)
 	@$(BENCH_PY) -c "import uvloop, matplotlib" 2>/dev/null || $(BENCH_PY) -m pip install -q uvloop matplotlib
 
-# loadgen, epoll_echo, libuv_echo, tokio_echo, nio-echo, stripped copies for callgrind.
+bench-docs: ## README and docs/PERFORMANCE.md tables from bench/results/latest.json (+ micro.json)
+	python3 bench/doc_tables.py --update $(BENCH_DOCS_ARGS)
+
+# loadgen, epoll_echo, libuv_echo, tokio_echo, nio-echo, malloc_count.so, stripped copies
+# for callgrind.
 bench-servers: bench-deps ## build the anchor servers and the load generator only
 	$(BENCH_PY) bench/run.py --scratch $(SCRATCH) --build-only

@@ -3,7 +3,7 @@
 #   make bench-micro   builds libeddy.so (`build`), the C benchmark against it, the Swift
 #                      benchmark package (bench/micro/swift, its own .build), the tokio
 #                      reference (bench/micro/tokio, offline from Debian's crates), runs
-#                      all three and writes bench/results/micro.md.
+#                      all three and writes bench/results/micro.md and micro.json (read by `make bench-docs`).
 #
 # Needs: Debian packages cargo + librust-tokio-dev (tokio from /usr/share/cargo/registry),
 # gcc, python3. Knobs: MICRO_ARGS (passed to bench/micro/run.py,

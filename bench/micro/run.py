@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
 """Runs the runtime micro-benchmarks of Eddy (Swift API, C ABI) and tokio current-thread,
-and writes bench/results/micro.md.
+and writes bench/results/micro.md (and micro.json, read by bench/doc_tables.py).
 
   run.py --swift BIN --c BIN --tokio BIN --holder BIN [--bench-dir DIR] [--out FILE]
 
@@ -8,7 +8,7 @@ and writes bench/results/micro.md.
 prints the median. (c)/(d): one fresh process per run (peak RSS is per process), RUNS
 runs, median reported. Mallocs per op for Swift come from ordo-one/benchmark
 (swift package benchmark, target EddyMallocs) unless --no-mallocs."""
-import argparse, datetime, os, re, statistics, subprocess, sys
+import argparse, datetime, json, os, re, statistics, subprocess, sys
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.abspath(os.path.join(HERE, "..", ".."))
@@ -138,6 +138,12 @@ def write_md(a, R, mallocs):
     os.makedirs(os.path.dirname(a.out), exist_ok=True)
     with open(a.out, "w") as f:
         f.write("\n".join(lines) + "\n")
-    print(f"wrote {a.out}")
+    # The same numbers for bench/doc_tables.py (the PERFORMANCE.md targets table).
+    js = os.path.splitext(a.out)[0] + ".json"
+    with open(js, "w") as f:
+        json.dump({"date": date, "commit": commit, "dirty": bool(dirty), "timers": a.timers, "conns": a.conns,
+                   "results": R, "mallocs": mallocs}, f, indent=1)
+        f.write("\n")
+    print(f"wrote {a.out} and {js}")
 
 main()
