@@ -219,7 +219,7 @@ final class Core: @unchecked Sendable {
     @usableFromInline
     func spawnTask(_ task: TaskHeader) {
         if shutdownFlag.load(ordering: .acquiring) {
-            task.state.store(TaskState.complete | TaskState.cancelled)
+            task.state.transitionToCancelled()
             task.cancelTask()
             return
         }
@@ -256,14 +256,9 @@ final class Core: @unchecked Sendable {
     /// Runs one scheduled task (loop thread).
     @inline(__always)
     private func run(_ task: TaskHeader) {
-        // scheduled -> running as one atomic add instead of a CAS loop: a queued task has
-        // `scheduled` (1) set and `running` (2) clear, so +1 carries bit 0 into bit 1 and
-        // leaves the bits other threads may set (notified, cancelled) untouched.
-        let cur = task.state.wrappingAdd(TaskState.running &- TaskState.scheduled,
-                                         ordering: .acquiringAndReleasing).oldValue
-        assert(cur & (TaskState.scheduled | TaskState.running | TaskState.complete) == TaskState.scheduled)
+        let before = task.state.transitionToRunning()
         let done: Bool
-        if cur & TaskState.cancelled != 0 {
+        if before.isCancelled {
             task.cancelTask()
             done = true
         } else {
@@ -284,18 +279,12 @@ final class Core: @unchecked Sendable {
             }
         }
         if done {
-            task.state.bitwiseOr(TaskState.complete, ordering: .acquiringAndReleasing)
-            task.state.bitwiseAnd(~(TaskState.running | TaskState.notified | TaskState.scheduled), ordering: .acquiringAndReleasing)
+            task.state.transitionToComplete()
             removeLive(task)  // last use: may free the task
             return
         }
-        // Clear `running`; a wake that came meanwhile left `notified` (and, since wakers
-        // skip a notified task, nothing else): turn it into `scheduled` and requeue.
-        let after = task.state.wrappingSubtract(TaskState.running, ordering: .acquiringAndReleasing).oldValue
-        if after & TaskState.notified != 0 {
-            task.state.wrappingAdd(TaskState.scheduled &- TaskState.notified, ordering: .acquiringAndReleasing)
-            local.push(task)
-        }
+        // Pending: a wake that came during the poll requeues it at the back.
+        if task.state.transitionToIdle() { local.push(task) }
     }
 
     // MARK: run loop
@@ -426,14 +415,14 @@ final class Core: @unchecked Sendable {
         while let t = leftovers.pop() {
             let task = t.takeRetainedValue()
             if !task.isComplete && !task.isLive {
-                task.state.store(TaskState.complete | TaskState.cancelled)
+                task.state.transitionToCancelled()
                 task.cancelTask()
                 dropped += 1
             }
         }
         while let head = liveHead {
             let task = head.takeUnretainedValue()
-            task.state.store(TaskState.complete | TaskState.cancelled)
+            task.state.transitionToCancelled()
             task.cancelTask()
             removeLive(task)
             dropped += 1

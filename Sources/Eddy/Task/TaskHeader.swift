@@ -1,0 +1,91 @@
+import Glibc
+import Synchronization
+
+/// The type-erased part of a task: state word, queue links, runtime.
+@usableFromInline
+class TaskHeader: WakeTarget, @unchecked Sendable {
+    /// The state machine (see `TaskState`); changed only through its named transitions.
+    @usableFromInline let state = TaskStateCell()
+    @usableFromInline let core: Core
+    /// Link in a ready queue (local or inject); owned by the queue.
+    @exclusivity(unchecked) @usableFromInline var queueNext: Unmanaged<TaskHeader>?
+    /// Links in the runtime's list of live tasks (for shutdown).
+    @exclusivity(unchecked) var livePrev: Unmanaged<TaskHeader>?
+    @exclusivity(unchecked) var liveNext: Unmanaged<TaskHeader>?
+    @exclusivity(unchecked) var isLive = false
+    /// Set by generic task cells from their inlinable initializer, so the loop calls
+    /// code specialized for the concrete future (generic class methods never are).
+    @exclusivity(unchecked) @usableFromInline var pollThunk: ((TaskHeader) -> Bool)?
+    /// A C task's poll function, its state and the Context whose address it gets (set
+    /// by `PollTaskCell`): the loop calls it itself, without a `pollTask` frame, and
+    /// calls `finishC` with its final value. Cleared when the task finishes.
+    @exclusivity(unchecked) var cPoll: CPollFunction?
+    @exclusivity(unchecked) var cState: UnsafeMutableRawPointer?
+    @exclusivity(unchecked) var cContext: UnsafeMutablePointer<Context>?
+
+    @usableFromInline init(core: Core) { self.core = core }
+
+    @usableFromInline override final func wake() {
+        if state.transitionToNotified() { core.schedule(self) }
+    }
+
+    @usableFromInline override final func wakeOnLoop() {
+        if state.transitionToNotifiedOnLoop() { core.scheduleLocal(self) }
+    }
+
+    /// Requests cancellation; the loop thread drops the future. Any thread, any time.
+    final func abort() {
+        if state.requestCancel() { wake() }
+    }
+
+    var isComplete: Bool { state.isComplete }
+
+    /// Polls the future once; `true` when the task completed. Loop thread only.
+    func pollTask() -> Bool { true }
+    /// `cPoll` returned `r`, not pending: finish the task (`true`). Loop thread only.
+    func finishC(_ r: Int32) -> Bool { true }
+    /// Drops the future and completes as cancelled. Loop thread only.
+    func cancelTask() {}
+}
+
+/// Why a task has no output.
+public enum JoinError: Error, Sendable, Equatable {
+    /// The task was aborted (or its runtime shut down) before it finished.
+    case cancelled
+}
+
+/// Join slot: the output and the waker of whoever awaits it. Touched at completion and
+/// join time only, under a lock (a join may come from another thread or runtime).
+@usableFromInline
+struct JoinSlot<T> {
+    var output: Result<T, JoinError>?
+    var waker: Waker?
+    init() {}
+}
+
+/// The part of a task that knows its output type (what a `JoinHandle` holds).
+@usableFromInline
+class JoinableTask<T>: TaskHeader, @unchecked Sendable {
+    /// A one-word spin lock, inline in the task (no separate mutex allocation): it is
+    /// held only for a few loads and stores, at completion and at join time.
+    private let lockWord = Atomic<Bool>(false)
+    @exclusivity(unchecked) private var slot = JoinSlot<T>()
+
+    /// Runs `body` on the join slot under the task's lock.
+    final func withJoin<R>(_ body: (inout JoinSlot<T>) -> R) -> R {
+        while !lockWord.compareExchange(expected: false, desired: true, ordering: .acquiring).exchanged {
+            sched_yield()
+        }
+        defer { lockWord.store(false, ordering: .releasing) }
+        return body(&slot)
+    }
+
+    @usableFromInline
+    final func complete(_ result: Result<T, JoinError>) {
+        let waker = withJoin { slot -> Waker? in
+            slot.output = result
+            return slot.waker.take()
+        }
+        waker?.wake()
+    }
+}
