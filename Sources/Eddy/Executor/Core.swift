@@ -190,16 +190,9 @@ final class Core: @unchecked Sendable {
         } else {
             if let thunk = task.pollThunk {
                 done = thunk(task)
-            } else if let f = task.cPoll {
-                // A C task, called from here (no pollTask frame). The context's address is
-                // published for the C ABI's cx checks, saved and restored: a nested poll
-                // (block_on of another runtime inside a C task) must leave the outer valid.
-                let p = task.cContext.unsafelyUnwrapped
-                let previous = ceddy_tls_cx_get()
-                ceddy_tls_cx_set(p)
-                let r = f(task.cState, OpaquePointer(p))
-                ceddy_tls_cx_set(previous)
-                done = r == PollTask.cPending ? false : task.finishC(r)
+            } else if let poll = task.rawPoll {
+                // A raw task (the C ABI's), called from here: no pollTask frame.
+                done = poll(task.rawData, task.rawContext) ? task.finishRaw() : false
             } else {
                 done = task.pollTask()
             }

@@ -79,8 +79,8 @@ public final class Runtime: @unchecked Sendable {
 
     /// Runs the loop on this thread until `done()` holds (checked between loop ticks, on
     /// this thread). With `tickingOnce`, the reactor is checked at least once, without
-    /// blocking when `done()` already holds: a host that drives its own tasks (the C ABI's
-    /// `eddy_host_turn`) gets fresh readiness every turn.
+    /// blocking when `done()` already holds: an embedder that drives its own tasks between
+    /// calls gets fresh readiness every turn.
     public func run(tickingOnce: Bool = false, until done: () -> Bool) throws(EddyError) {
         try core.runUntil(tickingOnce: tickingOnce, done)
     }

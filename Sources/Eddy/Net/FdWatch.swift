@@ -18,8 +18,8 @@ public struct FdInterest: OptionSet, Sendable {
 ///    and woken at the next edge;
 /// 2. the caller tries its syscall; when it fails with EAGAIN, `clearReady` forgets the
 ///    readiness, then back to 1.
-/// `clearReady` must follow that syscall with no runtime turn in between (same poll, same
-/// host-task resumption): an edge dispatched between the syscall and the clear would be
+/// `clearReady` must follow that syscall with no runtime turn in between (same poll, or
+/// same resumption of the task): an edge dispatched between the syscall and the clear would be
 /// lost. Readiness may be spurious; hang-up and error states are never cleared (the
 /// syscall reports them).
 ///

@@ -16,12 +16,12 @@ class TaskHeader: WakeTarget, @unchecked Sendable {
     /// Set by generic task cells from their inlinable initializer, so the loop calls
     /// code specialized for the concrete future (generic class methods never are).
     @exclusivity(unchecked) @usableFromInline var pollThunk: ((TaskHeader) -> Bool)?
-    /// A C task's poll function, its state and the Context whose address it gets (set
-    /// by `PollTaskCell`): the loop calls it itself, without a `pollTask` frame, and
-    /// calls `finishC` with its final value. Cleared when the task finishes.
-    @exclusivity(unchecked) var cPoll: CPollFunction?
-    @exclusivity(unchecked) var cState: UnsafeMutableRawPointer?
-    @exclusivity(unchecked) var cContext: UnsafeMutablePointer<Context>?
+    /// A raw task's poll hook, its data and the Context whose address it gets (set by
+    /// `RawTaskCell`): the loop calls the hook itself, without a `pollTask` frame, then
+    /// `finishRaw`. Cleared when the task finishes.
+    @exclusivity(unchecked) var rawPoll: RawTaskVTable.Poll?
+    @exclusivity(unchecked) var rawData: UnsafeMutableRawPointer?
+    @exclusivity(unchecked) var rawContext: UnsafeMutableRawPointer?
 
     @usableFromInline init(core: Core) { self.core = core }
 
@@ -42,8 +42,8 @@ class TaskHeader: WakeTarget, @unchecked Sendable {
 
     /// Polls the future once; `true` when the task completed. Loop thread only.
     func pollTask() -> Bool { true }
-    /// `cPoll` returned `r`, not pending: finish the task (`true`). Loop thread only.
-    func finishC(_ r: Int32) -> Bool { true }
+    /// `rawPoll` returned `true`: finish the task (returns `true`). Loop thread only.
+    func finishRaw() -> Bool { true }
     /// Drops the future and completes as cancelled. Loop thread only.
     func cancelTask() {}
 }
