@@ -17,8 +17,8 @@ let package = Package(
     targets: [
         // Only what Glibc does not import cleanly (packed epoll_event, eventfd, accept4, TLS).
         .target(name: "CEddySys"),
-        // The C ABI's own C parts (cx and host TLS, handle directory, C task hooks): EddyC's.
-        .target(name: "CEddyABI"),
+        // The C ABI's own C parts (host TLS, handle directory): EddyC's.
+        .target(name: "CEddyABI", dependencies: ["CEddySys"]),
         .systemLibrary(name: "CFFI", pkgConfig: "libffi", providers: [.apt(["libffi-dev"])]),
         .target(name: "Eddy", dependencies: ["CEddySys"]),
         .target(name: "EddyC", dependencies: ["Eddy", "CEddySys", "CEddyABI", "CFFI"]),

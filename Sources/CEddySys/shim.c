@@ -101,6 +101,7 @@ uint64_t ceddy_now_ns(void) {
 }
 
 static _Thread_local void *tls_runtime __attribute__((tls_model("initial-exec")));
+_Thread_local void *ceddy_tls_raw_context __attribute__((tls_model("initial-exec")));
 void *ceddy_tls_runtime_get(void) { return tls_runtime; }
 void ceddy_tls_runtime_set(void *value) { tls_runtime = value; }
 int ceddy_errno(void) { return errno; }

@@ -1,5 +1,6 @@
 // CTask: a task written in C (poll_fn + state + drop_fn), run by the core as a raw task
-// (Eddy's RawTaskVTable) whose data is a `ceddy_ctask` (CEddyABI).
+// (Eddy's RawTaskVTable): poll_fn is the poll hook itself, state the task's data and
+// drop_fn its owner pointer.
 //
 // drop_fn runs exactly once, on the loop thread, whatever ends the task:
 // - completion: the vtable's finish runs it right after poll_fn returned READY/error;
@@ -7,41 +8,36 @@
 // The core calls exactly one of the two, once.
 //
 // cx: the eddy_cx_t* handed to poll_fn is the address of the task's core Context
-// (built once at spawn); ceddy_ctask_poll publishes it in the thread-local slot for the
+// (built once at spawn); the core publishes it in the thread's raw-context slot for the
 // duration of the call (saved/restored, so nested polls — a then-callback polling, a
 // block_on in another runtime — stay correct), and every function that takes a cx
-// accepts only that pointer.
+// accepts only that pointer (Guards.validContext).
 
-import CEddyABI
 import Eddy
 
 public typealias CPollFn = @convention(c) (UnsafeMutableRawPointer?, OpaquePointer?) -> Int32
 public typealias CDropFn = @convention(c) (UnsafeMutableRawPointer?) -> Void
 
-/// The hooks of every C task. `finish` maps poll_fn's final value to the task's status.
-let cTaskVTable = RawTaskVTable(
-    poll: { task, cx in ceddy_ctask_poll(task, cx) },
-    finish: { task in
-        let t = task!.assumingMemoryBound(to: ceddy_ctask.self)
-        let r = t.pointee.result
-        ceddy_ctask_drop_state(t)
-        t.deallocate()
-        return r == 0 ? 0 : (r < 0 ? r : EddyCode.badPoll)
-    },
-    drop: { task in
-        let t = task!.assumingMemoryBound(to: ceddy_ctask.self)
-        ceddy_ctask_drop_state(t)
-        t.deallocate()
-    })
+/// Runs drop_fn (the owner pointer, if any) on the state.
+@inline(__always)
+private func runDrop(_ state: UnsafeMutableRawPointer?, _ owner: UnsafeMutableRawPointer?) {
+    guard let owner else { return }
+    unsafeBitCast(owner, to: CDropFn.self)(state)
+}
+
+/// The finish and drop hooks of every C task (the poll hook is each task's poll_fn).
+/// `finish` maps poll_fn's final value to the task's status.
+private let cFinish: RawTaskVTable.Finish = { state, owner, r in
+    runDrop(state, owner)
+    return r == 0 ? 0 : (r < 0 ? r : EddyCode.badPoll)
+}
+private let cDrop: RawTaskVTable.Drop = { state, owner in runDrop(state, owner) }
 
 extension Runtime {
     /// Spawns a C task: from here on the runtime owns `state` (drop_fn runs exactly once).
     func spawnC(poll: CPollFn, state: UnsafeMutableRawPointer?, drop: CDropFn?) -> JoinHandle<Int32> {
-        let t = UnsafeMutablePointer<ceddy_ctask>.allocate(capacity: 1)
-        // poll_fn's cx is an opaque pointer for C: the same bits as the hook's raw cx.
-        let cPoll = unsafeBitCast(poll, to: (@convention(c) (UnsafeMutableRawPointer?, UnsafeMutableRawPointer?) -> Int32).self)
-        t.initialize(to: ceddy_ctask(poll: cPoll, state: state, drop: drop, result: 0))
-        return spawnRaw(cTaskVTable, data: UnsafeMutableRawPointer(t))
+        let owner = drop.map { unsafeBitCast($0, to: UnsafeMutableRawPointer.self) }
+        return spawnRaw(RawTaskVTable(poll: poll, finish: cFinish, drop: cDrop), data: state, owner: owner)
     }
 }
 

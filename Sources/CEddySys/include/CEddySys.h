@@ -58,6 +58,14 @@ uint64_t ceddy_now_ns(void);
 /// Per-thread slot for the runtime currently driving this thread.
 void *ceddy_tls_runtime_get(void);
 void ceddy_tls_runtime_set(void *value);
+/// Per-thread slot for the Context of the raw task being polled on this thread (set by
+/// the executor around every raw poll, saved and restored so nested loops stay correct;
+/// nil outside one). Lets a raw task's supplier tell a live context pointer from a stale
+/// or forged one by comparing bits, without dereferencing it — like tokio's thread-local
+/// current task id. Inline: read on every call that validates a context.
+extern _Thread_local void *ceddy_tls_raw_context __attribute__((tls_model("initial-exec")));
+static inline void *ceddy_raw_context_get(void) { return ceddy_tls_raw_context; }
+static inline void ceddy_raw_context_set(void *value) { ceddy_tls_raw_context = value; }
 /// errno of the calling thread (Swift's `errno` is fine too; this is for C callers).
 int ceddy_errno(void);
 

@@ -191,8 +191,16 @@ final class Core: @unchecked Sendable {
             if let thunk = task.pollThunk {
                 done = thunk(task)
             } else if let poll = task.rawPoll {
-                // A raw task (the C ABI's), called from here: no pollTask frame.
-                done = poll(task.rawData, task.rawContext) ? task.finishRaw() : false
+                // A raw task, called from here (no pollTask frame). Its context's address
+                // is published for the supplier's checks, saved and restored: a nested
+                // poll (a loop of another runtime run inside the task) must leave the
+                // outer one valid.
+                let cx = task.rawContext.unsafelyUnwrapped
+                let previous = ceddy_raw_context_get()
+                ceddy_raw_context_set(cx)
+                let r = poll(task.rawData, OpaquePointer(cx))
+                ceddy_raw_context_set(previous)
+                done = r == RawTaskVTable.pending ? false : task.finishRaw(r)
             } else {
                 done = task.pollTask()
             }

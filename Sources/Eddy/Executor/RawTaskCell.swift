@@ -1,12 +1,14 @@
 /// The cell of a raw task (see `RawTaskVTable`): the loop calls the vtable's `poll`
 /// itself (`TaskHeader.rawPoll`, no virtual `pollTask` frame), then `finishRaw`.
 final class RawTaskCell: JoinableTask<Int32>, @unchecked Sendable {
+    private let owner: UnsafeMutableRawPointer?
     private let finishHook: RawTaskVTable.Finish
     private let dropHook: RawTaskVTable.Drop
-    /// `data` not yet handed to `finish` or `drop`.
+    /// `data` and `owner` not yet handed to `finish` or `drop`.
     @exclusivity(unchecked) private var owned = true
 
-    init(core: Core, vtable: RawTaskVTable, data: UnsafeMutableRawPointer?) {
+    init(core: Core, vtable: RawTaskVTable, data: UnsafeMutableRawPointer?, owner: UnsafeMutableRawPointer?) {
+        self.owner = owner
         finishHook = vtable.finish
         dropHook = vtable.drop
         super.init(core: core)
@@ -15,22 +17,22 @@ final class RawTaskCell: JoinableTask<Int32>, @unchecked Sendable {
         // the address escapes).
         let p = UnsafeMutablePointer<Context>.allocate(capacity: 1)
         p.initialize(to: Context(target: self, core: core))
-        rawContext = UnsafeMutableRawPointer(p)
+        rawContext = p
         rawData = data
         rawPoll = vtable.poll
     }
 
     deinit {
-        // Never run nor dropped (cannot happen while the runtime lives: its live list or
-        // inbox holds the task until it finishes or is dropped): release `data` anyway.
-        if owned { dropHook(rawData) }
-        rawContext?.assumingMemoryBound(to: Context.self).deallocate()
+        // Neither finished nor dropped (cannot happen while the runtime lives: its live
+        // list or inbox holds the task until then): release what the task owns anyway.
+        if owned { dropHook(rawData, owner) }
+        rawContext?.deallocate()
     }
 
-    override func finishRaw() -> Bool {
+    override func finishRaw(_ value: Int32) -> Bool {
         rawPoll = nil  // never called again, whatever happens to the state word
         owned = false
-        complete(.success(finishHook(rawData)))
+        complete(.success(finishHook(rawData, owner, value)))
         return true
     }
 
@@ -38,18 +40,19 @@ final class RawTaskCell: JoinableTask<Int32>, @unchecked Sendable {
         rawPoll = nil
         if owned {
             owned = false
-            dropHook(rawData)
+            dropHook(rawData, owner)
         }
         complete(.failure(.cancelled))
     }
 }
 
 extension Runtime {
-    /// Spawns a raw task: from here on the runtime owns `data` and hands it to exactly one
-    /// of `vtable.finish` or `vtable.drop`. Any thread. The C ABI's tasks.
+    /// Spawns a raw task: from here on the runtime owns `data` and `owner` and hands them
+    /// to exactly one of `vtable.finish` or `vtable.drop`. Any thread. The C ABI's tasks.
     @discardableResult
-    package func spawnRaw(_ vtable: RawTaskVTable, data: UnsafeMutableRawPointer?) -> JoinHandle<Int32> {
-        let cell = RawTaskCell(core: core, vtable: vtable, data: data)
+    package func spawnRaw(_ vtable: RawTaskVTable, data: UnsafeMutableRawPointer?,
+                          owner: UnsafeMutableRawPointer?) -> JoinHandle<Int32> {
+        let cell = RawTaskCell(core: core, vtable: vtable, data: data, owner: owner)
         core.spawnTask(cell)
         return JoinHandle(cell)
     }

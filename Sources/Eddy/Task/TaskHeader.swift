@@ -18,10 +18,10 @@ class TaskHeader: WakeTarget, @unchecked Sendable {
     @exclusivity(unchecked) @usableFromInline var pollThunk: ((TaskHeader) -> Bool)?
     /// A raw task's poll hook, its data and the Context whose address it gets (set by
     /// `RawTaskCell`): the loop calls the hook itself, without a `pollTask` frame, then
-    /// `finishRaw`. Cleared when the task finishes.
+    /// `finishRaw` with its final value. Cleared when the task finishes.
     @exclusivity(unchecked) var rawPoll: RawTaskVTable.Poll?
     @exclusivity(unchecked) var rawData: UnsafeMutableRawPointer?
-    @exclusivity(unchecked) var rawContext: UnsafeMutableRawPointer?
+    @exclusivity(unchecked) var rawContext: UnsafeMutablePointer<Context>?
 
     @usableFromInline init(core: Core) { self.core = core }
 
@@ -42,8 +42,8 @@ class TaskHeader: WakeTarget, @unchecked Sendable {
 
     /// Polls the future once; `true` when the task completed. Loop thread only.
     func pollTask() -> Bool { true }
-    /// `rawPoll` returned `true`: finish the task (returns `true`). Loop thread only.
-    func finishRaw() -> Bool { true }
+    /// `rawPoll` returned `value`, not pending: finish the task (`true`). Loop thread only.
+    func finishRaw(_ value: Int32) -> Bool { true }
     /// Drops the future and completes as cancelled. Loop thread only.
     func cancelTask() {}
 }
