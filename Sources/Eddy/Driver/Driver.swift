@@ -12,7 +12,7 @@
 //
 // The members every backend provides:
 //
-//     init(config: Runtime.Configuration, sys: Sys) throws(EddyError)
+//     init(eventBatch: Int, returnOnSignal: Bool, sys: Sys) throws(EddyError)
 //     var io: IoRegistry { get }              // registrations (loop thread)
 //     var timers: TimerHeap { get }           // timers (loop thread)
 //     func turn(mayBlock: Bool, workArrived: () -> Bool) throws(EddyError)

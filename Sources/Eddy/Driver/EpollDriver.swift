@@ -23,7 +23,7 @@ final class EpollDriver {
     /// The eventfd's epoll key (a registration key never has all bits set).
     static let wakeKey: UInt64 = .max
 
-    init(config: Runtime.Configuration, sys: Sys) throws(EddyError) {
+    init(eventBatch: Int, returnOnSignal: Bool, sys: Sys) throws(EddyError) {
         self.sys = sys
         let ep = ceddy_epoll_create()
         guard ep >= 0 else { throw .errno(errno) }
@@ -42,8 +42,8 @@ final class EpollDriver {
         epfd = ep
         wakeFd = ev
         io = IoRegistry(epfd: ep)
-        eventBatch = Int32(max(1, min(config.eventBatch, 1024)))
-        returnOnSignal = config.returnOnSignal
+        self.eventBatch = Int32(max(1, min(eventBatch, 1024)))
+        self.returnOnSignal = returnOnSignal
         events = .allocate(capacity: Int(eventBatch))
     }
 

@@ -4,26 +4,21 @@
 /// (the loop keeps the task and the runtime alive during the poll), so building a
 /// context, registering its task in a reactor slot or checking its runtime costs no
 /// reference counting.
+///
+/// This layer (Task/) sits below the executor: it holds the executor doing the poll as an
+/// opaque address; the Executor layer gives it its type (`Context.core`, `runtime`).
 public struct Context {
     @usableFromInline let targetRef: Unmanaged<WakeTarget>
-    @usableFromInline let coreRef: Unmanaged<Core>
+    /// The executor (`Core`) doing the poll, unretained.
+    @usableFromInline let executor: UnsafeMutableRawPointer
 
-    @usableFromInline init(target: WakeTarget, core: Core) {
+    @usableFromInline init(target: WakeTarget, executor: UnsafeMutableRawPointer) {
         targetRef = Unmanaged.passUnretained(target)
-        coreRef = Unmanaged.passUnretained(core)
+        self.executor = executor
     }
 
     /// The waker of the task being polled (a copy: keep it as long as you need).
     @inlinable public var waker: Waker { Waker(targetRef.takeUnretainedValue()) }
-
-    /// The runtime doing the poll.
-    public var runtime: Runtime { coreRef._withUnsafeGuaranteedRef { $0.runtime } }
-
-    @usableFromInline var core: Core { coreRef.takeUnretainedValue() }
-
-    /// `true` when `core` is the runtime doing this poll (no reference counting).
-    @inlinable @inline(__always)
-    func isPolledBy(_ core: Core) -> Bool { coreRef.toOpaque() == Unmanaged.passUnretained(core).toOpaque() }
 
     /// Schedules the polled task again (it stays ready: used when its budget is spent).
     @inlinable @inline(__always)

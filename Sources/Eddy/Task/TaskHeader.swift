@@ -1,12 +1,13 @@
 import Glibc
 import Synchronization
 
-/// The type-erased part of a task: state word, queue links, runtime.
+/// The type-erased part of a task: state word, queue links, how the loop polls it.
+/// Which executor runs it, and so where a wake queues it, is the Executor layer's
+/// (`SpawnedTask`, which overrides `wake`/`wakeOnLoop`).
 @usableFromInline
 class TaskHeader: WakeTarget, @unchecked Sendable {
     /// The state machine (see `TaskState`); changed only through its named transitions.
     @usableFromInline let state = TaskStateCell()
-    @usableFromInline let core: Core
     /// Link in a ready queue (local or inject); owned by the queue.
     @exclusivity(unchecked) @usableFromInline var queueNext: Unmanaged<TaskHeader>?
     /// Links in the runtime's list of live tasks (for shutdown).
@@ -23,15 +24,7 @@ class TaskHeader: WakeTarget, @unchecked Sendable {
     @exclusivity(unchecked) var rawData: UnsafeMutableRawPointer?
     @exclusivity(unchecked) var rawContext: UnsafeMutablePointer<Context>?
 
-    @usableFromInline init(core: Core) { self.core = core }
-
-    @usableFromInline override final func wake() {
-        if state.transitionToNotified() { core.schedule(self) }
-    }
-
-    @usableFromInline override final func wakeOnLoop() {
-        if state.transitionToNotifiedOnLoop() { core.scheduleLocal(self) }
-    }
+    @usableFromInline override init() {}
 
     /// Requests cancellation; the loop thread drops the future. Any thread, any time.
     final func abort() {
@@ -61,31 +54,4 @@ struct JoinSlot<T> {
     var output: Result<T, JoinError>?
     var waker: Waker?
     init() {}
-}
-
-/// The part of a task that knows its output type (what a `JoinHandle` holds).
-@usableFromInline
-class JoinableTask<T>: TaskHeader, @unchecked Sendable {
-    /// A one-word spin lock, inline in the task (no separate mutex allocation): it is
-    /// held only for a few loads and stores, at completion and at join time.
-    private let lockWord = Atomic<Bool>(false)
-    @exclusivity(unchecked) private var slot = JoinSlot<T>()
-
-    /// Runs `body` on the join slot under the task's lock.
-    final func withJoin<R>(_ body: (inout JoinSlot<T>) -> R) -> R {
-        while !lockWord.compareExchange(expected: false, desired: true, ordering: .acquiring).exchanged {
-            sched_yield()
-        }
-        defer { lockWord.store(false, ordering: .releasing) }
-        return body(&slot)
-    }
-
-    @usableFromInline
-    final func complete(_ result: Result<T, JoinError>) {
-        let waker = withJoin { slot -> Waker? in
-            slot.output = result
-            return slot.waker.take()
-        }
-        waker?.wake()
-    }
 }
