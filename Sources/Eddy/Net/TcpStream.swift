@@ -68,20 +68,20 @@ public final class TcpStream: @unchecked Sendable {
     /// (no Poll/Result enum, no second frame).
     @inlinable @inline(__always)
     package func pollReadStep(_ cx: inout Context, _ buf: UnsafeMutableRawPointer?, _ len: Int) -> Int {
-        pollStep(&cx, len, reading: true) { source.tryRead($0, buf, len) }
+        pollStep(&cx, len, .read) { source.tryRead($0, buf, len) }
     }
 
     /// `pollWrite` as one Int (see `pollReadStep`).
     @inlinable @inline(__always)
     package func pollWriteStep(_ cx: inout Context, _ buf: UnsafeRawPointer?, _ len: Int) -> Int {
-        pollStep(&cx, len, reading: false) { source.tryWrite($0, buf, len) }
+        pollStep(&cx, len, .write) { source.tryWrite($0, buf, len) }
     }
 
     /// The shared body of the two steps: checks, one `attempt`, and for a step that moved
     /// no bytes: EAGAIN stores the waker, a spent budget requeues the task (it stays
     /// ready), anything else is the error.
     @inlinable @inline(__always)
-    func pollStep(_ cx: inout Context, _ len: Int, reading: Bool,
+    func pollStep(_ cx: inout Context, _ len: Int, _ direction: Direction,
                   _ attempt: (UnsafeMutablePointer<IoSlot>) -> Int) -> Int {
         let s = source
         guard let p = s.slot, cx.isPolledBy(s.core) else { return Int(s.unusable().code) }
@@ -89,7 +89,10 @@ public final class TcpStream: @unchecked Sendable {
         let n = attempt(p)
         if n >= 0 { return n }
         if n == -Int(EAGAIN) {
-            if reading { cx.register(&p.pointee.readWaker) } else { cx.register(&p.pointee.writeWaker) }
+            switch direction {
+            case .read: cx.register(&p.pointee.readWaker)
+            case .write: cx.register(&p.pointee.writeWaker)
+            }
             return TcpStream.pendingCode
         }
         if n == IoSource.yieldCode {
@@ -111,7 +114,7 @@ public final class TcpStream: @unchecked Sendable {
     /// Retries `attempt` (a read or write step) until it does not report EAGAIN,
     /// parking the Swift task on the matching readiness in between.
     @inlinable @inline(__always)
-    nonisolated(nonsending) func retry(reading: Bool, _ attempt: (UnsafeMutablePointer<IoSlot>) -> Int) async throws -> Int {
+    nonisolated(nonsending) func retry(_ direction: Direction, _ attempt: (UnsafeMutablePointer<IoSlot>) -> Int) async throws -> Int {
         while true {
             let p = try source.checkAsync()
             let n = attempt(p)
@@ -121,7 +124,10 @@ public final class TcpStream: @unchecked Sendable {
                 continue
             }
             if n != -Int(EAGAIN) { throw EddyError.errno(Int32(-n)) }
-            if reading { try await source.waitReadable(p) } else { try await source.waitWritable(p) }
+            switch direction {
+            case .read: try await source.waitReadable(p)
+            case .write: try await source.waitWritable(p)
+            }
         }
     }
 
@@ -132,14 +138,14 @@ public final class TcpStream: @unchecked Sendable {
     @inlinable @inline(__always)
     nonisolated(nonsending) public func read(into buffer: UnsafeMutableRawBufferPointer) async throws -> Int {
         if buffer.count == 0 { return 0 }
-        return try await retry(reading: true) { source.tryRead($0, buffer.baseAddress, buffer.count) }
+        return try await retry(.read) { source.tryRead($0, buffer.baseAddress, buffer.count) }
     }
 
     /// Reads into `buffer[offset...]` without copying; 0 means end of stream.
     nonisolated(nonsending) public func read(into buffer: inout [UInt8], at offset: Int = 0) async throws -> Int {
         guard offset >= 0, offset < buffer.count else { return 0 }
         let src = source
-        return try await retry(reading: true) { p in
+        return try await retry(.read) { p in
             buffer.withUnsafeMutableBytes { raw in src.tryRead(p, raw.baseAddress! + offset, raw.count - offset) }
         }
     }
@@ -157,7 +163,7 @@ public final class TcpStream: @unchecked Sendable {
     @inlinable
     nonisolated(nonsending) public func write(_ bytes: UnsafeRawBufferPointer) async throws -> Int {
         if bytes.count == 0 { return 0 }
-        return try await retry(reading: false) { source.tryWrite($0, bytes.baseAddress, bytes.count) }
+        return try await retry(.write) { source.tryWrite($0, bytes.baseAddress, bytes.count) }
     }
 
     /// Writes all of `bytes`, waiting for the peer as needed (backpressure).
@@ -167,7 +173,7 @@ public final class TcpStream: @unchecked Sendable {
         var offset = 0
         while offset < bytes.count {
             let at = offset
-            offset += try await retry(reading: false) { source.tryWrite($0, base + at, bytes.count - at) }
+            offset += try await retry(.write) { source.tryWrite($0, base + at, bytes.count - at) }
         }
     }
 
@@ -178,7 +184,7 @@ public final class TcpStream: @unchecked Sendable {
         var offset = r.lowerBound
         let src = source
         while offset < r.upperBound {
-            offset += try await retry(reading: false) { p in
+            offset += try await retry(.write) { p in
                 bytes.withUnsafeBytes { raw in src.tryWrite(p, raw.baseAddress! + offset, r.upperBound - offset) }
             }
         }
