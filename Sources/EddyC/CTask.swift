@@ -43,6 +43,7 @@ extension Runtime {
 
 /// What a task handle points to.
 final class TaskBox: @unchecked Sendable {
+    // @unchecked Sendable: immutable; the handle it holds is itself Sendable-safe (see JoinHandle).
     let handle: JoinHandle<Int32>
     init(_ handle: JoinHandle<Int32>) { self.handle = handle }
 }

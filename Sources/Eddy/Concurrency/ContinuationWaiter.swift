@@ -8,6 +8,9 @@ import Synchronization
 /// that the next suspension consumes without suspending.
 @usableFromInline
 final class ContinuationWaiter: WakeTarget, @unchecked Sendable {
+    // @unchecked Sendable: `wake` (any thread) goes through the atomic `state`; `continuation`
+    // is written by the suspending task before the CAS to `waiting` and taken by the waker
+    // only after winning the CAS back to `idle`.
     @usableFromInline static let idle: UInt32 = 0, waiting: UInt32 = 1, notified: UInt32 = 2
     @usableFromInline let state = Atomic<UInt32>(0)
     @exclusivity(unchecked) @usableFromInline var continuation: UnsafeContinuation<Void, Never>?

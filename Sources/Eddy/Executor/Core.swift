@@ -10,6 +10,11 @@ import Synchronization
 /// operation on them fails with `EddyError.shutdown`).
 @usableFromInline
 final class Core: @unchecked Sendable {
+    // @unchecked Sendable: cross-thread entry points (`schedule`, `spawnTask`, `enqueueJob`,
+    // `releaseTimer`, `closeIo`) test `isLoopThread`/`mayTouchLoopState` at run time and
+    // go through the `Inbox` (lock + atomic counter) otherwise; the rest (queues, live list,
+    // driver) is loop-thread state, which `runUntil` enters only after claiming the
+    // runtime (`isRunning`: re-entry fails with EBUSY) and publishing `loopThread`.
     /// The user's handle; valid while the runtime is driven (only read during polls).
     unowned(unsafe) var runtime: Runtime!
     @usableFromInline let sys: Sys

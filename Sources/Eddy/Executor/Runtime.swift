@@ -15,6 +15,8 @@ public struct ShutdownReport: Sendable, Equatable {
 /// Any thread may `spawn` into it or wake its tasks. Dropping the last reference
 /// shuts it down: every task is dropped and every descriptor it owns is closed.
 public final class Runtime: @unchecked Sendable {
+    // @unchecked Sendable: holds only its `Core` (see there). Running it is refused while it
+    // runs (`Core.runUntil`: EBUSY) and shutting it down while it runs too (`shutdown`).
     /// Tuning knobs.
     public struct Configuration: Sendable {
         /// Events fetched per `epoll_wait` (1...1024).

@@ -6,6 +6,7 @@ import Synchronization
 /// offsets from metadata on every access).
 @usableFromInline
 class SpawnedTask: TaskHeader, @unchecked Sendable {
+    // @unchecked Sendable: adds only an immutable `core` to `TaskHeader`.
     @usableFromInline let core: Core
 
     @usableFromInline init(core: Core) { self.core = core }
@@ -22,6 +23,8 @@ class SpawnedTask: TaskHeader, @unchecked Sendable {
 /// The part of a task that knows its output type (what a `JoinHandle` holds).
 @usableFromInline
 class JoinableTask<T>: SpawnedTask, @unchecked Sendable {
+    // @unchecked Sendable: the join slot (output, joiner's waker) is read and written only
+    // under `lockWord` (`withJoin`).
     /// A one-word spin lock, inline in the task (no separate mutex allocation): it is
     /// held only for a few loads and stores, at completion and at join time.
     private let lockWord = Atomic<Bool>(false)

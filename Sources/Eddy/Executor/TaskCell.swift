@@ -1,6 +1,8 @@
 /// A task cell: the future itself plus everything above.
 @usableFromInline
 final class TaskCell<F: Future>: JoinableTask<F.Output>, @unchecked Sendable {
+    // @unchecked Sendable: `future` is touched only by the loop thread (poll, cancel), the
+    // one thread that sets `running` in the state word.
     @exclusivity(unchecked) @usableFromInline var future: F?
 
     @inlinable
@@ -8,8 +10,8 @@ final class TaskCell<F: Future>: JoinableTask<F.Output>, @unchecked Sendable {
         self.future = future
         super.init(core: core)
         // Inlined into `Runtime.spawn` at the caller's concrete type: this closure is
-        // specialized code, unlike `pollTask` (measured ~1 100 instructions of generic
-        // metadata look-ups per poll without it).
+        // specialized code, unlike `pollTask` (generic metadata look-ups on every poll;
+        // docs/PERFORMANCE.md has the numbers).
         pollThunk = { TaskCell<F>.pollBody(unsafeDowncast($0, to: TaskCell<F>.self)) }
     }
 

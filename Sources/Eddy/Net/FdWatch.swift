@@ -27,6 +27,9 @@ public struct FdInterest: OptionSet, Sendable {
 /// `deregister` as EBADF (and its number, maybe reused by then, is not touched).
 /// Loop thread of the runtime (or its owner while it does not run).
 public final class FdWatch: @unchecked Sendable {
+    // @unchecked Sendable: as `TcpStream`: the registration is confined to its runtime's loop
+    // thread (or its owner while the loop does not run), checked on every call
+    // (`cx.isPolledBy`, `mayTouchLoopState`: `.wrongThread` otherwise).
     @usableFromInline let source: IoSource
     /// The watched descriptor (still the caller's).
     public let fd: Int32

@@ -19,6 +19,12 @@ public enum ShutdownHow: Sendable {
 /// forms share one readiness cache; neither allocates per call. Use a stream from the
 /// loop thread of its runtime. `close()` (or dropping it) closes the descriptor.
 public final class TcpStream: @unchecked Sendable {
+    // @unchecked Sendable: the stream's state is its `IoSource` (a registration slot of its
+    // runtime's reactor), confined to that runtime's loop thread. Every operation checks it
+    // at run time: poll steps compare the polling runtime (`cx.isPolledBy`), async ones the
+    // calling thread (`IoSource.checkAsync`, `isLoopThread`), `close` defers to the loop
+    // (`Core.closeIo`); a call from elsewhere fails with `.wrongThread`, never races. The
+    // README captures streams in `Eddy.spawn`'s @Sendable closures: that is why it is Sendable.
     @usableFromInline let source: IoSource
 
     init(source: IoSource) { self.source = source }

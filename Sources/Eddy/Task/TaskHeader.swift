@@ -6,6 +6,10 @@ import Synchronization
 /// (`SpawnedTask`, which overrides `wake`/`wakeOnLoop`).
 @usableFromInline
 class TaskHeader: WakeTarget, @unchecked Sendable {
+    // @unchecked Sendable: wakers and join handles reach a task from any thread, and all
+    // they touch is the atomic `state` (`TaskStateCell`). Everything else (`queueNext`, the
+    // live links, the poll entry points) belongs to the loop thread, which alone sets
+    // `running`; the inbox lock hands a task to the loop across threads.
     /// The state machine (see `TaskState`); changed only through its named transitions.
     @usableFromInline let state = TaskStateCell()
     /// Link in a ready queue (local or inject); owned by the queue.

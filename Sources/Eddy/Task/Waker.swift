@@ -4,6 +4,8 @@
 /// it is already on the runtime's loop thread.
 @usableFromInline
 class WakeTarget: @unchecked Sendable {
+    // @unchecked Sendable: no state of its own; each subclass documents what `wake` touches
+    // (an atomic state word in every case).
     @usableFromInline func wake() {}
     @usableFromInline func wakeOnLoop() { wake() }
 }
