@@ -31,8 +31,8 @@ final class Core: @unchecked Sendable {
     @exclusivity(unchecked) var jobs = JobRing()
     /// Cancellation slots of the Swift tasks this runtime started (loop thread).
     @exclusivity(unchecked) @usableFromInline var cancelSlots = TaskSlotTable()
-    @exclusivity(unchecked) var liveHead: Unmanaged<TaskHeader>?
-    @exclusivity(unchecked) private(set) var liveCount = 0
+    /// Tasks not yet complete (owns them; see `LiveTasks`).
+    @exclusivity(unchecked) var live = LiveTasks()
     @exclusivity(unchecked) @usableFromInline var isShutdown = false
     @exclusivity(unchecked) var isRunning = false
     /// Socket operations left to the task (or job) being run; see `operationBudget`.
@@ -130,7 +130,7 @@ final class Core: @unchecked Sendable {
         while let t = items.tasks.pop() {
             let task = t.takeRetainedValue()
             if task.isComplete { continue }
-            if !task.isLive { addLive(task) }  // spawned from another thread
+            if !task.isLive { live.insert(task) }  // spawned from another thread
             local.push(task)
         }
         for j in items.jobs { jobs.push(j) }
@@ -155,33 +155,13 @@ final class Core: @unchecked Sendable {
             return
         }
         if isLoopThread {
-            addLive(task)
+            live.insert(task)
             local.push(task)
         } else {
             // Not on the loop: the loop adds it to the live list when it first runs it.
             scheduleRemote(task)
         }
         return
-    }
-
-    private func addLive(_ task: TaskHeader) {
-        let node = Unmanaged.passRetained(task)
-        task.isLive = true
-        task.liveNext = liveHead
-        if let h = liveHead { h._withUnsafeGuaranteedRef { $0.livePrev = node } }
-        liveHead = node
-        liveCount += 1
-    }
-
-    private func removeLive(_ task: TaskHeader) {
-        guard task.isLive else { return }
-        if let p = task.livePrev { p._withUnsafeGuaranteedRef { $0.liveNext = task.liveNext } } else { liveHead = task.liveNext }
-        if let n = task.liveNext { n._withUnsafeGuaranteedRef { $0.livePrev = task.livePrev } }
-        task.livePrev = nil
-        task.liveNext = nil
-        task.isLive = false
-        liveCount -= 1
-        Unmanaged.passUnretained(task).release()
     }
 
     /// Runs one scheduled task (loop thread).
@@ -212,7 +192,7 @@ final class Core: @unchecked Sendable {
         }
         if done {
             task.state.transitionToComplete()
-            removeLive(task)  // last use: may free the task
+            live.remove(task)  // last use: may free the task
             return
         }
         // Pending: a wake that came during the poll requeues it at the back.
@@ -273,7 +253,7 @@ final class Core: @unchecked Sendable {
     }
 
     /// Number of tasks not yet complete.
-    var liveTasks: Int { liveCount }
+    var liveTasks: Int { live.count }
 
     // MARK: shutdown
 
@@ -304,11 +284,11 @@ final class Core: @unchecked Sendable {
                 dropped += 1
             }
         }
-        while let head = liveHead {
+        while let head = live.head {
             let task = head.takeUnretainedValue()
             task.state.transitionToCancelled()
             task.cancelTask()
-            removeLive(task)
+            live.remove(task)
             dropped += 1
         }
         var woken = timers.clearAll()
