@@ -86,13 +86,13 @@ final class Core: @unchecked Sendable {
     /// Queues a task just marked scheduled; picks the local or the inject queue.
     @inline(__always)
     func schedule(_ task: TaskHeader) {
-        if isLoopThread { local.push(task) } else { scheduleRemote(task) }
+        if isLoopThread { local.push(task) } else { scheduleViaInbox(task) }
     }
 
     @inline(__always)
     func scheduleLocal(_ task: TaskHeader) { local.push(task) }
 
-    private func scheduleRemote(_ task: TaskHeader) {
+    private func scheduleViaInbox(_ task: TaskHeader) {
         inbox.push(unparking: driver) { $0.tasks.pushRetained(task) }
     }
 
@@ -119,13 +119,13 @@ final class Core: @unchecked Sendable {
     var hasRemoteWork: Bool { inbox.hasWork }
 
     @inline(__always)
-    private func drainRemote() {
+    private func drainInbox() {
         guard inbox.mayHaveWork else { return }
-        drainRemoteSlow()
+        drainInboxSlow()
     }
 
     @inline(never)
-    private func drainRemoteSlow() {
+    private func drainInboxSlow() {
         var items = inbox.takeAll()
         while let t = items.tasks.pop() {
             let task = t.takeRetainedValue()
@@ -159,7 +159,7 @@ final class Core: @unchecked Sendable {
             local.push(task)
         } else {
             // Not on the loop: the loop adds it to the live list when it first runs it.
-            scheduleRemote(task)
+            scheduleViaInbox(task)
         }
         return
     }
@@ -229,7 +229,7 @@ final class Core: @unchecked Sendable {
         var mustTick = tickingOnce
         while mustTick || !done() {
             if isShutdown { throw .shutdown }
-            drainRemote()
+            drainInbox()
             var n = 0
             let ops = max(1, config.operationBudget)
             while n < budget, let t = local.pop() {
