@@ -17,9 +17,11 @@ let package = Package(
     targets: [
         // Only what Glibc does not import cleanly (packed epoll_event, eventfd, accept4, TLS).
         .target(name: "CEddySys"),
+        // The C ABI's own C parts (host TLS, handle directory): EddyC's.
+        .target(name: "CEddyABI", dependencies: ["CEddySys"]),
         .systemLibrary(name: "CFFI", pkgConfig: "libffi", providers: [.apt(["libffi-dev"])]),
         .target(name: "Eddy", dependencies: ["CEddySys"]),
-        .target(name: "EddyC", dependencies: ["Eddy", "CEddySys", "CFFI"]),
+        .target(name: "EddyC", dependencies: ["Eddy", "CEddySys", "CEddyABI", "CFFI"]),
         // Examples opt into nonisolated(nonsending) by default (Swift 6.2+): plain async
         // functions then stay on Eddy's loop instead of hopping executors at every await.
         .target(name: "EddyExampleSupport", dependencies: ["Eddy"], path: "examples/swift/support",

@@ -101,13 +101,10 @@ uint64_t ceddy_now_ns(void) {
 }
 
 static _Thread_local void *tls_runtime __attribute__((tls_model("initial-exec")));
-_Thread_local void *ceddy_tls_cx __attribute__((tls_model("initial-exec")));
-_Thread_local void *ceddy_tls_host_cx __attribute__((tls_model("initial-exec")));
+_Thread_local void *ceddy_tls_raw_context __attribute__((tls_model("initial-exec")));
 void *ceddy_tls_runtime_get(void) { return tls_runtime; }
 void ceddy_tls_runtime_set(void *value) { tls_runtime = value; }
 int ceddy_errno(void) { return errno; }
-
-uintptr_t ceddy_handle_pages[CEDDY_HANDLE_PAGES];
 
 /* ---- Swift task cancellation records ----
  * The concurrency runtime's entry points (stable ABI: withTaskCancellationHandler is

@@ -1,74 +1,49 @@
-// CTask: a task written in C (poll_fn + state + drop_fn) as a core Future.
+// CTask: a task written in C (poll_fn + state + drop_fn), run by the core as a raw task
+// (Eddy's RawTaskVTable): poll_fn is the poll hook itself, state the task's data and
+// drop_fn its owner pointer.
 //
-// drop_fn must run exactly once, on the loop thread, whatever ends the task:
-// - completion: CTask.cFinish calls it right after poll_fn returned READY/error;
-// - abort / runtime free: the core drops the future on the loop thread
-//   (TaskCell.cancelTask), releasing CTaskState, whose deinit calls it.
-// A flag makes the two paths exclusive.
+// drop_fn runs exactly once, on the loop thread, whatever ends the task:
+// - completion: the vtable's finish runs it right after poll_fn returned READY/error;
+// - abort / runtime free: the core calls the vtable's drop on the loop thread.
+// The core calls exactly one of the two, once.
 //
 // cx: the eddy_cx_t* handed to poll_fn is the address of the task's core Context
-// (built once at spawn); it is published in the thread-local slot for the
-// duration of the call (saved/restored, so nested polls — a then-callback
-// polling, a block_on in another runtime — stay correct), and every function
-// that takes a cx accepts only that pointer.
+// (built once at spawn); the core publishes it in the thread's raw-context slot for the
+// duration of the call (saved/restored, so nested polls — a then-callback polling, a
+// block_on in another runtime — stay correct), and every function that takes a cx
+// accepts only that pointer (Guards.validContext).
 
-import CEddySys
 import Eddy
 
 public typealias CPollFn = @convention(c) (UnsafeMutableRawPointer?, OpaquePointer?) -> Int32
 public typealias CDropFn = @convention(c) (UnsafeMutableRawPointer?) -> Void
 
-/// The state of one C task and its drop_fn (poll_fn is held by the task cell).
-final class CTaskState: @unchecked Sendable {
-    let state: UnsafeMutableRawPointer?
-    let dropFn: CDropFn?
-    @exclusivity(unchecked) private var dropped = false
-
-    init(state: UnsafeMutableRawPointer?, drop: CDropFn?) {
-        self.state = state
-        dropFn = drop
-    }
-
-    /// Runs drop_fn once.
-    @inline(__always)
-    func drop() {
-        if dropped { return }
-        dropped = true
-        dropFn?(state)
-    }
-
-    deinit { drop() }
+/// Runs drop_fn (the owner pointer, if any) on the state.
+@inline(__always)
+private func runDrop(_ state: UnsafeMutableRawPointer?, _ owner: UnsafeMutableRawPointer?) {
+    guard let owner else { return }
+    unsafeBitCast(owner, to: CDropFn.self)(state)
 }
 
-/// The task the core runs for eddy_spawn / eddy_block_on (spawned with `spawnC`: the
-/// core's loop calls poll_fn directly, publishing cx in the thread-local slot);
-/// `cFinish` runs drop_fn and maps the result to a status.
-/// @unchecked Sendable: it carries a C state pointer that the C contract says is
-/// handed to the runtime; it is only touched on the loop thread.
-final class CTask: PollTask, @unchecked Sendable {
-    let task: CTaskState
-
-    init(_ task: CTaskState) {
-        self.task = task
-        super.init()
-        cFinish = { [task] r in
-            task.drop()
-            return r == 0 ? 0 : (r < 0 ? r : EddyCode.badPoll)
-        }
-    }
-
-    override func cancel() { task.drop() }
+/// The finish and drop hooks of every C task (the poll hook is each task's poll_fn).
+/// `finish` maps poll_fn's final value to the task's status.
+private let cFinish: RawTaskVTable.Finish = { state, owner, r in
+    runDrop(state, owner)
+    return r == 0 ? 0 : (r < 0 ? r : EddyCode.badPoll)
 }
+private let cDrop: RawTaskVTable.Drop = { state, owner in runDrop(state, owner) }
 
 extension Runtime {
     /// Spawns a C task: from here on the runtime owns `state` (drop_fn runs exactly once).
     func spawnC(poll: CPollFn, state: UnsafeMutableRawPointer?, drop: CDropFn?) -> JoinHandle<Int32> {
-        spawn(CTask(CTaskState(state: state, drop: drop)), cPoll: poll, cState: state)
+        let owner = drop.map { unsafeBitCast($0, to: UnsafeMutableRawPointer.self) }
+        return spawnRaw(RawTaskVTable(poll: poll, finish: cFinish, drop: cDrop), data: state, owner: owner)
     }
 }
 
 /// What a task handle points to.
 final class TaskBox: @unchecked Sendable {
+    // @unchecked Sendable: immutable; the handle it holds is itself Sendable-safe (see JoinHandle).
     let handle: JoinHandle<Int32>
     init(_ handle: JoinHandle<Int32>) { self.handle = handle }
 }

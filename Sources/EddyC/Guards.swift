@@ -5,6 +5,7 @@
 // cx, one seqlock read of the handle slot, one thread-id call.
 
 import CEddySys
+import CEddyABI
 import Eddy
 
 /// Identity of the calling thread (opaque C call: pthread_self is `const` and
@@ -13,7 +14,7 @@ import Eddy
 func currentThread() -> UInt { UInt(ceddy_thread_id_inline()) }
 
 /// The Context of the poll in progress on this thread, if `cx` is it.
-/// C code only ever sees the pointer CTask.poll published in the TLS slot.
+/// C code only ever sees the pointer ceddy_ctask_poll (or a host turn) published in the TLS slot.
 @inline(__always)
 func validContext(_ cx: OpaquePointer?) -> UnsafeMutablePointer<Context>? {
     // Bit patterns: one compare (a non-nil cx equal to the slot implies the slot is set).

@@ -33,6 +33,7 @@
 //     before the table's reference is released (Dekker with seq_cst).
 
 import CEddySys
+import CEddyABI
 import Glibc
 import Synchronization
 

@@ -25,6 +25,7 @@
 // (generation << 32 | slot + 1): a stale or forged id is EBADHANDLE.
 
 import CEddySys
+import CEddyABI
 import Eddy
 import Glibc
 import Synchronization
@@ -201,8 +202,8 @@ final class HostTask: PollTask, @unchecked Sendable {
         }
     }
 
-    override func poll(_ cx: inout Context) -> Int32? {
-        if finished { return 0 }
+    override func poll(_ cx: inout Context) -> Poll<Void> {
+        if finished { return .ready(()) }
         if hasCx { self.cx.pointee = cx } else { self.cx.initialize(to: cx); hasCx = true }
         if case .none = waker { waker = cx.waker }
         switch op {
@@ -217,7 +218,7 @@ final class HostTask: PollTask, @unchecked Sendable {
             // attempt is made by eddy_host_turn): report it if still not done.
             attempt(&cx, woken: true)
         }
-        return nil
+        return .pending
     }
 
     override func cancel() {

@@ -58,30 +58,14 @@ uint64_t ceddy_now_ns(void);
 /// Per-thread slot for the runtime currently driving this thread.
 void *ceddy_tls_runtime_get(void);
 void ceddy_tls_runtime_set(void *value);
-/// Per-thread slot for the context currently being polled (C ABI cx validation).
-/// Inline: read on every C ABI call that takes a cx (synchronous code only).
-extern _Thread_local void *ceddy_tls_cx __attribute__((tls_model("initial-exec")));
-static inline void *ceddy_tls_cx_get(void) { return ceddy_tls_cx; }
-static inline void ceddy_tls_cx_set(void *value) { ceddy_tls_cx = value; }
-/// The cx eddy_host_enter published last on this thread (nil: none, or dropped): lets
-/// eddy_host_turn drop that one while keeping the cx of a poll in progress further up.
-extern _Thread_local void *ceddy_tls_host_cx __attribute__((tls_model("initial-exec")));
-static inline void *ceddy_tls_host_cx_get(void) { return ceddy_tls_host_cx; }
-static inline void ceddy_tls_host_cx_set(void *value) { ceddy_tls_host_cx = value; }
-/// The C ABI handle table's page directory (EddyC's HandleTable): page base addresses,
-/// 0 until a page exists. Static storage, so a lookup needs no "does the table exist
-/// yet" test; hidden, so it is addressed directly. 4096 pages: HandleTable.maxPages.
-#define CEDDY_HANDLE_PAGES 4096
-extern uintptr_t ceddy_handle_pages[CEDDY_HANDLE_PAGES] __attribute__((visibility("hidden")));
-static inline uintptr_t ceddy_handle_page(uint32_t page) {
-    return __atomic_load_n(&ceddy_handle_pages[page], __ATOMIC_ACQUIRE);
-}
-static inline uintptr_t ceddy_handle_page_relaxed(uint32_t page) {
-    return __atomic_load_n(&ceddy_handle_pages[page], __ATOMIC_RELAXED);
-}
-static inline void ceddy_handle_page_set(uint32_t page, uintptr_t base) {
-    __atomic_store_n(&ceddy_handle_pages[page], base, __ATOMIC_RELEASE);
-}
+/// Per-thread slot for the Context of the raw task being polled on this thread (set by
+/// the executor around every raw poll, saved and restored so nested loops stay correct;
+/// nil outside one). Lets a raw task's supplier tell a live context pointer from a stale
+/// or forged one by comparing bits, without dereferencing it — like tokio's thread-local
+/// current task id. Inline: read on every call that validates a context.
+extern _Thread_local void *ceddy_tls_raw_context __attribute__((tls_model("initial-exec")));
+static inline void *ceddy_raw_context_get(void) { return ceddy_tls_raw_context; }
+static inline void ceddy_raw_context_set(void *value) { ceddy_tls_raw_context = value; }
 /// errno of the calling thread (Swift's `errno` is fine too; this is for C callers).
 int ceddy_errno(void);
 

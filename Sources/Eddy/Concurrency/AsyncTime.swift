@@ -1,3 +1,4 @@
+import Glibc
 /// The core driving the calling thread, for async leaf operations (which must run on
 /// an Eddy loop: inside `runtime.blockOn { }` or a task spawned there). Elsewhere (a
 /// `Task.detached`, a plain thread) `wrongThread`; a runtime shut down, `shutdown`.
@@ -18,7 +19,7 @@ nonisolated(nonsending) public func sleep(until deadline: Instant) async throws 
     if Instant.now() >= deadline { return }
     let waiter = ContinuationWaiter()
     guard let key = core.timers.arm(deadline: deadline.nanoseconds, waker: Waker(waiter)) else {
-        throw EddyError.errno(12)
+        throw EddyError.errno(ENOMEM)  // 16 M timers armed
     }
     defer { core.releaseTimer(key) }
     while Instant.now() < deadline {

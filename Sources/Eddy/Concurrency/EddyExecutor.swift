@@ -2,6 +2,8 @@
 /// interleaved with poll-style tasks. Enqueueing stores the job pointer in a ring (loop
 /// thread) or a locked array (other threads); no closure is allocated per job.
 public final class EddyExecutor: TaskExecutor, @unchecked Sendable {
+    // @unchecked Sendable: holds only an unretained `Core`, whose `enqueueJob` is safe from
+    // any thread (local ring on the loop thread, the inbox otherwise).
     /// The core owns this executor, so it outlives it; unmanaged: no retain per enqueue.
     let coreRef: Unmanaged<Core>
 
@@ -40,11 +42,14 @@ extension Runtime {
 
 /// Whether `blockOn`'s body has finished (non-generic: the loop reads it every turn).
 class ResultFlag: @unchecked Sendable {
+    // @unchecked Sendable: set by a job on the loop thread, read by the same thread after
+    // the job ran (blockOn drives the loop on the calling thread).
     @exclusivity(unchecked) final var isSet = false
 }
 
 /// Result slot of `blockOn`; written by a job on the loop thread, read after the loop
 /// returns on the same thread.
 final class ResultBox<T>: ResultFlag, @unchecked Sendable {
+    // @unchecked Sendable: as `ResultFlag`.
     var result: Result<T, any Error>?
 }

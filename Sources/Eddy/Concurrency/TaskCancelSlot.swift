@@ -14,6 +14,7 @@ import Synchronization
 /// have no slot in the core's table and fall back to a per-suspension record.
 @usableFromInline
 final class TaskCancelSlot: @unchecked Sendable {
+    // @unchecked Sendable: `cancelled` and `parked` are touched only under the `lock` word.
     @usableFromInline let lock = Atomic<UInt32>(0)
     /// Guarded by `lock`: set once the task is cancelled.
     @exclusivity(unchecked) @usableFromInline var cancelled = false

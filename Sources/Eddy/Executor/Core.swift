@@ -2,83 +2,60 @@ import CEddySys
 import Glibc
 import Synchronization
 
-/// The runtime's engine: ready queues, reactor, timers and the run loop.
+/// The runtime's engine: ready queues, the live-task list, the run loop and shutdown.
+/// The OS is reached only through `driver` (readiness, unpark, timers).
 ///
 /// Shared by reference with tasks (for cross-thread wakes) and sockets (which
 /// outlive nothing but may outlive the `Runtime` handle: after shutdown every
 /// operation on them fails with `EddyError.shutdown`).
 @usableFromInline
 final class Core: @unchecked Sendable {
+    // @unchecked Sendable: cross-thread entry points (`schedule`, `spawnTask`, `enqueueJob`,
+    // `releaseTimer`, `closeIo`) test `isLoopThread`/`mayTouchLoopState` at run time and
+    // go through the `Inbox` (lock + atomic counter) otherwise; the rest (queues, live list,
+    // driver) is loop-thread state, which `runUntil` enters only after claiming the
+    // runtime (`isRunning`: re-entry fails with EBUSY) and publishing `loopThread`.
     /// The user's handle; valid while the runtime is driven (only read during polls).
     unowned(unsafe) var runtime: Runtime!
     @usableFromInline let sys: Sys
     let config: Runtime.Configuration
-    let epfd: Int32
-    let wakeFd: Int32
+    /// The OS side: readiness, the cross-thread unpark, timers (see Driver/).
+    let driver: PlatformDriver
+    /// The driver's registrations and timers, cached here for the futures (same objects).
     @usableFromInline let io: IoRegistry
-    let timers = TimerHeap()
+    let timers: TimerHeap
     lazy var executor = EddyExecutor(core: self)
 
     // Loop-thread state.
-    @exclusivity(unchecked) var local = ReadyQueue()
+    @exclusivity(unchecked) var local = TaskQueue()
     @exclusivity(unchecked) var jobs = JobRing()
     /// Cancellation slots of the Swift tasks this runtime started (loop thread).
     @exclusivity(unchecked) @usableFromInline var cancelSlots = TaskSlotTable()
-    @exclusivity(unchecked) var liveHead: Unmanaged<TaskHeader>?
-    @exclusivity(unchecked) private(set) var liveCount = 0
+    /// Tasks not yet complete (owns them; see `LiveTasks`).
+    @exclusivity(unchecked) var live = LiveTasks()
     @exclusivity(unchecked) @usableFromInline var isShutdown = false
     @exclusivity(unchecked) var isRunning = false
     /// Socket operations left to the task (or job) being run; see `operationBudget`.
     @exclusivity(unchecked) @usableFromInline var opBudget = 0
-    private let events: UnsafeMutablePointer<ceddy_event>
 
     // Cross-thread state.
-    private struct Remote {
-        var tasks = TaskList()
-        var jobs: [UnownedJob] = []
-        var timerReleases: [TimerKey] = []
-        var ioCloses: [IoKey] = []
-        var closed = false
-    }
-    private let remote = PosixMutex<Remote>(Remote())
-    /// Items waiting in `remote` (lets the loop skip the lock when there are none).
-    private let remotePending = Atomic<Int>(0)
-    /// The loop is (about to be) blocked in epoll_wait: a remote push must write the eventfd.
-    private let parked = Atomic<Bool>(false)
+    private let inbox = Inbox()
     /// Thread currently running the loop (0 when not running).
     @usableFromInline let loopThread = Atomic<UInt>(0)
     /// Set once shut down, for threads other than the loop's.
     let shutdownFlag = Atomic<Bool>(false)
 
-    static let wakeKey: UInt64 = .max
-
     init(config: Runtime.Configuration, sys: SysCalls) throws(EddyError) {
         self.config = config
         self.sys = Sys(calls: sys)
         ceddy_set_cancel_handler(ContinuationWaiter.cancelHandler)  // same value every time
-        let ep = ceddy_epoll_create()
-        guard ep >= 0 else { throw .errno(errno) }
-        let ev = ceddy_eventfd()
-        guard ev >= 0 else {
-            let e = errno
-            sysClose(ep)
-            throw .errno(e)
-        }
-        if ceddy_epoll_add(ep, ev, CEDDY_EPOLLIN | CEDDY_EPOLLET, Core.wakeKey) != 0 {
-            let e = errno
-            sysClose(ev)
-            sysClose(ep)
-            throw .errno(e)
-        }
-        epfd = ep
-        wakeFd = ev
-        io = IoRegistry(epfd: ep)
-        events = .allocate(capacity: max(1, min(config.eventBatch, 1024)))
+        driver = try PlatformDriver(eventBatch: config.eventBatch, returnOnSignal: config.returnOnSignal, sys: self.sys)
+        io = driver.io
+        timers = driver.timers
     }
 
     deinit {
         if !isShutdown { _ = shutdown(runJobs: false) }
-        events.deallocate()
         cancelSlots.release()
     }
 
@@ -101,12 +78,7 @@ final class Core: @unchecked Sendable {
             io.close(key)
             return
         }
-        let accepted = remote.withLock { r -> Bool in
-            if r.closed { return false }
-            r.ioCloses.append(key)
-            return true
-        }
-        if accepted { remoteAdded() }
+        inbox.push(unparking: driver) { $0.ioCloses.append(key) }
     }
 
     // MARK: scheduling
@@ -114,19 +86,14 @@ final class Core: @unchecked Sendable {
     /// Queues a task just marked scheduled; picks the local or the inject queue.
     @inline(__always)
     func schedule(_ task: TaskHeader) {
-        if isLoopThread { local.push(task) } else { scheduleRemote(task) }
+        if isLoopThread { local.push(task) } else { scheduleViaInbox(task) }
     }
 
     @inline(__always)
     func scheduleLocal(_ task: TaskHeader) { local.push(task) }
 
-    private func scheduleRemote(_ task: TaskHeader) {
-        let accepted = remote.withLock { r -> Bool in
-            if r.closed { return false }
-            r.tasks.push(task)
-            return true
-        }
-        if accepted { remoteAdded() }
+    private func scheduleViaInbox(_ task: TaskHeader) {
+        inbox.push(unparking: driver) { $0.tasks.pushRetained(task) }
     }
 
     /// Swift concurrency job enqueue (any thread), no allocation on the loop thread.
@@ -135,12 +102,7 @@ final class Core: @unchecked Sendable {
             jobs.push(job)
             return
         }
-        let accepted = remote.withLock { r -> Bool in
-            if r.closed { return false }
-            r.jobs.append(job)
-            return true
-        }
-        if accepted { remoteAdded() }
+        inbox.push(unparking: driver) { $0.jobs.append(job) }
     }
 
     /// Releases a timer from a thread other than the loop's (e.g. a Sleep dropped elsewhere).
@@ -150,61 +112,30 @@ final class Core: @unchecked Sendable {
             timers.release(key)
             return
         }
-        let accepted = remote.withLock { r -> Bool in
-            if r.closed { return false }
-            r.timerReleases.append(key)
-            return true
-        }
-        if accepted { remoteAdded() }
+        inbox.push(unparking: driver) { $0.timerReleases.append(key) }
     }
 
     /// Cross-thread work not yet moved to the loop's queues.
-    var hasRemoteWork: Bool { remotePending.load(ordering: .sequentiallyConsistent) > 0 }
-
-    private func remoteAdded() {
-        remotePending.add(1, ordering: .sequentiallyConsistent)
-        if parked.exchange(false, ordering: .sequentiallyConsistent) { unpark() }
-    }
-
-    /// Writes the eventfd; the lock keeps it from racing with shutdown's close.
-    private func unpark() {
-        remote.withLock { r in
-            if r.closed { return }
-            var one: UInt64 = 1
-            _ = Glibc.write(wakeFd, &one, 8)
-        }
-    }
+    var hasRemoteWork: Bool { inbox.hasWork }
 
     @inline(__always)
-    private func drainRemote() {
-        // Relaxed is enough to notice work: the lock inside orders the rest, and the
-        // parking protocol re-checks with seq-cst before blocking.
-        guard remotePending.load(ordering: .relaxed) > 0 else { return }
-        drainRemoteSlow()
+    private func drainInbox() {
+        guard inbox.mayHaveWork else { return }
+        drainInboxSlow()
     }
 
     @inline(never)
-    private func drainRemoteSlow() {
-        var tasks = TaskList()
-        var newJobs: [UnownedJob] = []
-        var releases: [TimerKey] = []
-        var closes: [IoKey] = []
-        remote.withLock { r in
-            swap(&tasks, &r.tasks)
-            swap(&newJobs, &r.jobs)
-            swap(&releases, &r.timerReleases)
-            swap(&closes, &r.ioCloses)
-        }
-        remotePending.subtract(tasks.count + newJobs.count + releases.count + closes.count, ordering: .sequentiallyConsistent)
-        while let t = tasks.pop() {
+    private func drainInboxSlow() {
+        var items = inbox.takeAll()
+        while let t = items.tasks.pop() {
             let task = t.takeRetainedValue()
             if task.isComplete { continue }
-            if !task.isLive { addLive(task) }  // spawned from another thread
+            if !task.isLive { live.insert(task) }  // spawned from another thread
             local.push(task)
         }
-        for j in newJobs { jobs.push(j) }
-        for k in releases { timers.release(k) }
-        for k in closes { io.close(k) }
+        for j in items.jobs { jobs.push(j) }
+        for k in items.timerReleases { timers.release(k) }
+        for k in items.ioCloses { io.close(k) }
     }
 
     // MARK: tasks
@@ -219,83 +150,53 @@ final class Core: @unchecked Sendable {
     @usableFromInline
     func spawnTask(_ task: TaskHeader) {
         if shutdownFlag.load(ordering: .acquiring) {
-            task.state.store(TaskState.complete | TaskState.cancelled)
+            task.state.transitionToCancelled()
             task.cancelTask()
             return
         }
         if isLoopThread {
-            addLive(task)
+            live.insert(task)
             local.push(task)
         } else {
             // Not on the loop: the loop adds it to the live list when it first runs it.
-            scheduleRemote(task)
+            scheduleViaInbox(task)
         }
         return
-    }
-
-    private func addLive(_ task: TaskHeader) {
-        let node = Unmanaged.passRetained(task)
-        task.isLive = true
-        task.liveNext = liveHead
-        if let h = liveHead { h._withUnsafeGuaranteedRef { $0.livePrev = node } }
-        liveHead = node
-        liveCount += 1
-    }
-
-    private func removeLive(_ task: TaskHeader) {
-        guard task.isLive else { return }
-        if let p = task.livePrev { p._withUnsafeGuaranteedRef { $0.liveNext = task.liveNext } } else { liveHead = task.liveNext }
-        if let n = task.liveNext { n._withUnsafeGuaranteedRef { $0.livePrev = task.livePrev } }
-        task.livePrev = nil
-        task.liveNext = nil
-        task.isLive = false
-        liveCount -= 1
-        Unmanaged.passUnretained(task).release()
     }
 
     /// Runs one scheduled task (loop thread).
     @inline(__always)
     private func run(_ task: TaskHeader) {
-        // scheduled -> running as one atomic add instead of a CAS loop: a queued task has
-        // `scheduled` (1) set and `running` (2) clear, so +1 carries bit 0 into bit 1 and
-        // leaves the bits other threads may set (notified, cancelled) untouched.
-        let cur = task.state.wrappingAdd(TaskState.running &- TaskState.scheduled,
-                                         ordering: .acquiringAndReleasing).oldValue
-        assert(cur & (TaskState.scheduled | TaskState.running | TaskState.complete) == TaskState.scheduled)
+        let before = task.state.transitionToRunning()
         let done: Bool
-        if cur & TaskState.cancelled != 0 {
+        if before.isCancelled {
             task.cancelTask()
             done = true
         } else {
             if let thunk = task.pollThunk {
                 done = thunk(task)
-            } else if let f = task.cPoll {
-                // A C task, called from here (no pollTask frame). The context's address is
-                // published for the C ABI's cx checks, saved and restored: a nested poll
-                // (block_on of another runtime inside a C task) must leave the outer valid.
-                let p = task.cContext.unsafelyUnwrapped
-                let previous = ceddy_tls_cx_get()
-                ceddy_tls_cx_set(p)
-                let r = f(task.cState, OpaquePointer(p))
-                ceddy_tls_cx_set(previous)
-                done = r == PollTask.cPending ? false : task.finishC(r)
+            } else if let poll = task.rawPoll {
+                // A raw task, called from here (no pollTask frame). Its context's address
+                // is published for the supplier's checks, saved and restored: a nested
+                // poll (a loop of another runtime run inside the task) must leave the
+                // outer one valid.
+                let cx = task.rawContext.unsafelyUnwrapped
+                let previous = ceddy_raw_context_get()
+                ceddy_raw_context_set(cx)
+                let r = poll(task.rawData, OpaquePointer(cx))
+                ceddy_raw_context_set(previous)
+                done = r == RawTaskVTable.pending ? false : task.finishRaw(r)
             } else {
                 done = task.pollTask()
             }
         }
         if done {
-            task.state.bitwiseOr(TaskState.complete, ordering: .acquiringAndReleasing)
-            task.state.bitwiseAnd(~(TaskState.running | TaskState.notified | TaskState.scheduled), ordering: .acquiringAndReleasing)
-            removeLive(task)  // last use: may free the task
+            task.state.transitionToComplete()
+            live.remove(task)  // last use: may free the task
             return
         }
-        // Clear `running`; a wake that came meanwhile left `notified` (and, since wakers
-        // skip a notified task, nothing else): turn it into `scheduled` and requeue.
-        let after = task.state.wrappingSubtract(TaskState.running, ordering: .acquiringAndReleasing).oldValue
-        if after & TaskState.notified != 0 {
-            task.state.wrappingAdd(TaskState.scheduled &- TaskState.notified, ordering: .acquiringAndReleasing)
-            local.push(task)
-        }
+        // Pending: a wake that came during the poll requeues it at the back.
+        if task.state.transitionToIdle() { local.push(task) }
     }
 
     // MARK: run loop
@@ -328,7 +229,7 @@ final class Core: @unchecked Sendable {
         var mustTick = tickingOnce
         while mustTick || !done() {
             if isShutdown { throw .shutdown }
-            drainRemote()
+            drainInbox()
             var n = 0
             let ops = max(1, config.operationBudget)
             while n < budget, let t = local.pop() {
@@ -346,54 +247,13 @@ final class Core: @unchecked Sendable {
             let finished = done()
             if finished && !mustTick { break }
             let busy = finished || !local.isEmpty || !jobs.isEmpty
-            try turnReactor(mayBlock: !busy)
+            try driver.turn(mayBlock: !busy) { inbox.hasWork }
             mustTick = false
         }
     }
 
-    /// One epoll_wait (bounded by the next timer) plus expired timers.
-    private func turnReactor(mayBlock: Bool) throws(EddyError) {
-        var timeout: Int32 = 0
-        var now: UInt64 = 0
-        if mayBlock {
-            if let d = timers.nextDeadline {
-                now = ceddy_now_ns()
-                // Round up so a timer never fires early.
-                timeout = d <= now ? 0 : Int32(clamping: (d - now + 999_999) / 1_000_000)
-            } else {
-                timeout = -1
-            }
-            if timeout != 0 {
-                parked.store(true, ordering: .sequentiallyConsistent)
-                if remotePending.load(ordering: .sequentiallyConsistent) > 0 { timeout = 0 }
-            }
-        }
-        let n = sys.epollWait(epfd, events, Int32(min(config.eventBatch, 1024)), timeout)
-        parked.store(false, ordering: .sequentiallyConsistent)
-        if n < 0 {
-            if n == -EINTR {
-                if config.returnOnSignal { throw .errno(EINTR) }
-                return
-            }
-            throw .errno(-n)
-        }
-        let pages = io.slab.pages
-        for i in 0..<Int(n) {
-            let e = events[i]
-            if e.data == Core.wakeKey {
-                var v: UInt64 = 0
-                _ = Glibc.read(wakeFd, &v, 8)
-            } else {
-                IoRegistry.dispatch(pages: pages, data: e.data, events: e.events)
-            }
-        }
-        if timers.count > 0 {
-            _ = timers.fire(now: ceddy_now_ns())
-        }
-    }
-
     /// Number of tasks not yet complete.
-    var liveTasks: Int { liveCount }
+    var liveTasks: Int { live.count }
 
     // MARK: shutdown
 
@@ -402,15 +262,8 @@ final class Core: @unchecked Sendable {
         if isShutdown { return ShutdownReport(tasksDropped: 0, descriptorsClosed: 0) }
         isShutdown = true
         shutdownFlag.store(true, ordering: .releasing)
-        var leftovers = TaskList()
-        var pendingJobs: [UnownedJob] = []
-        remote.withLock { r in
-            r.closed = true
-            swap(&leftovers, &r.tasks)
-            swap(&pendingJobs, &r.jobs)
-            r.timerReleases.removeAll()
-            r.ioCloses.removeAll()
-        }
+        // Refused from now on; timer releases and closes left in it are moot (all go below).
+        var leftovers = inbox.close()
         // This thread stands in for the loop while the runtime winds down: futures are
         // dropped and Swift jobs run with a consistent runtime installed.
         let previous = ceddy_tls_runtime_get()
@@ -423,19 +276,19 @@ final class Core: @unchecked Sendable {
         // Every task in the local queue is on the live list, cancelled below.
         local.removeAll()
         var dropped = 0
-        while let t = leftovers.pop() {
+        while let t = leftovers.tasks.pop() {
             let task = t.takeRetainedValue()
             if !task.isComplete && !task.isLive {
-                task.state.store(TaskState.complete | TaskState.cancelled)
+                task.state.transitionToCancelled()
                 task.cancelTask()
                 dropped += 1
             }
         }
-        while let head = liveHead {
+        while let head = live.head {
             let task = head.takeUnretainedValue()
-            task.state.store(TaskState.complete | TaskState.cancelled)
+            task.state.transitionToCancelled()
             task.cancelTask()
-            removeLive(task)
+            live.remove(task)
             dropped += 1
         }
         var woken = timers.clearAll()
@@ -446,7 +299,7 @@ final class Core: @unchecked Sendable {
         // no task is left suspended forever. Bounded, in case user code keeps looping.
         for w in woken { w.wake() }
         woken.removeAll()
-        for j in pendingJobs { jobs.push(j) }
+        for j in leftovers.jobs { jobs.push(j) }
         var steps = runJobs ? 0 : Int.max  // not from Core.deinit: nothing may retain us then
         while steps < 1_000_000, let job = jobs.pop() {
             opBudget = max(1, config.operationBudget)
@@ -454,8 +307,7 @@ final class Core: @unchecked Sendable {
             steps += 1
         }
         jobs.release()
-        sysClose(wakeFd)
-        sysClose(epfd)
+        driver.close()
         return ShutdownReport(tasksDropped: dropped, descriptorsClosed: closed)
     }
 

@@ -4,6 +4,10 @@
 /// spawn a task per connection and forget the handle, and a task silently cancelled
 /// because a handle went out of scope is the harder bug to find. Use `abort()` to cancel.
 public struct JoinHandle<T>: Future, @unchecked Sendable {
+    // @unchecked Sendable: holds only the task, whose join slot is locked (`withJoin`) and
+    // whose abort is an atomic state transition; `T` crosses threads only as the output
+    // the task's own thread stored. (Not `T: Sendable`-conditional: the C ABI's `Int32` and
+    // the README's `Eddy.spawn` closures capture handles of any output.)
     @usableFromInline let task: JoinableTask<T>
 
     @usableFromInline init(_ task: JoinableTask<T>) { self.task = task }

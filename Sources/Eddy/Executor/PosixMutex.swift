@@ -5,6 +5,7 @@ import Glibc
 /// (it then reports every access under the lock as a race). Cold path only.
 @usableFromInline
 package final class PosixMutex<Value>: @unchecked Sendable {
+    // @unchecked Sendable: `value` is only reached inside `withLock`, under the mutex.
     private let mutex: UnsafeMutablePointer<pthread_mutex_t>
     private var value: Value
 

@@ -9,12 +9,14 @@ public struct ShutdownReport: Sendable, Equatable {
     public var descriptorsClosed: Int
 }
 
-/// A current-thread Eddy runtime: an epoll reactor, a timer heap and an executor,
+/// A current-thread Eddy runtime: a driver (epoll reactor and timers) and an executor,
 /// driven by whichever thread calls `blockOn`/`run`.
 ///
 /// Any thread may `spawn` into it or wake its tasks. Dropping the last reference
 /// shuts it down: every task is dropped and every descriptor it owns is closed.
 public final class Runtime: @unchecked Sendable {
+    // @unchecked Sendable: holds only its `Core` (see there). Running it is refused while it
+    // runs (`Core.runUntil`: EBUSY) and shutting it down while it runs too (`shutdown`).
     /// Tuning knobs.
     public struct Configuration: Sendable {
         /// Events fetched per `epoll_wait` (1...1024).
@@ -83,8 +85,8 @@ public final class Runtime: @unchecked Sendable {
 
     /// Runs the loop on this thread until `done()` holds (checked between loop ticks, on
     /// this thread). With `tickingOnce`, the reactor is checked at least once, without
-    /// blocking when `done()` already holds: a host that drives its own tasks (the C ABI's
-    /// `eddy_host_turn`) gets fresh readiness every turn.
+    /// blocking when `done()` already holds: an embedder that drives its own tasks between
+    /// calls gets fresh readiness every turn.
     public func run(tickingOnce: Bool = false, until done: () -> Bool) throws(EddyError) {
         try core.runUntil(tickingOnce: tickingOnce, done)
     }

@@ -1,6 +1,10 @@
 /// A future that completes at a deadline. Arms a timer on its first poll (with the
 /// polling runtime); dropping it disarms the timer (O(log n)).
 public final class Sleep: Future, @unchecked Sendable {
+    // @unchecked Sendable: `key`/`core` are touched only by `poll` and deinit, i.e. by the
+    // one task that owns the future (a future is polled by one task at a time). A poll from
+    // another runtime is detected (`cx.isPolledBy`) and re-arms there; the timer is released
+    // through `Core.releaseTimer`, which queues the release when called off the loop thread.
     /// When the sleep completes.
     public let deadline: Instant
     private var key: TimerKey?
@@ -72,6 +76,8 @@ public struct Timeout<F: Future>: Future {
 /// Ticks at a fixed period; a late tick does not shift later ones (missed ticks fire
 /// at once, like tokio's `MissedTickBehavior::Burst`).
 public final class Interval: @unchecked Sendable {
+    // @unchecked Sendable: as `Sleep`: `next`/`sleep` are touched only by the one task that
+    // owns and polls (or awaits) the interval.
     /// Time between ticks.
     public let period: Duration
     private var next: Instant

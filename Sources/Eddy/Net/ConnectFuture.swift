@@ -3,6 +3,11 @@ import Glibc
 /// An outgoing connection in flight: a nonblocking `connect` completed through
 /// writability and `SO_ERROR`. Dropping it before completion closes the socket.
 public final class ConnectFuture: Future, @unchecked Sendable {
+    // @unchecked Sendable: mutable state (`stream`, `result`) is touched only by `poll`,
+    // i.e. by the one task that owns and polls the future; `poll` checks at run time that
+    // it runs on the socket's loop thread (`cx.isPolledBy`, else `.wrongThread`), and the
+    // socket's own steps check again. Handing it to another thread between polls is safe:
+    // spawn and wake hand-offs order the accesses.
     private var stream: TcpStream?
     private var result: Result<TcpStream, EddyError>?
 

@@ -22,8 +22,8 @@ public struct FdInterest: OptionSet, Sendable {
 ///    and woken at the next edge;
 /// 2. the caller tries its syscall; when it fails with EAGAIN, `clearReady` forgets the
 ///    readiness, then back to 1.
-/// `clearReady` must follow that syscall with no runtime turn in between (same poll, same
-/// host-task resumption): an edge dispatched between the syscall and the clear would be
+/// `clearReady` must follow that syscall with no runtime turn in between (same poll, or
+/// same resumption of the task): an edge dispatched between the syscall and the clear would be
 /// lost. Readiness may be spurious; hang-up and error states are never cleared (the
 /// syscall reports them).
 ///
@@ -31,6 +31,9 @@ public struct FdInterest: OptionSet, Sendable {
 /// `deregister` as EBADF (and its number, maybe reused by then, is not touched).
 /// Loop thread of the runtime (or its owner while it does not run).
 public final class FdWatch: @unchecked Sendable {
+    // @unchecked Sendable: as `TcpStream`: the registration is confined to its runtime's loop
+    // thread (or its owner while the loop does not run), checked on every call
+    // (`cx.isPolledBy`, `mayTouchLoopState`: `.wrongThread` otherwise).
     @usableFromInline let source: IoSource
     /// The watched descriptor (still the caller's).
     public let fd: Int32

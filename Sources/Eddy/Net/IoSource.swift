@@ -8,6 +8,9 @@ import Glibc
 /// waker and waits for the next edge.
 @usableFromInline
 final class IoSource: @unchecked Sendable {
+    // @unchecked Sendable: `key`/`slot` change only on the loop thread (register, close) or
+    // through `Core.closeIo`, which queues a close from elsewhere; every reader checks the
+    // thread first (`cx.isPolledBy`, `checkAsync`).
     @usableFromInline let core: Core
     @exclusivity(unchecked) @usableFromInline var key: IoKey?
     /// The registration's slot: slab pages never move and the core (which owns them)

@@ -6,6 +6,9 @@ import Glibc
 /// (100 ms timer) and retries with the readiness still set — under edge triggering no
 /// new event would come for the connections already queued.
 public final class TcpListener: @unchecked Sendable {
+    // @unchecked Sendable: as `TcpStream`: the listener's `IoSource` and backoff timer are
+    // confined to its runtime's loop thread, checked on every accept (`cx.isPolledBy`,
+    // `checkAsync`: `.wrongThread` otherwise); `close` defers to the loop (`Core.closeIo`).
     let source: IoSource
     /// Local port (resolved once at bind, so port 0 reads back the ephemeral port).
     public let port: UInt16

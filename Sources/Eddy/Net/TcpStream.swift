@@ -20,6 +20,12 @@ public enum ShutdownHow: Sendable {
 /// forms share one readiness cache; neither allocates per call. Use a stream from the
 /// loop thread of its runtime. `close()` (or dropping it) closes the descriptor.
 public final class TcpStream: @unchecked Sendable {
+    // @unchecked Sendable: the stream's state is its `IoSource` (a registration slot of its
+    // runtime's reactor), confined to that runtime's loop thread. Every operation checks it
+    // at run time: poll steps compare the polling runtime (`cx.isPolledBy`), async ones the
+    // calling thread (`IoSource.checkAsync`, `isLoopThread`), `close` defers to the loop
+    // (`Core.closeIo`); a call from elsewhere fails with `.wrongThread`, never races. The
+    // README captures streams in `Eddy.spawn`'s @Sendable closures: that is why it is Sendable.
     @usableFromInline let source: IoSource
 
     init(source: IoSource) { self.source = source }
@@ -85,20 +91,20 @@ public final class TcpStream: @unchecked Sendable {
     /// (no Poll/Result enum, no second frame).
     @inlinable @inline(__always)
     package func pollReadStep(_ cx: inout Context, _ buf: UnsafeMutableRawPointer?, _ len: Int) -> Int {
-        pollStep(&cx, len, reading: true) { source.tryRead($0, buf, len) }
+        pollStep(&cx, len, .read) { source.tryRead($0, buf, len) }
     }
 
     /// `pollWrite` as one Int (see `pollReadStep`).
     @inlinable @inline(__always)
     package func pollWriteStep(_ cx: inout Context, _ buf: UnsafeRawPointer?, _ len: Int) -> Int {
-        pollStep(&cx, len, reading: false) { source.tryWrite($0, buf, len) }
+        pollStep(&cx, len, .write) { source.tryWrite($0, buf, len) }
     }
 
     /// The shared body of the two steps: checks, one `attempt`, and for a step that moved
     /// no bytes: EAGAIN stores the waker, a spent budget requeues the task (it stays
     /// ready), anything else is the error.
     @inlinable @inline(__always)
-    func pollStep(_ cx: inout Context, _ len: Int, reading: Bool,
+    func pollStep(_ cx: inout Context, _ len: Int, _ direction: Direction,
                   _ attempt: (UnsafeMutablePointer<IoSlot>) -> Int) -> Int {
         let s = source
         guard let p = s.slot, cx.isPolledBy(s.core) else { return Int(s.unusable().code) }
@@ -106,7 +112,10 @@ public final class TcpStream: @unchecked Sendable {
         let n = attempt(p)
         if n >= 0 { return n }
         if n == -Int(EAGAIN) {
-            if reading { cx.register(&p.pointee.readWaker) } else { cx.register(&p.pointee.writeWaker) }
+            switch direction {
+            case .read: cx.register(&p.pointee.readWaker)
+            case .write: cx.register(&p.pointee.writeWaker)
+            }
             return TcpStream.pendingCode
         }
         if n == IoSource.yieldCode {
@@ -128,7 +137,7 @@ public final class TcpStream: @unchecked Sendable {
     /// Retries `attempt` (a read or write step) until it does not report EAGAIN,
     /// parking the Swift task on the matching readiness in between.
     @inlinable @inline(__always)
-    nonisolated(nonsending) func retry(reading: Bool, _ attempt: (UnsafeMutablePointer<IoSlot>) -> Int) async throws -> Int {
+    nonisolated(nonsending) func retry(_ direction: Direction, _ attempt: (UnsafeMutablePointer<IoSlot>) -> Int) async throws -> Int {
         while true {
             let p = try source.checkAsync()
             let n = attempt(p)
@@ -138,7 +147,10 @@ public final class TcpStream: @unchecked Sendable {
                 continue
             }
             if n != -Int(EAGAIN) { throw EddyError.errno(Int32(-n)) }
-            if reading { try await source.waitReadable(p) } else { try await source.waitWritable(p) }
+            switch direction {
+            case .read: try await source.waitReadable(p)
+            case .write: try await source.waitWritable(p)
+            }
         }
     }
 
@@ -149,7 +161,7 @@ public final class TcpStream: @unchecked Sendable {
     @inlinable @inline(__always)
     nonisolated(nonsending) public func read(into buffer: UnsafeMutableRawBufferPointer) async throws -> Int {
         if buffer.count == 0 { return 0 }
-        return try await retry(reading: true) { source.tryRead($0, buffer.baseAddress, buffer.count) }
+        return try await retry(.read) { source.tryRead($0, buffer.baseAddress, buffer.count) }
     }
 
     /// Reads into `buffer[offset...]` without copying; 0 means end of stream (or
@@ -159,7 +171,7 @@ public final class TcpStream: @unchecked Sendable {
         guard offset >= 0, offset <= buffer.count else { throw EddyError.invalidArgument }
         if offset == buffer.count { return 0 }
         let src = source
-        return try await retry(reading: true) { p in
+        return try await retry(.read) { p in
             buffer.withUnsafeMutableBytes { raw in src.tryRead(p, raw.baseAddress! + offset, raw.count - offset) }
         }
     }
@@ -181,7 +193,7 @@ public final class TcpStream: @unchecked Sendable {
     @inlinable
     nonisolated(nonsending) public func write(_ bytes: UnsafeRawBufferPointer) async throws -> Int {
         if bytes.count == 0 { return 0 }
-        return try await retry(reading: false) { source.tryWrite($0, bytes.baseAddress, bytes.count) }
+        return try await retry(.write) { source.tryWrite($0, bytes.baseAddress, bytes.count) }
     }
 
     /// Writes all of `bytes`, waiting for the peer as needed (backpressure).
@@ -191,7 +203,7 @@ public final class TcpStream: @unchecked Sendable {
         var offset = 0
         while offset < bytes.count {
             let at = offset
-            offset += try await retry(reading: false) { source.tryWrite($0, base + at, bytes.count - at) }
+            offset += try await retry(.write) { source.tryWrite($0, base + at, bytes.count - at) }
         }
     }
 
@@ -202,7 +214,7 @@ public final class TcpStream: @unchecked Sendable {
         var offset = r.lowerBound
         let src = source
         while offset < r.upperBound {
-            offset += try await retry(reading: false) { p in
+            offset += try await retry(.write) { p in
                 bytes.withUnsafeBytes { raw in src.tryWrite(p, raw.baseAddress! + offset, r.upperBound - offset) }
             }
         }

@@ -14,6 +14,13 @@ enum Readiness {
     @usableFromInline static let writeInterest: UInt32 = writable | writeClosed | error
 }
 
+/// Which half of a registration an operation waits on (its waker slot, its readiness).
+@usableFromInline
+enum Direction {
+    case read
+    case write
+}
+
 /// One registered descriptor: its fd (owned, or borrowed from the caller by an `FdWatch`),
 /// cached readiness, the waker of the reader and of the writer.
 ///

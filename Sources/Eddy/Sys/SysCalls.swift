@@ -10,6 +10,9 @@ import Glibc
 /// short writes, EINTR, accept errors) — SwiftNIO's "fake kernel", without a protocol
 /// dispatch on the hot path. Entries follow libc conventions: -1 and `errno` on failure.
 public struct SysCalls: @unchecked Sendable {
+    // @unchecked Sendable: immutable after creation (the runtime copies it); its entries are
+    // plain functions over their arguments (a test's table may capture state: its test then
+    // owns the synchronization).
     /// `read(2)`.
     public typealias ReadFn = @convention(c) (Int32, UnsafeMutableRawPointer?, Int) -> Int
     /// `send(2)` (Eddy passes MSG_NOSIGNAL).

@@ -1,72 +1,6 @@
 import CEddySys
 import Synchronization
 
-/// Something a `Waker` can wake: a task, or a suspended Swift continuation.
-///
-/// `wake()` may be called from any thread. `wakeOnLoop()` is the reactor's shortcut when
-/// it is already on the runtime's loop thread.
-@usableFromInline
-class WakeTarget: @unchecked Sendable {
-    @usableFromInline func wake() {}
-    @usableFromInline func wakeOnLoop() { wake() }
-}
-
-/// A handle that wakes one task (or continuation). Copying it is one reference count.
-///
-/// Safe to wake from any thread; waking is idempotent until the task runs again
-/// (a scheduled task is never queued twice).
-public struct Waker: Sendable {
-    @usableFromInline let target: WakeTarget
-
-    @usableFromInline init(_ target: WakeTarget) { self.target = target }
-
-    /// Schedules the task. Any thread.
-    @inlinable public func wake() { target.wake() }
-
-    /// `true` when both wake the same task, so storing the new one can be skipped.
-    @inlinable public func willWake(_ other: Waker) -> Bool { target === other.target }
-}
-
-/// What a future's `poll` receives: the waker of the task being polled and its runtime.
-///
-/// Valid only for the duration of the `poll` call. Both references are held unretained
-/// (the loop keeps the task and the runtime alive during the poll), so building a
-/// context, registering its task in a reactor slot or checking its runtime costs no
-/// reference counting.
-public struct Context {
-    @usableFromInline let targetRef: Unmanaged<WakeTarget>
-    @usableFromInline let coreRef: Unmanaged<Core>
-
-    @usableFromInline init(target: WakeTarget, core: Core) {
-        targetRef = Unmanaged.passUnretained(target)
-        coreRef = Unmanaged.passUnretained(core)
-    }
-
-    /// The waker of the task being polled (a copy: keep it as long as you need).
-    @inlinable public var waker: Waker { Waker(targetRef.takeUnretainedValue()) }
-
-    /// The runtime doing the poll.
-    public var runtime: Runtime { coreRef._withUnsafeGuaranteedRef { $0.runtime } }
-
-    @usableFromInline var core: Core { coreRef.takeUnretainedValue() }
-
-    /// `true` when `core` is the runtime doing this poll (no reference counting).
-    @inlinable @inline(__always)
-    func isPolledBy(_ core: Core) -> Bool { coreRef.toOpaque() == Unmanaged.passUnretained(core).toOpaque() }
-
-    /// Schedules the polled task again (it stays ready: used when its budget is spent).
-    @inlinable @inline(__always)
-    func wakeSelf() { targetRef._withUnsafeGuaranteedRef { $0.wakeOnLoop() } }
-
-    /// Stores this poll's waker in `slot` unless it already wakes the same task
-    /// (avoids reference-count traffic when a task re-registers every poll).
-    @inlinable @inline(__always)
-    func register(_ slot: inout Waker?) {
-        if let w = slot, Unmanaged.passUnretained(w.target).toOpaque() == targetRef.toOpaque() { return }
-        slot = Waker(targetRef.takeUnretainedValue())
-    }
-}
-
 /// Wakes a suspended Swift continuation; reused across suspensions of one operation.
 ///
 /// State machine (lock-free, any thread may wake): `idle` → `waiting` when the owner
@@ -74,6 +8,9 @@ public struct Context {
 /// that the next suspension consumes without suspending.
 @usableFromInline
 final class ContinuationWaiter: WakeTarget, @unchecked Sendable {
+    // @unchecked Sendable: `wake` (any thread) goes through the atomic `state`; `continuation`
+    // is written by the suspending task before the CAS to `waiting` and taken by the waker
+    // only after winning the CAS back to `idle`.
     @usableFromInline static let idle: UInt32 = 0, waiting: UInt32 = 1, notified: UInt32 = 2
     @usableFromInline let state = Atomic<UInt32>(0)
     @exclusivity(unchecked) @usableFromInline var continuation: UnsafeContinuation<Void, Never>?

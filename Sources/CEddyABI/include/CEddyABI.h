@@ -1,0 +1,37 @@
+// CEddyABI: the C side of libeddy's C ABI (EddyC), kept out of the core's system layer
+// (CEddySys): the host's thread-local cx slot, the handle table's page
+// directory.
+#ifndef CEDDYABI_H
+#define CEDDYABI_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include "CEddySys.h"
+
+/// The cx of the C ABI: the context currently being polled on this thread, i.e. the
+/// core's raw-task context slot (the core publishes a C task's cx around each poll; a
+/// host turn publishes its task's). Inline: read on every C ABI call that takes a cx.
+static inline void *ceddy_tls_cx_get(void) { return ceddy_raw_context_get(); }
+static inline void ceddy_tls_cx_set(void *value) { ceddy_raw_context_set(value); }
+/// The cx eddy_host_enter published last on this thread (nil: none, or dropped): lets
+/// eddy_host_turn drop that one while keeping the cx of a poll in progress further up.
+extern _Thread_local void *ceddy_tls_host_cx __attribute__((tls_model("initial-exec")));
+static inline void *ceddy_tls_host_cx_get(void) { return ceddy_tls_host_cx; }
+static inline void ceddy_tls_host_cx_set(void *value) { ceddy_tls_host_cx = value; }
+
+/// The C ABI handle table's page directory (EddyC's HandleTable): page base addresses,
+/// 0 until a page exists. Static storage, so a lookup needs no "does the table exist
+/// yet" test; hidden, so it is addressed directly. 4096 pages: HandleTable.maxPages.
+#define CEDDY_HANDLE_PAGES 4096
+extern uintptr_t ceddy_handle_pages[CEDDY_HANDLE_PAGES] __attribute__((visibility("hidden")));
+static inline uintptr_t ceddy_handle_page(uint32_t page) {
+    return __atomic_load_n(&ceddy_handle_pages[page], __ATOMIC_ACQUIRE);
+}
+static inline uintptr_t ceddy_handle_page_relaxed(uint32_t page) {
+    return __atomic_load_n(&ceddy_handle_pages[page], __ATOMIC_RELAXED);
+}
+static inline void ceddy_handle_page_set(uint32_t page, uintptr_t base) {
+    __atomic_store_n(&ceddy_handle_pages[page], base, __ATOMIC_RELEASE);
+}
+
+#endif

@@ -1,0 +1,50 @@
+import Glibc
+import Synchronization
+
+/// A task as this executor runs it: the header plus the `Core` a wake queues it on.
+/// Not generic, so `core` sits at a fixed offset (a generic class reads its field
+/// offsets from metadata on every access).
+@usableFromInline
+class SpawnedTask: TaskHeader, @unchecked Sendable {
+    // @unchecked Sendable: adds only an immutable `core` to `TaskHeader`.
+    @usableFromInline let core: Core
+
+    @usableFromInline init(core: Core) { self.core = core }
+
+    @usableFromInline override final func wake() {
+        if state.transitionToNotified() { core.schedule(self) }
+    }
+
+    @usableFromInline override final func wakeOnLoop() {
+        if state.transitionToNotifiedOnLoop() { core.scheduleLocal(self) }
+    }
+}
+
+/// The part of a task that knows its output type (what a `JoinHandle` holds).
+@usableFromInline
+class JoinableTask<T>: SpawnedTask, @unchecked Sendable {
+    // @unchecked Sendable: the join slot (output, joiner's waker) is read and written only
+    // under `lockWord` (`withJoin`).
+    /// A one-word spin lock, inline in the task (no separate mutex allocation): it is
+    /// held only for a few loads and stores, at completion and at join time.
+    private let lockWord = Atomic<Bool>(false)
+    @exclusivity(unchecked) private var slot = JoinSlot<T>()
+
+    /// Runs `body` on the join slot under the task's lock.
+    final func withJoin<R>(_ body: (inout JoinSlot<T>) -> R) -> R {
+        while !lockWord.compareExchange(expected: false, desired: true, ordering: .acquiring).exchanged {
+            sched_yield()
+        }
+        defer { lockWord.store(false, ordering: .releasing) }
+        return body(&slot)
+    }
+
+    @usableFromInline
+    final func complete(_ result: Result<T, JoinError>) {
+        let waker = withJoin { slot -> Waker? in
+            slot.output = result
+            return slot.waker.take()
+        }
+        waker?.wake()
+    }
+}

@@ -1,0 +1,61 @@
+import Glibc
+import Synchronization
+
+/// The type-erased part of a task: state word, queue links, how the loop polls it.
+/// Which executor runs it, and so where a wake queues it, is the Executor layer's
+/// (`SpawnedTask`, which overrides `wake`/`wakeOnLoop`).
+@usableFromInline
+class TaskHeader: WakeTarget, @unchecked Sendable {
+    // @unchecked Sendable: wakers and join handles reach a task from any thread, and all
+    // they touch is the atomic `state` (`TaskStateCell`). Everything else (`queueNext`, the
+    // live links, the poll entry points) belongs to the loop thread, which alone sets
+    // `running`; the inbox lock hands a task to the loop across threads.
+    /// The state machine (see `TaskState`); changed only through its named transitions.
+    @usableFromInline let state = TaskStateCell()
+    /// Link in a ready queue (local or inject); owned by the queue.
+    @exclusivity(unchecked) @usableFromInline var queueNext: Unmanaged<TaskHeader>?
+    /// Links in the runtime's list of live tasks (for shutdown).
+    @exclusivity(unchecked) var livePrev: Unmanaged<TaskHeader>?
+    @exclusivity(unchecked) var liveNext: Unmanaged<TaskHeader>?
+    @exclusivity(unchecked) var isLive = false
+    /// Set by generic task cells from their inlinable initializer, so the loop calls
+    /// code specialized for the concrete future (generic class methods never are).
+    @exclusivity(unchecked) @usableFromInline var pollThunk: ((TaskHeader) -> Bool)?
+    /// A raw task's poll hook, its data and the Context whose address it gets (set by
+    /// `RawTaskCell`): the loop calls the hook itself, without a `pollTask` frame, then
+    /// `finishRaw` with its final value. Cleared when the task finishes.
+    @exclusivity(unchecked) var rawPoll: RawTaskVTable.Poll?
+    @exclusivity(unchecked) var rawData: UnsafeMutableRawPointer?
+    @exclusivity(unchecked) var rawContext: UnsafeMutablePointer<Context>?
+
+    @usableFromInline override init() {}
+
+    /// Requests cancellation; the loop thread drops the future. Any thread, any time.
+    final func abort() {
+        if state.requestCancel() { wake() }
+    }
+
+    var isComplete: Bool { state.isComplete }
+
+    /// Polls the future once; `true` when the task completed. Loop thread only.
+    func pollTask() -> Bool { true }
+    /// `rawPoll` returned `value`, not pending: finish the task (`true`). Loop thread only.
+    func finishRaw(_ value: Int32) -> Bool { true }
+    /// Drops the future and completes as cancelled. Loop thread only.
+    func cancelTask() {}
+}
+
+/// Why a task has no output.
+public enum JoinError: Error, Sendable, Equatable {
+    /// The task was aborted (or its runtime shut down) before it finished.
+    case cancelled
+}
+
+/// Join slot: the output and the waker of whoever awaits it. Touched at completion and
+/// join time only, under a lock (a join may come from another thread or runtime).
+@usableFromInline
+struct JoinSlot<T> {
+    var output: Result<T, JoinError>?
+    var waker: Waker?
+    init() {}
+}
