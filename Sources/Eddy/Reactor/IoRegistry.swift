@@ -17,7 +17,9 @@ enum Readiness {
 /// Which half of a registration an operation waits on (its waker slot, its readiness).
 @usableFromInline
 enum Direction {
+    /// Reading (and accepting): the registration's read half.
     case read
+    /// Writing (and connecting): the registration's write half.
     case write
 }
 
