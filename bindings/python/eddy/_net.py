@@ -15,12 +15,20 @@ from ctypes import c_uint16, c_void_p
 from typing import Any, Awaitable, Generator, Optional, Tuple, Union
 
 from . import _lib
-from ._lib import INT_MAX
 from ._blocking import to_thread
 from ._driver import Runtime, check, owned, running, wait_future
+from ._errors import (
+    ClosedResourceError,
+    ForkedError,
+    IncompleteReadError,
+    InvalidArgumentError,
+    RuntimeEndedError,
+    check_size,
+    error_from_code,
+)
+from ._lib import INT_MAX
 from ._protocol import OP_READ, OP_REPEAT, OP_WRITE, PENDING, READY, SUSPEND, UNCLAIMED, Op, Suspends, awaitable
 from ._tasks import Task
-from ._errors import ClosedResourceError, IncompleteReadError, InvalidArgumentError, check_size, error_from_code
 
 EAGAIN = -errno.EAGAIN  # eddy_host_write / os.write: the socket takes no data now
 EIO = errno.EIO
@@ -240,8 +248,8 @@ class TcpStream(_Handle):
             return None
         return t
 
-    @types.coroutine
-    def read(self, n: int = DEFAULT_BUFFER) -> Generator[Any, Optional[int], bytes]:
+    @awaitable
+    def read(self, n: int = DEFAULT_BUFFER) -> Suspends[bytes]:
         """Read up to ``n`` bytes (at most the stream's buffer size, 64 KiB);
         ``b""`` at EOF."""
         op = self._rop
@@ -291,8 +299,8 @@ class TcpStream(_Handle):
         assert me is not None  # _use() checked
         op.own(me)
 
-    @types.coroutine
-    def read_exactly(self, n: int) -> Generator[Any, None, bytes]:
+    @awaitable
+    def read_exactly(self, n: int) -> Suspends[bytes]:
         """Read exactly ``n`` bytes; ``IncompleteReadError`` (with ``.partial``)
         if EOF comes first."""
         check_size(n, "n")
@@ -330,8 +338,8 @@ class TcpStream(_Handle):
         del arr
         return bytes(out)
 
-    @types.coroutine
-    def write(self, data: BytesLike) -> Generator[Any, Optional[int], int]:
+    @awaitable
+    def write(self, data: BytesLike) -> Suspends[int]:
         """Write some of ``data`` (waits until at least one byte is accepted);
         returns the number of bytes written."""
         rt = self._rt
@@ -364,8 +372,8 @@ class TcpStream(_Handle):
             return _write_more(self, rt, op, data, True, r)
         return _write_more(self, rt, op, data, True, None)
 
-    @types.coroutine
-    def shutdown(self) -> Generator[Any, None, None]:
+    @awaitable
+    def shutdown(self) -> Suspends[None]:
         """Half-close: no more writes (the peer reads EOF); reading continues."""
         rt = self._use()
         self._wfd = -1  # later writes go through Eddy, which reports the shutdown
@@ -386,12 +394,8 @@ class TcpStream(_Handle):
             raise ClosedResourceError(self._what)
         rt = self._rt
         if rt.pid != os.getpid():
-            from ._errors import ForkedError
-
             raise ForkedError()
         if rt.ended:
-            from ._errors import RuntimeEndedError
-
             raise RuntimeEndedError(self._what)
         check(rt.lib.eddy_tcp_set_nodelay(self._h, 1 if enabled else 0))
 
@@ -447,8 +451,8 @@ class TcpListener(_Handle):
         if self._acceptor is not None:
             self._acceptor._wake()
 
-    @types.coroutine
-    def accept(self) -> Generator[Any, None, TcpStream]:
+    @awaitable
+    def accept(self) -> Suspends[TcpStream]:
         """Wait for the next connection."""
         rt = self._use()
         me = rt.current
