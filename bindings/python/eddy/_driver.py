@@ -243,9 +243,7 @@ class Runtime:
         AllDone), a fatal error or a second Ctrl-C."""
         turn = self.turn
         ops, by_slot, batch = self.ops, self.by_slot, self.batch
-        # The events as 32-bit halves: each event's slot (the id's low half) and
-        # result (every result fits: lengths stay below 2**31) at a 4-word stride.
-        views = self.event_views
+        views = self.event_views  # the events as (slots, results), see _event_view
         batcharg = _lib.u64arg(batch.buffer_info()[0])
         j = self.nops
         while not until._done:

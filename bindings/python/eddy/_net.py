@@ -33,7 +33,6 @@ from ._tasks import Task
 EAGAIN = -errno.EAGAIN  # eddy_host_write / os.write: the socket takes no data now
 EIO = errno.EIO
 _os_write = os.write
-# write(bytes) hands Eddy the address of the bytes' data (id + offset, checked at import)
 # errors of a hot-path call that _use() explains better (ForkedError, RuntimeEndedError ...)
 _USE_ERRORS = (_lib.EWRONGTHREAD, _lib.EBADHANDLE, _lib.EFORKED)
 
