@@ -1,7 +1,8 @@
 """The binding's module rules (issue 13), checked on the source so they stay true:
 
   - no import cycle between the package's modules (imports inside functions
-    count; ``if TYPE_CHECKING:`` imports do not: they never run);
+    count; ``if TYPE_CHECKING:`` imports do not: they never run), and every
+    import points down the layers listed below;
   - no ``_private`` name imported from one module into another: what modules
     share is named without the underscore (the private modules themselves,
     ``from . import _lib``, are how a package names its parts);
@@ -125,6 +126,26 @@ def test_the_checks_see_what_they_check():
 def test_no_import_cycle():
     edges, _ = package_graph()
     assert find_cycle(edges) is None, f"import cycle: {' -> '.join(find_cycle(edges) or [])}"
+
+
+# The layers, bottom first (docs/ARCHITECTURE.md, "The binding's modules"): a
+# module imports only modules below it. A new module takes its place here.
+LAYERS = [
+    "_lib", "_errors", "_sigpipe",  # the C ABI, exceptions
+    "_protocol",  # what awaitables yield to the driver: a leaf over _lib
+    "_driver", "_timeouts", "_tasks",
+    "_wakeup", "_runners",
+    "_blocking", "_net",
+    "__init__",
+]
+
+
+def test_imports_point_down_the_layers():
+    edges, _ = package_graph()
+    assert set(edges) == set(LAYERS), f"modules not placed in LAYERS: {set(edges) ^ set(LAYERS)}"
+    up = [f"{m} imports {t}" for m, ts in edges.items() for t in ts if LAYERS.index(t) >= LAYERS.index(m)]
+    assert not up, up
+    assert edges["_protocol"] == {"_lib"}
 
 
 def test_no_private_name_imported_from_another_module():
