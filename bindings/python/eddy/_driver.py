@@ -204,10 +204,13 @@ class Runtime:
             self._hk.append((fn, h))
             self._check = True
 
-    def _set_fatal(self, e: BaseException) -> None:
+    def stop(self, e: BaseException) -> None:
+        """Stop the loop once this turn's events are handled (a second Ctrl-C):
+        ``drive`` raises ``e``, or the fatal error already set."""
+        self.hard_stop = True
+        self._check = True
         if self.fatal is None:
             self.fatal = e
-        self._check = True
 
     def new_task_id(self, coro: Coroutine[Any, Any, Any]) -> int:
         """The id of a new host task (``eddy_host_spawn``) for ``coro``, which

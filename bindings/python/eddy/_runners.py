@@ -137,10 +137,7 @@ def _make_handler(rt: Runtime) -> Callable[[int, Any], None]:
             main._inject(exc)
             return
         # Second signal, or main already finished: stop now.
-        rt.hard_stop = True
-        rt._check = True
-        if rt.fatal is None:
-            rt.fatal = exc
+        rt.stop(exc)
         if main is not None and not rt.ended:
             main._wake()  # the loop sees hard_stop after this turn
 
