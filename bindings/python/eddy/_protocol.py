@@ -13,7 +13,7 @@ A wake that does not complete the operation is sent in as ``None``
 
 Awaitables that yield these values are generator-based coroutines, so that a
 stream read/write reaches the driver without a coroutine frame in between
-(docs/PERFORMANCE.md, "Python, third pass"). ``awaitable`` declares such a
+(docs/PERFORMANCE-LOG.md, "Python, third pass"). ``awaitable`` declares such a
 generator function to its callers as what it is for them: a function returning
 ``Awaitable[R]``.
 """
