@@ -18,7 +18,9 @@ build folders (.build*/release); the system loader (libeddy.so.0 from
 from __future__ import annotations
 
 from ._blocking import blocking_call, to_thread
-from ._core import Task, Timeout, current_task, gather, run, sleep, spawn, timeout, wait_for
+from ._runners import run
+from ._tasks import Task, current_task, gather, spawn, wait_for
+from ._timeouts import Timeout, sleep, timeout
 from ._errors import (
     CancelledError,
     ClosedResourceError,

@@ -11,18 +11,9 @@ from ctypes import byref, c_uint64, c_void_p
 from typing import Any, Callable, Dict, Generator, List, Optional, Tuple, TypeVar
 
 from . import _lib
-from ._core import (
-    SUSPEND,
-    _graveyard,
-    _keys,
-    _Runtime,
-    _running,
-    _signals_blocked,
-    _then_pending,
-    _THEN_FN,
-    wait_future,
-)
+from ._driver import THEN_FN, Runtime, graveyard, keys, running, signals_blocked, then_pending, wait_future
 from ._errors import InvalidArgumentError, error_from_code
+from ._protocol import SUSPEND
 
 T = TypeVar("T")
 
@@ -257,11 +248,11 @@ async def blocking_call(fn: Any, *args: Any) -> Any:
     ``c_double``, pointer types, arrays and function pointers (not structures by
     value). Buffers passed as pointers, and the temporaries of the conversion,
     stay alive until the call returns, even if the awaiting task is cancelled."""
-    rt = _running()
+    rt = running()
     addr, sig, values, keep, restype = _prepare(fn, args)
     lib = rt.lib
     out = c_uint64()
-    with _signals_blocked():  # a worker thread created now must not take our signals
+    with signals_blocked():  # a worker thread created now must not take our signals
         rc = lib.eddy_blocking_call(rt.h, addr, sig, values, len(args), byref(out))
     if rc < 0:
         raise error_from_code(rc)
@@ -286,22 +277,22 @@ async def blocking_call(fn: Any, *args: Any) -> Any:
     return result
 
 
-def _orphan(rt: _Runtime, fut: int, keep: List[Any]) -> None:
+def _orphan(rt: Runtime, fut: int, keep: List[Any]) -> None:
     """The awaiting task went away while the call may still run on a worker:
     keep ``keep`` alive until Eddy says the call completed."""
     if rt.ended or rt.pid != os.getpid():
-        _graveyard.append(keep)
+        graveyard.append(keep)
         return
-    key = next(_keys)
-    _then_pending[key] = (rt, fut, keep)
-    rc = rt.lib.eddy_future_then(fut, _THEN_FN, key)
+    key = next(keys)
+    then_pending[key] = (rt, fut, keep)
+    rc = rt.lib.eddy_future_then(fut, THEN_FN, key)
     if rc < 0:
-        _then_pending.pop(key, None)
-        _graveyard.append(keep)  # cannot know when the worker is done: never free
+        then_pending.pop(key, None)
+        graveyard.append(keep)  # cannot know when the worker is done: never free
 
 
 @types.coroutine
-def _wait_flag(rt: _Runtime, box: List[Any]) -> Generator[Any, None, None]:
+def _wait_flag(rt: Runtime, box: List[Any]) -> Generator[Any, None, None]:
     while not box:
         yield SUSPEND
 
@@ -310,7 +301,7 @@ async def to_thread(func: Callable[..., T], *args: Any) -> T:
     """Run the Python callable ``func(*args)`` in a new Python thread and await
     its result (for blocking Python code, e.g. name resolution). The thread wakes
     the task through its Eddy waker (``eddy_waker_wake`` works from any thread)."""
-    rt = _running()
+    rt = running()
     task = rt.current
     if task is None:
         raise RuntimeError("to_thread() must be awaited inside an eddy task")

@@ -91,7 +91,7 @@ class CancelledError(asyncio.CancelledError):
     """
 
 
-class _TimeoutCancel(CancelledError):
+class TimeoutCancel(CancelledError):
     """Internal: the cancellation thrown by an expired ``eddy.timeout``."""
 
     def __init__(self, owner: object) -> None:

@@ -73,7 +73,7 @@ ERRORS = {
 
 CONFIG_RETURN_ON_SIGNAL = 0x1
 
-# Host-driven tasks (include/eddy.h, "Host-driven tasks"): the driver of _core.
+# Host-driven tasks (include/eddy.h, "Host-driven tasks"): what _driver hands eddy_host_turn.
 HOST_OP_WAIT = 1
 HOST_OP_READ = 2
 HOST_OP_WRITE = 3

@@ -15,16 +15,24 @@ from ctypes import c_uint16, c_void_p
 from typing import Any, Awaitable, Generator, Optional, Tuple, Union
 
 from . import _lib
+from ._blocking import to_thread
+from ._driver import Runtime, check, owned, running, wait_future
+from ._errors import (
+    ClosedResourceError,
+    ForkedError,
+    IncompleteReadError,
+    InvalidArgumentError,
+    RuntimeEndedError,
+    check_size,
+    error_from_code,
+)
 from ._lib import INT_MAX
-from ._core import _UNCLAIMED, OP_READ, OP_REPEAT, OP_WRITE, PID, SUSPEND, Task, _check, _Op, _owned, _Runtime, _running, wait_future
-from ._errors import ClosedResourceError, IncompleteReadError, InvalidArgumentError, check_size, error_from_code
+from ._protocol import OP_READ, OP_REPEAT, OP_WRITE, PENDING, READY, SUSPEND, UNCLAIMED, Op, Suspends, awaitable
+from ._tasks import Task
 
-READY = _lib.READY
-PENDING = _lib.PENDING
 EAGAIN = -errno.EAGAIN  # eddy_host_write / os.write: the socket takes no data now
 EIO = errno.EIO
 _os_write = os.write
-# write(bytes) hands Eddy the address of the bytes' data (id + offset, checked at import)
 # errors of a hot-path call that _use() explains better (ForkedError, RuntimeEndedError ...)
 _USE_ERRORS = (_lib.EWRONGTHREAD, _lib.EBADHANDLE, _lib.EFORKED)
 
@@ -32,7 +40,7 @@ DEFAULT_BUFFER = 64 * 1024
 BytesLike = Union[bytes, bytearray, memoryview]
 
 
-def _finalize(rt: _Runtime, h: int, what: str) -> None:
+def _finalize(rt: Runtime, h: int, what: str) -> None:
     """weakref.finalize callback of a stream/listener the user did not close.
     Must not reference the object. Defers the close to the loop thread."""
     if rt.ended:
@@ -72,8 +80,6 @@ async def _resolve(host: str, port: int) -> bytes:
         return num
     if not host:
         raise InvalidArgumentError("host must not be empty")
-    from ._blocking import to_thread
-
     infos = await to_thread(socket.getaddrinfo, host, port, 0, socket.SOCK_STREAM)
     if not infos:
         raise OSError(f"cannot resolve {host!r}")
@@ -84,17 +90,17 @@ class _Handle:
     __slots__ = ("_rt", "_h", "_closed", "_fin", "__weakref__")
     _what = "handle"
 
-    def __init__(self, rt: _Runtime, h: int) -> None:
+    def __init__(self, rt: Runtime, h: int) -> None:
         self._rt = rt
         self._h = h
         self._closed = False
         self._fin = weakref.finalize(self, _finalize, rt, h, self._what)
         self._fin.atexit = False
 
-    def _use(self) -> _Runtime:
+    def _use(self) -> Runtime:
         if self._closed:
             raise ClosedResourceError(self._what)
-        return _owned(self._rt, self._what)
+        return owned(self._rt, self._what)
 
     @property
     def closed(self) -> bool:
@@ -150,7 +156,7 @@ def _direct_write(self: "TcpStream", data: Any) -> Optional[int]:
 
 @types.coroutine
 def _write_more(
-    self: "TcpStream", rt: _Runtime, op: _Op, data: Any, all_: bool, r: Optional[int]
+    self: "TcpStream", rt: Runtime, op: Op, data: Any, all_: bool, r: Optional[int]
 ) -> Generator[Any, Optional[int], Optional[int]]:
     """A write that did not complete at its first attempt (``r``; None: not
     attempted), or of a buffer other than bytes: retries, waits for the socket
@@ -202,15 +208,15 @@ class TcpStream(_Handle):
     __slots__ = ("_buf", "_bufaddr", "_bufsize", "_reader", "_writer", "_rop", "_rlen", "_wop", "_wfd")
     _what = "TcpStream"
 
-    def __init__(self, rt: _Runtime, h: int, bufsize: int = DEFAULT_BUFFER) -> None:
+    def __init__(self, rt: Runtime, h: int, bufsize: int = DEFAULT_BUFFER) -> None:
         super().__init__(rt, h)
         self._buf = ctypes.create_string_buffer(bufsize)  # preallocated, reused by every read()
         self._bufaddr = ctypes.addressof(self._buf)
         self._bufsize = bufsize
         # the operations read()/write() yield to the driver (one of each at a time)
-        self._rop = _Op(OP_READ | OP_REPEAT, h, self._bufaddr, bufsize, self)
+        self._rop = Op(OP_READ | OP_REPEAT, h, self._bufaddr, bufsize, self)
         self._rlen = bufsize
-        self._wop = _Op(OP_WRITE, h, 0, 0)
+        self._wop = Op(OP_WRITE, h, 0, 0)
         self._reader: Optional[Task[Any]] = None
         self._writer: Optional[Task[Any]] = None
         # The socket's descriptor for write()'s direct attempt; -1 once closed or
@@ -237,17 +243,17 @@ class TcpStream(_Handle):
         """The task waiting in read() on this stream, if any: its last yield was
         the read op (see Task._yielded)."""
         t = self._rop.task
-        if t is _UNCLAIMED or t._done or t._yielded is not self._rop:
+        if t is UNCLAIMED or t._done or t._yielded is not self._rop:
             return None
         return t
 
-    @types.coroutine
-    def read(self, n: int = DEFAULT_BUFFER) -> Generator[Any, Optional[int], bytes]:
+    @awaitable
+    def read(self, n: int = DEFAULT_BUFFER) -> Suspends[bytes]:
         """Read up to ``n`` bytes (at most the stream's buffer size, 64 KiB);
         ``b""`` at EOF."""
         op = self._rop
         # (n is the int object of the previous call, usually the same constant).
-        # Another task's op is handed over by the driver (_Op.claim).
+        # Another task's op is handed over by the driver (Op.claim).
         if n is not self._rlen:
             if not self._read_setup(op, n):
                 return b""
@@ -264,7 +270,7 @@ class TcpStream(_Handle):
                     self._use()
                 raise error_from_code(r)
 
-    def _read_setup(self, op: _Op, n: int) -> bool:
+    def _read_setup(self, op: Op, n: int) -> bool:
         """read()'s full checks (first read of a task, another size): False for n == 0."""
         check_size(n, "n")
         self._use()
@@ -277,7 +283,7 @@ class TcpStream(_Handle):
         op.task._last = None  # the record changed: the next submission names it
         return True
 
-    def _claim(self, op: _Op, attr: str) -> None:
+    def _claim(self, op: Op, attr: str) -> None:
         """Make ``op`` the current task's, after the checks of _use() and that no
         other task is waiting on this stream in the same direction."""
         rt = self._use()
@@ -292,8 +298,8 @@ class TcpStream(_Handle):
         assert me is not None  # _use() checked
         op.own(me)
 
-    @types.coroutine
-    def read_exactly(self, n: int) -> Generator[Any, None, bytes]:
+    @awaitable
+    def read_exactly(self, n: int) -> Suspends[bytes]:
         """Read exactly ``n`` bytes; ``IncompleteReadError`` (with ``.partial``)
         if EOF comes first."""
         check_size(n, "n")
@@ -303,7 +309,7 @@ class TcpStream(_Handle):
         out = bytearray(n)  # MemoryError for sizes beyond the memory, before touching C
         arr = (ctypes.c_char * n).from_buffer(out)
         base = ctypes.addressof(arr)
-        op = _Op(OP_READ, self._h, base, n)
+        op = Op(OP_READ, self._h, base, n)
         self._claim(op, "_reader")
         me = op.task
         got = 0
@@ -331,8 +337,8 @@ class TcpStream(_Handle):
         del arr
         return bytes(out)
 
-    @types.coroutine
-    def write(self, data: BytesLike) -> Generator[Any, Optional[int], int]:
+    @awaitable
+    def write(self, data: BytesLike) -> Suspends[int]:
         """Write some of ``data`` (waits until at least one byte is accepted);
         returns the number of bytes written."""
         rt = self._rt
@@ -365,8 +371,8 @@ class TcpStream(_Handle):
             return _write_more(self, rt, op, data, True, r)
         return _write_more(self, rt, op, data, True, None)
 
-    @types.coroutine
-    def shutdown(self) -> Generator[Any, None, None]:
+    @awaitable
+    def shutdown(self) -> Suspends[None]:
         """Half-close: no more writes (the peer reads EOF); reading continues."""
         rt = self._use()
         self._wfd = -1  # later writes go through Eddy, which reports the shutdown
@@ -387,14 +393,10 @@ class TcpStream(_Handle):
             raise ClosedResourceError(self._what)
         rt = self._rt
         if rt.pid != os.getpid():
-            from ._errors import ForkedError
-
             raise ForkedError()
         if rt.ended:
-            from ._errors import RuntimeEndedError
-
             raise RuntimeEndedError(self._what)
-        _check(rt.lib.eddy_tcp_set_nodelay(self._h, 1 if enabled else 0))
+        check(rt.lib.eddy_tcp_set_nodelay(self._h, 1 if enabled else 0))
 
     async def __aenter__(self) -> "TcpStream":
         return self
@@ -429,7 +431,7 @@ class TcpListener(_Handle):
     __slots__ = ("_port", "_acceptor")
     _what = "TcpListener"
 
-    def __init__(self, rt: _Runtime, h: int) -> None:
+    def __init__(self, rt: Runtime, h: int) -> None:
         super().__init__(rt, h)
         port = c_uint16()
         rc = rt.lib.eddy_tcp_local_port(h, ctypes.byref(port))
@@ -448,8 +450,8 @@ class TcpListener(_Handle):
         if self._acceptor is not None:
             self._acceptor._wake()
 
-    @types.coroutine
-    def accept(self) -> Generator[Any, None, TcpStream]:
+    @awaitable
+    def accept(self) -> Suspends[TcpStream]:
         """Wait for the next connection."""
         rt = self._use()
         me = rt.current
@@ -487,23 +489,23 @@ async def listen(host: str = "127.0.0.1", port: int = 0, backlog: int = 128) -> 
     """Listen on ``host:port`` (port 0: an ephemeral port, see ``.port``)."""
     port = _validate_port(port)
     backlog = _validate_backlog(backlog)
-    rt = _running()
+    rt = running()
     h = await _resolve(host, port)
-    _check(rt.lib.eddy_tcp_listen(rt.h, h, port, backlog, rt.out_ref))
+    check(rt.lib.eddy_tcp_listen(rt.h, h, port, backlog, rt.out_ref))
     return TcpListener(rt, rt.out.value)
 
 
 async def connect(host: str, port: int) -> TcpStream:
     """Open a TCP connection (``ConnectionRefusedError`` etc. on failure)."""
     port = _validate_port(port)
-    rt = _running()
+    rt = running()
     h = await _resolve(host, port)
     lib = rt.lib
-    _check(lib.eddy_tcp_connect(rt.h, h, port, rt.out_ref))
+    check(lib.eddy_tcp_connect(rt.h, h, port, rt.out_ref))
     fut = rt.out.value
     try:
         await wait_future(rt, fut)
-        _check(lib.eddy_future_take_tcp(fut, rt.out_ref))
+        check(lib.eddy_future_take_tcp(fut, rt.out_ref))
         return TcpStream(rt, rt.out.value)
     finally:
         lib.eddy_future_free(fut)

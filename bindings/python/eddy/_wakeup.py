@@ -34,13 +34,13 @@ import os
 import signal
 import threading
 from ctypes import byref, c_uint32, c_uint64
-from typing import TYPE_CHECKING, Any, Generator, Optional
+from typing import Any, Generator, Optional
 
 from . import _lib
+from ._driver import Runtime
 from ._errors import error_from_code
-
-if TYPE_CHECKING:  # pragma: no cover
-    from ._core import Task, _Runtime
+from ._protocol import PENDING, SUSPEND
+from ._tasks import Task, spawn_task
 
 _active: Optional["SignalWakeup"] = None  # the wake-up of this process's main-thread run
 
@@ -67,16 +67,16 @@ class SignalWakeup:
 
     __slots__ = ("rt", "rfd", "wfd", "watch", "old", "task", "pid")
 
-    def __init__(self, rt: "_Runtime") -> None:
+    def __init__(self, rt: Runtime) -> None:
         self.rt = rt
         self.rfd = self.wfd = -1
         self.watch = 0
         self.old: Optional[int] = None  # the previous wake-up fd, once ours is set
-        self.task: Optional["Task[Any]"] = None
+        self.task: Optional[Task[Any]] = None
         self.pid = os.getpid()
 
     @classmethod
-    def install(cls, rt: "_Runtime") -> Optional["SignalWakeup"]:
+    def install(cls, rt: Runtime) -> Optional["SignalWakeup"]:
         """Set it up, or return None when this thread cannot (not the main
         thread). Errors (EMFILE ...) propagate after undoing every step."""
         global _active
@@ -110,15 +110,13 @@ class SignalWakeup:
             self.old = signal.set_wakeup_fd(self.wfd, warn_on_full_buffer=False)
         except ValueError:  # not the main thread of the main interpreter
             return False
-        task = rt.spawn(self._waiter(), "eddy-signal-wakeup")  # type: ignore[arg-type]
+        task = spawn_task(rt, self._waiter(), "eddy-signal-wakeup")  # type: ignore[arg-type]
         self.task = task
         return True
 
     def _waiter(self) -> Generator[Any, None, None]:
         """The internal task: wait for a byte, drain, wait again. Ends when the
         watch or the pipe is gone (the runtime ends)."""
-        from ._core import SUSPEND
-
         ready = c_uint32()
         ready_ref = byref(ready)
         failures = 0
@@ -144,8 +142,6 @@ class SignalWakeup:
     def _check(self, ready_ref: Any) -> bool:
         """Drain while the pipe is readable. True: wait for the next wake-up
         (the task's waker is stored); False: the watch or the pipe is gone."""
-        from ._core import PENDING
-
         rt = self.rt
         lib = rt.lib
         while True:

@@ -97,11 +97,11 @@ async def main():
         gc.collect()
         churn = [bytearray(4096) for _ in range(64)]  # reuse freed memory (ASan quarantines it anyway)
         os.write(wfd, b"x" * 64)
-        from eddy import _core
+        from eddy import _driver
         deadline = time.monotonic() + 60
-        while _core._then_pending and time.monotonic() < deadline:
+        while _driver.then_pending and time.monotonic() < deadline:
             await eddy.sleep(0.01)
-        assert not _core._then_pending, "the orphaned call never completed"
+        assert not _driver.then_pending, "the orphaned call never completed"
         del churn
     return "ok"
 

@@ -8,7 +8,7 @@ import threading
 import pytest
 
 import eddy
-from eddy import _core
+from eddy import _protocol
 
 
 async def pair():
@@ -150,7 +150,7 @@ def test_write_results_on_the_direct_path():
 
 
 def test_more_ready_tasks_than_one_turn_returns():
-    n = _core.TURN_EVENTS + 44
+    n = _protocol.TURN_EVENTS + 44
 
     async def main():
         pairs = [await pair() for _ in range(n)]

@@ -176,7 +176,7 @@ def test_eddy_error_codes():
 
 DANGEROUS = r"""
 import ctypes, gc, os, sys, eddy
-from eddy import _net, _core, _lib
+from eddy import _net, _driver, _lib
 
 results = []
 def expect(exc, f):
@@ -188,7 +188,7 @@ def expect(exc, f):
         raise SystemExit(f"no {exc}")
 
 async def main():
-    rt = _core._running()
+    rt = _driver.running()
     # forged and stale handles reach C and come back as EBADHANDLE
     for forged in (0, 1, 12345, 2**64 - 1, 0xdeadbeefdeadbeef):
         s = _net.TcpStream(rt, forged)
@@ -312,7 +312,7 @@ def test_callback_exception_never_escapes(monkeypatch):
     # call's memory must not be freed: the entry stays, kept for good.
     import ctypes
 
-    from eddy import _core
+    from eddy import _driver
 
     read = ctypes.CDLL(None).read
     read.argtypes = [ctypes.c_int, ctypes.c_void_p, ctypes.c_size_t]
@@ -323,12 +323,12 @@ def test_callback_exception_never_escapes(monkeypatch):
     calls = []
 
     async def main():
-        rt = _core._running()
+        rt = _driver.running()
         buf = ctypes.create_string_buffer(64)
-        pending_before = set(_core._then_pending)
+        pending_before = set(_driver.then_pending)
         with pytest.raises(TimeoutError):
             await eddy.wait_for(eddy.blocking_call(read, rfd, buf, 4), 0.05)
-        (key,) = set(_core._then_pending) - pending_before  # the orphaned call
+        (key,) = set(_driver.then_pending) - pending_before  # the orphaned call
         rt._hk = _FailingList(calls)
         os.write(wfd, b"done")  # the worker's read() completes; C calls _THEN_FN on this thread
         deadline = time.monotonic() + 30
@@ -336,9 +336,9 @@ def test_callback_exception_never_escapes(monkeypatch):
             await eddy.sleep(0.01)
         rt._hk = []
         assert calls, "the completion callback never ran"
-        assert key in _core._then_pending, "the call's memory was released although its callback failed"
+        assert key in _driver.then_pending, "the call's memory was released although its callback failed"
         assert buf.raw[:4] == b"done"
-        _core._then_pending.pop(key)
+        _driver.then_pending.pop(key)
         return "ok"
 
     try:
