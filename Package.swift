@@ -17,9 +17,11 @@ let package = Package(
     targets: [
         // Only what Glibc does not import cleanly (packed epoll_event, eventfd, accept4, TLS).
         .target(name: "CEddySys"),
+        // include/eddy.h as a module: EddyC's exports implement its declarations.
+        .target(name: "CEddyABI"),
         .systemLibrary(name: "CFFI", pkgConfig: "libffi", providers: [.apt(["libffi-dev"])]),
         .target(name: "Eddy", dependencies: ["CEddySys"]),
-        .target(name: "EddyC", dependencies: ["Eddy", "CEddySys", "CFFI"]),
+        .target(name: "EddyC", dependencies: ["Eddy", "CEddySys", "CEddyABI", "CFFI"]),
         // Examples opt into nonisolated(nonsending) by default (Swift 6.2+): plain async
         // functions then stay on Eddy's loop instead of hopping executors at every await.
         .target(name: "EddyExampleSupport", dependencies: ["Eddy"], path: "examples/swift/support",
@@ -30,7 +32,7 @@ let package = Package(
                           swiftSettings: nonsendingByDefault),
         .executableTarget(name: "EddyEcho", dependencies: ["Eddy", "EddyExampleSupport"], path: "examples/swift/echo",
                           swiftSettings: nonsendingByDefault),
-        .testTarget(name: "EddyTests", dependencies: ["Eddy", "EddyC", "CEddySys"]),
+        .testTarget(name: "EddyTests", dependencies: ["Eddy", "EddyC", "CEddySys", "CEddyABI"]),
     ],
     swiftLanguageModes: [.v6]
 )
