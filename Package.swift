@@ -17,7 +17,8 @@ let package = Package(
     targets: [
         // Only what Glibc does not import cleanly (packed epoll_event, eventfd, accept4, TLS).
         .target(name: "CEddySys"),
-        // The C ABI's own C parts (host TLS, handle directory): EddyC's.
+        // The C ABI's C side (host TLS, handle directory) and include/eddy.h as a module:
+        // EddyC's exports implement the header's declarations.
         .target(name: "CEddyABI", dependencies: ["CEddySys"]),
         .systemLibrary(name: "CFFI", pkgConfig: "libffi", providers: [.apt(["libffi-dev"])]),
         .target(name: "Eddy", dependencies: ["CEddySys"]),
@@ -32,7 +33,7 @@ let package = Package(
                           swiftSettings: nonsendingByDefault),
         .executableTarget(name: "EddyEcho", dependencies: ["Eddy", "EddyExampleSupport"], path: "examples/swift/echo",
                           swiftSettings: nonsendingByDefault),
-        .testTarget(name: "EddyTests", dependencies: ["Eddy", "EddyC", "CEddySys"]),
+        .testTarget(name: "EddyTests", dependencies: ["Eddy", "EddyC", "CEddySys", "CEddyABI"]),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -2,13 +2,14 @@
 // The signature is parsed and the cif prepared here, on the caller's thread,
 // so every argument error is reported synchronously; workers only call.
 
+import CEddyABI
 import Eddy
 
 public typealias CVoidFn = @convention(c) () -> Void
 public typealias CBlockingFn = @convention(c) (UnsafeMutableRawPointer?) -> UnsafeMutableRawPointer?
 
 /// Queues `job` on the runtime's pool and publishes its future.
-private func submit(_ job: BlockingJob, _ cr: CRuntime, _ out: UnsafeMutablePointer<UInt64>) -> Int32 {
+private func submit(_ job: BlockingJob, _ cr: CRuntime, _ out: UnsafeMutablePointer<eddy_future_t>) -> Int32 {
     let f = CFuture(job: job)
     guard let id = insertHandle(f, kind: .future, owner: cr.id, thread: cr.thread) else { return EddyCode.enomem }
     let rc = cr.blockingPool().submit(job)
@@ -18,14 +19,15 @@ private func submit(_ job: BlockingJob, _ cr: CRuntime, _ out: UnsafeMutablePoin
         }
         return rc
     }
-    out.pointee = id
+    out.pointee = eddy_future_t(id: id)
     return 0
 }
 
-@_cdecl("eddy_blocking_call")
-public func eddy_blocking_call(_ rt: UInt64, _ fn: CVoidFn?, _ signature: UnsafePointer<CChar>?,
-                               _ args: UnsafeRawPointer?, _ nargs: Int,
-                               _ out: UnsafeMutablePointer<UInt64>?) -> Int32 {
+@c @implementation
+public func eddy_blocking_call(_ rt: eddy_runtime_t, _ fn: CVoidFn?, _ signature: UnsafePointer<CChar>?,
+                               _ args: UnsafePointer<eddy_value_t>?, _ nargs: Int,
+                               _ out: UnsafeMutablePointer<eddy_future_t>?) -> Int32 {
+    let rt = rt.id
     if isForked() { return EddyCode.forked }
     let (cr, err) = creatingRuntime(rt)
     guard let cr else { return err }
@@ -37,9 +39,10 @@ public func eddy_blocking_call(_ rt: UInt64, _ fn: CVoidFn?, _ signature: Unsafe
     return submit(BlockingJob(.ffi(call)), cr, out)
 }
 
-@_cdecl("eddy_spawn_blocking")
-public func eddy_spawn_blocking(_ rt: UInt64, _ fn: CBlockingFn?, _ arg: UnsafeMutableRawPointer?,
-                                _ out: UnsafeMutablePointer<UInt64>?) -> Int32 {
+@c @implementation
+public func eddy_spawn_blocking(_ rt: eddy_runtime_t, _ fn: CBlockingFn?, _ arg: UnsafeMutableRawPointer?,
+                                _ out: UnsafeMutablePointer<eddy_future_t>?) -> Int32 {
+    let rt = rt.id
     if isForked() { return EddyCode.forked }
     let (cr, err) = creatingRuntime(rt)
     guard let cr else { return err }

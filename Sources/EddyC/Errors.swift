@@ -4,6 +4,7 @@
 // the caller never frees, from any thread, even in a forked child. The names and
 // messages come from Eddy's ErrorTable.swift, the table EddyError reads too.
 
+import CEddyABI
 import Eddy
 
 /// The numeric codes of include/eddy.h (kept in one place; Int32 like the ABI).
@@ -27,9 +28,9 @@ enum EddyCode {
 }
 
 /// A message for any code (static storage, never NULL).
-@_cdecl("eddy_strerror")
-public func eddy_strerror(_ code: Int32) -> UnsafePointer<CChar> { errorMessage(code) }
+@c @implementation
+public func eddy_strerror(_ code: Int32) -> UnsafePointer<CChar>? { errorMessage(code) }
 
 /// The symbolic name of any code (static storage, never NULL).
-@_cdecl("eddy_err_name")
-public func eddy_err_name(_ code: Int32) -> UnsafePointer<CChar> { errorName(code) }
+@c @implementation
+public func eddy_err_name(_ code: Int32) -> UnsafePointer<CChar>? { errorName(code) }

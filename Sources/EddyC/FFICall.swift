@@ -12,6 +12,7 @@
 // narrower member (int32 .i, float .f) sits at offset 0, so libffi can read
 // each argument straight from the copied slot.
 
+import CEddyABI
 @preconcurrency import CFFI
 
 /// One signature letter.
@@ -78,7 +79,7 @@ final class FFICall: @unchecked Sendable {
     private let count: Int
 
     /// nil (EDDY_EINVAL) when libffi refuses the signature.
-    init?(function: @escaping @convention(c) () -> Void, signature: FFISignature, args: UnsafeRawPointer?) {
+    init?(function: @escaping @convention(c) () -> Void, signature: FFISignature, args: UnsafePointer<eddy_value_t>?) {
         self.signature = signature
         self.function = function
         count = signature.arguments.count
@@ -88,7 +89,7 @@ final class FFICall: @unchecked Sendable {
         valuePointers = .allocate(capacity: max(count, 1))
         for k in 0..<count {
             types[k] = signature.arguments[k].ffiType
-            values[k] = args.unsafelyUnwrapped.load(fromByteOffset: k * 8, as: UInt64.self)
+            values[k] = args.unsafelyUnwrapped[k].u  // all 64 bits of the union: ffi reads its own width
             valuePointers[k] = UnsafeMutableRawPointer(values + k)
         }
         let status = ffi_prep_cif(cif, FFI_DEFAULT_ABI, UInt32(count), signature.result.ffiType,

@@ -13,14 +13,16 @@
 // as its -errno; a handle used after eddy_fd_free or eddy_runtime_free is
 // EDDY_EBADHANDLE.
 
+import CEddyABI
 import Eddy
 import Glibc
 
 /// EDDY_FD_READABLE | EDDY_FD_WRITABLE.
 private let knownInterest: UInt32 = 0x3
 
-@_cdecl("eddy_fd_watch")
-public func eddy_fd_watch(_ rt: UInt64, _ fd: Int32, _ out: UnsafeMutablePointer<UInt64>?) -> Int32 {
+@c @implementation
+public func eddy_fd_watch(_ rt: eddy_runtime_t, _ fd: Int32, _ out: UnsafeMutablePointer<eddy_fd_t>?) -> Int32 {
+    let rt = rt.id
     if isForked() { return EddyCode.forked }
     let (cr, err) = creatingRuntime(rt)
     guard let cr else { return err }
@@ -31,13 +33,14 @@ public func eddy_fd_watch(_ rt: UInt64, _ fd: Int32, _ out: UnsafeMutablePointer
         try? w.deregister()
         return EddyCode.enomem
     }
-    out.pointee = id
+    out.pointee = eddy_fd_t(id: id)
     return 0
 }
 
-@_cdecl("eddy_fd_poll_ready")
-public func eddy_fd_poll_ready(_ watch: UInt64, _ cx: OpaquePointer?, _ interest: UInt32,
+@c @implementation
+public func eddy_fd_poll_ready(_ watch: eddy_fd_t, _ cx: OpaquePointer?, _ interest: UInt32,
                                _ ready: UnsafeMutablePointer<UInt32>?) -> Int32 {
+    let watch = watch.id
     if isForked() { return EddyCode.forked }
     guard let cxp = validContext(cx) else { return EddyCode.einval }
     let r = HandleTable.lookupLocal(watch, .fd, thread: currentThread())
@@ -53,8 +56,9 @@ public func eddy_fd_poll_ready(_ watch: UInt64, _ cx: OpaquePointer?, _ interest
     return n == TcpStream.pendingCode ? EddyCode.pending : Int32(truncatingIfNeeded: n)
 }
 
-@_cdecl("eddy_fd_clear_ready")
-public func eddy_fd_clear_ready(_ watch: UInt64, _ bits: UInt32) -> Int32 {
+@c @implementation
+public func eddy_fd_clear_ready(_ watch: eddy_fd_t, _ bits: UInt32) -> Int32 {
+    let watch = watch.id
     if isForked() { return EddyCode.forked }
     let r = HandleTable.lookupLocal(watch, .fd, thread: currentThread())
     guard r.error == 0 else { return r.error }
@@ -66,8 +70,9 @@ public func eddy_fd_clear_ready(_ watch: UInt64, _ bits: UInt32) -> Int32 {
     return 0
 }
 
-@_cdecl("eddy_fd_free")
-public func eddy_fd_free(_ watch: UInt64) -> Int32 {
+@c @implementation
+public func eddy_fd_free(_ watch: eddy_fd_t) -> Int32 {
+    let watch = watch.id
     if isForked() { return EddyCode.forked }
     let r = HandleTable.lookupLocal(watch, .fd, thread: currentThread())
     guard r.error == 0 else { return r.error }

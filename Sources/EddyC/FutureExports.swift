@@ -1,5 +1,6 @@
 // FutureExports: eddy_tcp_connect, eddy_sleep, eddy_timeout, eddy_future_*.
 
+import CEddyABI
 import Eddy
 
 /// Runtime for a future-creating call: owning thread, not being freed.
@@ -47,18 +48,19 @@ func objectFuture(_ id: UInt64) -> (Unmanaged<CFuture>?, Int32) {
 }
 
 /// Stores a new future for runtime `cr`.
-func publish(_ f: CFuture, _ cr: CRuntime, _ out: UnsafeMutablePointer<UInt64>) -> Int32 {
+func publish(_ f: CFuture, _ cr: CRuntime, _ out: UnsafeMutablePointer<eddy_future_t>) -> Int32 {
     guard let id = insertHandle(f, kind: .future, owner: cr.id, thread: cr.thread) else {
         f.close()
         return EddyCode.enomem
     }
-    out.pointee = id
+    out.pointee = eddy_future_t(id: id)
     return 0
 }
 
-@_cdecl("eddy_tcp_connect")
-public func eddy_tcp_connect(_ rt: UInt64, _ host: UnsafePointer<CChar>?, _ port: UInt16,
-                             _ out: UnsafeMutablePointer<UInt64>?) -> Int32 {
+@c @implementation
+public func eddy_tcp_connect(_ rt: eddy_runtime_t, _ host: UnsafePointer<CChar>?, _ port: UInt16,
+                             _ out: UnsafeMutablePointer<eddy_future_t>?) -> Int32 {
+    let rt = rt.id
     if isForked() { return EddyCode.forked }
     let (cr, err) = creatingRuntime(rt)
     guard let cr else { return err }
@@ -78,8 +80,9 @@ func deadline(after nanos: UInt64) -> Instant {
     return Instant(nanoseconds: now &+ capped)
 }
 
-@_cdecl("eddy_sleep")
-public func eddy_sleep(_ rt: UInt64, _ nanos: UInt64, _ out: UnsafeMutablePointer<UInt64>?) -> Int32 {
+@c @implementation
+public func eddy_sleep(_ rt: eddy_runtime_t, _ nanos: UInt64, _ out: UnsafeMutablePointer<eddy_future_t>?) -> Int32 {
+    let rt = rt.id
     if isForked() { return EddyCode.forked }
     let (cr, err) = creatingRuntime(rt)
     guard let cr else { return err }
@@ -90,13 +93,15 @@ public func eddy_sleep(_ rt: UInt64, _ nanos: UInt64, _ out: UnsafeMutablePointe
         cr.runtime.releaseTimer(key)
         return EddyCode.enomem
     }
-    out.pointee = id
+    out.pointee = eddy_future_t(id: id)
     return 0
 }
 
-@_cdecl("eddy_timeout")
-public func eddy_timeout(_ rt: UInt64, _ inner: UInt64, _ nanos: UInt64,
-                         _ out: UnsafeMutablePointer<UInt64>?) -> Int32 {
+@c @implementation
+public func eddy_timeout(_ rt: eddy_runtime_t, _ inner: eddy_future_t, _ nanos: UInt64,
+                         _ out: UnsafeMutablePointer<eddy_future_t>?) -> Int32 {
+    let rt = rt.id
+    let inner = inner.id
     if isForked() { return EddyCode.forked }
     let (cr, err) = creatingRuntime(rt)
     guard let cr else { return err }
@@ -128,12 +133,13 @@ public func eddy_timeout(_ rt: UInt64, _ inner: UInt64, _ nanos: UInt64,
         f.close()
         return EddyCode.shutdown
     }
-    out.pointee = id
+    out.pointee = eddy_future_t(id: id)
     return 0
 }
 
-@_cdecl("eddy_future_poll")
-public func eddy_future_poll(_ fut: UInt64, _ cx: OpaquePointer?) -> Int32 {
+@c @implementation
+public func eddy_future_poll(_ fut: eddy_future_t, _ cx: OpaquePointer?) -> Int32 {
+    let fut = fut.id
     if isForked() { return EddyCode.forked }
     guard let cxp = validContext(cx) else { return EddyCode.einval }
     let (lf, err) = localFuture(fut)
@@ -149,8 +155,9 @@ public func eddy_future_poll(_ fut: UInt64, _ cx: OpaquePointer?) -> Int32 {
     }
 }
 
-@_cdecl("eddy_future_take_tcp")
-public func eddy_future_take_tcp(_ fut: UInt64, _ out: UnsafeMutablePointer<UInt64>?) -> Int32 {
+@c @implementation
+public func eddy_future_take_tcp(_ fut: eddy_future_t, _ out: UnsafeMutablePointer<eddy_tcp_t>?) -> Int32 {
+    let fut = fut.id
     if isForked() { return EddyCode.forked }
     let (lf, err) = localFuture(fut)
     guard let lf else { return err }
@@ -169,13 +176,14 @@ public func eddy_future_take_tcp(_ fut: UInt64, _ out: UnsafeMutablePointer<UInt
             stream.close()
             return EddyCode.enomem
         }
-        out.pointee = id
+        out.pointee = eddy_tcp_t(id: id)
         return 0
     }
 }
 
-@_cdecl("eddy_future_take_value")
-public func eddy_future_take_value(_ fut: UInt64, _ out: UnsafeMutablePointer<UInt64>?) -> Int32 {
+@c @implementation
+public func eddy_future_take_value(_ fut: eddy_future_t, _ out: UnsafeMutablePointer<eddy_value_t>?) -> Int32 {
+    let fut = fut.id
     if isForked() { return EddyCode.forked }
     let (lf, err) = localFuture(fut)
     guard let lf else { return err }
@@ -188,13 +196,14 @@ public func eddy_future_take_value(_ fut: UInt64, _ out: UnsafeMutablePointer<UI
     switch f.takeUnretainedValue().takeValue() {
     case .failure(let e): return e.code
     case .success(let v):
-        out.pointee = v
+        out.pointee = eddy_value_t(u: v)
         return 0
     }
 }
 
-@_cdecl("eddy_future_then")
-public func eddy_future_then(_ fut: UInt64, _ cb: CThenFn?, _ user: UnsafeMutableRawPointer?) -> Int32 {
+@c @implementation
+public func eddy_future_then(_ fut: eddy_future_t, _ cb: CThenFn?, _ user: UnsafeMutableRawPointer?) -> Int32 {
+    let fut = fut.id
     if isForked() { return EddyCode.forked }
     let (lf, err) = localFuture(fut)
     guard lf != nil else { return err }
@@ -213,8 +222,9 @@ public func eddy_future_then(_ fut: UInt64, _ cb: CThenFn?, _ user: UnsafeMutabl
     return 0
 }
 
-@_cdecl("eddy_future_free")
-public func eddy_future_free(_ fut: UInt64) -> Int32 {
+@c @implementation
+public func eddy_future_free(_ fut: eddy_future_t) -> Int32 {
+    let fut = fut.id
     if isForked() { return EddyCode.forked }
     let (f, err) = localFuture(fut)
     guard f != nil else { return err }

@@ -338,11 +338,9 @@ private func driver(of cr: CRuntime) -> HostDriver {
     return d
 }
 
-/// Layout of eddy_host_event_t (2 x 64-bit words); eddy_host_op_t is 5.
-private let eventWords = 2
-
-@_cdecl("eddy_host_spawn")
-public func eddy_host_spawn(_ rt: UInt64, _ out: UnsafeMutablePointer<UInt64>?) -> Int32 {
+@c @implementation
+public func eddy_host_spawn(_ rt: eddy_runtime_t, _ out: UnsafeMutablePointer<UInt64>?) -> Int32 {
+    let rt = rt.id
     if isForked() { return EddyCode.forked }
     return withHostRuntime(rt) { cr in
         guard let out else { return EddyCode.einval }
@@ -351,25 +349,21 @@ public func eddy_host_spawn(_ rt: UInt64, _ out: UnsafeMutablePointer<UInt64>?) 
     }
 }
 
-/// eddy_host_batch_t: rt, ops, nops, events, cap, n (6 x 64-bit words).
-private enum Batch { static let rt = 0, ops = 1, nops = 2, events = 3, cap = 4, n = 5 }
-
-@_cdecl("eddy_host_turn")
-public func eddy_host_turn(_ batch: UnsafeMutablePointer<UInt64>?) -> Int32 {
+@c @implementation
+public func eddy_host_turn(_ batch: UnsafeMutablePointer<eddy_host_batch_t>?) -> Int32 {
     if isForked() { return EddyCode.forked }
     guard let batch else { return EddyCode.einval }
     // Runtime and driver unretained for the whole turn (the runtime keeps its driver).
-    return withHostRuntime(batch[Batch.rt]) { cr in
+    return withHostRuntime(batch.pointee.rt.id) { cr in
         Unmanaged.passUnretained(driver(of: cr))._withUnsafeGuaranteedRef { d in hostTurn(cr, d, batch) }
     }
 }
 
 /// eddy_host_turn once the runtime and its driver are found.
 @inline(__always)
-private func hostTurn(_ cr: CRuntime, _ d: HostDriver, _ batch: UnsafeMutablePointer<UInt64>) -> Int32 {
-    let nops = Int(truncatingIfNeeded: batch[Batch.nops]), cap = Int(truncatingIfNeeded: batch[Batch.cap])
-    let ops = UnsafePointer<UnsafePointer<UInt64>?>(bitPattern: UInt(batch[Batch.ops]))
-    guard let events = UnsafeMutablePointer<Int64>(bitPattern: UInt(batch[Batch.events])), cap > 0, nops >= 0,
+private func hostTurn(_ cr: CRuntime, _ d: HostDriver, _ batch: UnsafeMutablePointer<eddy_host_batch_t>) -> Int32 {
+    let nops = batch.pointee.nops, cap = batch.pointee.cap, ops = batch.pointee.ops
+    guard let events = batch.pointee.events, cap > 0, nops >= 0,
           nops == 0 || ops != nil else { return EddyCode.einval }
     // A cx published by eddy_host_enter is valid only until the next turn. Any other
     // one is the cx of a poll in progress further up this thread's stack (a turn made
@@ -385,18 +379,18 @@ private func hostTurn(_ cr: CRuntime, _ d: HostDriver, _ batch: UnsafeMutablePoi
         // a live task with one known operation and none outstanding.
         d.stamp &+= 1
         for i in 0..<nops {
-            guard let w = ops[i] else { return EddyCode.einval }
-            guard let t = d.task(w[0]), !t.finished, t.op == HostOp.none, t.hasCx, t.stamp != d.stamp,
-                  (HostOp.wait...HostOp.finish).contains(w[1] & ~HostOp.repeatFlag),
-                  w[1] & HostOp.repeatFlag == 0 || w[1] & ~HostOp.repeatFlag == HostOp.read
-                      || w[1] & ~HostOp.repeatFlag == HostOp.write else {
-                return d.task(w[0]) == nil ? EddyCode.badHandle : EddyCode.einval
+            guard let w = ops[i]?.pointee else { return EddyCode.einval }
+            guard let t = d.task(w.task), !t.finished, t.op == HostOp.none, t.hasCx, t.stamp != d.stamp,
+                  (HostOp.wait...HostOp.finish).contains(w.op & ~HostOp.repeatFlag),
+                  w.op & HostOp.repeatFlag == 0 || w.op & ~HostOp.repeatFlag == HostOp.read
+                      || w.op & ~HostOp.repeatFlag == HostOp.write else {
+                return d.task(w.task) == nil ? EddyCode.badHandle : EddyCode.einval
             }
             t.stamp = d.stamp
         }
         for i in 0..<nops {
-            let w = ops[i].unsafelyUnwrapped
-            d.task(w[0]).unsafelyUnwrapped.submit(w[1], w[2], w[3], w[4])
+            let w = ops[i].unsafelyUnwrapped.pointee
+            d.task(w.task).unsafelyUnwrapped.submit(w.op, w.handle, w.buf, w.len)
         }
     }
     if !d.repeats.isEmpty {
@@ -423,19 +417,19 @@ private func hostTurn(_ cr: CRuntime, _ d: HostDriver, _ batch: UnsafeMutablePoi
         let src = d.events
         for i in 0..<k {
             let e = src[i]
-            events[i * eventWords] = Int64(bitPattern: e.id)
-            events[i * eventWords + 1] = e.result
+            events[i] = eddy_host_event_t(task: e.id, result: e.result)
             if e.repeats { d.repeats.append(e.id) }
         }
         src.removeFirst(k)
         rc = 0  // e.g. EINTR with events: hand them out; the signal is seen on return
     }
-    batch[Batch.n] = UInt64(k)
+    batch.pointee.n = k
     return rc
 }
 
-@_cdecl("eddy_host_enter")
-public func eddy_host_enter(_ rt: UInt64, _ task: UInt64, _ cx: UnsafeMutablePointer<OpaquePointer?>?) -> Int32 {
+@c @implementation
+public func eddy_host_enter(_ rt: eddy_runtime_t, _ task: UInt64, _ cx: UnsafeMutablePointer<OpaquePointer?>?) -> Int32 {
+    let rt = rt.id
     if isForked() { return EddyCode.forked }
     return withHostRuntime(rt) { cr in
         guard let cx else { return EddyCode.einval }
@@ -448,8 +442,9 @@ public func eddy_host_enter(_ rt: UInt64, _ task: UInt64, _ cx: UnsafeMutablePoi
     }
 }
 
-@_cdecl("eddy_host_wake")
-public func eddy_host_wake(_ rt: UInt64, _ task: UInt64) -> Int32 {
+@c @implementation
+public func eddy_host_wake(_ rt: eddy_runtime_t, _ task: UInt64) -> Int32 {
+    let rt = rt.id
     if isForked() { return EddyCode.forked }
     let (cr, err) = creatingRuntime(rt)  // allowed while the runtime runs (from a poll)
     guard let cr else { return err }
@@ -462,16 +457,16 @@ public func eddy_host_wake(_ rt: UInt64, _ task: UInt64) -> Int32 {
     return 0
 }
 
-@_cdecl("eddy_host_write")
-public func eddy_host_write(_ op: UnsafePointer<UInt64>?, _ buf: UnsafeRawPointer?, _ len: Int) -> Int32 {
+@c @implementation
+public func eddy_host_write(_ op: UnsafePointer<eddy_host_op_t>?, _ buf: UnsafeRawPointer?, _ len: Int) -> Int32 {
     if isForked() { return EddyCode.forked }
-    guard let op else { return EddyCode.einval }
+    guard let op = op?.pointee else { return EddyCode.einval }
     // The stream first: its owner is the runtime (checked like any runtime call).
-    let r = HandleTable.lookupLocal(op[2], .tcp, thread: currentThread())
+    let r = HandleTable.lookupLocal(op.handle, .tcp, thread: currentThread())
     guard r.error == 0 else { return r.error }
-    return withHostRuntime(HandleTable.ownerLocal(op[2])) { cr in
-        guard let t = cr.host?.task(op[0]), !t.finished else { return EddyCode.badHandle }
-        guard t.op == HostOp.none, t.hasCx, op[1] == HostOp.write, r.bits & listenerFlag == 0 else {
+    return withHostRuntime(HandleTable.ownerLocal(op.handle)) { cr in
+        guard let t = cr.host?.task(op.task), !t.finished else { return EddyCode.badHandle }
+        guard t.op == HostOp.none, t.hasCx, op.op == HostOp.write, r.bits & listenerFlag == 0 else {
             return EddyCode.einval
         }
         guard len >= 0, buf != nil || len == 0 else { return EddyCode.einval }

@@ -1,44 +1,41 @@
 // RuntimeExports: eddy_config_init, eddy_runtime_new/run/run_until/free, eddy_block_on.
 
+import CEddyABI
 import Eddy
 import Glibc
 
-/// Byte layout of eddy_config_t (5 x uint32_t), read field by field so the
-/// Swift side never depends on a C struct import.
+/// Limits of eddy_config_t's fields (include/eddy.h); the struct itself is the header's.
 private enum ConfigLayout {
-    static let size: UInt32 = 20
-    static let structSize = 0, flags = 4, eventBatch = 8, taskBudget = 12, blockingThreads = 16
+    static let size = UInt32(MemoryLayout<eddy_config_t>.size)
     /// Largest accepted values (include/eddy.h, eddy_config_t).
     static let maxEventBatch: UInt32 = 1024, maxTaskBudget: UInt32 = 1 << 20, maxBlockingThreads: UInt32 = 1024
-    static let knownFlags: UInt32 = 0x1  // EDDY_CONFIG_RETURN_ON_SIGNAL
+    static let knownFlags = UInt32(EDDY_CONFIG_RETURN_ON_SIGNAL)
 }
 
-@_cdecl("eddy_config_init")
-public func eddy_config_init(_ config: UnsafeMutableRawPointer?) -> Int32 {
+@c @implementation
+public func eddy_config_init(_ config: UnsafeMutablePointer<eddy_config_t>?) -> Int32 {
     if isForked() { return EddyCode.forked }
     guard let config else { return EddyCode.einval }
-    config.storeBytes(of: ConfigLayout.size, toByteOffset: ConfigLayout.structSize, as: UInt32.self)
-    config.storeBytes(of: 0, toByteOffset: ConfigLayout.flags, as: UInt32.self)
-    config.storeBytes(of: 1024, toByteOffset: ConfigLayout.eventBatch, as: UInt32.self)
-    config.storeBytes(of: 128, toByteOffset: ConfigLayout.taskBudget, as: UInt32.self)
-    config.storeBytes(of: 4, toByteOffset: ConfigLayout.blockingThreads, as: UInt32.self)
+    config.pointee = eddy_config_t(struct_size: ConfigLayout.size, flags: 0, event_batch: 1024, task_budget: 128,
+                                   blocking_threads: 4)
     return 0
 }
 
-@_cdecl("eddy_runtime_new")
-public func eddy_runtime_new(_ config: UnsafeRawPointer?, _ out: UnsafeMutablePointer<UInt64>?) -> Int32 {
+@c @implementation
+public func eddy_runtime_new(_ config: UnsafePointer<eddy_config_t>?, _ out: UnsafeMutablePointer<eddy_runtime_t>?) -> Int32 {
     if isForked() { return EddyCode.forked }
     guard let out else { return EddyCode.einval }
     var conf = Runtime.Configuration()
     var blockingThreads = 4
     if let config {
-        let field = { (offset: Int) in config.loadUnaligned(fromByteOffset: offset, as: UInt32.self) }
-        guard field(ConfigLayout.structSize) == ConfigLayout.size,
-              field(ConfigLayout.flags) & ~ConfigLayout.knownFlags == 0 else { return EddyCode.einval }
-        conf.returnOnSignal = field(ConfigLayout.flags) & 0x1 != 0
+        // struct_size first: only then are the other fields known to be there.
+        guard config.pointee.struct_size == ConfigLayout.size,
+              config.pointee.flags & ~ConfigLayout.knownFlags == 0 else { return EddyCode.einval }
+        let c = config.pointee
+        conf.returnOnSignal = c.flags & ConfigLayout.knownFlags != 0
         // 0 means default; above the limit is EINVAL (e.g. a -1 stored in the uint32).
-        let batch = field(ConfigLayout.eventBatch), budget = field(ConfigLayout.taskBudget)
-        let threads = field(ConfigLayout.blockingThreads)
+        let batch = c.event_batch, budget = c.task_budget
+        let threads = c.blocking_threads
         guard batch <= ConfigLayout.maxEventBatch, budget <= ConfigLayout.maxTaskBudget,
               threads <= ConfigLayout.maxBlockingThreads else { return EddyCode.einval }
         if batch != 0 { conf.eventBatch = Int(batch) }
@@ -57,7 +54,7 @@ public func eddy_runtime_new(_ config: UnsafeRawPointer?, _ out: UnsafeMutablePo
     }
     cr.id = id
     runtimeRegistry.withLock { $0[ObjectIdentifier(runtime)] = id }
-    out.pointee = id
+    out.pointee = eddy_runtime_t(id: id)
     return 0
 }
 
@@ -73,8 +70,9 @@ private func idleRuntime(_ id: UInt64) -> (CRuntime?, Int32) {
     return (cr, 0)
 }
 
-@_cdecl("eddy_runtime_run")
-public func eddy_runtime_run(_ rt: UInt64) -> Int32 {
+@c @implementation
+public func eddy_runtime_run(_ rt: eddy_runtime_t) -> Int32 {
+    let rt = rt.id
     if isForked() { return EddyCode.forked }
     let (cr, err) = idleRuntime(rt)
     guard let cr else { return err }
@@ -83,8 +81,10 @@ public func eddy_runtime_run(_ rt: UInt64) -> Int32 {
     return 0
 }
 
-@_cdecl("eddy_runtime_run_until")
-public func eddy_runtime_run_until(_ rt: UInt64, _ task: UInt64, _ status: UnsafeMutablePointer<Int32>?) -> Int32 {
+@c @implementation
+public func eddy_runtime_run_until(_ rt: eddy_runtime_t, _ task: eddy_task_t, _ status: UnsafeMutablePointer<Int32>?) -> Int32 {
+    let rt = rt.id
+    let task = task.id
     if isForked() { return EddyCode.forked }
     let (cr, err) = idleRuntime(rt)
     guard let cr else { return err }
@@ -101,9 +101,10 @@ public func eddy_runtime_run_until(_ rt: UInt64, _ task: UInt64, _ status: Unsaf
     return 0
 }
 
-@_cdecl("eddy_block_on")
-public func eddy_block_on(_ rt: UInt64, _ poll: CPollFn?, _ state: UnsafeMutableRawPointer?,
+@c @implementation
+public func eddy_block_on(_ rt: eddy_runtime_t, _ poll: CPollFn?, _ state: UnsafeMutableRawPointer?,
                           _ drop: CDropFn?, _ status: UnsafeMutablePointer<Int32>?) -> Int32 {
+    let rt = rt.id
     if isForked() { return EddyCode.forked }
     let (cr, err) = idleRuntime(rt)
     guard let cr else { return err }
@@ -123,8 +124,9 @@ public func eddy_block_on(_ rt: UInt64, _ poll: CPollFn?, _ state: UnsafeMutable
     }
 }
 
-@_cdecl("eddy_runtime_free")
-public func eddy_runtime_free(_ rt: UInt64) -> Int32 {
+@c @implementation
+public func eddy_runtime_free(_ rt: eddy_runtime_t) -> Int32 {
+    let rt = rt.id
     if isForked() { return EddyCode.forked }
     let (cr, err) = idleRuntime(rt)
     guard let cr else { return err }

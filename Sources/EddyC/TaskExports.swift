@@ -1,5 +1,6 @@
 // TaskExports: eddy_spawn, eddy_task_poll_join/status/abort/free.
 
+import CEddyABI
 import Eddy
 
 /// Contract (include/eddy.h): on any error drop is not called and the caller keeps
@@ -7,9 +8,10 @@ import Eddy
 /// gate (a concurrent eddy_runtime_free waits for us, or we see it and stop) and
 /// the handle's slot (reserved first: a full table is EDDY_ENOMEM with nothing
 /// spawned). After the spawn nothing can fail.
-@_cdecl("eddy_spawn")
-public func eddy_spawn(_ rt: UInt64, _ poll: CPollFn?, _ state: UnsafeMutableRawPointer?,
-                       _ drop: CDropFn?, _ out: UnsafeMutablePointer<UInt64>?) -> Int32 {
+@c @implementation
+public func eddy_spawn(_ rt: eddy_runtime_t, _ poll: CPollFn?, _ state: UnsafeMutableRawPointer?,
+                       _ drop: CDropFn?, _ out: UnsafeMutablePointer<eddy_task_t>?) -> Int32 {
+    let rt = rt.id
     if isForked() { return EddyCode.forked }
     // Any thread: pin-and-retain lookup (another thread may be freeing it).
     guard let bits = handleTable.retainShared(rt, .runtime) else { return EddyCode.badHandle }
@@ -26,12 +28,13 @@ public func eddy_spawn(_ rt: UInt64, _ poll: CPollFn?, _ state: UnsafeMutableRaw
         // is a success whose handle reads as freed (as if the free came right after).
         Unmanaged<TaskBox>.fromOpaque(HandleTable.pointer(boxBits)).release()
     }
-    out.pointee = id
+    out.pointee = eddy_task_t(id: id)
     return 0
 }
 
-@_cdecl("eddy_task_poll_join")
-public func eddy_task_poll_join(_ task: UInt64, _ cx: OpaquePointer?, _ status: UnsafeMutablePointer<Int32>?) -> Int32 {
+@c @implementation
+public func eddy_task_poll_join(_ task: eddy_task_t, _ cx: OpaquePointer?, _ status: UnsafeMutablePointer<Int32>?) -> Int32 {
+    let task = task.id
     if isForked() { return EddyCode.forked }
     guard let cxp = validContext(cx) else { return EddyCode.einval }
     let (t, err) = local(task, .task, as: TaskBox.self)
@@ -47,8 +50,9 @@ public func eddy_task_poll_join(_ task: UInt64, _ cx: OpaquePointer?, _ status: 
     }
 }
 
-@_cdecl("eddy_task_status")
-public func eddy_task_status(_ task: UInt64, _ status: UnsafeMutablePointer<Int32>?) -> Int32 {
+@c @implementation
+public func eddy_task_status(_ task: eddy_task_t, _ status: UnsafeMutablePointer<Int32>?) -> Int32 {
+    let task = task.id
     if isForked() { return EddyCode.forked }
     let (t, err) = local(task, .task, as: TaskBox.self)
     guard let t else { return err }
@@ -58,8 +62,9 @@ public func eddy_task_status(_ task: UInt64, _ status: UnsafeMutablePointer<Int3
     return EddyCode.ready
 }
 
-@_cdecl("eddy_task_abort")
-public func eddy_task_abort(_ task: UInt64) -> Int32 {
+@c @implementation
+public func eddy_task_abort(_ task: eddy_task_t) -> Int32 {
+    let task = task.id
     if isForked() { return EddyCode.forked }
     guard let bits = handleTable.retainShared(task, .task) else { return EddyCode.badHandle }
     let box = Unmanaged<TaskBox>.fromOpaque(HandleTable.pointer(bits)).takeRetainedValue()
@@ -67,8 +72,9 @@ public func eddy_task_abort(_ task: UInt64) -> Int32 {
     return 0
 }
 
-@_cdecl("eddy_task_free")
-public func eddy_task_free(_ task: UInt64) -> Int32 {
+@c @implementation
+public func eddy_task_free(_ task: eddy_task_t) -> Int32 {
+    let task = task.id
     if isForked() { return EddyCode.forked }
     let (t, err) = local(task, .task, as: TaskBox.self)
     guard t != nil else { return err }

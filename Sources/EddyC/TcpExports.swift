@@ -6,14 +6,16 @@
 // ARC traffic, no existential. Listener and stream share the tcp kind; bit 0 of
 // the slot's object bits marks a listener.
 
+import CEddyABI
 import Eddy
 
 /// Bit 0 of a tcp handle's object bits: the object is a listener, not a stream.
 let listenerFlag: UInt = 1
 
-@_cdecl("eddy_tcp_listen")
-public func eddy_tcp_listen(_ rt: UInt64, _ host: UnsafePointer<CChar>?, _ port: UInt16, _ backlog: Int32,
-                            _ out: UnsafeMutablePointer<UInt64>?) -> Int32 {
+@c @implementation
+public func eddy_tcp_listen(_ rt: eddy_runtime_t, _ host: UnsafePointer<CChar>?, _ port: UInt16, _ backlog: Int32,
+                            _ out: UnsafeMutablePointer<eddy_tcp_t>?) -> Int32 {
+    let rt = rt.id
     if isForked() { return EddyCode.forked }
     let (cr, err) = creatingRuntime(rt)
     guard let cr else { return err }
@@ -27,12 +29,13 @@ public func eddy_tcp_listen(_ rt: UInt64, _ host: UnsafePointer<CChar>?, _ port:
         l.close()
         return EddyCode.enomem
     }
-    out.pointee = id
+    out.pointee = eddy_tcp_t(id: id)
     return 0
 }
 
-@_cdecl("eddy_tcp_poll_accept")
-public func eddy_tcp_poll_accept(_ listener: UInt64, _ cx: OpaquePointer?, _ out: UnsafeMutablePointer<UInt64>?) -> Int32 {
+@c @implementation
+public func eddy_tcp_poll_accept(_ listener: eddy_tcp_t, _ cx: OpaquePointer?, _ out: UnsafeMutablePointer<eddy_tcp_t>?) -> Int32 {
+    let listener = listener.id
     if isForked() { return EddyCode.forked }
     guard let cxp = validContext(cx) else { return EddyCode.einval }
     let thread = currentThread()
@@ -50,7 +53,7 @@ public func eddy_tcp_poll_accept(_ listener: UInt64, _ cx: OpaquePointer?, _ out
             stream.close()
             return EddyCode.enomem
         }
-        out.pointee = id
+        out.pointee = eddy_tcp_t(id: id)
         return EddyCode.ready
     }
 }
@@ -81,36 +84,21 @@ private func pollStreamBytes(_ stream: UInt64, _ cx: OpaquePointer?, hasBuffer: 
     return got == TcpStream.pendingCode ? EddyCode.pending : Int32(truncatingIfNeeded: got)
 }
 
-// Swift 6.3's @c makes the C symbol the function itself; @_cdecl adds a thunk that
-// jumps to the Swift one (a few instructions per call on the hottest entries).
-#if compiler(>=6.3)
-@c(eddy_tcp_poll_read)
-public func eddy_tcp_poll_read(_ stream: UInt64, _ cx: OpaquePointer?, _ buf: UnsafeMutableRawPointer?, _ len: Int,
+@c @implementation
+public func eddy_tcp_poll_read(_ stream: eddy_tcp_t, _ cx: OpaquePointer?, _ buf: UnsafeMutableRawPointer?, _ len: Int,
                                _ n: UnsafeMutablePointer<Int>?) -> Int32 {
-    pollStreamBytes(stream, cx, hasBuffer: buf != nil, len, n) { $0.pollReadStep(&$1, buf, len) }
+    pollStreamBytes(stream.id, cx, hasBuffer: buf != nil, len, n) { $0.pollReadStep(&$1, buf, len) }
 }
 
-@c(eddy_tcp_poll_write)
-public func eddy_tcp_poll_write(_ stream: UInt64, _ cx: OpaquePointer?, _ buf: UnsafeRawPointer?, _ len: Int,
+@c @implementation
+public func eddy_tcp_poll_write(_ stream: eddy_tcp_t, _ cx: OpaquePointer?, _ buf: UnsafeRawPointer?, _ len: Int,
                                 _ n: UnsafeMutablePointer<Int>?) -> Int32 {
-    pollStreamBytes(stream, cx, hasBuffer: buf != nil, len, n) { $0.pollWriteStep(&$1, buf, len) }
-}
-#else
-@_cdecl("eddy_tcp_poll_read")
-public func eddy_tcp_poll_read(_ stream: UInt64, _ cx: OpaquePointer?, _ buf: UnsafeMutableRawPointer?, _ len: Int,
-                               _ n: UnsafeMutablePointer<Int>?) -> Int32 {
-    pollStreamBytes(stream, cx, hasBuffer: buf != nil, len, n) { $0.pollReadStep(&$1, buf, len) }
+    pollStreamBytes(stream.id, cx, hasBuffer: buf != nil, len, n) { $0.pollWriteStep(&$1, buf, len) }
 }
 
-@_cdecl("eddy_tcp_poll_write")
-public func eddy_tcp_poll_write(_ stream: UInt64, _ cx: OpaquePointer?, _ buf: UnsafeRawPointer?, _ len: Int,
-                                _ n: UnsafeMutablePointer<Int>?) -> Int32 {
-    pollStreamBytes(stream, cx, hasBuffer: buf != nil, len, n) { $0.pollWriteStep(&$1, buf, len) }
-}
-#endif
-
-@_cdecl("eddy_tcp_poll_shutdown")
-public func eddy_tcp_poll_shutdown(_ stream: UInt64, _ cx: OpaquePointer?) -> Int32 {
+@c @implementation
+public func eddy_tcp_poll_shutdown(_ stream: eddy_tcp_t, _ cx: OpaquePointer?) -> Int32 {
+    let stream = stream.id
     if isForked() { return EddyCode.forked }
     guard let cxp = validContext(cx) else { return EddyCode.einval }
     let r = HandleTable.lookupLocal(stream, .tcp, thread: currentThread())
@@ -126,8 +114,9 @@ public func eddy_tcp_poll_shutdown(_ stream: UInt64, _ cx: OpaquePointer?) -> In
     }
 }
 
-@_cdecl("eddy_tcp_local_port")
-public func eddy_tcp_local_port(_ tcp: UInt64, _ port: UnsafeMutablePointer<UInt16>?) -> Int32 {
+@c @implementation
+public func eddy_tcp_local_port(_ tcp: eddy_tcp_t, _ port: UnsafeMutablePointer<UInt16>?) -> Int32 {
+    let tcp = tcp.id
     if isForked() { return EddyCode.forked }
     let r = HandleTable.lookupLocal(tcp, .tcp, thread: currentThread())
     guard r.error == 0 else { return r.error }
@@ -143,8 +132,9 @@ public func eddy_tcp_local_port(_ tcp: UInt64, _ port: UnsafeMutablePointer<UInt
     return 0
 }
 
-@_cdecl("eddy_tcp_set_nodelay")
-public func eddy_tcp_set_nodelay(_ stream: UInt64, _ enabled: Int32) -> Int32 {
+@c @implementation
+public func eddy_tcp_set_nodelay(_ stream: eddy_tcp_t, _ enabled: Int32) -> Int32 {
+    let stream = stream.id
     if isForked() { return EddyCode.forked }
     let r = HandleTable.lookupLocal(stream, .tcp, thread: currentThread())
     guard r.error == 0 else { return r.error }
@@ -155,8 +145,9 @@ public func eddy_tcp_set_nodelay(_ stream: UInt64, _ enabled: Int32) -> Int32 {
     return 0
 }
 
-@_cdecl("eddy_tcp_fd")
-public func eddy_tcp_fd(_ tcp: UInt64, _ fd: UnsafeMutablePointer<Int32>?) -> Int32 {
+@c @implementation
+public func eddy_tcp_fd(_ tcp: eddy_tcp_t, _ fd: UnsafeMutablePointer<Int32>?) -> Int32 {
+    let tcp = tcp.id
     if isForked() { return EddyCode.forked }
     let r = HandleTable.lookupLocal(tcp, .tcp, thread: currentThread())
     guard r.error == 0 else { return r.error }
@@ -172,8 +163,9 @@ public func eddy_tcp_fd(_ tcp: UInt64, _ fd: UnsafeMutablePointer<Int32>?) -> In
     return 0
 }
 
-@_cdecl("eddy_tcp_close")
-public func eddy_tcp_close(_ tcp: UInt64) -> Int32 {
+@c @implementation
+public func eddy_tcp_close(_ tcp: eddy_tcp_t) -> Int32 {
+    let tcp = tcp.id
     if isForked() { return EddyCode.forked }
     let r = HandleTable.lookupLocal(tcp, .tcp, thread: currentThread())
     guard r.error == 0 else { return r.error }

@@ -4,6 +4,7 @@
 // thread) wake its task. Wake and free are any-thread: they use the table's
 // pinned lookup, and the core Waker itself is thread-safe and wake-once.
 
+import CEddyABI
 import Eddy
 
 /// What a waker handle points to.
@@ -12,8 +13,8 @@ final class WakerBox: @unchecked Sendable {
     init(_ waker: Waker) { self.waker = waker }
 }
 
-@_cdecl("eddy_cx_waker")
-public func eddy_cx_waker(_ cx: OpaquePointer?, _ out: UnsafeMutablePointer<UInt64>?) -> Int32 {
+@c @implementation
+public func eddy_cx_waker(_ cx: OpaquePointer?, _ out: UnsafeMutablePointer<eddy_waker_t>?) -> Int32 {
     if isForked() { return EddyCode.forked }
     guard let cxp = validContext(cx), let out else { return EddyCode.einval }
     let rtID = runtimeRegistry.withLock { $0[ObjectIdentifier(cxp.pointee.runtime)] }
@@ -21,23 +22,24 @@ public func eddy_cx_waker(_ cx: OpaquePointer?, _ out: UnsafeMutablePointer<UInt
     guard let id = insertHandle(WakerBox(cxp.pointee.waker), kind: .waker, owner: rtID, thread: currentThread()) else {
         return EddyCode.enomem
     }
-    out.pointee = id
+    out.pointee = eddy_waker_t(id: id)
     return 0
 }
 
-@_cdecl("eddy_cx_runtime")
-public func eddy_cx_runtime(_ cx: OpaquePointer?, _ out: UnsafeMutablePointer<UInt64>?) -> Int32 {
+@c @implementation
+public func eddy_cx_runtime(_ cx: OpaquePointer?, _ out: UnsafeMutablePointer<eddy_runtime_t>?) -> Int32 {
     if isForked() { return EddyCode.forked }
     guard let cxp = validContext(cx), let out else { return EddyCode.einval }
     guard let rtID = runtimeRegistry.withLock({ $0[ObjectIdentifier(cxp.pointee.runtime)] }) else {
         return EddyCode.einval
     }
-    out.pointee = rtID
+    out.pointee = eddy_runtime_t(id: rtID)
     return 0
 }
 
-@_cdecl("eddy_waker_wake")
-public func eddy_waker_wake(_ waker: UInt64) -> Int32 {
+@c @implementation
+public func eddy_waker_wake(_ waker: eddy_waker_t) -> Int32 {
+    let waker = waker.id
     if isForked() { return EddyCode.forked }
     guard let bits = handleTable.retainShared(waker, .waker) else { return EddyCode.badHandle }
     let u = Unmanaged<WakerBox>.fromOpaque(HandleTable.pointer(bits))
@@ -46,8 +48,9 @@ public func eddy_waker_wake(_ waker: UInt64) -> Int32 {
     return 0
 }
 
-@_cdecl("eddy_waker_free")
-public func eddy_waker_free(_ waker: UInt64) -> Int32 {
+@c @implementation
+public func eddy_waker_free(_ waker: eddy_waker_t) -> Int32 {
+    let waker = waker.id
     if isForked() { return EddyCode.forked }
     guard let bits = handleTable.remove(waker, .waker) else { return EddyCode.badHandle }
     Unmanaged<WakerBox>.fromOpaque(HandleTable.pointer(bits)).release()

@@ -2,6 +2,7 @@ import Foundation
 import Glibc
 import Testing
 @testable import Eddy
+import CEddyABI  // eddy_err_name / eddy_strerror as include/eddy.h declares them
 import EddyC
 
 /// One name and one message per code: EddyError, eddy_err_name / eddy_strerror and
@@ -27,7 +28,7 @@ import EddyC
         var mismatches = 0
         for code in codes {
             let e = EddyError(code: code)
-            let cName = String(cString: eddy_err_name(code)), cMessage = String(cString: eddy_strerror(code))
+            let cName = String(cString: eddy_err_name(code)!), cMessage = String(cString: eddy_strerror(code)!)
             if e.name != cName || e.message != cMessage {
                 mismatches += 1
                 if mismatches < 10 { Issue.record("\(code): Swift \(e.name) \"\(e.message)\", C \(cName) \"\(cMessage)\"") }

@@ -1,8 +1,12 @@
 // CEddyABI: the C side of libeddy's C ABI (EddyC), kept out of the core's system layer
-// (CEddySys): the host's thread-local cx slot, the handle table's page
-// directory.
+// (CEddySys): include/eddy.h as a Clang module (EddyC's exports are `@c @implementation`
+// of its declarations, so the compiler checks every signature against the header and
+// Swift reads its structs by field, never by offset), the host's thread-local cx slot,
+// the handle table's page directory.
 #ifndef CEDDYABI_H
 #define CEDDYABI_H
+
+#include "../../../include/eddy.h"
 
 #include <stdbool.h>
 #include <stdint.h>
