@@ -46,6 +46,7 @@
 #ifndef EDDY_H
 #define EDDY_H
 
+#include <errno.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -60,34 +61,68 @@ extern "C" {
 #define EDDY_VERSION_PATCH 0
 #define EDDY_VERSION_HEX ((EDDY_VERSION_MAJOR << 16) | (EDDY_VERSION_MINOR << 8) | EDDY_VERSION_PATCH)
 
-/* Poll results. */
+/* ---- Error codes (one table) ---- */
 /* Poll results: the operation completed (READY) or the current task's waker
  * was stored and will be woken when progress is possible (PENDING). */
 #define EDDY_READY 0
 #define EDDY_PENDING 1
 
-/* Error codes: negative errno where one exists, Eddy's own below -5000. The
- * comment of each of Eddy's own codes is its eddy_strerror text, word for word
- * (checked by the tests). */
-#define EDDY_EINTR (-4)
-#define EDDY_ENOMEM (-12)
-#define EDDY_EBUSY (-16)
-#define EDDY_EINVAL (-22)
-#define EDDY_EMFILE (-24)
-#define EDDY_EPIPE (-32)
-#define EDDY_EADDRINUSE (-98)
-#define EDDY_EADDRNOTAVAIL (-99)
-#define EDDY_ECONNRESET (-104)
-#define EDDY_ENOTCONN (-107)
-#define EDDY_ETIMEDOUT (-110)
-#define EDDY_ECONNREFUSED (-111)
-#define EDDY_ECANCELED (-125)
-#define EDDY_EBADHANDLE (-5001)   /* stale, forged, wrong-kind or freed handle */
-#define EDDY_EFORKED (-5002)      /* called in a child process after fork() */
-#define EDDY_ESHUTDOWN (-5003)    /* the runtime is shut down or being freed */
-#define EDDY_EWRONGTHREAD (-5004) /* called from a thread that may not use this runtime or object now */
-#define EDDY_ENOTREADY (-5005)    /* result not available: not complete yet or already taken */
-#define EDDY_EBADPOLL (-5006)     /* poll function returned a value that is not READY, PENDING or negative */
+/* Error codes: a negative errno where one exists (this platform's <errno.h>
+ * value), Eddy's own below -5000. Their names and messages are EDDY_ERROR_MAP
+ * below. */
+#define EDDY_EINTR (-EINTR)
+#define EDDY_ENOMEM (-ENOMEM)
+#define EDDY_EBUSY (-EBUSY)
+#define EDDY_EINVAL (-EINVAL)
+#define EDDY_EMFILE (-EMFILE)
+#define EDDY_EPIPE (-EPIPE)
+#define EDDY_EADDRINUSE (-EADDRINUSE)
+#define EDDY_EADDRNOTAVAIL (-EADDRNOTAVAIL)
+#define EDDY_ECONNRESET (-ECONNRESET)
+#define EDDY_ENOTCONN (-ENOTCONN)
+#define EDDY_ETIMEDOUT (-ETIMEDOUT)
+#define EDDY_ECONNREFUSED (-ECONNREFUSED)
+#define EDDY_ECANCELED (-ECANCELED)
+#define EDDY_EBADHANDLE (-5001)
+#define EDDY_EFORKED (-5002)
+#define EDDY_ESHUTDOWN (-5003)
+#define EDDY_EWRONGTHREAD (-5004)
+#define EDDY_ENOTREADY (-5005)
+#define EDDY_EBADPOLL (-5006)
+
+/* Every code above, once, with the name eddy_err_name returns for it and the
+ * message eddy_strerror returns (like libuv's UV_ERRNO_MAP):
+ * XX(suffix, name, message), the code being EDDY_##suffix. errno codes are
+ * named by their errno and carry glibc's wording (on every platform); other
+ * errno values get the C library's strerror text. Expand it to switch over
+ * codes, e.g.
+ *   #define NAME_CASE(s, name, msg) case EDDY_##s: return name;
+ *   switch (code) { EDDY_ERROR_MAP(NAME_CASE) }
+ * The library's table (Sources/Eddy/Sys/ErrorTable.swift) and the Python
+ * binding's (_lib.ERRORS) are checked against it entry by entry. */
+#define EDDY_ERROR_MAP(XX)                                                                           \
+    XX(READY, "EDDY_READY", "success")                                                               \
+    XX(PENDING, "EDDY_PENDING", "operation pending")                                                 \
+    XX(EINTR, "EINTR", "Interrupted system call")                                                    \
+    XX(ENOMEM, "ENOMEM", "Cannot allocate memory")                                                   \
+    XX(EBUSY, "EBUSY", "Device or resource busy")                                                    \
+    XX(EINVAL, "EINVAL", "Invalid argument")                                                         \
+    XX(EMFILE, "EMFILE", "Too many open files")                                                      \
+    XX(EPIPE, "EPIPE", "Broken pipe")                                                                \
+    XX(EADDRINUSE, "EADDRINUSE", "Address already in use")                                           \
+    XX(EADDRNOTAVAIL, "EADDRNOTAVAIL", "Cannot assign requested address")                            \
+    XX(ECONNRESET, "ECONNRESET", "Connection reset by peer")                                         \
+    XX(ENOTCONN, "ENOTCONN", "Transport endpoint is not connected")                                  \
+    XX(ETIMEDOUT, "ETIMEDOUT", "Connection timed out")                                               \
+    XX(ECONNREFUSED, "ECONNREFUSED", "Connection refused")                                           \
+    XX(ECANCELED, "ECANCELED", "Operation canceled")                                                 \
+    XX(EBADHANDLE, "EDDY_EBADHANDLE", "stale, forged, wrong-kind or freed handle")                   \
+    XX(EFORKED, "EDDY_EFORKED", "called in a child process after fork()")                            \
+    XX(ESHUTDOWN, "EDDY_ESHUTDOWN", "the runtime is shut down or being freed")                       \
+    XX(EWRONGTHREAD, "EDDY_EWRONGTHREAD", "called from a thread that may not use this runtime or object now") \
+    XX(ENOTREADY, "EDDY_ENOTREADY", "result not available: not complete yet or already taken")       \
+    XX(EBADPOLL, "EDDY_EBADPOLL", "poll function returned a value that is not READY, PENDING or negative")
+/* ---- end of error codes ---- */
 
 /* Handles (see "Handles" above). The zero id {0} is never issued: it is a
  * safe "no handle" value and is rejected with EDDY_EBADHANDLE. */
@@ -140,8 +175,9 @@ typedef void (*eddy_then_fn)(void *user, int status);
 /* eddy_version: EDDY_VERSION_HEX of the loaded library. Any thread, never fails.
  * eddy_version_string: "MAJOR.MINOR.PATCH" ("0.1.0"), static storage, never NULL.
  *   Any thread.
- * eddy_strerror: a human-readable message for any code (errno values use the C
- *   library's text, Eddy codes their own, unknown codes "unknown error").
+ * eddy_strerror: a human-readable message for any code (EDDY_ERROR_MAP's for
+ *   its codes, the C library's text for other errno values, "unknown error"
+ *   for unknown codes).
  *   Static storage owned by the library, never NULL, never free it. Any thread,
  *   also in a forked child.
  * eddy_err_name: the symbolic name of a code: "ECONNREFUSED" for -ECONNREFUSED,
