@@ -518,16 +518,25 @@ int eddy_fd_free(eddy_fd_t watch);
  * host names the task: a host whose task waits for the same read again (an
  * echo loop) leaves it out of the batch instead of passing it each turn. buf
  * must then stay valid until the task is named again or finishes. Refused
- * (EDDY_EINVAL) with WAIT and FINISH. */
+ * (EDDY_EINVAL) with WAIT and FINISH.
+ * Why a flag, not implicit: a task may rightly have no operation across a turn
+ * (the host has not resumed it yet, or it waits for something only the host
+ * knows, e.g. a host-side queue), and its last read buffer is then still the
+ * host's, holding data not yet consumed. Only the host knows when the buffer
+ * may be filled again; repeating every read by default would overwrite it. */
 #define EDDY_HOST_OP_REPEAT 0x100u
 
 /* Event result of an operation ended by a wake (not an error code). */
 #define EDDY_HOST_WOKEN (-5100)
 
+/* A host-driven task, like every other handle a one-member struct. Its id is
+ * not from the handle table: see eddy_host_spawn for what its bits mean. */
+typedef struct { uint64_t id; } eddy_host_task_t;
+
 /* One operation: 5 x 64-bit words. The host keeps it in its own memory and
  * passes its address; Eddy copies it during the call. */
 typedef struct eddy_host_op {
-    uint64_t task;   /* id from eddy_host_spawn */
+    eddy_host_task_t task; /* from eddy_host_spawn */
     uint64_t op;     /* EDDY_HOST_OP_* (READ/WRITE may carry EDDY_HOST_OP_REPEAT) */
     uint64_t handle; /* READ/WRITE: the eddy_tcp_t's id; else ignored */
     uint64_t buf;    /* READ/WRITE: buffer address ((uintptr_t)ptr); else ignored */
@@ -536,13 +545,13 @@ typedef struct eddy_host_op {
 
 /* One completed operation: 2 x 64-bit words. */
 typedef struct eddy_host_event {
-    uint64_t task;  /* which task */
+    eddy_host_task_t task; /* which task */
     int64_t result; /* bytes, a negative error code, or EDDY_HOST_WOKEN (fits in
                        32 bits when the operation's len is at most INT_MAX) */
 } eddy_host_event_t;
 
-/* Creates a host-driven task of `rt`; writes its id (never 0) to *task. The
- * id is valid until the task's EDDY_HOST_OP_FINISH or eddy_runtime_free.
+/* Creates a host-driven task of `rt`; writes it to *task (its id is never 0).
+ * The id is valid until the task's EDDY_HOST_OP_FINISH or eddy_runtime_free.
  * Its low 32 bits are the task's slot: at least 1, distinct among the
  * runtime's live host tasks, and dense: a FINISH frees it for the next spawn,
  * and a new slot is taken only when none is free (so slots never exceed the
@@ -550,7 +559,7 @@ typedef struct eddy_host_event {
  * stale id never comes back). A host may keep its tasks in an array indexed by
  * slot and look events up without hashing; the high 32 bits make every id
  * unique. */
-int eddy_host_spawn(eddy_runtime_t rt, uint64_t *task);
+int eddy_host_spawn(eddy_runtime_t rt, eddy_host_task_t *task);
 
 /* The arguments of eddy_host_turn (6 x 64-bit words, so that a host can keep
  * one in its own memory and update only nops between calls). */
@@ -589,24 +598,23 @@ int eddy_host_turn(eddy_host_batch_t *b);
  * task's first event (EDDY_EINVAL before). Called from inside a poll_fn (of
  * another runtime), it replaces that poll's cx until the poll_fn returns.
  * A turn made from inside another runtime's poll_fn leaves that poll's cx valid. */
-int eddy_host_enter(eddy_runtime_t rt, uint64_t task, eddy_cx_t **cx);
+int eddy_host_enter(eddy_runtime_t rt, eddy_host_task_t task, eddy_cx_t **cx);
 
 /* Wakes host task `task` (as its waker would): its outstanding operation, or
  * its next one, ends with EDDY_HOST_WOKEN unless it completes. Owning thread;
  * allowed while the runtime runs. Other threads: take a waker handle with
  * eddy_host_enter + eddy_cx_waker and use eddy_waker_wake. */
-int eddy_host_wake(eddy_runtime_t rt, uint64_t task);
+int eddy_host_wake(eddy_runtime_t rt, eddy_host_task_t task);
 
-/* Writes up to len bytes of buf (at most INT_MAX) to the TCP stream op->handle
- * for host task op->task at once, without a turn (op->op must be
- * EDDY_HOST_OP_WRITE; op->buf and op->len are ignored; the runtime is the
- * stream's): for the host running that task, which has no operation
- * outstanding. Returns the bytes written (> 0), -EAGAIN when the socket takes
- * nothing now (submit the op to wait for it), or an error code: EDDY_EBADHANDLE
- * (stream, task), EDDY_EINVAL (op NULL, not a WRITE, task with an operation
- * outstanding or before its first event, a listener, buf NULL with len > 0),
- * EDDY_EBUSY, EDDY_ESHUTDOWN, -EPIPE ... */
-int eddy_host_write(const eddy_host_op_t *op, const void *buf, size_t len);
+/* Writes up to len bytes of buf (at most INT_MAX) to TCP stream `stream` for
+ * host task `task` at once, without a turn (the runtime is the stream's): for
+ * the host running that task, which has no operation outstanding. Returns the
+ * bytes written (> 0), -EAGAIN when the socket takes nothing now (submit an
+ * EDDY_HOST_OP_WRITE to wait for it), or an error code: EDDY_EBADHANDLE
+ * (stream, task), EDDY_EINVAL (task with an operation outstanding or before
+ * its first event, a listener, buf NULL with len > 0), EDDY_EBUSY,
+ * EDDY_ESHUTDOWN, -EPIPE ... */
+int eddy_host_write(eddy_host_task_t task, eddy_tcp_t stream, const void *buf, size_t len);
 
 #ifdef __cplusplus
 }

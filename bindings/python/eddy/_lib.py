@@ -278,9 +278,9 @@ def _declare(lib: ctypes.CDLL) -> None:
 
     f("eddy_host_spawn", c_int, H, PH)
     f("eddy_host_turn", c_int, c_void_p)
-    f("eddy_host_enter", c_int, H, c_uint64, POINTER(c_void_p))
-    f("eddy_host_wake", c_int, H, c_uint64)
-    f("eddy_host_write", c_int, c_void_p, c_void_p, c_size_t)
+    f("eddy_host_enter", c_int, H, H, POINTER(c_void_p))
+    f("eddy_host_wake", c_int, H, H)
+    f("eddy_host_write", c_int, H, H, c_void_p, c_size_t)
 
 
 # --- the hot path: an argument-type-free call ----------------------------------
