@@ -1144,8 +1144,14 @@ static void do_host_misc(void)
                 h = NULL;
             }
         }
+        /* The draws of the former (op, buf, len) signature's op fields, kept so that
+         * the corpus seeds replay the call sequences they were found with. */
+        (void)(chance(90) || rn(6));
+        (void)rnd();
+        (void)rnd();
         size_t len = chance(5) ? (size_t)1 << 63 : rn(HBUF + 1);
         const void *buf = chance(5) ? NULL : hbufs[rn(NHBUF)];
+        (void)chance(3); /* was: a NULL op */
         r = CALL(eddy_host_write((eddy_host_task_t){ t }, (eddy_tcp_t){ s }, buf, len));
         int val = sv != VALID ? sv : hv != VALID && !rts[srt].running ? INVALID : UNKNOWN;
         check(r, val, INT32_MAX);
