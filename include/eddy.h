@@ -46,6 +46,7 @@
 #ifndef EDDY_H
 #define EDDY_H
 
+#include <errno.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -60,34 +61,68 @@ extern "C" {
 #define EDDY_VERSION_PATCH 0
 #define EDDY_VERSION_HEX ((EDDY_VERSION_MAJOR << 16) | (EDDY_VERSION_MINOR << 8) | EDDY_VERSION_PATCH)
 
-/* Poll results. */
+/* ---- Error codes (one table) ---- */
 /* Poll results: the operation completed (READY) or the current task's waker
  * was stored and will be woken when progress is possible (PENDING). */
 #define EDDY_READY 0
 #define EDDY_PENDING 1
 
-/* Error codes: negative errno where one exists, Eddy's own below -5000. The
- * comment of each of Eddy's own codes is its eddy_strerror text, word for word
- * (checked by the tests). */
-#define EDDY_EINTR (-4)
-#define EDDY_ENOMEM (-12)
-#define EDDY_EBUSY (-16)
-#define EDDY_EINVAL (-22)
-#define EDDY_EMFILE (-24)
-#define EDDY_EPIPE (-32)
-#define EDDY_EADDRINUSE (-98)
-#define EDDY_EADDRNOTAVAIL (-99)
-#define EDDY_ECONNRESET (-104)
-#define EDDY_ENOTCONN (-107)
-#define EDDY_ETIMEDOUT (-110)
-#define EDDY_ECONNREFUSED (-111)
-#define EDDY_ECANCELED (-125)
-#define EDDY_EBADHANDLE (-5001)   /* stale, forged, wrong-kind or freed handle */
-#define EDDY_EFORKED (-5002)      /* called in a child process after fork() */
-#define EDDY_ESHUTDOWN (-5003)    /* the runtime is shut down or being freed */
-#define EDDY_EWRONGTHREAD (-5004) /* called from a thread that may not use this runtime or object now */
-#define EDDY_ENOTREADY (-5005)    /* result not available: not complete yet or already taken */
-#define EDDY_EBADPOLL (-5006)     /* poll function returned a value that is not READY, PENDING or negative */
+/* Error codes: a negative errno where one exists (this platform's <errno.h>
+ * value), Eddy's own below -5000. Their names and messages are EDDY_ERROR_MAP
+ * below. */
+#define EDDY_EINTR (-EINTR)
+#define EDDY_ENOMEM (-ENOMEM)
+#define EDDY_EBUSY (-EBUSY)
+#define EDDY_EINVAL (-EINVAL)
+#define EDDY_EMFILE (-EMFILE)
+#define EDDY_EPIPE (-EPIPE)
+#define EDDY_EADDRINUSE (-EADDRINUSE)
+#define EDDY_EADDRNOTAVAIL (-EADDRNOTAVAIL)
+#define EDDY_ECONNRESET (-ECONNRESET)
+#define EDDY_ENOTCONN (-ENOTCONN)
+#define EDDY_ETIMEDOUT (-ETIMEDOUT)
+#define EDDY_ECONNREFUSED (-ECONNREFUSED)
+#define EDDY_ECANCELED (-ECANCELED)
+#define EDDY_EBADHANDLE (-5001)
+#define EDDY_EFORKED (-5002)
+#define EDDY_ESHUTDOWN (-5003)
+#define EDDY_EWRONGTHREAD (-5004)
+#define EDDY_ENOTREADY (-5005)
+#define EDDY_EBADPOLL (-5006)
+
+/* Every code above, once, with the name eddy_err_name returns for it and the
+ * message eddy_strerror returns (like libuv's UV_ERRNO_MAP):
+ * XX(suffix, name, message), the code being EDDY_##suffix. errno codes are
+ * named by their errno and carry glibc's wording (on every platform); other
+ * errno values get the C library's strerror text. Expand it to switch over
+ * codes, e.g.
+ *   #define NAME_CASE(s, name, msg) case EDDY_##s: return name;
+ *   switch (code) { EDDY_ERROR_MAP(NAME_CASE) }
+ * The library's table (Sources/Eddy/Sys/ErrorTable.swift) and the Python
+ * binding's (_lib.ERRORS) are checked against it entry by entry. */
+#define EDDY_ERROR_MAP(XX)                                                                           \
+    XX(READY, "EDDY_READY", "success")                                                               \
+    XX(PENDING, "EDDY_PENDING", "operation pending")                                                 \
+    XX(EINTR, "EINTR", "Interrupted system call")                                                    \
+    XX(ENOMEM, "ENOMEM", "Cannot allocate memory")                                                   \
+    XX(EBUSY, "EBUSY", "Device or resource busy")                                                    \
+    XX(EINVAL, "EINVAL", "Invalid argument")                                                         \
+    XX(EMFILE, "EMFILE", "Too many open files")                                                      \
+    XX(EPIPE, "EPIPE", "Broken pipe")                                                                \
+    XX(EADDRINUSE, "EADDRINUSE", "Address already in use")                                           \
+    XX(EADDRNOTAVAIL, "EADDRNOTAVAIL", "Cannot assign requested address")                            \
+    XX(ECONNRESET, "ECONNRESET", "Connection reset by peer")                                         \
+    XX(ENOTCONN, "ENOTCONN", "Transport endpoint is not connected")                                  \
+    XX(ETIMEDOUT, "ETIMEDOUT", "Connection timed out")                                               \
+    XX(ECONNREFUSED, "ECONNREFUSED", "Connection refused")                                           \
+    XX(ECANCELED, "ECANCELED", "Operation canceled")                                                 \
+    XX(EBADHANDLE, "EDDY_EBADHANDLE", "stale, forged, wrong-kind or freed handle")                   \
+    XX(EFORKED, "EDDY_EFORKED", "called in a child process after fork()")                            \
+    XX(ESHUTDOWN, "EDDY_ESHUTDOWN", "the runtime is shut down or being freed")                       \
+    XX(EWRONGTHREAD, "EDDY_EWRONGTHREAD", "called from a thread that may not use this runtime or object now") \
+    XX(ENOTREADY, "EDDY_ENOTREADY", "result not available: not complete yet or already taken")       \
+    XX(EBADPOLL, "EDDY_EBADPOLL", "poll function returned a value that is not READY, PENDING or negative")
+/* ---- end of error codes ---- */
 
 /* Handles (see "Handles" above). The zero id {0} is never issued: it is a
  * safe "no handle" value and is rejected with EDDY_EBADHANDLE. */
@@ -140,8 +175,9 @@ typedef void (*eddy_then_fn)(void *user, int status);
 /* eddy_version: EDDY_VERSION_HEX of the loaded library. Any thread, never fails.
  * eddy_version_string: "MAJOR.MINOR.PATCH" ("0.1.0"), static storage, never NULL.
  *   Any thread.
- * eddy_strerror: a human-readable message for any code (errno values use the C
- *   library's text, Eddy codes their own, unknown codes "unknown error").
+ * eddy_strerror: a human-readable message for any code (EDDY_ERROR_MAP's for
+ *   its codes, the C library's text for other errno values, "unknown error"
+ *   for unknown codes).
  *   Static storage owned by the library, never NULL, never free it. Any thread,
  *   also in a forked child.
  * eddy_err_name: the symbolic name of a code: "ECONNREFUSED" for -ECONNREFUSED,
@@ -482,16 +518,25 @@ int eddy_fd_free(eddy_fd_t watch);
  * host names the task: a host whose task waits for the same read again (an
  * echo loop) leaves it out of the batch instead of passing it each turn. buf
  * must then stay valid until the task is named again or finishes. Refused
- * (EDDY_EINVAL) with WAIT and FINISH. */
+ * (EDDY_EINVAL) with WAIT and FINISH.
+ * Why a flag, not implicit: a task may rightly have no operation across a turn
+ * (the host has not resumed it yet, or it waits for something only the host
+ * knows, e.g. a host-side queue), and its last read buffer is then still the
+ * host's, holding data not yet consumed. Only the host knows when the buffer
+ * may be filled again; repeating every read by default would overwrite it. */
 #define EDDY_HOST_OP_REPEAT 0x100u
 
 /* Event result of an operation ended by a wake (not an error code). */
 #define EDDY_HOST_WOKEN (-5100)
 
+/* A host-driven task, like every other handle a one-member struct. Its id is
+ * not from the handle table: see eddy_host_spawn for what its bits mean. */
+typedef struct { uint64_t id; } eddy_host_task_t;
+
 /* One operation: 5 x 64-bit words. The host keeps it in its own memory and
  * passes its address; Eddy copies it during the call. */
 typedef struct eddy_host_op {
-    uint64_t task;   /* id from eddy_host_spawn */
+    eddy_host_task_t task; /* from eddy_host_spawn */
     uint64_t op;     /* EDDY_HOST_OP_* (READ/WRITE may carry EDDY_HOST_OP_REPEAT) */
     uint64_t handle; /* READ/WRITE: the eddy_tcp_t's id; else ignored */
     uint64_t buf;    /* READ/WRITE: buffer address ((uintptr_t)ptr); else ignored */
@@ -500,13 +545,13 @@ typedef struct eddy_host_op {
 
 /* One completed operation: 2 x 64-bit words. */
 typedef struct eddy_host_event {
-    uint64_t task;  /* which task */
+    eddy_host_task_t task; /* which task */
     int64_t result; /* bytes, a negative error code, or EDDY_HOST_WOKEN (fits in
                        32 bits when the operation's len is at most INT_MAX) */
 } eddy_host_event_t;
 
-/* Creates a host-driven task of `rt`; writes its id (never 0) to *task. The
- * id is valid until the task's EDDY_HOST_OP_FINISH or eddy_runtime_free.
+/* Creates a host-driven task of `rt`; writes it to *task (its id is never 0).
+ * The id is valid until the task's EDDY_HOST_OP_FINISH or eddy_runtime_free.
  * Its low 32 bits are the task's slot: at least 1, distinct among the
  * runtime's live host tasks, and dense: a FINISH frees it for the next spawn,
  * and a new slot is taken only when none is free (so slots never exceed the
@@ -514,7 +559,7 @@ typedef struct eddy_host_event {
  * stale id never comes back). A host may keep its tasks in an array indexed by
  * slot and look events up without hashing; the high 32 bits make every id
  * unique. */
-int eddy_host_spawn(eddy_runtime_t rt, uint64_t *task);
+int eddy_host_spawn(eddy_runtime_t rt, eddy_host_task_t *task);
 
 /* The arguments of eddy_host_turn (6 x 64-bit words, so that a host can keep
  * one in its own memory and update only nops between calls). */
@@ -553,24 +598,23 @@ int eddy_host_turn(eddy_host_batch_t *b);
  * task's first event (EDDY_EINVAL before). Called from inside a poll_fn (of
  * another runtime), it replaces that poll's cx until the poll_fn returns.
  * A turn made from inside another runtime's poll_fn leaves that poll's cx valid. */
-int eddy_host_enter(eddy_runtime_t rt, uint64_t task, eddy_cx_t **cx);
+int eddy_host_enter(eddy_runtime_t rt, eddy_host_task_t task, eddy_cx_t **cx);
 
 /* Wakes host task `task` (as its waker would): its outstanding operation, or
  * its next one, ends with EDDY_HOST_WOKEN unless it completes. Owning thread;
  * allowed while the runtime runs. Other threads: take a waker handle with
  * eddy_host_enter + eddy_cx_waker and use eddy_waker_wake. */
-int eddy_host_wake(eddy_runtime_t rt, uint64_t task);
+int eddy_host_wake(eddy_runtime_t rt, eddy_host_task_t task);
 
-/* Writes up to len bytes of buf (at most INT_MAX) to the TCP stream op->handle
- * for host task op->task at once, without a turn (op->op must be
- * EDDY_HOST_OP_WRITE; op->buf and op->len are ignored; the runtime is the
- * stream's): for the host running that task, which has no operation
- * outstanding. Returns the bytes written (> 0), -EAGAIN when the socket takes
- * nothing now (submit the op to wait for it), or an error code: EDDY_EBADHANDLE
- * (stream, task), EDDY_EINVAL (op NULL, not a WRITE, task with an operation
- * outstanding or before its first event, a listener, buf NULL with len > 0),
- * EDDY_EBUSY, EDDY_ESHUTDOWN, -EPIPE ... */
-int eddy_host_write(const eddy_host_op_t *op, const void *buf, size_t len);
+/* Writes up to len bytes of buf (at most INT_MAX) to TCP stream `stream` for
+ * host task `task` at once, without a turn (the runtime is the stream's): for
+ * the host running that task, which has no operation outstanding. Returns the
+ * bytes written (> 0), -EAGAIN when the socket takes nothing now (submit an
+ * EDDY_HOST_OP_WRITE to wait for it), or an error code: EDDY_EBADHANDLE
+ * (stream, task), EDDY_EINVAL (task with an operation outstanding or before
+ * its first event, a listener, buf NULL with len > 0), EDDY_EBUSY,
+ * EDDY_ESHUTDOWN, -EPIPE ... */
+int eddy_host_write(eddy_host_task_t task, eddy_tcp_t stream, const void *buf, size_t len);
 
 #ifdef __cplusplus
 }

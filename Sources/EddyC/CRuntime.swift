@@ -28,7 +28,7 @@ final class CRuntime: @unchecked Sendable {
     /// Blocking pool, created on first use (owning thread only).
     private var pool: BlockingPool?
     private let blockingThreads: Int
-    /// Host-driven tasks (HostTaskExports.swift), created on first use (owning thread only).
+    /// Host-driven tasks (Host/HostDriver.swift), created on first use (owning thread only).
     var host: HostDriver?
 
     init(runtime: Runtime, thread: UInt, blockingThreads: Int) {

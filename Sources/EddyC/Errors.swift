@@ -2,29 +2,31 @@
 //
 // eddy_strerror / eddy_err_name must never return NULL and must return memory
 // the caller never frees, from any thread, even in a forked child. The names and
-// messages come from Eddy's ErrorTable.swift, the table EddyError reads too.
+// messages come from Eddy's ErrorTable.swift, the table EddyError reads too (tested
+// against the header's EDDY_ERROR_MAP by ErrorTableTests).
 
 import CEddyABI
 import Eddy
 
-/// The numeric codes of include/eddy.h (kept in one place; Int32 like the ABI).
+/// The codes of include/eddy.h, read from the header itself (CEddyABI expands its
+/// EDDY_ERROR_MAP into constants Swift imports): Int32 like the ABI.
 enum EddyCode {
-    static let ready: Int32 = 0
-    static let pending: Int32 = 1
-    static let eintr: Int32 = -4
-    static let enomem: Int32 = -12
-    static let ebusy: Int32 = -16
-    static let einval: Int32 = -22
-    static let emfile: Int32 = -24
-    static let epipe: Int32 = -32
-    static let ecanceled: Int32 = -125
-    static let etimedout: Int32 = -110
-    static let badHandle: Int32 = -5001
-    static let forked: Int32 = -5002
-    static let shutdown: Int32 = -5003
-    static let wrongThread: Int32 = -5004
-    static let notReady: Int32 = -5005
-    static let badPoll: Int32 = -5006
+    static var ready: Int32 { @inline(__always) get { Int32(CEDDY_READY) } }
+    static var pending: Int32 { @inline(__always) get { Int32(CEDDY_PENDING) } }
+    static var eintr: Int32 { @inline(__always) get { Int32(CEDDY_EINTR) } }
+    static var enomem: Int32 { @inline(__always) get { Int32(CEDDY_ENOMEM) } }
+    static var ebusy: Int32 { @inline(__always) get { Int32(CEDDY_EBUSY) } }
+    static var einval: Int32 { @inline(__always) get { Int32(CEDDY_EINVAL) } }
+    static var emfile: Int32 { @inline(__always) get { Int32(CEDDY_EMFILE) } }
+    static var epipe: Int32 { @inline(__always) get { Int32(CEDDY_EPIPE) } }
+    static var ecanceled: Int32 { @inline(__always) get { Int32(CEDDY_ECANCELED) } }
+    static var etimedout: Int32 { @inline(__always) get { Int32(CEDDY_ETIMEDOUT) } }
+    static var badHandle: Int32 { @inline(__always) get { Int32(CEDDY_EBADHANDLE) } }
+    static var forked: Int32 { @inline(__always) get { Int32(CEDDY_EFORKED) } }
+    static var shutdown: Int32 { @inline(__always) get { Int32(CEDDY_ESHUTDOWN) } }
+    static var wrongThread: Int32 { @inline(__always) get { Int32(CEDDY_EWRONGTHREAD) } }
+    static var notReady: Int32 { @inline(__always) get { Int32(CEDDY_ENOTREADY) } }
+    static var badPoll: Int32 { @inline(__always) get { Int32(CEDDY_EBADPOLL) } }
 }
 
 /// A message for any code (static storage, never NULL).

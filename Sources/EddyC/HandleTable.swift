@@ -7,8 +7,8 @@
 //
 // id layout: slot index (bits 0..21) | generation (bits 22..53) | kind (bits 54..63).
 // Kinds start at 1, so id 0 is never issued. The lookup checks the kind (and that
-// the bits above it are clear) with one shift and one compare, then masks the slot:
-// as many instructions as the old 32-bit slot / 24-bit generation layout.
+// the bits above it are clear) with one shift and one compare, then masks the slot
+// (docs/PERFORMANCE-LOG.md has its cost against the earlier layout).
 //
 // Stale ids stay dead forever: a slot's generation counts up by one per reuse
 // (32 bits, 4 billion reuses), and a slot whose generation is exhausted is retired
@@ -108,8 +108,8 @@ final class HandleTable: @unchecked Sendable {
     /// does not see it order the table's writes and reported every contended allocation as
     /// a race (make sanlib-tsan). An acquiring load at the start of each critical section
     /// and a releasing store at its end (instrumented code: TSan sees them) give the same
-    /// happens-before edges the mutex already guarantees. Two plain moves on x86; a pthread
-    /// mutex instead cost ~70 instructions per lock (+20 % per eddy_spawn + free).
+    /// happens-before edges the mutex already guarantees. Two plain moves on x86, far
+    /// cheaper than a pthread mutex (docs/PERFORMANCE-LOG.md).
     private let order = Atomic<UInt>(0)
 
     /// The table lock (see `order`).

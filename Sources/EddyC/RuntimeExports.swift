@@ -5,7 +5,7 @@ import Eddy
 import Glibc
 
 /// Limits of eddy_config_t's fields (include/eddy.h); the struct itself is the header's.
-private enum ConfigLayout {
+private enum ConfigLimits {
     static let size = UInt32(MemoryLayout<eddy_config_t>.size)
     /// Largest accepted values (include/eddy.h, eddy_config_t).
     static let maxEventBatch: UInt32 = 1024, maxTaskBudget: UInt32 = 1 << 20, maxBlockingThreads: UInt32 = 1024
@@ -16,7 +16,7 @@ private enum ConfigLayout {
 public func eddy_config_init(_ config: UnsafeMutablePointer<eddy_config_t>?) -> Int32 {
     if isForked() { return EddyCode.forked }
     guard let config else { return EddyCode.einval }
-    config.pointee = eddy_config_t(struct_size: ConfigLayout.size, flags: 0, event_batch: 1024, task_budget: 128,
+    config.pointee = eddy_config_t(struct_size: ConfigLimits.size, flags: 0, event_batch: 1024, task_budget: 128,
                                    blocking_threads: 4)
     return 0
 }
@@ -29,15 +29,15 @@ public func eddy_runtime_new(_ config: UnsafePointer<eddy_config_t>?, _ out: Uns
     var blockingThreads = 4
     if let config {
         // struct_size first: only then are the other fields known to be there.
-        guard config.pointee.struct_size == ConfigLayout.size,
-              config.pointee.flags & ~ConfigLayout.knownFlags == 0 else { return EddyCode.einval }
+        guard config.pointee.struct_size == ConfigLimits.size,
+              config.pointee.flags & ~ConfigLimits.knownFlags == 0 else { return EddyCode.einval }
         let c = config.pointee
-        conf.returnOnSignal = c.flags & ConfigLayout.knownFlags != 0
+        conf.returnOnSignal = c.flags & ConfigLimits.knownFlags != 0
         // 0 means default; above the limit is EINVAL (e.g. a -1 stored in the uint32).
         let batch = c.event_batch, budget = c.task_budget
         let threads = c.blocking_threads
-        guard batch <= ConfigLayout.maxEventBatch, budget <= ConfigLayout.maxTaskBudget,
-              threads <= ConfigLayout.maxBlockingThreads else { return EddyCode.einval }
+        guard batch <= ConfigLimits.maxEventBatch, budget <= ConfigLimits.maxTaskBudget,
+              threads <= ConfigLimits.maxBlockingThreads else { return EddyCode.einval }
         if batch != 0 { conf.eventBatch = Int(batch) }
         if budget != 0 { conf.taskBudget = Int(budget) }
         if threads != 0 { blockingThreads = Int(threads) }

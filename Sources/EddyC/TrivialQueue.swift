@@ -2,8 +2,7 @@
 //
 // Why not Array: the turn empties its event and repeat lists every call, and
 // Array.removeAll(keepingCapacity:) / removeFirst(_:) go through the generic
-// replaceSubrange (~80 instructions each, and a retain of the buffer), which
-// at one event per turn was a tenth of Eddy's share of a Python round trip.
+// replaceSubrange and retain the buffer (measured in docs/PERFORMANCE-LOG.md).
 // Here clearing is a store and taking from the front moves an index.
 
 /// FIFO of bitwise-copyable values: `append`, indexing and `count` from the

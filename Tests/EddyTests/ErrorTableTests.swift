@@ -2,23 +2,86 @@ import Foundation
 import Glibc
 import Testing
 @testable import Eddy
-import CEddyABI  // eddy_err_name / eddy_strerror as include/eddy.h declares them
+import CEddyABI  // eddy_err_name / eddy_strerror as include/eddy.h declares them, its EDDY_ERROR_MAP
 import EddyC
 
 /// One name and one message per code: EddyError, eddy_err_name / eddy_strerror and
-/// include/eddy.h's comments agree, and a misuse gets the code the docs name.
+/// include/eddy.h's EDDY_ERROR_MAP agree, and a misuse gets the code the docs name.
 @Suite(.serialized) struct ErrorTableTests {
-    /// `#define EDDY_Xxx (-N) /* message */` lines of include/eddy.h: (name, code, message?).
-    static func headerCodes() throws -> [(String, Int32, String?)] {
+    /// `#define EDDY_Exxx (-Eyyy)` / `(-N)` lines of include/eddy.h: (macro, value text).
+    static func headerDefines() throws -> [(macro: String, value: String)] {
         let header = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
             .appendingPathComponent("../../include/eddy.h").standardizedFileURL
         let text = try String(contentsOf: header, encoding: .utf8)
-        let re = try NSRegularExpression(pattern: #"^#define (EDDY_E[A-Z]+) \((-\d+)\)(?:\s*/\* (.*) \*/)?\s*$"#,
+        let re = try NSRegularExpression(pattern: #"^#define (EDDY_E[A-Z]+) \((-(?:E[A-Z0-9]+|\d+))\)\s*$"#,
                                          options: [.anchorsMatchLines])
         let ns = text as NSString
         return re.matches(in: text, range: NSRange(location: 0, length: ns.length)).map { m in
-            let msg = m.range(at: 3).location == NSNotFound ? nil : ns.substring(with: m.range(at: 3))
-            return (ns.substring(with: m.range(at: 1)), Int32(ns.substring(with: m.range(at: 2)))!, msg)
+            (ns.substring(with: m.range(at: 1)), ns.substring(with: m.range(at: 2)))
+        }
+    }
+
+    /// include/eddy.h's EDDY_ERROR_MAP as the C compiler expanded it (CEddyABI).
+    static func headerMap() -> [(code: Int32, macro: String, name: String, message: String)] {
+        var map: [(code: Int32, macro: String, name: String, message: String)] = []
+        var i = 0
+        while let e = ceddy_error_entry(i) {
+            map.append((e.pointee.code, String(cString: e.pointee.macro), String(cString: e.pointee.name),
+                        String(cString: e.pointee.message)))
+            i += 1
+        }
+        return map
+    }
+
+    /// ErrorTable.swift is the header's map, entry by entry, and holds nothing else.
+    @Test func swiftTableIsTheHeaderMap() {
+        let map = Self.headerMap()
+        #expect(map.count >= 21, "EDDY_ERROR_MAP: \(map.map(\.macro))")
+        #expect(map.filter { $0.code <= -5000 }.count == 6, "Eddy's own codes: \(map.map(\.macro))")
+        #expect(Set(map.map(\.code)).count == map.count, "a code twice in EDDY_ERROR_MAP")
+        for e in map {
+            let swift = headerError(e.code)
+            #expect(swift.map { "\($0.name)" } == e.name, "\(e.macro)")
+            #expect(swift.map { "\($0.message)" } == e.message, "\(e.macro)")
+            // Own codes (and READY/PENDING) are named by their macro, errno codes by the errno.
+            #expect(e.macro == e.name || e.macro == "EDDY_" + e.name, "\(e.macro) named \(e.name)")
+            if e.code < 0 && e.code > -4096 {
+                #expect(errnoName(-e.code).map { "\($0)" } == e.name, "\(e.macro): not errno \(e.name)")
+            }
+            if e.code <= 0 {  // EddyError(code: 1) is EPERM: a positive code is an errno
+                #expect(EddyError(code: e.code).name == e.name)
+                #expect(EddyError(code: e.code).message == e.message)
+            }
+        }
+        // Nothing in the Swift table the header lacks (every code it could hold is in range).
+        let codes = Set(map.map(\.code))
+        for code in Int32(-5200)...Int32(1) where headerError(code) != nil {
+            #expect(codes.contains(code), "ErrorTable.swift has \(code), EDDY_ERROR_MAP does not")
+        }
+    }
+
+    /// The header's #defines are the map's codes: errno codes spelled `(-Exxx)` with the
+    /// errno of their own name, Eddy's own as numbers below -5000, one map entry each.
+    @Test func headerDefinesAreTheMap() throws {
+        let defs = try Self.headerDefines()
+        let map = Self.headerMap()
+        #expect(defs.count == map.count - 2, "defines \(defs.map(\.macro))")  // map: + READY, PENDING
+        for (macro, value) in defs {
+            let entry = try #require(map.first { $0.macro == macro }, "\(macro) is not in EDDY_ERROR_MAP")
+            if value.hasPrefix("-E") {
+                #expect("EDDY_" + value.dropFirst() == macro, "\(macro) defined as (\(value))")
+                #expect(entry.name == String(value.dropFirst()))
+            } else {
+                #expect(Int32(value) == entry.code, "\(macro) (\(value))")
+                #expect(entry.code <= -5000, "\(macro): a number where an errno exists")
+            }
+        }
+        let statics: [(EddyError, String)] = [(.badHandle, "EDDY_EBADHANDLE"), (.forked, "EDDY_EFORKED"),
+            (.shutdown, "EDDY_ESHUTDOWN"), (.wrongThread, "EDDY_EWRONGTHREAD"), (.notReady, "EDDY_ENOTREADY"),
+            (.badPoll, "EDDY_EBADPOLL"), (.invalidArgument, "EINVAL"), (.cancelled, "ECANCELED"), (.timedOut, "ETIMEDOUT")]
+        for (e, name) in statics {
+            #expect(e.name == name)
+            #expect(map.contains { $0.name == name && $0.code == e.code })
         }
     }
 
@@ -35,29 +98,6 @@ import EddyC
             }
         }
         #expect(mismatches == 0)
-    }
-
-    @Test func headerCommentsAreTheMessages() throws {
-        let defs = try Self.headerCodes()
-        let own = defs.filter { $0.1 <= -5000 }
-        #expect(own.count == 6, "Eddy's own codes in include/eddy.h: \(own.map(\.0))")
-        for (name, code, comment) in defs {
-            let e = EddyError(code: code)
-            if code <= -5000 {
-                #expect(e.name == name)
-                #expect(e.message == comment, "\(name)")
-            } else {
-                #expect("EDDY_" + e.name == name)  // errno codes: the errno's own name
-                #expect(comment == nil, "\(name): errno codes use the C library's text")
-            }
-        }
-        let statics: [(EddyError, String)] = [(.badHandle, "EDDY_EBADHANDLE"), (.forked, "EDDY_EFORKED"),
-            (.shutdown, "EDDY_ESHUTDOWN"), (.wrongThread, "EDDY_EWRONGTHREAD"), (.notReady, "EDDY_ENOTREADY"),
-            (.badPoll, "EDDY_EBADPOLL"), (.invalidArgument, "EINVAL"), (.cancelled, "ECANCELED"), (.timedOut, "ETIMEDOUT")]
-        for (e, name) in statics {
-            #expect(e.name == name)
-            #expect(defs.contains { $0.0 == (name.hasPrefix("EDDY_") ? name : "EDDY_" + name) && $0.1 == e.code })
-        }
     }
 
     /// docs/ARCHITECTURE.md: async operations called off the loop thread throw

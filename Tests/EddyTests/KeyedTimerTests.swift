@@ -1,7 +1,7 @@
 import Testing
 @testable import Eddy
 
-/// Keyed timers (`Runtime.reserveTimer` / `pollTimer`): the C ABI's sleep handles.
+/// Keyed timers (`Runtime.reserveTimer` / `pollTimer`): timers without an object (EddyC's sleep handles use them).
 @Suite(.serialized) struct KeyedTimerTests {
     /// The C ABI's 1 M-timer budget (docs/PERFORMANCE.md) counts on 32 bytes per entry.
     @Test func timerEntryStaysSmall() {

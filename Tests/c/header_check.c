@@ -57,11 +57,11 @@ static int (*const p_eddy_fd_watch)(eddy_runtime_t, int, eddy_fd_t *) = eddy_fd_
 static int (*const p_eddy_fd_poll_ready)(eddy_fd_t, eddy_cx_t *, uint32_t, uint32_t *) = eddy_fd_poll_ready;
 static int (*const p_eddy_fd_clear_ready)(eddy_fd_t, uint32_t) = eddy_fd_clear_ready;
 static int (*const p_eddy_fd_free)(eddy_fd_t) = eddy_fd_free;
-static int (*const p_eddy_host_spawn)(eddy_runtime_t, uint64_t *) = eddy_host_spawn;
+static int (*const p_eddy_host_spawn)(eddy_runtime_t, eddy_host_task_t *) = eddy_host_spawn;
 static int (*const p_eddy_host_turn)(eddy_host_batch_t *) = eddy_host_turn;
-static int (*const p_eddy_host_enter)(eddy_runtime_t, uint64_t, eddy_cx_t **) = eddy_host_enter;
-static int (*const p_eddy_host_wake)(eddy_runtime_t, uint64_t) = eddy_host_wake;
-static int (*const p_eddy_host_write)(const eddy_host_op_t *, const void *, size_t) = eddy_host_write;
+static int (*const p_eddy_host_enter)(eddy_runtime_t, eddy_host_task_t, eddy_cx_t **) = eddy_host_enter;
+static int (*const p_eddy_host_wake)(eddy_runtime_t, eddy_host_task_t) = eddy_host_wake;
+static int (*const p_eddy_host_write)(eddy_host_task_t, eddy_tcp_t, const void *, size_t) = eddy_host_write;
 
 static const struct {
     const char *name;
@@ -90,6 +90,7 @@ typedef char check_handle_size[(sizeof(eddy_task_t) == 8 && sizeof(eddy_tcp_t) =
 typedef char check_fd_bits[(EDDY_FD_READABLE == 1u && EDDY_FD_WRITABLE == 2u) ? 1 : -1];
 typedef char check_value_size[sizeof(eddy_value_t) == 8 ? 1 : -1];
 typedef char check_host_sizes[(sizeof(eddy_host_op_t) == 40 && sizeof(eddy_host_event_t) == 16 &&
+                               sizeof(eddy_host_task_t) == 8 &&
                                sizeof(eddy_host_batch_t) == 48) ? 1 : -1];
 typedef char check_host_woken[(EDDY_HOST_WOKEN < -5000 && EDDY_HOST_WOKEN != EDDY_EBADPOLL) ? 1 : -1];
 typedef char check_codes[(EDDY_READY == 0 && EDDY_PENDING == 1 && EDDY_EBADHANDLE < -5000) ? 1 : -1];

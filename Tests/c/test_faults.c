@@ -400,8 +400,9 @@ static int hc1_poll(void *state, eddy_cx_t *cx)
             }
             if (ti.tcpi_state != TCP_CLOSE && elapsed_ms(t->closing_since) < 10000) {
                 eddy_waker_t self; /* yield: poll again next tick */
-                if (eddy_cx_waker(cx, &self) != 0) {
-                    t->err = -4;
+                int wr = eddy_cx_waker(cx, &self);
+                if (wr != 0) {
+                    t->err = wr;
                     goto done;
                 }
                 eddy_waker_wake(self);

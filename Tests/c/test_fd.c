@@ -202,7 +202,7 @@ static void test_host_task_waits_on_fd(void **state)
     make_pipe(p);
     eddy_fd_t watch;
     assert_int_equal(eddy_fd_watch(f->rt, p[0], &watch), 0);
-    uint64_t task = 0;
+    eddy_host_task_t task = { 0 };
     assert_int_equal(eddy_host_spawn(f->rt, &task), 0);
     eddy_host_event_t ev[4];
     eddy_host_batch_t b = { f->rt, NULL, 0, ev, 4, 0 };
@@ -224,7 +224,7 @@ static void test_host_task_waits_on_fd(void **state)
     assert_true(elapsed_ms(t0) >= 50);
     assert_int_equal(pthread_join(w.th, NULL), 0);
     assert_int_equal(b.n, 1);
-    assert_true(ev[0].task == task && ev[0].result == EDDY_HOST_WOKEN);
+    assert_true(ev[0].task.id == task.id && ev[0].result == EDDY_HOST_WOKEN);
     assert_int_equal(eddy_host_enter(f->rt, task, &cx), 0);
     assert_int_equal(eddy_fd_poll_ready(watch, cx, EDDY_FD_READABLE, &ready), EDDY_READY);
     assert_int_equal(ready, EDDY_FD_READABLE);

@@ -173,18 +173,18 @@ static int turn(eddy_runtime_t rt, const eddy_host_op_t *const *ops, size_t nops
     return r;
 }
 
-static uint64_t started(eddy_runtime_t rt)
+static eddy_host_task_t started(eddy_runtime_t rt)
 {
-    uint64_t t = 0;
+    eddy_host_task_t t = { 0 };
     assert_int_equal(eddy_host_spawn(rt, &t), 0);
     events_t e;
     assert_int_equal(turn(rt, NULL, 0, &e), 0);
     assert_int_equal(e.n, 1);
-    assert_true(e.ev[0].task == t);
+    assert_true(e.ev[0].task.id == t.id);
     return t;
 }
 
-static void finish_host(eddy_runtime_t rt, uint64_t t, uint64_t keeper)
+static void finish_host(eddy_runtime_t rt, eddy_host_task_t t, eddy_host_task_t keeper)
 {
     eddy_host_op_t fin = { t, EDDY_HOST_OP_FINISH, 0, 0, 0 };
     eddy_host_op_t w = { keeper, EDDY_HOST_OP_WAIT, 0, 0, 0 };
@@ -201,20 +201,20 @@ static void test_host_ids_survive_generation_wrap(void **state)
     enum { ROUNDS = 8 << HOST_GEN_BITS };
     eddy_runtime_t rt;
     assert_int_equal(eddy_runtime_new(NULL, &rt), 0);
-    uint64_t keeper = started(rt);
-    uint64_t stale[ROUNDS];
+    eddy_host_task_t keeper = started(rt);
+    eddy_host_task_t stale[ROUNDS];
     for (int i = 0; i < ROUNDS; i++) {
-        uint64_t t = started(rt);
-        assert_true(t != keeper);
+        eddy_host_task_t t = started(rt);
+        assert_true(t.id != keeper.id);
         for (int j = 0; j < i; j++) {
-            assert_true(t != stale[j]);
+            assert_true(t.id != stale[j].id);
             assert_int_equal(eddy_host_wake(rt, stale[j]), EDDY_EBADHANDLE);
         }
         finish_host(rt, t, keeper);
         stale[i] = t;
     }
     /* Slots stay dense: one retired per 2^n spawns, not one per spawn. */
-    assert_true((stale[ROUNDS - 1] & 0xFFFFFFFFu) <= 2 + ROUNDS / 8);
+    assert_true((stale[ROUNDS - 1].id & 0xFFFFFFFFu) <= 2 + ROUNDS / 8);
     assert_true(eddy_runtime_free(rt) >= 0);
 }
 

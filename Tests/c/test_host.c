@@ -25,29 +25,29 @@ static int turn(eddy_runtime_t rt, const eddy_host_op_t *const *ops, size_t nops
     return r;
 }
 
-static eddy_host_op_t op_of(uint64_t task, uint64_t op, uint64_t handle, const void *buf, uint64_t len)
+static eddy_host_op_t op_of(eddy_host_task_t task, uint64_t op, uint64_t handle, const void *buf, uint64_t len)
 {
     eddy_host_op_t o = { task, op, handle, (uint64_t)(uintptr_t)buf, len };
     return o;
 }
 
 /* Spawns a task and takes its first event (EDDY_HOST_WOKEN). */
-static uint64_t started_task(eddy_runtime_t rt)
+static eddy_host_task_t started_task(eddy_runtime_t rt)
 {
-    uint64_t t = 0;
+    eddy_host_task_t t = { 0 };
     assert_int_equal(eddy_host_spawn(rt, &t), 0);
-    assert_true(t != 0);
+    assert_true(t.id != 0);
     events_t e;
     assert_int_equal(turn(rt, NULL, 0, &e), 0);
     assert_int_equal(e.n, 1);
-    assert_true(e.ev[0].task == t);
+    assert_true(e.ev[0].task.id == t.id);
     assert_true(e.ev[0].result == EDDY_HOST_WOKEN);
     return t;
 }
 
 /* Ends `t` with FINISH; `other` (a task waiting for its waker) is woken in the
  * same turn so that the turn has an event to return. */
-static void finish_task(eddy_runtime_t rt, uint64_t t, uint64_t other)
+static void finish_task(eddy_runtime_t rt, eddy_host_task_t t, eddy_host_task_t other)
 {
     eddy_host_op_t fin = op_of(t, EDDY_HOST_OP_FINISH, 0, NULL, 0);
     eddy_host_op_t w = op_of(other, EDDY_HOST_OP_WAIT, 0, NULL, 0);
@@ -56,7 +56,7 @@ static void finish_task(eddy_runtime_t rt, uint64_t t, uint64_t other)
     events_t e;
     assert_int_equal(turn(rt, ops, 2, &e), 0);
     assert_int_equal(e.n, 1);
-    assert_true(e.ev[0].task == other);
+    assert_true(e.ev[0].task.id == other.id);
     assert_true(e.ev[0].result == EDDY_HOST_WOKEN);
     eddy_cx_t *cx = NULL;
     assert_int_equal(eddy_host_enter(rt, t, &cx), EDDY_EBADHANDLE);  /* stale now */
@@ -64,7 +64,7 @@ static void finish_task(eddy_runtime_t rt, uint64_t t, uint64_t other)
 }
 
 /* A connected pair: `s` (Eddy stream, accepted through a host task's cx) and `peer`. */
-static void connected(eddy_runtime_t rt, uint64_t task, eddy_tcp_t *l, eddy_tcp_t *s, int *peer)
+static void connected(eddy_runtime_t rt, eddy_host_task_t task, eddy_tcp_t *l, eddy_tcp_t *s, int *peer)
 {
     assert_int_equal(eddy_tcp_listen(rt, "127.0.0.1", 0, 16, l), 0);
     uint16_t port = 0;
@@ -92,16 +92,16 @@ static void connected(eddy_runtime_t rt, uint64_t task, eddy_tcp_t *l, eddy_tcp_
 static void test_first_event_and_finish(void **state)
 {
     fixture_t *f = *state;
-    uint64_t a = started_task(f->rt);
-    uint64_t b = started_task(f->rt);
-    assert_true(a != b);
+    eddy_host_task_t a = started_task(f->rt);
+    eddy_host_task_t b = started_task(f->rt);
+    assert_true(a.id != b.id);
     /* Slots (the ids' low halves): distinct, dense, a finished task's reused by
      * the next spawn under a new id. */
-    uint32_t sa = (uint32_t)a, sb = (uint32_t)b;
+    uint32_t sa = (uint32_t)a.id, sb = (uint32_t)b.id;
     assert_true(sa >= 1 && sb >= 1 && sa != sb && sa <= 2 && sb <= 2);
     finish_task(f->rt, a, b);
-    uint64_t c = started_task(f->rt);
-    assert_true((uint32_t)c == sa && c != a);
+    eddy_host_task_t c = started_task(f->rt);
+    assert_true((uint32_t)c.id == sa && c.id != a.id);
     finish_task(f->rt, b, c);
     /* the third task is still alive: the runtime drops it */
     assert_int_equal(eddy_runtime_free(f->rt), 1);
@@ -119,7 +119,7 @@ static void test_first_turn_after_spawn_has_an_event(void **state)
     fixture_t *f = *state;
     events_t e;
     /* three spawns, cap 1: one event per turn, each task's WOKEN once */
-    uint64_t t[3];
+    eddy_host_task_t t[3];
     for (int i = 0; i < 3; i++) {
         assert_int_equal(eddy_host_spawn(f->rt, &t[i]), 0);
     }
@@ -130,24 +130,24 @@ static void test_first_turn_after_spawn_has_an_event(void **state)
         assert_int_equal(b.n, 1);
         assert_true(e.ev[0].result == EDDY_HOST_WOKEN);
         for (int i = 0; i < 3; i++) {
-            seen[i] += e.ev[0].task == t[i];
+            seen[i] += e.ev[0].task.id == t[i].id;
         }
     }
     assert_true(seen[0] == 1 && seen[1] == 1 && seen[2] == 1);
     /* a FINISH frees t[0]'s slot; a spawn reuses it: its first turn has its event */
     eddy_host_op_t fin = op_of(t[0], EDDY_HOST_OP_FINISH, 0, NULL, 0);
     const eddy_host_op_t *ops[2] = { &fin };
-    uint64_t n0 = 0;
+    eddy_host_task_t n0 = { 0 };
     assert_int_equal(eddy_host_spawn(f->rt, &n0), 0); /* spawned before the FINISH: own slot */
     assert_int_equal(turn(f->rt, ops, 1, &e), 0);     /* FINISH t[0] + n0's first turn */
     assert_int_equal(e.n, 1);
-    assert_true(e.ev[0].task == n0 && e.ev[0].result == EDDY_HOST_WOKEN);
-    uint64_t n1 = 0;
+    assert_true(e.ev[0].task.id == n0.id && e.ev[0].result == EDDY_HOST_WOKEN);
+    eddy_host_task_t n1 = { 0 };
     assert_int_equal(eddy_host_spawn(f->rt, &n1), 0);
-    assert_true((uint32_t)n1 == (uint32_t)t[0] && n1 != t[0]);
+    assert_true((uint32_t)n1.id == (uint32_t)t[0].id && n1.id != t[0].id);
     assert_int_equal(turn(f->rt, NULL, 0, &e), 0);
     assert_int_equal(e.n, 1);
-    assert_true(e.ev[0].task == n1 && e.ev[0].result == EDDY_HOST_WOKEN);
+    assert_true(e.ev[0].task.id == n1.id && e.ev[0].result == EDDY_HOST_WOKEN);
     /* t[1] has a read outstanding on a silent stream: a spawn's first turn still returns */
     eddy_tcp_t l, s;
     int peer;
@@ -155,15 +155,15 @@ static void test_first_turn_after_spawn_has_an_event(void **state)
     char buf[16];
     eddy_host_op_t rd = op_of(t[1], EDDY_HOST_OP_READ, s.id, buf, sizeof buf);
     ops[0] = &rd;
-    uint64_t n2 = 0;
+    eddy_host_task_t n2 = { 0 };
     assert_int_equal(eddy_host_spawn(f->rt, &n2), 0);
     assert_int_equal(turn(f->rt, ops, 1, &e), 0);
     assert_int_equal(e.n, 1);
-    assert_true(e.ev[0].task == n2 && e.ev[0].result == EDDY_HOST_WOKEN);
+    assert_true(e.ev[0].task.id == n2.id && e.ev[0].result == EDDY_HOST_WOKEN);
     close(peer);
     assert_int_equal(turn(f->rt, NULL, 0, &e), 0); /* the read's end of stream */
     assert_int_equal(e.n, 1);
-    assert_true(e.ev[0].task == t[1] && e.ev[0].result == 0);
+    assert_true(e.ev[0].task.id == t[1].id && e.ev[0].result == 0);
     assert_int_equal(eddy_tcp_close(s), 0);
     assert_int_equal(eddy_tcp_close(l), 0);
     assert_int_equal(eddy_runtime_free(f->rt), 5); /* t[1], t[2], n0, n1, n2 */
@@ -174,7 +174,7 @@ static void test_first_turn_after_spawn_has_an_event(void **state)
 static void test_read_write_ops_and_host_write(void **state)
 {
     fixture_t *f = *state;
-    uint64_t t = started_task(f->rt);
+    eddy_host_task_t t = started_task(f->rt);
     eddy_tcp_t l, s;
     int peer;
     connected(f->rt, t, &l, &s, &peer);
@@ -187,19 +187,18 @@ static void test_read_write_ops_and_host_write(void **state)
     events_t e;
     assert_int_equal(turn(f->rt, ops, 1, &e), 0);
     assert_int_equal(e.n, 1);
-    assert_true(e.ev[0].task == t);
+    assert_true(e.ev[0].task.id == t.id);
     assert_int_equal(e.ev[0].result, 5);
     assert_memory_equal(buf, "hello", 5);
 
     /* eddy_host_write: at once */
-    eddy_host_op_t wr = op_of(t, EDDY_HOST_OP_WRITE, s.id, NULL, 0);
-    assert_int_equal(eddy_host_write(&wr, "world", 5), 5);
+    assert_int_equal(eddy_host_write(t, s, "world", 5), 5);
     char got[5];
     assert_int_equal(read_full_fd(peer, got, 5), 5);
     assert_memory_equal(got, "world", 5);
 
     /* A WRITE operation */
-    wr = op_of(t, EDDY_HOST_OP_WRITE, s.id, "abc", 3);
+    eddy_host_op_t wr = op_of(t, EDDY_HOST_OP_WRITE, s.id, "abc", 3);
     ops[0] = &wr;
     assert_int_equal(turn(f->rt, ops, 1, &e), 0);
     assert_int_equal(e.n, 1);
@@ -217,8 +216,7 @@ static void test_read_write_ops_and_host_write(void **state)
         assert_int_equal(turn(f->rt, bad_ops, 1, &e), 0);
         assert_int_equal(e.n, 1);
         assert_int_equal(e.ev[0].result, EDDY_EINVAL);
-        wr = op_of(t, EDDY_HOST_OP_WRITE, s.id, NULL, 0);
-        assert_int_equal(eddy_host_write(&wr, "x", (size_t)absurd[i]), EDDY_EINVAL);
+        assert_int_equal(eddy_host_write(t, s, "x", (size_t)absurd[i]), EDDY_EINVAL);
     }
 
     /* End of stream */
@@ -233,20 +231,18 @@ static void test_read_write_ops_and_host_write(void **state)
     assert_int_equal(turn(f->rt, ops, 1, &e), 0);
     assert_int_equal(e.n, 1);
     assert_int_equal(e.ev[0].result, EDDY_EBADHANDLE);
-    wr = op_of(t, EDDY_HOST_OP_WRITE, s.id, NULL, 0);
-    assert_int_equal(eddy_host_write(&wr, "x", 1), EDDY_EBADHANDLE);
+    assert_int_equal(eddy_host_write(t, s, "x", 1), EDDY_EBADHANDLE);
     /* A listener is not a stream */
     rd = op_of(t, EDDY_HOST_OP_READ, l.id, buf, sizeof buf);
     ops[0] = &rd;
     assert_int_equal(turn(f->rt, ops, 1, &e), 0);
     assert_int_equal(e.ev[0].result, EDDY_EINVAL);
-    wr = op_of(t, EDDY_HOST_OP_WRITE, l.id, NULL, 0);
-    assert_int_equal(eddy_host_write(&wr, "x", 1), EDDY_EINVAL);
+    assert_int_equal(eddy_host_write(t, l, "x", 1), EDDY_EINVAL);
     /* NULL buffer with a length */
     rd = op_of(t, EDDY_HOST_OP_READ, l.id, NULL, 10);
     assert_int_equal(turn(f->rt, ops, 1, &e), 0);
     assert_int_equal(e.ev[0].result, EDDY_EINVAL);
-    assert_int_equal(eddy_host_write(&wr, NULL, 1), EDDY_EINVAL);
+    assert_int_equal(eddy_host_write(t, l, NULL, 1), EDDY_EINVAL);
 
     assert_int_equal(eddy_tcp_close(l), 0);
     assert_int_equal(eddy_runtime_free(f->rt), 1); /* the task */
@@ -260,8 +256,8 @@ static void test_read_write_ops_and_host_write(void **state)
 static void test_repeating_read(void **state)
 {
     fixture_t *f = *state;
-    uint64_t t = started_task(f->rt);
-    uint64_t other = started_task(f->rt);
+    eddy_host_task_t t = started_task(f->rt);
+    eddy_host_task_t other = started_task(f->rt);
     eddy_tcp_t l, s;
     int peer;
     connected(f->rt, t, &l, &s, &peer);
@@ -273,7 +269,7 @@ static void test_repeating_read(void **state)
     assert_int_equal(write_all_fd(peer, "one", 3), 0);
     assert_int_equal(turn(f->rt, ops, 1, &e), 0);
     assert_int_equal(e.n, 1);
-    assert_true(e.ev[0].task == t);
+    assert_true(e.ev[0].task.id == t.id);
     assert_int_equal(e.ev[0].result, 3);
     assert_memory_equal(buf, "one", 3);
 
@@ -282,7 +278,7 @@ static void test_repeating_read(void **state)
     assert_int_equal(write_all_fd(peer, "three", 5), 0);
     assert_int_equal(turn(f->rt, NULL, 0, &e), 0);
     assert_int_equal(e.n, 1);
-    assert_true(e.ev[0].task == t);
+    assert_true(e.ev[0].task.id == t.id);
     assert_int_equal(e.ev[0].result, 5);
     assert_memory_equal(buf, "three", 5);
 
@@ -303,9 +299,9 @@ static void test_repeating_read(void **state)
         assert_int_equal(eddy_host_wake(f->rt, other), 0);
         assert_int_equal(turn(f->rt, ops, k, &e), 0);
         for (size_t j = 0; j < e.n; j++) {
-            assert_true(e.ev[j].task == other || e.ev[j].task == t);
+            assert_true(e.ev[j].task.id == other.id || e.ev[j].task.id == t.id);
             assert_true(e.ev[j].result == EDDY_HOST_WOKEN);
-            if (e.ev[j].task == t) {
+            if (e.ev[j].task.id == t.id) {
                 t_waits = 0; /* answered: t has nothing outstanding, nothing repeats */
             }
         }
@@ -314,7 +310,7 @@ static void test_repeating_read(void **state)
         assert_int_equal(eddy_host_wake(f->rt, t), 0);
         assert_int_equal(turn(f->rt, NULL, 0, &e), 0);
         assert_int_equal(e.n, 1);
-        assert_true(e.ev[0].task == t && e.ev[0].result == EDDY_HOST_WOKEN);
+        assert_true(e.ev[0].task.id == t.id && e.ev[0].result == EDDY_HOST_WOKEN);
     }
     rd = op_of(t, EDDY_HOST_OP_READ, s.id, buf, sizeof buf);
     ops[0] = &rd;
@@ -341,7 +337,7 @@ static void test_repeating_read(void **state)
 static void test_wait_on_timer_through_enter(void **state)
 {
     fixture_t *f = *state;
-    uint64_t t = started_task(f->rt);
+    eddy_host_task_t t = started_task(f->rt);
     eddy_future_t sl;
     uint64_t t0 = now_ns(); /* before eddy_sleep: its deadline is >= t0 + 200 ms */
     /* 200 ms: still pending at the poll below even after a long preemption */
@@ -378,7 +374,7 @@ static void test_wait_on_timer_through_enter(void **state)
 static void test_wake_ends_wait_and_pending_read(void **state)
 {
     fixture_t *f = *state;
-    uint64_t t = started_task(f->rt);
+    eddy_host_task_t t = started_task(f->rt);
     /* a wake before the operation is submitted ends the next one at once */
     assert_int_equal(eddy_host_wake(f->rt, t), 0);
     eddy_host_op_t w = op_of(t, EDDY_HOST_OP_WAIT, 0, NULL, 0);
@@ -395,14 +391,14 @@ static void test_wake_ends_wait_and_pending_read(void **state)
     char buf[16];
     eddy_host_op_t rd = op_of(t, EDDY_HOST_OP_READ, s.id, buf, sizeof buf);
     ops[0] = &rd;
-    uint64_t t2 = started_task(f->rt);
+    eddy_host_task_t t2 = started_task(f->rt);
     /* t2 wakes t from its own turn: submit t2's wait with t's read, wake t */
     eddy_host_op_t w2 = op_of(t2, EDDY_HOST_OP_WAIT, 0, NULL, 0);
     const eddy_host_op_t *both[2] = { &rd, &w2 };
     assert_int_equal(eddy_host_wake(f->rt, t), 0);
     assert_int_equal(turn(f->rt, both, 2, &e), 0);
     assert_int_equal(e.n, 1);
-    assert_true(e.ev[0].task == t);
+    assert_true(e.ev[0].task.id == t.id);
     assert_true(e.ev[0].result == EDDY_HOST_WOKEN);
     /* one operation outstanding per task: t2 still waits; a second one is refused */
     assert_int_equal(turn(f->rt, (const eddy_host_op_t *const[]){ &w2 }, 1, &e), EDDY_EINVAL);
@@ -420,7 +416,7 @@ static void test_wake_ends_wait_and_pending_read(void **state)
  * no longer arrange its wake-up and block_on hung). */
 typedef struct {
     eddy_runtime_t other;
-    uint64_t task;
+    eddy_host_task_t task;
     int turn_rc, n, waker_rc, cxrt_rc;
 } nested_turn_t;
 
@@ -448,7 +444,7 @@ static void test_turn_inside_poll_keeps_outer_cx(void **state)
     fixture_t *f = *state;
     eddy_runtime_t other;
     assert_int_equal(eddy_runtime_new(NULL, &other), 0);
-    uint64_t t = started_task(other);
+    eddy_host_task_t t = started_task(other);
     nested_turn_t nt = { other, t, -1, -1, -1, -1 };
     int st = -1;
     assert_int_equal(eddy_block_on(f->rt, nested_turn_poll, &nt, NULL, &st), 0);
@@ -492,7 +488,7 @@ static void test_host_cx_after_task_freed_in_poll(void **state)
     fixture_t *f = *state;
     eddy_runtime_t other;
     assert_int_equal(eddy_runtime_new(NULL, &other), 0);
-    uint64_t t = started_task(other);
+    eddy_host_task_t t = started_task(other);
     eddy_cx_t *cx = NULL;
     assert_int_equal(eddy_host_enter(other, t, &cx), 0);
     int st = -1;
@@ -521,7 +517,8 @@ static void test_host_cx_after_task_freed_in_poll(void **state)
 
 typedef struct {
     eddy_runtime_t rt;
-    uint64_t task, stream;
+    eddy_host_task_t task;
+    eddy_tcp_t stream;
     int turn_rc, spawn_rc, enter_rc, wake_rc, write_rc;
 } wrong_thread_t;
 
@@ -529,20 +526,20 @@ static void *wrong_thread_main(void *arg)
 {
     wrong_thread_t *w = arg;
     events_t e;
-    uint64_t t;
+    eddy_host_task_t t;
     eddy_cx_t *cx;
-    eddy_host_op_t o = op_of(w->task, EDDY_HOST_OP_WRITE, w->stream, NULL, 0);
     w->turn_rc = turn(w->rt, NULL, 0, &e);
     w->spawn_rc = eddy_host_spawn(w->rt, &t);
     w->enter_rc = eddy_host_enter(w->rt, w->task, &cx);
     w->wake_rc = eddy_host_wake(w->rt, w->task);
-    w->write_rc = eddy_host_write(&o, "x", 1);
+    w->write_rc = eddy_host_write(w->task, w->stream, "x", 1);
     return NULL;
 }
 
 typedef struct {
     eddy_runtime_t rt;
-    uint64_t task, stream;
+    eddy_host_task_t task;
+    eddy_tcp_t stream;
     int turn_rc, spawn_rc, enter_rc, write_rc, wake_rc;
 } inside_t;
 
@@ -551,13 +548,12 @@ static int inside_poll(void *state, eddy_cx_t *cx)
     (void)cx;
     inside_t *in = state;
     events_t e;
-    uint64_t t;
+    eddy_host_task_t t;
     eddy_cx_t *c;
-    eddy_host_op_t o = op_of(in->task, EDDY_HOST_OP_WRITE, in->stream, NULL, 0);
     in->turn_rc = turn(in->rt, NULL, 0, &e);
     in->spawn_rc = eddy_host_spawn(in->rt, &t);
     in->enter_rc = eddy_host_enter(in->rt, in->task, &c);
-    in->write_rc = eddy_host_write(&o, "x", 1);
+    in->write_rc = eddy_host_write(in->task, in->stream, "x", 1);
     in->wake_rc = eddy_host_wake(in->rt, in->task); /* allowed while running */
     return EDDY_READY;
 }
@@ -567,7 +563,7 @@ static void test_misuse(void **state)
     fixture_t *f = *state;
     eddy_runtime_t bad = { 12345 };
     events_t e;
-    uint64_t t = 0;
+    eddy_host_task_t t = { 0 };
     eddy_cx_t *cx = NULL;
     /* bad runtime handles, NULL out-pointers */
     assert_int_equal(eddy_host_spawn(bad, &t), EDDY_EBADHANDLE);
@@ -580,12 +576,14 @@ static void test_misuse(void **state)
     assert_int_equal(eddy_host_turn(&b1), EDDY_EINVAL); /* cap 0 */
     eddy_host_batch_t b2 = { f->rt, NULL, 1, e.ev, CAP, 0 };
     assert_int_equal(eddy_host_turn(&b2), EDDY_EINVAL); /* ops NULL, nops 1 */
-    assert_int_equal(eddy_host_enter(bad, 1, &cx), EDDY_EBADHANDLE);
-    assert_int_equal(eddy_host_wake(bad, 1), EDDY_EBADHANDLE);
-    assert_int_equal(eddy_host_write(NULL, "x", 1), EDDY_EINVAL);
+    const eddy_host_task_t one = { 1 };
+    assert_int_equal(eddy_host_enter(bad, one, &cx), EDDY_EBADHANDLE);
+    assert_int_equal(eddy_host_wake(bad, one), EDDY_EBADHANDLE);
+    const eddy_tcp_t no_stream = { 0 };
+    assert_int_equal(eddy_host_write(one, no_stream, "x", 1), EDDY_EBADHANDLE);
 
     /* a stream, through a first task */
-    uint64_t t0 = started_task(f->rt);
+    eddy_host_task_t t0 = started_task(f->rt);
     eddy_tcp_t l, s;
     int peer;
     connected(f->rt, t0, &l, &s, &peer);
@@ -596,21 +594,19 @@ static void test_misuse(void **state)
     eddy_host_op_t w = op_of(t, EDDY_HOST_OP_WAIT, 0, NULL, 0);
     const eddy_host_op_t *ops[2] = { &w, NULL };
     assert_int_equal(turn(f->rt, ops, 1, &e), EDDY_EINVAL);
-    eddy_host_op_t wr = op_of(t, EDDY_HOST_OP_WRITE, s.id, NULL, 0);
-    assert_int_equal(eddy_host_write(&wr, "x", 1), EDDY_EINVAL);
+    assert_int_equal(eddy_host_write(t, s, "x", 1), EDDY_EINVAL);
     assert_int_equal(turn(f->rt, NULL, 0, &e), 0); /* the first event */
     assert_int_equal(e.n, 1);
 
     /* forged / zero task ids, NULL out-pointer for enter */
-    uint64_t forged[] = { 0, 1, t + 1, t ^ (1ull << 40), UINT64_MAX };
+    eddy_host_task_t forged[] = { { 0 }, { 1 }, { t.id + 1 }, { t.id ^ (1ull << 40) }, { UINT64_MAX } };
     for (size_t i = 0; i < sizeof forged / sizeof forged[0]; i++) {
         eddy_host_op_t o = op_of(forged[i], EDDY_HOST_OP_WAIT, s.id, NULL, 0);
         const eddy_host_op_t *p[1] = { &o };
         assert_int_equal(turn(f->rt, p, 1, &e), EDDY_EBADHANDLE);
         assert_int_equal(eddy_host_enter(f->rt, forged[i], &cx), EDDY_EBADHANDLE);
         assert_int_equal(eddy_host_wake(f->rt, forged[i]), EDDY_EBADHANDLE);
-        o.op = EDDY_HOST_OP_WRITE;
-        assert_int_equal(eddy_host_write(&o, "x", 1), EDDY_EBADHANDLE);
+        assert_int_equal(eddy_host_write(forged[i], s, "x", 1), EDDY_EBADHANDLE);
     }
     assert_int_equal(eddy_host_enter(f->rt, t, NULL), EDDY_EINVAL);
     /* unknown op codes, a NULL entry, the same task twice: the whole batch is refused */
@@ -625,18 +621,13 @@ static void test_misuse(void **state)
     assert_int_equal(turn(f->rt, ops, 2, &e), EDDY_EINVAL);
     ops[1] = &w;
     assert_int_equal(turn(f->rt, ops, 2, &e), EDDY_EINVAL);
-    /* eddy_host_write needs a WRITE op, a stream, a buffer */
-    wr = op_of(t, EDDY_HOST_OP_READ, s.id, NULL, 0);
-    assert_int_equal(eddy_host_write(&wr, "x", 1), EDDY_EINVAL);
-    wr.op = EDDY_HOST_OP_WRITE;
-    assert_int_equal(eddy_host_write(&wr, NULL, 1), EDDY_EINVAL);
-    wr.handle = 0;
-    assert_int_equal(eddy_host_write(&wr, "x", 1), EDDY_EBADHANDLE);
-    wr.handle = s.id;
-    assert_int_equal(eddy_host_write(&wr, "x", 1), 1); /* and a good one */
+    /* eddy_host_write needs a stream and a buffer */
+    assert_int_equal(eddy_host_write(t, s, NULL, 1), EDDY_EINVAL);
+    assert_int_equal(eddy_host_write(t, no_stream, "x", 1), EDDY_EBADHANDLE);
+    assert_int_equal(eddy_host_write(t, s, "x", 1), 1); /* and a good one */
 
     /* another thread */
-    wrong_thread_t wt = { f->rt, t, s.id, 0, 0, 0, 0, 0 };
+    wrong_thread_t wt = { f->rt, t, s, 0, 0, 0, 0, 0 };
     pthread_t th;
     assert_int_equal(pthread_create(&th, NULL, wrong_thread_main, &wt), 0);
     assert_int_equal(pthread_join(th, NULL), 0);
@@ -647,7 +638,7 @@ static void test_misuse(void **state)
     assert_int_equal(wt.write_rc, EDDY_EWRONGTHREAD);
 
     /* inside a poll_fn of the same runtime: busy (wake is allowed) */
-    inside_t in = { f->rt, t, s.id, 0, 0, 0, 0, 1 };
+    inside_t in = { f->rt, t, s, 0, 0, 0, 0, 1 };
     int st = -1;
     assert_int_equal(eddy_block_on(f->rt, inside_poll, &in, NULL, &st), 0);
     assert_int_equal(st, 0);
@@ -666,10 +657,10 @@ static void test_misuse(void **state)
     pid_t pid = fork();
     assert_true(pid >= 0);
     if (pid == 0) {
-        uint64_t t2;
+        eddy_host_task_t t2;
         int ok = turn(f->rt, NULL, 0, &e) == EDDY_EFORKED && eddy_host_spawn(f->rt, &t2) == EDDY_EFORKED &&
                  eddy_host_enter(f->rt, t, &cx) == EDDY_EFORKED && eddy_host_wake(f->rt, t) == EDDY_EFORKED &&
-                 eddy_host_write(&wr, "x", 1) == EDDY_EFORKED;
+                 eddy_host_write(t, s, "x", 1) == EDDY_EFORKED;
         _exit(ok ? 0 : 1);
     }
     int status = 0;
@@ -685,8 +676,7 @@ static void test_misuse(void **state)
     assert_int_equal(eddy_host_spawn(rt, &t), EDDY_EBADHANDLE);
     assert_int_equal(eddy_host_enter(rt, t, &cx), EDDY_EBADHANDLE);
     assert_int_equal(eddy_host_wake(rt, t), EDDY_EBADHANDLE);
-    wr = op_of(t, EDDY_HOST_OP_WRITE, 0, NULL, 0);
-    assert_int_equal(eddy_host_write(&wr, "x", 1), EDDY_EBADHANDLE);
+    assert_int_equal(eddy_host_write(t, s, "x", 1), EDDY_EBADHANDLE);
     check_fds(f);
 }
 

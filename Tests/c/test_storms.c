@@ -426,8 +426,10 @@ static int coalesce_driver(void *state, eddy_cx_t *cx)
         }
     }
 yield: /* wake ourselves so that we are polled again after the tasks queued now */
-    if (eddy_cx_waker(cx, &self) != 0) {
-        return -4;
+    ;
+    int wr = eddy_cx_waker(cx, &self);
+    if (wr != 0) {
+        return wr; /* its error code */
     }
     eddy_waker_wake(self);
     eddy_waker_free(self);

@@ -2,7 +2,7 @@
 // (CEddySys): include/eddy.h as a Clang module (EddyC's exports are `@c @implementation`
 // of its declarations, so the compiler checks every signature against the header and
 // Swift reads its structs by field, never by offset), the host's thread-local cx slot,
-// the handle table's page directory.
+// the handle table's page directory, include/eddy.h's error codes in a form Swift imports.
 #ifndef CEDDYABI_H
 #define CEDDYABI_H
 
@@ -22,6 +22,25 @@ static inline void ceddy_tls_cx_set(void *value) { ceddy_raw_context_set(value);
 extern _Thread_local void *ceddy_tls_host_cx __attribute__((tls_model("initial-exec")));
 static inline void *ceddy_tls_host_cx_get(void) { return ceddy_tls_host_cx; }
 static inline void ceddy_tls_host_cx_set(void *value) { ceddy_tls_host_cx = value; }
+
+/// include/eddy.h's codes as constants Swift imports (it imports no macro such as
+/// `(-EINVAL)`): CEDDY_EINVAL, CEDDY_EBADHANDLE ..., one per EDDY_ERROR_MAP entry.
+#define CEDDY_CODE(suffix, name, message) CEDDY_##suffix = EDDY_##suffix,
+enum : int32_t { EDDY_ERROR_MAP(CEDDY_CODE) };
+#undef CEDDY_CODE
+
+/// One EDDY_ERROR_MAP entry: its code, its macro's spelling ("EDDY_EINVAL"), the name
+/// and the message.
+typedef struct {
+    int32_t code;
+    const char *macro;
+    const char *name;
+    const char *message;
+} ceddy_error_entry_t;
+
+/// EDDY_ERROR_MAP's entry `i`, in the header's order; NULL past the last. For the
+/// tests that check the Swift and Python tables against the header.
+const ceddy_error_entry_t *ceddy_error_entry(size_t i) __attribute__((visibility("hidden")));
 
 /// The C ABI handle table's page directory (EddyC's HandleTable): page base addresses,
 /// 0 until a page exists. Static storage, so a lookup needs no "does the table exist

@@ -1,10 +1,10 @@
-// Keyed timers: a timer that is only a `TimerKey` into its runtime's heap, for the
-// C ABI's sleep handles. A `Sleep` is an object per timer; a C program holding a
-// million sleeps pays for that object on top of the heap entry, so the C handle
-// stores the key itself and these calls stand in for `Sleep`'s methods.
+// Keyed timers: a timer that is only a `TimerKey` into its runtime's timer heap, with
+// no object of its own. `Sleep` is the object form; a front door that keeps timers in
+// its own storage uses these calls instead of `Sleep`'s methods (EddyC's sleep handles
+// store the key in the handle slot: CTimer.swift says why).
 //
 // All of them run on the loop thread, or on the owning thread while the runtime is
-// not running (the C ABI's owning-thread rule guarantees it).
+// not running (the caller guarantees it, as for any loop-state call).
 
 extension Runtime {
     /// Reserves a timer completing at `deadline`, armed by its first `pollTimer`.

@@ -20,19 +20,19 @@ public struct EddyError: Error, Sendable, Equatable, Hashable, CustomStringConve
     public var errno: Int32? { code > -5000 && code < 0 ? -code : nil }
 
     /// A stale, forged, wrong-kind or freed handle.
-    public static let badHandle = EddyError(code: -5001)
+    public static let badHandle = EddyError(code: OwnCode.badHandle)
     /// Used in a child process after `fork()`.
-    public static let forked = EddyError(code: -5002)
+    public static let forked = EddyError(code: OwnCode.forked)
     /// The runtime is shut down (or, in the C ABI, being freed).
-    public static let shutdown = EddyError(code: -5003)
+    public static let shutdown = EddyError(code: OwnCode.shutdown)
     /// Called from a thread that may not use this runtime or object now: not the
     /// loop thread of the object's runtime, or a thread no Eddy runtime drives
     /// (a `Task.detached`, a plain thread).
-    public static let wrongThread = EddyError(code: -5004)
+    public static let wrongThread = EddyError(code: OwnCode.wrongThread)
     /// A result asked for before it exists, or taken twice.
-    public static let notReady = EddyError(code: -5005)
+    public static let notReady = EddyError(code: OwnCode.notReady)
     /// A C poll function returned something other than READY, PENDING or an error.
-    public static let badPoll = EddyError(code: -5006)
+    public static let badPoll = EddyError(code: OwnCode.badPoll)
     /// The operation was cancelled (`-ECANCELED`).
     public static let cancelled = EddyError.errno(ECANCELED)
     /// A deadline passed (`-ETIMEDOUT`).

@@ -1,9 +1,10 @@
 // ErrorTable: the one name and message of every code.
 //
 // EddyError.name / .message (Swift) and eddy_err_name / eddy_strerror (C ABI) both
-// read these functions, so they cannot disagree. Copies that cannot call them
-// (include/eddy.h's comments, the Python binding's _lib.ERRORS, docs/C-ABI.md)
-// are checked against them by Tests/c/test_misuse.c and the Python tests.
+// read these functions, so they cannot disagree. The other copies of the table
+// (include/eddy.h's EDDY_ERROR_MAP, the source; the Python binding's _lib.ERRORS)
+// are checked against it by ErrorTableTests, Tests/c/test_misuse.c and
+// bindings/python/tests/test_error_table.py.
 // Every string is static (StaticString literals and glibc's static strerror text
 // for the errno values it names), so the C functions may return them from any
 // thread, also in a forked child, and the caller never frees them.
@@ -12,20 +13,48 @@
 import Glibc
 #endif
 
-/// Name and message of the codes that are not plain errno values
-/// (include/eddy.h: EDDY_READY, EDDY_PENDING and Eddy's own codes below -5000).
-package func eddyOwnError(_ code: Int32) -> (name: StaticString, message: StaticString)? {
+/// The name and message of every code include/eddy.h defines: its EDDY_ERROR_MAP,
+/// entry by entry (the core cannot import the header: it is the C ABI's, a layer up).
+/// ErrorTableTests compares the two both ways (every header entry is here with the same
+/// code, name and message; nothing else is), test_error_table.py the Python copy.
+/// errno codes are spelled with <errno.h>'s names, as in the header.
+package func headerError(_ code: Int32) -> (name: StaticString, message: StaticString)? {
     switch code {
     case 0: return ("EDDY_READY", "success")
     case 1: return ("EDDY_PENDING", "operation pending")
-    case -5001: return ("EDDY_EBADHANDLE", "stale, forged, wrong-kind or freed handle")
-    case -5002: return ("EDDY_EFORKED", "called in a child process after fork()")
-    case -5003: return ("EDDY_ESHUTDOWN", "the runtime is shut down or being freed")
-    case -5004: return ("EDDY_EWRONGTHREAD", "called from a thread that may not use this runtime or object now")
-    case -5005: return ("EDDY_ENOTREADY", "result not available: not complete yet or already taken")
-    case -5006: return ("EDDY_EBADPOLL", "poll function returned a value that is not READY, PENDING or negative")
+    case -EINTR: return ("EINTR", "Interrupted system call")
+    case -ENOMEM: return ("ENOMEM", "Cannot allocate memory")
+    case -EBUSY: return ("EBUSY", "Device or resource busy")
+    case -EINVAL: return ("EINVAL", "Invalid argument")
+    case -EMFILE: return ("EMFILE", "Too many open files")
+    case -EPIPE: return ("EPIPE", "Broken pipe")
+    case -EADDRINUSE: return ("EADDRINUSE", "Address already in use")
+    case -EADDRNOTAVAIL: return ("EADDRNOTAVAIL", "Cannot assign requested address")
+    case -ECONNRESET: return ("ECONNRESET", "Connection reset by peer")
+    case -ENOTCONN: return ("ENOTCONN", "Transport endpoint is not connected")
+    case -ETIMEDOUT: return ("ETIMEDOUT", "Connection timed out")
+    case -ECONNREFUSED: return ("ECONNREFUSED", "Connection refused")
+    case -ECANCELED: return ("ECANCELED", "Operation canceled")
+    case OwnCode.badHandle: return ("EDDY_EBADHANDLE", "stale, forged, wrong-kind or freed handle")
+    case OwnCode.forked: return ("EDDY_EFORKED", "called in a child process after fork()")
+    case OwnCode.shutdown: return ("EDDY_ESHUTDOWN", "the runtime is shut down or being freed")
+    case OwnCode.wrongThread:
+        return ("EDDY_EWRONGTHREAD", "called from a thread that may not use this runtime or object now")
+    case OwnCode.notReady: return ("EDDY_ENOTREADY", "result not available: not complete yet or already taken")
+    case OwnCode.badPoll:
+        return ("EDDY_EBADPOLL", "poll function returned a value that is not READY, PENDING or negative")
     default: return nil
     }
+}
+
+/// Eddy's own codes (below -5000; include/eddy.h's EDDY_EBADHANDLE ...).
+package enum OwnCode {
+    package static let badHandle: Int32 = -5001
+    package static let forked: Int32 = -5002
+    package static let shutdown: Int32 = -5003
+    package static let wrongThread: Int32 = -5004
+    package static let notReady: Int32 = -5005
+    package static let badPoll: Int32 = -5006
 }
 
 /// The name of an unknown code.
@@ -49,15 +78,15 @@ private func cString(_ s: StaticString) -> UnsafePointer<CChar> {
 /// The symbolic name of any code: "EDDY_EBADHANDLE", "ECONNREFUSED", "EDDY_EUNKNOWN".
 /// Static storage, never freed.
 package func errorName(_ code: Int32) -> UnsafePointer<CChar> {
-    if let own = eddyOwnError(code) { return cString(own.name) }
+    if let known = headerError(code) { return cString(known.name) }
     if let e = errnoValue(code), let name = errnoName(e) { return cString(name) }
     return cString(unknownErrorName)
 }
 
-/// The message of any code: Eddy's own text, glibc's for a named errno, else
-/// "unknown error". Static storage, never freed.
+/// The message of any code: the header's for its codes, the C library's for another
+/// named errno, else "unknown error". Static storage, never freed.
 package func errorMessage(_ code: Int32) -> UnsafePointer<CChar> {
-    if let own = eddyOwnError(code) { return cString(own.message) }
+    if let known = headerError(code) { return cString(known.message) }
     // glibc's strerror returns static text for the errno values it knows; for
     // others it formats into a per-thread buffer, so only named ones use it.
     if let e = errnoValue(code), errnoName(e) != nil, let msg = strerror(e) {

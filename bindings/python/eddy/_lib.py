@@ -11,6 +11,7 @@ avoids building a ctypes Structure per call on the hot path.
 from __future__ import annotations
 
 import ctypes
+import errno
 import os
 import sys
 from ctypes import (
@@ -37,19 +38,20 @@ from typing import List, Optional
 READY = 0
 PENDING = 1
 
-EINTR = -4
-ENOMEM = -12
-EBUSY = -16
-EINVAL = -22
-EMFILE = -24
-EPIPE = -32
-EADDRINUSE = -98
-EADDRNOTAVAIL = -99
-ECONNRESET = -104
-ENOTCONN = -107
-ETIMEDOUT = -110
-ECONNREFUSED = -111
-ECANCELED = -125
+# Error codes: negative errno values (the header's `(-EINTR)` ...) and Eddy's own.
+EINTR = -errno.EINTR
+ENOMEM = -errno.ENOMEM
+EBUSY = -errno.EBUSY
+EINVAL = -errno.EINVAL
+EMFILE = -errno.EMFILE
+EPIPE = -errno.EPIPE
+EADDRINUSE = -errno.EADDRINUSE
+EADDRNOTAVAIL = -errno.EADDRNOTAVAIL
+ECONNRESET = -errno.ECONNRESET
+ENOTCONN = -errno.ENOTCONN
+ETIMEDOUT = -errno.ETIMEDOUT
+ECONNREFUSED = -errno.ECONNREFUSED
+ECANCELED = -errno.ECANCELED
 EBADHANDLE = -5001
 EFORKED = -5002
 ESHUTDOWN = -5003
@@ -57,12 +59,25 @@ EWRONGTHREAD = -5004
 ENOTREADY = -5005
 EBADPOLL = -5006
 
-# Name and message of each of Eddy's own codes: word for word what eddy_err_name /
-# eddy_strerror return and include/eddy.h's comments say (one text per code;
-# tests/test_error_table.py checks the copies agree). Usable without the library.
+# include/eddy.h's EDDY_ERROR_MAP: code -> (name, message), in its order: word for word
+# what eddy_err_name / eddy_strerror return (tests/test_error_table.py checks this copy
+# against the header entry by entry). Usable without the library.
 ERRORS = {
-    0: ("EDDY_READY", "success"),
-    1: ("EDDY_PENDING", "operation pending"),
+    READY: ("EDDY_READY", "success"),
+    PENDING: ("EDDY_PENDING", "operation pending"),
+    EINTR: ("EINTR", "Interrupted system call"),
+    ENOMEM: ("ENOMEM", "Cannot allocate memory"),
+    EBUSY: ("EBUSY", "Device or resource busy"),
+    EINVAL: ("EINVAL", "Invalid argument"),
+    EMFILE: ("EMFILE", "Too many open files"),
+    EPIPE: ("EPIPE", "Broken pipe"),
+    EADDRINUSE: ("EADDRINUSE", "Address already in use"),
+    EADDRNOTAVAIL: ("EADDRNOTAVAIL", "Cannot assign requested address"),
+    ECONNRESET: ("ECONNRESET", "Connection reset by peer"),
+    ENOTCONN: ("ENOTCONN", "Transport endpoint is not connected"),
+    ETIMEDOUT: ("ETIMEDOUT", "Connection timed out"),
+    ECONNREFUSED: ("ECONNREFUSED", "Connection refused"),
+    ECANCELED: ("ECANCELED", "Operation canceled"),
     EBADHANDLE: ("EDDY_EBADHANDLE", "stale, forged, wrong-kind or freed handle"),
     EFORKED: ("EDDY_EFORKED", "called in a child process after fork()"),
     ESHUTDOWN: ("EDDY_ESHUTDOWN", "the runtime is shut down or being freed"),
@@ -263,9 +278,9 @@ def _declare(lib: ctypes.CDLL) -> None:
 
     f("eddy_host_spawn", c_int, H, PH)
     f("eddy_host_turn", c_int, c_void_p)
-    f("eddy_host_enter", c_int, H, c_uint64, POINTER(c_void_p))
-    f("eddy_host_wake", c_int, H, c_uint64)
-    f("eddy_host_write", c_int, c_void_p, c_void_p, c_size_t)
+    f("eddy_host_enter", c_int, H, H, POINTER(c_void_p))
+    f("eddy_host_wake", c_int, H, H)
+    f("eddy_host_write", c_int, H, H, c_void_p, c_size_t)
 
 
 # --- the hot path: an argument-type-free call ----------------------------------

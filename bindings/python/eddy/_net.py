@@ -167,12 +167,13 @@ def _write_more(
     addr, length, keep = _buffer(data)
     if length == 0:
         return None if all_ else 0
-    write, oarg = rt.host_write, op.arg
+    write = rt.host_write
+    targ, sarg = op.write_args()
     done = 0
     self._writer = op.task
     try:
         if r is None:
-            r = write(oarg, _lib.u64arg(addr), min(length, INT_MAX))
+            r = write(targ, sarg, _lib.u64arg(addr), min(length, INT_MAX))
         while True:
             if r >= 0:
                 done += r
@@ -180,7 +181,7 @@ def _write_more(
                     return done
                 if done >= length:
                     return None
-                r = write(oarg, _lib.u64arg(addr + done), min(length - done, INT_MAX))
+                r = write(targ, sarg, _lib.u64arg(addr + done), min(length - done, INT_MAX))
                 continue
             if r == EAGAIN:
                 rec = op.rec
@@ -190,7 +191,7 @@ def _write_more(
                 if r is None:
                     if self._closed:
                         raise ClosedResourceError(self._what)
-                    r = write(oarg, _lib.u64arg(addr + done), min(length - done, INT_MAX))
+                    r = write(targ, sarg, _lib.u64arg(addr + done), min(length - done, INT_MAX))
                 continue
             if self._closed:
                 raise ClosedResourceError(self._what)

@@ -24,7 +24,7 @@ import re
 import types
 import weakref
 from array import array
-from typing import Any, Awaitable, Callable, Generator, Optional, ParamSpec, TypeVar
+from typing import Any, Awaitable, Callable, Generator, Optional, ParamSpec, Tuple, TypeVar
 
 from . import _lib
 
@@ -75,7 +75,9 @@ class Op:
     def __init__(self, op: int, h: int, buf: int, length: int, stream: Any = None) -> None:
         self.rec = array("Q", (0, op, h, buf, length))
         self.addr = self.rec.buffer_info()[0]
-        self.arg = _lib.u64arg(self.addr)  # for eddy_host_write
+        # eddy_host_write's task and stream arguments (u64arg), made by the first
+        # write that needs them after the op changed hands (see own).
+        self.arg: Optional[Tuple[object, object]] = None
         # Never None, which is a runtime's ``current`` outside its tasks: a check
         # ``op.task is rt.current`` then never passes for an unclaimed op.
         self.task: Any = UNCLAIMED
@@ -86,6 +88,14 @@ class Op:
     def own(self, task: Any) -> None:
         self.rec[0] = task._key
         self.task = task
+        self.arg = None
+
+    def write_args(self) -> Tuple[object, object]:
+        """eddy_host_write's first two arguments: the owning task and the stream."""
+        args = self.arg
+        if args is None:
+            args = self.arg = (_lib.u64arg(self.rec[0]), _lib.u64arg(self.rec[2]))
+        return args
 
     def claim(self) -> Optional[BaseException]:
         """The current task yielded this op, owned by another task: read() skips

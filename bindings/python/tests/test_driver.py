@@ -125,6 +125,26 @@ def test_large_write_waits_for_the_socket():
     assert eddy.run(main()) == "ok"
 
 
+def test_write_through_eddy_after_the_writer_task_changed():
+    # A non-bytes buffer goes through eddy_host_write, which names the writing
+    # task: after one task wrote and finished, another task's write must pass its
+    # own id (the first one's is stale: EDDY_EBADHANDLE).
+    async def main():
+        c, s = await pair()
+        async with c, s:
+
+            async def writer(data):
+                return await c.write(bytearray(data))
+
+            assert await eddy.spawn(writer(b"ab")) == 2
+            assert await eddy.spawn(writer(b"cd")) == 2  # a new task, the first one finished
+            assert await c.write(bytearray(b"e")) == 1  # and the main task
+            assert await s.read_exactly(5) == b"abcde"
+        return "ok"
+
+    assert eddy.run(main()) == "ok"
+
+
 def test_write_results_on_the_direct_path():
     # write_all returns a finished awaitable when the socket took everything at
     # once; awaiting it gives None every time. write returns the count.
