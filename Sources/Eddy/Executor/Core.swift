@@ -25,6 +25,8 @@ final class Core: @unchecked Sendable {
     @usableFromInline let io: IoRegistry
     let timers: TimerHeap
     lazy var executor = EddyExecutor(core: self)
+    /// The blocking pool (no thread until the first job; see `BlockingPool`).
+    let blocking: BlockingPool
 
     // Loop-thread state.
     @exclusivity(unchecked) var local = TaskQueue()
@@ -52,6 +54,7 @@ final class Core: @unchecked Sendable {
         driver = try PlatformDriver(eventBatch: config.eventBatch, returnOnSignal: config.returnOnSignal, sys: self.sys)
         io = driver.io
         timers = driver.timers
+        blocking = BlockingPool(maxThreads: config.blockingThreads, idleTimeout: config.blockingIdleTimeout)
     }
 
     deinit {
@@ -307,6 +310,8 @@ final class Core: @unchecked Sendable {
             steps += 1
         }
         jobs.release()
+        // Queued blocking jobs complete as abandoned; running ones are waited for.
+        blocking.join()
         driver.close()
         return ShutdownReport(tasksDropped: dropped, descriptorsClosed: closed)
     }

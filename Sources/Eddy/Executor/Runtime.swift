@@ -32,6 +32,11 @@ public final class Runtime: @unchecked Sendable {
         /// wait, so the host (e.g. Python) can run its signal handlers; the work stays
         /// queued and a later call continues it.
         public var returnOnSignal = false
+        /// Threads of the blocking pool (`spawnBlocking`, the C and Python blocking
+        /// calls), 1...1024; started on demand.
+        public var blockingThreads = 4
+        /// A pool thread idle this long exits (a later job starts a new one).
+        public var blockingIdleTimeout: Duration = .seconds(10)
         /// The kernel interface (replace in tests to inject faults).
         public var sys: SysCalls = .system
         /// The defaults listed on each property.
@@ -44,7 +49,9 @@ public final class Runtime: @unchecked Sendable {
     /// out of its range throws `EddyError.invalidArgument` (EINVAL).
     public init(_ configuration: Configuration = .init()) throws(EddyError) {
         guard (1...1024).contains(configuration.eventBatch), configuration.taskBudget >= 1,
-              configuration.operationBudget >= 1 else { throw .invalidArgument }
+              configuration.operationBudget >= 1,
+              (1...1024).contains(configuration.blockingThreads),
+              configuration.blockingIdleTimeout >= .zero else { throw .invalidArgument }
         core = try Core(config: configuration, sys: configuration.sys)
         core.runtime = self
     }
