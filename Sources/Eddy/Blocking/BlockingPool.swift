@@ -43,7 +43,7 @@ package final class BlockingPool: @unchecked Sendable {
     package init(maxThreads: Int, idleTimeout: Duration) {
         self.maxThreads = max(1, maxThreads)
         let (s, a) = idleTimeout.components
-        idleTimeoutNs = s <= 0 ? 0 : UInt64(s) * 1_000_000_000 + UInt64(a / 1_000_000_000)
+        idleTimeoutNs = s < 0 || a < 0 ? 0 : UInt64(s) &* 1_000_000_000 &+ UInt64(a / 1_000_000_000)
         mutex = .allocate(capacity: 1)
         workCond = .allocate(capacity: 1)
         doneCond = .allocate(capacity: 1)
