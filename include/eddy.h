@@ -197,6 +197,53 @@ int eddy_block_on(eddy_runtime_t rt, eddy_poll_fn poll, void *state, eddy_drop_f
  * tasks or callbacks it does nothing and returns EDDY_EBUSY. */
 int eddy_runtime_free(eddy_runtime_t rt);
 
+/* ---- Graceful shutdown (issue 14) ---- */
+/* What eddy_runtime_shutdown did. Set struct_size to sizeof(eddy_shutdown_report_t)
+ * before the call: later versions may grow the struct. */
+typedef struct {
+    uint32_t struct_size;        /* sizeof(eddy_shutdown_report_t), set by the caller */
+    uint32_t reserved;           /* 0 */
+    uint64_t tasks_finished;     /* tasks that finished on their own before the deadline */
+    uint64_t tasks_aborted;      /* tasks dropped at the deadline (each drop_fn ran once, on
+                                  * the owning thread), and spawns from other threads that
+                                  * arrived after the shutdown began */
+    uint64_t handles_closed;     /* descriptors (sockets, eddy_fd watches) force-closed */
+    uint64_t blocking_abandoned; /* blocking calls still queued: completed with
+                                  * EDDY_ESHUTDOWN, never called */
+    uint64_t blocking_running;   /* blocking calls still running at the deadline (they
+                                  * finish later; eddy_runtime_free waits for them) */
+} eddy_shutdown_report_t;
+
+/* Shuts the runtime down gracefully: from now on eddy_spawn returns EDDY_ESHUTDOWN
+ * (state stays with the caller); the tasks keep running (their blocking calls are
+ * still accepted) until all have finished or timeout_ns has passed; then the tasks
+ * left are dropped
+ * (aborted), every descriptor the runtime owns is closed, queued blocking calls are
+ * abandoned and running ones waited for until the deadline. The handles stay valid
+ * until eddy_runtime_free (sockets then fail with EDDY_ESHUTDOWN); run, run_until and
+ * block_on return EDDY_ESHUTDOWN (run returns 0 if no task was left). Free the runtime
+ * with eddy_runtime_free as always.
+ * report may be NULL; if not, report->struct_size must be set (EDDY_EINVAL otherwise)
+ * and it is filled when the call returns 0.
+ * Threads: any thread.
+ *  - Owning thread, runtime not running: runs the runtime until the shutdown is
+ *    finished (tasks, their drop_fns and then-callbacks run on this thread); 0.
+ *  - Owning thread, from inside one of the runtime's tasks or callbacks: begins it and
+ *    returns EDDY_PENDING; the run/run_until/block_on in progress finishes it before
+ *    it returns.
+ *  - Another thread while the owner runs the runtime: the owner's loop finishes it;
+ *    the call waits for that until the deadline plus 1 s and returns 0, or EDDY_PENDING
+ *    if the owner stopped running it first.
+ *  - Another thread while nobody runs it: begins it and returns EDDY_PENDING; the
+ *    owner's next run/run_until/block_on finishes it (eddy_runtime_free ends it at once).
+ * Calling it again returns the report of the finished shutdown (0) or EDDY_PENDING
+ * (an earlier deadline is kept; a later call can only bring it closer).
+ * Errors: EDDY_EBADHANDLE, EDDY_EINVAL (report->struct_size wrong), EDDY_EBUSY (while
+ * eddy_runtime_free runs), EDDY_EINTR (owning thread, EDDY_CONFIG_RETURN_ON_SIGNAL: the
+ * shutdown goes on; call again), EDDY_EFORKED. */
+int eddy_runtime_shutdown(eddy_runtime_t rt, uint64_t timeout_ns, eddy_shutdown_report_t *report);
+/* ---- end graceful shutdown ---- */
+
 /* Tasks. */
 /* Spawns a task: the runtime calls poll(state, cx) on its thread until it
  * returns READY or an error. Ownership of state passes to the runtime:
@@ -205,7 +252,8 @@ int eddy_runtime_free(eddy_runtime_t rt);
  * *out receives a task handle: join it (eddy_task_poll_join, run_until), query
  * it, abort it, and release it with eddy_task_free (the task keeps running).
  * Any thread (from another thread the runtime is woken).
- * Errors: EDDY_EINVAL (poll or out NULL), EDDY_ESHUTDOWN (runtime being freed),
+ * Errors: EDDY_EINVAL (poll or out NULL), EDDY_ESHUTDOWN (runtime being freed, or
+ * shut down or shutting down: eddy_runtime_shutdown),
  * EDDY_ENOMEM. */
 int eddy_spawn(eddy_runtime_t rt, eddy_poll_fn poll, void *state, eddy_drop_fn drop, eddy_task_t *out);
 /* From inside a poll_fn: EDDY_READY with the task's status in *status, or

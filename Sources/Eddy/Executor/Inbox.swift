@@ -8,8 +8,10 @@ struct InboxItems {
     var jobs: [UnownedJob] = []
     var timerReleases: [TimerKey] = []
     var ioCloses: [IoKey] = []
+    /// `Runtime.shutdown(timeout:)` from another thread.
+    var shutdownRequests: [ShutdownRequest] = []
 
-    var count: Int { tasks.count + jobs.count + timerReleases.count + ioCloses.count }
+    var count: Int { tasks.count + jobs.count + timerReleases.count + ioCloses.count + shutdownRequests.count }
 }
 
 /// The executor's cross-thread inbox: one lock, one pending counter, one push path.
