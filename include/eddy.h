@@ -244,6 +244,36 @@ typedef struct {
 int eddy_runtime_shutdown(eddy_runtime_t rt, uint64_t timeout_ns, eddy_shutdown_report_t *report);
 /* ---- end graceful shutdown ---- */
 
+/* ---- Metrics and task dump (issue 14) ---- */
+/* A runtime's counters (eddy_runtime_metrics). Set struct_size to
+ * sizeof(eddy_runtime_metrics_t) before the call: later versions may grow it. */
+typedef struct {
+    uint32_t struct_size;           /* sizeof(eddy_runtime_metrics_t), set by the caller */
+    uint32_t reserved;              /* 0 */
+    uint64_t polls;                 /* task polls (and Swift jobs run) since creation */
+    uint64_t ticks;                 /* loop ticks: a batch of polls, then the reactor */
+    uint64_t parks;                 /* ticks with nothing to run: the driver could sleep */
+    uint64_t local_queue_depth;     /* tasks queued on the loop (exact on the owning
+                                     * thread; 0 when read from another thread while it runs) */
+    uint64_t remote_queue_depth;    /* wakes/spawns from other threads not yet taken */
+    uint64_t live_tasks;            /* spawned, not finished (from another thread while
+                                     * it runs: as of the loop's last park) */
+    uint64_t blocking_threads;      /* blocking pool: threads alive */
+    uint64_t blocking_idle_threads; /* ... waiting for a job */
+    uint64_t blocking_queued;       /* ... jobs waiting for a thread */
+    uint64_t blocking_running;      /* ... jobs running */
+    uint64_t blocking_completed;    /* ... jobs completed since creation */
+    uint64_t blocking_max_threads;  /* ... the limit (eddy_config_t.blocking_threads) */
+} eddy_runtime_metrics_t;
+
+/* Writes the runtime's counters to *out. Cheap enough to leave on: the loop updates
+ * them once per tick with plain stores (no shared atomic read-modify-write); this call
+ * reads them and takes the blocking pool's lock. Any thread.
+ * Errors: EDDY_EBADHANDLE, EDDY_EINVAL (out NULL or out->struct_size wrong),
+ * EDDY_EFORKED. */
+int eddy_runtime_metrics(eddy_runtime_t rt, eddy_runtime_metrics_t *out);
+/* ---- end metrics ---- */
+
 /* Tasks. */
 /* Spawns a task: the runtime calls poll(state, cx) on its thread until it
  * returns READY or an error. Ownership of state passes to the runtime:

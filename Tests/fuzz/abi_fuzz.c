@@ -27,6 +27,7 @@
  * Graceful shutdown (case 37): eddy_runtime_shutdown on idle runtimes (driven by the call,
  * then freed: every drop_fn still runs once; eddy_spawn refused without taking state), bad
  * report sizes, stale/forged handles; the helper thread calls it with a bad report size.
+ * eddy_runtime_metrics (case 37 and the helper thread): any runtime, bad sizes, NULL.
  *
  * Oracle (exit 1 with the seed and call number on the first violation):
  *   - a call with a handle the model knows is invalid returns EDDY_EBADHANDLE or
@@ -1509,11 +1510,21 @@ static void random_op(eddy_cx_t *cx, int cur_rt, int depth)
     int cx_ok = bcx != NULL && bcx == cx;
     switch (rn(38)) {
     /* ---- graceful shutdown (issue 14, branch pool-14) ---- */
-    case 37: { /* eddy_runtime_shutdown: owner idle (drives it), inside a poll (PENDING) */
+    case 37: { /* eddy_runtime_metrics; eddy_runtime_shutdown of an idle runtime (driven by the call) */
         if (!chance(25)) {
             break;
         }
         pick_rt(&v, &rti);
+        { /* eddy_runtime_metrics first: any runtime, any state, bad sizes */
+            eddy_runtime_metrics_t m;
+            memset(&m, 0, sizeof m);
+            m.struct_size = chance(10) ? (uint32_t)rnd() : (uint32_t)sizeof m;
+            int mr = CALL(eddy_runtime_metrics((eddy_runtime_t){ rt_id(rti) }, chance(10) ? NULL : &m));
+            check(mr, v == VALID ? VALID : WEAK(v), 0);
+            if (mr == 0 && (m.struct_size != sizeof m || m.ticks > m.polls + m.parks + 1000000000ull)) {
+                die("runtime_metrics: struct_size %u, ticks %llu", m.struct_size, (unsigned long long)m.ticks);
+            }
+        }
         eddy_shutdown_report_t rep;
         memset(&rep, 0, sizeof rep);
         rep.struct_size = chance(10) ? (uint32_t)rnd() : (uint32_t)sizeof rep;
@@ -2096,6 +2107,13 @@ static void *helper_main(void *arg)
             break;
         case 1:
             r = eddy_task_abort((eddy_task_t){ id });
+            if ((x >> 40) % 16 == 1) { /* eddy_runtime_metrics is any-thread: valid or refused, never a crash */
+                eddy_runtime_metrics_t m = { .struct_size = sizeof m };
+                r = eddy_runtime_metrics((eddy_runtime_t){ id }, &m);
+                if (r > 0) {
+                    die("helper thread: runtime_metrics returned %d", r);
+                }
+            }
             if ((x >> 40) % 16 == 0) { /* any-thread lookup of eddy_runtime_shutdown (struct_size wrong: no effect) */
                 eddy_shutdown_report_t rep = { .struct_size = 3 };
                 r = eddy_runtime_shutdown((eddy_runtime_t){ id }, 0, &rep);

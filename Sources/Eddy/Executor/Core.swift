@@ -52,6 +52,8 @@ final class Core: @unchecked Sendable {
     /// Set once a shutdown (graceful or not) began, for threads other than the loop's:
     /// spawns are refused from then on.
     let shutdownFlag = Atomic<Bool>(false)
+    /// Polls, ticks, parks (see `RuntimeMetrics`): written by the loop only.
+    let counters = LoopCounters()
     /// The report of the finished shutdown, for any thread (`Runtime.shutdown(timeout:)`).
     let finalReport = PosixMutex<ShutdownReport?>(nil)
 
@@ -271,9 +273,11 @@ final class Core: @unchecked Sendable {
                 n += 1
             }
             if lifecycle != Lifecycle.running, stopTick() { if done() { return } else { throw .shutdown } }
+            counters.tick(polled: n)
             let finished = done()
             if finished && !mustTick && lifecycle == Lifecycle.running { break }
             let busy = finished || !local.isEmpty || !jobs.isEmpty
+            if !busy { counters.park(live: live.count) }
             try driver.turn(mayBlock: !busy) { inbox.hasWork }
             mustTick = false
         }

@@ -56,6 +56,9 @@ struct Inbox: ~Copyable {
     @inline(__always)
     var mayHaveWork: Bool { pending.load(ordering: .relaxed) > 0 }
 
+    /// Items waiting now (any thread; metrics).
+    var pendingCount: Int { pending.load(ordering: .relaxed) }
+
     /// Everything queued so far (loop thread).
     func takeAll() -> InboxItems {
         var out = InboxItems()

@@ -1,0 +1,153 @@
+/* test_metrics.c — eddy_runtime_metrics: polls, ticks, parks, queue depths, live tasks,
+ * the blocking pool's counts; from the owning thread, inside a task and from another
+ * thread; argument errors. */
+#include "harness.h"
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <unistd.h>
+
+#define METRICS_INIT { .struct_size = sizeof(eddy_runtime_metrics_t) }
+
+typedef struct {
+    int left; /* polls before READY; wakes itself each time */
+    eddy_runtime_metrics_t inside;
+} yielder_t;
+
+static int yielder_poll(void *state, eddy_cx_t *cx)
+{
+    yielder_t *y = state;
+    if (--y->left <= 0) {
+        eddy_runtime_t rt;
+        eddy_cx_runtime(cx, &rt);
+        y->inside.struct_size = sizeof y->inside;
+        return eddy_runtime_metrics(rt, &y->inside) == 0 ? EDDY_READY : EDDY_EINVAL;
+    }
+    eddy_waker_t w;
+    if (eddy_cx_waker(cx, &w) != 0) {
+        return EDDY_ENOMEM;
+    }
+    eddy_waker_wake(w);
+    eddy_waker_free(w);
+    return EDDY_PENDING;
+}
+
+static void test_polls_ticks_parks_live(void **state)
+{
+    fixture_t *f = *state;
+    eddy_runtime_metrics_t m0 = METRICS_INIT, m1 = METRICS_INIT;
+    assert_int_equal(eddy_runtime_metrics(f->rt, &m0), 0);
+    assert_int_equal(m0.polls, 0);
+    assert_int_equal(m0.live_tasks, 0);
+    yielder_t y = { .left = 100 };
+    int st = 1;
+    assert_int_equal(eddy_block_on(f->rt, yielder_poll, &y, NULL, &st), 0);
+    assert_int_equal(st, 0);
+    assert_int_equal(y.inside.live_tasks, 1); /* itself, read on the loop thread */
+    /* (polls are counted at the end of each tick: this tick polled it 100 times) */
+    /* a sleep: the loop parks at least once */
+    eddy_future_t s;
+    assert_int_equal(eddy_sleep(f->rt, 5 * MS, &s), 0);
+    assert_int_equal(block_on_future(f->rt, s), 0);
+    assert_int_equal(eddy_future_free(s), 0);
+    assert_int_equal(eddy_runtime_metrics(f->rt, &m1), 0);
+    assert_true(m1.polls >= 100 + 1);
+    assert_true(m1.ticks >= 2 && m1.ticks <= m1.polls + m1.parks + 2);
+    assert_true(m1.parks >= 1);
+    assert_int_equal(m1.live_tasks, 0);
+    assert_int_equal(m1.local_queue_depth, 0);
+    assert_int_equal(m1.remote_queue_depth, 0);
+    assert_int_equal(m1.blocking_max_threads, 4);
+    FINISH(f);
+}
+
+static atomic_int gate, started;
+
+static void *gated(void *arg)
+{
+    atomic_fetch_add(&started, 1);
+    while (!atomic_load(&gate)) {
+        sleep_ms(1);
+    }
+    return arg;
+}
+
+typedef struct {
+    eddy_runtime_t rt;
+    int rc;
+    eddy_runtime_metrics_t m;
+} reader_t;
+
+static void *read_metrics(void *arg)
+{
+    reader_t *r = arg;
+    r->m.struct_size = sizeof r->m;
+    r->rc = eddy_runtime_metrics(r->rt, &r->m);
+    return NULL;
+}
+
+static void test_blocking_pool_counts_and_another_thread(void **state)
+{
+    fixture_t *f = *state;
+    eddy_config_t c;
+    eddy_runtime_t rt;
+    assert_int_equal(eddy_config_init(&c), 0);
+    c.blocking_threads = 2;
+    assert_int_equal(eddy_runtime_new(&c, &rt), 0);
+    atomic_store(&gate, 0);
+    atomic_store(&started, 0);
+    eddy_future_t futs[3];
+    for (int i = 0; i < 3; i++) {
+        assert_int_equal(eddy_spawn_blocking(rt, gated, NULL, &futs[i]), 0);
+    }
+    while (atomic_load(&started) < 2) {
+        sleep_ms(1);
+    }
+    reader_t r = { .rt = rt };
+    pthread_t th;
+    assert_int_equal(pthread_create(&th, NULL, read_metrics, &r), 0);
+    assert_int_equal(pthread_join(th, NULL), 0);
+    eddy_runtime_metrics_t m = METRICS_INIT;
+    assert_int_equal(eddy_runtime_metrics(rt, &m), 0);
+    atomic_store(&gate, 1);
+    assert_int_equal(r.rc, 0); /* any thread */
+    assert_int_equal(r.m.blocking_threads, 2);
+    assert_int_equal(m.blocking_threads, 2);
+    assert_int_equal(m.blocking_running, 2);
+    assert_int_equal(m.blocking_queued, 1);
+    assert_int_equal(m.blocking_idle_threads, 0);
+    assert_int_equal(m.blocking_max_threads, 2);
+    for (int i = 0; i < 3; i++) {
+        assert_int_equal(block_on_future(rt, futs[i]), 0);
+        assert_int_equal(eddy_future_free(futs[i]), 0);
+    }
+    assert_int_equal(eddy_runtime_metrics(rt, &m), 0);
+    assert_int_equal(m.blocking_completed, 3);
+    assert_int_equal(m.blocking_running + m.blocking_queued, 0);
+    assert_int_equal(eddy_runtime_free(rt), 0);
+    FINISH(f);
+}
+
+static void test_bad_arguments(void **state)
+{
+    fixture_t *f = *state;
+    eddy_runtime_metrics_t m = { .struct_size = 4 };
+    assert_int_equal(eddy_runtime_metrics(f->rt, NULL), EDDY_EINVAL);
+    assert_int_equal(eddy_runtime_metrics(f->rt, &m), EDDY_EINVAL);
+    m.struct_size = sizeof m;
+    assert_int_equal(eddy_runtime_metrics((eddy_runtime_t){ 0x7fff00001234ull }, &m), EDDY_EBADHANDLE);
+    assert_int_equal(eddy_runtime_metrics((eddy_runtime_t){ 0 }, &m), EDDY_EBADHANDLE);
+    FINISH(f);
+}
+
+#define T(fn) cmocka_unit_test_setup_teardown(fn, fx_setup, fx_teardown)
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        T(test_polls_ticks_parks_live),
+        T(test_blocking_pool_counts_and_another_thread),
+        T(test_bad_arguments),
+    };
+    return cmocka_run_group_tests_name("metrics", tests, NULL, NULL);
+}
