@@ -36,6 +36,7 @@ from ._net import TcpListener, TcpStream, connect, listen
 
 # ---- graceful shutdown (issue 14, branch pool-14) ----
 from ._shutdown import ShutdownReport, shutdown, shutdown_report
+from ._diagnostics import RuntimeMetrics, TaskInfo, metrics, task_dump
 
 __version__ = "0.1.0"
 
@@ -77,4 +78,8 @@ __all__ = [
     "shutdown",
     "shutdown_report",
     "ShutdownReport",
+    "metrics",
+    "task_dump",
+    "RuntimeMetrics",
+    "TaskInfo",
 ]
