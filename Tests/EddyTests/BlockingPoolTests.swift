@@ -75,7 +75,12 @@ private final class Flag: Sendable {
         #expect(started == 2)
         gate.open.store(true, ordering: .releasing)
         for h in hs { _ = try rt.blockOn(h) }
-        let after = rt.blockingPoolCounts
+        var after = rt.blockingPoolCounts
+        // A job counts as completed once its wake-up returned: a moment after the value.
+        for _ in 0..<5000 where after.completedJobs < 5 || after.runningJobs > 0 {
+            usleep(1000)
+            after = rt.blockingPoolCounts
+        }
         #expect(after.completedJobs == 5 && after.runningJobs == 0 && after.queuedJobs == 0)
     }
 

@@ -11,6 +11,11 @@ def test_metrics_count_polls_parks_and_the_blocking_pool():
         await eddy.sleep(0.01)  # the loop parks
         await eddy.to_thread(lambda: 1)
         m1 = eddy.metrics()
+        for _ in range(500):  # the pool counts a job once its wake-up returned
+            if m1.blocking_completed > m0.blocking_completed:
+                break
+            await eddy.sleep(0.01)
+            m1 = eddy.metrics()
         return m0, m1
 
     m0, m1 = eddy.run(main(), blocking_threads=3)
