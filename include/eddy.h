@@ -272,6 +272,17 @@ typedef struct {
  * Errors: EDDY_EBADHANDLE, EDDY_EINVAL (out NULL or out->struct_size wrong),
  * EDDY_EFORKED. */
 int eddy_runtime_metrics(eddy_runtime_t rt, eddy_runtime_metrics_t *out);
+/* Writes a text dump of the runtime's live tasks to buf, one line per task:
+ *   task 0x55d0c8a3e0: scheduled|running|idle ... ; waits on fd 7 readable, timer in 12 ms
+ * (the id is the task's address while it lives; "waits on -": queued, or waiting for
+ * something outside the reactor: a join, a blocking call, a wake from another thread),
+ * for diagnosing a stuck program. Writes at most cap bytes including a terminating NUL
+ * (truncated if the dump is longer; buf may be NULL when cap is 0) and the dump's full
+ * length (without the NUL) to *len: call again with a bigger buffer if *len >= cap.
+ * Owning thread (also from inside one of its tasks).
+ * Errors: EDDY_EBADHANDLE, EDDY_EWRONGTHREAD, EDDY_EINVAL (len NULL, buf NULL with
+ * cap > 0), EDDY_EFORKED. */
+int eddy_runtime_task_dump(eddy_runtime_t rt, char *buf, size_t cap, size_t *len);
 /* ---- end metrics ---- */
 
 /* Tasks. */

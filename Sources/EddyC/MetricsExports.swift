@@ -1,4 +1,5 @@
-// MetricsExports: eddy_runtime_metrics (Runtime.metrics through the C ABI).
+// MetricsExports: eddy_runtime_metrics and eddy_runtime_task_dump (Runtime.metrics
+// and Runtime.taskDump through the C ABI).
 
 import CEddyABI
 import Eddy
@@ -22,5 +23,25 @@ public func eddy_runtime_metrics(_ rt: eddy_runtime_t, _ out: UnsafeMutablePoint
         blocking_idle_threads: UInt64(b.idleThreads), blocking_queued: UInt64(b.queuedJobs),
         blocking_running: UInt64(b.runningJobs), blocking_completed: b.completedJobs,
         blocking_max_threads: UInt64(b.maxThreads))
+    return 0
+}
+
+@c @implementation
+public func eddy_runtime_task_dump(_ rt: eddy_runtime_t, _ buf: UnsafeMutablePointer<CChar>?, _ cap: Int,
+                                   _ len: UnsafeMutablePointer<Int>?) -> Int32 {
+    if isForked() { return EddyCode.forked }
+    let (u, err) = local(rt.id, .runtime, as: CRuntime.self)
+    guard let u else { return err }
+    guard let len, buf != nil || cap == 0 else { return EddyCode.einval }
+    let text: [UInt8]
+    do {
+        text = Array(try u.takeUnretainedValue().runtime.taskDump().map { $0.description + "\n" }.joined().utf8)
+    } catch { return error.code }
+    len.pointee = text.count
+    if let buf, cap > 0 {
+        let n = min(text.count, cap - 1)
+        for i in 0..<n { buf[i] = CChar(bitPattern: text[i]) }
+        buf[n] = 0
+    }
     return 0
 }

@@ -4,6 +4,8 @@
 #include "harness.h"
 
 #include <pthread.h>
+#include <stdio.h>
+#include <sys/socket.h>
 #include <stdatomic.h>
 #include <unistd.h>
 
@@ -147,6 +149,130 @@ static void test_bad_arguments(void **state)
     FINISH(f);
 }
 
+/* ---- task dump ---- */
+
+typedef struct {
+    eddy_future_t sleep;
+    eddy_tcp_t stream;
+    char buf[8];
+    int started;
+} waiter_t;
+
+static int sleeper_poll(void *state, eddy_cx_t *cx)
+{
+    waiter_t *w = state;
+    if (!w->started) {
+        eddy_runtime_t rt;
+        eddy_cx_runtime(cx, &rt);
+        if (eddy_sleep(rt, 60000 * MS, &w->sleep) != 0) {
+            return EDDY_ENOMEM;
+        }
+        w->started = 1;
+    }
+    return eddy_future_poll(w->sleep, cx);
+}
+
+static void sleeper_drop(void *state)
+{
+    waiter_t *w = state;
+    if (w->started) {
+        eddy_future_free(w->sleep);
+    }
+}
+
+static int reader_poll(void *state, eddy_cx_t *cx)
+{
+    waiter_t *w = state;
+    size_t n = 0;
+    int r = eddy_tcp_poll_read(w->stream, cx, w->buf, sizeof w->buf, &n);
+    return r == EDDY_PENDING ? r : EDDY_READY;
+}
+
+typedef struct {
+    char text[2048];
+    size_t len;
+    int rc;
+} dump_t;
+
+static int dumper_poll(void *state, eddy_cx_t *cx)
+{
+    dump_t *d = state;
+    eddy_runtime_t rt;
+    eddy_cx_runtime(cx, &rt);
+    d->rc = eddy_runtime_task_dump(rt, d->text, sizeof d->text, &d->len);
+    return EDDY_READY;
+}
+
+static void *dump_from_other_thread(void *arg)
+{
+    dump_t *d = arg;
+    eddy_runtime_t rt = { *(uint64_t *)(void *)d->text };
+    d->rc = eddy_runtime_task_dump(rt, NULL, 0, &d->len);
+    return NULL;
+}
+
+static void test_task_dump(void **state)
+{
+    fixture_t *f = *state;
+    uint16_t port;
+    int lfd = raw_listen("127.0.0.1", &port);
+    assert_true(lfd >= 0);
+    eddy_future_t cf;
+    assert_int_equal(eddy_tcp_connect(f->rt, "127.0.0.1", port, &cf), 0);
+    assert_int_equal(block_on_future(f->rt, cf), 0);
+    waiter_t sl = { 0 }, rd = { 0 };
+    assert_int_equal(eddy_future_take_tcp(cf, &rd.stream), 0);
+    assert_int_equal(eddy_future_free(cf), 0);
+    int peer = accept(lfd, NULL, NULL);
+    assert_true(peer >= 0);
+    int fd = -1;
+    assert_int_equal(eddy_tcp_fd(rd.stream, &fd), 0);
+    eddy_task_t ts, tr;
+    assert_int_equal(eddy_spawn(f->rt, sleeper_poll, &sl, sleeper_drop, &ts), 0);
+    assert_int_equal(eddy_spawn(f->rt, reader_poll, &rd, NULL, &tr), 0);
+    dump_t d = { 0 };
+    int st = 1;
+    assert_int_equal(eddy_block_on(f->rt, dumper_poll, &d, NULL, &st), 0);
+    assert_int_equal(d.rc, 0);
+    assert_int_equal(d.len, strlen(d.text));
+    char want[64];
+    snprintf(want, sizeof want, "fd %d readable", fd);
+    int lines = 0;
+    for (const char *p = d.text; (p = strchr(p, '\n')) != NULL; p++) {
+        lines++;
+    }
+    assert_int_equal(lines, 3); /* sleeper, reader, the dumper itself */
+    assert_non_null(strstr(d.text, "timer in "));
+    assert_non_null(strstr(d.text, want));
+    /* From the owner between runs: the same two tasks (and truncation). */
+    char small[16];
+    size_t len = 0;
+    assert_int_equal(eddy_runtime_task_dump(f->rt, small, sizeof small, &len), 0);
+    assert_true(len > sizeof small);
+    assert_int_equal(strlen(small), sizeof small - 1);
+    assert_int_equal(eddy_runtime_task_dump(f->rt, NULL, 0, &len), 0);
+    /* Another thread: refused. */
+    dump_t o = { 0 };
+    memcpy(o.text, &f->rt.id, sizeof f->rt.id);
+    pthread_t th;
+    assert_int_equal(pthread_create(&th, NULL, dump_from_other_thread, &o), 0);
+    assert_int_equal(pthread_join(th, NULL), 0);
+    assert_int_equal(o.rc, EDDY_EWRONGTHREAD);
+    /* Bad arguments. */
+    assert_int_equal(eddy_runtime_task_dump(f->rt, small, sizeof small, NULL), EDDY_EINVAL);
+    assert_int_equal(eddy_runtime_task_dump(f->rt, NULL, 4, &len), EDDY_EINVAL);
+    assert_int_equal(eddy_runtime_task_dump((eddy_runtime_t){ 0x7fff00001234ull }, NULL, 0, &len), EDDY_EBADHANDLE);
+    assert_int_equal(eddy_task_abort(ts), 0);
+    assert_int_equal(eddy_task_abort(tr), 0);
+    assert_int_equal(eddy_runtime_run(f->rt), 0);
+    assert_int_equal(eddy_task_free(ts), 0);
+    assert_int_equal(eddy_task_free(tr), 0);
+    assert_int_equal(eddy_tcp_close(rd.stream), 0);
+    close(peer);
+    close(lfd);
+    FINISH(f);
+}
+
 #define T(fn) cmocka_unit_test_setup_teardown(fn, fx_setup, fx_teardown)
 
 int main(void)
@@ -155,6 +281,7 @@ int main(void)
         T(test_polls_ticks_parks_live),
         T(test_blocking_pool_counts_and_another_thread),
         T(test_bad_arguments),
+        T(test_task_dump),
     };
     return cmocka_run_group_tests_name("metrics", tests, NULL, NULL);
 }
