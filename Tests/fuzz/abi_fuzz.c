@@ -27,7 +27,9 @@
  * Graceful shutdown (case 37): eddy_runtime_shutdown on idle runtimes (driven by the call,
  * then freed: every drop_fn still runs once; eddy_spawn refused without taking state), bad
  * report sizes, stale/forged handles; the helper thread calls it with a bad report size.
- * eddy_runtime_metrics (case 37 and the helper thread): any runtime, bad sizes, NULL.
+ * eddy_runtime_metrics (case 37 and the helper thread): any runtime, bad sizes, NULL;
+ * eddy_runtime_task_dump (case 37: owning thread, inside polls, small buffers; the helper
+ * thread: always refused).
  *
  * Oracle (exit 1 with the seed and call number on the first violation):
  *   - a call with a handle the model knows is invalid returns EDDY_EBADHANDLE or
@@ -1525,6 +1527,17 @@ static void random_op(eddy_cx_t *cx, int cur_rt, int depth)
                 die("runtime_metrics: struct_size %u, ticks %llu", m.struct_size, (unsigned long long)m.ticks);
             }
         }
+        { /* eddy_runtime_task_dump: owning thread (inside polls too), small buffers, NULLs */
+            char dbuf[96];
+            size_t dlen = 0;
+            size_t cap = chance(5) ? 0 : (size_t)rn(sizeof dbuf) + 1;
+            int dr = CALL(eddy_runtime_task_dump((eddy_runtime_t){ rt_id(rti) }, cap ? dbuf : NULL, cap,
+                                                chance(10) ? NULL : &dlen));
+            check(dr, v == VALID ? VALID : WEAK(v), 0);
+            if (dr == 0 && cap > 0 && strlen(dbuf) != (dlen < cap ? dlen : cap - 1)) {
+                die("runtime_task_dump: wrote %zu bytes for a dump of %zu in %zu", strlen(dbuf), dlen, cap);
+            }
+        }
         eddy_shutdown_report_t rep;
         memset(&rep, 0, sizeof rep);
         rep.struct_size = chance(10) ? (uint32_t)rnd() : (uint32_t)sizeof rep;
@@ -2107,6 +2120,13 @@ static void *helper_main(void *arg)
             break;
         case 1:
             r = eddy_task_abort((eddy_task_t){ id });
+            if ((x >> 40) % 16 == 2) { /* eddy_runtime_task_dump is owning-thread: never accepted here */
+                size_t dlen;
+                r = eddy_runtime_task_dump((eddy_runtime_t){ id }, NULL, 0, &dlen);
+                if (r >= 0 && id != 0) {
+                    die("helper thread: runtime_task_dump on %#llx returned %d", (unsigned long long)id, r);
+                }
+            }
             if ((x >> 40) % 16 == 1) { /* eddy_runtime_metrics is any-thread: valid or refused, never a crash */
                 eddy_runtime_metrics_t m = { .struct_size = sizeof m };
                 r = eddy_runtime_metrics((eddy_runtime_t){ id }, &m);
