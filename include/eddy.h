@@ -120,7 +120,7 @@ typedef struct {
     uint32_t flags;            /* EDDY_CONFIG_* */
     uint32_t event_batch;      /* events per epoll_wait, 0 = default (1024), at most 1024 */
     uint32_t task_budget;      /* polls per tick before the reactor is checked, 0 = default (128), at most 2^20 */
-    uint32_t blocking_threads; /* blocking pool size, 0 = default (4), at most 1024 */
+    uint32_t blocking_threads; /* blocking pool's thread limit (started on demand), 0 = default (4), at most 1024 */
 } eddy_config_t;
 
 /* A task written in C: poll_fn(state, cx) returns EDDY_READY (done, status 0),
@@ -167,7 +167,9 @@ int eddy_config_init(eddy_config_t *config);
  * and other -errno (epoll/eventfd creation), EDDY_ENOMEM (handle table full). */
 int eddy_runtime_new(const eddy_config_t *config, eddy_runtime_t *out);
 /* Runs the runtime until no task remains; returns 0. Owning thread, not from
- * inside one of the runtime's own tasks or callbacks (EDDY_EBUSY).
+ * inside one of the runtime's own tasks or callbacks (EDDY_EBUSY). This and
+ * run_until / block_on finish a graceful shutdown begun meanwhile (see
+ * eddy_runtime_shutdown) before they return; once shut down: EDDY_ESHUTDOWN.
  * Errors: EDDY_EBUSY, EDDY_EINTR (a signal interrupted the wait and the runtime
  * was configured with EDDY_CONFIG_RETURN_ON_SIGNAL; call again to resume),
  * other -errno from epoll_wait. */
@@ -448,15 +450,21 @@ int eddy_future_free(eddy_future_t fut);
  * (.i for i/l, .u for I/L/z, .d, .f, .p) and copied: args may be freed on
  * return. Pointed-to memory must stay valid until the call completes.
  * The result is read with eddy_future_take_value: integers sign/zero-extended
- * into .i / .u, .d, .f, .p; 0 for void. The pool is created on first use
- * (config.blocking_threads threads). Owning thread.
+ * into .i / .u, .d, .f, .p; 0 for void. The pool is the runtime's one blocking
+ * pool, shared with Swift's spawnBlocking and Python's to_thread: at most
+ * config.blocking_threads threads, started on demand, each leaving after 10 s
+ * idle; more calls queue (FIFO). Every pool thread blocks every signal from its
+ * first instruction: a process-directed signal is never delivered to one.
+ * Owning thread (also from inside its tasks); the pool thread calls fn.
+ * After eddy_runtime_shutdown finished: EDDY_ESHUTDOWN (during it, still accepted).
  * Errors: EDDY_EINVAL (fn, signature or out NULL, malformed signature, nargs
  * not matching it, args NULL with nargs > 0), EDDY_ESHUTDOWN, -EAGAIN (no
  * worker thread could be started), EDDY_ENOMEM. */
 int eddy_blocking_call(eddy_runtime_t rt, void (*fn)(void), const char *signature,
                        const eddy_value_t *args, size_t nargs, eddy_future_t *out);
-/* Runs fn(arg) on a worker thread of the blocking pool; the returned pointer is
- * .p of eddy_future_take_value. Owning thread.
+/* Runs fn(arg) on a worker thread of the blocking pool (see eddy_blocking_call);
+ * the returned pointer is .p of eddy_future_take_value. Owning thread (also from
+ * inside its tasks); a pool thread calls fn.
  * Errors: EDDY_EINVAL (fn or out NULL), EDDY_ESHUTDOWN, -EAGAIN, EDDY_ENOMEM. */
 int eddy_spawn_blocking(eddy_runtime_t rt, void *(*fn)(void *), void *arg, eddy_future_t *out);
 
