@@ -237,11 +237,16 @@ final class Core: @unchecked Sendable {
     /// With `tickingOnce`, the reactor is checked at least once even if `done()` already
     /// holds (then without blocking).
     func runUntil(tickingOnce: Bool = false, _ done: () -> Bool) throws(EddyError) {
-        if isShutdown { throw .shutdown }
         let me = UInt(ceddy_thread_id())
-        // Claimed atomically: `Runtime.shutdown(timeout:)` may try from another thread.
+        // Claimed atomically: `Runtime.shutdown(timeout:)` may try from another thread, so
+        // loop state (`lifecycle` included) is read only once the claim is ours (the acquire
+        // pairs with the previous driver's release of `loopThread`).
         guard loopThread.compareExchange(expected: 0, desired: me, ordering: .acquiringAndReleasing).exchanged else {
             throw .errno(EBUSY)
+        }
+        if isShutdown {
+            loopThread.store(0, ordering: .releasing)
+            throw .shutdown
         }
         isRunning = true
         let previous = ceddy_tls_runtime_get()
