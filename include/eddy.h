@@ -155,7 +155,7 @@ typedef struct {
     uint32_t flags;            /* EDDY_CONFIG_* */
     uint32_t event_batch;      /* events per epoll_wait, 0 = default (1024), at most 1024 */
     uint32_t task_budget;      /* polls per tick before the reactor is checked, 0 = default (128), at most 2^20 */
-    uint32_t blocking_threads; /* blocking pool size, 0 = default (4), at most 1024 */
+    uint32_t blocking_threads; /* blocking pool's thread limit (started on demand), 0 = default (4), at most 1024 */
 } eddy_config_t;
 
 /* A task written in C: poll_fn(state, cx) returns EDDY_READY (done, status 0),
@@ -203,7 +203,9 @@ int eddy_config_init(eddy_config_t *config);
  * and other -errno (epoll/eventfd creation), EDDY_ENOMEM (handle table full). */
 int eddy_runtime_new(const eddy_config_t *config, eddy_runtime_t *out);
 /* Runs the runtime until no task remains; returns 0. Owning thread, not from
- * inside one of the runtime's own tasks or callbacks (EDDY_EBUSY).
+ * inside one of the runtime's own tasks or callbacks (EDDY_EBUSY). This and
+ * run_until / block_on finish a graceful shutdown begun meanwhile (see
+ * eddy_runtime_shutdown) before they return; once shut down: EDDY_ESHUTDOWN.
  * Errors: EDDY_EBUSY, EDDY_EINTR (a signal interrupted the wait and the runtime
  * was configured with EDDY_CONFIG_RETURN_ON_SIGNAL; call again to resume),
  * other -errno from epoll_wait. */
@@ -233,6 +235,94 @@ int eddy_block_on(eddy_runtime_t rt, eddy_poll_fn poll, void *state, eddy_drop_f
  * tasks or callbacks it does nothing and returns EDDY_EBUSY. */
 int eddy_runtime_free(eddy_runtime_t rt);
 
+/* ---- Graceful shutdown (issue 14) ---- */
+/* What eddy_runtime_shutdown did. Set struct_size to sizeof(eddy_shutdown_report_t)
+ * before the call: later versions may grow the struct. */
+typedef struct {
+    uint32_t struct_size;        /* sizeof(eddy_shutdown_report_t), set by the caller */
+    uint32_t reserved;           /* 0 */
+    uint64_t tasks_finished;     /* tasks that finished on their own before the deadline */
+    uint64_t tasks_aborted;      /* tasks dropped at the deadline (each drop_fn ran once, on
+                                  * the owning thread), and spawns from other threads that
+                                  * arrived after the shutdown began */
+    uint64_t handles_closed;     /* descriptors (sockets, eddy_fd watches) force-closed */
+    uint64_t blocking_abandoned; /* blocking calls still queued: completed with
+                                  * EDDY_ESHUTDOWN, never called */
+    uint64_t blocking_running;   /* blocking calls still running at the deadline (they
+                                  * finish later; eddy_runtime_free waits for them) */
+} eddy_shutdown_report_t;
+
+/* Shuts the runtime down gracefully: from now on eddy_spawn returns EDDY_ESHUTDOWN
+ * (state stays with the caller); the tasks keep running (their blocking calls are
+ * still accepted) until all have finished or timeout_ns has passed; then the tasks
+ * left are dropped
+ * (aborted), every descriptor the runtime owns is closed, queued blocking calls are
+ * abandoned and running ones waited for until the deadline. The handles stay valid
+ * until eddy_runtime_free (sockets then fail with EDDY_ESHUTDOWN); run, run_until and
+ * block_on return EDDY_ESHUTDOWN (run returns 0 if no task was left). Free the runtime
+ * with eddy_runtime_free as always.
+ * report may be NULL; if not, report->struct_size must be set (EDDY_EINVAL otherwise)
+ * and it is filled when the call returns 0.
+ * Threads: any thread.
+ *  - Owning thread, runtime not running: runs the runtime until the shutdown is
+ *    finished (tasks, their drop_fns and then-callbacks run on this thread); 0.
+ *  - Owning thread, from inside one of the runtime's tasks or callbacks: begins it and
+ *    returns EDDY_PENDING; the run/run_until/block_on in progress finishes it before
+ *    it returns.
+ *  - Another thread while the owner runs the runtime: the owner's loop finishes it;
+ *    the call waits for that until the deadline plus 1 s and returns 0, or EDDY_PENDING
+ *    if the owner stopped running it first.
+ *  - Another thread while nobody runs it: begins it and returns EDDY_PENDING; the
+ *    owner's next run/run_until/block_on finishes it (eddy_runtime_free ends it at once).
+ * Calling it again returns the report of the finished shutdown (0) or EDDY_PENDING
+ * (an earlier deadline is kept; a later call can only bring it closer).
+ * Errors: EDDY_EBADHANDLE, EDDY_EINVAL (report->struct_size wrong), EDDY_EBUSY (while
+ * eddy_runtime_free runs), EDDY_EINTR (owning thread, EDDY_CONFIG_RETURN_ON_SIGNAL: the
+ * shutdown goes on; call again), EDDY_EFORKED. */
+int eddy_runtime_shutdown(eddy_runtime_t rt, uint64_t timeout_ns, eddy_shutdown_report_t *report);
+/* ---- end graceful shutdown ---- */
+
+/* ---- Metrics and task dump (issue 14) ---- */
+/* A runtime's counters (eddy_runtime_metrics). Set struct_size to
+ * sizeof(eddy_runtime_metrics_t) before the call: later versions may grow it. */
+typedef struct {
+    uint32_t struct_size;           /* sizeof(eddy_runtime_metrics_t), set by the caller */
+    uint32_t reserved;              /* 0 */
+    uint64_t polls;                 /* task polls (and Swift jobs run) since creation */
+    uint64_t ticks;                 /* loop ticks: a batch of polls, then the reactor */
+    uint64_t parks;                 /* ticks with nothing to run: the driver could sleep */
+    uint64_t local_queue_depth;     /* tasks queued on the loop (exact on the owning
+                                     * thread; 0 when read from another thread while it runs) */
+    uint64_t remote_queue_depth;    /* wakes/spawns from other threads not yet taken */
+    uint64_t live_tasks;            /* spawned, not finished (from another thread while
+                                     * it runs: as of the loop's last park) */
+    uint64_t blocking_threads;      /* blocking pool: threads alive */
+    uint64_t blocking_idle_threads; /* ... waiting for a job */
+    uint64_t blocking_queued;       /* ... jobs waiting for a thread */
+    uint64_t blocking_running;      /* ... jobs running */
+    uint64_t blocking_completed;    /* ... jobs completed since creation */
+    uint64_t blocking_max_threads;  /* ... the limit (eddy_config_t.blocking_threads) */
+} eddy_runtime_metrics_t;
+
+/* Writes the runtime's counters to *out. Cheap enough to leave on: the loop updates
+ * them once per tick with plain stores (no shared atomic read-modify-write); this call
+ * reads them and takes the blocking pool's lock. Any thread.
+ * Errors: EDDY_EBADHANDLE, EDDY_EINVAL (out NULL or out->struct_size wrong),
+ * EDDY_EFORKED. */
+int eddy_runtime_metrics(eddy_runtime_t rt, eddy_runtime_metrics_t *out);
+/* Writes a text dump of the runtime's live tasks to buf, one line per task:
+ *   task 0x55d0c8a3e0: scheduled|running|idle ... ; waits on fd 7 readable, timer in 12 ms
+ * (the id is the task's address while it lives; "waits on -": queued, or waiting for
+ * something outside the reactor: a join, a blocking call, a wake from another thread),
+ * for diagnosing a stuck program. Writes at most cap bytes including a terminating NUL
+ * (truncated if the dump is longer; buf may be NULL when cap is 0) and the dump's full
+ * length (without the NUL) to *len: call again with a bigger buffer if *len >= cap.
+ * Owning thread (also from inside one of its tasks).
+ * Errors: EDDY_EBADHANDLE, EDDY_EWRONGTHREAD, EDDY_EINVAL (len NULL, buf NULL with
+ * cap > 0), EDDY_EFORKED. */
+int eddy_runtime_task_dump(eddy_runtime_t rt, char *buf, size_t cap, size_t *len);
+/* ---- end metrics ---- */
+
 /* Tasks. */
 /* Spawns a task: the runtime calls poll(state, cx) on its thread until it
  * returns READY or an error. Ownership of state passes to the runtime:
@@ -241,7 +331,8 @@ int eddy_runtime_free(eddy_runtime_t rt);
  * *out receives a task handle: join it (eddy_task_poll_join, run_until), query
  * it, abort it, and release it with eddy_task_free (the task keeps running).
  * Any thread (from another thread the runtime is woken).
- * Errors: EDDY_EINVAL (poll or out NULL), EDDY_ESHUTDOWN (runtime being freed),
+ * Errors: EDDY_EINVAL (poll or out NULL), EDDY_ESHUTDOWN (runtime being freed, or
+ * shut down or shutting down: eddy_runtime_shutdown),
  * EDDY_ENOMEM. */
 int eddy_spawn(eddy_runtime_t rt, eddy_poll_fn poll, void *state, eddy_drop_fn drop, eddy_task_t *out);
 /* From inside a poll_fn: EDDY_READY with the task's status in *status, or
@@ -395,15 +486,21 @@ int eddy_future_free(eddy_future_t fut);
  * (.i for i/l, .u for I/L/z, .d, .f, .p) and copied: args may be freed on
  * return. Pointed-to memory must stay valid until the call completes.
  * The result is read with eddy_future_take_value: integers sign/zero-extended
- * into .i / .u, .d, .f, .p; 0 for void. The pool is created on first use
- * (config.blocking_threads threads). Owning thread.
+ * into .i / .u, .d, .f, .p; 0 for void. The pool is the runtime's one blocking
+ * pool, shared with Swift's spawnBlocking and Python's to_thread: at most
+ * config.blocking_threads threads, started on demand, each leaving after 10 s
+ * idle; more calls queue (FIFO). Every pool thread blocks every signal from its
+ * first instruction: a process-directed signal is never delivered to one.
+ * Owning thread (also from inside its tasks); the pool thread calls fn.
+ * After eddy_runtime_shutdown finished: EDDY_ESHUTDOWN (during it, still accepted).
  * Errors: EDDY_EINVAL (fn, signature or out NULL, malformed signature, nargs
  * not matching it, args NULL with nargs > 0), EDDY_ESHUTDOWN, -EAGAIN (no
  * worker thread could be started), EDDY_ENOMEM. */
 int eddy_blocking_call(eddy_runtime_t rt, void (*fn)(void), const char *signature,
                        const eddy_value_t *args, size_t nargs, eddy_future_t *out);
-/* Runs fn(arg) on a worker thread of the blocking pool; the returned pointer is
- * .p of eddy_future_take_value. Owning thread.
+/* Runs fn(arg) on a worker thread of the blocking pool (see eddy_blocking_call);
+ * the returned pointer is .p of eddy_future_take_value. Owning thread (also from
+ * inside its tasks); a pool thread calls fn.
  * Errors: EDDY_EINVAL (fn or out NULL), EDDY_ESHUTDOWN, -EAGAIN, EDDY_ENOMEM. */
 int eddy_spawn_blocking(eddy_runtime_t rt, void *(*fn)(void *), void *arg, eddy_future_t *out);
 

@@ -12,7 +12,8 @@ public typealias CBlockingFn = @convention(c) (UnsafeMutableRawPointer?) -> Unsa
 private func submit(_ job: BlockingJob, _ cr: CRuntime, _ out: UnsafeMutablePointer<eddy_future_t>) -> Int32 {
     let f = CFuture(job: job)
     guard let id = insertHandle(f, kind: .future, owner: cr.id, thread: cr.thread) else { return EddyCode.enomem }
-    let rc = cr.blockingPool().submit(job)
+    var rc: Int32 = 0
+    do { try cr.runtime.blockingPool.submit(job) } catch { rc = error.code }
     if rc != 0 {
         if let bits = handleTable.remove(id, .future) {
             Unmanaged<CFuture>.fromOpaque(HandleTable.pointer(bits)).release()

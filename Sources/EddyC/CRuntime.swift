@@ -1,5 +1,5 @@
 // CRuntime: what a C runtime handle points to — the core Runtime plus the C
-// ABI's bookkeeping (owning thread, running flag, blocking pool).
+// ABI's bookkeeping (owning thread, running flag, spawn gate).
 //
 // Thread rule (docs/C-ABI.md): the thread that creates a runtime owns it. Every
 // table entry of this runtime records that thread, so the hot path checks
@@ -25,24 +25,12 @@ final class CRuntime: @unchecked Sendable {
     /// queueing its task and publishing its handle before the free starts, so the
     /// free drops that task. Never both "spawn failed" and "the runtime owns state".
     let spawning = Atomic<Int>(0)
-    /// Blocking pool, created on first use (owning thread only).
-    private var pool: BlockingPool?
-    private let blockingThreads: Int
     /// Host-driven tasks (Host/HostDriver.swift), created on first use (owning thread only).
     var host: HostDriver?
 
-    init(runtime: Runtime, thread: UInt, blockingThreads: Int) {
+    init(runtime: Runtime, thread: UInt) {
         self.runtime = runtime
         self.thread = thread
-        self.blockingThreads = blockingThreads
-    }
-
-    /// The pool, created lazily. Owning thread.
-    func blockingPool() -> BlockingPool {
-        if let p = pool { return p }
-        let p = BlockingPool(maxThreads: blockingThreads)
-        pool = p
-        return p
     }
 
     /// Enters the spawn gate: false (and nothing to undo) when the runtime is being
@@ -65,12 +53,6 @@ final class CRuntime: @unchecked Sendable {
     func closeSpawnGate() {
         freeing.store(true, ordering: .sequentiallyConsistent)
         while spawning.load(ordering: .sequentiallyConsistent) != 0 { sched_yield() }
-    }
-
-    /// Joins the pool's threads (eddy_runtime_free).
-    func stopPool() {
-        pool?.shutdown()
-        pool = nil
     }
 }
 

@@ -26,7 +26,6 @@ public func eddy_runtime_new(_ config: UnsafePointer<eddy_config_t>?, _ out: Uns
     if isForked() { return EddyCode.forked }
     guard let out else { return EddyCode.einval }
     var conf = Runtime.Configuration()
-    var blockingThreads = 4
     if let config {
         // struct_size first: only then are the other fields known to be there.
         guard config.pointee.struct_size == ConfigLimits.size,
@@ -40,13 +39,13 @@ public func eddy_runtime_new(_ config: UnsafePointer<eddy_config_t>?, _ out: Uns
               threads <= ConfigLimits.maxBlockingThreads else { return EddyCode.einval }
         if batch != 0 { conf.eventBatch = Int(batch) }
         if budget != 0 { conf.taskBudget = Int(budget) }
-        if threads != 0 { blockingThreads = Int(threads) }
+        if threads != 0 { conf.blockingThreads = Int(threads) }
     }
     registerForkHandlerOnce()
     let runtime: Runtime
     do { runtime = try Runtime(conf) } catch { return error.code }
     let thread = currentThread()
-    let cr = CRuntime(runtime: runtime, thread: thread, blockingThreads: blockingThreads)
+    let cr = CRuntime(runtime: runtime, thread: thread)
     let bits = UInt(bitPattern: Unmanaged.passRetained(cr).toOpaque())
     guard let id = handleTable.insert(bits: bits, kind: .runtime, owner: nil, thread: thread) else {
         Unmanaged<CRuntime>.fromOpaque(HandleTable.pointer(bits)).release()
@@ -136,9 +135,9 @@ public func eddy_runtime_free(_ rt: eddy_runtime_t) -> Int32 {
     //    while the runtime's handles still work for them).
     let report: ShutdownReport
     do { report = try cr.runtime.shutdown() } catch { cr.freeing.store(false, ordering: .relaxed); return error.code }
-    // 2. Join the blocking workers (queued jobs complete with ESHUTDOWN).
-    cr.stopPool()
-    // 3. Free every handle still owned by the runtime, then the runtime's own.
+    //    The shutdown also joins the blocking pool's threads (queued jobs complete
+    //    with ESHUTDOWN, running ones are waited for).
+    // 2. Free every handle still owned by the runtime, then the runtime's own.
     let (handles, own) = handleTable.removeAll(owner: rt)
     for h in handles { forceClose(h) }
     runtimeRegistry.withLock { _ = $0.removeValue(forKey: ObjectIdentifier(cr.runtime)) }

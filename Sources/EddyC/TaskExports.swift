@@ -19,6 +19,8 @@ public func eddy_spawn(_ rt: eddy_runtime_t, _ poll: CPollFn?, _ state: UnsafeMu
     guard let poll, let out else { return EddyCode.einval }
     guard cr.enterSpawn() else { return EddyCode.shutdown }
     defer { cr.leaveSpawn() }
+    // A graceful shutdown began (eddy_runtime_shutdown): refused, the caller keeps state.
+    if cr.runtime.isStopping { return EddyCode.shutdown }
     // The owner is live here (the free waits for the gate), so nil means a full table.
     guard let id = handleTable.reserve(kind: .task, owner: rt) else { return EddyCode.enomem }
     let box = TaskBox(cr.runtime.spawnC(poll: poll, state: state, drop: drop))

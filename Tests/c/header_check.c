@@ -62,6 +62,11 @@ static int (*const p_eddy_host_turn)(eddy_host_batch_t *) = eddy_host_turn;
 static int (*const p_eddy_host_enter)(eddy_runtime_t, eddy_host_task_t, eddy_cx_t **) = eddy_host_enter;
 static int (*const p_eddy_host_wake)(eddy_runtime_t, eddy_host_task_t) = eddy_host_wake;
 static int (*const p_eddy_host_write)(eddy_host_task_t, eddy_tcp_t, const void *, size_t) = eddy_host_write;
+/* ---- graceful shutdown, metrics, task dump (issue 14, branch pool-14) ---- */
+static int (*const p_eddy_runtime_shutdown)(eddy_runtime_t, uint64_t, eddy_shutdown_report_t *) =
+    eddy_runtime_shutdown;
+static int (*const p_eddy_runtime_metrics)(eddy_runtime_t, eddy_runtime_metrics_t *) = eddy_runtime_metrics;
+static int (*const p_eddy_runtime_task_dump)(eddy_runtime_t, char *, size_t, size_t *) = eddy_runtime_task_dump;
 
 static const struct {
     const char *name;
@@ -83,6 +88,8 @@ static const struct {
     ENTRY(eddy_host_enter),       ENTRY(eddy_host_wake),        ENTRY(eddy_host_write),
     ENTRY(eddy_fd_watch),         ENTRY(eddy_fd_poll_ready),    ENTRY(eddy_fd_clear_ready),
     ENTRY(eddy_fd_free),          ENTRY(eddy_tcp_fd),
+    /* ---- issue 14, branch pool-14 ---- */
+    ENTRY(eddy_runtime_shutdown), ENTRY(eddy_runtime_metrics),  ENTRY(eddy_runtime_task_dump),
 };
 
 /* Compile-time facts of the ABI. */
@@ -93,6 +100,7 @@ typedef char check_host_sizes[(sizeof(eddy_host_op_t) == 40 && sizeof(eddy_host_
                                sizeof(eddy_host_task_t) == 8 &&
                                sizeof(eddy_host_batch_t) == 48) ? 1 : -1];
 typedef char check_host_woken[(EDDY_HOST_WOKEN < -5000 && EDDY_HOST_WOKEN != EDDY_EBADPOLL) ? 1 : -1];
+typedef char check_report_sizes[(sizeof(eddy_shutdown_report_t) == 48 && sizeof(eddy_runtime_metrics_t) == 104) ? 1 : -1];
 typedef char check_codes[(EDDY_READY == 0 && EDDY_PENDING == 1 && EDDY_EBADHANDLE < -5000) ? 1 : -1];
 
 int main(void)

@@ -5,6 +5,7 @@
 #include <math.h>
 #include <pthread.h>
 #include <stdatomic.h>
+#include <signal.h>
 #include <unistd.h>
 
 /* ---- C functions called through libffi ---- */
@@ -303,6 +304,128 @@ static void test_free_blocking_future_before_completion(void **state)
     FINISH(f); /* and freeing the runtime waits for or detaches the worker without leaking */
 }
 
+/* ---- pool threads and signals, the thread bound ---- */
+
+static atomic_int gate_open;     /* jobs wait until this is set */
+static atomic_int jobs_started;  /* jobs that reached their wait */
+static atomic_int jobs_running, jobs_peak;
+static atomic_int masks_ok;      /* jobs that found every signal blocked on their thread */
+static atomic_int usr1_hits;
+static atomic_long usr1_tid;
+
+static void *gated_job(void *arg)
+{
+    sigset_t cur;
+    pthread_sigmask(SIG_BLOCK, NULL, &cur);
+    if (sigismember(&cur, SIGUSR1) && sigismember(&cur, SIGINT) && sigismember(&cur, SIGTERM) &&
+        sigismember(&cur, SIGCHLD) && sigismember(&cur, SIGALRM)) {
+        atomic_fetch_add(&masks_ok, 1);
+    }
+    int now = atomic_fetch_add(&jobs_running, 1) + 1;
+    int peak = atomic_load(&jobs_peak);
+    while (now > peak && !atomic_compare_exchange_weak(&jobs_peak, &peak, now)) {
+    }
+    atomic_fetch_add(&jobs_started, 1);
+    while (!atomic_load(&gate_open)) {
+        sleep_ms(1);
+    }
+    atomic_fetch_sub(&jobs_running, 1);
+    return arg;
+}
+
+static void on_usr1(int sig)
+{
+    (void)sig;
+    atomic_fetch_add(&usr1_hits, 1);
+    atomic_store(&usr1_tid, (long)gettid());
+}
+
+static void reset_gate(void)
+{
+    atomic_store(&gate_open, 0);
+    atomic_store(&jobs_started, 0);
+    atomic_store(&jobs_running, 0);
+    atomic_store(&jobs_peak, 0);
+    atomic_store(&masks_ok, 0);
+}
+
+/* Runs the futures to completion (READY each), then frees them. */
+static void finish_futures(eddy_runtime_t rt, eddy_future_t *futs, int n)
+{
+    for (int i = 0; i < n; i++) {
+        assert_int_equal(block_on_future(rt, futs[i]), 0);
+        assert_int_equal(eddy_future_free(futs[i]), 0);
+    }
+}
+
+/* A process-directed signal is never delivered to a pool thread: with the signal
+ * blocked on this (the only other) thread, it stays pending while both pool threads
+ * run; unblocked, it is handled here. (Pool threads block every signal from birth.) */
+static void test_pool_threads_never_take_process_signals(void **state)
+{
+    fixture_t *f = *state;
+    reset_gate();
+    atomic_store(&usr1_hits, 0);
+    struct sigaction sa = { 0 }, old;
+    sa.sa_handler = on_usr1;
+    sigemptyset(&sa.sa_mask);
+    assert_int_equal(sigaction(SIGUSR1, &sa, &old), 0);
+    eddy_future_t futs[2];
+    for (int i = 0; i < 2; i++) {
+        assert_int_equal(eddy_spawn_blocking(f->rt, gated_job, NULL, &futs[i]), 0);
+    }
+    while (atomic_load(&jobs_started) < 2) {
+        sleep_ms(1);
+    }
+    sigset_t usr1, prev, pending;
+    sigemptyset(&usr1);
+    sigaddset(&usr1, SIGUSR1);
+    assert_int_equal(pthread_sigmask(SIG_BLOCK, &usr1, &prev), 0);
+    assert_int_equal(kill(getpid(), SIGUSR1), 0);
+    sleep_ms(50); /* time for a wrong delivery to a running pool thread */
+    int hits_while_blocked = atomic_load(&usr1_hits);
+    assert_int_equal(sigpending(&pending), 0);
+    int still_pending = sigismember(&pending, SIGUSR1);
+    assert_int_equal(pthread_sigmask(SIG_SETMASK, &prev, NULL), 0); /* delivered here, now */
+    atomic_store(&gate_open, 1); /* before asserting: a failed test must not hang the pool */
+    assert_int_equal(atomic_load(&masks_ok), 2);
+    assert_int_equal(hits_while_blocked, 0);
+    assert_true(still_pending);
+    assert_int_equal(atomic_load(&usr1_hits), 1);
+    assert_int_equal(atomic_load(&usr1_tid), (long)gettid());
+    finish_futures(f->rt, futs, 2);
+    assert_int_equal(sigaction(SIGUSR1, &old, NULL), 0);
+    FINISH(f);
+}
+
+/* eddy_config_t.blocking_threads bounds the pool: 6 jobs on 2 threads never run more
+ * than 2 at once, and all complete (the rest queue). */
+static void test_blocking_threads_bounds_the_pool(void **state)
+{
+    fixture_t *f = *state;
+    reset_gate();
+    eddy_config_t c;
+    eddy_runtime_t rt;
+    assert_int_equal(eddy_config_init(&c), 0);
+    c.blocking_threads = 2;
+    assert_int_equal(eddy_runtime_new(&c, &rt), 0);
+    eddy_future_t futs[6];
+    for (int i = 0; i < 6; i++) {
+        assert_int_equal(eddy_spawn_blocking(rt, gated_job, NULL, &futs[i]), 0);
+    }
+    while (atomic_load(&jobs_started) < 2) {
+        sleep_ms(1);
+    }
+    sleep_ms(50); /* a third thread, if any, would start its job now */
+    assert_int_equal(atomic_load(&jobs_started), 2);
+    atomic_store(&gate_open, 1);
+    finish_futures(rt, futs, 6);
+    assert_int_equal(atomic_load(&jobs_started), 6);
+    assert_int_equal(atomic_load(&jobs_peak), 2);
+    assert_int_equal(eddy_runtime_free(rt), 0);
+    FINISH(f);
+}
+
 #define T(fn) cmocka_unit_test_setup_teardown(fn, fx_setup, fx_teardown)
 
 int main(void)
@@ -317,6 +440,8 @@ int main(void)
         T(test_bad_signatures),
         T(test_take_value_of_sleep_is_einval),
         T(test_free_blocking_future_before_completion),
+        T(test_pool_threads_never_take_process_signals),
+        T(test_blocking_threads_bounds_the_pool),
     };
     return cmocka_run_group_tests_name("blocking", tests, NULL, NULL);
 }

@@ -24,6 +24,12 @@
  * own sockets (-EEXIST), watched twice; eddy_fd_poll_ready / clear_ready with any bits;
  * eddy_fd_free twice and after the fd was closed (-EBADF). The helper thread calls the
  * owning-thread host and fd functions too: never accepted there.
+ * Graceful shutdown (case 37): eddy_runtime_shutdown on idle runtimes (driven by the call,
+ * then freed: every drop_fn still runs once; eddy_spawn refused without taking state), bad
+ * report sizes, stale/forged handles; the helper thread calls it with a bad report size.
+ * eddy_runtime_metrics (case 37 and the helper thread): any runtime, bad sizes, NULL;
+ * eddy_runtime_task_dump (case 37: owning thread, inside polls, small buffers; the helper
+ * thread: always refused).
  *
  * Oracle (exit 1 with the seed and call number on the first violation):
  *   - a call with a handle the model knows is invalid returns EDDY_EBADHANDLE or
@@ -1435,6 +1441,70 @@ static void do_tcp_fd(void)
     }
 }
 
+/* The model's side of a successful eddy_runtime_free of runtime rti: its handles and host
+ * tasks are gone, and every task spawned on it (of the first states_before) was dropped
+ * exactly once, every then-callback called once. */
+static void rt_freed(int rti, int states_before)
+{
+    int j;
+    rts[rti].live = 0;
+    for (int i = 0; i < nents; i++) {
+        if (ents[i].rt == rti) {
+            ents[i].live = 0;
+        }
+    }
+    if (rts[rti].ent >= 0 && rts[rti].ent < nents && ents[rts[rti].ent].id == rts[rti].id) {
+        ents[rts[rti].ent].live = 0;
+    }
+    HIST("call %lld: rtfree %d", g_calls, rti);
+    for (int i = 0; i < MAXHOST; i++) { /* host tasks are dropped with it */
+        if (hosts[i].live && hosts[i].rt == rti) {
+            host_kill(&hosts[i]);
+        }
+    }
+    /* Every task of this runtime was dropped exactly once, every then called once. */
+    j = 0;
+    for (int i = 0; i < states_before && i < nstates; i++) {
+        state_t *s = states[i];
+        if (s->rt == rti) {
+            if (s->drops != 1) {
+                die("task state dropped %d times after runtime free", s->drops);
+            }
+            free(s);
+        } else {
+            states[j++] = s;
+        }
+    }
+    for (int i = states_before; i < nstates; i++) {
+        states[j++] = states[i];
+    }
+    nstates = j;
+    j = 0;
+    for (int i = 0; i < nthens; i++) {
+        thenctx_t *t = thens[i];
+        if (t->rt == rti) {
+            if (t->calls != 1) {
+                die("then-callback called %d times after runtime free", t->calls);
+            }
+            free(t);
+        } else {
+            thens[j++] = t;
+        }
+    }
+    nthens = j;
+}
+
+/* After eddy_runtime_shutdown: eddy_spawn is refused and does not take the state. */
+static void probe_spawn_refused(int rti)
+{
+    state_t st = { 0 };
+    eddy_task_t t;
+    int r = CALL(eddy_spawn((eddy_runtime_t){ rts[rti].id }, fz_poll, &st, fz_drop, &t));
+    if (r != EDDY_ESHUTDOWN || st.drops != 0) {
+        die("spawn after shutdown returned %d (drops %d), want EDDY_ESHUTDOWN and no drop", r, st.drops);
+    }
+}
+
 static void random_op(eddy_cx_t *cx, int cur_rt, int depth)
 {
     int v, rti;
@@ -1446,7 +1516,90 @@ static void random_op(eddy_cx_t *cx, int cur_rt, int depth)
         bcx = chance(50) ? NULL : (eddy_cx_t *)(void *)sbuf; /* a bogus cx */
     }
     int cx_ok = bcx != NULL && bcx == cx;
-    switch (rn(37)) {
+    switch (rn(38)) {
+    /* ---- graceful shutdown (issue 14, branch pool-14) ---- */
+    case 37: { /* eddy_runtime_metrics; eddy_runtime_shutdown of an idle runtime (driven by the call) */
+        if (!chance(25)) {
+            break;
+        }
+        pick_rt(&v, &rti);
+        { /* eddy_runtime_metrics first: any runtime, any state, bad sizes */
+            eddy_runtime_metrics_t m;
+            memset(&m, 0, sizeof m);
+            m.struct_size = chance(10) ? (uint32_t)rnd() : (uint32_t)sizeof m;
+            int mr = CALL(eddy_runtime_metrics((eddy_runtime_t){ rt_id(rti) }, chance(10) ? NULL : &m));
+            check(mr, v == VALID ? VALID : WEAK(v), 0);
+            if (mr == 0 && (m.struct_size != sizeof m || m.ticks > m.polls + m.parks + 1000000000ull)) {
+                die("runtime_metrics: struct_size %u, ticks %llu", m.struct_size, (unsigned long long)m.ticks);
+            }
+        }
+        { /* eddy_runtime_task_dump: owning thread (inside polls too), small buffers, NULLs */
+            char dbuf[96];
+            size_t dlen = 0;
+            size_t cap = chance(5) ? 0 : (size_t)rn(sizeof dbuf) + 1;
+            int dr = CALL(eddy_runtime_task_dump((eddy_runtime_t){ rt_id(rti) }, cap ? dbuf : NULL, cap,
+                                                chance(10) ? NULL : &dlen));
+            check(dr, v == VALID ? VALID : WEAK(v), 0);
+            if (dr == 0 && cap > 0 && strlen(dbuf) != (dlen < cap ? dlen : cap - 1)) {
+                die("runtime_task_dump: wrote %zu bytes for a dump of %zu in %zu", strlen(dbuf), dlen, cap);
+            }
+        }
+        eddy_shutdown_report_t rep;
+        memset(&rep, 0, sizeof rep);
+        rep.struct_size = chance(10) ? (uint32_t)rnd() : (uint32_t)sizeof rep;
+        int bad_size = rep.struct_size != sizeof rep;
+        eddy_shutdown_report_t *rp = chance(10) ? NULL : &rep;
+        uint64_t timeout = chance(2) ? 0 : rn(3) * 1000000ull;
+        if (v != VALID || depth > 1) {
+            check(CALL(eddy_runtime_shutdown((eddy_runtime_t){ rt_id(rti) }, timeout, rp)), WEAK(v), 1);
+            break;
+        }
+        int has_host = 0;
+        for (int i = 0; i < MAXHOST; i++) {
+            has_host |= hosts[i].live && hosts[i].rt == rti;
+        }
+        if (has_host) { /* the host model does not follow tasks dropped by a shutdown */
+            rep.struct_size = 1;
+            check(CALL(eddy_runtime_shutdown((eddy_runtime_t){ rts[rti].id }, timeout, &rep)), VALID, 0);
+            break;
+        }
+        if (rts[rti].running || depth > 0 || (bad_size && rp != NULL)) {
+            /* running (a poll of it is up the stack), or a bad report: refused or begun,
+             * never finished here; the model is not told about a begun shutdown, so only
+             * the refused form is made */
+            rep.struct_size = 1;
+            check(CALL(eddy_runtime_shutdown((eddy_runtime_t){ rts[rti].id }, timeout, &rep)), VALID, 0);
+            break;
+        }
+        int states_before = nstates;
+        uint64_t rid = rts[rti].id;
+        rts[rti].running = 1; /* driven by the call: a free from a nested poll is EBUSY */
+        rts[rti].hq_maybe = 1;
+        g_nesting++;
+        r = CALL(eddy_runtime_shutdown((eddy_runtime_t){ rid }, timeout, rp));
+        g_nesting--;
+        if (!rts[rti].live || rts[rti].id != rid) {
+            die("runtime freed during its own shutdown");
+        }
+        rts[rti].running = 0;
+        check(r, VALID, 0); /* an idle runtime on its owning thread: finished, never PENDING */
+        if (r != 0) {
+            break;
+        }
+        if (rp != NULL && (rep.struct_size != sizeof rep || rep.reserved != 0)) {
+            die("runtime_shutdown report not filled");
+        }
+        /* Shut down: everything refused from now on; the model frees it at once. */
+        probe_spawn_refused(rti);
+        r = CALL(eddy_runtime_free((eddy_runtime_t){ rid }));
+        check(r, VALID, INT32_MAX);
+        if (r >= 0) {
+            HIST("call %lld: rtfree %d (after shutdown)", g_calls, rti);
+            rt_freed(rti, states_before);
+        }
+        break;
+    }
+    /* ---- end graceful shutdown ---- */
     case 0: { /* runtime_new */
         int slot = -1;
         for (int i = 0; i < MAXRT; i++) {
@@ -1507,51 +1660,7 @@ static void random_op(eddy_cx_t *cx, int cur_rt, int depth)
             }
             check(r, VALID, INT32_MAX);
             if (r >= 0) {
-                rts[rti].live = 0;
-                for (int i = 0; i < nents; i++) {
-                    if (ents[i].rt == rti) {
-                        ents[i].live = 0;
-                    }
-                }
-                if (rts[rti].ent >= 0 && rts[rti].ent < nents && ents[rts[rti].ent].id == rts[rti].id) {
-                    ents[rts[rti].ent].live = 0;
-                }
-                HIST("call %lld: rtfree %d", g_calls, rti);
-                for (int i = 0; i < MAXHOST; i++) { /* host tasks are dropped with it */
-                    if (hosts[i].live && hosts[i].rt == rti) {
-                        host_kill(&hosts[i]);
-                    }
-                }
-                /* Every task of this runtime was dropped exactly once, every then called once. */
-                int j = 0;
-                for (int i = 0; i < states_before && i < nstates; i++) {
-                    state_t *s = states[i];
-                    if (s->rt == rti) {
-                        if (s->drops != 1) {
-                            die("task state dropped %d times after runtime free", s->drops);
-                        }
-                        free(s);
-                    } else {
-                        states[j++] = s;
-                    }
-                }
-                for (int i = states_before; i < nstates; i++) {
-                    states[j++] = states[i];
-                }
-                nstates = j;
-                j = 0;
-                for (int i = 0; i < nthens; i++) {
-                    thenctx_t *t = thens[i];
-                    if (t->rt == rti) {
-                        if (t->calls != 1) {
-                            die("then-callback called %d times after runtime free", t->calls);
-                        }
-                        free(t);
-                    } else {
-                        thens[j++] = t;
-                    }
-                }
-                nthens = j;
+                rt_freed(rti, states_before);
             }
         }
         break;
@@ -2017,6 +2126,27 @@ static void *helper_main(void *arg)
             break;
         case 1:
             r = eddy_task_abort((eddy_task_t){ id });
+            if ((x >> 40) % 16 == 2) { /* eddy_runtime_task_dump is owning-thread: never accepted here */
+                size_t dlen;
+                r = eddy_runtime_task_dump((eddy_runtime_t){ id }, NULL, 0, &dlen);
+                if (r >= 0 && id != 0) {
+                    die("helper thread: runtime_task_dump on %#llx returned %d", (unsigned long long)id, r);
+                }
+            }
+            if ((x >> 40) % 16 == 1) { /* eddy_runtime_metrics is any-thread: valid or refused, never a crash */
+                eddy_runtime_metrics_t m = { .struct_size = sizeof m };
+                r = eddy_runtime_metrics((eddy_runtime_t){ id }, &m);
+                if (r > 0) {
+                    die("helper thread: runtime_metrics returned %d", r);
+                }
+            }
+            if ((x >> 40) % 16 == 0) { /* any-thread lookup of eddy_runtime_shutdown (struct_size wrong: no effect) */
+                eddy_shutdown_report_t rep = { .struct_size = 3 };
+                r = eddy_runtime_shutdown((eddy_runtime_t){ id }, 0, &rep);
+                if (r >= 0) {
+                    die("helper thread: runtime_shutdown with a bad report returned %d", r);
+                }
+            }
             break;
         case 2: { /* a foreign thread using owning-thread functions: never a crash */
             eddy_tcp_t t;

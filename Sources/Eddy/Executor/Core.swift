@@ -25,6 +25,8 @@ final class Core: @unchecked Sendable {
     @usableFromInline let io: IoRegistry
     let timers: TimerHeap
     lazy var executor = EddyExecutor(core: self)
+    /// The blocking pool (no thread until the first job; see `BlockingPool`).
+    let blocking: BlockingPool
 
     // Loop-thread state.
     @exclusivity(unchecked) var local = TaskQueue()
@@ -33,17 +35,27 @@ final class Core: @unchecked Sendable {
     @exclusivity(unchecked) @usableFromInline var cancelSlots = TaskSlotTable()
     /// Tasks not yet complete (owns them; see `LiveTasks`).
     @exclusivity(unchecked) var live = LiveTasks()
-    @exclusivity(unchecked) @usableFromInline var isShutdown = false
+    /// `Lifecycle`: running, draining (a graceful shutdown in progress), shut down.
+    @exclusivity(unchecked) @usableFromInline var lifecycle = Lifecycle.running
+    /// Shut down: every task dropped, every descriptor closed.
+    @inlinable var isShutdown: Bool { lifecycle == Lifecycle.shutDown }
+    /// The graceful shutdown in progress (loop thread; see Core+Shutdown.swift).
+    @exclusivity(unchecked) var drain = DrainState()
     @exclusivity(unchecked) var isRunning = false
     /// Socket operations left to the task (or job) being run; see `operationBudget`.
     @exclusivity(unchecked) @usableFromInline var opBudget = 0
 
     // Cross-thread state.
-    private let inbox = Inbox()
+    let inbox = Inbox()
     /// Thread currently running the loop (0 when not running).
     @usableFromInline let loopThread = Atomic<UInt>(0)
-    /// Set once shut down, for threads other than the loop's.
+    /// Set once a shutdown (graceful or not) began, for threads other than the loop's:
+    /// spawns are refused from then on.
     let shutdownFlag = Atomic<Bool>(false)
+    /// Polls, ticks, parks (see `RuntimeMetrics`): written by the loop only.
+    let counters = LoopCounters()
+    /// The report of the finished shutdown, for any thread (`Runtime.shutdown(timeout:)`).
+    let finalReport = PosixMutex<ShutdownReport?>(nil)
 
     init(config: Runtime.Configuration, sys: SysCalls) throws(EddyError) {
         self.config = config
@@ -52,10 +64,11 @@ final class Core: @unchecked Sendable {
         driver = try PlatformDriver(eventBatch: config.eventBatch, returnOnSignal: config.returnOnSignal, sys: self.sys)
         io = driver.io
         timers = driver.timers
+        blocking = BlockingPool(maxThreads: config.blockingThreads, idleTimeout: config.blockingIdleTimeout)
     }
 
     deinit {
-        if !isShutdown { _ = shutdown(runJobs: false) }
+        _ = shutdown(runJobs: false)  // also joins the blocking pool after a graceful shutdown
         cancelSlots.release()
     }
 
@@ -130,9 +143,18 @@ final class Core: @unchecked Sendable {
         while let t = items.tasks.pop() {
             let task = t.takeRetainedValue()
             if task.isComplete { continue }
-            if !task.isLive { live.insert(task) }  // spawned from another thread
+            if !task.isLive {  // spawned from another thread
+                if lifecycle != Lifecycle.running {  // ... after the shutdown began: refused
+                    drain.refused += 1
+                    task.state.transitionToCancelled()
+                    task.cancelTask()
+                    continue
+                }
+                live.insert(task)
+            }
             local.push(task)
         }
+        for r in items.shutdownRequests where lifecycle != Lifecycle.shutDown { acceptShutdownRequest(r) }
         for j in items.jobs { jobs.push(j) }
         for k in items.timerReleases { timers.release(k) }
         for k in items.ioCloses { io.close(k) }
@@ -150,6 +172,9 @@ final class Core: @unchecked Sendable {
     @usableFromInline
     func spawnTask(_ task: TaskHeader) {
         if shutdownFlag.load(ordering: .acquiring) {
+            // Refused. From another thread during a graceful shutdown the loop drops it
+            // (a drop runs on the loop thread); once shut down, here.
+            if !isLoopThread && inbox.push(unparking: driver, { $0.tasks.pushRetained(task) }) { return }
             task.state.transitionToCancelled()
             task.cancelTask()
             return
@@ -212,11 +237,18 @@ final class Core: @unchecked Sendable {
     /// With `tickingOnce`, the reactor is checked at least once even if `done()` already
     /// holds (then without blocking).
     func runUntil(tickingOnce: Bool = false, _ done: () -> Bool) throws(EddyError) {
-        if isShutdown { throw .shutdown }
-        if isRunning { throw .errno(EBUSY) }
         let me = UInt(ceddy_thread_id())
+        // Claimed atomically: `Runtime.shutdown(timeout:)` may try from another thread, so
+        // loop state (`lifecycle` included) is read only once the claim is ours (the acquire
+        // pairs with the previous driver's release of `loopThread`).
+        guard loopThread.compareExchange(expected: 0, desired: me, ordering: .acquiringAndReleasing).exchanged else {
+            throw .errno(EBUSY)
+        }
+        if isShutdown {
+            loopThread.store(0, ordering: .releasing)
+            throw .shutdown
+        }
         isRunning = true
-        loopThread.store(me, ordering: .releasing)
         let previous = ceddy_tls_runtime_get()
         ceddy_tls_runtime_set(Unmanaged.passUnretained(self).toOpaque())
         defer {
@@ -227,8 +259,10 @@ final class Core: @unchecked Sendable {
         let budget = max(1, config.taskBudget)
         let taskExecutor = executor.asUnownedTaskExecutor()  // once: no executor retain per job
         var mustTick = tickingOnce
-        while mustTick || !done() {
-            if isShutdown { throw .shutdown }
+        // `lifecycle` is read once per tick where `isShutdown` was (same cost); a draining
+        // loop keeps turning until the shutdown is finished, then returns if `done()`.
+        while mustTick || !done() || lifecycle != Lifecycle.running {
+            if lifecycle != Lifecycle.running, stopTick() { if done() { return } else { throw .shutdown } }
             drainInbox()
             var n = 0
             let ops = max(1, config.operationBudget)
@@ -243,10 +277,12 @@ final class Core: @unchecked Sendable {
                 job.runSynchronously(on: taskExecutor)
                 n += 1
             }
-            if isShutdown { throw .shutdown }
+            if lifecycle != Lifecycle.running, stopTick() { if done() { return } else { throw .shutdown } }
+            counters.tick(polled: n)
             let finished = done()
-            if finished && !mustTick { break }
+            if finished && !mustTick && lifecycle == Lifecycle.running { break }
             let busy = finished || !local.isEmpty || !jobs.isEmpty
+            if !busy { counters.park(live: live.count) }
             try driver.turn(mayBlock: !busy) { inbox.hasWork }
             mustTick = false
         }
@@ -258,9 +294,21 @@ final class Core: @unchecked Sendable {
     // MARK: shutdown
 
     /// Drops every task, closes every descriptor, stops accepting cross-thread work.
-    func shutdown(runJobs: Bool = true) -> ShutdownReport {
-        if isShutdown { return ShutdownReport(tasksDropped: 0, descriptorsClosed: 0) }
-        isShutdown = true
+    /// With `joinBlocking`, also waits for the running blocking jobs and joins the pool's
+    /// threads (a graceful shutdown past its deadline does not: the runtime's end does).
+    func shutdown(runJobs: Bool = true, joinBlocking: Bool = true) -> ShutdownReport {
+        let report = stopNow(runJobs: runJobs, joinBlocking: joinBlocking)
+        publish(report)
+        return report
+    }
+
+    /// `shutdown` without publishing the report (a graceful shutdown adds to it first).
+    func stopNow(runJobs: Bool, joinBlocking: Bool) -> ShutdownReport {
+        if isShutdown {
+            if joinBlocking { blocking.join() }
+            return ShutdownReport(tasksDropped: 0, descriptorsClosed: 0)
+        }
+        lifecycle = Lifecycle.shutDown
         shutdownFlag.store(true, ordering: .releasing)
         // Refused from now on; timer releases and closes left in it are moot (all go below).
         var leftovers = inbox.close()
@@ -284,6 +332,7 @@ final class Core: @unchecked Sendable {
                 dropped += 1
             }
         }
+        drain.waiters += leftovers.shutdownRequests.map(\.waiter)
         while let head = live.head {
             let task = head.takeUnretainedValue()
             task.state.transitionToCancelled()
@@ -307,8 +356,13 @@ final class Core: @unchecked Sendable {
             steps += 1
         }
         jobs.release()
+        // Queued blocking jobs complete as abandoned; running ones are waited for.
+        let abandoned = blocking.stop()
+        if joinBlocking { blocking.join() }
         driver.close()
-        return ShutdownReport(tasksDropped: dropped, descriptorsClosed: closed)
+        var report = ShutdownReport(tasksDropped: dropped, descriptorsClosed: closed)
+        report.blockingJobsAbandoned = abandoned
+        return report
     }
 
     /// The core driving the calling thread, if any.

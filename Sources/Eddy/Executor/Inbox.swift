@@ -8,8 +8,10 @@ struct InboxItems {
     var jobs: [UnownedJob] = []
     var timerReleases: [TimerKey] = []
     var ioCloses: [IoKey] = []
+    /// `Runtime.shutdown(timeout:)` from another thread.
+    var shutdownRequests: [ShutdownRequest] = []
 
-    var count: Int { tasks.count + jobs.count + timerReleases.count + ioCloses.count }
+    var count: Int { tasks.count + jobs.count + timerReleases.count + ioCloses.count + shutdownRequests.count }
 }
 
 /// The executor's cross-thread inbox: one lock, one pending counter, one push path.
@@ -53,6 +55,9 @@ struct Inbox: ~Copyable {
     /// inside `takeAll` orders the rest, and the driver re-checks `hasWork` before parking.
     @inline(__always)
     var mayHaveWork: Bool { pending.load(ordering: .relaxed) > 0 }
+
+    /// Items waiting now (any thread; metrics).
+    var pendingCount: Int { pending.load(ordering: .relaxed) }
 
     /// Everything queued so far (loop thread).
     func takeAll() -> InboxItems {

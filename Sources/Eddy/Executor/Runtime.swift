@@ -1,13 +1,6 @@
 import CEddySys
 import Glibc
-
-/// What `Runtime.shutdown()` had to clean up.
-public struct ShutdownReport: Sendable, Equatable {
-    /// Tasks that had not finished and were dropped.
-    public var tasksDropped: Int
-    /// Descriptors still registered that were closed.
-    public var descriptorsClosed: Int
-}
+import Synchronization
 
 /// A current-thread Eddy runtime: a driver (epoll reactor and timers) and an executor,
 /// driven by whichever thread calls `blockOn`/`run`.
@@ -32,6 +25,11 @@ public final class Runtime: @unchecked Sendable {
         /// wait, so the host (e.g. Python) can run its signal handlers; the work stays
         /// queued and a later call continues it.
         public var returnOnSignal = false
+        /// Threads of the blocking pool (`spawnBlocking`, the C and Python blocking
+        /// calls), 1...1024; started on demand.
+        public var blockingThreads = 4
+        /// A pool thread idle this long exits (a later job starts a new one).
+        public var blockingIdleTimeout: Duration = .seconds(10)
         /// The kernel interface (replace in tests to inject faults).
         public var sys: SysCalls = .system
         /// The defaults listed on each property.
@@ -44,7 +42,9 @@ public final class Runtime: @unchecked Sendable {
     /// out of its range throws `EddyError.invalidArgument` (EINVAL).
     public init(_ configuration: Configuration = .init()) throws(EddyError) {
         guard (1...1024).contains(configuration.eventBatch), configuration.taskBudget >= 1,
-              configuration.operationBudget >= 1 else { throw .invalidArgument }
+              configuration.operationBudget >= 1,
+              (1...1024).contains(configuration.blockingThreads),
+              configuration.blockingIdleTimeout >= .zero else { throw .invalidArgument }
         core = try Core(config: configuration, sys: configuration.sys)
         core.runtime = self
     }
@@ -109,6 +109,61 @@ public final class Runtime: @unchecked Sendable {
         if core.isRunning { throw .errno(EBUSY) }
         return core.shutdown()
     }
+
+    /// Shuts the runtime down gracefully: spawns are refused from now on (`spawn` returns
+    /// a handle already cancelled), the tasks keep running until they have all finished
+    /// or `timeout` has passed, then what is left is dropped (aborted), every descriptor
+    /// is closed and the blocking pool stops (queued jobs never run; running ones are
+    /// waited for until the deadline, then left to finish).
+    ///
+    /// Any thread. From outside the runtime it returns the report once the shutdown is
+    /// finished: when another thread is running the runtime, that thread finishes it
+    /// (its `run`/`blockOn` then returns, or throws `EddyError.shutdown` if what it
+    /// waited for was aborted); otherwise the calling thread drives the runtime until
+    /// then. From inside one of the runtime's own tasks it only begins the shutdown and
+    /// returns nil: the `run`/`blockOn` in progress finishes it. A later call returns the
+    /// report of the finished shutdown. Throws only what driving the loop can throw
+    /// (e.g. `EINTR` with `returnOnSignal`; the shutdown then goes on at the next call).
+    @discardableResult
+    public func shutdown(timeout: Duration) throws(EddyError) -> ShutdownReport? {
+        let deadline = Instant.now().advanced(by: max(timeout, .zero)).nanoseconds
+        if core.isLoopThread {
+            core.beginDrain(deadlineNs: deadline)
+            return nil
+        }
+        if let r = shutdownReport { return r }
+        guard let w = core.requestShutdown(deadlineNs: deadline) else { return shutdownReport }
+        while true {
+            if let r = w.wait(untilNs: 0) { return r }
+            do {
+                // Nobody runs the runtime: run it here until the shutdown is finished.
+                try core.runUntil { false }
+            } catch {
+                if let r = w.wait(untilNs: 0) ?? shutdownReport { return r }
+                guard case .errno(EBUSY) = error else { throw error }
+                // Another thread runs it and finishes the shutdown: wait for that (and
+                // look again now and then, in case it stops running it first).
+                if let r = w.wait(untilNs: Instant.now().nanoseconds + 20_000_000) { return r }
+            }
+        }
+    }
+
+    /// For a front door whose thread rules forbid driving the runtime from the calling
+    /// thread (C: only the owner runs it): begins a graceful shutdown ending at
+    /// `deadline` through the loop, and when a thread is running the runtime, waits for
+    /// its report until `waitUntil` (monotonic ns). Nil: begun, not finished. Any thread.
+    package func requestShutdown(deadline: Instant, waitUntil: Instant) -> ShutdownReport? {
+        if let r = shutdownReport { return r }
+        guard let w = core.requestShutdown(deadlineNs: deadline.nanoseconds) else { return shutdownReport }
+        if core.loopThread.load(ordering: .acquiring) == 0 { return nil }  // nobody runs it now
+        return w.wait(untilNs: waitUntil.nanoseconds)
+    }
+
+    /// The report of the finished shutdown (graceful or not), nil before. Any thread.
+    public var shutdownReport: ShutdownReport? { core.finalReport.withLock { $0 } }
+
+    /// `true` once a shutdown began (spawns are refused). Any thread.
+    public var isStopping: Bool { core.shutdownFlag.load(ordering: .acquiring) }
 
     /// `true` once shut down.
     public var isShutdown: Bool { core.isShutdown }

@@ -124,6 +124,10 @@ final class TimerHeap {
         return wakers
     }
 
+    /// The entry index of heap position `i` (< count) and an entry's address (WaitIndex).
+    func heapNodeIndex(_ i: Int) -> Int32 { heap[i].index }
+    func entryPointer(_ index: Int32) -> UnsafeMutablePointer<TimerEntry> { entries.pointer(index) }
+
     private func live(_ key: TimerKey) -> UnsafeMutablePointer<TimerEntry>? {
         guard entries.contains(key.index) else { return nil }
         let p = entries.pointer(key.index)

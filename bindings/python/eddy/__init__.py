@@ -34,6 +34,10 @@ from ._errors import (
 from ._lib import LibraryNotFoundError
 from ._net import TcpListener, TcpStream, connect, listen
 
+# ---- graceful shutdown (issue 14, branch pool-14) ----
+from ._shutdown import ShutdownReport, shutdown, shutdown_report
+from ._diagnostics import RuntimeMetrics, TaskInfo, metrics, task_dump
+
 __version__ = "0.1.0"
 
 
@@ -70,4 +74,12 @@ __all__ = [
     "RuntimeEndedError",
     "LibraryNotFoundError",
     "library_version",
+    # ---- graceful shutdown (issue 14, branch pool-14) ----
+    "shutdown",
+    "shutdown_report",
+    "ShutdownReport",
+    "metrics",
+    "task_dump",
+    "RuntimeMetrics",
+    "TaskInfo",
 ]

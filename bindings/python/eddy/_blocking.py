@@ -1,19 +1,17 @@
 """``eddy.blocking_call``: run a ctypes function on Eddy's blocking pool, and
-``eddy.to_thread``: run a Python callable in a Python thread."""
+``eddy.to_thread``: run a Python callable on the same pool."""
 
 from __future__ import annotations
 
 import ctypes
+import itertools
 import os
-import threading
-import types
 from ctypes import byref, c_uint64, c_void_p
-from typing import Any, Callable, Dict, Generator, List, Optional, Tuple, TypeVar
+from typing import Any, Callable, Dict, List, Optional, Tuple, TypeVar
 
 from . import _lib
-from ._driver import THEN_FN, Runtime, graveyard, keys, running, signals_blocked, then_pending, wait_future
+from ._driver import THEN_FN, Runtime, graveyard, keys, running, then_pending, wait_future
 from ._errors import InvalidArgumentError, error_from_code
-from ._protocol import SUSPEND
 
 T = TypeVar("T")
 
@@ -252,8 +250,8 @@ async def blocking_call(fn: Any, *args: Any) -> Any:
     addr, sig, values, keep, restype = _prepare(fn, args)
     lib = rt.lib
     out = c_uint64()
-    with signals_blocked():  # a worker thread created now must not take our signals
-        rc = lib.eddy_blocking_call(rt.h, addr, sig, values, len(args), byref(out))
+    # Pool threads block every signal from birth (Eddy's BlockingPool): no mask needed here.
+    rc = lib.eddy_blocking_call(rt.h, addr, sig, values, len(args), byref(out))
     if rc < 0:
         raise error_from_code(rc)
     fut = out.value
@@ -291,32 +289,61 @@ def _orphan(rt: Runtime, fut: int, keep: List[Any]) -> None:
         graveyard.append(keep)  # cannot know when the worker is done: never free
 
 
-@types.coroutine
-def _wait_flag(rt: Runtime, box: List[Any]) -> Generator[Any, None, None]:
-    while not box:
-        yield SUSPEND
+# to_thread jobs by key: (func, args, box). The pool thread pops its entry under the
+# GIL; a cancelled caller pops it first when the job has not started, so a job runs at
+# most once and never after its caller gave up on it before it began.
+_thread_jobs: Dict[int, Tuple[Callable[..., Any], Tuple[Any, ...], List[Tuple[bool, Any]]]] = {}
+_thread_keys = itertools.count(1)
+
+
+def _thread_job(arg: Optional[int]) -> None:
+    """Runs on a thread of Eddy's blocking pool (ctypes takes the GIL for it)."""
+    entry = _thread_jobs.pop(arg or 0, None)
+    if entry is None:
+        return  # cancelled before it started
+    func, args, box = entry
+    try:
+        box.append((True, func(*args)))
+    except BaseException as e:  # noqa: BLE001 - handed to the awaiting task
+        box.append((False, e))
+
+
+# One C entry point for every to_thread job (kept alive by this module).
+_THREAD_JOB = ctypes.CFUNCTYPE(c_void_p, c_void_p)(_thread_job)
 
 
 async def to_thread(func: Callable[..., T], *args: Any) -> T:
-    """Run the Python callable ``func(*args)`` in a new Python thread and await
-    its result (for blocking Python code, e.g. name resolution). The thread wakes
-    the task through its Eddy waker (``eddy_waker_wake`` works from any thread)."""
+    """Run the Python callable ``func(*args)`` on a thread of Eddy's blocking pool
+    (``eddy_spawn_blocking``, the pool ``blocking_call`` and the C and Swift front
+    doors use; ``eddy.run(blocking_threads=...)`` bounds it, default 4; more calls
+    queue) and await its result, e.g. for blocking Python code such as name
+    resolution. The callable holds the GIL like any Python thread; it sees a pool
+    thread (``threading.current_thread()`` is a dummy thread object) with every
+    signal blocked.
+
+    Cancellation: if the awaiting task is cancelled before a pool thread started
+    ``func``, it never runs; once started it runs to completion and its result is
+    discarded."""
     rt = running()
-    task = rt.current
-    if task is None:
+    if rt.current is None:
         raise RuntimeError("to_thread() must be awaited inside an eddy task")
     box: List[Tuple[bool, Any]] = []
-    lib, waker = rt.lib, task._get_waker()
-
-    def worker() -> None:
-        try:
-            box.append((True, func(*args)))
-        except BaseException as e:  # noqa: BLE001 - handed to the awaiting task
-            box.append((False, e))
-        lib.eddy_waker_wake(waker)  # stale handle after the task ended -> EBADHANDLE, harmless
-
-    threading.Thread(target=worker, name="eddy.to_thread", daemon=True).start()
-    await _wait_flag(rt, box)
+    key = next(_thread_keys)
+    _thread_jobs[key] = (func, args, box)
+    lib = rt.lib
+    out = c_uint64()
+    rc = lib.eddy_spawn_blocking(rt.h, _THREAD_JOB, key, byref(out))
+    if rc < 0:
+        _thread_jobs.pop(key, None)
+        raise error_from_code(rc)
+    fut = out.value
+    try:
+        await wait_future(rt, fut)
+    finally:
+        _thread_jobs.pop(key, None)  # not started: it never will
+        lib.eddy_future_free(fut)  # a running job finishes in the pool, result discarded
+    if not box:  # the runtime abandoned the job (shutting down)
+        raise error_from_code(_lib.ESHUTDOWN)
     ok, value = box[0]
     if ok:
         return value  # type: ignore[no-any-return]

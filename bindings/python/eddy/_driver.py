@@ -139,6 +139,7 @@ class Runtime:
         self.main: Optional[Task[Any]] = None
         self.fatal: Optional[BaseException] = None
         self.hard_stop = False
+        self.stopping: Optional[Any] = None  # the _shutdown.Drain in progress (eddy.shutdown)
         self.interrupts = 0
         self.wakeup: Optional[Any] = None  # _wakeup.SignalWakeup of a main-thread run
         self._hk: List[Tuple[Callable[[int], int], int]] = []  # deferred C calls (fn, handle)
@@ -368,10 +369,17 @@ class Runtime:
     def finish(self) -> None:
         """Cancel the tasks still running, let them unwind, free the runtime."""
         lib = self.lib
+        d = None
         try:
             if self.pid != os.getpid():
                 return
             w = self.wakeup  # its task keeps waking the loop for signals until the end
+            d = self.stopping
+            if d is not None and not d.task._done and not self.hard_stop and self.fatal is None:
+                try:
+                    self.drive(d.task)  # eddy.shutdown: the others may finish until its deadline
+                except BaseException:
+                    pass
             left = [t for t in self.tasks() if not t._done and (w is None or t is not w.task)]
             if left and not self.hard_stop and self.fatal is None:
                 for t in left:
@@ -397,6 +405,8 @@ class Runtime:
                 try:
                     if self.wakeup is not None:
                         self.wakeup.unwatch()  # freed by us, not force-closed by the runtime
+                    if d is not None:
+                        d.close_runtime(self)  # eddy_runtime_shutdown: descriptors, blocking pool
                     lib.eddy_runtime_free(self.h)
                 finally:
                     self.freeing = False

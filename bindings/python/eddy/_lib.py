@@ -114,6 +114,33 @@ class eddy_config_t(ctypes.Structure):
     ]
 
 
+# ---- graceful shutdown (issue 14, branch pool-14) ----
+class eddy_shutdown_report_t(ctypes.Structure):
+    _fields_ = [
+        ("struct_size", c_uint32),
+        ("reserved", c_uint32),
+        ("tasks_finished", ctypes.c_uint64),
+        ("tasks_aborted", ctypes.c_uint64),
+        ("handles_closed", ctypes.c_uint64),
+        ("blocking_abandoned", ctypes.c_uint64),
+        ("blocking_running", ctypes.c_uint64),
+    ]
+# ---- end graceful shutdown ----
+
+
+# ---- metrics (issue 14, branch pool-14) ----
+class eddy_runtime_metrics_t(ctypes.Structure):
+    _fields_ = [("struct_size", c_uint32), ("reserved", c_uint32)] + [
+        (name, ctypes.c_uint64)
+        for name in (
+            "polls", "ticks", "parks", "local_queue_depth", "remote_queue_depth", "live_tasks",
+            "blocking_threads", "blocking_idle_threads", "blocking_queued", "blocking_running",
+            "blocking_completed", "blocking_max_threads",
+        )
+    ]
+# ---- end metrics ----
+
+
 class eddy_value_t(Union):
     _fields_ = [
         ("i", c_int64),
@@ -237,6 +264,8 @@ def _declare(lib: ctypes.CDLL) -> None:
     f("eddy_runtime_run_until", c_int, H, H, POINTER(c_int))
     f("eddy_block_on", c_int, H, POLL_FN, c_void_p, DROP_FN, POINTER(c_int))
     f("eddy_runtime_free", c_int, H)
+    f("eddy_runtime_shutdown", c_int, H, ctypes.c_uint64, c_void_p)  # graceful shutdown (pool-14)
+    f("eddy_runtime_metrics", c_int, H, c_void_p)  # metrics (pool-14)
 
     f("eddy_spawn", c_int, H, POLL_FN, c_void_p, DROP_FN, PH)
     f("eddy_task_poll_join", c_int, H, c_void_p, POINTER(c_int))

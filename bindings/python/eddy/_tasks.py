@@ -231,7 +231,7 @@ def spawn(coro: Coroutine[Any, Any, T], *, name: Optional[str] = None) -> Task[T
         raise TypeError(f"eddy.spawn() needs a coroutine, not {type(coro).__name__}")
     try:
         rt = current_runtime()
-        if rt.ended:
+        if rt.ended or rt.stopping is not None:  # eddy.shutdown(): spawns refused
             raise RuntimeEndedError("runtime")
     except BaseException:
         coro.close()

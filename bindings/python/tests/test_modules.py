@@ -136,6 +136,7 @@ LAYERS = [
     "_driver", "_timeouts", "_tasks",
     "_wakeup", "_runners",
     "_blocking", "_net",
+    "_shutdown", "_diagnostics",  # eddy.shutdown, metrics, task_dump (issue 14, branch pool-14)
     "__init__",
 ]
 
