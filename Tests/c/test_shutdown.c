@@ -256,9 +256,11 @@ static void test_from_another_thread_while_idle(void **state)
 /* ---- blocking calls in flight ---- */
 
 static atomic_int slow_job_done;
+static atomic_int slow_job_started;
 
 static void *sleep_job(void *arg)
 {
+    atomic_fetch_add(&slow_job_started, 1);
     sleep_ms((unsigned)(uintptr_t)arg);
     atomic_fetch_add(&slow_job_done, 1);
     return arg;
@@ -304,6 +306,11 @@ static void test_blocking_calls_in_flight(void **state)
     c.blocking_threads = 2;
     assert_int_equal(eddy_runtime_new(&c, &rt), 0);
     atomic_store(&slow_job_done, 0);
+    atomic_store(&slow_job_started, 0);
+    /* The deadline (and the detached call, which must outlast it) scale with the
+     * machine's slowness: on a loaded machine or under valgrind the awaited call may
+     * take far longer than its 30 ms. */
+    unsigned deadline_ms = 300u * slow_factor();
     /* awaited by a task, finishes within the grace period */
     awaiter_t aw = { 0 };
     assert_int_equal(eddy_spawn_blocking(rt, sleep_job, (void *)(uintptr_t)30, &aw.fut), 0);
@@ -311,13 +318,18 @@ static void test_blocking_calls_in_flight(void **state)
     assert_int_equal(eddy_spawn(rt, awaiter_poll, &aw, awaiter_drop, &t), 0);
     /* detached, runs far past the deadline (occupies the second thread) */
     eddy_future_t detached, queued;
-    assert_int_equal(eddy_spawn_blocking(rt, sleep_job, (void *)(uintptr_t)1500, &detached), 0);
-    sleep_ms(10); /* both threads busy (a call freed before it started would not run) */
+    assert_int_equal(eddy_spawn_blocking(rt, sleep_job, (void *)(uintptr_t)(deadline_ms + 1500u), &detached), 0);
+    /* Both threads busy before the detached handle is freed (a call freed before it
+     * started would not run): wait for both starts, bounded. */
+    uint64_t wait_start = now_ns();
+    while (atomic_load(&slow_job_started) < 2 && elapsed_ms(wait_start) < 5000u * slow_factor())
+        sleep_ms(1);
+    assert_int_equal(atomic_load(&slow_job_started), 2);
     assert_int_equal(eddy_future_free(detached), 0);
     atomic_store(&quick_runs, 0);
     assert_int_equal(eddy_spawn_blocking(rt, quick_job, NULL, &queued), 0);
     eddy_shutdown_report_t rep = REPORT_INIT;
-    assert_int_equal(eddy_runtime_shutdown(rt, 300 * MS, &rep), 0);
+    assert_int_equal(eddy_runtime_shutdown(rt, (uint64_t)deadline_ms * MS, &rep), 0);
     int slow_done_at_return = atomic_load(&slow_job_done);
     assert_int_equal(aw.result, EDDY_READY); /* the awaited call finished first */
     assert_int_equal(rep.tasks_finished, 1);
