@@ -85,6 +85,16 @@ ssize_t ceddy_send(int fd, const void *buf, size_t len, int flags) {
     return ceddy_raw_syscall6(SYS_sendto, fd, (long)buf, (long)len, flags, 0, 0);
 }
 
+/* ---- UDP (issue 15) ---- */
+ssize_t ceddy_recvfrom(int fd, void *buf, size_t len, int flags, struct sockaddr *addr, socklen_t *alen) {
+    return ceddy_raw_syscall6(SYS_recvfrom, fd, (long)buf, (long)len, flags, (long)addr, (long)alen);
+}
+
+ssize_t ceddy_sendto(int fd, const void *buf, size_t len, int flags, const struct sockaddr *addr, socklen_t alen) {
+    return ceddy_raw_syscall6(SYS_sendto, fd, (long)buf, (long)len, flags, (long)addr, (long)alen);
+}
+/* ---- end UDP ---- */
+
 int ceddy_eventfd(void) { return eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK); }
 
 int ceddy_accept4(int fd, struct sockaddr *addr, socklen_t *len) {

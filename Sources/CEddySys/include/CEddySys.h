@@ -41,6 +41,13 @@ int ceddy_epoll_wait(int epfd, ceddy_event *out, int max, int timeout_ms);
 /// Swift frames, which is undefined anyway).
 ssize_t ceddy_read(int fd, void *buf, size_t len);
 ssize_t ceddy_send(int fd, const void *buf, size_t len, int flags);
+/* ---- UDP (issue 15) ---- */
+/// recvfrom(2) / sendto(2) as raw system calls (see ceddy_read: not cancellation points).
+/// recvfrom passes `flags` through (Eddy passes MSG_TRUNC: the result is the datagram's
+/// real length even when it is longer than `len`).
+ssize_t ceddy_recvfrom(int fd, void *buf, size_t len, int flags, struct sockaddr *addr, socklen_t *alen);
+ssize_t ceddy_sendto(int fd, const void *buf, size_t len, int flags, const struct sockaddr *addr, socklen_t alen);
+/* ---- end UDP ---- */
 /// eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK).
 int ceddy_eventfd(void);
 /// accept4(..., SOCK_NONBLOCK | SOCK_CLOEXEC).
