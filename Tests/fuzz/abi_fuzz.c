@@ -51,6 +51,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/eventfd.h>
+#include <net/if.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
 #include <sys/resource.h>
 #include <time.h>
 #include <unistd.h>
@@ -138,7 +141,7 @@ static void check(int r, int validity, int max_pos)
 
 /* ---------------------------------------------------------------- the model */
 
-enum { K_RT, K_TASK, K_FUT, K_TCP, K_WAKER, K_FDW, K_N };
+enum { K_RT, K_TASK, K_FUT, K_TCP, K_WAKER, K_FDW, K_UDP /* issue 15 */, K_N };
 enum { MAXE = 2048, MAXRT = 3, MAXSTATES = 8192 };
 
 typedef struct {
@@ -1429,6 +1432,185 @@ static void do_tcp_fd(void)
     }
 }
 
+/* ---------------------------------------------------------------- UDP (issue 15) */
+/* eddy_udp_*, eddy_addr_*: binds on loopback, adopted descriptors (ours, a TCP socket,
+ * bad numbers), the four poll functions with huge lengths, NULL buffers/outputs and
+ * bad families, connect, options with any value, multicast membership on lo only (an
+ * ifindex of 0 would let a membership report leave the machine: never used), close.
+ * Datagrams only ever go to loopback addresses of the fuzzer's own sockets. */
+
+static eddy_addr_t udp_addrs[16];
+static int n_udp_addrs;
+
+static eddy_addr_t udp_dest(void)
+{
+    eddy_addr_t a;
+    if (n_udp_addrs > 0 && chance(80)) {
+        a = udp_addrs[rn((unsigned)n_udp_addrs)];
+    } else if (eddy_addr_parse(chance(50) ? "127.0.0.1" : "::1", (uint16_t)(1024 + rn(60000)), &a) != 0) {
+        die("addr_parse of a loopback address failed");
+    }
+    if (chance(5)) {
+        a.family = (uint16_t)rn(9); /* mostly not 4 or 6 */
+    }
+    return a;
+}
+
+static void do_udp_new(void)
+{
+    int v, rti;
+    pick_rt(&v, &rti);
+    eddy_udp_t u;
+    int r;
+    int ok_out = count_live(K_UDP) < 100 && !chance(5);
+    if (chance(70)) {
+        const char *hosts[] = { "127.0.0.1", "::1", "[::1]", "localhost", "example.com", "", "1.2.3.4.5", NULL };
+        uint32_t flags = chance(80) ? 0 : (chance(50) ? EDDY_UDP_REUSEPORT : 0x80u);
+        r = CALL(eddy_udp_bind((eddy_runtime_t){ rt_id(rti) }, hosts[rn(8)], 0, flags, ok_out ? &u : NULL));
+    } else {
+        /* The descriptor is Eddy's from the call on: ours is closed by it on failure. */
+        int fd;
+        switch (rn(4)) {
+        case 0: fd = socket(chance(50) ? AF_INET : AF_INET6, SOCK_DGRAM, 0); break;
+        case 1: fd = socket(AF_INET, SOCK_STREAM, 0); break; /* EINVAL, closed */
+        case 2: fd = -1 - (int)rn(3); break;
+        default: fd = 1 << 20; break; /* beyond any rlimit: EBADF */
+        }
+        r = CALL(eddy_udp_from_fd((eddy_runtime_t){ rt_id(rti) }, fd, ok_out ? &u : NULL));
+    }
+    check(r, WEAK(v), 0);
+    if (r == 0) {
+        if (!ok_out) {
+            die("udp bind/from_fd with a NULL out succeeded");
+        }
+        add_ent(u.id, K_UDP, rti);
+        eddy_addr_t a;
+        if (eddy_udp_local_addr(u, &a) == 0 && a.port != 0) {
+            udp_addrs[n_udp_addrs < 16 ? n_udp_addrs++ : (int)rn(16)] = a;
+        }
+    }
+}
+
+static void do_udp_poll(eddy_cx_t *bcx, int cx_ok)
+{
+    int v;
+    ent_t *e;
+    uint64_t h = pick(K_UDP, &v, &e);
+    (void)cx_ok;
+    size_t len = chance(10) ? (chance(50) ? SIZE_MAX - rn(100) : ((size_t)1 << 63) + rn(10)) : rn(2048);
+    int huge = len > ((size_t)1 << 62);
+    size_t n = 0;
+    int trunc = -5, r;
+    switch (rn(4)) {
+    case 0: {
+        eddy_addr_t from;
+        void *buf = chance(5) ? NULL : sbuf;
+        r = CALL(eddy_udp_poll_recv_from((eddy_udp_t){ h }, bcx, buf, len, chance(5) ? NULL : &n,
+                                         chance(20) ? NULL : &from, chance(20) ? NULL : &trunc));
+        break;
+    }
+    case 1: {
+        void *buf = chance(5) ? NULL : sbuf;
+        r = CALL(eddy_udp_poll_recv((eddy_udp_t){ h }, bcx, buf, len, chance(5) ? NULL : &n, chance(20) ? NULL : &trunc));
+        break;
+    }
+    case 2: {
+        eddy_addr_t to = udp_dest();
+        const void *buf = chance(5) ? NULL : sbuf;
+        r = CALL(eddy_udp_poll_send_to((eddy_udp_t){ h }, bcx, buf, len, chance(5) ? NULL : &to, chance(5) ? NULL : &n));
+        break;
+    }
+    default: {
+        const void *buf = chance(5) ? NULL : sbuf;
+        r = CALL(eddy_udp_poll_send((eddy_udp_t){ h }, bcx, buf, len, chance(5) ? NULL : &n));
+        break;
+    }
+    }
+    check(r, v, 1);
+    if (huge && r >= 0) {
+        die("udp poll with length %zu returned %d", len, r);
+    }
+    if (r == EDDY_READY && n > len) {
+        die("udp poll reported %zu > %zu bytes", n, len);
+    }
+    if (r == EDDY_READY && trunc != -5 && trunc != 0 && trunc != 1) {
+        die("udp poll wrote truncated = %d", trunc);
+    }
+}
+
+static void do_udp_misc(void)
+{
+    int v;
+    ent_t *e;
+    uint64_t h = pick(K_UDP, &v, &e);
+    eddy_udp_t u = { h };
+    int r, x = -77;
+    eddy_addr_t a;
+    switch (rn(9)) {
+    case 0:
+        a = udp_dest();
+        check(CALL(eddy_udp_connect(u, chance(5) ? NULL : &a)), v, 0);
+        break;
+    case 1: {
+        const int values[] = { -1, 0, 1, 2, 255, 256, 100000, INT32_MIN, INT32_MAX };
+        int opt = (int)rn(17) - 1;
+        if (opt == EDDY_OPT_MULTICAST_IF) {
+            opt = EDDY_OPT_MULTICAST_LOOP; /* an interface other than lo could send off the machine */
+        }
+        check(CALL(eddy_udp_set_option(u, opt, values[rn(9)])), v, 0);
+        break;
+    }
+    case 2:
+        r = CALL(eddy_udp_get_option(u, (int)rn(17) - 1, chance(5) ? NULL : &x));
+        check(r, v, 0);
+        break;
+    case 3: {
+        const char *groups[] = { "239.255.0.77", "ff02::1:77", "127.0.0.1", "bogus", NULL };
+        unsigned lo = if_nametoindex("lo");
+        uint32_t ifindex = chance(80) ? lo : 0x7fffff00u + rn(100); /* lo, or no such interface */
+        check(CALL(eddy_udp_multicast(u, groups[rn(5)], ifindex, (int)rn(2))), v, 0);
+        break;
+    }
+    case 4:
+        r = CALL(eddy_udp_local_addr(u, chance(5) ? NULL : &a));
+        check(r, v, 0);
+        if (r == 0 && a.family != EDDY_ADDR_IPV4 && a.family != EDDY_ADDR_IPV6) {
+            die("udp_local_addr gave family %u", a.family);
+        }
+        break;
+    case 5:
+        check(CALL(eddy_udp_peer_addr(u, chance(5) ? NULL : &a)), v, 0);
+        break;
+    case 6:
+        r = CALL(eddy_udp_fd(u, chance(5) ? NULL : &x));
+        check(r, v, 0);
+        if (r == 0 && (x < 0 || fcntl(x, F_GETFD) < 0)) {
+            die("udp_fd gave %d, not an open descriptor", x);
+        }
+        break;
+    case 7: {
+        char text[64];
+        a = udp_dest();
+        r = CALL(eddy_addr_format(chance(5) ? NULL : &a, chance(5) ? NULL : text, rn(70)));
+        if (r != 0 && r != EDDY_EINVAL) {
+            die("addr_format returned %s", eddy_err_name(r));
+        }
+        if (r == 0 && memchr(text, 0, sizeof text) == NULL) {
+            die("addr_format wrote no NUL");
+        }
+        break;
+    }
+    default:
+        r = CALL(eddy_udp_close(u));
+        check(r, v, 0);
+        if (r == 0 && e != NULL) {
+            e->live = 0;
+        }
+        break;
+    }
+}
+
+
 static void random_op(eddy_cx_t *cx, int cur_rt, int depth)
 {
     int v, rti;
@@ -1440,7 +1622,7 @@ static void random_op(eddy_cx_t *cx, int cur_rt, int depth)
         bcx = chance(50) ? NULL : (eddy_cx_t *)(void *)sbuf; /* a bogus cx */
     }
     int cx_ok = bcx != NULL && bcx == cx;
-    switch (rn(37)) {
+    switch (rn(40)) {
     case 0: { /* runtime_new */
         int slot = -1;
         for (int i = 0; i < MAXRT; i++) {
@@ -1965,6 +2147,15 @@ static void random_op(eddy_cx_t *cx, int cur_rt, int depth)
         break;
     case 26:
         do_owned_io();
+        break;
+    case 37: /* issue 15: UDP */
+        do_udp_new();
+        break;
+    case 38:
+        do_udp_poll(bcx, cx_ok);
+        break;
+    case 39:
+        do_udp_misc();
         break;
     case 18: /* version and names, any code */
         CALL(eddy_version());
