@@ -1,3 +1,4 @@
+import CEddyABI
 import Glibc
 import Testing
 @testable import Eddy
@@ -151,4 +152,19 @@ import Testing
         #expect(g == e)
         #expect(Endpoint().description == "unset")
     }
+}
+
+
+/// SocketOption's raw values are the header's EDDY_OPT_* (EddyC converts by raw value).
+@Test func socketOptionsMatchTheHeader() {
+    let pairs: [(SocketOption, Int32)] = [
+        (.reuseAddress, EDDY_OPT_REUSEADDR), (.reusePort, EDDY_OPT_REUSEPORT), (.keepAlive, EDDY_OPT_KEEPALIVE),
+        (.keepAliveIdle, EDDY_OPT_KEEPALIVE_IDLE), (.keepAliveInterval, EDDY_OPT_KEEPALIVE_INTERVAL),
+        (.keepAliveCount, EDDY_OPT_KEEPALIVE_COUNT), (.sendBufferSize, EDDY_OPT_SNDBUF),
+        (.receiveBufferSize, EDDY_OPT_RCVBUF), (.linger, EDDY_OPT_LINGER), (.noDelay, EDDY_OPT_NODELAY),
+        (.broadcast, EDDY_OPT_BROADCAST), (.multicastLoop, EDDY_OPT_MULTICAST_LOOP),
+        (.multicastTTL, EDDY_OPT_MULTICAST_TTL), (.multicastInterface, EDDY_OPT_MULTICAST_IF),
+    ]
+    #expect(pairs.count == SocketOption.allCases.count)
+    for (o, c) in pairs { #expect(o.rawValue == c) }
 }

@@ -34,6 +34,11 @@ from ._errors import (
 from ._lib import LibraryNotFoundError
 from ._net import TcpListener, TcpStream, connect, listen
 
+# ---- issue 15: UDP ----
+from ._udp import Datagram, SocketOption, UdpSocket, bind_udp
+
+# ---- end issue 15 ----
+
 __version__ = "0.1.0"
 
 
@@ -70,4 +75,9 @@ __all__ = [
     "RuntimeEndedError",
     "LibraryNotFoundError",
     "library_version",
+    # ---- issue 15 ----
+    "bind_udp",
+    "UdpSocket",
+    "Datagram",
+    "SocketOption",
 ]

@@ -136,6 +136,7 @@ LAYERS = [
     "_driver", "_timeouts", "_tasks",
     "_wakeup", "_runners",
     "_blocking", "_net",
+    "_udp",  # issue 15
     "__init__",
 ]
 
@@ -179,6 +180,12 @@ PUBLIC_AWAITABLES = [
     eddy.to_thread,
     eddy.Timeout.__aenter__,
     eddy.Timeout.__aexit__,
+    # issue 15
+    eddy.bind_udp,
+    eddy.UdpSocket.recv_from,
+    eddy.UdpSocket.recv,
+    eddy.UdpSocket.send_to,
+    eddy.UdpSocket.send,
 ]
 
 

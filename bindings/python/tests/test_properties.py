@@ -140,3 +140,63 @@ def test_tasks_sleep_timeout_cancel(delays, cancel, limit):
 
 
 # blocking_call's argument conversion: test_blocking_args.py (compared with ctypes' own).
+
+
+# ---- issue 15: UDP ----
+import socket  # noqa: E402
+
+
+@SETTINGS
+@given(host=junk | st.sampled_from(["127.0.0.1", "::1", "localhost", "", "256.0.0.1", "[::1]"]),
+       port=junk | st.integers(min_value=-5, max_value=70000), n=junk | st.integers(min_value=-10, max_value=1 << 40),
+       data=junk, addr=junk | st.tuples(st.sampled_from(["127.0.0.1", "::1", "x"]), st.integers(-5, 70000)),
+       option=junk | st.integers(min_value=-3, max_value=20), value=junk | st.integers(min_value=-(2**40), max_value=2**40),
+       ops=st.lists(st.sampled_from(["send_to", "recv_from", "send", "recv", "connect", "set", "get", "join",
+                                     "leave", "addr", "peer", "fileno"]), max_size=6))
+def test_udp_operations_with_any_arguments(host, port, n, data, addr, option, value, ops):
+    fds0 = open_fds()
+
+    async def main():
+        try:
+            u = await eddy.bind_udp(host, port)
+        except EXPECTED:
+            u = await eddy.bind_udp("127.0.0.1", 0)
+        own = u.local_address
+        async with u:
+            for op in ops:
+                try:
+                    if op == "send_to":
+                        # Only ever to this socket's own loopback address or junk.
+                        await eddy.wait_for(u.send_to(data, addr if not isinstance(addr, tuple) else own), 1)
+                    elif op == "recv_from":
+                        await eddy.wait_for(u.recv_from(n), 0.01)
+                    elif op == "send":
+                        await eddy.wait_for(u.send(data), 1)
+                    elif op == "recv":
+                        await eddy.wait_for(u.recv(n), 0.01)
+                    elif op == "connect":
+                        u.connect(addr if not isinstance(addr, tuple) else own)
+                    elif op == "set":
+                        # never an interface other than lo for multicast sends
+                        if option != eddy.SocketOption.MULTICAST_IF:
+                            u.set_option(option, value)
+                    elif op == "get":
+                        u.get_option(option)
+                    elif op in ("join", "leave"):
+                        # lo only: a membership report must not leave the machine
+                        g = data if isinstance(data, str) else "239.255.0.80"
+                        (u.join_multicast if op == "join" else u.leave_multicast)(g, socket.if_nametoindex("lo"))
+                    elif op == "addr":
+                        u.local_address
+                    elif op == "peer":
+                        u.peer_address
+                    else:
+                        u.fileno()
+                except EXPECTED:
+                    pass
+                except TimeoutError:
+                    pass
+
+    _run(main())
+    assert open_fds() == fds0
+# ---- end issue 15 ----

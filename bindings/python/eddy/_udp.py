@@ -1,0 +1,311 @@
+"""UDP sockets over Eddy's poll-style functions (issue 15)."""
+
+from __future__ import annotations
+
+import ctypes
+import enum
+import os
+import socket
+import warnings
+import weakref
+from ctypes import byref, c_int, c_size_t
+from typing import Any, NamedTuple, Optional, Tuple, Union
+
+from . import _lib
+from ._driver import Runtime, check, owned, running
+from ._errors import ClosedResourceError, InvalidArgumentError, check_size, error_from_code
+from ._protocol import PENDING, READY, SUSPEND, Suspends, awaitable
+from ._tasks import Task
+
+BytesLike = Union[bytes, bytearray, memoryview]
+Address = Tuple[str, int]
+MAX_DATAGRAM = 65535  # no UDP datagram is longer (a bigger recv size is refused)
+
+
+class SocketOption(enum.IntEnum):
+    """Socket options (the C ABI's ``EDDY_OPT_*``); booleans take 0/1."""
+
+    REUSEADDR = 1
+    REUSEPORT = 2
+    KEEPALIVE = 3
+    KEEPALIVE_IDLE = 4
+    KEEPALIVE_INTERVAL = 5
+    KEEPALIVE_COUNT = 6
+    SNDBUF = 7
+    RCVBUF = 8
+    LINGER = 9
+    NODELAY = 10
+    BROADCAST = 11
+    MULTICAST_LOOP = 12
+    MULTICAST_TTL = 13
+    MULTICAST_IF = 14
+
+
+class Datagram(NamedTuple):
+    """One received datagram: ``data``, the sender's ``address`` (``(host, port)``;
+    None from ``recv()``), and ``truncated``: the datagram was longer than the
+    receive size and its tail is lost."""
+
+    data: bytes
+    address: Optional[Address]
+    truncated: bool
+
+
+def _finalize(rt: Runtime, h: int) -> None:
+    """weakref.finalize callback of a socket the user did not close (must not
+    reference the object): defers the close to the loop thread."""
+    if rt.ended:
+        return
+    warnings.warn("unclosed eddy UdpSocket: close it or use 'async with'", ResourceWarning, stacklevel=2)
+    rt.defer(rt.lib.eddy_udp_close, h)
+
+
+def to_addr(address: object, out: _lib.eddy_addr_t) -> None:
+    """Fills ``out`` from ``(host, port)`` (numeric host; "localhost" is 127.0.0.1)."""
+    if not isinstance(address, tuple) or len(address) < 2:
+        raise TypeError(f"address must be a (host, port) tuple, not {address!r}")
+    host, port = address[0], address[1]
+    if not isinstance(host, str):
+        raise TypeError(f"host must be a str, not {type(host).__name__}")
+    if isinstance(port, bool) or not isinstance(port, int):
+        raise TypeError(f"port must be an int, not {type(port).__name__}")
+    if not 0 <= port <= 65535:
+        raise InvalidArgumentError(f"port must be in 0..65535, got {port}")
+    if "\x00" in host:
+        raise InvalidArgumentError("host must not contain NUL characters")
+    lib = _lib.load()
+    if lib.eddy_addr_parse(host.encode(), port, byref(out)) != 0:
+        raise InvalidArgumentError(f"not a numeric IPv4/IPv6 address: {host!r}")
+
+
+def from_addr(a: _lib.eddy_addr_t) -> Address:
+    """``(host, port)`` of an eddy_addr_t."""
+    if a.family == _lib.ADDR_IPV4:
+        return socket.inet_ntop(socket.AF_INET, bytes(a.addr[:4])), a.port
+    return socket.inet_ntop(socket.AF_INET6, bytes(a.addr)), a.port
+
+
+class UdpSocket:
+    """A UDP socket (``await eddy.bind_udp(...)``). Use ``async with`` or ``close()``."""
+
+    __slots__ = ("_rt", "_h", "_closed", "_fin", "_waiters", "_buf", "_bufaddr", "_n", "_addr", "_dest",
+                 "_trunc", "__weakref__")
+
+    def __init__(self, rt: Runtime, h: int) -> None:
+        self._rt = rt
+        self._h = h
+        self._closed = False
+        self._fin = weakref.finalize(self, _finalize, rt, h)
+        self._fin.atexit = False
+        self._waiters: list[Task[Any]] = []
+        # Reused by every call: no ctypes object per datagram beyond the result bytes.
+        self._buf = ctypes.create_string_buffer(MAX_DATAGRAM)
+        self._bufaddr = ctypes.addressof(self._buf)
+        self._n = c_size_t()
+        self._addr = _lib.eddy_addr_t()
+        self._dest = _lib.eddy_addr_t()
+        self._trunc = c_int()
+
+    @classmethod
+    def from_fd(cls, fd: int) -> "UdpSocket":
+        """Take over a datagram socket descriptor (e.g. from systemd socket
+        activation). Eddy owns it from this call on, also when it raises (then
+        it is closed). Inside a task run by ``eddy.run``."""
+        if isinstance(fd, bool) or not isinstance(fd, int):
+            raise TypeError(f"fd must be an int, not {type(fd).__name__}")
+        rt = running()
+        if not -(2**31) <= fd < 2**31:
+            raise InvalidArgumentError(f"fd out of range: {fd}")
+        check(rt.lib.eddy_udp_from_fd(rt.h, fd, rt.out_ref))
+        return cls(rt, rt.out.value)
+
+    def __repr__(self) -> str:
+        return f"<eddy.UdpSocket {'closed' if self.closed else 'open'}>"
+
+    def _use(self) -> Runtime:
+        if self._closed:
+            raise ClosedResourceError("UdpSocket")
+        return owned(self._rt, "UdpSocket")
+
+    @property
+    def closed(self) -> bool:
+        """True after ``close()`` and once the ``eddy.run`` that made it ended."""
+        return self._closed or self._rt.ended
+
+    def close(self) -> None:
+        """Close the socket (idempotent); waiting receives/sends raise ClosedResourceError."""
+        if self._closed:
+            return
+        self._closed = True
+        self._fin.detach()
+        rt = self._rt
+        if rt.ended or rt.pid != os.getpid():
+            return
+        rc = rt.lib.eddy_udp_close(self._h)
+        if rc == _lib.EWRONGTHREAD:
+            rt.defer(rt.lib.eddy_udp_close, self._h)
+        for t in list(self._waiters):
+            t._wake()
+
+    async def __aenter__(self) -> "UdpSocket":
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        self.close()
+
+    # ---- datagrams ----
+
+    @awaitable
+    def _poll(self, call: Any) -> Suspends[int]:
+        """Runs ``call(cx)`` until it is not PENDING, suspending in between."""
+        rt = self._use()
+        me = rt.current
+        while True:
+            rc = call(rt.cx)
+            if rc == READY:
+                return self._n.value
+            if rc != PENDING:
+                if self._closed:
+                    raise ClosedResourceError("UdpSocket")
+                raise error_from_code(rc)
+            self._waiters.append(me)
+            try:
+                yield SUSPEND
+            finally:
+                self._waiters.remove(me)
+            if self._closed:
+                raise ClosedResourceError("UdpSocket")
+
+    async def recv_from(self, n: int = MAX_DATAGRAM) -> Datagram:
+        """Receive one datagram of at most ``n`` bytes (0..65535): a ``Datagram``
+        (data, (host, port), truncated). An empty datagram gives ``b""``."""
+        n = self._size(n)
+        lib, h, a = self._rt.lib, self._h, self._addr
+        got = await self._poll(
+            lambda cx: lib.eddy_udp_poll_recv_from(h, cx, self._bufaddr, n, byref(self._n), byref(a), byref(self._trunc))
+        )
+        return Datagram(self._buf.raw[:got], from_addr(a), bool(self._trunc.value))
+
+    async def recv(self, n: int = MAX_DATAGRAM) -> Datagram:
+        """``recv_from`` for a connected socket (``address`` is None). A closed
+        peer port is ``ConnectionRefusedError``."""
+        n = self._size(n)
+        lib, h = self._rt.lib, self._h
+        got = await self._poll(
+            lambda cx: lib.eddy_udp_poll_recv(h, cx, self._bufaddr, n, byref(self._n), byref(self._trunc))
+        )
+        return Datagram(self._buf.raw[:got], None, bool(self._trunc.value))
+
+    async def send_to(self, data: BytesLike, address: Address) -> int:
+        """Send ``data`` as one datagram to ``(host, port)`` (numeric host).
+        Longer than a datagram can be: ``OSError`` (EMSGSIZE)."""
+        b = self._bytes(data)
+        to_addr(address, self._dest)
+        lib, h, d = self._rt.lib, self._h, self._dest
+        return await self._poll(lambda cx: lib.eddy_udp_poll_send_to(h, cx, b, len(b), byref(d), byref(self._n)))
+
+    async def send(self, data: BytesLike) -> int:
+        """Send ``data`` as one datagram to the connected peer."""
+        b = self._bytes(data)
+        lib, h = self._rt.lib, self._h
+        return await self._poll(lambda cx: lib.eddy_udp_poll_send(h, cx, b, len(b), byref(self._n)))
+
+    @staticmethod
+    def _size(n: object) -> int:
+        n = check_size(n, "n")
+        if n > MAX_DATAGRAM:
+            raise InvalidArgumentError(f"n must be at most {MAX_DATAGRAM} (no datagram is longer), got {n}")
+        return n
+
+    @staticmethod
+    def _bytes(data: object) -> bytes:
+        if isinstance(data, bytes):
+            return data
+        if isinstance(data, str):
+            raise TypeError("data must be bytes-like, not str (encode it first)")
+        try:
+            return memoryview(data).tobytes()  # type: ignore[arg-type]
+        except TypeError:
+            raise TypeError(f"data must be bytes-like, not {type(data).__name__}") from None
+
+    # ---- setup, options, addresses ----
+
+    def connect(self, address: Address) -> None:
+        """Set the default destination and accept datagrams from it only; ICMP
+        errors from it are then reported (``ConnectionRefusedError``)."""
+        rt = self._use()
+        a = _lib.eddy_addr_t()
+        to_addr(address, a)
+        check(rt.lib.eddy_udp_connect(self._h, byref(a)))
+
+    def set_option(self, option: Union[SocketOption, int], value: int) -> None:
+        """Set a ``SocketOption`` (BROADCAST, MULTICAST_TTL, RCVBUF ...)."""
+        rt = self._use()
+        check(rt.lib.eddy_udp_set_option(self._h, _int32(option, "option"), _int32(value, "value")))
+
+    def get_option(self, option: Union[SocketOption, int]) -> int:
+        """Read a ``SocketOption``."""
+        rt = self._use()
+        v = c_int()
+        check(rt.lib.eddy_udp_get_option(self._h, _int32(option, "option"), byref(v)))
+        return v.value
+
+    def join_multicast(self, group: str, ifindex: int = 0) -> None:
+        """Join multicast ``group`` on interface index ``ifindex``
+        (``socket.if_nametoindex("lo")`` keeps it on this host; 0: the kernel's choice)."""
+        self._membership(group, ifindex, 1)
+
+    def leave_multicast(self, group: str, ifindex: int = 0) -> None:
+        """Leave a joined group (``OSError`` EADDRNOTAVAIL if not a member)."""
+        self._membership(group, ifindex, 0)
+
+    def _membership(self, group: str, ifindex: int, join: int) -> None:
+        rt = self._use()
+        if not isinstance(group, str):
+            raise TypeError(f"group must be a str, not {type(group).__name__}")
+        if "\x00" in group:
+            raise InvalidArgumentError("group must not contain NUL characters")
+        if isinstance(ifindex, bool) or not isinstance(ifindex, int) or not 0 <= ifindex < 2**31:
+            raise InvalidArgumentError(f"ifindex must be an int in 0..2**31-1, got {ifindex!r}")
+        check(rt.lib.eddy_udp_multicast(self._h, group.encode(), ifindex, join))
+
+    @property
+    def local_address(self) -> Address:
+        """The bound ``(host, port)``."""
+        rt = self._use()
+        a = _lib.eddy_addr_t()
+        check(rt.lib.eddy_udp_local_addr(self._h, byref(a)))
+        return from_addr(a)
+
+    @property
+    def peer_address(self) -> Address:
+        """The connected peer (``OSError`` ENOTCONN if not connected)."""
+        rt = self._use()
+        a = _lib.eddy_addr_t()
+        check(rt.lib.eddy_udp_peer_addr(self._h, byref(a)))
+        return from_addr(a)
+
+    def fileno(self) -> int:
+        """The descriptor (Eddy owns it: never close it)."""
+        rt = self._use()
+        fd = c_int()
+        check(rt.lib.eddy_udp_fd(self._h, byref(fd)))
+        return fd.value
+
+
+def _int32(v: object, what: str) -> int:
+    if isinstance(v, bool) or not isinstance(v, int):
+        raise TypeError(f"{what} must be an int, not {type(v).__name__}")
+    if not -(2**31) <= v < 2**31:
+        raise InvalidArgumentError(f"{what} out of the C int range: {v}")
+    return int(v)
+
+
+async def bind_udp(host: str = "127.0.0.1", port: int = 0, *, reuse_port: bool = False) -> UdpSocket:
+    """A UDP socket bound to a numeric ``host`` and ``port`` (0: ephemeral, see
+    ``local_address``); ``reuse_port`` sets SO_REUSEPORT first."""
+    rt = running()
+    a = _lib.eddy_addr_t()
+    to_addr((host, port), a)  # validates host and port before C sees them
+    check(rt.lib.eddy_udp_bind(rt.h, host.encode(), port, 1 if reuse_port else 0, rt.out_ref))
+    return UdpSocket(rt, rt.out.value)
