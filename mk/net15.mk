@@ -1,0 +1,19 @@
+# mk/net15.mk — issue 15 (networking breadth): the UDP echo examples end to end.
+#
+#   make test-udp-examples   eddy-echo --udp (Swift), examples/c/udp_echo.c and
+#                            examples/python/udp_echo.py answer datagrams of 0..65507
+#                            bytes and a burst, and exit 0 on SIGTERM (127.0.0.1 only)
+
+$(C_OUT)/udp_echo: examples/c/udp_echo.c include/eddy.h $(C_LIB)/.stamp
+	@mkdir -p $(@D)
+	$(CC) -std=c11 $(C_WARN) -O2 -Iinclude -o $@ $< -L$(C_LIB) -leddy -Wl,-rpath,$(C_LIB_ABS)
+
+.PHONY: test-udp-examples udp-examples-run
+test-udp-examples: build $(VENV_STAMP) ## the three UDP echo examples, end to end
+	@$(MAKE) --no-print-directory udp-examples-run
+
+udp-examples-run: $(C_OUT)/udp_echo
+	EDDY_LIBRARY=$(abspath $(LIBDIR))/libeddy.so timeout 300 $(VENV_PY) Tests/examples/udp_echo_test.py \
+	    $(LIBDIR)/eddy-echo $(C_OUT)/udp_echo
+
+TEST_TARGETS += test-udp-examples
