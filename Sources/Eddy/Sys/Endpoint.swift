@@ -91,11 +91,13 @@ public struct Endpoint: Sendable, Equatable, Hashable, CustomStringConvertible {
     /// The same address as a `SocketAddress`.
     public var socketAddress: SocketAddress { SocketAddress(host: host, port: port, family: family) }
 
+    /// Same family, port, scope and address bytes.
     public static func == (a: Endpoint, b: Endpoint) -> Bool {
         if a.family != b.family || a.port != b.port || a.scopeID != b.scopeID { return false }
         return a.withAddressBytes { x in b.withAddressBytes { y in x.elementsEqual(y) } }
     }
 
+    /// Hashes what `==` compares (but the scope).
     public func hash(into h: inout Hasher) {
         h.combine(family)
         h.combine(port)
