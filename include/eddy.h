@@ -399,6 +399,48 @@ int eddy_udp_fd(eddy_udp_t udp, int *fd);
 int eddy_udp_close(eddy_udp_t udp);
 /* ---- end UDP ---- */
 
+/* ---- complete TCP (issue 15) ---- */
+#define EDDY_TCP_REUSEPORT 0x1u /* eddy_tcp_listen_flags: SO_REUSEPORT before bind */
+
+#define EDDY_SHUT_READ 0  /* eddy_tcp_shutdown: SHUT_RD (later reads: end of stream) */
+#define EDDY_SHUT_WRITE 1 /* eddy_tcp_shutdown: SHUT_WR (the peer reads end of stream) */
+#define EDDY_SHUT_BOTH 2  /* eddy_tcp_shutdown: SHUT_RDWR */
+
+/* eddy_tcp_listen with flags: EDDY_TCP_REUSEPORT (several listeners on one port,
+ * the kernel spreads connections). Other bits: EDDY_EINVAL. SO_REUSEADDR is set
+ * as always. Errors: as eddy_tcp_listen. */
+int eddy_tcp_listen_flags(eddy_runtime_t rt, const char *host, uint16_t port, int backlog, uint32_t flags,
+                          eddy_tcp_t *out);
+/* Takes over a listening TCP socket descriptor (systemd socket activation:
+ * LISTEN_FDS descriptors from 3; see docs/NETWORKING.md): made non-blocking and
+ * close-on-exec, owned by Eddy from now on, closed by eddy_tcp_close — and closed
+ * at once if this fails. Owning thread.
+ * Errors: EDDY_EINVAL (out NULL, not a listening stream socket), -EBADF,
+ * -ENOTSOCK, EDDY_ENOMEM. */
+int eddy_tcp_listener_from_fd(eddy_runtime_t rt, int fd, eddy_tcp_t *out);
+/* Takes over a connected TCP stream descriptor (ownership as
+ * eddy_tcp_listener_from_fd). Errors: EDDY_EINVAL (out NULL, not a stream
+ * socket, a listening socket), -EBADF, -ENOTSOCK, EDDY_ENOMEM. */
+int eddy_tcp_stream_from_fd(eddy_runtime_t rt, int fd, eddy_tcp_t *out);
+/* shutdown(2) of a stream: how is EDDY_SHUT_READ, _WRITE or _BOTH. Immediate.
+ * Owning thread. Errors: EDDY_EINVAL (listener, other how), EDDY_ENOTCONN. */
+int eddy_tcp_shutdown(eddy_tcp_t stream, int how);
+/* Writes the local address of a listener or stream to *out. Owning thread.
+ * Errors: EDDY_EINVAL (out NULL). */
+int eddy_tcp_local_addr(eddy_tcp_t tcp, eddy_addr_t *out);
+/* Writes the peer address of a stream to *out. Owning thread.
+ * Errors: EDDY_EINVAL (out NULL, listener), EDDY_ENOTCONN. */
+int eddy_tcp_peer_addr(eddy_tcp_t stream, eddy_addr_t *out);
+/* Sets one EDDY_OPT_* option (KEEPALIVE, KEEPALIVE_IDLE/INTERVAL/COUNT, SNDBUF,
+ * RCVBUF, LINGER, NODELAY, REUSEADDR, REUSEPORT ...) on a listener or stream.
+ * Owning thread. Errors: EDDY_EINVAL (unknown option, value out of range), -errno. */
+int eddy_tcp_set_option(eddy_tcp_t tcp, int option, int value);
+/* Reads one EDDY_OPT_* option into *value (LINGER: -1 when off). Owning thread.
+ * Errors: EDDY_EINVAL (value NULL, unknown option), -errno. */
+int eddy_tcp_get_option(eddy_tcp_t tcp, int option, int *value);
+/* ---- end complete TCP ---- */
+
+
 /* Future objects. */
 /* Creates a future that connects to a numeric IPv4/IPv6 address. Poll it with
  * eddy_future_poll (or drive it with eddy_future_then), then take the stream

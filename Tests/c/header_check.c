@@ -80,6 +80,14 @@ static int (*const p_eddy_udp_local_addr)(eddy_udp_t, eddy_addr_t *) = eddy_udp_
 static int (*const p_eddy_udp_peer_addr)(eddy_udp_t, eddy_addr_t *) = eddy_udp_peer_addr;
 static int (*const p_eddy_udp_fd)(eddy_udp_t, int *) = eddy_udp_fd;
 static int (*const p_eddy_udp_close)(eddy_udp_t) = eddy_udp_close;
+static int (*const p_eddy_tcp_listen_flags)(eddy_runtime_t, const char *, uint16_t, int, uint32_t, eddy_tcp_t *) = eddy_tcp_listen_flags;
+static int (*const p_eddy_tcp_listener_from_fd)(eddy_runtime_t, int, eddy_tcp_t *) = eddy_tcp_listener_from_fd;
+static int (*const p_eddy_tcp_stream_from_fd)(eddy_runtime_t, int, eddy_tcp_t *) = eddy_tcp_stream_from_fd;
+static int (*const p_eddy_tcp_shutdown)(eddy_tcp_t, int) = eddy_tcp_shutdown;
+static int (*const p_eddy_tcp_local_addr)(eddy_tcp_t, eddy_addr_t *) = eddy_tcp_local_addr;
+static int (*const p_eddy_tcp_peer_addr)(eddy_tcp_t, eddy_addr_t *) = eddy_tcp_peer_addr;
+static int (*const p_eddy_tcp_set_option)(eddy_tcp_t, int, int) = eddy_tcp_set_option;
+static int (*const p_eddy_tcp_get_option)(eddy_tcp_t, int, int *) = eddy_tcp_get_option;
 /* ---- end issue 15 ---- */
 
 static const struct {
@@ -109,6 +117,9 @@ static const struct {
     ENTRY(eddy_udp_set_option),   ENTRY(eddy_udp_get_option),   ENTRY(eddy_udp_multicast),
     ENTRY(eddy_udp_local_addr),   ENTRY(eddy_udp_peer_addr),    ENTRY(eddy_udp_fd),
     ENTRY(eddy_udp_close),
+    ENTRY(eddy_tcp_listen_flags), ENTRY(eddy_tcp_listener_from_fd), ENTRY(eddy_tcp_stream_from_fd),
+    ENTRY(eddy_tcp_shutdown),     ENTRY(eddy_tcp_local_addr),   ENTRY(eddy_tcp_peer_addr),
+    ENTRY(eddy_tcp_set_option),   ENTRY(eddy_tcp_get_option),
     /* ---- end issue 15 ---- */
 };
 
