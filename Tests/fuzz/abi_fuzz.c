@@ -52,6 +52,7 @@
 #include <string.h>
 #include <sys/eventfd.h>
 #include <net/if.h>
+#include <arpa/inet.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
 #include <sys/resource.h>
@@ -1611,6 +1612,89 @@ static void do_udp_misc(void)
 }
 
 
+/* Complete TCP (issue 15): listen with flags, listener/stream from descriptors the fuzzer
+ * makes (or bad numbers), shutdown with any how, addresses, options with any value. */
+static void do_tcp_more(void)
+{
+    int v, rti, r, x = -77;
+    ent_t *e;
+    eddy_tcp_t t;
+    eddy_addr_t a;
+    switch (rn(7)) {
+    case 0: {
+        pick_rt(&v, &rti);
+        int ok = count_live(K_TCP) < 200 && !chance(5);
+        uint32_t flags = chance(70) ? EDDY_TCP_REUSEPORT : (chance(50) ? 0 : 0x40u);
+        r = CALL(eddy_tcp_listen_flags((eddy_runtime_t){ rt_id(rti) }, chance(5) ? NULL : "127.0.0.1", 0,
+                                       (int)rn(3) - 1, flags, ok ? &t : NULL));
+        check(r, WEAK(v), 0);
+        if (r == 0) {
+            if (!ok) die("listen_flags with a NULL out succeeded");
+            add_ent(t.id, K_TCP, rti)->listener = 1;
+        }
+        break;
+    }
+    case 1: {
+        pick_rt(&v, &rti);
+        int listener = chance(50);
+        int fd;
+        switch (rn(4)) {
+        case 0: { /* a listening socket of ours: Eddy's from the call on */
+            fd = socket(AF_INET, SOCK_STREAM, 0);
+            struct sockaddr_in sin = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+            if (fd >= 0 && (bind(fd, (struct sockaddr *)&sin, sizeof sin) != 0 || listen(fd, 4) != 0)) {
+                close(fd);
+                fd = -1;
+            }
+            break;
+        }
+        case 1: fd = socket(AF_INET, chance(50) ? SOCK_STREAM : SOCK_DGRAM, 0); break; /* unconnected / UDP */
+        case 2: fd = -1 - (int)rn(3); break;
+        default: fd = 1 << 20; break;
+        }
+        int ok = count_live(K_TCP) < 200 && !chance(5);
+        r = listener ? CALL(eddy_tcp_listener_from_fd((eddy_runtime_t){ rt_id(rti) }, fd, ok ? &t : NULL))
+                     : CALL(eddy_tcp_stream_from_fd((eddy_runtime_t){ rt_id(rti) }, fd, ok ? &t : NULL));
+        check(r, WEAK(v), 0);
+        if (r == 0) {
+            if (!ok) die("from_fd with a NULL out succeeded");
+            add_ent(t.id, K_TCP, rti)->listener = listener;
+        }
+        break;
+    }
+    case 2: {
+        uint64_t h = pick(K_TCP, &v, &e);
+        check(CALL(eddy_tcp_shutdown((eddy_tcp_t){ h }, (int)rn(5) - 1)), v, 0);
+        break;
+    }
+    case 3: {
+        uint64_t h = pick(K_TCP, &v, &e);
+        r = CALL(eddy_tcp_local_addr((eddy_tcp_t){ h }, chance(5) ? NULL : &a));
+        check(r, v, 0);
+        if (r == 0 && a.family != EDDY_ADDR_IPV4 && a.family != EDDY_ADDR_IPV6) die("tcp_local_addr family %u", a.family);
+        break;
+    }
+    case 4: {
+        uint64_t h = pick(K_TCP, &v, &e);
+        check(CALL(eddy_tcp_peer_addr((eddy_tcp_t){ h }, chance(5) ? NULL : &a)), v, 0);
+        break;
+    }
+    case 5: {
+        uint64_t h = pick(K_TCP, &v, &e);
+        const int values[] = { -1, 0, 1, 2, 30, 255, 100000, INT32_MIN, INT32_MAX };
+        int opt = (int)rn(17) - 1;
+        if (opt == EDDY_OPT_MULTICAST_IF) opt = EDDY_OPT_NODELAY;
+        check(CALL(eddy_tcp_set_option((eddy_tcp_t){ h }, opt, values[rn(9)])), v, 0);
+        break;
+    }
+    default: {
+        uint64_t h = pick(K_TCP, &v, &e);
+        check(CALL(eddy_tcp_get_option((eddy_tcp_t){ h }, (int)rn(17) - 1, chance(5) ? NULL : &x)), v, 0);
+        break;
+    }
+    }
+}
+
 static void random_op(eddy_cx_t *cx, int cur_rt, int depth)
 {
     int v, rti;
@@ -1622,7 +1706,7 @@ static void random_op(eddy_cx_t *cx, int cur_rt, int depth)
         bcx = chance(50) ? NULL : (eddy_cx_t *)(void *)sbuf; /* a bogus cx */
     }
     int cx_ok = bcx != NULL && bcx == cx;
-    switch (rn(40)) {
+    switch (rn(42)) {
     case 0: { /* runtime_new */
         int slot = -1;
         for (int i = 0; i < MAXRT; i++) {
@@ -2156,6 +2240,10 @@ static void random_op(eddy_cx_t *cx, int cur_rt, int depth)
         break;
     case 39:
         do_udp_misc();
+        break;
+    case 40:
+    case 41:
+        do_tcp_more();
         break;
     case 18: /* version and names, any code */
         CALL(eddy_version());
