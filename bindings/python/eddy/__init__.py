@@ -35,7 +35,8 @@ from ._lib import LibraryNotFoundError
 from ._net import TcpListener, TcpStream, connect, listen
 
 # ---- issue 15: UDP ----
-from ._udp import Datagram, SocketOption, UdpSocket, bind_udp
+from ._addr import SocketOption
+from ._udp import Datagram, UdpSocket, bind_udp
 
 # ---- end issue 15 ----
 

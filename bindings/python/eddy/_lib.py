@@ -303,6 +303,14 @@ def _declare(lib: ctypes.CDLL) -> None:
     f("eddy_udp_peer_addr", c_int, H, PA)
     f("eddy_udp_fd", c_int, H, POINTER(c_int))
     f("eddy_udp_close", c_int, H)
+    f("eddy_tcp_listen_flags", c_int, H, c_char_p, c_uint16, c_int, c_uint32, PH)
+    f("eddy_tcp_listener_from_fd", c_int, H, c_int, PH)
+    f("eddy_tcp_stream_from_fd", c_int, H, c_int, PH)
+    f("eddy_tcp_shutdown", c_int, H, c_int)
+    f("eddy_tcp_local_addr", c_int, H, PA)
+    f("eddy_tcp_peer_addr", c_int, H, PA)
+    f("eddy_tcp_set_option", c_int, H, c_int, c_int)
+    f("eddy_tcp_get_option", c_int, H, c_int, POINTER(c_int))
     # ---- end issue 15 ----
 
 

@@ -15,6 +15,7 @@ from ctypes import c_uint16, c_void_p
 from typing import Any, Awaitable, Generator, Optional, Tuple, Union
 
 from . import _lib
+from ._addr import Address, SocketOption, from_addr, int32
 from ._blocking import to_thread
 from ._driver import Runtime, check, owned, running, wait_future
 from ._errors import (
@@ -125,6 +126,35 @@ class _Handle:
 
     def _wake_waiters(self) -> None:
         pass
+
+    # ---- issue 15: addresses, options, descriptor (listeners and streams) ----
+
+    @property
+    def local_address(self) -> Address:
+        """The local ``(host, port)``."""
+        rt = self._use()
+        a = _lib.eddy_addr_t()
+        check(rt.lib.eddy_tcp_local_addr(self._h, ctypes.byref(a)))
+        return from_addr(a)
+
+    def set_option(self, option: Union[SocketOption, int], value: int) -> None:
+        """Set a ``SocketOption`` (KEEPALIVE, KEEPALIVE_IDLE, LINGER, SNDBUF ...)."""
+        rt = self._use()
+        check(rt.lib.eddy_tcp_set_option(self._h, int32(option, "option"), int32(value, "value")))
+
+    def get_option(self, option: Union[SocketOption, int]) -> int:
+        """Read a ``SocketOption`` (LINGER: -1 when off)."""
+        rt = self._use()
+        v = ctypes.c_int()
+        check(rt.lib.eddy_tcp_get_option(self._h, int32(option, "option"), ctypes.byref(v)))
+        return v.value
+
+    def fileno(self) -> int:
+        """The socket's descriptor, for interop (Eddy owns it: never close it)."""
+        rt = self._use()
+        fd = ctypes.c_int()
+        check(rt.lib.eddy_tcp_fd(self._h, ctypes.byref(fd)))
+        return fd.value
 
 
 @types.coroutine
@@ -372,9 +402,20 @@ class TcpStream(_Handle):
         return _write_more(self, rt, op, data, True, None)
 
     @awaitable
-    def shutdown(self) -> Suspends[None]:
-        """Half-close: no more writes (the peer reads EOF); reading continues."""
+    def shutdown(self, how: int = socket.SHUT_WR) -> Suspends[None]:
+        """Half-close: by default no more writes (the peer reads EOF) and reading
+        continues; ``socket.SHUT_RD`` ends reading (reads return ``b""``),
+        ``socket.SHUT_RDWR`` both."""
+        if isinstance(how, bool) or not isinstance(how, int):
+            raise TypeError(f"how must be an int (socket.SHUT_*), not {type(how).__name__}")
         rt = self._use()
+        if how != socket.SHUT_WR:
+            if how not in (socket.SHUT_RD, socket.SHUT_RDWR):
+                raise InvalidArgumentError(f"how must be socket.SHUT_RD, SHUT_WR or SHUT_RDWR, got {how!r}")
+            if how == socket.SHUT_RDWR:
+                self._wfd = -1
+            check(rt.lib.eddy_tcp_shutdown(self._h, 0 if how == socket.SHUT_RD else 2))
+            return
         self._wfd = -1  # later writes go through Eddy, which reports the shutdown
         poll = rt.lib.eddy_tcp_poll_shutdown
         while True:
@@ -387,6 +428,22 @@ class TcpStream(_Handle):
                     raise ClosedResourceError(self._what)
                 continue
             raise error_from_code(rc)
+
+    @property
+    def peer_address(self) -> Address:
+        """The peer's ``(host, port)``."""
+        rt = self._use()
+        a = _lib.eddy_addr_t()
+        check(rt.lib.eddy_tcp_peer_addr(self._h, ctypes.byref(a)))
+        return from_addr(a)
+
+    @classmethod
+    def from_fd(cls, fd: int) -> "TcpStream":
+        """Take over a connected TCP socket descriptor (Eddy owns it from this call
+        on, also when it raises: then it is closed). Inside a task run by eddy.run."""
+        rt = running()
+        check(rt.lib.eddy_tcp_stream_from_fd(rt.h, _fd_arg(fd), rt.out_ref))
+        return cls(rt, rt.out.value)
 
     def set_nodelay(self, enabled: bool = True) -> None:
         if self._closed:
@@ -450,6 +507,15 @@ class TcpListener(_Handle):
         if self._acceptor is not None:
             self._acceptor._wake()
 
+    @classmethod
+    def from_fd(cls, fd: int) -> "TcpListener":
+        """Take over a listening TCP socket descriptor, e.g. one systemd passes with
+        socket activation (``LISTEN_FDS``: descriptors 3, 4, ...). Eddy owns it from
+        this call on, also when it raises (then it is closed). Inside a task run by eddy.run."""
+        rt = running()
+        check(rt.lib.eddy_tcp_listener_from_fd(rt.h, _fd_arg(fd), rt.out_ref))
+        return cls(rt, rt.out.value)
+
     @awaitable
     def accept(self) -> Suspends[TcpStream]:
         """Wait for the next connection."""
@@ -485,13 +551,20 @@ def _validate_backlog(backlog: object) -> int:
     return min(check_size(backlog, "backlog"), 65535)
 
 
-async def listen(host: str = "127.0.0.1", port: int = 0, backlog: int = 128) -> TcpListener:
-    """Listen on ``host:port`` (port 0: an ephemeral port, see ``.port``)."""
+def _fd_arg(fd: object) -> int:
+    if isinstance(fd, bool) or not isinstance(fd, int):
+        raise TypeError(f"fd must be an int, not {type(fd).__name__}")
+    return int32(fd, "fd")
+
+
+async def listen(host: str = "127.0.0.1", port: int = 0, backlog: int = 128, *, reuse_port: bool = False) -> TcpListener:
+    """Listen on ``host:port`` (port 0: an ephemeral port, see ``.port``);
+    ``reuse_port`` sets SO_REUSEPORT first (several listeners on one port)."""
     port = _validate_port(port)
     backlog = _validate_backlog(backlog)
     rt = running()
     h = await _resolve(host, port)
-    check(rt.lib.eddy_tcp_listen(rt.h, h, port, backlog, rt.out_ref))
+    check(rt.lib.eddy_tcp_listen_flags(rt.h, h, port, backlog, 1 if reuse_port else 0, rt.out_ref))
     return TcpListener(rt, rt.out.value)
 
 

@@ -3,15 +3,14 @@
 from __future__ import annotations
 
 import ctypes
-import enum
 import os
-import socket
 import warnings
 import weakref
 from ctypes import byref, c_int, c_size_t
 from typing import Any, NamedTuple, Optional, Tuple, Union
 
 from . import _lib
+from ._addr import SocketOption, from_addr, int32, to_addr
 from ._driver import Runtime, check, owned, running
 from ._errors import ClosedResourceError, InvalidArgumentError, check_size, error_from_code
 from ._protocol import PENDING, READY, SUSPEND, Suspends, awaitable
@@ -20,25 +19,6 @@ from ._tasks import Task
 BytesLike = Union[bytes, bytearray, memoryview]
 Address = Tuple[str, int]
 MAX_DATAGRAM = 65535  # no UDP datagram is longer (a bigger recv size is refused)
-
-
-class SocketOption(enum.IntEnum):
-    """Socket options (the C ABI's ``EDDY_OPT_*``); booleans take 0/1."""
-
-    REUSEADDR = 1
-    REUSEPORT = 2
-    KEEPALIVE = 3
-    KEEPALIVE_IDLE = 4
-    KEEPALIVE_INTERVAL = 5
-    KEEPALIVE_COUNT = 6
-    SNDBUF = 7
-    RCVBUF = 8
-    LINGER = 9
-    NODELAY = 10
-    BROADCAST = 11
-    MULTICAST_LOOP = 12
-    MULTICAST_TTL = 13
-    MULTICAST_IF = 14
 
 
 class Datagram(NamedTuple):
@@ -58,31 +38,6 @@ def _finalize(rt: Runtime, h: int) -> None:
         return
     warnings.warn("unclosed eddy UdpSocket: close it or use 'async with'", ResourceWarning, stacklevel=2)
     rt.defer(rt.lib.eddy_udp_close, h)
-
-
-def to_addr(address: object, out: _lib.eddy_addr_t) -> None:
-    """Fills ``out`` from ``(host, port)`` (numeric host; "localhost" is 127.0.0.1)."""
-    if not isinstance(address, tuple) or len(address) < 2:
-        raise TypeError(f"address must be a (host, port) tuple, not {address!r}")
-    host, port = address[0], address[1]
-    if not isinstance(host, str):
-        raise TypeError(f"host must be a str, not {type(host).__name__}")
-    if isinstance(port, bool) or not isinstance(port, int):
-        raise TypeError(f"port must be an int, not {type(port).__name__}")
-    if not 0 <= port <= 65535:
-        raise InvalidArgumentError(f"port must be in 0..65535, got {port}")
-    if "\x00" in host:
-        raise InvalidArgumentError("host must not contain NUL characters")
-    lib = _lib.load()
-    if lib.eddy_addr_parse(host.encode(), port, byref(out)) != 0:
-        raise InvalidArgumentError(f"not a numeric IPv4/IPv6 address: {host!r}")
-
-
-def from_addr(a: _lib.eddy_addr_t) -> Address:
-    """``(host, port)`` of an eddy_addr_t."""
-    if a.family == _lib.ADDR_IPV4:
-        return socket.inet_ntop(socket.AF_INET, bytes(a.addr[:4])), a.port
-    return socket.inet_ntop(socket.AF_INET6, bytes(a.addr)), a.port
 
 
 class UdpSocket:
@@ -241,13 +196,13 @@ class UdpSocket:
     def set_option(self, option: Union[SocketOption, int], value: int) -> None:
         """Set a ``SocketOption`` (BROADCAST, MULTICAST_TTL, RCVBUF ...)."""
         rt = self._use()
-        check(rt.lib.eddy_udp_set_option(self._h, _int32(option, "option"), _int32(value, "value")))
+        check(rt.lib.eddy_udp_set_option(self._h, int32(option, "option"), int32(value, "value")))
 
     def get_option(self, option: Union[SocketOption, int]) -> int:
         """Read a ``SocketOption``."""
         rt = self._use()
         v = c_int()
-        check(rt.lib.eddy_udp_get_option(self._h, _int32(option, "option"), byref(v)))
+        check(rt.lib.eddy_udp_get_option(self._h, int32(option, "option"), byref(v)))
         return v.value
 
     def join_multicast(self, group: str, ifindex: int = 0) -> None:
@@ -291,14 +246,6 @@ class UdpSocket:
         fd = c_int()
         check(rt.lib.eddy_udp_fd(self._h, byref(fd)))
         return fd.value
-
-
-def _int32(v: object, what: str) -> int:
-    if isinstance(v, bool) or not isinstance(v, int):
-        raise TypeError(f"{what} must be an int, not {type(v).__name__}")
-    if not -(2**31) <= v < 2**31:
-        raise InvalidArgumentError(f"{what} out of the C int range: {v}")
-    return int(v)
 
 
 async def bind_udp(host: str = "127.0.0.1", port: int = 0, *, reuse_port: bool = False) -> UdpSocket:

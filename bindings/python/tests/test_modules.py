@@ -133,6 +133,7 @@ def test_no_import_cycle():
 LAYERS = [
     "_lib", "_errors", "_sigpipe",  # the C ABI, exceptions
     "_protocol",  # what awaitables yield to the driver: a leaf over _lib
+    "_addr",  # issue 15: addresses and socket options (over _lib, _errors)
     "_driver", "_timeouts", "_tasks",
     "_wakeup", "_runners",
     "_blocking", "_net",

@@ -199,4 +199,48 @@ def test_udp_operations_with_any_arguments(host, port, n, data, addr, option, va
 
     _run(main())
     assert open_fds() == fds0
+
+
+@SETTINGS
+@given(option=junk | st.integers(min_value=-3, max_value=20), value=junk | st.integers(min_value=-(2**40), max_value=2**40),
+       how=junk | st.integers(min_value=-3, max_value=5), fd=junk | st.integers(min_value=-5, max_value=2**40),
+       ops=st.lists(st.sampled_from(["set", "get", "shutdown", "addr", "peer", "fileno", "from_fd", "listener_from_fd"]),
+                    max_size=6))
+def test_tcp_socket_operations_with_any_arguments(option, value, how, fd, ops):
+    fds0 = open_fds()
+
+    async def main():
+        listener = await eddy.listen("127.0.0.1", 0, reuse_port=True)
+        acc = eddy.spawn(listener.accept())
+        c = await eddy.connect("127.0.0.1", listener.port)
+        s = await acc
+        try:
+            for op in ops:
+                try:
+                    if op == "set":
+                        c.set_option(option, value)
+                    elif op == "get":
+                        listener.get_option(option)
+                    elif op == "shutdown":
+                        await s.shutdown(how)
+                    elif op == "addr":
+                        c.local_address
+                    elif op == "peer":
+                        s.peer_address
+                    elif op == "fileno":
+                        c.fileno()
+                    elif isinstance(fd, int) and not isinstance(fd, bool) and fd >= 0:
+                        pass  # a real descriptor number could be one the process needs: never handed over
+                    elif op == "from_fd":
+                        eddy.TcpStream.from_fd(fd)
+                    else:
+                        eddy.TcpListener.from_fd(fd)
+                except EXPECTED:
+                    pass
+        finally:
+            for x in (listener, c, s):
+                x.close()
+
+    _run(main())
+    assert open_fds() == fds0
 # ---- end issue 15 ----
