@@ -440,6 +440,28 @@ int eddy_tcp_set_option(eddy_tcp_t tcp, int option, int value);
 int eddy_tcp_get_option(eddy_tcp_t tcp, int option, int *value);
 /* ---- end complete TCP ---- */
 
+/* ---- Unix domain sockets (issue 15) ---- */
+#define EDDY_UNIX_UNLINK_ON_CLOSE 0x1u /* eddy_unix_listen: eddy_tcp_close removes the socket file */
+
+/* Binds and listens on a Unix-domain stream socket at `path`, or on the Linux
+ * abstract name `@name` (no file). The listener is a tcp handle: accept with
+ * eddy_tcp_poll_accept; the streams it yields work with every eddy_tcp_poll_*
+ * function. A stale socket file in the way (nobody listens: a connect is refused)
+ * is replaced; a live listener or another file there is EDDY_EADDRINUSE.
+ * flags: EDDY_UNIX_UNLINK_ON_CLOSE (other bits: EDDY_EINVAL). backlog <= 0: 1024.
+ * Owning thread. Errors: EDDY_EINVAL (path NULL, empty, or "@" alone; out NULL),
+ * -ENAMETOOLONG (longer than sun_path holds: refused, never truncated),
+ * EDDY_EADDRINUSE, -EACCES, -ENOENT (no such directory), other -errno. */
+int eddy_unix_listen(eddy_runtime_t rt, const char *path, int backlog, uint32_t flags, eddy_tcp_t *out);
+/* Creates a future that connects to the Unix-domain listener at `path` (or
+ * `@name`); take the stream with eddy_future_take_tcp. It completes at its first
+ * poll: no listener is -ENOENT (no file) or EDDY_ECONNREFUSED (a stale file), a
+ * full backlog -EAGAIN. Owning thread.
+ * Errors: EDDY_EINVAL (path NULL or empty, out NULL), -ENAMETOOLONG, EDDY_EMFILE. */
+int eddy_unix_connect(eddy_runtime_t rt, const char *path, eddy_future_t *out);
+/* ---- end Unix domain sockets ---- */
+
+
 
 /* Future objects. */
 /* Creates a future that connects to a numeric IPv4/IPv6 address. Poll it with

@@ -88,6 +88,8 @@ static int (*const p_eddy_tcp_local_addr)(eddy_tcp_t, eddy_addr_t *) = eddy_tcp_
 static int (*const p_eddy_tcp_peer_addr)(eddy_tcp_t, eddy_addr_t *) = eddy_tcp_peer_addr;
 static int (*const p_eddy_tcp_set_option)(eddy_tcp_t, int, int) = eddy_tcp_set_option;
 static int (*const p_eddy_tcp_get_option)(eddy_tcp_t, int, int *) = eddy_tcp_get_option;
+static int (*const p_eddy_unix_listen)(eddy_runtime_t, const char *, int, uint32_t, eddy_tcp_t *) = eddy_unix_listen;
+static int (*const p_eddy_unix_connect)(eddy_runtime_t, const char *, eddy_future_t *) = eddy_unix_connect;
 /* ---- end issue 15 ---- */
 
 static const struct {
@@ -119,7 +121,8 @@ static const struct {
     ENTRY(eddy_udp_close),
     ENTRY(eddy_tcp_listen_flags), ENTRY(eddy_tcp_listener_from_fd), ENTRY(eddy_tcp_stream_from_fd),
     ENTRY(eddy_tcp_shutdown),     ENTRY(eddy_tcp_local_addr),   ENTRY(eddy_tcp_peer_addr),
-    ENTRY(eddy_tcp_set_option),   ENTRY(eddy_tcp_get_option),
+    ENTRY(eddy_tcp_set_option),   ENTRY(eddy_tcp_get_option),   ENTRY(eddy_unix_listen),
+    ENTRY(eddy_unix_connect),
     /* ---- end issue 15 ---- */
 };
 

@@ -14,10 +14,24 @@ public final class TcpListener: @unchecked Sendable {
     public let port: UInt16
     private var backoff: Sleep?
     static let backoffDelay: Duration = .milliseconds(100)
+    /// A Unix-domain listener's socket file, removed by `close()` (unlink-on-close);
+    /// nil for TCP, abstract names and listeners that keep their file (issue 15).
+    var unlinkPath: String?
 
-    private init(source: IoSource, port: UInt16) {
+    init(source: IoSource, port: UInt16, unlinkPath: String? = nil) {
         self.source = source
         self.port = port
+        self.unlinkPath = unlinkPath
+    }
+
+    // A listener dropped without close() still removes its socket file.
+    deinit { removeSocketFile() }
+
+    private func removeSocketFile() {
+        if let path = unlinkPath {
+            unlinkPath = nil
+            _ = Glibc.unlink(path)
+        }
     }
 
     /// Binds and listens on a numeric IPv4/IPv6 address; port 0 picks an ephemeral port.
@@ -70,11 +84,8 @@ public final class TcpListener: @unchecked Sendable {
             sysClose(fd)
             throw .errno(-r)
         }
-        let bound: SocketAddress
-        do { bound = try SocketAddress.of(fd: fd, peer: false) } catch {
-            sysClose(fd)
-            throw error
-        }
+        // A Unix-domain listener has no port.
+        let bound = (try? SocketAddress.of(fd: fd, peer: false)) ?? SocketAddress(host: "", port: 0, family: AF_UNIX)
         // Connections may already be queued: start readable (edge triggering would
         // otherwise wait for the next one).
         let key = try core.io.register(fd: fd, initial: Readiness.readable).get()
@@ -175,6 +186,10 @@ public final class TcpListener: @unchecked Sendable {
         }
     }
 
-    /// Closes the listening socket (idempotent).
-    public func close() { source.close() }
+    /// Closes the listening socket (idempotent); a Unix-domain listener bound with
+    /// unlink-on-close also removes its socket file.
+    public func close() {
+        source.close()
+        removeSocketFile()
+    }
 }

@@ -123,8 +123,17 @@ public struct Endpoint: Sendable, Equatable, Hashable, CustomStringConvertible {
     /// The local (`peer == false`) or peer address of a socket.
     static func of(fd: Int32, peer: Bool) throws(EddyError) -> Endpoint {
         var e = Endpoint()
-        let r = e.fill { sa, len in peer ? getpeername(fd, sa, len) : getsockname(fd, sa, len) }
+        var storage = sockaddr_storage()  // room for any family (a Unix path is longer)
+        var len = socklen_t(MemoryLayout<sockaddr_storage>.size)
+        let r = withUnsafeMutablePointer(to: &storage) { p in
+            p.withMemoryRebound(to: sockaddr.self, capacity: 1) { peer ? getpeername(fd, $0, &len) : getsockname(fd, $0, &len) }
+        }
         if r != 0 { throw .errno(Glibc.errno) }
+        let fam = Int32(storage.ss_family)
+        if fam != AF_INET && fam != AF_INET6 { throw .errno(EAFNOSUPPORT) }  // a Unix-domain socket
+        withUnsafeMutableBytes(of: &e.raw) { dst in
+            withUnsafeBytes(of: storage) { dst.copyMemory(from: UnsafeRawBufferPointer(rebasing: $0[0..<dst.count])) }
+        }
         return e
     }
 }

@@ -1,0 +1,37 @@
+// UnixExports: eddy_unix_listen, eddy_unix_connect (issue 15). A Unix-domain listener
+// and its connections are tcp handles (TcpListener / TcpStream objects): every
+// eddy_tcp_* function works on them.
+
+import CEddyABI
+import Eddy
+
+@c @implementation
+public func eddy_unix_listen(_ rt: eddy_runtime_t, _ path: UnsafePointer<CChar>?, _ backlog: Int32, _ flags: UInt32,
+                             _ out: UnsafeMutablePointer<eddy_tcp_t>?) -> Int32 {
+    if isForked() { return EddyCode.forked }
+    let (cr, err) = creatingRuntime(rt.id)
+    guard let cr else { return err }
+    guard let path, let out, flags & ~UInt32(EDDY_UNIX_UNLINK_ON_CLOSE) == 0 else { return EddyCode.einval }
+    let l: TcpListener
+    do {
+        l = try TcpListener.bind(unixPath: String(cString: path), backlog: backlog > 0 ? backlog : 1024,
+                                 unlinkOnClose: flags & UInt32(EDDY_UNIX_UNLINK_ON_CLOSE) != 0, runtime: cr.runtime)
+    } catch { return error.code }
+    guard let id = insertHandle(l, kind: .tcp, owner: cr.id, thread: cr.thread, flag: listenerFlag) else {
+        l.close()
+        return EddyCode.enomem
+    }
+    out.pointee = eddy_tcp_t(id: id)
+    return 0
+}
+
+@c @implementation
+public func eddy_unix_connect(_ rt: eddy_runtime_t, _ path: UnsafePointer<CChar>?, _ out: UnsafeMutablePointer<eddy_future_t>?) -> Int32 {
+    if isForked() { return EddyCode.forked }
+    let (cr, err) = creatingRuntime(rt.id)
+    guard let cr else { return err }
+    guard let path, let out else { return EddyCode.einval }
+    let c: ConnectFuture
+    do { c = try TcpStream.connect(unixPath: String(cString: path), runtime: cr.runtime) } catch { return error.code }
+    return publish(CFuture(connect: c), cr, out)
+}
