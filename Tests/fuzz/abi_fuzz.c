@@ -1695,6 +1695,44 @@ static void do_tcp_more(void)
     }
 }
 
+/* Unix-domain sockets (issue 15): listen/connect on abstract names (no files left
+ * behind), too long or empty paths, bad flags; the listeners and connect futures join
+ * the tcp and future models (every eddy_tcp_* and eddy_future_* case then uses them). */
+static void do_unix(void)
+{
+    int v, rti, r;
+    pick_rt(&v, &rti);
+    char name[300];
+    switch (rn(4)) {
+    case 0: snprintf(name, sizeof name, "@eddy-fuzz-%d-%u", (int)getpid(), rn(4)); break;
+    case 1: memset(name, 'y', 200); name[0] = '@'; name[200] = 0; break; /* too long */
+    case 2: name[0] = chance(50) ? 0 : '@'; name[1] = 0; break;           /* "" or "@" */
+    default: snprintf(name, sizeof name, "/nonexistent-eddy-dir/%u.sock", rn(4)); break;
+    }
+    if (chance(50)) {
+        eddy_tcp_t l;
+        int ok = count_live(K_TCP) < 200 && !chance(5);
+        uint32_t flags = chance(80) ? (chance(50) ? EDDY_UNIX_UNLINK_ON_CLOSE : 0) : 0x20u;
+        r = CALL(eddy_unix_listen((eddy_runtime_t){ rt_id(rti) }, chance(5) ? NULL : name, (int)rn(3) - 1, flags,
+                                  ok ? &l : NULL));
+        check(r, WEAK(v), 0);
+        if (r == 0) {
+            if (!ok) die("unix_listen with a NULL out succeeded");
+            add_ent(l.id, K_TCP, rti)->listener = 1;
+        }
+    } else {
+        eddy_future_t fut;
+        int ok = count_live(K_FUT) < 300 && !chance(5);
+        r = CALL(eddy_unix_connect((eddy_runtime_t){ rt_id(rti) }, chance(5) ? NULL : name, ok ? &fut : NULL));
+        check(r, WEAK(v), 0);
+        if (r == 0) {
+            if (!ok) die("unix_connect with a NULL out succeeded");
+            ent_t *e = add_ent(fut.id, K_FUT, rti);
+            if (e != NULL) e->fkind = 1; /* a connect future */
+        }
+    }
+}
+
 static void random_op(eddy_cx_t *cx, int cur_rt, int depth)
 {
     int v, rti;
@@ -1706,7 +1744,7 @@ static void random_op(eddy_cx_t *cx, int cur_rt, int depth)
         bcx = chance(50) ? NULL : (eddy_cx_t *)(void *)sbuf; /* a bogus cx */
     }
     int cx_ok = bcx != NULL && bcx == cx;
-    switch (rn(42)) {
+    switch (rn(43)) {
     case 0: { /* runtime_new */
         int slot = -1;
         for (int i = 0; i < MAXRT; i++) {
@@ -2244,6 +2282,9 @@ static void random_op(eddy_cx_t *cx, int cur_rt, int depth)
     case 40:
     case 41:
         do_tcp_more();
+        break;
+    case 42:
+        do_unix();
         break;
     case 18: /* version and names, any code */
         CALL(eddy_version());
