@@ -37,6 +37,7 @@ from ._net import TcpListener, TcpStream, connect, listen
 # ---- issue 15: UDP ----
 from ._addr import SocketOption
 from ._udp import Datagram, UdpSocket, bind_udp
+from ._net import connect_unix, listen_unix
 
 # ---- end issue 15 ----
 
@@ -81,4 +82,6 @@ __all__ = [
     "UdpSocket",
     "Datagram",
     "SocketOption",
+    "listen_unix",
+    "connect_unix",
 ]

@@ -311,6 +311,8 @@ def _declare(lib: ctypes.CDLL) -> None:
     f("eddy_tcp_peer_addr", c_int, H, PA)
     f("eddy_tcp_set_option", c_int, H, c_int, c_int)
     f("eddy_tcp_get_option", c_int, H, c_int, POINTER(c_int))
+    f("eddy_unix_listen", c_int, H, c_char_p, c_int, c_uint32, PH)
+    f("eddy_unix_connect", c_int, H, c_char_p, PH)
     # ---- end issue 15 ----
 
 

@@ -582,3 +582,46 @@ async def connect(host: str, port: int) -> TcpStream:
         return TcpStream(rt, rt.out.value)
     finally:
         lib.eddy_future_free(fut)
+
+
+# ---- issue 15: Unix-domain stream sockets ----
+
+
+def _unix_path(path: object) -> bytes:
+    """A Unix socket path as bytes (str, bytes or os.PathLike; "@name": abstract)."""
+    if isinstance(path, (str, bytes)) or hasattr(path, "__fspath__"):
+        p = os.fsencode(path)  # type: ignore[arg-type]
+    else:
+        raise TypeError(f"path must be a str, bytes or os.PathLike, not {type(path).__name__}")
+    if b"\x00" in p:
+        raise InvalidArgumentError("path must not contain NUL characters")
+    return p
+
+
+async def listen_unix(path: Any, backlog: int = 128, *, unlink_on_close: bool = False) -> TcpListener:
+    """Listen on a Unix-domain stream socket at ``path`` (``"@name"``: a Linux
+    abstract name, no file). Connections are ``TcpStream`` objects. A stale socket
+    file in the way is replaced; a live listener or another file is ``OSError``
+    (EADDRINUSE); a path longer than ``sun_path`` holds is ``OSError`` (ENAMETOOLONG).
+    ``unlink_on_close`` removes the file when the listener is closed."""
+    p = _unix_path(path)
+    backlog = _validate_backlog(backlog)
+    rt = running()
+    check(rt.lib.eddy_unix_listen(rt.h, p, backlog, 1 if unlink_on_close else 0, rt.out_ref))
+    return TcpListener(rt, rt.out.value)
+
+
+async def connect_unix(path: Any) -> TcpStream:
+    """Connect to a Unix-domain listener (no listener: ``FileNotFoundError`` for a
+    missing file, ``ConnectionRefusedError`` for a stale one)."""
+    p = _unix_path(path)
+    rt = running()
+    lib = rt.lib
+    check(lib.eddy_unix_connect(rt.h, p, rt.out_ref))
+    fut = rt.out.value
+    try:
+        await wait_future(rt, fut)
+        check(lib.eddy_future_take_tcp(fut, rt.out_ref))
+        return TcpStream(rt, rt.out.value)
+    finally:
+        lib.eddy_future_free(fut)

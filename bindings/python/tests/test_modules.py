@@ -187,6 +187,8 @@ PUBLIC_AWAITABLES = [
     eddy.UdpSocket.recv,
     eddy.UdpSocket.send_to,
     eddy.UdpSocket.send,
+    eddy.listen_unix,
+    eddy.connect_unix,
 ]
 
 

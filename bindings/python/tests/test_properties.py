@@ -243,4 +243,31 @@ def test_tcp_socket_operations_with_any_arguments(option, value, how, fd, ops):
 
     _run(main())
     assert open_fds() == fds0
+
+
+@SETTINGS
+# Strings are abstract names or paths that cannot be created: no socket file is ever left behind.
+@given(path=junk.filter(lambda x: not isinstance(x, (str, bytes)))
+       | st.text(min_size=0, max_size=130).map(lambda t: "@eddy-prop-" + t)
+       | st.sampled_from(["", "@", "/nonexistent-eddy/x", "a\x00b", "@" + "y" * 200]),
+       backlog=junk, unlink=st.booleans())
+def test_unix_listen_and_connect_never_crash(path, backlog, unlink):
+    fds0 = open_fds()
+
+    async def main():
+        try:
+            lst = await eddy.listen_unix(path, backlog, unlink_on_close=unlink)
+        except EXPECTED:
+            lst = None
+        try:
+            c = await eddy.connect_unix(path)
+        except EXPECTED:
+            c = None
+        if c is not None:
+            c.close()
+        if lst is not None:
+            lst.close()
+
+    _run(main())
+    assert open_fds() == fds0
 # ---- end issue 15 ----
