@@ -1,5 +1,6 @@
 # mk/net15.mk — issue 15 (networking breadth): the UDP echo examples end to end.
 #
+#   make bench-udp           UDP echo instructions per datagram (callgrind), not in make test
 #   make test-udp-examples   eddy-echo --udp (Swift), examples/c/udp_echo.c and
 #                            examples/python/udp_echo.py answer datagrams of 0..65507
 #                            bytes and a burst, and exit 0 on SIGTERM (127.0.0.1 only)
@@ -17,3 +18,10 @@ udp-examples-run: $(C_OUT)/udp_echo
 	    $(LIBDIR)/eddy-echo $(C_OUT)/udp_echo
 
 TEST_TARGETS += test-udp-examples
+
+# UDP echo under callgrind: instructions per datagram for Eddy C/Swift/Python against a
+# hand-written epoll UDP echo and libuv's (bench/udp_echo_ir.py). Not part of `make test`.
+.PHONY: bench-udp
+bench-udp: build $(VENV_STAMP) ## UDP echo: instructions per datagram (callgrind), Eddy vs epoll vs libuv
+	@$(MAKE) --no-print-directory $(C_OUT)/udp_echo
+	$(VENV_PY) bench/udp_echo_ir.py --scratch $(SCRATCH)

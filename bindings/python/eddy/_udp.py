@@ -6,7 +6,7 @@ import ctypes
 import os
 import warnings
 import weakref
-from ctypes import byref, c_int, c_size_t
+from ctypes import byref, c_int, c_size_t, string_at
 from typing import Any, NamedTuple, Optional, Tuple, Union
 
 from . import _lib
@@ -44,7 +44,8 @@ class UdpSocket:
     """A UDP socket (``await eddy.bind_udp(...)``). Use ``async with`` or ``close()``."""
 
     __slots__ = ("_rt", "_h", "_closed", "_fin", "_waiters", "_buf", "_bufaddr", "_n", "_addr", "_dest",
-                 "_trunc", "__weakref__")
+                 "_trunc", "_nref", "_addrref", "_destref", "_truncref", "_last_to", "_last_from_raw", "_last_from",
+                 "__weakref__")
 
     def __init__(self, rt: Runtime, h: int) -> None:
         self._rt = rt
@@ -60,6 +61,11 @@ class UdpSocket:
         self._addr = _lib.eddy_addr_t()
         self._dest = _lib.eddy_addr_t()
         self._trunc = c_int()
+        self._nref, self._addrref, self._destref, self._truncref = (
+            byref(self._n), byref(self._addr), byref(self._dest), byref(self._trunc))
+        self._last_to: Any = None  # the (host, port) self._dest holds
+        self._last_from_raw = b""
+        self._last_from: Address = ("", 0)
 
     @classmethod
     def from_fd(cls, fd: int) -> "UdpSocket":
@@ -111,12 +117,13 @@ class UdpSocket:
     # ---- datagrams ----
 
     @awaitable
-    def _poll(self, call: Any) -> Suspends[int]:
-        """Runs ``call(cx)`` until it is not PENDING, suspending in between."""
+    def _poll(self, fn: Any, *args: Any) -> Suspends[int]:
+        """Runs ``fn(handle, cx, *args)`` until it is not PENDING, suspending in between."""
         rt = self._use()
         me = rt.current
+        h = self._h
         while True:
-            rc = call(rt.cx)
+            rc = fn(h, rt.cx, *args)
             if rc == READY:
                 return self._n.value
             if rc != PENDING:
@@ -131,39 +138,46 @@ class UdpSocket:
             if self._closed:
                 raise ClosedResourceError("UdpSocket")
 
+    def _sender(self) -> Address:
+        """(host, port) of the last receive's sender; the last one's tuple is reused
+        when the same peer sends again (the common request/response case)."""
+        raw = bytes(self._addr)
+        if raw != self._last_from_raw:
+            self._last_from_raw = raw
+            self._last_from = from_addr(self._addr)
+        return self._last_from
+
     async def recv_from(self, n: int = MAX_DATAGRAM) -> Datagram:
         """Receive one datagram of at most ``n`` bytes (0..65535): a ``Datagram``
         (data, (host, port), truncated). An empty datagram gives ``b""``."""
-        n = self._size(n)
-        lib, h, a = self._rt.lib, self._h, self._addr
-        got = await self._poll(
-            lambda cx: lib.eddy_udp_poll_recv_from(h, cx, self._bufaddr, n, byref(self._n), byref(a), byref(self._trunc))
-        )
-        return Datagram(self._buf.raw[:got], from_addr(a), bool(self._trunc.value))
+        if n is not MAX_DATAGRAM:
+            n = self._size(n)
+        got = await self._poll(self._rt.lib.eddy_udp_poll_recv_from, self._bufaddr, n, self._nref, self._addrref,
+                               self._truncref)
+        return Datagram(string_at(self._bufaddr, got), self._sender(), self._trunc.value != 0)
 
     async def recv(self, n: int = MAX_DATAGRAM) -> Datagram:
         """``recv_from`` for a connected socket (``address`` is None). A closed
         peer port is ``ConnectionRefusedError``."""
-        n = self._size(n)
-        lib, h = self._rt.lib, self._h
-        got = await self._poll(
-            lambda cx: lib.eddy_udp_poll_recv(h, cx, self._bufaddr, n, byref(self._n), byref(self._trunc))
-        )
-        return Datagram(self._buf.raw[:got], None, bool(self._trunc.value))
+        if n is not MAX_DATAGRAM:
+            n = self._size(n)
+        got = await self._poll(self._rt.lib.eddy_udp_poll_recv, self._bufaddr, n, self._nref, self._truncref)
+        return Datagram(string_at(self._bufaddr, got), None, self._trunc.value != 0)
 
     async def send_to(self, data: BytesLike, address: Address) -> int:
         """Send ``data`` as one datagram to ``(host, port)`` (numeric host).
         Longer than a datagram can be: ``OSError`` (EMSGSIZE)."""
-        b = self._bytes(data)
-        to_addr(address, self._dest)
-        lib, h, d = self._rt.lib, self._h, self._dest
-        return await self._poll(lambda cx: lib.eddy_udp_poll_send_to(h, cx, b, len(b), byref(d), byref(self._n)))
+        b = data if data.__class__ is bytes else self._bytes(data)
+        if address.__class__ is not tuple or address != self._last_to:
+            self._last_to = None
+            to_addr(address, self._dest)
+            self._last_to = address
+        return await self._poll(self._rt.lib.eddy_udp_poll_send_to, b, len(b), self._destref, self._nref)
 
     async def send(self, data: BytesLike) -> int:
         """Send ``data`` as one datagram to the connected peer."""
-        b = self._bytes(data)
-        lib, h = self._rt.lib, self._h
-        return await self._poll(lambda cx: lib.eddy_udp_poll_send(h, cx, b, len(b), byref(self._n)))
+        b = data if data.__class__ is bytes else self._bytes(data)
+        return await self._poll(self._rt.lib.eddy_udp_poll_send, b, len(b), self._nref)
 
     @staticmethod
     def _size(n: object) -> int:
