@@ -1,6 +1,7 @@
-# mk/net15.mk — issue 15 (networking breadth): the UDP echo examples end to end.
+# mk/net15.mk — issue 15 (networking breadth): UDP and Unix-socket examples end to end.
 #
 #   make bench-udp           UDP echo instructions per datagram (callgrind), not in make test
+#   make test-unix-examples  eddy-delayserver --unix PATH answers curl --unix-socket PATH
 #   make test-udp-examples   eddy-echo --udp (Swift), examples/c/udp_echo.c and
 #                            examples/python/udp_echo.py answer datagrams of 0..65507
 #                            bytes and a burst, and exit 0 on SIGTERM (127.0.0.1 only)
@@ -25,3 +26,10 @@ TEST_TARGETS += test-udp-examples
 bench-udp: build $(VENV_STAMP) ## UDP echo: instructions per datagram (callgrind), Eddy vs epoll vs libuv
 	@$(MAKE) --no-print-directory $(C_OUT)/udp_echo
 	$(VENV_PY) bench/udp_echo_ir.py --scratch $(SCRATCH)
+
+# eddy-delayserver --unix PATH, end to end with curl --unix-socket (issue 15).
+.PHONY: test-unix-examples
+test-unix-examples: build $(VENV_STAMP) ## eddy-delayserver --unix: curl --unix-socket, concurrency, clean exit
+	timeout 120 $(VENV_PY) Tests/examples/delayserver_unix_test.py $(LIBDIR)/eddy-delayserver
+
+TEST_TARGETS += test-unix-examples
