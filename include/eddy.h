@@ -459,6 +459,10 @@ int eddy_unix_listen(eddy_runtime_t rt, const char *path, int backlog, uint32_t 
  * full backlog -EAGAIN. Owning thread.
  * Errors: EDDY_EINVAL (path NULL or empty, out NULL), -ENAMETOOLONG, EDDY_EMFILE. */
 int eddy_unix_connect(eddy_runtime_t rt, const char *path, eddy_future_t *out);
+/* The peer's credentials on a Unix-domain stream (SO_PEERCRED: recorded by the
+ * kernel at connect time, not spoofable): any of pid, uid, gid may be NULL.
+ * Owning thread. Errors: EDDY_EINVAL (listener), -EAFNOSUPPORT (a TCP stream). */
+int eddy_tcp_peer_cred(eddy_tcp_t stream, int32_t *pid, uint32_t *uid, uint32_t *gid);
 /* ---- end Unix domain sockets ---- */
 
 

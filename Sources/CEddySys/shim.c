@@ -93,6 +93,15 @@ ssize_t ceddy_recvfrom(int fd, void *buf, size_t len, int flags, struct sockaddr
 ssize_t ceddy_sendto(int fd, const void *buf, size_t len, int flags, const struct sockaddr *addr, socklen_t alen) {
     return ceddy_raw_syscall6(SYS_sendto, fd, (long)buf, (long)len, flags, (long)addr, (long)alen);
 }
+int ceddy_peercred(int fd, int32_t *pid, uint32_t *uid, uint32_t *gid) {
+    struct ucred c;
+    socklen_t len = sizeof c;
+    if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &c, &len) != 0) return -1;
+    *pid = c.pid;
+    *uid = c.uid;
+    *gid = c.gid;
+    return 0;
+}
 /* ---- end UDP ---- */
 
 int ceddy_eventfd(void) { return eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK); }

@@ -35,3 +35,20 @@ public func eddy_unix_connect(_ rt: eddy_runtime_t, _ path: UnsafePointer<CChar>
     do { c = try TcpStream.connect(unixPath: String(cString: path), runtime: cr.runtime) } catch { return error.code }
     return publish(CFuture(connect: c), cr, out)
 }
+
+@c @implementation
+public func eddy_tcp_peer_cred(_ stream: eddy_tcp_t, _ pid: UnsafeMutablePointer<Int32>?, _ uid: UnsafeMutablePointer<UInt32>?,
+                               _ gid: UnsafeMutablePointer<UInt32>?) -> Int32 {
+    if isForked() { return EddyCode.forked }
+    let r = HandleTable.lookupLocal(stream.id, .tcp, thread: currentThread())
+    guard r.error == 0 else { return r.error }
+    guard r.bits & listenerFlag == 0 else { return EddyCode.einval }
+    let c: PeerCredentials
+    do { c = try Unmanaged<TcpStream>.fromOpaque(HandleTable.pointer(r.bits)).takeUnretainedValue().peerCredentials } catch {
+        return error.code
+    }
+    pid?.pointee = c.pid
+    uid?.pointee = c.uid
+    gid?.pointee = c.gid
+    return 0
+}

@@ -13,6 +13,7 @@ import Testing
             #expect(try c.peerEndpoint == s.localEndpoint)
             #expect(try s.peerEndpoint == c.localEndpoint)
             #expect(try c.peerAddress.port == s.localAddress.port)
+            #expect(throws: EddyError.errno(EAFNOSUPPORT)) { try s.peerCredentials }
             // read: our reads see end of stream although the peer is still open.
             try s.shutdown(.read)
             #expect(try await s.read(maxBytes: 10) == [])

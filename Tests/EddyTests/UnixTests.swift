@@ -32,6 +32,7 @@ import Testing
                         all += chunk
                     }
                     #expect(throws: EddyError.errno(EAFNOSUPPORT)) { try s.localEndpoint }
+                    #expect(try s.peerCredentials == PeerCredentials(pid: getpid(), uid: geteuid(), gid: getegid()))
                     c.close()
                     s.close()
                     return all

@@ -90,6 +90,7 @@ static int (*const p_eddy_tcp_set_option)(eddy_tcp_t, int, int) = eddy_tcp_set_o
 static int (*const p_eddy_tcp_get_option)(eddy_tcp_t, int, int *) = eddy_tcp_get_option;
 static int (*const p_eddy_unix_listen)(eddy_runtime_t, const char *, int, uint32_t, eddy_tcp_t *) = eddy_unix_listen;
 static int (*const p_eddy_unix_connect)(eddy_runtime_t, const char *, eddy_future_t *) = eddy_unix_connect;
+static int (*const p_eddy_tcp_peer_cred)(eddy_tcp_t, int32_t *, uint32_t *, uint32_t *) = eddy_tcp_peer_cred;
 /* ---- end issue 15 ---- */
 
 static const struct {
@@ -122,7 +123,7 @@ static const struct {
     ENTRY(eddy_tcp_listen_flags), ENTRY(eddy_tcp_listener_from_fd), ENTRY(eddy_tcp_stream_from_fd),
     ENTRY(eddy_tcp_shutdown),     ENTRY(eddy_tcp_local_addr),   ENTRY(eddy_tcp_peer_addr),
     ENTRY(eddy_tcp_set_option),   ENTRY(eddy_tcp_get_option),   ENTRY(eddy_unix_listen),
-    ENTRY(eddy_unix_connect),
+    ENTRY(eddy_unix_connect),     ENTRY(eddy_tcp_peer_cred),
     /* ---- end issue 15 ---- */
 };
 

@@ -110,6 +110,15 @@ static void echo_over(eddy_runtime_t rt, const char *path)
     assert_memory_equal(e.got, "pong", 4);
     eddy_addr_t a;
     assert_int_equal(eddy_tcp_local_addr(e.client, &a), -EAFNOSUPPORT); /* not an IP address */
+    /* SO_PEERCRED: both ends are this process. */
+    int32_t pid = -1;
+    uint32_t uid = 7, gid = 7;
+    assert_int_equal(eddy_tcp_peer_cred(e.server, &pid, &uid, &gid), 0);
+    assert_int_equal(pid, getpid());
+    assert_int_equal(uid, geteuid());
+    assert_int_equal(gid, getegid());
+    assert_int_equal(eddy_tcp_peer_cred(e.client, NULL, NULL, NULL), 0);
+    assert_int_equal(eddy_tcp_peer_cred(e.listener, &pid, NULL, NULL), EDDY_EINVAL);
     eddy_tcp_close(e.client);
     eddy_tcp_close(e.server);
     eddy_tcp_close(e.listener);
@@ -209,6 +218,21 @@ static void test_path_too_long_and_bad_input(void **state)
     assert_int_equal(eddy_unix_connect(f->rt, "", &fut), EDDY_EINVAL);
     eddy_runtime_t gone = { 4242 };
     assert_int_equal(eddy_unix_connect(gone, "/x", &fut), EDDY_EBADHANDLE);
+    /* SO_PEERCRED on a TCP stream: no credentials. */
+    eddy_tcp_t tl;
+    assert_int_equal(eddy_tcp_listen(f->rt, "127.0.0.1", 0, 4, &tl), 0);
+    uint16_t port;
+    assert_int_equal(eddy_tcp_local_port(tl, &port), 0);
+    eddy_future_t cf;
+    assert_int_equal(eddy_tcp_connect(f->rt, "127.0.0.1", port, &cf), 0);
+    assert_int_equal(block_on_future(f->rt, cf), 0);
+    eddy_tcp_t ts;
+    assert_int_equal(eddy_future_take_tcp(cf, &ts), 0);
+    eddy_future_free(cf);
+    int32_t pid;
+    assert_int_equal(eddy_tcp_peer_cred(ts, &pid, NULL, NULL), -EAFNOSUPPORT);
+    eddy_tcp_close(ts);
+    eddy_tcp_close(tl);
     FINISH(f);
 }
 

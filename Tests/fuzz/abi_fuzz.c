@@ -1620,7 +1620,7 @@ static void do_tcp_more(void)
     ent_t *e;
     eddy_tcp_t t;
     eddy_addr_t a;
-    switch (rn(7)) {
+    switch (rn(8)) {
     case 0: {
         pick_rt(&v, &rti);
         int ok = count_live(K_TCP) < 200 && !chance(5);
@@ -1687,9 +1687,17 @@ static void do_tcp_more(void)
         check(CALL(eddy_tcp_set_option((eddy_tcp_t){ h }, opt, values[rn(9)])), v, 0);
         break;
     }
-    default: {
+    case 6: {
         uint64_t h = pick(K_TCP, &v, &e);
         check(CALL(eddy_tcp_get_option((eddy_tcp_t){ h }, (int)rn(17) - 1, chance(5) ? NULL : &x)), v, 0);
+        break;
+    }
+    default: {
+        uint64_t h = pick(K_TCP, &v, &e);
+        int32_t pid;
+        uint32_t uid, gid;
+        check(CALL(eddy_tcp_peer_cred((eddy_tcp_t){ h }, chance(30) ? NULL : &pid, chance(30) ? NULL : &uid,
+                                      chance(30) ? NULL : &gid)), v, 0);
         break;
     }
     }

@@ -47,6 +47,9 @@ ssize_t ceddy_send(int fd, const void *buf, size_t len, int flags);
 /// real length even when it is longer than `len`).
 ssize_t ceddy_recvfrom(int fd, void *buf, size_t len, int flags, struct sockaddr *addr, socklen_t *alen);
 ssize_t ceddy_sendto(int fd, const void *buf, size_t len, int flags, const struct sockaddr *addr, socklen_t alen);
+/// getsockopt(SO_PEERCRED) of a Unix-domain socket (struct ucred needs _GNU_SOURCE,
+/// which Swift's Glibc module does not see): 0, or -1 and errno.
+int ceddy_peercred(int fd, int32_t *pid, uint32_t *uid, uint32_t *gid);
 /* ---- end UDP ---- */
 /// eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK).
 int ceddy_eventfd(void);

@@ -1,3 +1,4 @@
+import CEddySys
 import Glibc
 
 // Unix-domain stream sockets (issue 15): a listener is a `TcpListener` and a
@@ -68,5 +69,37 @@ extension TcpStream {
         let core = try loopCore()
         let fut = try ConnectFuture(unix: UnixAddress(path: path), core: core)
         return try await fut.wait()
+    }
+}
+
+/// The process on the other end of a Unix-domain stream, as the kernel recorded it when
+/// the connection was made (`SO_PEERCRED`): not spoofable by the peer.
+public struct PeerCredentials: Sendable, Equatable {
+    /// The peer's process id (of the process that called connect or listen).
+    public var pid: Int32
+    /// Its effective user id.
+    public var uid: UInt32
+    /// Its effective group id.
+    public var gid: UInt32
+
+    /// Credentials from their parts.
+    public init(pid: Int32, uid: UInt32, gid: UInt32) {
+        self.pid = pid
+        self.uid = uid
+        self.gid = gid
+    }
+}
+
+extension TcpStream {
+    /// The peer's credentials on a Unix-domain stream (`SO_PEERCRED`). On a TCP stream:
+    /// `EAFNOSUPPORT` (the kernel has none to give; Linux would report pid 0).
+    public var peerCredentials: PeerCredentials {
+        get throws(EddyError) {
+            let fd = try liveFd()
+            if sysGetIntOption(fd, SOL_SOCKET, SO_DOMAIN) != AF_UNIX { throw .errno(EAFNOSUPPORT) }
+            var c = PeerCredentials(pid: 0, uid: 0, gid: 0)
+            if ceddy_peercred(fd, &c.pid, &c.uid, &c.gid) != 0 { throw .errno(errno) }
+            return c
+        }
     }
 }

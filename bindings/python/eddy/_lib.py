@@ -313,6 +313,7 @@ def _declare(lib: ctypes.CDLL) -> None:
     f("eddy_tcp_get_option", c_int, H, c_int, POINTER(c_int))
     f("eddy_unix_listen", c_int, H, c_char_p, c_int, c_uint32, PH)
     f("eddy_unix_connect", c_int, H, c_char_p, PH)
+    f("eddy_tcp_peer_cred", c_int, H, POINTER(ctypes.c_int32), POINTER(c_uint32), POINTER(c_uint32))
     # ---- end issue 15 ----
 
 

@@ -437,6 +437,15 @@ class TcpStream(_Handle):
         check(rt.lib.eddy_tcp_peer_addr(self._h, ctypes.byref(a)))
         return from_addr(a)
 
+    @property
+    def peer_credentials(self) -> Tuple[int, int, int]:
+        """``(pid, uid, gid)`` of the peer of a Unix-domain stream (SO_PEERCRED,
+        recorded by the kernel at connect time); ``OSError`` (EAFNOSUPPORT) on TCP."""
+        rt = self._use()
+        pid, uid, gid = ctypes.c_int32(), ctypes.c_uint32(), ctypes.c_uint32()
+        check(rt.lib.eddy_tcp_peer_cred(self._h, ctypes.byref(pid), ctypes.byref(uid), ctypes.byref(gid)))
+        return pid.value, uid.value, gid.value
+
     @classmethod
     def from_fd(cls, fd: int) -> "TcpStream":
         """Take over a connected TCP socket descriptor (Eddy owns it from this call

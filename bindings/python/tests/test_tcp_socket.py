@@ -29,6 +29,8 @@ def test_addresses(host):
         assert listener.local_address == (host, listener.port)
         assert c.peer_address == s.local_address
         assert s.peer_address == c.local_address
+        with pytest.raises(OSError):
+            s.peer_credentials  # SO_PEERCRED is for Unix-domain streams
         for x in (listener, c, s):
             x.close()
 

@@ -31,6 +31,8 @@ def test_echo(tmp_path, abstract):
                 assert await c.read(10) == b"pong"
                 with pytest.raises(OSError):
                     s.local_address  # not an IP address
+                assert s.peer_credentials == (os.getpid(), os.geteuid(), os.getegid())
+                assert c.peer_credentials == (os.getpid(), os.geteuid(), os.getegid())
         if not abstract:
             assert not path.exists()  # unlinked on close
 
