@@ -463,6 +463,20 @@ int eddy_unix_connect(eddy_runtime_t rt, const char *path, eddy_future_t *out);
  * kernel at connect time, not spoofable): any of pid, uid, gid may be NULL.
  * Owning thread. Errors: EDDY_EINVAL (listener), -EAFNOSUPPORT (a TCP stream). */
 int eddy_tcp_peer_cred(eddy_tcp_t stream, int32_t *pid, uint32_t *uid, uint32_t *gid);
+/* Sends a duplicate of descriptor fd over a Unix-domain stream (SCM_RIGHTS),
+ * carried by one byte of stream data; the caller keeps fd. EDDY_READY or
+ * EDDY_PENDING. Owning thread, inside poll_fn.
+ * Errors: EDDY_EINVAL (bad cx, listener), -EBADF (fd not open), -EAFNOSUPPORT
+ * (a TCP stream: Linux would send the byte without the descriptor), -EPIPE,
+ * other -errno. */
+int eddy_tcp_poll_send_fd(eddy_tcp_t stream, eddy_cx_t *cx, int fd);
+/* Receives a descriptor sent with eddy_tcp_poll_send_fd (reads its one byte):
+ * EDDY_READY with the new descriptor (close-on-exec, the caller's to close) in
+ * *fd, or EDDY_PENDING. Owning thread, inside poll_fn.
+ * Errors: EDDY_EINVAL (bad cx, fd NULL, listener), -ENODATA (end of stream),
+ * -EBADMSG (a byte without a descriptor: plain data), -EAFNOSUPPORT (a TCP
+ * stream), other -errno. */
+int eddy_tcp_poll_recv_fd(eddy_tcp_t stream, eddy_cx_t *cx, int *fd);
 /* ---- end Unix domain sockets ---- */
 
 

@@ -52,3 +52,39 @@ public func eddy_tcp_peer_cred(_ stream: eddy_tcp_t, _ pid: UnsafeMutablePointer
     gid?.pointee = c.gid
     return 0
 }
+
+/// The stream behind a tcp handle for a poll function (cx, handle, not a listener).
+@inline(__always)
+private func pollStream(_ id: UInt64, _ cx: OpaquePointer?) -> (TcpStream?, UnsafeMutablePointer<Context>?, Int32) {
+    if isForked() { return (nil, nil, EddyCode.forked) }
+    guard let cxp = validContext(cx) else { return (nil, nil, EddyCode.einval) }
+    let r = HandleTable.lookupLocal(id, .tcp, thread: currentThread())
+    guard r.error == 0 else { return (nil, nil, r.error) }
+    guard r.bits & listenerFlag == 0 else { return (nil, nil, EddyCode.einval) }
+    return (Unmanaged<TcpStream>.fromOpaque(HandleTable.pointer(r.bits)).takeUnretainedValue(), cxp, 0)
+}
+
+@c @implementation
+public func eddy_tcp_poll_send_fd(_ stream: eddy_tcp_t, _ cx: OpaquePointer?, _ fd: Int32) -> Int32 {
+    let (s, cxp, err) = pollStream(stream.id, cx)
+    guard let s, let cxp else { return err }
+    switch s.pollSendDescriptor(&cxp.pointee, fd) {
+    case .pending: return EddyCode.pending
+    case .ready(.success): return EddyCode.ready
+    case .ready(.failure(let e)): return e.code
+    }
+}
+
+@c @implementation
+public func eddy_tcp_poll_recv_fd(_ stream: eddy_tcp_t, _ cx: OpaquePointer?, _ fd: UnsafeMutablePointer<Int32>?) -> Int32 {
+    let (s, cxp, err) = pollStream(stream.id, cx)
+    guard let s, let cxp else { return err }
+    guard let fd else { return EddyCode.einval }
+    switch s.pollReceiveDescriptor(&cxp.pointee) {
+    case .pending: return EddyCode.pending
+    case .ready(.success(let got)):
+        fd.pointee = got
+        return EddyCode.ready
+    case .ready(.failure(let e)): return e.code
+    }
+}

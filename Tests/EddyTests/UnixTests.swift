@@ -64,4 +64,36 @@ import Testing
             }
         }
     }
+
+    @Test func passDescriptors() throws {
+        let rt = try Runtime()
+        let before = openDescriptorCount()
+        try rt.blockOn {
+            let path = "@eddy-swift-fd-\(getpid())"
+            let l = try TcpListener.bind(unixPath: path)
+            defer { l.close() }
+            let acc = Eddy.spawn { try await l.accept() }
+            let c = try await TcpStream.connect(unixPath: path)
+            let s = try await acc.value
+            defer { c.close(); s.close() }
+            var p: [Int32] = [-1, -1]
+            #expect(pipe(&p) == 0)
+            try await c.send(descriptor: p[1])
+            let got = try await s.receiveDescriptor()
+            #expect(got >= 0 && got != p[1])
+            #expect(write(got, "ok", 2) == 2)
+            var buf = [UInt8](repeating: 0, count: 2)
+            #expect(read(p[0], &buf, 2) == 2 && buf == Array("ok".utf8))
+            close(got); close(p[0]); close(p[1])
+            #expect(await thrownError { try await c.send(descriptor: p[1]) } == .errno(EBADF))
+            try await c.writeAll("x")
+            #expect(await thrownError { try await s.receiveDescriptor() } == .errno(EBADMSG))
+            // A TCP stream carries no descriptors.
+            let (tc, ts) = try await connectedPair()
+            #expect(await thrownError { try await tc.send(descriptor: 0) } == .errno(EAFNOSUPPORT))
+            #expect(await thrownError { try await ts.receiveDescriptor() } == .errno(EAFNOSUPPORT))
+            tc.close(); ts.close()
+        }
+        #expect(openDescriptorCount() == before)
+    }
 }

@@ -91,6 +91,8 @@ static int (*const p_eddy_tcp_get_option)(eddy_tcp_t, int, int *) = eddy_tcp_get
 static int (*const p_eddy_unix_listen)(eddy_runtime_t, const char *, int, uint32_t, eddy_tcp_t *) = eddy_unix_listen;
 static int (*const p_eddy_unix_connect)(eddy_runtime_t, const char *, eddy_future_t *) = eddy_unix_connect;
 static int (*const p_eddy_tcp_peer_cred)(eddy_tcp_t, int32_t *, uint32_t *, uint32_t *) = eddy_tcp_peer_cred;
+static int (*const p_eddy_tcp_poll_send_fd)(eddy_tcp_t, eddy_cx_t *, int) = eddy_tcp_poll_send_fd;
+static int (*const p_eddy_tcp_poll_recv_fd)(eddy_tcp_t, eddy_cx_t *, int *) = eddy_tcp_poll_recv_fd;
 /* ---- end issue 15 ---- */
 
 static const struct {
@@ -123,7 +125,8 @@ static const struct {
     ENTRY(eddy_tcp_listen_flags), ENTRY(eddy_tcp_listener_from_fd), ENTRY(eddy_tcp_stream_from_fd),
     ENTRY(eddy_tcp_shutdown),     ENTRY(eddy_tcp_local_addr),   ENTRY(eddy_tcp_peer_addr),
     ENTRY(eddy_tcp_set_option),   ENTRY(eddy_tcp_get_option),   ENTRY(eddy_unix_listen),
-    ENTRY(eddy_unix_connect),     ENTRY(eddy_tcp_peer_cred),
+    ENTRY(eddy_unix_connect),     ENTRY(eddy_tcp_peer_cred),    ENTRY(eddy_tcp_poll_send_fd),
+    ENTRY(eddy_tcp_poll_recv_fd),
     /* ---- end issue 15 ---- */
 };
 

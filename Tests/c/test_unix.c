@@ -55,6 +55,29 @@ static int connect_unix(eddy_runtime_t rt, const char *path, eddy_tcp_t *out)
 }
 
 typedef struct {
+    eddy_tcp_t l, s;
+    int rc;
+} accept1_t;
+
+static int accept1_poll(void *state, eddy_cx_t *cx)
+{
+    accept1_t *a = state;
+    int rc = eddy_tcp_poll_accept(a->l, cx, &a->s);
+    if (rc == EDDY_PENDING) return rc;
+    a->rc = rc;
+    return EDDY_READY;
+}
+
+static int accept_one(eddy_runtime_t rt, eddy_tcp_t l, eddy_tcp_t *out)
+{
+    accept1_t a = { .l = l };
+    int status;
+    assert_int_equal(eddy_block_on(rt, accept1_poll, &a, NULL, &status), 0);
+    *out = a.s;
+    return a.rc;
+}
+
+typedef struct {
     eddy_tcp_t listener, server, client;
     char got[32];
     size_t n;
@@ -236,6 +259,74 @@ static void test_path_too_long_and_bad_input(void **state)
     FINISH(f);
 }
 
+typedef struct {
+    eddy_tcp_t a, b;
+    int send_fd, got_fd, rc_send, rc_recv, phase;
+} pass_t;
+
+static int pass_poll(void *state, eddy_cx_t *cx)
+{
+    pass_t *p = state;
+    if (p->phase == 0) {
+        int rc = eddy_tcp_poll_send_fd(p->a, cx, p->send_fd);
+        if (rc == EDDY_PENDING) return rc;
+        p->rc_send = rc;
+        p->phase = 1;
+        if (rc != EDDY_READY) return EDDY_READY; /* nothing to receive */
+    }
+    int rc = eddy_tcp_poll_recv_fd(p->b, cx, &p->got_fd);
+    if (rc == EDDY_PENDING) return rc;
+    p->rc_recv = rc;
+    return EDDY_READY;
+}
+
+static void test_pass_descriptors(void **state)
+{
+    fixture_t *f = *state;
+    const char *path = in_dir("fd.sock");
+    eddy_tcp_t l;
+    assert_int_equal(eddy_unix_listen(f->rt, path, 8, EDDY_UNIX_UNLINK_ON_CLOSE, &l), 0);
+    pass_t p = { .got_fd = -1 };
+    assert_int_equal(connect_unix(f->rt, path, &p.a), 0);
+    int status;
+    int peer_fds[2];
+    assert_int_equal(pipe(peer_fds), 0);
+    p.send_fd = peer_fds[1];
+    assert_int_equal(accept_one(f->rt, l, &p.b), 0);
+    assert_int_equal(eddy_block_on(f->rt, pass_poll, &p, NULL, &status), 0);
+    assert_int_equal(p.rc_send, EDDY_READY);
+    assert_int_equal(p.rc_recv, EDDY_READY);
+    assert_true(p.got_fd >= 0 && p.got_fd != peer_fds[1]);
+    assert_true(fcntl(p.got_fd, F_GETFD) & FD_CLOEXEC);
+    /* The received descriptor is the pipe's write end: what goes in comes out. */
+    assert_int_equal(write(p.got_fd, "via fd", 6), 6);
+    char buf[8];
+    assert_int_equal(read(peer_fds[0], buf, 6), 6);
+    assert_memory_equal(buf, "via fd", 6);
+    close(p.got_fd);
+    /* Bad input: a closed descriptor, plain data where a descriptor is expected, EOF. */
+    close(peer_fds[1]);
+    pass_t bad = { .a = p.a, .b = p.b, .send_fd = peer_fds[1], .got_fd = -1 }; /* now closed */
+    assert_int_equal(eddy_block_on(f->rt, pass_poll, &bad, NULL, &status), 0);
+    assert_int_equal(bad.rc_send, -EBADF);
+    close(peer_fds[0]);
+    int afd;
+    assert_int_equal(eddy_tcp_fd(p.a, &afd), 0);
+    assert_int_equal(write(afd, "x", 1), 1); /* a plain byte */
+    pass_t plain = { .send_fd = 0, .phase = 1, .b = p.b, .got_fd = -1 };
+    assert_int_equal(eddy_block_on(f->rt, pass_poll, &plain, NULL, &status), 0);
+    assert_int_equal(plain.rc_recv, -EBADMSG);
+    assert_int_equal(eddy_tcp_shutdown(p.a, EDDY_SHUT_WRITE), 0);
+    pass_t eof = { .phase = 1, .b = p.b, .got_fd = -1 };
+    assert_int_equal(eddy_block_on(f->rt, pass_poll, &eof, NULL, &status), 0);
+    assert_int_equal(eof.rc_recv, -ENODATA);
+    assert_int_equal(eddy_tcp_poll_recv_fd(l, NULL, NULL), EDDY_EINVAL);
+    eddy_tcp_close(p.a);
+    eddy_tcp_close(p.b);
+    eddy_tcp_close(l);
+    FINISH(f);
+}
+
 #define T(fn) cmocka_unit_test_setup_teardown(fn, dir_setup, dir_teardown)
 
 int main(void)
@@ -246,6 +337,7 @@ int main(void)
         T(test_unlink_on_close_and_stale_files),
         T(test_no_listener),
         T(test_path_too_long_and_bad_input),
+        T(test_pass_descriptors),
     };
     return cmocka_run_group_tests_name("unix", tests, NULL, NULL);
 }

@@ -1741,6 +1741,27 @@ static void do_unix(void)
     }
 }
 
+/* SCM_RIGHTS (issue 15) on any tcp handle: send one of stdin/out/err, -1 or an unopened
+ * number; a received descriptor (ours: sent by the fuzzer itself) is closed at once. */
+static void do_pass_fd(eddy_cx_t *bcx)
+{
+    int v;
+    ent_t *e;
+    uint64_t h = pick(K_TCP, &v, &e);
+    if (chance(50)) {
+        const int fds[] = { 0, 1, 2, -1, 1 << 20 };
+        check(CALL(eddy_tcp_poll_send_fd((eddy_tcp_t){ h }, bcx, fds[rn(5)])), WEAK(v), 1);
+    } else {
+        int got = -77;
+        int r = CALL(eddy_tcp_poll_recv_fd((eddy_tcp_t){ h }, bcx, chance(5) ? NULL : &got));
+        check(r, WEAK(v), 1);
+        if (r == EDDY_READY) {
+            if (got < 0 || fcntl(got, F_GETFD) < 0) die("recv_fd gave %d, not an open descriptor", got);
+            close(got);
+        }
+    }
+}
+
 static void random_op(eddy_cx_t *cx, int cur_rt, int depth)
 {
     int v, rti;
@@ -1752,7 +1773,7 @@ static void random_op(eddy_cx_t *cx, int cur_rt, int depth)
         bcx = chance(50) ? NULL : (eddy_cx_t *)(void *)sbuf; /* a bogus cx */
     }
     int cx_ok = bcx != NULL && bcx == cx;
-    switch (rn(43)) {
+    switch (rn(44)) {
     case 0: { /* runtime_new */
         int slot = -1;
         for (int i = 0; i < MAXRT; i++) {
@@ -2293,6 +2314,9 @@ static void random_op(eddy_cx_t *cx, int cur_rt, int depth)
         break;
     case 42:
         do_unix();
+        break;
+    case 43:
+        do_pass_fd(bcx);
         break;
     case 18: /* version and names, any code */
         CALL(eddy_version());

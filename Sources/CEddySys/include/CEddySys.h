@@ -50,6 +50,13 @@ ssize_t ceddy_sendto(int fd, const void *buf, size_t len, int flags, const struc
 /// getsockopt(SO_PEERCRED) of a Unix-domain socket (struct ucred needs _GNU_SOURCE,
 /// which Swift's Glibc module does not see): 0, or -1 and errno.
 int ceddy_peercred(int fd, int32_t *pid, uint32_t *uid, uint32_t *gid);
+/// SCM_RIGHTS (CMSG_* are macros Swift cannot call): sends one byte carrying `fd`
+/// (MSG_NOSIGNAL): 1, or -1 and errno.
+ssize_t ceddy_send_fd(int sock, int fd);
+/// Receives one byte and the descriptor it carries (MSG_CMSG_CLOEXEC) into *fd (-1 when
+/// the byte came without one; any extra descriptors are closed): 1, 0 at end of stream,
+/// or -1 and errno.
+ssize_t ceddy_recv_fd(int sock, int *fd);
 /* ---- end UDP ---- */
 /// eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK).
 int ceddy_eventfd(void);

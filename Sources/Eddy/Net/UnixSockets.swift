@@ -103,3 +103,90 @@ extension TcpStream {
         }
     }
 }
+
+// MARK: passing descriptors (SCM_RIGHTS)
+
+extension TcpStream {
+    /// One descriptor-passing syscall if the readiness cache allows it: n >= 0, -errno,
+    /// or -EAGAIN (readiness cleared: wait for the next edge).
+    private func fdAttempt(_ p: UnsafeMutablePointer<IoSlot>, read: Bool, _ call: (Int32) -> Int) -> Int {
+        let interest = read ? Readiness.readInterest : Readiness.writeInterest
+        if p.pointee.readiness & interest == 0 { return -Int(EAGAIN) }
+        while true {
+            let n = call(p.pointee.fd)
+            if n >= 0 { return n }
+            let e = errno
+            if e == EINTR { continue }
+            if e == EAGAIN { IoRegistry.clear(p, interest) }
+            return -Int(e)
+        }
+    }
+
+    /// A Unix-domain socket (descriptors travel only there).
+    private static func isUnix(_ fd: Int32) -> Bool { sysGetIntOption(fd, SOL_SOCKET, SO_DOMAIN) == AF_UNIX }
+
+    private static func sendCall(_ fd: Int32) -> (Int32) -> Int { { sock in ceddy_send_fd(sock, fd) } }
+
+    /// What a receive attempt means: the descriptor, or why there is none.
+    private static func received(_ n: Int, _ got: Int32) -> Result<Int32, EddyError> {
+        if n < 0 { return .failure(.errno(Int32(-n))) }
+        if n == 0 { return .failure(.errno(ENODATA)) }   // end of stream
+        if got < 0 { return .failure(.errno(EBADMSG)) }  // plain data, no descriptor
+        return .success(got)
+    }
+
+    /// Sends a duplicate of descriptor `fd` to the peer of a Unix-domain stream
+    /// (`SCM_RIGHTS`), carried by one byte of stream data (a 0); the caller keeps `fd`.
+    /// A closed `fd` is EBADF; a TCP stream is EAFNOSUPPORT (Linux TCP would drop the
+    /// descriptor and send the byte alone).
+    public func pollSendDescriptor(_ cx: inout Context, _ fd: Int32) -> Poll<Result<Void, EddyError>> {
+        if fd < 0 { return .ready(.failure(.errno(EBADF))) }
+        guard let p = source.slot, cx.isPolledBy(source.core) else { return .ready(.failure(source.unusable())) }
+        if !TcpStream.isUnix(p.pointee.fd) { return .ready(.failure(.errno(EAFNOSUPPORT))) }
+        let n = fdAttempt(p, read: false, TcpStream.sendCall(fd))
+        if n >= 0 { return .ready(.success(())) }
+        if n != -Int(EAGAIN) { return .ready(.failure(.errno(Int32(-n)))) }
+        cx.register(&p.pointee.writeWaker)
+        return .pending
+    }
+
+    /// Receives a descriptor sent with `pollSendDescriptor` (it reads the one byte that
+    /// carries it). The new descriptor (close-on-exec) is the caller's to close. End of
+    /// stream is `ENODATA`; a byte that came without a descriptor (plain data) `EBADMSG`.
+    public func pollReceiveDescriptor(_ cx: inout Context) -> Poll<Result<Int32, EddyError>> {
+        guard let p = source.slot, cx.isPolledBy(source.core) else { return .ready(.failure(source.unusable())) }
+        if !TcpStream.isUnix(p.pointee.fd) { return .ready(.failure(.errno(EAFNOSUPPORT))) }
+        var got: Int32 = -1
+        let n = fdAttempt(p, read: true) { sock in ceddy_recv_fd(sock, &got) }
+        if n == -Int(EAGAIN) {
+            cx.register(&p.pointee.readWaker)
+            return .pending
+        }
+        return .ready(TcpStream.received(n, got))
+    }
+
+    /// `pollSendDescriptor` from async code on the loop thread.
+    nonisolated(nonsending) public func send(descriptor fd: Int32) async throws {
+        if fd < 0 { throw EddyError.errno(EBADF) }
+        while true {
+            let p = try source.checkAsync()
+            if !TcpStream.isUnix(p.pointee.fd) { throw EddyError.errno(EAFNOSUPPORT) }
+            let n = fdAttempt(p, read: false, TcpStream.sendCall(fd))
+            if n >= 0 { return }
+            if n != -Int(EAGAIN) { throw EddyError.errno(Int32(-n)) }
+            try await source.waitWritable(p)
+        }
+    }
+
+    /// `pollReceiveDescriptor` from async code on the loop thread.
+    nonisolated(nonsending) public func receiveDescriptor() async throws -> Int32 {
+        while true {
+            let p = try source.checkAsync()
+            if !TcpStream.isUnix(p.pointee.fd) { throw EddyError.errno(EAFNOSUPPORT) }
+            var got: Int32 = -1
+            let n = fdAttempt(p, read: true) { sock in ceddy_recv_fd(sock, &got) }
+            if n != -Int(EAGAIN) { return try TcpStream.received(n, got).get() }
+            try await source.waitReadable(p)
+        }
+    }
+}

@@ -314,6 +314,8 @@ def _declare(lib: ctypes.CDLL) -> None:
     f("eddy_unix_listen", c_int, H, c_char_p, c_int, c_uint32, PH)
     f("eddy_unix_connect", c_int, H, c_char_p, PH)
     f("eddy_tcp_peer_cred", c_int, H, POINTER(ctypes.c_int32), POINTER(c_uint32), POINTER(c_uint32))
+    f("eddy_tcp_poll_send_fd", c_int, H, c_void_p, c_int)
+    f("eddy_tcp_poll_recv_fd", c_int, H, c_void_p, POINTER(c_int))
     # ---- end issue 15 ----
 
 

@@ -446,6 +446,49 @@ class TcpStream(_Handle):
         check(rt.lib.eddy_tcp_peer_cred(self._h, ctypes.byref(pid), ctypes.byref(uid), ctypes.byref(gid)))
         return pid.value, uid.value, gid.value
 
+    @awaitable
+    def send_fd(self, fd: int) -> Suspends[None]:
+        """Send a duplicate of descriptor ``fd`` over a Unix-domain stream
+        (SCM_RIGHTS, carried by one byte of stream data); ``fd`` stays yours."""
+        fd = _fd_arg(fd)
+        rt = self._use()
+        poll = rt.lib.eddy_tcp_poll_send_fd
+        self._writer = rt.current
+        try:
+            while True:
+                rc = poll(self._h, rt.cx, fd)
+                if rc == READY:
+                    return
+                if rc != PENDING:
+                    raise error_from_code(rc)
+                yield SUSPEND
+                if self._closed:
+                    raise ClosedResourceError(self._what)
+        finally:
+            self._writer = None
+
+    @awaitable
+    def recv_fd(self) -> Suspends[int]:
+        """Receive a descriptor sent with ``send_fd`` (reads its one byte): a new
+        descriptor, close-on-exec, yours to close. End of stream: ``OSError``
+        (ENODATA); plain data instead of a descriptor: ``OSError`` (EBADMSG)."""
+        rt = self._use()
+        poll = rt.lib.eddy_tcp_poll_recv_fd
+        out = ctypes.c_int(-1)
+        self._reader = rt.current
+        try:
+            while True:
+                rc = poll(self._h, rt.cx, ctypes.byref(out))
+                if rc == READY:
+                    return out.value
+                if rc != PENDING:
+                    raise error_from_code(rc)
+                yield SUSPEND
+                if self._closed:
+                    raise ClosedResourceError(self._what)
+        finally:
+            self._reader = None
+
     @classmethod
     def from_fd(cls, fd: int) -> "TcpStream":
         """Take over a connected TCP socket descriptor (Eddy owns it from this call

@@ -189,6 +189,8 @@ PUBLIC_AWAITABLES = [
     eddy.UdpSocket.send,
     eddy.listen_unix,
     eddy.connect_unix,
+    eddy.TcpStream.send_fd,
+    eddy.TcpStream.recv_fd,
 ]
 
 

@@ -204,8 +204,8 @@ def test_udp_operations_with_any_arguments(host, port, n, data, addr, option, va
 @SETTINGS
 @given(option=junk | st.integers(min_value=-3, max_value=20), value=junk | st.integers(min_value=-(2**40), max_value=2**40),
        how=junk | st.integers(min_value=-3, max_value=5), fd=junk | st.integers(min_value=-5, max_value=2**40),
-       ops=st.lists(st.sampled_from(["set", "get", "shutdown", "addr", "peer", "fileno", "from_fd", "listener_from_fd"]),
-                    max_size=6))
+       ops=st.lists(st.sampled_from(["set", "get", "shutdown", "addr", "peer", "fileno", "from_fd", "listener_from_fd",
+                                     "send_fd", "recv_fd", "cred"]), max_size=6))
 def test_tcp_socket_operations_with_any_arguments(option, value, how, fd, ops):
     fds0 = open_fds()
 
@@ -229,6 +229,13 @@ def test_tcp_socket_operations_with_any_arguments(option, value, how, fd, ops):
                         s.peer_address
                     elif op == "fileno":
                         c.fileno()
+                    elif op == "send_fd":
+                        # only junk or 0..2: a TCP stream refuses (EAFNOSUPPORT) before anything is sent
+                        await eddy.wait_for(c.send_fd(fd if not isinstance(fd, int) or fd < 0 else fd % 3), 1)
+                    elif op == "recv_fd":
+                        await eddy.wait_for(s.recv_fd(), 0.01)
+                    elif op == "cred":
+                        s.peer_credentials
                     elif isinstance(fd, int) and not isinstance(fd, bool) and fd >= 0:
                         pass  # a real descriptor number could be one the process needs: never handed over
                     elif op == "from_fd":

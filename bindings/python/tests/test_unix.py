@@ -72,3 +72,37 @@ def test_stale_file_no_listener_too_long(tmp_path):
 
     run(main())
     assert open_fds() == fds
+
+
+def test_pass_descriptors(tmp_path):
+    fds = open_fds()
+
+    async def main():
+        path = tmp_path / "fd.sock"
+        async with await eddy.listen_unix(path, unlink_on_close=True) as listener:
+            acc = eddy.spawn(listener.accept())
+            async with await eddy.connect_unix(path) as c, await acc as s:
+                r, w = os.pipe()
+                await c.send_fd(w)
+                got = await s.recv_fd()
+                assert got not in (r, w)
+                os.write(got, b"through")
+                assert os.read(r, 10) == b"through"
+                for fd in (r, w, got):
+                    os.close(fd)
+                with pytest.raises(OSError) as ei:
+                    await c.send_fd(w)  # closed now
+                assert ei.value.errno == errno.EBADF
+                await c.write_all(b"x")
+                with pytest.raises(OSError) as ei:
+                    await s.recv_fd()  # plain data
+                assert ei.value.errno == errno.EBADMSG
+                await c.shutdown()
+                with pytest.raises(OSError) as ei:
+                    await s.recv_fd()
+                assert ei.value.errno == errno.ENODATA
+                with pytest.raises(TypeError):
+                    await c.send_fd("0")
+
+    run(main())
+    assert open_fds() == fds
