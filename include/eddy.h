@@ -416,6 +416,198 @@ int eddy_tcp_fd(eddy_tcp_t tcp, int *fd);
  * listeners and streams. Owning thread. Errors: EDDY_EBADHANDLE. */
 int eddy_tcp_close(eddy_tcp_t tcp);
 
+/* ---- UDP and socket addresses/options (issue 15) ---- */
+/* A UDP socket handle (see eddy_udp_bind). */
+typedef struct { uint64_t id; } eddy_udp_t;
+
+#define EDDY_ADDR_IPV4 4 /* eddy_addr_t.family: addr[0..3] is the IPv4 address */
+#define EDDY_ADDR_IPV6 6 /* eddy_addr_t.family: addr[0..15] is the IPv6 address */
+
+/* A numeric IPv4/IPv6 socket address by value: what the per-datagram functions
+ * take and fill, so no string is parsed or built per datagram. Make one with
+ * eddy_addr_parse, print one with eddy_addr_format. */
+typedef struct {
+    uint16_t family;   /* EDDY_ADDR_IPV4 or EDDY_ADDR_IPV6 */
+    uint16_t port;     /* host byte order */
+    uint32_t scope_id; /* IPv6 scope (interface index), 0 otherwise */
+    uint8_t addr[16];  /* network byte order; IPv4 uses the first 4 bytes */
+} eddy_addr_t;
+
+/* Parses a numeric host ("127.0.0.1", "::1", "[::1]"; "localhost" is
+ * 127.0.0.1) and a port into *out. No name resolution. Any thread.
+ * Errors: EDDY_EINVAL (host or out NULL, not a numeric address). */
+int eddy_addr_parse(const char *host, uint16_t port, eddy_addr_t *out);
+/* Writes "1.2.3.4:5" or "[::1]:5" with a terminating NUL into buf (64 bytes
+ * always suffice). Any thread. Errors: EDDY_EINVAL (addr or buf NULL, a
+ * family that is neither EDDY_ADDR_IPV4 nor EDDY_ADDR_IPV6, len too small:
+ * nothing is written then). */
+int eddy_addr_format(const eddy_addr_t *addr, char *buf, size_t len);
+
+/* Socket options for eddy_tcp_set_option / eddy_udp_set_option and their
+ * get_option twins. Booleans take 0/1; which socket takes which option is the
+ * kernel's call (NODELAY on UDP is -ENOPROTOOPT). */
+#define EDDY_OPT_REUSEADDR 1           /* SO_REUSEADDR (on for every TCP listener) */
+#define EDDY_OPT_REUSEPORT 2           /* SO_REUSEPORT (set before bind: see the bind/listen flags) */
+#define EDDY_OPT_KEEPALIVE 3           /* SO_KEEPALIVE */
+#define EDDY_OPT_KEEPALIVE_IDLE 4      /* TCP_KEEPIDLE, seconds (> 0) */
+#define EDDY_OPT_KEEPALIVE_INTERVAL 5  /* TCP_KEEPINTVL, seconds (> 0) */
+#define EDDY_OPT_KEEPALIVE_COUNT 6     /* TCP_KEEPCNT, probes (> 0) */
+#define EDDY_OPT_SNDBUF 7              /* SO_SNDBUF bytes (> 0; Linux reports it doubled) */
+#define EDDY_OPT_RCVBUF 8              /* SO_RCVBUF bytes (> 0; Linux reports it doubled) */
+#define EDDY_OPT_LINGER 9              /* SO_LINGER seconds; -1 = off (the default) */
+#define EDDY_OPT_NODELAY 10            /* TCP_NODELAY */
+#define EDDY_OPT_BROADCAST 11          /* SO_BROADCAST */
+#define EDDY_OPT_MULTICAST_LOOP 12     /* IP(V6)_MULTICAST_LOOP */
+#define EDDY_OPT_MULTICAST_TTL 13      /* IP_MULTICAST_TTL / IPV6_MULTICAST_HOPS, 0..255 (0: this host only) */
+#define EDDY_OPT_MULTICAST_IF 14       /* IP(V6)_MULTICAST_IF interface index (set only) */
+
+#define EDDY_UDP_REUSEPORT 0x1u /* eddy_udp_bind flag: SO_REUSEPORT before bind */
+
+/* Creates a UDP socket bound to a numeric IPv4/IPv6 address; port 0 picks an
+ * ephemeral port (see eddy_udp_local_addr). flags: EDDY_UDP_* (other bits:
+ * EDDY_EINVAL). The handle is the caller's: eddy_udp_close it. Owning thread.
+ * Errors: EDDY_EINVAL (host NULL or not numeric, out NULL, unknown flags),
+ * EDDY_EADDRINUSE, EDDY_EADDRNOTAVAIL, EDDY_EMFILE, other -errno. */
+int eddy_udp_bind(eddy_runtime_t rt, const char *host, uint16_t port, uint32_t flags, eddy_udp_t *out);
+/* Takes over an existing datagram socket descriptor (systemd socket
+ * activation, a socket made elsewhere): made non-blocking and close-on-exec,
+ * owned by Eddy from now on, closed by eddy_udp_close — and closed at once if
+ * this fails. Owning thread. Errors: EDDY_EINVAL (out NULL, not a datagram
+ * socket), -EBADF, -ENOTSOCK, EDDY_ENOMEM. */
+int eddy_udp_from_fd(eddy_runtime_t rt, int fd, eddy_udp_t *out);
+/* Connects the socket to *peer (immediate for UDP): eddy_udp_poll_send and
+ * eddy_udp_poll_recv then work without addresses, only the peer's datagrams
+ * are received, and ICMP errors from it (port unreachable) are reported by the
+ * next send or receive as EDDY_ECONNREFUSED. Owning thread.
+ * Errors: EDDY_EINVAL (peer NULL or bad family), -errno. */
+int eddy_udp_connect(eddy_udp_t udp, const eddy_addr_t *peer);
+/* Receives one datagram into buf: EDDY_READY with *n bytes stored (0 is an
+ * empty datagram, not end of stream), *truncated set to 1 if the datagram was
+ * longer than len (the rest is discarded: MSG_TRUNC), else 0, and the sender
+ * in *from; or EDDY_PENDING. from and truncated may be NULL. len 0 takes one
+ * datagram off the queue. Zero allocation. Owning thread, inside poll_fn.
+ * Errors: EDDY_EINVAL (bad cx, n NULL, buf NULL with len > 0, len > SSIZE_MAX),
+ * EDDY_ECONNREFUSED (connected socket: the peer's port is closed), -errno. */
+int eddy_udp_poll_recv_from(eddy_udp_t udp, eddy_cx_t *cx, void *buf, size_t len, size_t *n,
+                            eddy_addr_t *from, int *truncated);
+/* Sends buf as one datagram to *to: EDDY_READY with *n == len, or
+ * EDDY_PENDING (send buffer full). Zero allocation. Owning thread, inside
+ * poll_fn. Errors: EDDY_EINVAL (bad cx, n or to NULL, bad family, buf NULL
+ * with len > 0, len > SSIZE_MAX), -EMSGSIZE (longer than a datagram can be),
+ * -EACCES (broadcast address without EDDY_OPT_BROADCAST), -errno. */
+int eddy_udp_poll_send_to(eddy_udp_t udp, eddy_cx_t *cx, const void *buf, size_t len,
+                          const eddy_addr_t *to, size_t *n);
+/* eddy_udp_poll_recv_from without the sender (for a connected socket). */
+int eddy_udp_poll_recv(eddy_udp_t udp, eddy_cx_t *cx, void *buf, size_t len, size_t *n, int *truncated);
+/* Sends to the connected peer (see eddy_udp_poll_send_to).
+ * Errors: as send_to, and -EDESTADDRREQ if not connected. */
+int eddy_udp_poll_send(eddy_udp_t udp, eddy_cx_t *cx, const void *buf, size_t len, size_t *n);
+/* Sets one EDDY_OPT_* option. Owning thread.
+ * Errors: EDDY_EINVAL (unknown option, value out of range), -ENOPROTOOPT. */
+int eddy_udp_set_option(eddy_udp_t udp, int option, int value);
+/* Reads one EDDY_OPT_* option into *value. Owning thread.
+ * Errors: EDDY_EINVAL (value NULL, unknown option, EDDY_OPT_MULTICAST_IF). */
+int eddy_udp_get_option(eddy_udp_t udp, int option, int *value);
+/* Joins (join != 0) or leaves multicast group `group` (numeric IPv4/IPv6) on
+ * interface index `ifindex` (0: the kernel's choice; if_nametoindex("lo")
+ * keeps everything on this host). Owning thread.
+ * Errors: EDDY_EINVAL (group NULL or not a numeric address), -EADDRNOTAVAIL
+ * (leaving a group not joined), -errno. */
+int eddy_udp_multicast(eddy_udp_t udp, const char *group, uint32_t ifindex, int join);
+/* Writes the bound address to *out. Owning thread. Errors: EDDY_EINVAL (out NULL). */
+int eddy_udp_local_addr(eddy_udp_t udp, eddy_addr_t *out);
+/* Writes the connected peer to *out. Owning thread.
+ * Errors: EDDY_EINVAL (out NULL), EDDY_ENOTCONN. */
+int eddy_udp_peer_addr(eddy_udp_t udp, eddy_addr_t *out);
+/* Writes the descriptor to *fd (see eddy_tcp_fd: Eddy owns it). Owning thread.
+ * Errors: EDDY_EINVAL (fd NULL). */
+int eddy_udp_fd(eddy_udp_t udp, int *fd);
+/* Closes the socket and frees the handle. Owning thread. Errors: EDDY_EBADHANDLE. */
+int eddy_udp_close(eddy_udp_t udp);
+/* ---- end UDP ---- */
+
+/* ---- complete TCP (issue 15) ---- */
+#define EDDY_TCP_REUSEPORT 0x1u /* eddy_tcp_listen_flags: SO_REUSEPORT before bind */
+
+#define EDDY_SHUT_READ 0  /* eddy_tcp_shutdown: SHUT_RD (later reads: end of stream) */
+#define EDDY_SHUT_WRITE 1 /* eddy_tcp_shutdown: SHUT_WR (the peer reads end of stream) */
+#define EDDY_SHUT_BOTH 2  /* eddy_tcp_shutdown: SHUT_RDWR */
+
+/* eddy_tcp_listen with flags: EDDY_TCP_REUSEPORT (several listeners on one port,
+ * the kernel spreads connections). Other bits: EDDY_EINVAL. SO_REUSEADDR is set
+ * as always. Errors: as eddy_tcp_listen. */
+int eddy_tcp_listen_flags(eddy_runtime_t rt, const char *host, uint16_t port, int backlog, uint32_t flags,
+                          eddy_tcp_t *out);
+/* Takes over a listening TCP socket descriptor (systemd socket activation:
+ * LISTEN_FDS descriptors from 3; see docs/NETWORKING.md): made non-blocking and
+ * close-on-exec, owned by Eddy from now on, closed by eddy_tcp_close — and closed
+ * at once if this fails. Owning thread.
+ * Errors: EDDY_EINVAL (out NULL, not a listening stream socket), -EBADF,
+ * -ENOTSOCK, EDDY_ENOMEM. */
+int eddy_tcp_listener_from_fd(eddy_runtime_t rt, int fd, eddy_tcp_t *out);
+/* Takes over a connected TCP stream descriptor (ownership as
+ * eddy_tcp_listener_from_fd). Errors: EDDY_EINVAL (out NULL, not a stream
+ * socket, a listening socket), -EBADF, -ENOTSOCK, EDDY_ENOMEM. */
+int eddy_tcp_stream_from_fd(eddy_runtime_t rt, int fd, eddy_tcp_t *out);
+/* shutdown(2) of a stream: how is EDDY_SHUT_READ, _WRITE or _BOTH. Immediate.
+ * Owning thread. Errors: EDDY_EINVAL (listener, other how), EDDY_ENOTCONN. */
+int eddy_tcp_shutdown(eddy_tcp_t stream, int how);
+/* Writes the local address of a listener or stream to *out. Owning thread.
+ * Errors: EDDY_EINVAL (out NULL). */
+int eddy_tcp_local_addr(eddy_tcp_t tcp, eddy_addr_t *out);
+/* Writes the peer address of a stream to *out. Owning thread.
+ * Errors: EDDY_EINVAL (out NULL, listener), EDDY_ENOTCONN. */
+int eddy_tcp_peer_addr(eddy_tcp_t stream, eddy_addr_t *out);
+/* Sets one EDDY_OPT_* option (KEEPALIVE, KEEPALIVE_IDLE/INTERVAL/COUNT, SNDBUF,
+ * RCVBUF, LINGER, NODELAY, REUSEADDR, REUSEPORT ...) on a listener or stream.
+ * Owning thread. Errors: EDDY_EINVAL (unknown option, value out of range), -errno. */
+int eddy_tcp_set_option(eddy_tcp_t tcp, int option, int value);
+/* Reads one EDDY_OPT_* option into *value (LINGER: -1 when off). Owning thread.
+ * Errors: EDDY_EINVAL (value NULL, unknown option), -errno. */
+int eddy_tcp_get_option(eddy_tcp_t tcp, int option, int *value);
+/* ---- end complete TCP ---- */
+
+/* ---- Unix domain sockets (issue 15) ---- */
+#define EDDY_UNIX_UNLINK_ON_CLOSE 0x1u /* eddy_unix_listen: eddy_tcp_close removes the socket file */
+
+/* Binds and listens on a Unix-domain stream socket at `path`, or on the Linux
+ * abstract name `@name` (no file). The listener is a tcp handle: accept with
+ * eddy_tcp_poll_accept; the streams it yields work with every eddy_tcp_poll_*
+ * function. A stale socket file in the way (nobody listens: a connect is refused)
+ * is replaced; a live listener or another file there is EDDY_EADDRINUSE.
+ * flags: EDDY_UNIX_UNLINK_ON_CLOSE (other bits: EDDY_EINVAL). backlog <= 0: 1024.
+ * Owning thread. Errors: EDDY_EINVAL (path NULL, empty, or "@" alone; out NULL),
+ * -ENAMETOOLONG (longer than sun_path holds: refused, never truncated),
+ * EDDY_EADDRINUSE, -EACCES, -ENOENT (no such directory), other -errno. */
+int eddy_unix_listen(eddy_runtime_t rt, const char *path, int backlog, uint32_t flags, eddy_tcp_t *out);
+/* Creates a future that connects to the Unix-domain listener at `path` (or
+ * `@name`); take the stream with eddy_future_take_tcp. It completes at its first
+ * poll: no listener is -ENOENT (no file) or EDDY_ECONNREFUSED (a stale file), a
+ * full backlog -EAGAIN. Owning thread.
+ * Errors: EDDY_EINVAL (path NULL or empty, out NULL), -ENAMETOOLONG, EDDY_EMFILE. */
+int eddy_unix_connect(eddy_runtime_t rt, const char *path, eddy_future_t *out);
+/* The peer's credentials on a Unix-domain stream (SO_PEERCRED: recorded by the
+ * kernel at connect time, not spoofable): any of pid, uid, gid may be NULL.
+ * Owning thread. Errors: EDDY_EINVAL (listener), -EAFNOSUPPORT (a TCP stream). */
+int eddy_tcp_peer_cred(eddy_tcp_t stream, int32_t *pid, uint32_t *uid, uint32_t *gid);
+/* Sends a duplicate of descriptor fd over a Unix-domain stream (SCM_RIGHTS),
+ * carried by one byte of stream data; the caller keeps fd. EDDY_READY or
+ * EDDY_PENDING. Owning thread, inside poll_fn.
+ * Errors: EDDY_EINVAL (bad cx, listener), -EBADF (fd not open), -EAFNOSUPPORT
+ * (a TCP stream: Linux would send the byte without the descriptor), -EPIPE,
+ * other -errno. */
+int eddy_tcp_poll_send_fd(eddy_tcp_t stream, eddy_cx_t *cx, int fd);
+/* Receives a descriptor sent with eddy_tcp_poll_send_fd (reads its one byte):
+ * EDDY_READY with the new descriptor (close-on-exec, the caller's to close) in
+ * *fd, or EDDY_PENDING. Owning thread, inside poll_fn.
+ * Errors: EDDY_EINVAL (bad cx, fd NULL, listener), -ENODATA (end of stream),
+ * -EBADMSG (a byte without a descriptor: plain data), -EAFNOSUPPORT (a TCP
+ * stream), other -errno. */
+int eddy_tcp_poll_recv_fd(eddy_tcp_t stream, eddy_cx_t *cx, int *fd);
+/* ---- end Unix domain sockets ---- */
+
+
+
 /* Future objects. */
 /* Creates a future that connects to a numeric IPv4/IPv6 address. Poll it with
  * eddy_future_poll (or drive it with eddy_future_then), then take the stream

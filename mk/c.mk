@@ -34,6 +34,8 @@ C_TIMEOUT := timeout 60
 C_SUITES := tcp timers tasks blocking misuse host fd ownership_race handle_limits stale_handles
 # ---- graceful shutdown, metrics (issue 14, branch pool-14) ----
 C_SUITES += shutdown metrics
+# ---- issue 15 (networking) suites ----
+C_SUITES += udp tcp_socket unix
 C_COMMON_SRC := Tests/c/harness.c Tests/c/echo_parts.c
 C_COMMON_HDR := Tests/c/harness.h Tests/c/echo_parts.h include/eddy.h
 C_TEST_BINS := $(C_SUITES:%=$(C_OUT)/test_%)

@@ -9,6 +9,8 @@
 #include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
+#include <string.h>
+#include <sys/socket.h>
 
 int ceddy_epoll_create(void) { return epoll_create1(EPOLL_CLOEXEC); }
 
@@ -84,6 +86,58 @@ ssize_t ceddy_read(int fd, void *buf, size_t len) { return ceddy_raw_syscall3(SY
 ssize_t ceddy_send(int fd, const void *buf, size_t len, int flags) {
     return ceddy_raw_syscall6(SYS_sendto, fd, (long)buf, (long)len, flags, 0, 0);
 }
+
+/* ---- UDP (issue 15) ---- */
+ssize_t ceddy_recvfrom(int fd, void *buf, size_t len, int flags, struct sockaddr *addr, socklen_t *alen) {
+    return ceddy_raw_syscall6(SYS_recvfrom, fd, (long)buf, (long)len, flags, (long)addr, (long)alen);
+}
+
+ssize_t ceddy_sendto(int fd, const void *buf, size_t len, int flags, const struct sockaddr *addr, socklen_t alen) {
+    return ceddy_raw_syscall6(SYS_sendto, fd, (long)buf, (long)len, flags, (long)addr, (long)alen);
+}
+int ceddy_peercred(int fd, int32_t *pid, uint32_t *uid, uint32_t *gid) {
+    struct ucred c;
+    socklen_t len = sizeof c;
+    if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &c, &len) != 0) return -1;
+    *pid = c.pid;
+    *uid = c.uid;
+    *gid = c.gid;
+    return 0;
+}
+ssize_t ceddy_send_fd(int sock, int fd) {
+    char byte = 0;
+    struct iovec iov = {.iov_base = &byte, .iov_len = 1};
+    union { char buf[CMSG_SPACE(sizeof(int))]; struct cmsghdr align; } u;
+    memset(&u, 0, sizeof u);
+    struct msghdr msg = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = u.buf, .msg_controllen = sizeof u.buf};
+    struct cmsghdr *c = CMSG_FIRSTHDR(&msg);
+    c->cmsg_level = SOL_SOCKET;
+    c->cmsg_type = SCM_RIGHTS;
+    c->cmsg_len = CMSG_LEN(sizeof(int));
+    memcpy(CMSG_DATA(c), &fd, sizeof fd);
+    return sendmsg(sock, &msg, MSG_NOSIGNAL);
+}
+
+ssize_t ceddy_recv_fd(int sock, int *fd) {
+    char byte;
+    struct iovec iov = {.iov_base = &byte, .iov_len = 1};
+    union { char buf[CMSG_SPACE(4 * sizeof(int))]; struct cmsghdr align; } u;
+    struct msghdr msg = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = u.buf, .msg_controllen = sizeof u.buf};
+    ssize_t n = recvmsg(sock, &msg, MSG_CMSG_CLOEXEC);
+    *fd = -1;
+    if (n <= 0) return n;
+    for (struct cmsghdr *c = CMSG_FIRSTHDR(&msg); c != NULL; c = CMSG_NXTHDR(&msg, c)) {
+        if (c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_RIGHTS) continue;
+        size_t count = (c->cmsg_len - CMSG_LEN(0)) / sizeof(int);
+        for (size_t i = 0; i < count; i++) {
+            int got;
+            memcpy(&got, CMSG_DATA(c) + i * sizeof(int), sizeof got);
+            if (*fd < 0) *fd = got; else close(got); /* one descriptor per byte: extras closed */
+        }
+    }
+    return n;
+}
+/* ---- end UDP ---- */
 
 int ceddy_eventfd(void) { return eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK); }
 

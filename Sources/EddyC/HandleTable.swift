@@ -45,6 +45,8 @@ enum HandleKind: UInt8 {
     case tcp = 4
     case waker = 5
     case fd = 6
+    // ---- issue 15 ----
+    case udp = 7
 }
 
 /// One table entry. `~Copyable` because it holds atomics; it only ever lives

@@ -162,6 +162,8 @@ private func forceClose(_ h: DetachedHandle) {
     case .fd:
         // The runtime is shut down: its epoll fd is closed, the caller's fd stays open.
         try? Unmanaged<FdWatch>.fromOpaque(p).takeRetainedValue().deregister()
+    case .udp:  // issue 15
+        Unmanaged<UdpSocket>.fromOpaque(p).takeRetainedValue().close()
     case .task, .waker, .runtime:
         Unmanaged<AnyObject>.fromOpaque(p).release()
     }

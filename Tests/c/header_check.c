@@ -68,6 +68,38 @@ static int (*const p_eddy_runtime_shutdown)(eddy_runtime_t, uint64_t, eddy_shutd
 static int (*const p_eddy_runtime_metrics)(eddy_runtime_t, eddy_runtime_metrics_t *) = eddy_runtime_metrics;
 static int (*const p_eddy_runtime_task_dump)(eddy_runtime_t, char *, size_t, size_t *) = eddy_runtime_task_dump;
 
+/* ---- issue 15: UDP, addresses, options ---- */
+static int (*const p_eddy_addr_parse)(const char *, uint16_t, eddy_addr_t *) = eddy_addr_parse;
+static int (*const p_eddy_addr_format)(const eddy_addr_t *, char *, size_t) = eddy_addr_format;
+static int (*const p_eddy_udp_bind)(eddy_runtime_t, const char *, uint16_t, uint32_t, eddy_udp_t *) = eddy_udp_bind;
+static int (*const p_eddy_udp_from_fd)(eddy_runtime_t, int, eddy_udp_t *) = eddy_udp_from_fd;
+static int (*const p_eddy_udp_connect)(eddy_udp_t, const eddy_addr_t *) = eddy_udp_connect;
+static int (*const p_eddy_udp_poll_recv_from)(eddy_udp_t, eddy_cx_t *, void *, size_t, size_t *, eddy_addr_t *, int *) = eddy_udp_poll_recv_from;
+static int (*const p_eddy_udp_poll_send_to)(eddy_udp_t, eddy_cx_t *, const void *, size_t, const eddy_addr_t *, size_t *) = eddy_udp_poll_send_to;
+static int (*const p_eddy_udp_poll_recv)(eddy_udp_t, eddy_cx_t *, void *, size_t, size_t *, int *) = eddy_udp_poll_recv;
+static int (*const p_eddy_udp_poll_send)(eddy_udp_t, eddy_cx_t *, const void *, size_t, size_t *) = eddy_udp_poll_send;
+static int (*const p_eddy_udp_set_option)(eddy_udp_t, int, int) = eddy_udp_set_option;
+static int (*const p_eddy_udp_get_option)(eddy_udp_t, int, int *) = eddy_udp_get_option;
+static int (*const p_eddy_udp_multicast)(eddy_udp_t, const char *, uint32_t, int) = eddy_udp_multicast;
+static int (*const p_eddy_udp_local_addr)(eddy_udp_t, eddy_addr_t *) = eddy_udp_local_addr;
+static int (*const p_eddy_udp_peer_addr)(eddy_udp_t, eddy_addr_t *) = eddy_udp_peer_addr;
+static int (*const p_eddy_udp_fd)(eddy_udp_t, int *) = eddy_udp_fd;
+static int (*const p_eddy_udp_close)(eddy_udp_t) = eddy_udp_close;
+static int (*const p_eddy_tcp_listen_flags)(eddy_runtime_t, const char *, uint16_t, int, uint32_t, eddy_tcp_t *) = eddy_tcp_listen_flags;
+static int (*const p_eddy_tcp_listener_from_fd)(eddy_runtime_t, int, eddy_tcp_t *) = eddy_tcp_listener_from_fd;
+static int (*const p_eddy_tcp_stream_from_fd)(eddy_runtime_t, int, eddy_tcp_t *) = eddy_tcp_stream_from_fd;
+static int (*const p_eddy_tcp_shutdown)(eddy_tcp_t, int) = eddy_tcp_shutdown;
+static int (*const p_eddy_tcp_local_addr)(eddy_tcp_t, eddy_addr_t *) = eddy_tcp_local_addr;
+static int (*const p_eddy_tcp_peer_addr)(eddy_tcp_t, eddy_addr_t *) = eddy_tcp_peer_addr;
+static int (*const p_eddy_tcp_set_option)(eddy_tcp_t, int, int) = eddy_tcp_set_option;
+static int (*const p_eddy_tcp_get_option)(eddy_tcp_t, int, int *) = eddy_tcp_get_option;
+static int (*const p_eddy_unix_listen)(eddy_runtime_t, const char *, int, uint32_t, eddy_tcp_t *) = eddy_unix_listen;
+static int (*const p_eddy_unix_connect)(eddy_runtime_t, const char *, eddy_future_t *) = eddy_unix_connect;
+static int (*const p_eddy_tcp_peer_cred)(eddy_tcp_t, int32_t *, uint32_t *, uint32_t *) = eddy_tcp_peer_cred;
+static int (*const p_eddy_tcp_poll_send_fd)(eddy_tcp_t, eddy_cx_t *, int) = eddy_tcp_poll_send_fd;
+static int (*const p_eddy_tcp_poll_recv_fd)(eddy_tcp_t, eddy_cx_t *, int *) = eddy_tcp_poll_recv_fd;
+/* ---- end issue 15 ---- */
+
 static const struct {
     const char *name;
     any_fn fn;
@@ -90,12 +122,27 @@ static const struct {
     ENTRY(eddy_fd_free),          ENTRY(eddy_tcp_fd),
     /* ---- issue 14, branch pool-14 ---- */
     ENTRY(eddy_runtime_shutdown), ENTRY(eddy_runtime_metrics),  ENTRY(eddy_runtime_task_dump),
+    /* ---- issue 15: UDP, addresses, options ---- */
+    ENTRY(eddy_addr_parse),       ENTRY(eddy_addr_format),      ENTRY(eddy_udp_bind),
+    ENTRY(eddy_udp_from_fd),      ENTRY(eddy_udp_connect),      ENTRY(eddy_udp_poll_recv_from),
+    ENTRY(eddy_udp_poll_send_to), ENTRY(eddy_udp_poll_recv),    ENTRY(eddy_udp_poll_send),
+    ENTRY(eddy_udp_set_option),   ENTRY(eddy_udp_get_option),   ENTRY(eddy_udp_multicast),
+    ENTRY(eddy_udp_local_addr),   ENTRY(eddy_udp_peer_addr),    ENTRY(eddy_udp_fd),
+    ENTRY(eddy_udp_close),
+    ENTRY(eddy_tcp_listen_flags), ENTRY(eddy_tcp_listener_from_fd), ENTRY(eddy_tcp_stream_from_fd),
+    ENTRY(eddy_tcp_shutdown),     ENTRY(eddy_tcp_local_addr),   ENTRY(eddy_tcp_peer_addr),
+    ENTRY(eddy_tcp_set_option),   ENTRY(eddy_tcp_get_option),   ENTRY(eddy_unix_listen),
+    ENTRY(eddy_unix_connect),     ENTRY(eddy_tcp_peer_cred),    ENTRY(eddy_tcp_poll_send_fd),
+    ENTRY(eddy_tcp_poll_recv_fd),
+    /* ---- end issue 15 ---- */
 };
 
 /* Compile-time facts of the ABI. */
 typedef char check_handle_size[(sizeof(eddy_task_t) == 8 && sizeof(eddy_tcp_t) == 8 && sizeof(eddy_fd_t) == 8) ? 1 : -1];
 typedef char check_fd_bits[(EDDY_FD_READABLE == 1u && EDDY_FD_WRITABLE == 2u) ? 1 : -1];
 typedef char check_value_size[sizeof(eddy_value_t) == 8 ? 1 : -1];
+/* issue 15 */
+typedef char check_addr_size[(sizeof(eddy_addr_t) == 24 && sizeof(eddy_udp_t) == 8) ? 1 : -1];
 typedef char check_host_sizes[(sizeof(eddy_host_op_t) == 40 && sizeof(eddy_host_event_t) == 16 &&
                                sizeof(eddy_host_task_t) == 8 &&
                                sizeof(eddy_host_batch_t) == 48) ? 1 : -1];

@@ -24,11 +24,11 @@
  * own sockets (-EEXIST), watched twice; eddy_fd_poll_ready / clear_ready with any bits;
  * eddy_fd_free twice and after the fd was closed (-EBADF). The helper thread calls the
  * owning-thread host and fd functions too: never accepted there.
- * Graceful shutdown (case 37): eddy_runtime_shutdown on idle runtimes (driven by the call,
+ * Graceful shutdown (case 44): eddy_runtime_shutdown on idle runtimes (driven by the call,
  * then freed: every drop_fn still runs once; eddy_spawn refused without taking state), bad
  * report sizes, stale/forged handles; the helper thread calls it with a bad report size.
- * eddy_runtime_metrics (case 37 and the helper thread): any runtime, bad sizes, NULL;
- * eddy_runtime_task_dump (case 37: owning thread, inside polls, small buffers; the helper
+ * eddy_runtime_metrics (case 44 and the helper thread): any runtime, bad sizes, NULL;
+ * eddy_runtime_task_dump (case 44: owning thread, inside polls, small buffers; the helper
  * thread: always refused).
  *
  * Oracle (exit 1 with the seed and call number on the first violation):
@@ -57,6 +57,10 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/eventfd.h>
+#include <net/if.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
 #include <sys/resource.h>
 #include <time.h>
 #include <unistd.h>
@@ -144,7 +148,7 @@ static void check(int r, int validity, int max_pos)
 
 /* ---------------------------------------------------------------- the model */
 
-enum { K_RT, K_TASK, K_FUT, K_TCP, K_WAKER, K_FDW, K_N };
+enum { K_RT, K_TASK, K_FUT, K_TCP, K_WAKER, K_FDW, K_UDP /* issue 15 */, K_N };
 enum { MAXE = 2048, MAXRT = 3, MAXSTATES = 8192 };
 
 typedef struct {
@@ -1505,6 +1509,335 @@ static void probe_spawn_refused(int rti)
     }
 }
 
+/* ---------------------------------------------------------------- UDP (issue 15) */
+/* eddy_udp_*, eddy_addr_*: binds on loopback, adopted descriptors (ours, a TCP socket,
+ * bad numbers), the four poll functions with huge lengths, NULL buffers/outputs and
+ * bad families, connect, options with any value, multicast membership on lo only (an
+ * ifindex of 0 would let a membership report leave the machine: never used), close.
+ * Datagrams only ever go to loopback addresses of the fuzzer's own sockets. */
+
+static eddy_addr_t udp_addrs[16];
+static int n_udp_addrs;
+
+static eddy_addr_t udp_dest(void)
+{
+    eddy_addr_t a;
+    if (n_udp_addrs > 0 && chance(80)) {
+        a = udp_addrs[rn((unsigned)n_udp_addrs)];
+    } else if (eddy_addr_parse(chance(50) ? "127.0.0.1" : "::1", (uint16_t)(1024 + rn(60000)), &a) != 0) {
+        die("addr_parse of a loopback address failed");
+    }
+    if (chance(5)) {
+        a.family = (uint16_t)rn(9); /* mostly not 4 or 6 */
+    }
+    return a;
+}
+
+static void do_udp_new(void)
+{
+    int v, rti;
+    pick_rt(&v, &rti);
+    eddy_udp_t u;
+    int r;
+    int ok_out = count_live(K_UDP) < 100 && !chance(5);
+    if (chance(70)) {
+        const char *hosts[] = { "127.0.0.1", "::1", "[::1]", "localhost", "example.com", "", "1.2.3.4.5", NULL };
+        uint32_t flags = chance(80) ? 0 : (chance(50) ? EDDY_UDP_REUSEPORT : 0x80u);
+        r = CALL(eddy_udp_bind((eddy_runtime_t){ rt_id(rti) }, hosts[rn(8)], 0, flags, ok_out ? &u : NULL));
+    } else {
+        /* The descriptor is Eddy's from the call on: ours is closed by it on failure. */
+        int fd;
+        switch (rn(4)) {
+        case 0: fd = socket(chance(50) ? AF_INET : AF_INET6, SOCK_DGRAM, 0); break;
+        case 1: fd = socket(AF_INET, SOCK_STREAM, 0); break; /* EINVAL, closed */
+        case 2: fd = -1 - (int)rn(3); break;
+        default: fd = 1 << 20; break; /* beyond any rlimit: EBADF */
+        }
+        r = CALL(eddy_udp_from_fd((eddy_runtime_t){ rt_id(rti) }, fd, ok_out ? &u : NULL));
+    }
+    check(r, WEAK(v), 0);
+    if (r == 0) {
+        if (!ok_out) {
+            die("udp bind/from_fd with a NULL out succeeded");
+        }
+        add_ent(u.id, K_UDP, rti);
+        eddy_addr_t a;
+        if (eddy_udp_local_addr(u, &a) == 0 && a.port != 0) {
+            udp_addrs[n_udp_addrs < 16 ? n_udp_addrs++ : (int)rn(16)] = a;
+        }
+    }
+}
+
+static void do_udp_poll(eddy_cx_t *bcx, int cx_ok)
+{
+    int v;
+    ent_t *e;
+    uint64_t h = pick(K_UDP, &v, &e);
+    (void)cx_ok;
+    size_t len = chance(10) ? (chance(50) ? SIZE_MAX - rn(100) : ((size_t)1 << 63) + rn(10)) : rn(2048);
+    int huge = len > ((size_t)1 << 62);
+    size_t n = 0;
+    int trunc = -5, r;
+    switch (rn(4)) {
+    case 0: {
+        eddy_addr_t from;
+        void *buf = chance(5) ? NULL : sbuf;
+        r = CALL(eddy_udp_poll_recv_from((eddy_udp_t){ h }, bcx, buf, len, chance(5) ? NULL : &n,
+                                         chance(20) ? NULL : &from, chance(20) ? NULL : &trunc));
+        break;
+    }
+    case 1: {
+        void *buf = chance(5) ? NULL : sbuf;
+        r = CALL(eddy_udp_poll_recv((eddy_udp_t){ h }, bcx, buf, len, chance(5) ? NULL : &n, chance(20) ? NULL : &trunc));
+        break;
+    }
+    case 2: {
+        eddy_addr_t to = udp_dest();
+        const void *buf = chance(5) ? NULL : sbuf;
+        r = CALL(eddy_udp_poll_send_to((eddy_udp_t){ h }, bcx, buf, len, chance(5) ? NULL : &to, chance(5) ? NULL : &n));
+        break;
+    }
+    default: {
+        const void *buf = chance(5) ? NULL : sbuf;
+        r = CALL(eddy_udp_poll_send((eddy_udp_t){ h }, bcx, buf, len, chance(5) ? NULL : &n));
+        break;
+    }
+    }
+    check(r, v, 1);
+    if (huge && r >= 0) {
+        die("udp poll with length %zu returned %d", len, r);
+    }
+    if (r == EDDY_READY && n > len) {
+        die("udp poll reported %zu > %zu bytes", n, len);
+    }
+    if (r == EDDY_READY && trunc != -5 && trunc != 0 && trunc != 1) {
+        die("udp poll wrote truncated = %d", trunc);
+    }
+}
+
+static void do_udp_misc(void)
+{
+    int v;
+    ent_t *e;
+    uint64_t h = pick(K_UDP, &v, &e);
+    eddy_udp_t u = { h };
+    int r, x = -77;
+    eddy_addr_t a;
+    switch (rn(9)) {
+    case 0:
+        a = udp_dest();
+        check(CALL(eddy_udp_connect(u, chance(5) ? NULL : &a)), v, 0);
+        break;
+    case 1: {
+        const int values[] = { -1, 0, 1, 2, 255, 256, 100000, INT32_MIN, INT32_MAX };
+        int opt = (int)rn(17) - 1;
+        if (opt == EDDY_OPT_MULTICAST_IF) {
+            opt = EDDY_OPT_MULTICAST_LOOP; /* an interface other than lo could send off the machine */
+        }
+        check(CALL(eddy_udp_set_option(u, opt, values[rn(9)])), v, 0);
+        break;
+    }
+    case 2:
+        r = CALL(eddy_udp_get_option(u, (int)rn(17) - 1, chance(5) ? NULL : &x));
+        check(r, v, 0);
+        break;
+    case 3: {
+        const char *groups[] = { "239.255.0.77", "ff02::1:77", "127.0.0.1", "bogus", NULL };
+        unsigned lo = if_nametoindex("lo");
+        uint32_t ifindex = chance(80) ? lo : 0x7fffff00u + rn(100); /* lo, or no such interface */
+        check(CALL(eddy_udp_multicast(u, groups[rn(5)], ifindex, (int)rn(2))), v, 0);
+        break;
+    }
+    case 4:
+        r = CALL(eddy_udp_local_addr(u, chance(5) ? NULL : &a));
+        check(r, v, 0);
+        if (r == 0 && a.family != EDDY_ADDR_IPV4 && a.family != EDDY_ADDR_IPV6) {
+            die("udp_local_addr gave family %u", a.family);
+        }
+        break;
+    case 5:
+        check(CALL(eddy_udp_peer_addr(u, chance(5) ? NULL : &a)), v, 0);
+        break;
+    case 6:
+        r = CALL(eddy_udp_fd(u, chance(5) ? NULL : &x));
+        check(r, v, 0);
+        if (r == 0 && (x < 0 || fcntl(x, F_GETFD) < 0)) {
+            die("udp_fd gave %d, not an open descriptor", x);
+        }
+        break;
+    case 7: {
+        char text[64];
+        a = udp_dest();
+        r = CALL(eddy_addr_format(chance(5) ? NULL : &a, chance(5) ? NULL : text, rn(70)));
+        if (r != 0 && r != EDDY_EINVAL) {
+            die("addr_format returned %s", eddy_err_name(r));
+        }
+        if (r == 0 && memchr(text, 0, sizeof text) == NULL) {
+            die("addr_format wrote no NUL");
+        }
+        break;
+    }
+    default:
+        r = CALL(eddy_udp_close(u));
+        check(r, v, 0);
+        if (r == 0 && e != NULL) {
+            e->live = 0;
+        }
+        break;
+    }
+}
+
+
+/* Complete TCP (issue 15): listen with flags, listener/stream from descriptors the fuzzer
+ * makes (or bad numbers), shutdown with any how, addresses, options with any value. */
+static void do_tcp_more(void)
+{
+    int v, rti, r, x = -77;
+    ent_t *e;
+    eddy_tcp_t t;
+    eddy_addr_t a;
+    switch (rn(8)) {
+    case 0: {
+        pick_rt(&v, &rti);
+        int ok = count_live(K_TCP) < 200 && !chance(5);
+        uint32_t flags = chance(70) ? EDDY_TCP_REUSEPORT : (chance(50) ? 0 : 0x40u);
+        r = CALL(eddy_tcp_listen_flags((eddy_runtime_t){ rt_id(rti) }, chance(5) ? NULL : "127.0.0.1", 0,
+                                       (int)rn(3) - 1, flags, ok ? &t : NULL));
+        check(r, WEAK(v), 0);
+        if (r == 0) {
+            if (!ok) die("listen_flags with a NULL out succeeded");
+            add_ent(t.id, K_TCP, rti)->listener = 1;
+        }
+        break;
+    }
+    case 1: {
+        pick_rt(&v, &rti);
+        int listener = chance(50);
+        int fd;
+        switch (rn(4)) {
+        case 0: { /* a listening socket of ours: Eddy's from the call on */
+            fd = socket(AF_INET, SOCK_STREAM, 0);
+            struct sockaddr_in sin = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+            if (fd >= 0 && (bind(fd, (struct sockaddr *)&sin, sizeof sin) != 0 || listen(fd, 4) != 0)) {
+                close(fd);
+                fd = -1;
+            }
+            break;
+        }
+        case 1: fd = socket(AF_INET, chance(50) ? SOCK_STREAM : SOCK_DGRAM, 0); break; /* unconnected / UDP */
+        case 2: fd = -1 - (int)rn(3); break;
+        default: fd = 1 << 20; break;
+        }
+        int ok = count_live(K_TCP) < 200 && !chance(5);
+        r = listener ? CALL(eddy_tcp_listener_from_fd((eddy_runtime_t){ rt_id(rti) }, fd, ok ? &t : NULL))
+                     : CALL(eddy_tcp_stream_from_fd((eddy_runtime_t){ rt_id(rti) }, fd, ok ? &t : NULL));
+        check(r, WEAK(v), 0);
+        if (r == 0) {
+            if (!ok) die("from_fd with a NULL out succeeded");
+            add_ent(t.id, K_TCP, rti)->listener = listener;
+        }
+        break;
+    }
+    case 2: {
+        uint64_t h = pick(K_TCP, &v, &e);
+        check(CALL(eddy_tcp_shutdown((eddy_tcp_t){ h }, (int)rn(5) - 1)), v, 0);
+        break;
+    }
+    case 3: {
+        uint64_t h = pick(K_TCP, &v, &e);
+        r = CALL(eddy_tcp_local_addr((eddy_tcp_t){ h }, chance(5) ? NULL : &a));
+        check(r, v, 0);
+        if (r == 0 && a.family != EDDY_ADDR_IPV4 && a.family != EDDY_ADDR_IPV6) die("tcp_local_addr family %u", a.family);
+        break;
+    }
+    case 4: {
+        uint64_t h = pick(K_TCP, &v, &e);
+        check(CALL(eddy_tcp_peer_addr((eddy_tcp_t){ h }, chance(5) ? NULL : &a)), v, 0);
+        break;
+    }
+    case 5: {
+        uint64_t h = pick(K_TCP, &v, &e);
+        const int values[] = { -1, 0, 1, 2, 30, 255, 100000, INT32_MIN, INT32_MAX };
+        int opt = (int)rn(17) - 1;
+        if (opt == EDDY_OPT_MULTICAST_IF) opt = EDDY_OPT_NODELAY;
+        check(CALL(eddy_tcp_set_option((eddy_tcp_t){ h }, opt, values[rn(9)])), v, 0);
+        break;
+    }
+    case 6: {
+        uint64_t h = pick(K_TCP, &v, &e);
+        check(CALL(eddy_tcp_get_option((eddy_tcp_t){ h }, (int)rn(17) - 1, chance(5) ? NULL : &x)), v, 0);
+        break;
+    }
+    default: {
+        uint64_t h = pick(K_TCP, &v, &e);
+        int32_t pid;
+        uint32_t uid, gid;
+        check(CALL(eddy_tcp_peer_cred((eddy_tcp_t){ h }, chance(30) ? NULL : &pid, chance(30) ? NULL : &uid,
+                                      chance(30) ? NULL : &gid)), v, 0);
+        break;
+    }
+    }
+}
+
+/* Unix-domain sockets (issue 15): listen/connect on abstract names (no files left
+ * behind), too long or empty paths, bad flags; the listeners and connect futures join
+ * the tcp and future models (every eddy_tcp_* and eddy_future_* case then uses them). */
+static void do_unix(void)
+{
+    int v, rti, r;
+    pick_rt(&v, &rti);
+    char name[300];
+    switch (rn(4)) {
+    case 0: snprintf(name, sizeof name, "@eddy-fuzz-%d-%u", (int)getpid(), rn(4)); break;
+    case 1: memset(name, 'y', 200); name[0] = '@'; name[200] = 0; break; /* too long */
+    case 2: name[0] = chance(50) ? 0 : '@'; name[1] = 0; break;           /* "" or "@" */
+    default: snprintf(name, sizeof name, "/nonexistent-eddy-dir/%u.sock", rn(4)); break;
+    }
+    if (chance(50)) {
+        eddy_tcp_t l;
+        int ok = count_live(K_TCP) < 200 && !chance(5);
+        uint32_t flags = chance(80) ? (chance(50) ? EDDY_UNIX_UNLINK_ON_CLOSE : 0) : 0x20u;
+        r = CALL(eddy_unix_listen((eddy_runtime_t){ rt_id(rti) }, chance(5) ? NULL : name, (int)rn(3) - 1, flags,
+                                  ok ? &l : NULL));
+        check(r, WEAK(v), 0);
+        if (r == 0) {
+            if (!ok) die("unix_listen with a NULL out succeeded");
+            add_ent(l.id, K_TCP, rti)->listener = 1;
+        }
+    } else {
+        eddy_future_t fut;
+        int ok = count_live(K_FUT) < 300 && !chance(5);
+        r = CALL(eddy_unix_connect((eddy_runtime_t){ rt_id(rti) }, chance(5) ? NULL : name, ok ? &fut : NULL));
+        check(r, WEAK(v), 0);
+        if (r == 0) {
+            if (!ok) die("unix_connect with a NULL out succeeded");
+            ent_t *e = add_ent(fut.id, K_FUT, rti);
+            if (e != NULL) e->fkind = 1; /* a connect future */
+        }
+    }
+}
+
+/* SCM_RIGHTS (issue 15) on any tcp handle: send one of stdin/out/err, -1 or an unopened
+ * number; a received descriptor (ours: sent by the fuzzer itself) is closed at once. */
+static void do_pass_fd(eddy_cx_t *bcx)
+{
+    int v;
+    ent_t *e;
+    uint64_t h = pick(K_TCP, &v, &e);
+    if (chance(50)) {
+        const int fds[] = { 0, 1, 2, -1, 1 << 20 };
+        check(CALL(eddy_tcp_poll_send_fd((eddy_tcp_t){ h }, bcx, fds[rn(5)])), WEAK(v), 1);
+    } else {
+        int got = -77;
+        int r = CALL(eddy_tcp_poll_recv_fd((eddy_tcp_t){ h }, bcx, chance(5) ? NULL : &got));
+        check(r, WEAK(v), 1);
+        if (r == EDDY_READY) {
+            if (got < 0 || fcntl(got, F_GETFD) < 0) die("recv_fd gave %d, not an open descriptor", got);
+            close(got);
+        }
+    }
+}
+
 static void random_op(eddy_cx_t *cx, int cur_rt, int depth)
 {
     int v, rti;
@@ -1516,9 +1849,9 @@ static void random_op(eddy_cx_t *cx, int cur_rt, int depth)
         bcx = chance(50) ? NULL : (eddy_cx_t *)(void *)sbuf; /* a bogus cx */
     }
     int cx_ok = bcx != NULL && bcx == cx;
-    switch (rn(38)) {
+    switch (rn(45)) {
     /* ---- graceful shutdown (issue 14, branch pool-14) ---- */
-    case 37: { /* eddy_runtime_metrics; eddy_runtime_shutdown of an idle runtime (driven by the call) */
+    case 44: { /* eddy_runtime_metrics; eddy_runtime_shutdown of an idle runtime (driven by the call) */
         if (!chance(25)) {
             break;
         }
@@ -2080,6 +2413,25 @@ static void random_op(eddy_cx_t *cx, int cur_rt, int depth)
         break;
     case 26:
         do_owned_io();
+        break;
+    case 37: /* issue 15: UDP */
+        do_udp_new();
+        break;
+    case 38:
+        do_udp_poll(bcx, cx_ok);
+        break;
+    case 39:
+        do_udp_misc();
+        break;
+    case 40:
+    case 41:
+        do_tcp_more();
+        break;
+    case 42:
+        do_unix();
+        break;
+    case 43:
+        do_pass_fd(bcx);
         break;
     case 18: /* version and names, any code */
         CALL(eddy_version());

@@ -41,6 +41,23 @@ int ceddy_epoll_wait(int epfd, ceddy_event *out, int max, int timeout_ms);
 /// Swift frames, which is undefined anyway).
 ssize_t ceddy_read(int fd, void *buf, size_t len);
 ssize_t ceddy_send(int fd, const void *buf, size_t len, int flags);
+/* ---- UDP (issue 15) ---- */
+/// recvfrom(2) / sendto(2) as raw system calls (see ceddy_read: not cancellation points).
+/// recvfrom passes `flags` through (Eddy passes MSG_TRUNC: the result is the datagram's
+/// real length even when it is longer than `len`).
+ssize_t ceddy_recvfrom(int fd, void *buf, size_t len, int flags, struct sockaddr *addr, socklen_t *alen);
+ssize_t ceddy_sendto(int fd, const void *buf, size_t len, int flags, const struct sockaddr *addr, socklen_t alen);
+/// getsockopt(SO_PEERCRED) of a Unix-domain socket (struct ucred needs _GNU_SOURCE,
+/// which Swift's Glibc module does not see): 0, or -1 and errno.
+int ceddy_peercred(int fd, int32_t *pid, uint32_t *uid, uint32_t *gid);
+/// SCM_RIGHTS (CMSG_* are macros Swift cannot call): sends one byte carrying `fd`
+/// (MSG_NOSIGNAL): 1, or -1 and errno.
+ssize_t ceddy_send_fd(int sock, int fd);
+/// Receives one byte and the descriptor it carries (MSG_CMSG_CLOEXEC) into *fd (-1 when
+/// the byte came without one; any extra descriptors are closed): 1, 0 at end of stream,
+/// or -1 and errno.
+ssize_t ceddy_recv_fd(int sock, int *fd);
+/* ---- end UDP ---- */
 /// eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK).
 int ceddy_eventfd(void);
 /// accept4(..., SOCK_NONBLOCK | SOCK_CLOEXEC).

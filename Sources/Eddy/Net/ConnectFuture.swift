@@ -11,12 +11,23 @@ public final class ConnectFuture: Future, @unchecked Sendable {
     private var stream: TcpStream?
     private var result: Result<TcpStream, EddyError>?
 
-    init(host: String, port: UInt16, core: Core) throws(EddyError) {
+    convenience init(host: String, port: UInt16, core: Core) throws(EddyError) {
         let addr = try SocketAddress.resolve(host: host, port: port)
-        let fd = sysTcpSocket(family: addr.family)
+        try self.init(family: addr.family, core: core) { fd in addr.withSockAddr { core.sys.connect(fd, $0, $1) } }
+    }
+
+    /// A Unix-domain stream connect (issue 15): immediate or an error (no listener:
+    /// ENOENT, a stale socket file: ECONNREFUSED, a full backlog: EAGAIN).
+    convenience init(unix addr: UnixAddress, core: Core) throws(EddyError) {
+        try self.init(family: AF_UNIX, core: core) { fd in addr.withSockAddr { core.sys.connect(fd, $0, $1) } }
+    }
+
+    /// Creates the socket, registers it, starts `connect` (0 or -errno).
+    private init(family: Int32, core: Core, _ connect: (Int32) -> Int32) throws(EddyError) {
+        let fd = sysTcpSocket(family: family)
         if fd < 0 { throw .errno(-fd) }
         let s = try TcpStream.adopt(fd: fd, core: core, initial: 0).get()
-        let r = addr.withSockAddr { core.sys.connect(fd, $0, $1) }
+        let r = connect(fd)
         if r == 0 {
             s.source.slot?.pointee.readiness |= Readiness.writable | Readiness.readable
             result = .success(s)

@@ -14,22 +14,44 @@ public final class TcpListener: @unchecked Sendable {
     public let port: UInt16
     private var backoff: Sleep?
     static let backoffDelay: Duration = .milliseconds(100)
+    /// A Unix-domain listener's socket file, removed by `close()` (unlink-on-close);
+    /// nil for TCP, abstract names and listeners that keep their file (issue 15).
+    var unlinkPath: String?
 
-    private init(source: IoSource, port: UInt16) {
+    init(source: IoSource, port: UInt16, unlinkPath: String? = nil) {
         self.source = source
         self.port = port
+        self.unlinkPath = unlinkPath
+    }
+
+    // A listener dropped without close() still removes its socket file.
+    deinit { removeSocketFile() }
+
+    private func removeSocketFile() {
+        if let path = unlinkPath {
+            unlinkPath = nil
+            _ = Glibc.unlink(path)
+        }
     }
 
     /// Binds and listens on a numeric IPv4/IPv6 address; port 0 picks an ephemeral port.
     /// `backlog` is listen(2)'s (the kernel caps it at `somaxconn`); a negative one
     /// throws `EddyError.invalidArgument` (EINVAL).
-    public static func bind(host: String, port: UInt16, backlog: Int32 = 1024, runtime: Runtime? = nil) throws(EddyError) -> TcpListener {
+    /// `reusePort` sets `SO_REUSEPORT` before binding: several listeners (threads,
+    /// processes) may then bind the same port and the kernel spreads connections.
+    public static func bind(host: String, port: UInt16, backlog: Int32 = 1024, reusePort: Bool = false,
+                            runtime: Runtime? = nil) throws(EddyError) -> TcpListener {
         if backlog < 0 { throw .invalidArgument }
         let core = try constructionCore(runtime)
         let addr = try SocketAddress.resolve(host: host, port: port)
         let fd = sysTcpSocket(family: addr.family)
         if fd < 0 { throw .errno(-fd) }
         _ = sysSetIntOption(fd, SOL_SOCKET, SO_REUSEADDR, 1)
+        if reusePort, SocketOption.reusePort.set(fd, 1) < 0 {
+            let e = errno
+            sysClose(fd)
+            throw .errno(e)
+        }
         var r = addr.withSockAddr { Glibc.bind(fd, $0, $1) }
         if r == 0 { r = Glibc.listen(fd, backlog) }
         if r != 0 {
@@ -46,12 +68,47 @@ public final class TcpListener: @unchecked Sendable {
         return TcpListener(source: IoSource(core: core, key: key), port: bound.port)
     }
 
+    /// Takes over a listening TCP socket descriptor, e.g. one systemd passes with socket
+    /// activation (`LISTEN_FDS`: descriptors 3, 4, ...; see docs/NETWORKING.md). Eddy
+    /// makes it non-blocking and close-on-exec and owns it from now on, also when this
+    /// throws (then it is closed). Not a listening stream socket: EINVAL.
+    public static func adopt(fileDescriptor fd: Int32, runtime: Runtime? = nil) throws(EddyError) -> TcpListener {
+        let core: Core
+        do { core = try constructionCore(runtime) } catch {
+            sysClose(fd)
+            throw error
+        }
+        var r = sysPrepareAdopted(fd, type: Int32(SOCK_STREAM.rawValue))
+        if r == 0, sysGetIntOption(fd, SOL_SOCKET, SO_ACCEPTCONN) != 1 { r = -EINVAL }
+        if r < 0 {
+            sysClose(fd)
+            throw .errno(-r)
+        }
+        // A Unix-domain listener has no port.
+        let bound = (try? SocketAddress.of(fd: fd, peer: false)) ?? SocketAddress(host: "", port: 0, family: AF_UNIX)
+        // Connections may already be queued: start readable (edge triggering would
+        // otherwise wait for the next one).
+        let key = try core.io.register(fd: fd, initial: Readiness.readable).get()
+        return TcpListener(source: IoSource(core: core, key: key), port: bound.port)
+    }
+
+    /// Sets a socket option on the listening socket (accepted streams inherit most).
+    public func setOption(_ option: SocketOption, _ value: Int32) throws(EddyError) { try source.setOption(option, value) }
+
+    /// Reads a socket option.
+    public func option(_ option: SocketOption) throws(EddyError) -> Int32 { try source.option(option) }
+
     /// The bound address.
     public var localAddress: SocketAddress {
         get throws(EddyError) {
             guard let p = source.slot else { throw .errno(EBADF) }
             return try SocketAddress.of(fd: p.pointee.fd, peer: false)
         }
+    }
+
+    /// The bound address as an `Endpoint` (a value: no allocation).
+    public var localEndpoint: Endpoint {
+        get throws(EddyError) { try Endpoint.of(fd: source.liveFd(), peer: false) }
     }
 
     /// The listening socket's descriptor (see `TcpStream.fileDescriptor`): Eddy
@@ -129,6 +186,10 @@ public final class TcpListener: @unchecked Sendable {
         }
     }
 
-    /// Closes the listening socket (idempotent).
-    public func close() { source.close() }
+    /// Closes the listening socket (idempotent); a Unix-domain listener bound with
+    /// unlink-on-close also removes its socket file.
+    public func close() {
+        source.close()
+        removeSocketFile()
+    }
 }

@@ -127,8 +127,14 @@ public final class TcpStream: @unchecked Sendable {
 
     /// Half-closes the write side (`shutdown(SHUT_WR)`); the peer reads end of stream.
     public func pollShutdown(_ cx: inout Context) -> Poll<Result<Void, EddyError>> {
+        pollShutdown(&cx, .write)
+    }
+
+    /// `shutdown(2)` of `how` from a poll function (immediate: never pending). After
+    /// `.read`, reads return end of stream.
+    public func pollShutdown(_ cx: inout Context, _ how: ShutdownHow) -> Poll<Result<Void, EddyError>> {
         guard source.slot != nil, cx.isPolledBy(source.core) else { return .ready(.failure(source.unusable())) }
-        do { try shutdown(.write) } catch { return .ready(.failure(error)) }
+        do { try shutdown(how) } catch { return .ready(.failure(error)) }
         return .ready(.success(()))
     }
 
@@ -260,6 +266,43 @@ public final class TcpStream: @unchecked Sendable {
     /// The peer's address.
     public var peerAddress: SocketAddress {
         get throws(EddyError) { try SocketAddress.of(fd: liveFd(), peer: true) }
+    }
+
+    /// The local address as an `Endpoint` (a value: no allocation).
+    public var localEndpoint: Endpoint {
+        get throws(EddyError) { try Endpoint.of(fd: liveFd(), peer: false) }
+    }
+
+    /// The peer's address as an `Endpoint`.
+    public var peerEndpoint: Endpoint {
+        get throws(EddyError) { try Endpoint.of(fd: liveFd(), peer: true) }
+    }
+
+    /// Sets a socket option (`.noDelay`, `.keepAlive`, `.keepAliveIdle`, `.linger`,
+    /// `.sendBufferSize` ...; see `SocketOption`).
+    public func setOption(_ option: SocketOption, _ value: Int32) throws(EddyError) { try source.setOption(option, value) }
+
+    /// Reads a socket option.
+    public func option(_ option: SocketOption) throws(EddyError) -> Int32 { try source.option(option) }
+
+    /// Takes over a connected TCP socket descriptor (made elsewhere, inherited, passed
+    /// over a Unix socket): Eddy makes it non-blocking and close-on-exec and owns it from
+    /// now on, also when this throws (then it is closed). Not a stream socket: EINVAL;
+    /// not a socket: ENOTSOCK; a listening socket: EINVAL (see `TcpListener.adopt`).
+    public static func adopt(fileDescriptor fd: Int32, runtime: Runtime? = nil) throws(EddyError) -> TcpStream {
+        let core: Core
+        do { core = try constructionCore(runtime) } catch {
+            sysClose(fd)
+            throw error
+        }
+        var r = sysPrepareAdopted(fd, type: Int32(SOCK_STREAM.rawValue))
+        if r == 0, sysGetIntOption(fd, SOL_SOCKET, SO_ACCEPTCONN) == 1 { r = -EINVAL }
+        if r < 0 {
+            sysClose(fd)
+            throw .errno(-r)
+        }
+        // Readable and writable until the kernel says otherwise: the first attempt tells.
+        return try adopt(fd: fd, core: core, initial: Readiness.readable | Readiness.writable).get()
     }
 
     /// Enables/disables Nagle's algorithm (`TCP_NODELAY`).

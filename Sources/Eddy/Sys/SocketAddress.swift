@@ -53,6 +53,8 @@ public struct SocketAddress: CustomStringConvertible, Sendable, Equatable {
             }
         }
         if r != 0 { throw .errno(Glibc.errno) }
+        let fam = Int32(storage.ss_family)
+        if fam != AF_INET && fam != AF_INET6 { throw .errno(EAFNOSUPPORT) }  // a Unix-domain socket
         let copy = storage
         return withUnsafePointer(to: copy) { p -> SocketAddress in
             var buf = [CChar](repeating: 0, count: Int(INET6_ADDRSTRLEN) + 1)

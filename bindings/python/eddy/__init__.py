@@ -37,6 +37,12 @@ from ._net import TcpListener, TcpStream, connect, listen
 # ---- graceful shutdown (issue 14, branch pool-14) ----
 from ._shutdown import ShutdownReport, shutdown, shutdown_report
 from ._diagnostics import RuntimeMetrics, TaskInfo, metrics, task_dump
+# ---- issue 15: UDP ----
+from ._addr import SocketOption
+from ._udp import Datagram, UdpSocket, bind_udp
+from ._net import connect_unix, listen_unix
+
+# ---- end issue 15 ----
 
 __version__ = "0.1.0"
 
@@ -82,4 +88,11 @@ __all__ = [
     "task_dump",
     "RuntimeMetrics",
     "TaskInfo",
+    # ---- issue 15 ----
+    "bind_udp",
+    "UdpSocket",
+    "Datagram",
+    "SocketOption",
+    "listen_unix",
+    "connect_unix",
 ]

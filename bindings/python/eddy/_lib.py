@@ -151,6 +151,24 @@ class eddy_value_t(Union):
     ]
 
 
+# ---- issue 15: eddy_addr_t ----
+ADDR_IPV4 = 4  # EDDY_ADDR_IPV4
+ADDR_IPV6 = 6  # EDDY_ADDR_IPV6
+
+
+class eddy_addr_t(ctypes.Structure):
+    """include/eddy.h's by-value socket address."""
+
+    _fields_ = [
+        ("family", ctypes.c_uint16),
+        ("port", ctypes.c_uint16),
+        ("scope_id", ctypes.c_uint32),
+        ("addr", ctypes.c_uint8 * 16),
+    ]
+
+
+# ---- end issue 15 ----
+
 H = c_uint64  # every handle type, see the module docstring
 PH = POINTER(c_uint64)
 
@@ -310,6 +328,39 @@ def _declare(lib: ctypes.CDLL) -> None:
     f("eddy_host_enter", c_int, H, H, POINTER(c_void_p))
     f("eddy_host_wake", c_int, H, H)
     f("eddy_host_write", c_int, H, H, c_void_p, c_size_t)
+
+    # ---- issue 15: UDP, addresses, options ----
+    PA = POINTER(eddy_addr_t)
+    f("eddy_addr_parse", c_int, c_char_p, c_uint16, PA)
+    f("eddy_addr_format", c_int, PA, c_char_p, c_size_t)
+    f("eddy_udp_bind", c_int, H, c_char_p, c_uint16, c_uint32, PH)
+    f("eddy_udp_from_fd", c_int, H, c_int, PH)
+    f("eddy_udp_connect", c_int, H, PA)
+    f("eddy_udp_poll_recv_from", c_int, H, c_void_p, c_void_p, c_size_t, POINTER(c_size_t), PA, POINTER(c_int))
+    f("eddy_udp_poll_send_to", c_int, H, c_void_p, c_void_p, c_size_t, PA, POINTER(c_size_t))
+    f("eddy_udp_poll_recv", c_int, H, c_void_p, c_void_p, c_size_t, POINTER(c_size_t), POINTER(c_int))
+    f("eddy_udp_poll_send", c_int, H, c_void_p, c_void_p, c_size_t, POINTER(c_size_t))
+    f("eddy_udp_set_option", c_int, H, c_int, c_int)
+    f("eddy_udp_get_option", c_int, H, c_int, POINTER(c_int))
+    f("eddy_udp_multicast", c_int, H, c_char_p, c_uint32, c_int)
+    f("eddy_udp_local_addr", c_int, H, PA)
+    f("eddy_udp_peer_addr", c_int, H, PA)
+    f("eddy_udp_fd", c_int, H, POINTER(c_int))
+    f("eddy_udp_close", c_int, H)
+    f("eddy_tcp_listen_flags", c_int, H, c_char_p, c_uint16, c_int, c_uint32, PH)
+    f("eddy_tcp_listener_from_fd", c_int, H, c_int, PH)
+    f("eddy_tcp_stream_from_fd", c_int, H, c_int, PH)
+    f("eddy_tcp_shutdown", c_int, H, c_int)
+    f("eddy_tcp_local_addr", c_int, H, PA)
+    f("eddy_tcp_peer_addr", c_int, H, PA)
+    f("eddy_tcp_set_option", c_int, H, c_int, c_int)
+    f("eddy_tcp_get_option", c_int, H, c_int, POINTER(c_int))
+    f("eddy_unix_listen", c_int, H, c_char_p, c_int, c_uint32, PH)
+    f("eddy_unix_connect", c_int, H, c_char_p, PH)
+    f("eddy_tcp_peer_cred", c_int, H, POINTER(ctypes.c_int32), POINTER(c_uint32), POINTER(c_uint32))
+    f("eddy_tcp_poll_send_fd", c_int, H, c_void_p, c_int)
+    f("eddy_tcp_poll_recv_fd", c_int, H, c_void_p, POINTER(c_int))
+    # ---- end issue 15 ----
 
 
 # --- the hot path: an argument-type-free call ----------------------------------

@@ -15,6 +15,7 @@ from ctypes import c_uint16, c_void_p
 from typing import Any, Awaitable, Generator, Optional, Tuple, Union
 
 from . import _lib
+from ._addr import Address, SocketOption, from_addr, int32
 from ._blocking import to_thread
 from ._driver import Runtime, check, owned, running, wait_future
 from ._errors import (
@@ -125,6 +126,35 @@ class _Handle:
 
     def _wake_waiters(self) -> None:
         pass
+
+    # ---- issue 15: addresses, options, descriptor (listeners and streams) ----
+
+    @property
+    def local_address(self) -> Address:
+        """The local ``(host, port)``."""
+        rt = self._use()
+        a = _lib.eddy_addr_t()
+        check(rt.lib.eddy_tcp_local_addr(self._h, ctypes.byref(a)))
+        return from_addr(a)
+
+    def set_option(self, option: Union[SocketOption, int], value: int) -> None:
+        """Set a ``SocketOption`` (KEEPALIVE, KEEPALIVE_IDLE, LINGER, SNDBUF ...)."""
+        rt = self._use()
+        check(rt.lib.eddy_tcp_set_option(self._h, int32(option, "option"), int32(value, "value")))
+
+    def get_option(self, option: Union[SocketOption, int]) -> int:
+        """Read a ``SocketOption`` (LINGER: -1 when off)."""
+        rt = self._use()
+        v = ctypes.c_int()
+        check(rt.lib.eddy_tcp_get_option(self._h, int32(option, "option"), ctypes.byref(v)))
+        return v.value
+
+    def fileno(self) -> int:
+        """The socket's descriptor, for interop (Eddy owns it: never close it)."""
+        rt = self._use()
+        fd = ctypes.c_int()
+        check(rt.lib.eddy_tcp_fd(self._h, ctypes.byref(fd)))
+        return fd.value
 
 
 @types.coroutine
@@ -373,9 +403,20 @@ class TcpStream(_Handle):
         return _write_more(self, rt, op, data, True, None)
 
     @awaitable
-    def shutdown(self) -> Suspends[None]:
-        """Half-close: no more writes (the peer reads EOF); reading continues."""
+    def shutdown(self, how: int = socket.SHUT_WR) -> Suspends[None]:
+        """Half-close: by default no more writes (the peer reads EOF) and reading
+        continues; ``socket.SHUT_RD`` ends reading (reads return ``b""``),
+        ``socket.SHUT_RDWR`` both."""
+        if isinstance(how, bool) or not isinstance(how, int):
+            raise TypeError(f"how must be an int (socket.SHUT_*), not {type(how).__name__}")
         rt = self._use()
+        if how != socket.SHUT_WR:
+            if how not in (socket.SHUT_RD, socket.SHUT_RDWR):
+                raise InvalidArgumentError(f"how must be socket.SHUT_RD, SHUT_WR or SHUT_RDWR, got {how!r}")
+            if how == socket.SHUT_RDWR:
+                self._wfd = -1
+            check(rt.lib.eddy_tcp_shutdown(self._h, 0 if how == socket.SHUT_RD else 2))
+            return
         self._wfd = -1  # later writes go through Eddy, which reports the shutdown
         poll = rt.lib.eddy_tcp_poll_shutdown
         while True:
@@ -388,6 +429,74 @@ class TcpStream(_Handle):
                     raise ClosedResourceError(self._what)
                 continue
             raise error_from_code(rc)
+
+    @property
+    def peer_address(self) -> Address:
+        """The peer's ``(host, port)``."""
+        rt = self._use()
+        a = _lib.eddy_addr_t()
+        check(rt.lib.eddy_tcp_peer_addr(self._h, ctypes.byref(a)))
+        return from_addr(a)
+
+    @property
+    def peer_credentials(self) -> Tuple[int, int, int]:
+        """``(pid, uid, gid)`` of the peer of a Unix-domain stream (SO_PEERCRED,
+        recorded by the kernel at connect time); ``OSError`` (EAFNOSUPPORT) on TCP."""
+        rt = self._use()
+        pid, uid, gid = ctypes.c_int32(), ctypes.c_uint32(), ctypes.c_uint32()
+        check(rt.lib.eddy_tcp_peer_cred(self._h, ctypes.byref(pid), ctypes.byref(uid), ctypes.byref(gid)))
+        return pid.value, uid.value, gid.value
+
+    @awaitable
+    def send_fd(self, fd: int) -> Suspends[None]:
+        """Send a duplicate of descriptor ``fd`` over a Unix-domain stream
+        (SCM_RIGHTS, carried by one byte of stream data); ``fd`` stays yours."""
+        fd = _fd_arg(fd)
+        rt = self._use()
+        poll = rt.lib.eddy_tcp_poll_send_fd
+        self._writer = rt.current
+        try:
+            while True:
+                rc = poll(self._h, rt.cx, fd)
+                if rc == READY:
+                    return
+                if rc != PENDING:
+                    raise error_from_code(rc)
+                yield SUSPEND
+                if self._closed:
+                    raise ClosedResourceError(self._what)
+        finally:
+            self._writer = None
+
+    @awaitable
+    def recv_fd(self) -> Suspends[int]:
+        """Receive a descriptor sent with ``send_fd`` (reads its one byte): a new
+        descriptor, close-on-exec, yours to close. End of stream: ``OSError``
+        (ENODATA); plain data instead of a descriptor: ``OSError`` (EBADMSG)."""
+        rt = self._use()
+        poll = rt.lib.eddy_tcp_poll_recv_fd
+        out = ctypes.c_int(-1)
+        self._reader = rt.current
+        try:
+            while True:
+                rc = poll(self._h, rt.cx, ctypes.byref(out))
+                if rc == READY:
+                    return out.value
+                if rc != PENDING:
+                    raise error_from_code(rc)
+                yield SUSPEND
+                if self._closed:
+                    raise ClosedResourceError(self._what)
+        finally:
+            self._reader = None
+
+    @classmethod
+    def from_fd(cls, fd: int) -> "TcpStream":
+        """Take over a connected TCP socket descriptor (Eddy owns it from this call
+        on, also when it raises: then it is closed). Inside a task run by eddy.run."""
+        rt = running()
+        check(rt.lib.eddy_tcp_stream_from_fd(rt.h, _fd_arg(fd), rt.out_ref))
+        return cls(rt, rt.out.value)
 
     def set_nodelay(self, enabled: bool = True) -> None:
         if self._closed:
@@ -451,6 +560,15 @@ class TcpListener(_Handle):
         if self._acceptor is not None:
             self._acceptor._wake()
 
+    @classmethod
+    def from_fd(cls, fd: int) -> "TcpListener":
+        """Take over a listening TCP socket descriptor, e.g. one systemd passes with
+        socket activation (``LISTEN_FDS``: descriptors 3, 4, ...). Eddy owns it from
+        this call on, also when it raises (then it is closed). Inside a task run by eddy.run."""
+        rt = running()
+        check(rt.lib.eddy_tcp_listener_from_fd(rt.h, _fd_arg(fd), rt.out_ref))
+        return cls(rt, rt.out.value)
+
     @awaitable
     def accept(self) -> Suspends[TcpStream]:
         """Wait for the next connection."""
@@ -486,13 +604,20 @@ def _validate_backlog(backlog: object) -> int:
     return min(check_size(backlog, "backlog"), 65535)
 
 
-async def listen(host: str = "127.0.0.1", port: int = 0, backlog: int = 128) -> TcpListener:
-    """Listen on ``host:port`` (port 0: an ephemeral port, see ``.port``)."""
+def _fd_arg(fd: object) -> int:
+    if isinstance(fd, bool) or not isinstance(fd, int):
+        raise TypeError(f"fd must be an int, not {type(fd).__name__}")
+    return int32(fd, "fd")
+
+
+async def listen(host: str = "127.0.0.1", port: int = 0, backlog: int = 128, *, reuse_port: bool = False) -> TcpListener:
+    """Listen on ``host:port`` (port 0: an ephemeral port, see ``.port``);
+    ``reuse_port`` sets SO_REUSEPORT first (several listeners on one port)."""
     port = _validate_port(port)
     backlog = _validate_backlog(backlog)
     rt = running()
     h = await _resolve(host, port)
-    check(rt.lib.eddy_tcp_listen(rt.h, h, port, backlog, rt.out_ref))
+    check(rt.lib.eddy_tcp_listen_flags(rt.h, h, port, backlog, 1 if reuse_port else 0, rt.out_ref))
     return TcpListener(rt, rt.out.value)
 
 
@@ -503,6 +628,49 @@ async def connect(host: str, port: int) -> TcpStream:
     h = await _resolve(host, port)
     lib = rt.lib
     check(lib.eddy_tcp_connect(rt.h, h, port, rt.out_ref))
+    fut = rt.out.value
+    try:
+        await wait_future(rt, fut)
+        check(lib.eddy_future_take_tcp(fut, rt.out_ref))
+        return TcpStream(rt, rt.out.value)
+    finally:
+        lib.eddy_future_free(fut)
+
+
+# ---- issue 15: Unix-domain stream sockets ----
+
+
+def _unix_path(path: object) -> bytes:
+    """A Unix socket path as bytes (str, bytes or os.PathLike; "@name": abstract)."""
+    if isinstance(path, (str, bytes)) or hasattr(path, "__fspath__"):
+        p = os.fsencode(path)  # type: ignore[arg-type]
+    else:
+        raise TypeError(f"path must be a str, bytes or os.PathLike, not {type(path).__name__}")
+    if b"\x00" in p:
+        raise InvalidArgumentError("path must not contain NUL characters")
+    return p
+
+
+async def listen_unix(path: Any, backlog: int = 128, *, unlink_on_close: bool = False) -> TcpListener:
+    """Listen on a Unix-domain stream socket at ``path`` (``"@name"``: a Linux
+    abstract name, no file). Connections are ``TcpStream`` objects. A stale socket
+    file in the way is replaced; a live listener or another file is ``OSError``
+    (EADDRINUSE); a path longer than ``sun_path`` holds is ``OSError`` (ENAMETOOLONG).
+    ``unlink_on_close`` removes the file when the listener is closed."""
+    p = _unix_path(path)
+    backlog = _validate_backlog(backlog)
+    rt = running()
+    check(rt.lib.eddy_unix_listen(rt.h, p, backlog, 1 if unlink_on_close else 0, rt.out_ref))
+    return TcpListener(rt, rt.out.value)
+
+
+async def connect_unix(path: Any) -> TcpStream:
+    """Connect to a Unix-domain listener (no listener: ``FileNotFoundError`` for a
+    missing file, ``ConnectionRefusedError`` for a stale one)."""
+    p = _unix_path(path)
+    rt = running()
+    lib = rt.lib
+    check(lib.eddy_unix_connect(rt.h, p, rt.out_ref))
     fut = rt.out.value
     try:
         await wait_future(rt, fut)

@@ -133,10 +133,12 @@ def test_no_import_cycle():
 LAYERS = [
     "_lib", "_errors", "_sigpipe",  # the C ABI, exceptions
     "_protocol",  # what awaitables yield to the driver: a leaf over _lib
+    "_addr",  # issue 15: addresses and socket options (over _lib, _errors)
     "_driver", "_timeouts", "_tasks",
     "_wakeup", "_runners",
     "_blocking", "_net",
     "_shutdown", "_diagnostics",  # eddy.shutdown, metrics, task_dump (issue 14, branch pool-14)
+    "_udp",  # issue 15
     "__init__",
 ]
 
@@ -180,6 +182,16 @@ PUBLIC_AWAITABLES = [
     eddy.to_thread,
     eddy.Timeout.__aenter__,
     eddy.Timeout.__aexit__,
+    # issue 15
+    eddy.bind_udp,
+    eddy.UdpSocket.recv_from,
+    eddy.UdpSocket.recv,
+    eddy.UdpSocket.send_to,
+    eddy.UdpSocket.send,
+    eddy.listen_unix,
+    eddy.connect_unix,
+    eddy.TcpStream.send_fd,
+    eddy.TcpStream.recv_fd,
 ]
 
 

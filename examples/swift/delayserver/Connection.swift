@@ -10,6 +10,8 @@ import Glibc
 struct ServerConfig: Sendable {
     var host = "127.0.0.1"
     var port: UInt16 = 8080
+    /// `--unix PATH`: serve on a Unix-domain socket instead (issue 15).
+    var unixPath: String?
     /// A request head must be complete within this time of the server starting to
     /// wait for it (this is also the keep-alive idle timeout).
     var headerTimeout: Duration = .seconds(10)

@@ -8,16 +8,20 @@ import Glibc
 #endif
 
 let usage = """
-    usage: eddy-delayserver [--host ADDR] [--port PORT] [--header-timeout-ms MS] [--verbose]
+    usage: eddy-delayserver [--host ADDR] [--port PORT | --unix PATH] [--header-timeout-ms MS] [--verbose]
 
     HTTP/1.1 server: GET /{ms}/{message} waits ms milliseconds (0...60000) on an Eddy
     timer, then answers 200 with the percent-decoded message as a text/plain body.
       --host ADDR             numeric IPv4/IPv6 address to bind (default 127.0.0.1)
       --port PORT             port to bind, 0 for any free port (default 8080)
+      --unix PATH             serve on a Unix-domain socket instead (`@name`: abstract);
+                              the socket file is removed at exit. Try:
+                              curl --unix-socket PATH http://localhost/100/hi
       --header-timeout-ms MS  a request head must arrive within MS ms (default 10000);
                               also the keep-alive idle timeout
       --verbose               one line per request on stderr
-    The first line on stdout is `listening on HOST:PORT`. SIGINT/SIGTERM stop the server.
+    The first line on stdout is `listening on HOST:PORT` (`listening on unix:PATH`).
+    SIGINT/SIGTERM stop the server.
 
     """
 
@@ -28,6 +32,9 @@ func parseOptions(_ arguments: [String]) throws(UsageError) -> ServerConfig {
         case "-v", "--verbose": config.verbose = true
         case "--host": config.host = try hostOption(value())
         case "--port", "-p": config.port = try portOption(value(), allowZero: true)
+        case "--unix":
+            guard let v = value(), !v.isEmpty else { throw UsageError(message: "--unix needs a path") }
+            config.unixPath = v
         case "--header-timeout-ms":
             guard let v = value(), let ms = Int(v), ms > 0, ms <= 3_600_000 else {
                 throw UsageError(message: "--header-timeout-ms needs a number 1...3600000")
@@ -46,7 +53,7 @@ func runDelayServer(_ arguments: [String]) -> Int32 {
     do { config = try parseOptions(arguments) } catch {
         return exitStatus(for: error, program: "eddy-delayserver", usage: usage)
     }
-    return runTCPServer(name: "eddy-delayserver", host: config.host, port: config.port) { stream in
+    return runTCPServer(name: "eddy-delayserver", host: config.host, port: config.port, unixPath: config.unixPath) { stream in
         await serveConnection(stream, config)
     }
 }

@@ -1,5 +1,6 @@
 // eddy-echo: TCP echo server, one Eddy task per connection, one fixed buffer per
-// connection (no allocation per read).
+// connection (no allocation per read). With --udp: a UDP echo server, one task and one
+// buffer for all datagrams (no allocation per datagram).
 
 import Eddy
 import EddyExampleSupport
@@ -9,18 +10,21 @@ import Glibc
 #endif
 
 let usage = """
-    usage: eddy-echo [--host ADDR] [--port PORT]
+    usage: eddy-echo [--udp] [--host ADDR] [--port PORT]
 
     TCP echo server on Eddy: every byte received is sent back.
+      --udp         UDP instead: every datagram is sent back to its sender
       --host ADDR   numeric IPv4/IPv6 address to bind (default 127.0.0.1)
       --port PORT   port to bind, 0 for any free port (default 9000)
-    The first line on stdout is `listening on HOST:PORT`. SIGINT/SIGTERM stop it cleanly.
+    The first line on stdout is `listening on HOST:PORT` (UDP: followed by ` (udp)`).
+    SIGINT/SIGTERM stop it cleanly.
 
     """
 
 struct EchoConfig: Sendable {
     var host = "127.0.0.1"
     var port: UInt16 = 9000
+    var udp = false
 }
 
 /// Bytes read per system call; also the whole per-connection memory.
@@ -32,6 +36,7 @@ func parseOptions(_ arguments: [String]) throws(UsageError) -> EchoConfig {
         switch name {
         case "--host": config.host = try hostOption(value())
         case "--port", "-p": config.port = try portOption(value(), allowZero: true)
+        case "--udp": config.udp = true
         default: return false
         }
         return true
@@ -67,7 +72,32 @@ func runEcho(_ arguments: [String]) -> Int32 {
     do { config = try parseOptions(arguments) } catch {
         return exitStatus(for: error, program: "eddy-echo", usage: usage)
     }
+    if config.udp {
+        return runUDPServer(name: "eddy-echo", host: config.host, port: config.port) { socket in
+            await echoDatagrams(socket)
+        }
+    }
     return runTCPServer(name: "eddy-echo", host: config.host, port: config.port) { stream in
         await echo(stream)
+    }
+}
+
+/// UDP echo: each datagram goes back to its sender. One buffer as large as any datagram,
+/// so nothing is ever truncated; errors of one datagram (an ICMP error surfacing, a full
+/// send buffer) do not end the server.
+func echoDatagrams(_ socket: UdpSocket) async {
+    let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 65_536, alignment: 16)
+    defer { buffer.deallocate() }
+    while true {
+        do {
+            let d = try await socket.receive(into: buffer)
+            _ = try await socket.send(UnsafeRawBufferPointer(rebasing: buffer[0..<d.count]), to: d.sender)
+        } catch let error as EddyError where error == .cancelled || error == .shutdown || error == .errno(EBADF) {
+            return
+        } catch is CancellationError {
+            return
+        } catch {
+            continue
+        }
     }
 }

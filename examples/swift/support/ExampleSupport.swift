@@ -77,7 +77,9 @@ func acceptLoop(_ name: String, _ listener: TcpListener,
 /// Runs a TCP server on a fresh Eddy runtime until SIGINT/SIGTERM: binds `host:port`,
 /// prints `listening on HOST:PORT` as the first stdout line, and runs `onConnection`
 /// for each accepted stream. Returns the process exit status.
-public func runTCPServer(name: String, host: String, port: UInt16,
+/// With `unixPath` (issue 15) it listens on that Unix-domain socket instead, prints
+/// `listening on unix:PATH` and removes the socket file when it stops.
+public func runTCPServer(name: String, host: String, port: UInt16, unixPath: String? = nil,
                          onConnection: @escaping @Sendable (TcpStream) async -> Void) -> Int32 {
     installStopHandlers()
     var runtimeConfig = Runtime.Configuration()
@@ -93,12 +95,16 @@ public func runTCPServer(name: String, host: String, port: UInt16,
 
     let listener: TcpListener
     do {
-        listener = try TcpListener.bind(host: host, port: port, runtime: runtime)
+        if let unixPath {
+            listener = try TcpListener.bind(unixPath: unixPath, unlinkOnClose: true, runtime: runtime)
+        } else {
+            listener = try TcpListener.bind(host: host, port: port, runtime: runtime)
+        }
     } catch {
-        emit("\(name): cannot listen on \(host):\(port): \(error)\n", to: 2)
+        emit("\(name): cannot listen on \(unixPath.map { "unix:\($0)" } ?? "\(host):\(port)"): \(error)\n", to: 2)
         return 1
     }
-    let address = (try? listener.localAddress.description) ?? "\(host):\(listener.port)"
+    let address = unixPath.map { "unix:\($0)" } ?? (try? listener.localAddress.description) ?? "\(host):\(listener.port)"
     emit("listening on \(address)\n")
 
     do {
