@@ -57,6 +57,8 @@ static int (*const p_eddy_fd_watch)(eddy_runtime_t, int, eddy_fd_t *) = eddy_fd_
 static int (*const p_eddy_fd_poll_ready)(eddy_fd_t, eddy_cx_t *, uint32_t, uint32_t *) = eddy_fd_poll_ready;
 static int (*const p_eddy_fd_clear_ready)(eddy_fd_t, uint32_t) = eddy_fd_clear_ready;
 static int (*const p_eddy_fd_free)(eddy_fd_t) = eddy_fd_free;
+/* ---- driver (io_uring) ---- */
+static int (*const p_eddy_runtime_driver)(eddy_runtime_t, uint32_t *, int *) = eddy_runtime_driver;
 static int (*const p_eddy_host_spawn)(eddy_runtime_t, uint64_t *) = eddy_host_spawn;
 static int (*const p_eddy_host_turn)(eddy_host_batch_t *) = eddy_host_turn;
 static int (*const p_eddy_host_enter)(eddy_runtime_t, uint64_t, eddy_cx_t **) = eddy_host_enter;
@@ -83,6 +85,8 @@ static const struct {
     ENTRY(eddy_host_enter),       ENTRY(eddy_host_wake),        ENTRY(eddy_host_write),
     ENTRY(eddy_fd_watch),         ENTRY(eddy_fd_poll_ready),    ENTRY(eddy_fd_clear_ready),
     ENTRY(eddy_fd_free),          ENTRY(eddy_tcp_fd),
+    /* ---- driver (io_uring) ---- */
+    ENTRY(eddy_runtime_driver),
 };
 
 /* Compile-time facts of the ABI. */
@@ -92,6 +96,9 @@ typedef char check_value_size[sizeof(eddy_value_t) == 8 ? 1 : -1];
 typedef char check_host_sizes[(sizeof(eddy_host_op_t) == 40 && sizeof(eddy_host_event_t) == 16 &&
                                sizeof(eddy_host_batch_t) == 48) ? 1 : -1];
 typedef char check_host_woken[(EDDY_HOST_WOKEN < -5000 && EDDY_HOST_WOKEN != EDDY_EBADPOLL) ? 1 : -1];
+/* ---- driver (io_uring) ---- */
+typedef char check_driver_values[(EDDY_DRIVER_DEFAULT == 0u && EDDY_DRIVER_EPOLL == 1u && EDDY_DRIVER_IO_URING == 2u &&
+                                  sizeof(eddy_config_t) == 24) ? 1 : -1];
 typedef char check_codes[(EDDY_READY == 0 && EDDY_PENDING == 1 && EDDY_EBADHANDLE < -5000) ? 1 : -1];
 
 int main(void)

@@ -49,7 +49,7 @@ final class Core: @unchecked Sendable {
         self.config = config
         self.sys = Sys(calls: sys)
         ceddy_set_cancel_handler(ContinuationWaiter.cancelHandler)  // same value every time
-        driver = try PlatformDriver(eventBatch: config.eventBatch, returnOnSignal: config.returnOnSignal, sys: self.sys)
+        driver = try PlatformDriver(config: config, sys: self.sys)
         io = driver.io
         timers = driver.timers
     }

@@ -32,8 +32,14 @@ public final class Runtime: @unchecked Sendable {
         /// wait, so the host (e.g. Python) can run its signal handlers; the work stays
         /// queued and a later call continues it.
         public var returnOnSignal = false
-        /// The kernel interface (replace in tests to inject faults).
+        /// The kernel interface (replace in tests to inject faults; the io_uring driver
+        /// waits through its ring, not through `epollWait`).
         public var sys: SysCalls = .system
+        /// The driver: `.epoll` or `.ioUring`; nil (the default) reads the environment
+        /// variable `EDDY_DRIVER` (`epoll` or `io_uring`; epoll when unset, EINVAL for any
+        /// other value). A runtime asked for io_uring where the kernel or its policy
+        /// refuses it runs on epoll: see `Runtime.driver` and `Runtime.driverFallback`.
+        public var driver: DriverKind? = nil
         /// The defaults listed on each property.
         public init() {}
     }
@@ -48,6 +54,20 @@ public final class Runtime: @unchecked Sendable {
         core = try Core(config: configuration, sys: configuration.sys)
         core.runtime = self
     }
+
+    /// Creates a runtime with `configuration` (the same as `init(_:)`).
+    public convenience init(configuration: Configuration) throws(EddyError) {
+        try self.init(configuration)
+    }
+
+    /// The driver this runtime waits with.
+    public var driver: DriverKind { core.driver.kind }
+
+    /// Why io_uring, asked for (configuration or `EDDY_DRIVER`), is not used: the error of
+    /// its setup (ENOSYS: no io_uring in this kernel, or a seccomp filter; EPERM: the
+    /// `kernel.io_uring_disabled` sysctl or a container policy; EOPNOTSUPP: older than
+    /// Linux 5.13). nil when the runtime uses the driver it was asked for.
+    public var driverFallback: EddyError? { core.driver.fallback }
 
     deinit {
         // Jobs that run during shutdown must not reach this half-destroyed object.

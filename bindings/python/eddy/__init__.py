@@ -34,6 +34,9 @@ from ._errors import (
 from ._lib import LibraryNotFoundError
 from ._net import TcpListener, TcpStream, connect, listen
 
+# ---- driver (io_uring) ----
+from ._backend import DriverInfo, driver_info
+
 __version__ = "0.1.0"
 
 
@@ -70,4 +73,7 @@ __all__ = [
     "RuntimeEndedError",
     "LibraryNotFoundError",
     "library_version",
+    # ---- driver (io_uring) ----
+    "DriverInfo",
+    "driver_info",
 ]

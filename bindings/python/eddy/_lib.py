@@ -96,7 +96,17 @@ class eddy_config_t(ctypes.Structure):
         ("event_batch", c_uint32),
         ("task_budget", c_uint32),
         ("blocking_threads", c_uint32),
+        # ---- driver (io_uring) ----
+        ("driver", c_uint32),
     ]
+
+
+# ---- driver (io_uring) ----
+# eddy_config_t.driver (include/eddy.h): DEFAULT reads $EDDY_DRIVER.
+DRIVER_DEFAULT = 0
+DRIVER_EPOLL = 1
+DRIVER_IO_URING = 2
+DRIVER_NAMES = {DRIVER_EPOLL: "epoll", DRIVER_IO_URING: "io_uring"}
 
 
 class eddy_value_t(Union):
@@ -222,6 +232,8 @@ def _declare(lib: ctypes.CDLL) -> None:
     f("eddy_runtime_run_until", c_int, H, H, POINTER(c_int))
     f("eddy_block_on", c_int, H, POLL_FN, c_void_p, DROP_FN, POINTER(c_int))
     f("eddy_runtime_free", c_int, H)
+    # ---- driver (io_uring) ----
+    f("eddy_runtime_driver", c_int, H, POINTER(c_uint32), POINTER(c_int))
 
     f("eddy_spawn", c_int, H, POLL_FN, c_void_p, DROP_FN, PH)
     f("eddy_task_poll_join", c_int, H, c_void_p, POINTER(c_int))
