@@ -116,7 +116,11 @@ int ceddy_uring_poll_add(ceddy_uring *r, int fd, uint32_t mask, uint64_t user_da
 int ceddy_uring_poll_remove(ceddy_uring *r, uint64_t target, uint64_t user_data) {
     struct io_uring_sqe *s = next_sqe(r);
     if (s == NULL) return -EBUSY;
-    s->opcode = IORING_OP_POLL_REMOVE;
+    // ASYNC_CANCEL, not POLL_REMOVE: POLL_REMOVE fails with EALREADY when the poll's
+    // wake-up work is pending (a socket ready the moment its poll went in, in the same
+    // submission), and the request would live on, holding its file. A cancel marks the
+    // request and lets that work end it.
+    s->opcode = IORING_OP_ASYNC_CANCEL;
     s->fd = -1;
     s->addr = target;
     s->user_data = user_data;

@@ -49,7 +49,8 @@ void ceddy_uring_exit(ceddy_uring *r);
 /// Queues a poll request on `fd` for `mask` (POLLIN etc., edge-triggered), multishot if
 /// `multishot`. 0, or -EBUSY when the submission ring is full (enter, then retry).
 int ceddy_uring_poll_add(ceddy_uring *r, int fd, uint32_t mask, uint64_t user_data, int multishot);
-/// Queues the removal of the poll request `target`; its own completion carries `user_data`.
+/// Queues the cancellation of the poll request `target` (it then completes with
+/// -ECANCELED, releasing its file); the cancel's own completion carries `user_data`.
 int ceddy_uring_poll_remove(ceddy_uring *r, uint64_t target, uint64_t user_data);
 /// One io_uring_enter: submits the queued requests, then waits for `wait_nr` completions
 /// at most `timeout_ns` (-1: no limit; ignored when wait_nr is 0). Returns the number

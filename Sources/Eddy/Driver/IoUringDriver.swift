@@ -34,7 +34,7 @@ final class IoUringDriver: IoBackend {
     private let parked = Atomic<Bool>(false)
 
     // user_data of the driver's own requests: generation 0, which no registration has.
-    /// Completions to ignore (the results of poll removals).
+    /// Completions to ignore (the results of cancellations).
     static let ignoredKey: UInt64 = 0
     /// The unpark eventfd's poll.
     static let wakeKey: UInt64 = 1
@@ -194,7 +194,7 @@ final class IoUringDriver: IoBackend {
             if c.flags & CEDDY_CQE_F_MORE == 0 { queue(fd: signalFd, data: IoUringDriver.signalKey, mask: CEDDY_EPOLLIN) }
             return c.res >= 0
         default:
-            return false  // a removal's result
+            return false  // a cancellation's result
         }
     }
 
@@ -252,7 +252,7 @@ final class IoUringDriver: IoBackend {
         return 0
     }
 
-    /// Queues the removal of the registration's request (its file stays referenced until
+    /// Queues the cancellation of the registration's request (its file stays referenced until
     /// the removal is submitted: see `flush`).
     func cancel(fd: Int32, data: UInt64) {
         if ceddy_uring_poll_remove(ring, data, IoUringDriver.ignoredKey) != 0 {
@@ -261,7 +261,7 @@ final class IoUringDriver: IoBackend {
         }
     }
 
-    /// Submits now: a removed request releases its file before this returns, so a socket
+    /// Submits now: a cancelled request releases its file before this returns, so a socket
     /// closed by the registry is really closed (FIN sent) when `close` returns, as on epoll.
     func flush() {
         if ceddy_uring_sq_pending(ring) != 0 { _ = ceddy_uring_enter(ring, 0, -1) }

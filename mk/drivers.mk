@@ -1,0 +1,8 @@
+# mk/drivers.mk — the drivers every runtime test runs on (issue 18).
+#
+# Each suite that drives a runtime (Swift unit tests, the C suites and their ASan+UBSan
+# runs, the C example's SIGTERM check, the Python tests, the Swift example's end-to-end
+# test) runs once per value of EDDY_DRIVER listed here: `make test TEST_DRIVERS=epoll`
+# for one. On a kernel without io_uring the io_uring runs still pass: the runtime falls
+# back to epoll (docs/ARCHITECTURE.md), which the fallback tests check explicitly.
+TEST_DRIVERS ?= epoll io_uring
