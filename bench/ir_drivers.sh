@@ -26,6 +26,8 @@ if [ -z "$strip_dir" ]; then
     strip -o "$strip_dir/lib/libeddy.so" .build/release/libeddy.so
     ln -sf libeddy.so "$strip_dir/lib/libeddy.so.0"
 fi
+# The interpreter itself, not a wrapper script (pyenv's shim would be what valgrind runs).
+py=$(python3 -c 'import sys; print(sys.executable)')
 median() { sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
 measure() {  # name n1 n2 env... -- cmd...
     local name=$1 n1=$2 n2=$3; shift 3
@@ -39,5 +41,5 @@ for d in $drivers; do
     export EDDY_DRIVER=$d
     cmd=("$strip_dir/echo_server"); measure C 5000 15000 LD_LIBRARY_PATH="$strip_dir/lib"
     cmd=("$strip_dir/eddy-echo"); measure Swift 5000 15000 X=1
-    cmd=(python3 "$root/examples/python/echo_server.py"); measure Python 2000 8000 EDDY_LIBRARY="$strip_dir/lib/libeddy.so"
+    cmd=("$py" "$root/examples/python/echo_server.py"); measure Python 2000 8000 EDDY_LIBRARY="$strip_dir/lib/libeddy.so"
 done

@@ -166,3 +166,18 @@ int ceddy_same_file(int a, int b) {
     if (r > 0) return 0;
     return errno == EBADF ? 0 : -1;
 }
+
+#if defined(__has_include)
+#if __has_include(<valgrind/valgrind.h>)
+#include <valgrind/valgrind.h>
+#define CEDDY_HAVE_VALGRIND_H 1
+#endif
+#endif
+
+int ceddy_under_valgrind(void) {
+#ifdef CEDDY_HAVE_VALGRIND_H
+    return RUNNING_ON_VALGRIND ? 1 : 0;
+#else
+    return 0;
+#endif
+}

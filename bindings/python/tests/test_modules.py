@@ -134,6 +134,7 @@ LAYERS = [
     "_lib", "_errors", "_sigpipe",  # the C ABI, exceptions
     "_protocol",  # what awaitables yield to the driver: a leaf over _lib
     "_driver", "_timeouts", "_tasks",
+    "_backend",  # ---- driver (io_uring) ---- the kernel interface of a run: over _driver
     "_wakeup", "_runners",
     "_blocking", "_net",
     "__init__",
