@@ -39,20 +39,20 @@ rel-c-run:
 
 rel-c-suites: $(REL_C_BINS)
 	@fail=""; \
-	for t in $(REL_C_BINS); do \
-	    echo "== $$t"; \
-	    LD_LIBRARY_PATH=$(C_LIB_ABS) $(C_TIMEOUT) $$t; rc=$$?; \
-	    [ $$rc -eq 0 ] || { echo "!! $$t: exit $$rc$$( [ $$rc -eq 124 ] && echo ' (timeout)')"; fail="$$fail $$(basename $$t)"; }; \
-	done; \
+	for d in $(TEST_DRIVERS); do for t in $(REL_C_BINS); do \
+	    echo "== $$t (EDDY_DRIVER=$$d)"; \
+	    EDDY_DRIVER=$$d LD_LIBRARY_PATH=$(C_LIB_ABS) $(C_TIMEOUT) $$t; rc=$$?; \
+	    [ $$rc -eq 0 ] || { echo "!! $$t: exit $$rc$$( [ $$rc -eq 124 ] && echo ' (timeout)')"; fail="$$fail $$d/$$(basename $$t)"; }; \
+	done; done; \
 	if [ -n "$$fail" ]; then echo "reliability C suites FAILED:$$fail"; exit 1; fi
 
 rel-c-asan: $(REL_C_ASAN_BINS)
 	@fail=""; \
-	for t in $(REL_C_ASAN_BINS); do \
-	    echo "== $$t (ASan+UBSan)"; \
-	    $(C_ASAN_ENV) LD_LIBRARY_PATH=$(C_LIB_ABS) $(C_TIMEOUT) $$t; rc=$$?; \
-	    [ $$rc -eq 0 ] || { echo "!! $$t: exit $$rc"; fail="$$fail asan/$$(basename $$t)"; }; \
-	done; \
+	for d in $(TEST_DRIVERS); do for t in $(REL_C_ASAN_BINS); do \
+	    echo "== $$t (ASan+UBSan, EDDY_DRIVER=$$d)"; \
+	    EDDY_DRIVER=$$d $(C_ASAN_ENV) LD_LIBRARY_PATH=$(C_LIB_ABS) $(C_TIMEOUT) $$t; rc=$$?; \
+	    [ $$rc -eq 0 ] || { echo "!! $$t: exit $$rc"; fail="$$fail asan/$$d/$$(basename $$t)"; }; \
+	done; done; \
 	if [ -n "$$fail" ]; then echo "reliability sanitizer runs FAILED:$$fail"; exit 1; fi
 
 # ---- C ABI fuzzer ----
@@ -68,13 +68,14 @@ fuzz: build ## the C ABI fuzzer alone (FUZZ_SEED, FUZZ_CALLS)
 # failure can be replayed with FUZZ_SEED=<seed> and added to the corpus. Strict host
 # mode: a host task the model holds live must be live in the library (no leniency).
 FUZZ_ENV := FUZZ_STRICT_HOST=1
+# Once per driver (mk/drivers.mk), each with its own fresh seed.
 rel-fuzz-run: $(FUZZ_BIN)
-	@set -e; \
-	echo "== fuzz: corpus $(FUZZ_CORPUS) (strict host mode)"; \
+	@set -e; for d in $(TEST_DRIVERS); do export EDDY_DRIVER=$$d; \
+	echo "== fuzz: corpus $(FUZZ_CORPUS) (strict host mode, EDDY_DRIVER=$$d)"; \
 	$(FUZZ_ENV) LD_LIBRARY_PATH=$(C_LIB_ABS) $(FUZZ_TIMEOUT) $(FUZZ_BIN) --corpus $(FUZZ_CORPUS); \
 	seed=$${FUZZ_SEED:-$(FUZZ_SEED)}; [ -n "$$seed" ] || seed=$$(date +%s%N | cut -c8-17); \
-	echo "== fuzz: seed $$seed, $(FUZZ_CALLS) calls, strict host mode (replay: make fuzz FUZZ_SEED=$$seed)"; \
-	$(FUZZ_ENV) LD_LIBRARY_PATH=$(C_LIB_ABS) $(FUZZ_TIMEOUT) $(FUZZ_BIN) --seed $$seed --calls $(FUZZ_CALLS)
+	echo "== fuzz: seed $$seed, $(FUZZ_CALLS) calls, strict host mode (replay: EDDY_DRIVER=$$d make fuzz FUZZ_SEED=$$seed)"; \
+	$(FUZZ_ENV) LD_LIBRARY_PATH=$(C_LIB_ABS) $(FUZZ_TIMEOUT) $(FUZZ_BIN) --seed $$seed --calls $(FUZZ_CALLS); done
 
 # ---- sanitizers ----
 
