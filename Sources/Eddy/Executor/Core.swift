@@ -45,11 +45,13 @@ final class Core: @unchecked Sendable {
     /// Set once shut down, for threads other than the loop's.
     let shutdownFlag = Atomic<Bool>(false)
 
-    init(config: Runtime.Configuration, sys: SysCalls) throws(EddyError) {
+    /// `driver` is made first (`Runtime.init`): its creation can fail, and a Core that
+    /// failed half-way would leak the buffers its queues allocate (no deinit runs).
+    init(config: Runtime.Configuration, sys: Sys, driver: PlatformDriver) {
         self.config = config
-        self.sys = Sys(calls: sys)
+        self.sys = sys
         ceddy_set_cancel_handler(ContinuationWaiter.cancelHandler)  // same value every time
-        driver = try PlatformDriver(config: config, sys: self.sys)
+        self.driver = driver
         io = driver.io
         timers = driver.timers
     }

@@ -51,7 +51,8 @@ public final class Runtime: @unchecked Sendable {
     public init(_ configuration: Configuration = .init()) throws(EddyError) {
         guard (1...1024).contains(configuration.eventBatch), configuration.taskBudget >= 1,
               configuration.operationBudget >= 1 else { throw .invalidArgument }
-        core = try Core(config: configuration, sys: configuration.sys)
+        let sys = Sys(calls: configuration.sys)
+        core = Core(config: configuration, sys: sys, driver: try PlatformDriver(config: configuration, sys: sys))
         core.runtime = self
     }
 
