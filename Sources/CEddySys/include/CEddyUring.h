@@ -90,7 +90,7 @@ int ceddy_signalfd(void);
 /// 1 when the process runs under valgrind (its client request; 0 when the library was
 /// built without valgrind's header). valgrind 3.19 does not treat io_uring_enter as a
 /// system call that may block: while one thread waits in it, no other thread of the
-/// program runs (nor is any signal delivered), so the driver then waits in short slices.
+/// program runs (nor is any signal delivered), so the driver then waits in poll(2).
 int ceddy_under_valgrind(void);
 /// 1 if descriptors `a` and `b` name the same open file (kcmp KCMP_FILE), 0 if not (or
 /// one is not open), -1 if kcmp is unavailable (no CONFIG_KCMP, seccomp).
