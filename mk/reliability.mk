@@ -96,12 +96,14 @@ check-sanitizers: build ## Swift tests under TSan and ASan, C under valgrind (CI
 	echo "check-sanitizers: all passed"
 
 san-swift-tsan:
-	swift test --no-parallel --sanitize=thread --scratch-path $(SAN_TSAN_SCRATCH)
+	@set -e; for d in $(TEST_DRIVERS); do echo "== swift test, TSan (EDDY_DRIVER=$$d)"; \
+	    EDDY_DRIVER=$$d swift test --no-parallel --sanitize=thread --scratch-path $(SAN_TSAN_SCRATCH); done
 
 # Tests/sanitizers/lsan.supp: XCTest's runner objects only (see the file).
 san-swift-asan:
-	LSAN_OPTIONS=suppressions=$(abspath Tests/sanitizers/lsan.supp) \
-	    swift test --no-parallel --sanitize=address --scratch-path $(SAN_ASAN_SCRATCH)
+	@set -e; for d in $(TEST_DRIVERS); do echo "== swift test, ASan (EDDY_DRIVER=$$d)"; \
+	    EDDY_DRIVER=$$d LSAN_OPTIONS=suppressions=$(abspath Tests/sanitizers/lsan.supp) \
+	    swift test --no-parallel --sanitize=address --scratch-path $(SAN_ASAN_SCRATCH); done
 
 # valgrind 3.19 cannot read Swift 6.3's DWARF 5 debug info: run against a stripped copy.
 $(VALGRIND_LIB)/.stamp: $(LIBDIR)/libeddy.so
@@ -116,12 +118,14 @@ $(VALGRIND_LIB)/.stamp: $(LIBDIR)/libeddy.so
 VG_C_SUITES := $(filter-out stale_handles,$(C_SUITES)) $(REL_C_SUITES)
 san-valgrind: $(VG_C_SUITES:%=$(C_OUT)/test_%) $(FUZZ_BIN) $(VALGRIND_LIB)/.stamp
 	@fail=""; \
+	for d in $(TEST_DRIVERS); do export EDDY_DRIVER=$$d; \
 	for s in $(VG_C_SUITES); do \
-	    echo "== valgrind test_$$s"; \
-	    EDDY_UNDER_VALGRIND=1 LD_LIBRARY_PATH=$(abspath $(VALGRIND_LIB)) timeout 900 $(VALGRIND) $(C_OUT)/test_$$s || fail="$$fail test_$$s"; \
+	    echo "== valgrind test_$$s (EDDY_DRIVER=$$d)"; \
+	    EDDY_UNDER_VALGRIND=1 LD_LIBRARY_PATH=$(abspath $(VALGRIND_LIB)) timeout 900 $(VALGRIND) $(C_OUT)/test_$$s || fail="$$fail $$d/test_$$s"; \
 	done; \
-	echo "== valgrind abi_fuzz (corpus + 100000 calls)"; \
-	$(FUZZ_ENV) LD_LIBRARY_PATH=$(abspath $(VALGRIND_LIB)) timeout 900 $(VALGRIND) $(FUZZ_BIN) --corpus $(FUZZ_CORPUS) --calls 100000 || fail="$$fail abi_fuzz"; \
+	echo "== valgrind abi_fuzz (corpus + 100000 calls, EDDY_DRIVER=$$d)"; \
+	$(FUZZ_ENV) LD_LIBRARY_PATH=$(abspath $(VALGRIND_LIB)) timeout 900 $(VALGRIND) $(FUZZ_BIN) --corpus $(FUZZ_CORPUS) --calls 100000 || fail="$$fail $$d/abi_fuzz"; \
+	done; \
 	if [ -n "$$fail" ]; then echo "valgrind FAILED:$$fail"; exit 1; fi
 
 # ---- load and soak ----
