@@ -26,9 +26,12 @@ int ceddy_uring_setup(ceddy_uring *r, uint32_t entries, uint32_t cq_entries, int
     if (fail_errno > 0) return -fail_errno;
     struct io_uring_params p;
     // SUBMIT_ALL (5.18): a request that fails early does not stop the ones after it.
-    // Not COOP_TASKRUN nor DEFER_TASKRUN: the loop may move between threads, and the
-    // kernel runs a poll's wake-up work on the thread that submitted it.
-    uint32_t flags[] = {IORING_SETUP_CQSIZE | IORING_SETUP_SUBMIT_ALL, IORING_SETUP_CQSIZE};
+    // COOP_TASKRUN (5.19): a poll's wake-up work is queued to the submitting thread
+    // without an inter-processor interrupt when that thread is running (it runs the work
+    // at its next system call: the loop's own reads and sends); a sleeping submitter is
+    // still woken. Not DEFER_TASKRUN/SINGLE_ISSUER: the loop may move between threads.
+    uint32_t flags[] = {IORING_SETUP_CQSIZE | IORING_SETUP_SUBMIT_ALL | IORING_SETUP_COOP_TASKRUN,
+                        IORING_SETUP_CQSIZE | IORING_SETUP_SUBMIT_ALL, IORING_SETUP_CQSIZE};
     long fd = -EINVAL;
     for (unsigned i = 0; i < sizeof flags / sizeof flags[0] && fd == -EINVAL; i++) {
         memset(&p, 0, sizeof p);
