@@ -9,7 +9,7 @@ public struct ShutdownReport: Sendable, Equatable {
     public var descriptorsClosed: Int
 }
 
-/// A current-thread Eddy runtime: a driver (epoll reactor and timers) and an executor,
+/// A current-thread Eddy runtime: a driver (epoll or io_uring readiness, and timers) and an executor,
 /// driven by whichever thread calls `blockOn`/`run`.
 ///
 /// Any thread may `spawn` into it or wake its tasks. Dropping the last reference
