@@ -175,6 +175,23 @@ def build_all(scratch: Path) -> dict:
     return p
 
 
+# ---- driver (io_uring) ----
+def uring_servers(base: list[Server]) -> list[Server]:
+    """The Eddy servers again on the io_uring driver (`--io-uring`): ids `<id>-uring`.
+    EDDY_DRIVER reaches every run of them (cells, callgrind, counts); the epoll ones get
+    EDDY_DRIVER=epoll so a caller's environment cannot switch them."""
+    out = []
+    for s in base:
+        if s.id in ("eddy-c", "eddy-swift", "eddy-py"):
+            s.env = dict(s.env, EDDY_DRIVER="epoll")
+            s.cg_env = dict(s.cg_env, EDDY_DRIVER="epoll")
+            out.append(Server(f"{s.id}-uring", f"{s.label}, io_uring", s.cmd, env=dict(s.env, EDDY_DRIVER="io_uring"),
+                              cg_cmd=s.cg_cmd, cg_env=dict(s.cg_env, EDDY_DRIVER="io_uring"), cg_n=s.cg_n,
+                              workloads=s.workloads, duration=s.duration, cg_reps=s.cg_reps))
+    return out
+# ---- end driver (io_uring) ----
+
+
 def servers(p: dict, include_mt: bool) -> list[Server]:
     py = real_python()
     vpy = str(VENV_PY)
@@ -696,6 +713,8 @@ def main():
     ap.add_argument("--servers", help="comma-separated ids (epoll is always included)")
     ap.add_argument("--workloads", help="comma-separated ids: " + ",".join(w[0] for w in WORKLOADS))
     ap.add_argument("--tokio-mt", action="store_true", help="also run tokio multi-thread in the throughput cells")
+    ap.add_argument("--io-uring", action="store_true",  # ---- driver (io_uring) ----
+                    help="also run the Eddy servers on the io_uring driver (ids <id>-uring)")
     ap.add_argument("--build-only", action="store_true", help="build the anchor servers and stripped copies, then stop")
     ap.add_argument("--no-callgrind", action="store_true")
     ap.add_argument("--no-throughput", action="store_true")
@@ -736,6 +755,8 @@ def main():
     if a.build_only:
         return
     srvs = servers(p, a.tokio_mt)
+    if a.io_uring:  # ---- driver (io_uring) ----
+        srvs += uring_servers(srvs)
     if a.servers:
         keep = set(a.servers.split(",")) | {"epoll"}
         srvs = [s for s in srvs if s.id in keep]

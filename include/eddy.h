@@ -156,7 +156,20 @@ typedef struct {
     uint32_t event_batch;      /* events per epoll_wait, 0 = default (1024), at most 1024 */
     uint32_t task_budget;      /* polls per tick before the reactor is checked, 0 = default (128), at most 2^20 */
     uint32_t blocking_threads; /* blocking pool's thread limit (started on demand), 0 = default (4), at most 1024 */
+    /* ---- driver (io_uring) ---- */
+    uint32_t driver;           /* EDDY_DRIVER_*: the kernel interface (eddy_runtime_driver) */
 } eddy_config_t;
+
+/* ---- driver (io_uring) ---- */
+/* eddy_config_t.driver: DEFAULT reads the environment variable EDDY_DRIVER
+ * ("epoll" or "io_uring"; epoll when unset; eddy_runtime_new fails with
+ * EDDY_EINVAL for any other value). IO_URING falls back to epoll where the kernel
+ * or its policy refuses io_uring (eddy_runtime_driver tells which and why).
+ * A caller built against the header before this field existed passes the smaller
+ * struct_size and gets DEFAULT. */
+#define EDDY_DRIVER_DEFAULT 0u
+#define EDDY_DRIVER_EPOLL 1u
+#define EDDY_DRIVER_IO_URING 2u
 
 /* A task written in C: poll_fn(state, cx) returns EDDY_READY (done, status 0),
  * EDDY_PENDING (it arranged for cx's waker to be woken, e.g. by an eddy poll
@@ -190,7 +203,7 @@ const char *eddy_err_name(int code);
 
 /* Runtime. */
 /* Fills *config with the defaults (struct_size set, flags 0, event_batch 1024,
- * task_budget 128, blocking_threads 4). Any thread.
+ * task_budget 128, blocking_threads 4, driver EDDY_DRIVER_DEFAULT). Any thread.
  * Errors: EDDY_EINVAL (config NULL). */
 int eddy_config_init(eddy_config_t *config);
 /* Creates a current-thread runtime owned by the calling thread and writes its
@@ -199,9 +212,18 @@ int eddy_config_init(eddy_config_t *config);
  * flags. Any thread (the caller becomes the owning thread).
  * Free it with eddy_runtime_free.
  * Errors: EDDY_EINVAL (out NULL, bad struct_size, unknown flag, a field above
- * its maximum), EDDY_EMFILE
+ * its maximum, an unknown driver or EDDY_DRIVER value), EDDY_EMFILE
  * and other -errno (epoll/eventfd creation), EDDY_ENOMEM (handle table full). */
 int eddy_runtime_new(const eddy_config_t *config, eddy_runtime_t *out);
+/* ---- driver (io_uring) ---- */
+/* Writes the driver the runtime waits with to *driver (EDDY_DRIVER_EPOLL or
+ * EDDY_DRIVER_IO_URING) and to *fallback 0, or, when io_uring was asked for
+ * (config or EDDY_DRIVER) and the runtime fell back to epoll, the negative code
+ * of the refusal: -ENOSYS (no io_uring in this kernel, or a seccomp filter),
+ * -EPERM (sysctl kernel.io_uring_disabled, container policy), -EOPNOTSUPP
+ * (kernel older than 5.13). Either pointer may be NULL. Owning thread.
+ * Errors: EDDY_EBADHANDLE, EDDY_EWRONGTHREAD. */
+int eddy_runtime_driver(eddy_runtime_t rt, uint32_t *driver, int *fallback);
 /* Runs the runtime until no task remains; returns 0. Owning thread, not from
  * inside one of the runtime's own tasks or callbacks (EDDY_EBUSY). This and
  * run_until / block_on finish a graceful shutdown begun meanwhile (see

@@ -36,6 +36,8 @@ C_SUITES := tcp timers tasks blocking misuse host fd ownership_race handle_limit
 C_SUITES += shutdown metrics
 # ---- issue 15 (networking) suites ----
 C_SUITES += udp tcp_socket unix
+# ---- driver (io_uring) ----
+C_SUITES += driver
 C_COMMON_SRC := Tests/c/harness.c Tests/c/echo_parts.c
 C_COMMON_HDR := Tests/c/harness.h Tests/c/echo_parts.h include/eddy.h
 C_TEST_BINS := $(C_SUITES:%=$(C_OUT)/test_%)
@@ -65,7 +67,7 @@ EDDY_SONAME := libeddy.so.$(EDDY_VERSION_MAJOR_NUM)
 TEST_TARGETS += test-c
 DEMO_TARGETS += demo-c
 
-.PHONY: c-examples-check test-c c-tests-run c-suites c-header-check c-exports-check c-env-check c-asan \
+.PHONY: c-examples-check c-example-check-one test-c c-tests-run c-suites c-header-check c-exports-check c-env-check c-asan \
         examples-c c-examples demo-c install uninstall test-install c-test-install c-lib
 
 # `build` first, then a sub-make: the sub-make sees the freshly built library's timestamp.
@@ -111,11 +113,11 @@ $(C_OUT)/asan/test_%: Tests/c/test_%.c $(C_COMMON_SRC) $(C_COMMON_HDR) $(C_LIB)/
 
 c-suites: $(C_TEST_BINS) ## the cmocka suites alone (after build)
 	@fail=""; \
-	for t in $(C_TEST_BINS); do \
-	    echo "== $$t"; \
-	    LD_LIBRARY_PATH=$(C_LIB_ABS) $(C_TIMEOUT) $$t; rc=$$?; \
-	    [ $$rc -eq 0 ] || { echo "!! $$t: exit $$rc$$( [ $$rc -eq 124 ] && echo ' (timeout)')"; fail="$$fail $$(basename $$t)"; }; \
-	done; \
+	for d in $(TEST_DRIVERS); do for t in $(C_TEST_BINS); do \
+	    echo "== $$t (EDDY_DRIVER=$$d)"; \
+	    EDDY_DRIVER=$$d LD_LIBRARY_PATH=$(C_LIB_ABS) $(C_TIMEOUT) $$t; rc=$$?; \
+	    [ $$rc -eq 0 ] || { echo "!! $$t: exit $$rc$$( [ $$rc -eq 124 ] && echo ' (timeout)')"; fail="$$fail $$d/$$(basename $$t)"; }; \
+	done; done; \
 	if [ -n "$$fail" ]; then echo "C suites FAILED:$$fail"; exit 1; fi
 
 # ---- header: pedantic C11 and C99, C++, every declared function named and linked ----
@@ -159,11 +161,11 @@ c-env-check: $(C_OUT)/test_timers
 
 c-asan: $(C_ASAN_BINS) ## the cmocka suites under ASan+UBSan (after build)
 	@fail=""; \
-	for t in $(C_ASAN_BINS); do \
-	    echo "== $$t (ASan+UBSan)"; \
-	    $(C_ASAN_ENV) LD_LIBRARY_PATH=$(C_LIB_ABS) $(C_TIMEOUT) $$t; rc=$$?; \
-	    [ $$rc -eq 0 ] || { echo "!! $$t: exit $$rc"; fail="$$fail asan/$$(basename $$t)"; }; \
-	done; \
+	for d in $(TEST_DRIVERS); do for t in $(C_ASAN_BINS); do \
+	    echo "== $$t (ASan+UBSan, EDDY_DRIVER=$$d)"; \
+	    EDDY_DRIVER=$$d $(C_ASAN_ENV) LD_LIBRARY_PATH=$(C_LIB_ABS) $(C_TIMEOUT) $$t; rc=$$?; \
+	    [ $$rc -eq 0 ] || { echo "!! $$t: exit $$rc"; fail="$$fail asan/$$d/$$(basename $$t)"; }; \
+	done; done; \
 	if [ -n "$$fail" ]; then echo "sanitizer runs FAILED:$$fail"; exit 1; fi
 
 # ---- examples ----
@@ -186,6 +188,10 @@ $(C_OUT)/echo_smoke: Tests/c/echo_smoke.c
 # SIGTERM with connections still open; delay_client runs against eddy-delayserver (from
 # `make build`) and finishes in about the longest delay.
 c-examples-check: $(C_EXAMPLES) $(C_OUT)/echo_smoke
+	@for d in $(TEST_DRIVERS); do echo "== echo_server SIGTERM check (EDDY_DRIVER=$$d)"; \
+	    EDDY_DRIVER=$$d $(MAKE) --no-print-directory c-example-check-one || exit 1; done
+
+c-example-check-one:
 	@out=$$(mktemp); \
 	$(C_OUT)/echo_server --port 0 > $$out 2>&1 & pid=$$!; \
 	for i in 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16 17 18 19 20; do grep -q '^listening' $$out && break; sleep 0.25; done; \

@@ -7,8 +7,9 @@ PYTEST_ARGS ?= -q
 
 # pytest exit code 5 ("no tests collected") fails the target like any other non-zero code.
 test-python: build $(VENV_STAMP) ## pytest suite of the Python binding
-	cd bindings/python && EDDY_LIBRARY=$(abspath $(LIBDIR))/libeddy.so $(PYTHON) -m pytest $(PYTEST_ARGS) tests; \
-	rc=$$?; if [ $$rc -eq 5 ]; then echo "test-python: pytest collected no tests" >&2; fi; exit $$rc
+	@for d in $(TEST_DRIVERS); do echo "== pytest (EDDY_DRIVER=$$d)"; \
+	    (cd bindings/python && EDDY_DRIVER=$$d EDDY_LIBRARY=$(abspath $(LIBDIR))/libeddy.so $(PYTHON) -m pytest $(PYTEST_ARGS) tests); \
+	    rc=$$?; if [ $$rc -eq 5 ]; then echo "test-python: pytest collected no tests" >&2; fi; [ $$rc -eq 0 ] || exit $$rc; done
 
 TEST_TARGETS += test-python
 

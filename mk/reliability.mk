@@ -39,20 +39,20 @@ rel-c-run:
 
 rel-c-suites: $(REL_C_BINS)
 	@fail=""; \
-	for t in $(REL_C_BINS); do \
-	    echo "== $$t"; \
-	    LD_LIBRARY_PATH=$(C_LIB_ABS) $(C_TIMEOUT) $$t; rc=$$?; \
-	    [ $$rc -eq 0 ] || { echo "!! $$t: exit $$rc$$( [ $$rc -eq 124 ] && echo ' (timeout)')"; fail="$$fail $$(basename $$t)"; }; \
-	done; \
+	for d in $(TEST_DRIVERS); do for t in $(REL_C_BINS); do \
+	    echo "== $$t (EDDY_DRIVER=$$d)"; \
+	    EDDY_DRIVER=$$d LD_LIBRARY_PATH=$(C_LIB_ABS) $(C_TIMEOUT) $$t; rc=$$?; \
+	    [ $$rc -eq 0 ] || { echo "!! $$t: exit $$rc$$( [ $$rc -eq 124 ] && echo ' (timeout)')"; fail="$$fail $$d/$$(basename $$t)"; }; \
+	done; done; \
 	if [ -n "$$fail" ]; then echo "reliability C suites FAILED:$$fail"; exit 1; fi
 
 rel-c-asan: $(REL_C_ASAN_BINS)
 	@fail=""; \
-	for t in $(REL_C_ASAN_BINS); do \
-	    echo "== $$t (ASan+UBSan)"; \
-	    $(C_ASAN_ENV) LD_LIBRARY_PATH=$(C_LIB_ABS) $(C_TIMEOUT) $$t; rc=$$?; \
-	    [ $$rc -eq 0 ] || { echo "!! $$t: exit $$rc"; fail="$$fail asan/$$(basename $$t)"; }; \
-	done; \
+	for d in $(TEST_DRIVERS); do for t in $(REL_C_ASAN_BINS); do \
+	    echo "== $$t (ASan+UBSan, EDDY_DRIVER=$$d)"; \
+	    EDDY_DRIVER=$$d $(C_ASAN_ENV) LD_LIBRARY_PATH=$(C_LIB_ABS) $(C_TIMEOUT) $$t; rc=$$?; \
+	    [ $$rc -eq 0 ] || { echo "!! $$t: exit $$rc"; fail="$$fail asan/$$d/$$(basename $$t)"; }; \
+	done; done; \
 	if [ -n "$$fail" ]; then echo "reliability sanitizer runs FAILED:$$fail"; exit 1; fi
 
 # ---- C ABI fuzzer ----
@@ -68,13 +68,14 @@ fuzz: build ## the C ABI fuzzer alone (FUZZ_SEED, FUZZ_CALLS)
 # failure can be replayed with FUZZ_SEED=<seed> and added to the corpus. Strict host
 # mode: a host task the model holds live must be live in the library (no leniency).
 FUZZ_ENV := FUZZ_STRICT_HOST=1
+# Once per driver (mk/drivers.mk), each with its own fresh seed.
 rel-fuzz-run: $(FUZZ_BIN)
-	@set -e; \
-	echo "== fuzz: corpus $(FUZZ_CORPUS) (strict host mode)"; \
+	@set -e; for d in $(TEST_DRIVERS); do export EDDY_DRIVER=$$d; \
+	echo "== fuzz: corpus $(FUZZ_CORPUS) (strict host mode, EDDY_DRIVER=$$d)"; \
 	$(FUZZ_ENV) LD_LIBRARY_PATH=$(C_LIB_ABS) $(FUZZ_TIMEOUT) $(FUZZ_BIN) --corpus $(FUZZ_CORPUS); \
 	seed=$${FUZZ_SEED:-$(FUZZ_SEED)}; [ -n "$$seed" ] || seed=$$(date +%s%N | cut -c8-17); \
-	echo "== fuzz: seed $$seed, $(FUZZ_CALLS) calls, strict host mode (replay: make fuzz FUZZ_SEED=$$seed)"; \
-	$(FUZZ_ENV) LD_LIBRARY_PATH=$(C_LIB_ABS) $(FUZZ_TIMEOUT) $(FUZZ_BIN) --seed $$seed --calls $(FUZZ_CALLS)
+	echo "== fuzz: seed $$seed, $(FUZZ_CALLS) calls, strict host mode (replay: EDDY_DRIVER=$$d make fuzz FUZZ_SEED=$$seed)"; \
+	$(FUZZ_ENV) LD_LIBRARY_PATH=$(C_LIB_ABS) $(FUZZ_TIMEOUT) $(FUZZ_BIN) --seed $$seed --calls $(FUZZ_CALLS); done
 
 # ---- sanitizers ----
 
@@ -95,12 +96,14 @@ check-sanitizers: build ## Swift tests under TSan and ASan, C under valgrind (CI
 	echo "check-sanitizers: all passed"
 
 san-swift-tsan:
-	swift test --no-parallel --sanitize=thread --scratch-path $(SAN_TSAN_SCRATCH)
+	@set -e; for d in $(TEST_DRIVERS); do echo "== swift test, TSan (EDDY_DRIVER=$$d)"; \
+	    EDDY_DRIVER=$$d swift test --no-parallel --sanitize=thread --scratch-path $(SAN_TSAN_SCRATCH); done
 
 # Tests/sanitizers/lsan.supp: XCTest's runner objects only (see the file).
 san-swift-asan:
-	LSAN_OPTIONS=suppressions=$(abspath Tests/sanitizers/lsan.supp) \
-	    swift test --no-parallel --sanitize=address --scratch-path $(SAN_ASAN_SCRATCH)
+	@set -e; for d in $(TEST_DRIVERS); do echo "== swift test, ASan (EDDY_DRIVER=$$d)"; \
+	    EDDY_DRIVER=$$d LSAN_OPTIONS=suppressions=$(abspath Tests/sanitizers/lsan.supp) \
+	    swift test --no-parallel --sanitize=address --scratch-path $(SAN_ASAN_SCRATCH); done
 
 # valgrind 3.19 cannot read Swift 6.3's DWARF 5 debug info: run against a stripped copy.
 $(VALGRIND_LIB)/.stamp: $(LIBDIR)/libeddy.so
@@ -115,12 +118,14 @@ $(VALGRIND_LIB)/.stamp: $(LIBDIR)/libeddy.so
 VG_C_SUITES := $(filter-out stale_handles,$(C_SUITES)) $(REL_C_SUITES)
 san-valgrind: $(VG_C_SUITES:%=$(C_OUT)/test_%) $(FUZZ_BIN) $(VALGRIND_LIB)/.stamp
 	@fail=""; \
+	for d in $(TEST_DRIVERS); do export EDDY_DRIVER=$$d; \
 	for s in $(VG_C_SUITES); do \
-	    echo "== valgrind test_$$s"; \
-	    EDDY_UNDER_VALGRIND=1 LD_LIBRARY_PATH=$(abspath $(VALGRIND_LIB)) timeout 900 $(VALGRIND) $(C_OUT)/test_$$s || fail="$$fail test_$$s"; \
+	    echo "== valgrind test_$$s (EDDY_DRIVER=$$d)"; \
+	    EDDY_UNDER_VALGRIND=1 LD_LIBRARY_PATH=$(abspath $(VALGRIND_LIB)) timeout 900 $(VALGRIND) $(C_OUT)/test_$$s || fail="$$fail $$d/test_$$s"; \
 	done; \
-	echo "== valgrind abi_fuzz (corpus + 100000 calls)"; \
-	$(FUZZ_ENV) LD_LIBRARY_PATH=$(abspath $(VALGRIND_LIB)) timeout 900 $(VALGRIND) $(FUZZ_BIN) --corpus $(FUZZ_CORPUS) --calls 100000 || fail="$$fail abi_fuzz"; \
+	echo "== valgrind abi_fuzz (corpus + 100000 calls, EDDY_DRIVER=$$d)"; \
+	$(FUZZ_ENV) LD_LIBRARY_PATH=$(abspath $(VALGRIND_LIB)) timeout 900 $(VALGRIND) $(FUZZ_BIN) --corpus $(FUZZ_CORPUS) --calls 100000 || fail="$$fail $$d/abi_fuzz"; \
+	done; \
 	if [ -n "$$fail" ]; then echo "valgrind FAILED:$$fail"; exit 1; fi
 
 # ---- load and soak ----

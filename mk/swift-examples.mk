@@ -3,6 +3,7 @@
 
 .PHONY: test-examples
 test-examples: build $(VENV_STAMP) ## end-to-end test of eddy-delayserver
-	$(VENV_PY) Tests/examples/delayserver_test.py $(LIBDIR)/eddy-delayserver
+	@for d in $(TEST_DRIVERS); do echo "== delayserver_test (EDDY_DRIVER=$$d)"; \
+	    EDDY_DRIVER=$$d $(VENV_PY) Tests/examples/delayserver_test.py $(LIBDIR)/eddy-delayserver || exit 1; done
 
 TEST_TARGETS += test-examples

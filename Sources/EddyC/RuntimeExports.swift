@@ -7,6 +7,9 @@ import Glibc
 /// Limits of eddy_config_t's fields (include/eddy.h); the struct itself is the header's.
 private enum ConfigLimits {
     static let size = UInt32(MemoryLayout<eddy_config_t>.size)
+    /// struct_size of the header before `driver` was added (the fields up to
+    /// blocking_threads): still accepted, with the default driver.
+    static let sizeBeforeDriver = UInt32(MemoryLayout<eddy_config_t>.offset(of: \eddy_config_t.driver)!)
     /// Largest accepted values (include/eddy.h, eddy_config_t).
     static let maxEventBatch: UInt32 = 1024, maxTaskBudget: UInt32 = 1 << 20, maxBlockingThreads: UInt32 = 1024
     static let knownFlags = UInt32(EDDY_CONFIG_RETURN_ON_SIGNAL)
@@ -17,7 +20,7 @@ public func eddy_config_init(_ config: UnsafeMutablePointer<eddy_config_t>?) -> 
     if isForked() { return EddyCode.forked }
     guard let config else { return EddyCode.einval }
     config.pointee = eddy_config_t(struct_size: ConfigLimits.size, flags: 0, event_batch: 1024, task_budget: 128,
-                                   blocking_threads: 4)
+                                   blocking_threads: 4, driver: EDDY_DRIVER_DEFAULT)
     return 0
 }
 
@@ -28,13 +31,22 @@ public func eddy_runtime_new(_ config: UnsafePointer<eddy_config_t>?, _ out: Uns
     var conf = Runtime.Configuration()
     if let config {
         // struct_size first: only then are the other fields known to be there.
-        guard config.pointee.struct_size == ConfigLimits.size,
+        let size = config.pointee.struct_size
+        guard size == ConfigLimits.size || size == ConfigLimits.sizeBeforeDriver,
               config.pointee.flags & ~ConfigLimits.knownFlags == 0 else { return EddyCode.einval }
-        let c = config.pointee
-        conf.returnOnSignal = c.flags & ConfigLimits.knownFlags != 0
+        // Field by field: a caller of the older, smaller struct owns no `driver` to read.
+        conf.returnOnSignal = config.pointee.flags & ConfigLimits.knownFlags != 0
+        if size == ConfigLimits.size {
+            switch config.pointee.driver {
+            case EDDY_DRIVER_DEFAULT: conf.driver = nil
+            case EDDY_DRIVER_EPOLL: conf.driver = .epoll
+            case EDDY_DRIVER_IO_URING: conf.driver = .ioUring
+            default: return EddyCode.einval
+            }
+        }
         // 0 means default; above the limit is EINVAL (e.g. a -1 stored in the uint32).
-        let batch = c.event_batch, budget = c.task_budget
-        let threads = c.blocking_threads
+        let batch = config.pointee.event_batch, budget = config.pointee.task_budget
+        let threads = config.pointee.blocking_threads
         guard batch <= ConfigLimits.maxEventBatch, budget <= ConfigLimits.maxTaskBudget,
               threads <= ConfigLimits.maxBlockingThreads else { return EddyCode.einval }
         if batch != 0 { conf.eventBatch = Int(batch) }
@@ -167,4 +179,18 @@ private func forceClose(_ h: DetachedHandle) {
     case .task, .waker, .runtime:
         Unmanaged<AnyObject>.fromOpaque(p).release()
     }
+}
+
+/* ---- driver (io_uring) ---- */
+
+@c @implementation
+public func eddy_runtime_driver(_ rt: eddy_runtime_t, _ driver: UnsafeMutablePointer<UInt32>?,
+                                _ fallback: UnsafeMutablePointer<Int32>?) -> Int32 {
+    if isForked() { return EddyCode.forked }
+    let (u, err) = local(rt.id, .runtime, as: CRuntime.self)
+    guard let u else { return err }
+    let runtime = u.takeUnretainedValue().runtime
+    driver?.pointee = runtime.driver == .ioUring ? EDDY_DRIVER_IO_URING : EDDY_DRIVER_EPOLL
+    fallback?.pointee = runtime.driverFallback?.code ?? 0
+    return 0
 }

@@ -7,7 +7,7 @@ import Testing
 struct FaultScript {
     var readEagain = 0          // next N reads fail with EAGAIN
     var sendMax = Int.max       // cap every send (short writes)
-    var eintrEveryOther = false // reads/sends/epoll_wait alternate EINTR
+    var eintrEveryOther = false // reads/sends/epoll_wait/io_uring_enter alternate EINTR
     var acceptErrors: [Int32] = []
     var acceptCalls = 0
     var toggle = false
@@ -34,6 +34,10 @@ let faultyKernel = SysCalls(
     epollWait: { ep, events, max, timeout in
         if script.eintrEveryOther { script.toggle.toggle(); if script.toggle { errno = EINTR; return -1 } }
         return ceddy_epoll_wait(ep, events, max, timeout)
+    },
+    uringEnter: { ring, wait, timeout in
+        if script.eintrEveryOther { script.toggle.toggle(); if script.toggle { return -EINTR } }
+        return ceddy_uring_enter(ring, wait, timeout)
     }
 )
 

@@ -265,7 +265,7 @@ func pattern(_ i: Int, _ count: Int) -> [UInt8] {
         })
         #expect(r == .failure(.shutdown))
         streams.removeAll()
-        #expect(openDescriptorCount() == before + 2)  // rt2's epoll + eventfd
+        #expect(openDescriptorCount() == before + ownDescriptors(rt2))  // rt2's epoll + eventfd (io_uring: + signalfd)
     }
 
     @Test func addressesAndNoDelay() throws {

@@ -2,6 +2,10 @@ import Glibc
 @testable import Eddy
 
 /// Open descriptors of this process (counts /proc/self/fd entries).
+/// Descriptors a runtime itself holds: epoll's instance and eventfd; io_uring's ring,
+/// eventfd and signalfd.
+func ownDescriptors(_ rt: Runtime) -> Int { rt.driver == .ioUring ? 3 : 2 }
+
 func openDescriptorCount() -> Int {
     guard let dir = opendir("/proc/self/fd") else { return -1 }
     defer { closedir(dir) }

@@ -57,6 +57,8 @@ static int (*const p_eddy_fd_watch)(eddy_runtime_t, int, eddy_fd_t *) = eddy_fd_
 static int (*const p_eddy_fd_poll_ready)(eddy_fd_t, eddy_cx_t *, uint32_t, uint32_t *) = eddy_fd_poll_ready;
 static int (*const p_eddy_fd_clear_ready)(eddy_fd_t, uint32_t) = eddy_fd_clear_ready;
 static int (*const p_eddy_fd_free)(eddy_fd_t) = eddy_fd_free;
+/* ---- driver (io_uring) ---- */
+static int (*const p_eddy_runtime_driver)(eddy_runtime_t, uint32_t *, int *) = eddy_runtime_driver;
 static int (*const p_eddy_host_spawn)(eddy_runtime_t, eddy_host_task_t *) = eddy_host_spawn;
 static int (*const p_eddy_host_turn)(eddy_host_batch_t *) = eddy_host_turn;
 static int (*const p_eddy_host_enter)(eddy_runtime_t, eddy_host_task_t, eddy_cx_t **) = eddy_host_enter;
@@ -135,6 +137,8 @@ static const struct {
     ENTRY(eddy_unix_connect),     ENTRY(eddy_tcp_peer_cred),    ENTRY(eddy_tcp_poll_send_fd),
     ENTRY(eddy_tcp_poll_recv_fd),
     /* ---- end issue 15 ---- */
+    /* ---- driver (io_uring) ---- */
+    ENTRY(eddy_runtime_driver),
 };
 
 /* Compile-time facts of the ABI. */
@@ -148,6 +152,9 @@ typedef char check_host_sizes[(sizeof(eddy_host_op_t) == 40 && sizeof(eddy_host_
                                sizeof(eddy_host_batch_t) == 48) ? 1 : -1];
 typedef char check_host_woken[(EDDY_HOST_WOKEN < -5000 && EDDY_HOST_WOKEN != EDDY_EBADPOLL) ? 1 : -1];
 typedef char check_report_sizes[(sizeof(eddy_shutdown_report_t) == 48 && sizeof(eddy_runtime_metrics_t) == 104) ? 1 : -1];
+/* ---- driver (io_uring) ---- */
+typedef char check_driver_values[(EDDY_DRIVER_DEFAULT == 0u && EDDY_DRIVER_EPOLL == 1u && EDDY_DRIVER_IO_URING == 2u &&
+                                  sizeof(eddy_config_t) == 24) ? 1 : -1];
 typedef char check_codes[(EDDY_READY == 0 && EDDY_PENDING == 1 && EDDY_EBADHANDLE < -5000) ? 1 : -1];
 
 int main(void)

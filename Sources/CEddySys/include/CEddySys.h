@@ -9,6 +9,7 @@
 #include <sys/types.h>
 #include <sys/socket.h>
 #include <netinet/in.h>
+#include "CEddyUring.h"
 
 /// One readiness event as Swift sees it (unpacked copy of struct epoll_event).
 typedef struct {

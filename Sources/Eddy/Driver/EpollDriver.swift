@@ -4,13 +4,11 @@ import Synchronization
 
 /// The Linux backend: epoll (edge-triggered) plus an eventfd for cross-thread unparks.
 ///
-/// Threads: `turn`, `io` and `timers` belong to the loop thread; `takeParked` and
+/// Threads: `turn` and the `IoBackend` calls belong to the loop thread; `takeParked` and
 /// `unpark` are for any thread. The caller of `unpark` makes sure `close` cannot run at
 /// the same time (the executor's inbox calls it under its lock, and refuses once closed).
 @usableFromInline
-final class EpollDriver {
-    @usableFromInline let io: IoRegistry
-    let timers = TimerHeap()
+final class EpollDriver: IoBackend {
     private let sys: Sys
     private let epfd: Int32
     private let wakeFd: Int32
@@ -41,7 +39,7 @@ final class EpollDriver {
         }
         epfd = ep
         wakeFd = ev
-        io = IoRegistry(epfd: ep)
+        assert(Readiness.readable == CEDDY_EPOLLIN && Readiness.writable == CEDDY_EPOLLOUT >> 1)  // dispatch
         self.eventBatch = Int32(max(1, min(eventBatch, 1024)))
         self.returnOnSignal = returnOnSignal
         events = .allocate(capacity: Int(eventBatch))
@@ -54,7 +52,7 @@ final class EpollDriver {
     /// asked once the parked flag is up, reports work queued meanwhile: the other side
     /// of `takeParked`, so a push is either seen here or unparks the wait.
     @inline(__always)
-    func turn(mayBlock: Bool, workArrived: () -> Bool) throws(EddyError) {
+    func turn(io: IoRegistry, timers: TimerHeap, mayBlock: Bool, workArrived: () -> Bool) throws(EddyError) {
         var timeout: Int32 = 0
         if mayBlock {
             if let d = timers.nextDeadline {
@@ -109,4 +107,31 @@ final class EpollDriver {
         sysClose(wakeFd)
         sysClose(epfd)
     }
+
+    // MARK: IoBackend (registration: epoll_ctl)
+
+    /// Edge-triggered for in/out/rdhup.
+    func add(fd: Int32, data: UInt64) -> Int32 {
+        let events = CEDDY_EPOLLIN | CEDDY_EPOLLOUT | CEDDY_EPOLLRDHUP | CEDDY_EPOLLET
+        return ceddy_epoll_add(epfd, fd, events, data) == 0 ? 0 : errno
+    }
+
+    /// Nothing: closing the last reference removes the registration (no EPOLL_CTL_DEL),
+    /// and a stale event for a reused slot is rejected by the generation check.
+    func cancel(fd: Int32, data: UInt64) {}
+
+    func flush() {}
+
+    /// EPOLL_CTL_DEL, only when `fd` still names the registered file: otherwise the number
+    /// may now belong to another file, perhaps one of this runtime's sockets, whose
+    /// registration a DEL by number would silently remove.
+    func removeBorrowed(fd: Int32, data: UInt64, sameFile: Bool) -> Bool {
+        sameFile && ceddy_epoll_del(epfd, fd) == 0
+    }
+
+    /// epoll_ctl itself refuses regular files (EPERM) and its own descriptors (EEXIST).
+    func refuseWatch(fd: Int32) -> Int32 { 0 }
+
+    /// epoll refuses a second registration of one open file itself.
+    var registrationsHoldFiles: Bool { false }
 }

@@ -57,11 +57,13 @@ final class Core: @unchecked Sendable {
     /// The report of the finished shutdown, for any thread (`Runtime.shutdown(timeout:)`).
     let finalReport = PosixMutex<ShutdownReport?>(nil)
 
-    init(config: Runtime.Configuration, sys: SysCalls) throws(EddyError) {
+    /// `driver` is made first (`Runtime.init`): its creation can fail, and a Core that
+    /// failed half-way would leak the buffers its queues allocate (no deinit runs).
+    init(config: Runtime.Configuration, sys: Sys, driver: PlatformDriver) {
         self.config = config
-        self.sys = Sys(calls: sys)
+        self.sys = sys
         ceddy_set_cancel_handler(ContinuationWaiter.cancelHandler)  // same value every time
-        driver = try PlatformDriver(eventBatch: config.eventBatch, returnOnSignal: config.returnOnSignal, sys: self.sys)
+        self.driver = driver
         io = driver.io
         timers = driver.timers
         blocking = BlockingPool(maxThreads: config.blockingThreads, idleTimeout: config.blockingIdleTimeout)

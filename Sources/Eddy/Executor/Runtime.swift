@@ -2,7 +2,7 @@ import CEddySys
 import Glibc
 import Synchronization
 
-/// A current-thread Eddy runtime: a driver (epoll reactor and timers) and an executor,
+/// A current-thread Eddy runtime: a driver (epoll or io_uring readiness, and timers) and an executor,
 /// driven by whichever thread calls `blockOn`/`run`.
 ///
 /// Any thread may `spawn` into it or wake its tasks. Dropping the last reference
@@ -30,8 +30,14 @@ public final class Runtime: @unchecked Sendable {
         public var blockingThreads = 4
         /// A pool thread idle this long exits (a later job starts a new one).
         public var blockingIdleTimeout: Duration = .seconds(10)
-        /// The kernel interface (replace in tests to inject faults).
+        /// The kernel interface (replace in tests to inject faults; the io_uring driver
+        /// waits through its ring, not through `epollWait`).
         public var sys: SysCalls = .system
+        /// The driver: `.epoll` or `.ioUring`; nil (the default) reads the environment
+        /// variable `EDDY_DRIVER` (`epoll` or `io_uring`; epoll when unset, EINVAL for any
+        /// other value). A runtime asked for io_uring where the kernel or its policy
+        /// refuses it runs on epoll: see `Runtime.driver` and `Runtime.driverFallback`.
+        public var driver: DriverKind? = nil
         /// The defaults listed on each property.
         public init() {}
     }
@@ -45,9 +51,24 @@ public final class Runtime: @unchecked Sendable {
               configuration.operationBudget >= 1,
               (1...1024).contains(configuration.blockingThreads),
               configuration.blockingIdleTimeout >= .zero else { throw .invalidArgument }
-        core = try Core(config: configuration, sys: configuration.sys)
+        let sys = Sys(calls: configuration.sys)
+        core = Core(config: configuration, sys: sys, driver: try PlatformDriver(config: configuration, sys: sys))
         core.runtime = self
     }
+
+    /// Creates a runtime with `configuration` (the same as `init(_:)`).
+    public convenience init(configuration: Configuration) throws(EddyError) {
+        try self.init(configuration)
+    }
+
+    /// The driver this runtime waits with.
+    public var driver: DriverKind { core.driver.kind }
+
+    /// Why io_uring, asked for (configuration or `EDDY_DRIVER`), is not used: the error of
+    /// its setup (ENOSYS: no io_uring in this kernel, or a seccomp filter; EPERM: the
+    /// `kernel.io_uring_disabled` sysctl or a container policy; EOPNOTSUPP: older than
+    /// Linux 5.13). nil when the runtime uses the driver it was asked for.
+    public var driverFallback: EddyError? { core.driver.fallback }
 
     deinit {
         // Jobs that run during shutdown must not reach this half-destroyed object.

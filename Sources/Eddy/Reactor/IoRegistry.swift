@@ -52,17 +52,25 @@ struct IoKey: Sendable, Equatable {
     @usableFromInline var epollData: UInt64 { UInt64(generation) << 32 | UInt64(UInt32(bitPattern: index)) }
 }
 
-/// The registration table of one runtime's epoll instance. Loop thread only.
+/// The registration table of one runtime's driver. Loop thread only. The kernel side of
+/// a registration (epoll_ctl, io_uring poll requests) is the backend's (`IoBackend`): a new
+/// backend needs no change here.
 @usableFromInline
 final class IoRegistry {
     let slab = PagedSlab<IoSlot>()
-    let epfd: Int32
+    /// The driver's backend; the `Driver` owns both it and this registry.
+    unowned(unsafe) let backend: any IoBackend
     /// Identity of each borrowed descriptor (`watch`), by slot index. Only registration and
     /// deregistration touch it, never dispatch nor the socket operations.
     private var borrowed: [Int32: FdIdentity] = [:]
+    /// With a backend whose registrations hold their files (io_uring): a private duplicate
+    /// of each borrowed descriptor, by slot index, so that "does the number still name the
+    /// registered file" is asked of the kernel (kcmp) — fstat's identity cannot tell two
+    /// eventfds, or the two ends of a pipe, apart. Closed when the watch ends.
+    private var held: [Int32: Int32] = [:]
 
-    init(epfd: Int32) {
-        self.epfd = epfd
+    init(backend: any IoBackend) {
+        self.backend = backend
         assert(Readiness.readable == CEDDY_EPOLLIN && Readiness.writable == CEDDY_EPOLLOUT >> 1)  // dispatch
     }
 
@@ -77,9 +85,8 @@ final class IoRegistry {
         p.pointee.fd = fd
         p.pointee.readiness = initial
         let key = IoKey(index: index, generation: p.pointee.generation)
-        let events = CEDDY_EPOLLIN | CEDDY_EPOLLOUT | CEDDY_EPOLLRDHUP | CEDDY_EPOLLET
-        if ceddy_epoll_add(epfd, fd, events, key.epollData) != 0 {
-            let e = errno
+        let e = backend.add(fd: fd, data: key.epollData)
+        if e != 0 {
             release(index)
             sysClose(fd)
             return .failure(.errno(e))
@@ -95,19 +102,33 @@ final class IoRegistry {
     func watch(fd: Int32) -> Result<IoKey, EddyError> {
         guard fd >= 0 else { return .failure(.errno(EBADF)) }
         guard let identity = FdIdentity(of: fd) else { return .failure(.errno(errno)) }
-        guard let index = slab.allocate() else { return .failure(.errno(ENOMEM)) }
+        let refused = backend.refuseWatch(fd: fd)
+        if refused != 0 { return .failure(.errno(refused)) }
+        var dup: Int32 = -1
+        if backend.registrationsHoldFiles {
+            if isRegistered(fd: fd, identity: identity) { return .failure(.errno(EEXIST)) }
+            // Above the low numbers a program expects close/open to hand back.
+            dup = fcntl(fd, F_DUPFD_CLOEXEC, 100)
+            if dup < 0 { dup = fcntl(fd, F_DUPFD_CLOEXEC, 0) }
+            if dup < 0 { return .failure(.errno(errno)) }
+        }
+        guard let index = slab.allocate() else {
+            if dup >= 0 { sysClose(dup) }
+            return .failure(.errno(ENOMEM))
+        }
         let p = slab.pointer(index)
         p.pointee.fd = fd
         p.pointee.owned = false
         p.pointee.readiness = 0
         let key = IoKey(index: index, generation: p.pointee.generation)
-        let events = CEDDY_EPOLLIN | CEDDY_EPOLLOUT | CEDDY_EPOLLRDHUP | CEDDY_EPOLLET
-        if ceddy_epoll_add(epfd, fd, events, key.epollData) != 0 {
-            let e = errno
+        let e = backend.add(fd: fd, data: key.epollData)
+        if e != 0 {
             release(index)
+            if dup >= 0 { sysClose(dup) }
             return .failure(.errno(e))
         }
-        // epoll took the number: any other watch still holding it is stale (its file was
+        if dup >= 0 { held[index] = dup }
+        // The kernel took the number: any other watch still holding it is stale (its file was
         // closed, which removed its registration). Forget those now, so that they free
         // as EBADF and this live one deregisters normally (found by abi_fuzz: the live
         // watch's free saw the stale one, reported EBADF and left its fd registered, so
@@ -126,13 +147,44 @@ final class IoRegistry {
     /// EPOLL_CTL_DEL by number would silently remove. False when it did not (the stale
     /// registration, if its file lives on elsewhere, only yields events the generation
     /// check drops).
-    private func forget(index: Int32, fd: Int32) -> Bool {
-        guard let identity = borrowed.removeValue(forKey: index) else { return false }
+    private func forget(index: Int32, fd: Int32, data: UInt64) -> Bool {
+        if let dup = held.removeValue(forKey: index) {
+            defer { sysClose(dup) }
+            let live = borrowed.removeValue(forKey: index) != nil
+            var same = live && ceddy_same_file(fd, dup) == 1
+            if live && ceddy_same_file(fd, dup) < 0 {  // no kcmp: fstat's identity, as for epoll
+                same = FdIdentity(of: fd) == FdIdentity(of: dup)
+            }
+            return backend.removeBorrowed(fd: fd, data: data, sameFile: same)
+        }
+        guard let identity = borrowed.removeValue(forKey: index) else {
+            // Already known stale; a backend whose registrations hold files still drops it.
+            return backend.removeBorrowed(fd: fd, data: data, sameFile: false)
+        }
         // Another live watch of the same number means ours is gone (epoll refuses a
         // second registration of one open file).
-        guard FdIdentity(of: fd) == identity,
-              !borrowed.contains(where: { slab.pointer($0.key).pointee.fd == fd }) else { return false }
-        return ceddy_epoll_del(epfd, fd) == 0
+        let same = FdIdentity(of: fd) == identity
+            && !borrowed.contains(where: { slab.pointer($0.key).pointee.fd == fd })
+        return backend.removeBorrowed(fd: fd, data: data, sameFile: same)
+    }
+
+    /// A live registration of `fd` naming the same open file (owned ones by number: the
+    /// registry closes those itself, so their numbers cannot be stale; borrowed ones by
+    /// kcmp against their private duplicate, else fstat's identity). Not a hot path.
+    private func isRegistered(fd: Int32, identity: FdIdentity) -> Bool {
+        for i in 0..<slab.capacity {
+            let p = slab.pointer(Int32(i))
+            guard p.pointee.fd == fd else { continue }
+            if p.pointee.owned { return true }
+            guard let other = borrowed[Int32(i)] else { continue }  // known stale
+            if let dup = held[Int32(i)] {
+                let same = ceddy_same_file(fd, dup)
+                if same == 1 || (same < 0 && other == identity) { return true }
+            } else if other == identity {
+                return true
+            }
+        }
+        return false
     }
 
     /// Forgets readiness the last syscall proved gone (see `IoSlot`). Call it right
@@ -194,11 +246,12 @@ final class IoRegistry {
         var same = true
         if owned {
             release(key.index)
-            // No EPOLL_CTL_DEL: closing the last reference removes it, and a stale event
-            // for a reused slot is rejected by the generation check.
+            // Stale events for the reused slot are rejected by the generation check.
+            backend.cancel(fd: fd, data: key.epollData)
+            backend.flush()
             sysClose(fd)
         } else {
-            same = forget(index: key.index, fd: fd)
+            same = forget(index: key.index, fd: fd, data: key.epollData)
             release(key.index)
         }
         r?.wake()
@@ -218,8 +271,8 @@ final class IoRegistry {
         slab.free(index)
     }
 
-    /// Closes every descriptor still registered (borrowed ones are left open: closing the
-    /// epoll fd right after drops their registrations); returns how many it closed, and the
+    /// Closes every descriptor still registered (borrowed ones are left open: their
+    /// registrations are cancelled, and closing the driver right after drops any left); returns how many it closed, and the
     /// wakers that were waiting (the caller wakes them once the runtime reads as shut down).
     func closeAll() -> (closed: Int, wakers: [Waker]) {
         var closed = 0
@@ -231,14 +284,19 @@ final class IoRegistry {
                 if let w = p.pointee.writeWaker.take() { wakers.append(w) }
                 let fd = p.pointee.fd
                 let owned = p.pointee.owned
+                let data = IoKey(index: Int32(i), generation: p.pointee.generation).epollData
                 release(Int32(i))
+                backend.cancel(fd: fd, data: data)
                 if owned {
                     sysClose(fd)
                     closed += 1
                 }
             }
         }
+        backend.flush()
         borrowed.removeAll()
+        for dup in held.values { sysClose(dup) }
+        held.removeAll()
         return (closed, wakers)
     }
 }

@@ -24,6 +24,10 @@ public struct SysCalls: @unchecked Sendable {
     /// `epoll_wait(2)`.
     public typealias EpollWaitFn = @convention(c) (Int32, UnsafeMutablePointer<ceddy_event>?, Int32, Int32) -> Int32
 
+    /// `io_uring_enter(2)` on a ring: submit the queued requests, wait for `UInt32`
+    /// completions at most `Int64` ns (-1: no limit). The count submitted or -errno.
+    public typealias UringEnterFn = @convention(c) (UnsafeMutablePointer<ceddy_uring>?, UInt32, Int64) -> Int32
+
     /// Reads from a socket.
     public var read: ReadFn
     /// Writes to a socket.
@@ -34,15 +38,19 @@ public struct SysCalls: @unchecked Sendable {
     public var connect: ConnectFn
     /// Waits for readiness events.
     public var epollWait: EpollWaitFn
+    /// The io_uring driver's wait (once per loop turn).
+    public var uringEnter: UringEnterFn
 
     /// A table of the given functions (see `system` for the real ones).
     public init(read: @escaping ReadFn, send: @escaping SendFn, accept: @escaping AcceptFn,
-                connect: @escaping ConnectFn, epollWait: @escaping EpollWaitFn) {
+                connect: @escaping ConnectFn, epollWait: @escaping EpollWaitFn,
+                uringEnter: @escaping UringEnterFn = { r, wait, timeout in ceddy_uring_enter(r, wait, timeout) }) {
         self.read = read
         self.send = send
         self.accept = accept
         self.connect = connect
         self.epollWait = epollWait
+        self.uringEnter = uringEnter
     }
 
     /// The real kernel.

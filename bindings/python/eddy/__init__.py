@@ -43,6 +43,8 @@ from ._udp import Datagram, UdpSocket, bind_udp
 from ._net import connect_unix, listen_unix
 
 # ---- end issue 15 ----
+# ---- driver (io_uring) ----
+from ._backend import DriverInfo, driver_info
 
 __version__ = "0.1.0"
 
@@ -95,4 +97,7 @@ __all__ = [
     "SocketOption",
     "listen_unix",
     "connect_unix",
+    # ---- driver (io_uring) ----
+    "DriverInfo",
+    "driver_info",
 ]

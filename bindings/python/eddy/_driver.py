@@ -127,7 +127,7 @@ def catchable_signals() -> Set[int]:
 class Runtime:
     """One ``eddy.run`` call: the C runtime handle and the Python-side state."""
 
-    def __init__(self, blocking_threads: int) -> None:
+    def __init__(self, blocking_threads: int, driver: int = 0) -> None:
         self.lib = lib = _lib.load()
         self.pid = os.getpid()
         self.thread = threading.get_ident()
@@ -166,6 +166,7 @@ class Runtime:
         check(lib.eddy_config_init(byref(cfg)))
         cfg.flags |= _lib.CONFIG_RETURN_ON_SIGNAL
         cfg.blocking_threads = blocking_threads
+        cfg.driver = driver  # _lib.DRIVER_*; DEFAULT: $EDDY_DRIVER (read by the library)
         out = c_uint64()
         with signals_blocked():  # threads Eddy creates inherit a mask without our signals
             check(lib.eddy_runtime_new(byref(cfg), byref(out)))

@@ -111,6 +111,8 @@ class eddy_config_t(ctypes.Structure):
         ("event_batch", c_uint32),
         ("task_budget", c_uint32),
         ("blocking_threads", c_uint32),
+        # ---- driver (io_uring) ----
+        ("driver", c_uint32),
     ]
 
 
@@ -139,6 +141,12 @@ class eddy_runtime_metrics_t(ctypes.Structure):
         )
     ]
 # ---- end metrics ----
+# ---- driver (io_uring) ----
+# eddy_config_t.driver (include/eddy.h): DEFAULT reads $EDDY_DRIVER.
+DRIVER_DEFAULT = 0
+DRIVER_EPOLL = 1
+DRIVER_IO_URING = 2
+DRIVER_NAMES = {DRIVER_EPOLL: "epoll", DRIVER_IO_URING: "io_uring"}
 
 
 class eddy_value_t(Union):
@@ -284,6 +292,8 @@ def _declare(lib: ctypes.CDLL) -> None:
     f("eddy_runtime_free", c_int, H)
     f("eddy_runtime_shutdown", c_int, H, ctypes.c_uint64, c_void_p)  # graceful shutdown (pool-14)
     f("eddy_runtime_metrics", c_int, H, c_void_p)  # metrics (pool-14)
+    # ---- driver (io_uring) ----
+    f("eddy_runtime_driver", c_int, H, POINTER(c_uint32), POINTER(c_int))
 
     f("eddy_spawn", c_int, H, POLL_FN, c_void_p, DROP_FN, PH)
     f("eddy_task_poll_join", c_int, H, c_void_p, POINTER(c_int))

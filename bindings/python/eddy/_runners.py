@@ -19,6 +19,7 @@ from ._driver import Runtime, state
 from ._errors import InvalidArgumentError
 from ._tasks import is_coroutine, spawn_task
 from ._wakeup import SignalWakeup
+from ._backend import driver_config
 
 T = TypeVar("T")
 
@@ -28,6 +29,7 @@ def run(
     *,
     stop_signals: Sequence[int] = (signal.SIGINT,),
     blocking_threads: int = 0,
+    driver: Optional[str] = None,
 ) -> T:
     """Run the coroutine ``main`` on a new current-thread Eddy runtime and return
     its result (or raise its exception).
@@ -40,7 +42,12 @@ def run(
     runs as soon as its signal arrives, even while the loop idles; the previous
     one is restored at the end. When ``main`` returns, the tasks still
     running are cancelled and awaited; then the runtime is freed (every socket
-    it owns is closed)."""
+    it owns is closed).
+
+    ``driver`` picks the kernel interface: ``"epoll"`` or ``"io_uring"``; None
+    (the default) follows the environment variable ``EDDY_DRIVER`` (epoll when
+    unset). Where io_uring is refused (old kernel, seccomp, io_uring_disabled)
+    the run uses epoll: ``eddy.driver_info()`` tells which and why."""
     if not is_coroutine(main):
         raise TypeError(f"eddy.run() needs a coroutine, not {type(main).__name__}")
     if isinstance(blocking_threads, bool) or not isinstance(blocking_threads, int) or not (
@@ -48,6 +55,10 @@ def run(
     ):
         main.close()
         raise InvalidArgumentError("blocking_threads must be an int in 0..1024 (0 = Eddy's default)")
+    driver_code = driver_config(driver)
+    if driver_code is None:
+        main.close()
+        raise InvalidArgumentError("driver must be None, 'epoll' or 'io_uring'")
     outer: Optional[Runtime] = getattr(state, "rt", None)
     if outer is not None:
         if outer.pid == os.getpid():
@@ -55,7 +66,7 @@ def run(
             raise RuntimeError("eddy.run() cannot be called while another eddy.run() is running in this thread")
         # else: inherited from the parent process by fork(); restored below
     try:
-        rt = Runtime(blocking_threads)
+        rt = Runtime(blocking_threads, driver_code)
     except BaseException:
         main.close()
         raise

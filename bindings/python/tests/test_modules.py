@@ -135,6 +135,7 @@ LAYERS = [
     "_protocol",  # what awaitables yield to the driver: a leaf over _lib
     "_addr",  # issue 15: addresses and socket options (over _lib, _errors)
     "_driver", "_timeouts", "_tasks",
+    "_backend",  # ---- driver (io_uring) ---- the kernel interface of a run: over _driver
     "_wakeup", "_runners",
     "_blocking", "_net",
     "_shutdown", "_diagnostics",  # eddy.shutdown, metrics, task_dump (issue 14, branch pool-14)

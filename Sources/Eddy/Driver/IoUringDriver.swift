@@ -1,0 +1,316 @@
+import CEddySys
+import Glibc
+import Synchronization
+
+/// The io_uring backend, phase 1: readiness. Each registration is one multishot poll
+/// request (edge-triggered in/out/rdhup, like the epoll backend's registration) whose
+/// completions carry the registration's key — slot index and generation — as user_data,
+/// so they feed the same `IoRegistry.dispatch` as epoll events, and a completion of a
+/// cancelled request for a reused slot is dropped by the generation check. A request
+/// the kernel ends (no IORING_CQE_F_MORE: completion ring overflow, the submitting thread
+/// exited) is re-armed while its registration lives.
+///
+/// A turn makes at most one `io_uring_enter`: it submits what was queued (new
+/// registrations, re-arms) and waits, bounded by the next timer through the EXT_ARG
+/// timeout; with completions already in the ring and nothing to submit it makes none.
+/// The unpark is an eventfd polled by the ring; a signalfd polled by the ring ends the
+/// wait on a signal that is pending but blocked (valgrind blocks signals during the
+/// system call, so EINTR never comes; `ceddy_signalfd`).
+///
+/// Unlike epoll, a poll request holds a reference to its file: closing a registered
+/// descriptor first removes its request (`cancel` + `flush`), or the socket would stay
+/// open (the peer would see no FIN) until the runtime ends.
+///
+/// Threads: `turn` and the `IoBackend` calls belong to the loop thread (or the owner while
+/// no loop runs); `takeParked` and `unpark` are for any thread (never after `close`).
+@usableFromInline
+final class IoUringDriver: IoBackend {
+    private let ring: UnsafeMutablePointer<ceddy_uring>
+    private let wakeFd: Int32
+    private let signalFd: Int32
+    private let returnOnSignal: Bool
+    private let sys: Sys
+    /// Wait in poll(2) on the ring's descriptor instead of in io_uring_enter: under
+    /// valgrind, whose 3.19 treats io_uring_enter as a call that cannot block — it keeps
+    /// every signal blocked and runs no other thread of the program meanwhile (a blocking
+    /// pool's result or another thread's wake would never come). poll(2) is a call it
+    /// knows may block. Costs one more system call per wait, so only there.
+    private let waitsByPoll: Bool
+    /// The loop is (about to be) blocked in io_uring_enter: a remote push must unpark it.
+    private let parked = Atomic<Bool>(false)
+
+    // user_data of the driver's own requests: generation 0, which no registration has.
+    /// Completions to ignore (the results of cancellations).
+    static let ignoredKey: UInt64 = 0
+    /// The unpark eventfd's poll.
+    static let wakeKey: UInt64 = 1
+    /// The signalfd's poll.
+    static let signalKey: UInt64 = 2
+    /// A registration's poll mask (POLLIN, POLLOUT, POLLRDHUP: epoll's values).
+    static let pollMask = CEDDY_EPOLLIN | CEDDY_EPOLLOUT | CEDDY_EPOLLRDHUP
+
+    /// Submission slots (a turn queues at most one re-arm per completion, and a full ring
+    /// is submitted early) and completion slots (one per readiness change per registration
+    /// between two turns; more wait in the kernel's overflow list, never lost).
+    static let sqEntries: UInt32 = 256
+    static let cqEntries: UInt32 = 4096
+
+    /// Sets up the ring, its eventfd and its signalfd. Throws the reason io_uring cannot be
+    /// used (`failSetup` > 0: that errno, a test hook): the caller falls back to epoll.
+    init(returnOnSignal: Bool, failSetup: Int32, sys: Sys) throws(EddyError) {
+        let r = UnsafeMutablePointer<ceddy_uring>.allocate(capacity: 1)
+        let rc = ceddy_uring_setup(r, IoUringDriver.sqEntries, IoUringDriver.cqEntries, failSetup)
+        guard rc == 0 else {
+            r.deallocate()
+            throw .errno(-rc)
+        }
+        let ev = ceddy_eventfd()
+        let sig = ev >= 0 ? ceddy_signalfd() : -1
+        if ev < 0 || sig < 0 {
+            let e = errno
+            if ev >= 0 { sysClose(ev) }
+            ceddy_uring_exit(r)
+            r.deallocate()
+            throw .errno(e)
+        }
+        _ = ceddy_uring_poll_add(r, ev, CEDDY_EPOLLIN, IoUringDriver.wakeKey, 1)
+        _ = ceddy_uring_poll_add(r, sig, CEDDY_EPOLLIN, IoUringDriver.signalKey, 1)
+        // Submitted now: a kernel (or filter) that refuses the enter or the requests is
+        // found here, while falling back is still possible.
+        let n = ceddy_uring_enter(r, 0, -1)
+        var failure: Int32 = n < 0 ? -n : (n != 2 ? EOPNOTSUPP : 0)
+        if failure == 0 {
+            // A multishot poll that the kernel rejects completes at once with an error.
+            let head = ceddy_uring_cq_head(r), tail = ceddy_uring_cq_tail(r)
+            var i = head
+            while i != tail {
+                let c = ceddy_uring_cqe_at(r, i).pointee
+                if c.res < 0 { failure = -c.res }
+                i &+= 1
+            }
+        }
+        if failure != 0 {
+            sysClose(sig)
+            sysClose(ev)
+            ceddy_uring_exit(r)
+            r.deallocate()
+            throw .errno(failure)
+        }
+        ring = r
+        wakeFd = ev
+        signalFd = sig
+        self.returnOnSignal = returnOnSignal
+        self.sys = sys
+        waitsByPoll = ceddy_under_valgrind() != 0
+    }
+
+    deinit {
+        ceddy_uring_exit(ring)  // idempotent: close() usually did it
+        ring.deallocate()
+    }
+
+    /// Submits what is queued, waits unless completions are there already (with
+    /// `mayBlock`: until one comes or the next timer is due), dispatches the completions,
+    /// fires the due timers. See `Driver.turn`.
+    @inline(__always)
+    func turn(io: IoRegistry, timers: TimerHeap, mayBlock: Bool, workArrived: () -> Bool) throws(EddyError) {
+        let r = ring
+        let head = ceddy_uring_cq_head(r)
+        var tail = ceddy_uring_cq_tail(r)
+        // The fast path: completions are there and nothing is queued (nor held back by
+        // the kernel): no system call.
+        if head == tail || ceddy_uring_sq_pending(r) != 0 || ceddy_uring_cq_overflow(r) != 0 {
+            try enter(timers: timers, wait: mayBlock && head == tail, workArrived: workArrived)
+            tail = ceddy_uring_cq_tail(r)
+        }
+        if head != tail {
+            let signalled = reap(io: io, from: head, to: tail)
+            if signalled && returnOnSignal { throw .errno(EINTR) }
+        }
+        if timers.count > 0 {
+            _ = timers.fire(now: ceddy_now_ns())
+        }
+    }
+
+    /// The turn's one io_uring_enter.
+    @inline(__always)
+    private func enter(timers: TimerHeap, wait: Bool, workArrived: () -> Bool) throws(EddyError) {
+        var timeout: Int64 = 0
+        if wait {
+            if let d = timers.nextDeadline {
+                let now = ceddy_now_ns()
+                timeout = d <= now ? 0 : Int64(clamping: d - now)
+            } else {
+                timeout = -1
+            }
+            if timeout != 0 {
+                parked.store(true, ordering: .sequentiallyConsistent)
+                if workArrived() { timeout = 0 }
+            }
+        }
+        var n: Int32
+        if waitsByPoll && timeout != 0 {
+            n = sys.calls.uringEnter(ring, 0, -1)  // submit only
+            if n >= 0 && ceddy_uring_cq_head(ring) == ceddy_uring_cq_tail(ring) {
+                // Round up so a timer never fires early.
+                let ms = timeout < 0 ? -1 : Int32(clamping: (timeout + 999_999) / 1_000_000)
+                var pfd = pollfd(fd: ring.pointee.fd, events: Int16(POLLIN), revents: 0)
+                if Glibc.poll(&pfd, 1, ms) < 0 { n = -errno }
+            }
+        } else {
+            n = sys.calls.uringEnter(ring, timeout != 0 ? 1 : 0, timeout)
+        }
+        parked.store(false, ordering: .sequentiallyConsistent)
+        if n < 0 {
+            switch -n {
+            case ETIME, EBUSY, EAGAIN:
+                return  // the timer is due; the completion ring is full (reaped next)
+            case EINTR:
+                if returnOnSignal { throw .errno(EINTR) }
+            default:
+                throw .errno(-n)
+            }
+        }
+    }
+
+    /// Applies the completions `head..<tail` and hands them back to the kernel. True if
+    /// the signalfd reported a signal.
+    @inline(__always)
+    private func reap(io: IoRegistry, from head: UInt32, to tail: UInt32) -> Bool {
+        let r = ring
+        let pages = io.slab.pages
+        var signalled = false
+        var i = head
+        while i != tail {
+            let c = ceddy_uring_cqe_at(r, i).pointee
+            i &+= 1
+            if c.user_data >> 32 != 0 {
+                if c.res >= 0 {
+                    IoRegistry.dispatch(pages: pages, data: c.user_data, events: UInt32(bitPattern: c.res))
+                    if c.flags & CEDDY_CQE_F_MORE == 0 { rearm(io: io, data: c.user_data) }
+                } else {
+                    failed(io: io, data: c.user_data, error: -c.res)
+                }
+            } else {
+                signalled = own(c) || signalled
+            }
+        }
+        ceddy_uring_cq_set_head(r, tail)
+        return signalled
+    }
+
+    /// A completion of the driver's own requests; true for a signal.
+    @inline(never)
+    private func own(_ c: ceddy_cqe) -> Bool {
+        switch c.user_data {
+        case IoUringDriver.wakeKey:
+            var v: UInt64 = 0
+            _ = Glibc.read(wakeFd, &v, 8)
+            if c.flags & CEDDY_CQE_F_MORE == 0 { queue(fd: wakeFd, data: IoUringDriver.wakeKey, mask: CEDDY_EPOLLIN) }
+            return false
+        case IoUringDriver.signalKey:
+            if c.flags & CEDDY_CQE_F_MORE == 0 { queue(fd: signalFd, data: IoUringDriver.signalKey, mask: CEDDY_EPOLLIN) }
+            // A signal is pending and blocked: under valgrind, which blocks every signal
+            // during io_uring_enter and delivers one only at a system call it knows may
+            // block. poll(2) is one: the handler runs now, before the turn returns (and
+            // EINTR reaches a host that checks its flags), not at some later enter that
+            // would wait forever. Outside valgrind the signal was already delivered and
+            // this returns at once. The signalfd is never read: the signal stays the
+            // handler's.
+            var pfd = pollfd(fd: signalFd, events: Int16(POLLIN), revents: 0)
+            _ = Glibc.poll(&pfd, 1, 0)
+            return c.res >= 0
+        default:
+            return false  // a cancellation's result
+        }
+    }
+
+    /// The kernel ended a live registration's request: poll again.
+    @inline(never)
+    private func rearm(io: IoRegistry, data: UInt64) {
+        let p = io.slab.pointer(Int32(bitPattern: UInt32(truncatingIfNeeded: data)))
+        guard p.pointee.generation == UInt32(truncatingIfNeeded: data >> 32), p.pointee.fd >= 0 else { return }
+        queue(fd: p.pointee.fd, data: data, mask: IoUringDriver.pollMask)
+    }
+
+    /// A registration's request failed. A transient failure (the request was cancelled
+    /// because the thread that submitted it exited, no memory) polls again; otherwise
+    /// (EBADF: the borrowed descriptor was closed before the request went in) the waiters
+    /// are woken with an error readiness, so their next system call reports the cause.
+    @inline(never)
+    private func failed(io: IoRegistry, data: UInt64, error: Int32) {
+        switch error {
+        case EBADF, EINVAL, EPERM, EOPNOTSUPP:
+            IoRegistry.dispatch(pages: io.slab.pages, data: data, events: CEDDY_EPOLLERR)
+        default:
+            rearm(io: io, data: data)
+        }
+    }
+
+    /// Queues a multishot poll, submitting the ring first when it is full.
+    private func queue(fd: Int32, data: UInt64, mask: UInt32) {
+        if ceddy_uring_poll_add(ring, fd, mask, data, 1) != 0 {
+            _ = ceddy_uring_enter(ring, 0, -1)
+            _ = ceddy_uring_poll_add(ring, fd, mask, data, 1)
+        }
+    }
+
+    /// `true` if the loop was parked (or about to park); clears the flag. Any thread.
+    @inline(__always)
+    func takeParked() -> Bool { parked.exchange(false, ordering: .sequentiallyConsistent) }
+
+    /// Makes a parked (or the next) wait return: the eventfd's poll completes. Any thread.
+    func unpark() {
+        var one: UInt64 = 1
+        _ = Glibc.write(wakeFd, &one, 8)
+    }
+
+    /// Closes the ring (which ends every request left) and the two descriptors.
+    func close() {
+        ceddy_uring_exit(ring)
+        sysClose(signalFd)
+        sysClose(wakeFd)
+    }
+
+    // MARK: IoBackend (registration: poll requests)
+
+    func add(fd: Int32, data: UInt64) -> Int32 {
+        queue(fd: fd, data: data, mask: IoUringDriver.pollMask)
+        return 0
+    }
+
+    /// Queues the cancellation of the registration's request (its file stays referenced until
+    /// the removal is submitted: see `flush`).
+    func cancel(fd: Int32, data: UInt64) {
+        if ceddy_uring_poll_remove(ring, data, IoUringDriver.ignoredKey) != 0 {
+            _ = ceddy_uring_enter(ring, 0, -1)
+            _ = ceddy_uring_poll_remove(ring, data, IoUringDriver.ignoredKey)
+        }
+    }
+
+    /// Submits now: a cancelled request releases its file before this returns, so a socket
+    /// closed by the registry is really closed (FIN sent) when `close` returns, as on epoll.
+    func flush() {
+        if ceddy_uring_sq_pending(ring) != 0 { _ = ceddy_uring_enter(ring, 0, -1) }
+    }
+
+    /// The request is removed whatever `fd` names now (by key, never by number).
+    func removeBorrowed(fd: Int32, data: UInt64, sameFile: Bool) -> Bool {
+        cancel(fd: fd, data: data)
+        flush()
+        return sameFile
+    }
+
+    /// What epoll_ctl would refuse and a poll request does not: a regular file or a
+    /// directory (EPERM: always "ready", nothing to wait for), the driver's own
+    /// descriptors (EEXIST).
+    func refuseWatch(fd: Int32) -> Int32 {
+        if fd == ring.pointee.fd || fd == wakeFd || fd == signalFd { return EEXIST }
+        var st = stat()
+        guard fstat(fd, &st) == 0 else { return errno }
+        let type = st.st_mode & S_IFMT
+        return type == S_IFREG || type == S_IFDIR ? EPERM : 0
+    }
+
+    var registrationsHoldFiles: Bool { true }
+}
