@@ -130,5 +130,5 @@ public final class TcpListener: @unchecked Sendable {
     }
 
     /// Closes the listening socket (idempotent).
-    public func close() { source.close() }
+    public func close() { source.closeRegistration() }
 }

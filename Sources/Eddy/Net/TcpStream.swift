@@ -19,21 +19,25 @@ public enum ShutdownHow: Sendable {
 /// Poll-style (`pollRead`/`pollWrite`/`pollShutdown`) and async (`read`/`write`/...)
 /// forms share one readiness cache; neither allocates per call. Use a stream from the
 /// loop thread of its runtime. `close()` (or dropping it) closes the descriptor.
-public final class TcpStream: @unchecked Sendable {
+public final class TcpStream: IoSource, @unchecked Sendable {
     // @unchecked Sendable: the stream's state is its `IoSource` (a registration slot of its
     // runtime's reactor), confined to that runtime's loop thread. Every operation checks it
     // at run time: poll steps compare the polling runtime (`cx.isPolledBy`), async ones the
     // calling thread (`IoSource.checkAsync`, `isLoopThread`), `close` defers to the loop
     // (`Core.closeIo`); a call from elsewhere fails with `.wrongThread`, never races. The
     // README captures streams in `Eddy.spawn`'s @Sendable closures: that is why it is Sendable.
-    @usableFromInline let source: IoSource
+    // The stream *is* its IoSource (a subclass, not a field): one object per connection,
+    // so a read or write loads one line of it, not a TcpStream line and then an IoSource line.
+    /// The registration half of this stream (itself).
+    @inlinable @inline(__always)
+    var source: IoSource { self }
 
-    init(source: IoSource) { self.source = source }
+    override init(core: Core, key: IoKey) { super.init(core: core, key: key) }
 
     /// Registers an already-connected descriptor (the registry owns it from now on).
     static func adopt(fd: Int32, core: Core, initial: UInt32) -> Result<TcpStream, EddyError> {
         switch core.io.register(fd: fd, initial: initial) {
-        case .success(let key): return .success(TcpStream(source: IoSource(core: core, key: key)))
+        case .success(let key): return .success(TcpStream(core: core, key: key))
         case .failure(let e): return .failure(e)
         }
     }
@@ -247,7 +251,7 @@ public final class TcpStream: @unchecked Sendable {
     }
 
     /// Closes the socket (idempotent); pending operations on it fail with EBADF.
-    public func close() { source.close() }
+    public func close() { closeRegistration() }
 
     /// `true` until `close()` (or runtime shutdown).
     public var isOpen: Bool { source.slot != nil }
