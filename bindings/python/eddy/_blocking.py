@@ -4,14 +4,13 @@
 from __future__ import annotations
 
 import ctypes
-import os
 import threading
 import types
 from ctypes import byref, c_uint64, c_void_p
 from typing import Any, Callable, Dict, Generator, List, Optional, Tuple, TypeVar
 
 from . import _lib
-from ._driver import THEN_FN, Runtime, graveyard, keys, running, signals_blocked, then_pending, wait_future
+from ._driver import PID, THEN_FN, Runtime, graveyard, keys, running, signals_blocked, then_pending, wait_future
 from ._errors import InvalidArgumentError, error_from_code
 from ._protocol import SUSPEND
 
@@ -280,7 +279,7 @@ async def blocking_call(fn: Any, *args: Any) -> Any:
 def _orphan(rt: Runtime, fut: int, keep: List[Any]) -> None:
     """The awaiting task went away while the call may still run on a worker:
     keep ``keep`` alive until Eddy says the call completed."""
-    if rt.ended or rt.pid != os.getpid():
+    if rt.ended or rt.pid != PID[0]:
         graveyard.append(keep)
         return
     key = next(keys)
