@@ -2,7 +2,8 @@
 # User-space instructions per echo round trip of a server, under callgrind:
 # (Ir at N2 round trips - Ir at N1) / (N2 - N1), so start-up and shutdown cancel.
 #   bench/callgrind_ir.sh PORT N1 N2 -- server command (must listen on PORT, exit on SIGTERM)
-# Environment: LOADGEN, CONNS (50), SIZE (64); CG_ARGS: extra callgrind options, e.g.
+# Environment: LOADGEN, CONNS (50), SIZE (64), CHURN (non-empty: a new connection per round
+# trip, so the result is instructions per connection); CG_ARGS: extra callgrind options, e.g.
 # "--cache-sim=yes --LL=524288,8,64" (then CG_EVENTS=all prints every event per round trip,
 # e.g. `Ir=484.9 Dr=139.6 ... D1mr=0.4 ...`, instead of the bare Ir number).
 set -euo pipefail
@@ -20,7 +21,7 @@ ir_for() {
         python3 -c "import socket; socket.create_connection(('127.0.0.1', $port), 0.2)" 2>/dev/null && break
         sleep 0.2
     done
-    "$loadgen" -p "$port" -c "$conns" -s "$size" -n "$n" -w 0 >/dev/null
+    "$loadgen" -p "$port" -c "$conns" -s "$size" -n "$n" -w 0 ${CHURN:+--churn} >/dev/null
     kill -TERM $pid
     # Valgrind is slow to exit. A server still running after 5 s may have lost the signal
     # (the Python binding did before eddy.run watched a signal wake-up fd, see
