@@ -101,7 +101,7 @@ ANCHOR_CG_N = (1000, 4000)
 # The Python anchors: asyncio and uvloop in the three modes of uvloop's echo benchmark.
 PY_MODES = [("protocol", "Protocol"), ("streams", "streams"), ("sock", "sock_recv/sendall")]
 # Secondary anchors (not the fastest mode of their loop) run fewer cells so the full run stays
-# within ~12 minutes on 2 cores: the ping-pong workloads only, 1 s measured, and 1 callgrind
+# within ~17 minutes on 2 cores: the ping-pong workloads only, 1 s measured, and 1 callgrind
 # run (their ratio to the fastest mode is what matters, and it is far outside the noise).
 SECONDARY_WORKLOADS = ("c1", "c50")
 SECONDARY_DURATION = 1.0
@@ -644,7 +644,7 @@ def markdown(meta, summary, cg, srvs, workloads, cells, cnt, windows):
              "bench/epoll_echo.c --short-read.")
     L.append(f"- The Python anchors' Protocol modes run {', '.join(PRIMARY_PY_WORKLOADS)}; their streams and sock "
              f"modes only {', '.join(SECONDARY_WORKLOADS)}, {SECONDARY_DURATION:g} s measured per cell and one "
-             "callgrind run (full mode), to keep the run within ~12 minutes.")
+             "callgrind run (full mode), to keep the run within ~17 minutes.")
     L.append("- README.md and docs/PERFORMANCE.md compare Eddy Python with the fastest mode of each Python loop: "
              "most round trips/s at C=50, at full speed. Not by instructions: under callgrind the server runs "
              "~50x slower than its client, so the next request is already waiting when a sock_recv/sock_sendall "
