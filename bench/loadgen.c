@@ -20,6 +20,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
@@ -121,6 +122,17 @@ int main(int argc, char **argv) {
         else if (!strcmp(argv[i], "--churn")) churn = 1;
         else if (!strcmp(argv[i], "--mark")) mark = 1;
         else { fprintf(stderr, "usage: %s [-h host] [-p port] [-c conns] [-s size] [-d secs] [-w warmup] [-n rts] [--churn] [--mark]\n", argv[0]); return 2; }
+    }
+    /* C=5 000 / churn C=10 000 need more descriptors than the usual soft limit of 1 024. */
+    struct rlimit rl;
+    if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
+        rl.rlim_cur = rl.rlim_max;
+        setrlimit(RLIMIT_NOFILE, &rl);
+    }
+    if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY && (rlim_t)nconns + 16 > rl.rlim_cur) {
+        fprintf(stderr, "loadgen: %d connections need more descriptors than RLIMIT_NOFILE (%llu)\n",
+                nconns, (unsigned long long)rl.rlim_cur);
+        return 1;
     }
     out_buf = malloc(size);
     in_buf = malloc(size > 65536 ? size : 65536);

@@ -55,7 +55,20 @@ WORKLOADS = [
     ("c500", "C=500 64 B", 500, 64, False),
     ("c50-16k", "C=50 16 KiB", 50, 16384, False),
     ("churn", "churn C=50", 50, 64, True),
+    # Scale (issue 18): does the cost per round trip stay flat as connections grow? Run by the
+    # servers in SCALE_SERVERS only (see there), and counted (syscalls/rt) like the others.
+    ("c5000", "C=5 000 64 B", 5000, 64, False),
+    ("churn10k", "churn C=10 000", 10000, 64, True),
 ]
+SCALE_WORKLOADS = ("c5000", "churn10k")
+# Their warm-up (s): opening 5 000-10 000 connections at once overflows the servers' accept
+# queues (backlog 1 024 everywhere), and the SYNs dropped then are retried after 1 s; the
+# measured window starts once that storm is over.
+SCALE_WARMUP = 2.0
+# Who runs the scale workloads: Eddy's three front doors and the native anchors. The Python
+# anchors stop at C=500 (PRIMARY_PY_WORKLOADS): at 5 000 connections they measure their own
+# interpreter, and their cells would add minutes to the run.
+SCALE_SERVERS = ("epoll", "epoll-short", "eddy-c", "eddy-swift", "eddy-py", "libuv", "tokio", "nio")
 
 
 def real_python() -> str:
@@ -88,7 +101,7 @@ ANCHOR_CG_N = (1000, 4000)
 # The Python anchors: asyncio and uvloop in the three modes of uvloop's echo benchmark.
 PY_MODES = [("protocol", "Protocol"), ("streams", "streams"), ("sock", "sock_recv/sendall")]
 # Secondary anchors (not the fastest mode of their loop) run fewer cells so the full run stays
-# within ~12 minutes on 2 cores: the ping-pong workloads only, 1 s measured, and 1 callgrind
+# within ~17 minutes on 2 cores: the ping-pong workloads only, 1 s measured, and 1 callgrind
 # run (their ratio to the fastest mode is what matters, and it is far outside the noise).
 SECONDARY_WORKLOADS = ("c1", "c50")
 SECONDARY_DURATION = 1.0
@@ -190,6 +203,13 @@ def uring_servers(base: list[Server]) -> list[Server]:
                               workloads=s.workloads, duration=s.duration, cg_reps=s.cg_reps))
     return out
 # ---- end driver (io_uring) ----
+
+
+def runs_workload(s: Server, wid: str) -> bool:
+    """Whether server `s` has a throughput cell for workload `wid`."""
+    if wid in SCALE_WORKLOADS and s.id not in SCALE_SERVERS:
+        return False
+    return s.workloads is None or wid in s.workloads
 
 
 def servers(p: dict, include_mt: bool) -> list[Server]:
@@ -356,10 +376,20 @@ SYSCALL_GROUPS = {
     "write": ["write", "writev", "sendto", "sendmsg"],
     "epoll_wait": ["epoll_wait", "epoll_pwait", "epoll_pwait2"],
 }
-# (conns, N1, N2): the difference of two windows on one server process cancels connection
-# set-up and tear-down; C=1 shows per round trip what batching hides at C=50.
-COUNT_WINDOWS = [(1, 1000, 4000), (50, 2000, 10000)]
-COUNT_WINDOWS_QUICK = [(1, 500, 1500), (50, 1000, 3000)]
+# (workload id, N1, N2): the difference of two windows on one server process cancels
+# connection set-up and tear-down; C=1 shows per round trip what batching hides at C=50. The
+# scale workloads (C=500, 5 000, churn 10 000) give the syscalls-per-round-trip column of each
+# workload (issue 18): an extra epoll_wait or wake-up per round trip as connections grow
+# would show there. Each window holds several round trips per connection; for churn one
+# round trip is one connection (accept, read, write, close on the server).
+# A window ends with up to C requests in flight, served or not: the difference cancels that
+# only on average, so the scale windows are many times C apart.
+COUNT_WINDOWS = [("c1", 1000, 4000), ("c50", 2000, 10000), ("c500", 5000, 25000),
+                 ("c5000", 50000, 150000), ("churn", 2000, 6000), ("churn10k", 20000, 60000)]
+COUNT_WINDOWS_QUICK = [("c1", 500, 1500), ("c50", 1000, 3000), ("c500", 2000, 6000),
+                       ("c5000", 25000, 75000), ("churn10k", 20000, 40000)]
+# Workloads counted for every server; the others only for SCALE_SERVERS.
+COUNT_ALL = ("c1", "c50")
 
 
 def perf_events() -> list[str] | None:
@@ -394,7 +424,7 @@ def read_mallocs(path: Path) -> int | None:
 
 
 def counts(srv: Server, port: int, loadgen: Path, malloc_so: Path, events, windows) -> dict:
-    """Syscalls and mallocs per round trip of one server process: for each (conns, N1, N2)
+    """Syscalls and mallocs per round trip of one server process: for each (workload, N1, N2)
     window pair, counts over N2 round trips minus counts over N1, divided by N2 - N1."""
     out = {"server": srv.id}
     live = WORK / f"mallocs.{srv.id}"
@@ -407,7 +437,8 @@ def counts(srv: Server, port: int, loadgen: Path, malloc_so: Path, events, windo
         if not wait_listening(port, proc):
             out["error"] = "server did not start: " + errlog.read_text()[-300:]
             return out
-        for conns, n1, n2 in windows:
+        for wid, n1, n2 in windows:
+            _, _, conns, size, churn = next(w for w in WORKLOADS if w[0] == wid)
             got = {}
             for n in (n1, n2):
                 perf = None
@@ -427,8 +458,9 @@ def counts(srv: Server, port: int, loadgen: Path, malloc_so: Path, events, windo
                         raise OSError("perf stat did not acknowledge `enable`")
                 m0 = read_mallocs(live)
                 subprocess.run(["taskset", "-c", "1", str(loadgen), "-h", HOST, "-p", str(port), "-c", str(conns),
-                                "-s", "64", "-n", str(n), "-w", "0"], check=True, stdout=subprocess.DEVNULL,
-                               stderr=subprocess.DEVNULL, timeout=120)
+                                "-s", str(size), "-n", str(n), "-w", "0"] + (["--churn"] if churn else []),
+                               check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, timeout=120,
+                               preexec_fn=raise_nofile)
                 m1 = read_mallocs(live)
                 w = {"mallocs": m1 - m0} if m0 is not None and m1 is not None else {}
                 if perf:
@@ -453,7 +485,7 @@ def counts(srv: Server, port: int, loadgen: Path, malloc_so: Path, events, windo
                     grouped += row[g]
                 if row["syscalls"] is not None:
                     row["other"] = row["syscalls"] - grouped
-            out[f"c{conns}"] = row
+            out[wid] = row
     except (subprocess.SubprocessError, OSError) as e:
         out["error"] = f"{type(e).__name__}: {e}"[:300]
     finally:
@@ -573,7 +605,7 @@ def markdown(meta, summary, cg, srvs, workloads, cells, cnt, windows):
         L.append("## Syscalls and mallocs per round trip (64 B)\n")
         L.append("One server process per row at full speed; `perf stat` counts the kernel's syscall "
                  "tracepoints of the server (all threads) over N2 and over N1 round trips, and the "
-                 "difference is divided by N2 − N1 (" + ", ".join(f"C={c}: {n1} → {n2}" for c, n1, n2 in windows)
+                 "difference is divided by N2 − N1 (" + ", ".join(f"{w}: {n1} → {n2}" for w, n1, n2 in windows)
                  + "). No strace: it would slow the server and change how reads batch. read = read/readv/"
                  "recvfrom/recvmsg, write = write/writev/sendto/sendmsg, epoll = epoll_wait/epoll_pwait/"
                  "epoll_pwait2; other = everything else (futex, accept, ...). Mallocs: bench/malloc_count.c "
@@ -593,6 +625,24 @@ def markdown(meta, summary, cg, srvs, workloads, cells, cnt, windows):
             row += [fmt_count(r1.get("mallocs"), 3), fmt_count(r50.get("mallocs"), 3)]
             L.append(f"| {s.label} | " + " | ".join(row) + " |")
         L.append("")
+        counted = [w for w in WORKLOADS if any(w[0] == x[0] for x in windows)]
+        L.append("## Syscalls per round trip by workload (epoll_wait calls in brackets)\n")
+        L.append("Same method and windows as above, one column per workload counted (the scale workloads "
+                 f"for {', '.join(SCALE_SERVERS)} only). Counts, not times: they do not move with the machine's "
+                 "load. A churn round trip is a whole connection (accept, read, write, close).\n")
+        L.append("| server | " + " | ".join(w[1] for w in counted) + " |")
+        L.append("|---|" + "---:|" * len(counted))
+        for s in srvs:
+            c = next((c for c in cnt if c["server"] == s.id), None)
+            if not c:
+                continue
+            cols = []
+            for w in counted:
+                r = c.get(w[0]) or {}
+                cols.append("—" if r.get("syscalls") is None else
+                            f"{fmt_count(r['syscalls'])} ({fmt_count(r.get('epoll_wait'))})")
+            L.append(f"| {s.label} | " + " | ".join(cols) + " |")
+        L.append("")
     bad = [c for c in cells if "error" in c or c.get("exit") not in (0,)]
     bad += [dict(c, round="counts", workload="-") for c in cnt if "error" in c]
     L.append("## Anomalies\n")
@@ -611,7 +661,7 @@ def markdown(meta, summary, cg, srvs, workloads, cells, cnt, windows):
              "bench/epoll_echo.c --short-read.")
     L.append(f"- The Python anchors' Protocol modes run {', '.join(PRIMARY_PY_WORKLOADS)}; their streams and sock "
              f"modes only {', '.join(SECONDARY_WORKLOADS)}, {SECONDARY_DURATION:g} s measured per cell and one "
-             "callgrind run (full mode), to keep the run within ~12 minutes.")
+             "callgrind run (full mode), to keep the run within ~17 minutes.")
     L.append("- README.md and docs/PERFORMANCE.md compare Eddy Python with the fastest mode of each Python loop: "
              "most round trips/s at C=50, at full speed. Not by instructions: under callgrind the server runs "
              "~50x slower than its client, so the next request is already waiting when a sock_recv/sock_sendall "
@@ -768,17 +818,18 @@ def main():
     port = a.port_base
     if not a.no_throughput:
         ths = [s for s in srvs if s.throughput]
-        total = rounds * sum(1 for wl in workloads for s in ths if s.workloads is None or wl[0] in s.workloads)
+        total = rounds * sum(1 for wl in workloads for s in ths if runs_workload(s, wl[0]))
         k = 0
         for r in range(rounds):
             for wl in workloads:
                 for s in ths:
-                    if s.workloads is not None and wl[0] not in s.workloads:
+                    if not runs_workload(s, wl[0]):
                         continue
                     k += 1
                     port = a.port_base + (k % 400)
                     d = duration if a.quick or a.duration is not None or s.duration is None else s.duration
-                    c = run_cell(s, wl, port, p["loadgen"], warmup, d)
+                    w = max(warmup, SCALE_WARMUP) if wl[0] in SCALE_WORKLOADS and not a.quick else warmup
+                    c = run_cell(s, wl, port, p["loadgen"], w, d)
                     c["round"] = r
                     cells.append(c)
                     status = c.get("error") or (f"{c['rps']:.0f} rps p99 {c['p99_us']:.0f} us "
@@ -808,13 +859,18 @@ def main():
             print("run.py: perf cannot count syscall tracepoints here (needs perf and "
                   "perf_event_paranoid <= -1 or root): syscalls per round trip skipped", file=sys.stderr)
         windows = COUNT_WINDOWS_QUICK if a.quick else COUNT_WINDOWS
+        if a.workloads:  # a restricted run counts the workloads it runs (C=1 and C=50 always)
+            windows = [w for w in windows if w[0] in COUNT_ALL or w[0] in a.workloads.split(",")]
         for i, s in enumerate(srvs):  # noqa: B007
-            c = counts(s, a.port_base + 500 + i, p["loadgen"], p["malloc_count"], events, windows)
+            mine = [w for w in windows if w[0] in COUNT_ALL or s.id in SCALE_SERVERS]
+            c = counts(s, a.port_base + 500 + i, p["loadgen"], p["malloc_count"], events, mine)
             cnt.append(c)
             c50 = c.get("c50", {})
             print(f"[counts] {s.id:16} " + (c.get("error") or
                   f"syscalls/rt C=1 {c.get('c1', {}).get('syscalls')} C=50 {c50.get('syscalls')} "
-                  f"mallocs/rt C=50 {c50.get('mallocs')}"), flush=True)
+                  f"mallocs/rt C=50 {c50.get('mallocs')} " +
+                  " ".join(f"{w}={(c.get(w) or {}).get('syscalls')}" for w, _, _ in mine if w not in COUNT_ALL)),
+                  flush=True)
 
     phase["counts"] = time.monotonic() - start - sum(phase.values())
     summary = summarize(cells, srvs, workloads)

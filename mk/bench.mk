@@ -2,7 +2,8 @@
 # the anchors (hand-written epoll in two variants, libuv, tokio, SwiftNIO, and uvloop and
 # asyncio each in the three modes of uvloop's echo benchmark). Not part of `make test`.
 #
-#   make bench                reference run (~12 min on 2 cores): 3 interleaved rounds, 5
+#   make bench                reference run (~17 min on 2 cores, estimated: ~12 before the
+#                             C=5 000 / churn C=10 000 cells of issue 18): 3 interleaved rounds, 7
 #                             workloads, callgrind instructions per round trip, syscalls
 #                             (perf tracepoints) and mallocs per round trip; writes
 #                             bench/results/latest.{md,json}, bench/results/readme-table.md and
@@ -37,7 +38,7 @@ endif
 
 .PHONY: bench bench-deps bench-servers bench-docs
 
-bench: build examples-c ## full echo benchmark against the anchors (~12 min; BENCH_QUICK=1: ~5-7 min)
+bench: build examples-c ## full echo benchmark against the anchors (~17 min; BENCH_QUICK=1: ~6-9 min)
 	@$(MAKE) --no-print-directory bench-servers
 	$(BENCH_PY) bench/run.py --scratch $(SCRATCH) $(BENCH_RUN_ARGS)
 

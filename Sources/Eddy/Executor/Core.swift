@@ -200,9 +200,9 @@ final class Core: @unchecked Sendable {
             task.cancelTask()
             done = true
         } else {
-            if let thunk = task.pollThunk {
-                done = thunk(task)
-            } else if let poll = task.rawPoll {
+            // The raw hook first: it sits on the task's first line with `state` (see
+            // TaskHeader), `pollThunk` on the next.
+            if let poll = task.rawPoll {
                 // A raw task, called from here (no pollTask frame). Its context's address
                 // is published for the supplier's checks, saved and restored: a nested
                 // poll (a loop of another runtime run inside the task) must leave the
@@ -213,6 +213,8 @@ final class Core: @unchecked Sendable {
                 let r = poll(task.rawData, OpaquePointer(cx))
                 ceddy_raw_context_set(previous)
                 done = r == RawTaskVTable.pending ? false : task.finishRaw(r)
+            } else if let thunk = task.pollThunk {
+                done = thunk(task)
             } else {
                 done = task.pollTask()
             }

@@ -9,14 +9,22 @@ class SpawnedTask: TaskHeader, @unchecked Sendable {
     // @unchecked Sendable: adds only an immutable `core` to `TaskHeader`.
     @usableFromInline let core: Core
 
-    @usableFromInline init(core: Core) { self.core = core }
+    @usableFromInline init(core: Core) {
+        self.core = core
+        super.init(executor: Unmanaged.passUnretained(core).toOpaque())
+    }
+
+    /// `core`, read from the header's `executor` (the line a wake already loads for
+    /// `state`), not from this subclass's field further into the object.
+    @inline(__always)
+    var coreRef: Unmanaged<Core> { Unmanaged<Core>.fromOpaque(executor) }
 
     @usableFromInline override final func wake() {
         if state.transitionToNotified() { core.schedule(self) }
     }
 
     @usableFromInline override final func wakeOnLoop() {
-        if state.transitionToNotifiedOnLoop() { core.scheduleLocal(self) }
+        if state.transitionToNotifiedOnLoop() { coreRef._withUnsafeGuaranteedRef { $0.scheduleLocal(self) } }
     }
 }
 

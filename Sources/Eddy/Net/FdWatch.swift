@@ -128,7 +128,7 @@ public final class FdWatch: @unchecked Sendable {
         guard let key = s.key else { return }
         let core = s.core
         guard core.mayTouchLoopState, !core.isShutdown else {
-            s.close()  // queued to the loop; nothing to do after shutdown
+            s.closeRegistration()  // queued to the loop; nothing to do after shutdown
             return
         }
         s.key = nil

@@ -6,32 +6,37 @@ import Glibc
 /// Each step tries the syscall only when the cached readiness says it may succeed;
 /// on EAGAIN it clears the readiness and reports `-EAGAIN` so the caller stores its
 /// waker and waits for the next edge.
-@usableFromInline
-final class IoSource: @unchecked Sendable {
+///
+/// Public only because `TcpStream` inherits it (nothing of it is public API): one object
+/// per stream, so a socket operation loads one line of it instead of a `TcpStream` line and
+/// then an `IoSource` line (measured: docs/PERFORMANCE-LOG.md, "Cost per round trip as
+/// connections grow"). Listeners and fd watches hold one as a field.
+public class IoSource: @unchecked Sendable {
     // @unchecked Sendable: `key`/`slot` change only on the loop thread (register, close) or
     // through `Core.closeIo`, which queues a close from elsewhere; every reader checks the
     // thread first (`cx.isPolledBy`, `checkAsync`).
-    @usableFromInline let core: Core
-    @exclusivity(unchecked) @usableFromInline var key: IoKey?
+    // Field order: what every read/write step loads (core, slot address, generation) first.
+    @usableFromInline final let core: Core
     /// The registration's slot: slab pages never move and the core (which owns them)
     /// lives as long as this object, so the address stays valid; the generation says
     /// whether the slot is still ours (close and shutdown both bump it).
-    @usableFromInline let slotAddress: UnsafeMutablePointer<IoSlot>
+    @usableFromInline final let slotAddress: UnsafeMutablePointer<IoSlot>
     /// Zeroed by close() (generations start at 1), so `slot` is one compare.
-    @exclusivity(unchecked) @usableFromInline var generation: UInt32
+    @exclusivity(unchecked) @usableFromInline final var generation: UInt32
+    @exclusivity(unchecked) @usableFromInline final var key: IoKey?
     /// Reused across suspensions of async reads / writes (allocated on first use, then
     /// kept as long as the socket, which is what lets a suspension hold them unretained).
-    @exclusivity(unchecked) @usableFromInline var readWaiterStorage: ContinuationWaiter?
-    @exclusivity(unchecked) @usableFromInline var writeWaiterStorage: ContinuationWaiter?
+    @exclusivity(unchecked) @usableFromInline final var readWaiterStorage: ContinuationWaiter?
+    @exclusivity(unchecked) @usableFromInline final var writeWaiterStorage: ContinuationWaiter?
 
     @inlinable @inline(__always)
-    func waiter(_ storage: inout ContinuationWaiter?) -> Unmanaged<ContinuationWaiter> {
+    final func waiter(_ storage: inout ContinuationWaiter?) -> Unmanaged<ContinuationWaiter> {
         if let w = storage { return Unmanaged.passUnretained(w) }
         return makeWaiter(&storage)
     }
 
     @usableFromInline @inline(never)
-    func makeWaiter(_ storage: inout ContinuationWaiter?) -> Unmanaged<ContinuationWaiter> {
+    final func makeWaiter(_ storage: inout ContinuationWaiter?) -> Unmanaged<ContinuationWaiter> {
         let w = ContinuationWaiter()
         storage = w
         return Unmanaged.passUnretained(w)
@@ -39,16 +44,16 @@ final class IoSource: @unchecked Sendable {
 
     init(core: Core, key: IoKey) {
         self.core = core
-        self.key = key
         slotAddress = core.io.slab.pointer(key.index)
         generation = key.generation
+        self.key = key
     }
 
-    deinit { close() }
+    deinit { closeRegistration() }
 
     /// The live slot, or nil once closed / after shutdown.
     @inlinable @inline(__always)
-    var slot: UnsafeMutablePointer<IoSlot>? {
+    final var slot: UnsafeMutablePointer<IoSlot>? {
         // `generation` goes 0 at close() even when the close itself is deferred to the loop.
         slotAddress.pointee.generation == generation ? slotAddress : nil
     }
@@ -60,7 +65,7 @@ final class IoSource: @unchecked Sendable {
 
     /// Takes one operation from the running task's budget; false when it is used up.
     @inlinable @inline(__always)
-    func spendBudget() -> Bool {
+    final func spendBudget() -> Bool {
         if core.opBudget <= 0 { return false }
         core.opBudget -= 1
         return true
@@ -69,7 +74,7 @@ final class IoSource: @unchecked Sendable {
     /// read(2) if readable: n >= 0, -EAGAIN (readiness cleared), `yieldCode`, or -errno.
     /// A short read also clears `readable`.
     @inlinable @inline(__always)
-    func tryRead(_ p: UnsafeMutablePointer<IoSlot>, _ buf: UnsafeMutableRawPointer?, _ len: Int) -> Int {
+    final func tryRead(_ p: UnsafeMutablePointer<IoSlot>, _ buf: UnsafeMutableRawPointer?, _ len: Int) -> Int {
         if p.pointee.readiness & Readiness.readInterest == 0 { return -Int(EAGAIN) }
         if !spendBudget() { return IoSource.yieldCode }
         let n = core.sys.read(p.pointee.fd, buf, len)
@@ -87,7 +92,7 @@ final class IoSource: @unchecked Sendable {
 
     /// send(2, MSG_NOSIGNAL) if writable: n >= 0, -EAGAIN (readiness cleared), `yieldCode`, or -errno.
     @inlinable @inline(__always)
-    func tryWrite(_ p: UnsafeMutablePointer<IoSlot>, _ buf: UnsafeRawPointer?, _ len: Int) -> Int {
+    final func tryWrite(_ p: UnsafeMutablePointer<IoSlot>, _ buf: UnsafeRawPointer?, _ len: Int) -> Int {
         if p.pointee.readiness & Readiness.writeInterest == 0 { return -Int(EAGAIN) }
         if !spendBudget() { return IoSource.yieldCode }
         let n = core.sys.send(p.pointee.fd, buf, len)
@@ -95,8 +100,9 @@ final class IoSource: @unchecked Sendable {
         return n
     }
 
-    /// Closes the descriptor (idempotent). Waiters are woken and see EBADF.
-    func close() {
+    /// Closes the descriptor (idempotent). Waiters are woken and see EBADF. (Not `close`:
+    /// `TcpStream`, a subclass, has its own public `close`.)
+    final func closeRegistration() {
         guard let k = key else { return }
         key = nil
         generation = 0
@@ -105,7 +111,7 @@ final class IoSource: @unchecked Sendable {
 
     /// Why an operation cannot run: closed, runtime gone, or another runtime's poll.
     @usableFromInline
-    func unusable() -> EddyError {
+    final func unusable() -> EddyError {
         if core.isShutdown { return .shutdown }
         if key == nil { return .errno(EBADF) }
         return .wrongThread
@@ -113,7 +119,7 @@ final class IoSource: @unchecked Sendable {
 
     /// Async operations must run on this socket's loop thread.
     @inlinable @inline(__always)
-    func checkAsync() throws(EddyError) -> UnsafeMutablePointer<IoSlot> {
+    final func checkAsync() throws(EddyError) -> UnsafeMutablePointer<IoSlot> {
         guard let p = slot else { throw core.isShutdown ? .shutdown : .errno(EBADF) }
         guard core.isLoopThread else { throw .wrongThread }
         return p
@@ -121,7 +127,7 @@ final class IoSource: @unchecked Sendable {
 
     /// Parks the current Swift task until the read side may progress.
     @inlinable @inline(__always)
-    nonisolated(nonsending) func waitReadable(_ p: UnsafeMutablePointer<IoSlot>) async throws {
+    nonisolated(nonsending) final func waitReadable(_ p: UnsafeMutablePointer<IoSlot>) async throws {
         let w = waiter(&readWaiterStorage)
         p.pointee.readWaker.register(Unmanaged<WakeTarget>.fromOpaque(w.toOpaque()))  // no retain/release pair
         try await ContinuationWaiter.suspendCancellable(w, core)
@@ -129,7 +135,7 @@ final class IoSource: @unchecked Sendable {
 
     /// Parks the current Swift task until the write side may progress.
     @inlinable @inline(__always)
-    nonisolated(nonsending) func waitWritable(_ p: UnsafeMutablePointer<IoSlot>) async throws {
+    nonisolated(nonsending) final func waitWritable(_ p: UnsafeMutablePointer<IoSlot>) async throws {
         let w = waiter(&writeWaiterStorage)
         p.pointee.writeWaker.register(Unmanaged<WakeTarget>.fromOpaque(w.toOpaque()))  // no retain/release pair
         try await ContinuationWaiter.suspendCancellable(w, core)

@@ -119,20 +119,20 @@ public enum SocketOption: Int32, Sendable, CaseIterable {
 
 extension IoSource {
     /// Sets `option` on this source's socket (loop thread; EBADF once closed).
-    func setOption(_ option: SocketOption, _ value: Int32) throws(EddyError) {
-        let r = option.set(try liveFd(), value)
+    func setSocketOption(_ option: SocketOption, _ value: Int32) throws(EddyError) {
+        let r = option.set(try openFd(), value)
         if r < 0 { throw .errno(-r) }
     }
 
     /// Reads `option` from this source's socket.
-    func option(_ option: SocketOption) throws(EddyError) -> Int32 {
-        let (v, e) = option.get(try liveFd())
+    func socketOption(_ option: SocketOption) throws(EddyError) -> Int32 {
+        let (v, e) = option.get(try openFd())
         if e < 0 { throw .errno(-e) }
         return v
     }
 
     /// The descriptor while the source is open.
-    func liveFd() throws(EddyError) -> Int32 {
+    func openFd() throws(EddyError) -> Int32 {
         guard let p = slot else { throw core.isShutdown ? .shutdown : .errno(EBADF) }
         return p.pointee.fd
     }

@@ -93,10 +93,10 @@ public final class TcpListener: @unchecked Sendable {
     }
 
     /// Sets a socket option on the listening socket (accepted streams inherit most).
-    public func setOption(_ option: SocketOption, _ value: Int32) throws(EddyError) { try source.setOption(option, value) }
+    public func setOption(_ option: SocketOption, _ value: Int32) throws(EddyError) { try source.setSocketOption(option, value) }
 
     /// Reads a socket option.
-    public func option(_ option: SocketOption) throws(EddyError) -> Int32 { try source.option(option) }
+    public func option(_ option: SocketOption) throws(EddyError) -> Int32 { try source.socketOption(option) }
 
     /// The bound address.
     public var localAddress: SocketAddress {
@@ -108,7 +108,7 @@ public final class TcpListener: @unchecked Sendable {
 
     /// The bound address as an `Endpoint` (a value: no allocation).
     public var localEndpoint: Endpoint {
-        get throws(EddyError) { try Endpoint.of(fd: source.liveFd(), peer: false) }
+        get throws(EddyError) { try Endpoint.of(fd: source.openFd(), peer: false) }
     }
 
     /// The listening socket's descriptor (see `TcpStream.fileDescriptor`): Eddy
@@ -189,7 +189,7 @@ public final class TcpListener: @unchecked Sendable {
     /// Closes the listening socket (idempotent); a Unix-domain listener bound with
     /// unlink-on-close also removes its socket file.
     public func close() {
-        source.close()
+        source.closeRegistration()
         removeSocketFile()
     }
 }

@@ -19,21 +19,25 @@ public enum ShutdownHow: Sendable {
 /// Poll-style (`pollRead`/`pollWrite`/`pollShutdown`) and async (`read`/`write`/...)
 /// forms share one readiness cache; neither allocates per call. Use a stream from the
 /// loop thread of its runtime. `close()` (or dropping it) closes the descriptor.
-public final class TcpStream: @unchecked Sendable {
+public final class TcpStream: IoSource, @unchecked Sendable {
     // @unchecked Sendable: the stream's state is its `IoSource` (a registration slot of its
     // runtime's reactor), confined to that runtime's loop thread. Every operation checks it
     // at run time: poll steps compare the polling runtime (`cx.isPolledBy`), async ones the
     // calling thread (`IoSource.checkAsync`, `isLoopThread`), `close` defers to the loop
     // (`Core.closeIo`); a call from elsewhere fails with `.wrongThread`, never races. The
     // README captures streams in `Eddy.spawn`'s @Sendable closures: that is why it is Sendable.
-    @usableFromInline let source: IoSource
+    // The stream *is* its IoSource (a subclass, not a field): one object per connection,
+    // so a read or write loads one line of it, not a TcpStream line and then an IoSource line.
+    /// The registration half of this stream (itself).
+    @inlinable @inline(__always)
+    var source: IoSource { self }
 
-    init(source: IoSource) { self.source = source }
+    override init(core: Core, key: IoKey) { super.init(core: core, key: key) }
 
     /// Registers an already-connected descriptor (the registry owns it from now on).
     static func adopt(fd: Int32, core: Core, initial: UInt32) -> Result<TcpStream, EddyError> {
         switch core.io.register(fd: fd, initial: initial) {
-        case .success(let key): return .success(TcpStream(source: IoSource(core: core, key: key)))
+        case .success(let key): return .success(TcpStream(core: core, key: key))
         case .failure(let e): return .failure(e)
         }
     }
@@ -253,37 +257,37 @@ public final class TcpStream: @unchecked Sendable {
     }
 
     /// Closes the socket (idempotent); pending operations on it fail with EBADF.
-    public func close() { source.close() }
+    public func close() { closeRegistration() }
 
     /// `true` until `close()` (or runtime shutdown).
     public var isOpen: Bool { source.slot != nil }
 
     /// The local address.
     public var localAddress: SocketAddress {
-        get throws(EddyError) { try SocketAddress.of(fd: liveFd(), peer: false) }
+        get throws(EddyError) { try SocketAddress.of(fd: openFd(), peer: false) }
     }
 
     /// The peer's address.
     public var peerAddress: SocketAddress {
-        get throws(EddyError) { try SocketAddress.of(fd: liveFd(), peer: true) }
+        get throws(EddyError) { try SocketAddress.of(fd: openFd(), peer: true) }
     }
 
     /// The local address as an `Endpoint` (a value: no allocation).
     public var localEndpoint: Endpoint {
-        get throws(EddyError) { try Endpoint.of(fd: liveFd(), peer: false) }
+        get throws(EddyError) { try Endpoint.of(fd: openFd(), peer: false) }
     }
 
     /// The peer's address as an `Endpoint`.
     public var peerEndpoint: Endpoint {
-        get throws(EddyError) { try Endpoint.of(fd: liveFd(), peer: true) }
+        get throws(EddyError) { try Endpoint.of(fd: openFd(), peer: true) }
     }
 
     /// Sets a socket option (`.noDelay`, `.keepAlive`, `.keepAliveIdle`, `.linger`,
     /// `.sendBufferSize` ...; see `SocketOption`).
-    public func setOption(_ option: SocketOption, _ value: Int32) throws(EddyError) { try source.setOption(option, value) }
+    public func setOption(_ option: SocketOption, _ value: Int32) throws(EddyError) { try source.setSocketOption(option, value) }
 
     /// Reads a socket option.
-    public func option(_ option: SocketOption) throws(EddyError) -> Int32 { try source.option(option) }
+    public func option(_ option: SocketOption) throws(EddyError) -> Int32 { try source.socketOption(option) }
 
     /// Takes over a connected TCP socket descriptor (made elsewhere, inherited, passed
     /// over a Unix socket): Eddy makes it non-blocking and close-on-exec and owns it from
@@ -307,7 +311,7 @@ public final class TcpStream: @unchecked Sendable {
 
     /// Enables/disables Nagle's algorithm (`TCP_NODELAY`).
     public func setNoDelay(_ on: Bool) throws(EddyError) {
-        let r = sysSetIntOption(try liveFd(), Int32(IPPROTO_TCP), TCP_NODELAY, on ? 1 : 0)
+        let r = sysSetIntOption(try openFd(), Int32(IPPROTO_TCP), TCP_NODELAY, on ? 1 : 0)
         if r < 0 { throw .errno(-r) }
     }
 
@@ -317,11 +321,6 @@ public final class TcpStream: @unchecked Sendable {
     /// closed (it may then name another file). Reading from it behind Eddy's
     /// back can lose a readiness edge.
     public var fileDescriptor: Int32 {
-        get throws(EddyError) { try liveFd() }
-    }
-
-    func liveFd() throws(EddyError) -> Int32 {
-        guard let p = source.slot else { throw source.core.isShutdown ? .shutdown : .errno(EBADF) }
-        return p.pointee.fd
+        get throws(EddyError) { try openFd() }
     }
 }

@@ -94,7 +94,7 @@ public final class UdpSocket: @unchecked Sendable {
 
     /// `connect(host:port:)` with an `Endpoint`.
     public func connect(to endpoint: Endpoint) throws(EddyError) {
-        let fd = try source.liveFd()
+        let fd = try source.openFd()
         let r = endpoint.withSockAddr { Glibc.connect(fd, $0, $1) }
         if r != 0 { throw .errno(errno) }
     }
@@ -270,10 +270,10 @@ public final class UdpSocket: @unchecked Sendable {
     // MARK: options and addresses
 
     /// Sets a socket option (`.broadcast`, `.multicastTTL`, `.receiveBufferSize` ...).
-    public func setOption(_ option: SocketOption, _ value: Int32) throws(EddyError) { try source.setOption(option, value) }
+    public func setOption(_ option: SocketOption, _ value: Int32) throws(EddyError) { try source.setSocketOption(option, value) }
 
     /// Reads a socket option.
-    public func option(_ option: SocketOption) throws(EddyError) -> Int32 { try source.option(option) }
+    public func option(_ option: SocketOption) throws(EddyError) -> Int32 { try source.socketOption(option) }
 
     /// Joins multicast `group` (numeric IPv4 or IPv6) on interface index `interface`
     /// (0: the kernel's choice; `if_nametoindex("lo")` keeps it on this host).
@@ -287,7 +287,7 @@ public final class UdpSocket: @unchecked Sendable {
     }
 
     private func membership(_ group: String, _ interface: UInt32, join: Bool) throws(EddyError) {
-        let fd = try source.liveFd()
+        let fd = try source.openFd()
         let g = try Endpoint(host: group, port: 0)
         guard interface <= UInt32(Int32.max) else { throw .invalidArgument }
         let r: Int32
@@ -307,21 +307,21 @@ public final class UdpSocket: @unchecked Sendable {
 
     /// The bound address (after port 0, the ephemeral port).
     public var localAddress: Endpoint {
-        get throws(EddyError) { try Endpoint.of(fd: source.liveFd(), peer: false) }
+        get throws(EddyError) { try Endpoint.of(fd: source.openFd(), peer: false) }
     }
 
     /// The connected peer (ENOTCONN if not connected).
     public var peerAddress: Endpoint {
-        get throws(EddyError) { try Endpoint.of(fd: source.liveFd(), peer: true) }
+        get throws(EddyError) { try Endpoint.of(fd: source.openFd(), peer: true) }
     }
 
     /// The descriptor (see `TcpStream.fileDescriptor`): Eddy owns it.
     public var fileDescriptor: Int32 {
-        get throws(EddyError) { try source.liveFd() }
+        get throws(EddyError) { try source.openFd() }
     }
 
     /// Closes the socket (idempotent); pending operations fail with EBADF.
-    public func close() { source.close() }
+    public func close() { source.closeRegistration() }
 
     /// `true` until `close()` (or runtime shutdown).
     public var isOpen: Bool { source.slot != nil }

@@ -95,7 +95,7 @@ extension TcpStream {
     /// `EAFNOSUPPORT` (the kernel has none to give; Linux would report pid 0).
     public var peerCredentials: PeerCredentials {
         get throws(EddyError) {
-            let fd = try liveFd()
+            let fd = try openFd()
             if sysGetIntOption(fd, SOL_SOCKET, SO_DOMAIN) != AF_UNIX { throw .errno(EAFNOSUPPORT) }
             var c = PeerCredentials(pid: 0, uid: 0, gid: 0)
             if ceddy_peercred(fd, &c.pid, &c.uid, &c.gid) != 0 { throw .errno(errno) }

@@ -13,6 +13,8 @@ final class PagedSlab<Entry: SlabEntry> {
     static var pageShift: Int { 10 }
     static var pageSize: Int { 1 << pageShift }
     private static var maxPages: Int { 1 << 14 }   // 16 M entries
+    /// Cache line size the pages are aligned to.
+    static var lineSize: Int { 64 }
 
     private let directory: UnsafeMutablePointer<UnsafeMutablePointer<Entry>?>
     @exclusivity(unchecked) private(set) var pageCount = 0
@@ -56,7 +58,12 @@ final class PagedSlab<Entry: SlabEntry> {
     func allocate() -> Int32? {
         if freeHead < 0 {
             guard pageCount < Self.maxPages else { return nil }
-            let page = UnsafeMutablePointer<Entry>.allocate(capacity: Self.pageSize)
+            // Line-aligned pages: an entry whose stride is a multiple of 64 (IoSlot) then
+            // never straddles two cache lines.
+            let page = UnsafeMutableRawPointer.allocate(
+                byteCount: Self.pageSize * MemoryLayout<Entry>.stride,
+                alignment: max(Self.lineSize, MemoryLayout<Entry>.alignment)
+            ).bindMemory(to: Entry.self, capacity: Self.pageSize)
             let base = Int32(pageCount << Self.pageShift)
             for i in 0..<Self.pageSize {
                 var e = Entry()

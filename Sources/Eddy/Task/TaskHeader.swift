@@ -10,25 +10,33 @@ class TaskHeader: WakeTarget, @unchecked Sendable {
     // they touch is the atomic `state` (`TaskStateCell`). Everything else (`queueNext`, the
     // live links, the poll entry points) belongs to the loop thread, which alone sets
     // `running`; the inbox lock hands a task to the loop across threads.
+    // Field order is a measured choice (docs/PERFORMANCE-LOG.md, "Cost per round trip as
+    // connections grow"): what a wake and a raw task's run touch comes first, within 48
+    // bytes of the object header, so that one or two cache lines of the task are loaded per
+    // round trip instead of three; the live-list links (spawn and completion only) go last.
+    /// The executor that queues this task on a wake, unretained and opaque here (this layer
+    /// sits below the executor; `SpawnedTask` holds the strong reference and gives it its
+    /// type). Next to `state` so a wake reads one line of the task.
+    @usableFromInline let executor: UnsafeMutableRawPointer
     /// The state machine (see `TaskState`); changed only through its named transitions.
     @usableFromInline let state = TaskStateCell()
     /// Link in a ready queue (local or inject); owned by the queue.
     @exclusivity(unchecked) @usableFromInline var queueNext: Unmanaged<TaskHeader>?
-    /// Links in the runtime's list of live tasks (for shutdown).
-    @exclusivity(unchecked) var livePrev: Unmanaged<TaskHeader>?
-    @exclusivity(unchecked) var liveNext: Unmanaged<TaskHeader>?
-    @exclusivity(unchecked) var isLive = false
-    /// Set by generic task cells from their inlinable initializer, so the loop calls
-    /// code specialized for the concrete future (generic class methods never are).
-    @exclusivity(unchecked) @usableFromInline var pollThunk: ((TaskHeader) -> Bool)?
     /// A raw task's poll hook, its data and the Context whose address it gets (set by
     /// `RawTaskCell`): the loop calls the hook itself, without a `pollTask` frame, then
     /// `finishRaw` with its final value. Cleared when the task finishes.
     @exclusivity(unchecked) var rawPoll: RawTaskVTable.Poll?
     @exclusivity(unchecked) var rawData: UnsafeMutableRawPointer?
     @exclusivity(unchecked) var rawContext: UnsafeMutablePointer<Context>?
+    /// Set by generic task cells from their inlinable initializer, so the loop calls
+    /// code specialized for the concrete future (generic class methods never are).
+    @exclusivity(unchecked) @usableFromInline var pollThunk: ((TaskHeader) -> Bool)?
+    /// Links in the runtime's list of live tasks (for shutdown).
+    @exclusivity(unchecked) var livePrev: Unmanaged<TaskHeader>?
+    @exclusivity(unchecked) var liveNext: Unmanaged<TaskHeader>?
+    @exclusivity(unchecked) var isLive = false
 
-    @usableFromInline override init() {}
+    @usableFromInline init(executor: UnsafeMutableRawPointer) { self.executor = executor }
 
     /// Requests cancellation; the loop thread drops the future. Any thread, any time.
     final func abort() {

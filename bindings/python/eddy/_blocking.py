@@ -5,12 +5,11 @@ from __future__ import annotations
 
 import ctypes
 import itertools
-import os
 from ctypes import byref, c_uint64, c_void_p
 from typing import Any, Callable, Dict, List, Optional, Tuple, TypeVar
 
 from . import _lib
-from ._driver import THEN_FN, Runtime, graveyard, keys, running, then_pending, wait_future
+from ._driver import PID, THEN_FN, Runtime, graveyard, keys, running, then_pending, wait_future
 from ._errors import InvalidArgumentError, error_from_code
 
 T = TypeVar("T")
@@ -278,7 +277,7 @@ async def blocking_call(fn: Any, *args: Any) -> Any:
 def _orphan(rt: Runtime, fut: int, keep: List[Any]) -> None:
     """The awaiting task went away while the call may still run on a worker:
     keep ``keep`` alive until Eddy says the call completed."""
-    if rt.ended or rt.pid != os.getpid():
+    if rt.ended or rt.pid != PID[0]:
         graveyard.append(keep)
         return
     key = next(keys)

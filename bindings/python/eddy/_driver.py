@@ -65,7 +65,8 @@ keys = itertools.count(1)  # task names, then_fn user keys (0 would be a NULL po
 then_pending: Dict[int, Tuple["Runtime", int, Any]] = {}  # future_then user key -> (rt, future, keep-alive)
 graveyard: List[Any] = []  # memory a blocking call may still touch after its runtime died: kept forever
 
-# os.getpid() is a system call; the hot path compares with this cell instead,
+# os.getpid() is a system call; every check after start-up compares with this cell instead
+# (the per-connection paths made ~10 getpid calls per connection before; PERFORMANCE-LOG),
 # kept current by a fork handler (os.fork, multiprocessing ... run it).
 PID = [os.getpid()]
 
@@ -202,7 +203,7 @@ class Runtime:
                 pass
 
     def defer(self, fn: Callable[[int], int], h: int) -> None:
-        if not self.ended and self.pid == os.getpid():
+        if not self.ended and self.pid == PID[0]:
             self._hk.append((fn, h))
             self._check = True
 
@@ -465,7 +466,7 @@ def running() -> Runtime:
     rt: Optional[Runtime] = getattr(state, "rt", None)
     if rt is None:
         raise RuntimeError("no running eddy runtime: use eddy.run(main())")
-    if rt.pid != os.getpid():
+    if rt.pid != PID[0]:
         raise ForkedError()
     if rt.current is None:
         raise RuntimeError("eddy awaitables can only be awaited inside a task run by eddy.run()")
@@ -476,14 +477,14 @@ def current_runtime() -> Runtime:
     rt: Optional[Runtime] = getattr(state, "rt", None)
     if rt is None:
         raise RuntimeError("no running eddy runtime: use eddy.run(main())")
-    if rt.pid != os.getpid():
+    if rt.pid != PID[0]:
         raise ForkedError()
     return rt
 
 
 def owned(rt: Runtime, what: str) -> Runtime:
     """Check that an object created by runtime ``rt`` may be used now."""
-    if rt.pid != os.getpid():
+    if rt.pid != PID[0]:
         raise ForkedError()
     if rt.ended:
         raise RuntimeEndedError(what)

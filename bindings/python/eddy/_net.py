@@ -17,7 +17,7 @@ from typing import Any, Awaitable, Generator, Optional, Tuple, Union
 from . import _lib
 from ._addr import Address, SocketOption, from_addr, int32
 from ._blocking import to_thread
-from ._driver import Runtime, check, owned, running, wait_future
+from ._driver import PID, Runtime, check, owned, running, wait_future
 from ._errors import (
     ClosedResourceError,
     ForkedError,
@@ -117,7 +117,7 @@ class _Handle:
         self._closed = True
         self._fin.detach()
         rt = self._rt
-        if rt.ended or rt.pid != os.getpid():
+        if rt.ended or rt.pid != PID[0]:
             return  # the runtime closed it already / not ours to touch
         rc = rt.lib.eddy_tcp_close(self._h)
         if rc == _lib.EWRONGTHREAD:
@@ -502,7 +502,7 @@ class TcpStream(_Handle):
         if self._closed:
             raise ClosedResourceError(self._what)
         rt = self._rt
-        if rt.pid != os.getpid():
+        if rt.pid != PID[0]:
             raise ForkedError()
         if rt.ended:
             raise RuntimeEndedError(self._what)

@@ -11,10 +11,9 @@ current await point as a ``TimeoutCancel`` (a ``CancelledError``), and its
 
 from __future__ import annotations
 
-import os
 from typing import TYPE_CHECKING, Any, List, Optional, TypeVar
 
-from ._driver import Runtime, check, running, wait_future, yield_now
+from ._driver import PID, Runtime, check, running, wait_future, yield_now
 from ._errors import InvalidArgumentError, TimeoutCancel
 from ._protocol import READY
 
@@ -109,7 +108,7 @@ class Timeout:
             task._timeouts.remove(self)
             task._attn = task._throw is not None or task._cancel_requested or bool(task._timeouts)
         if self._fut and rt is not None:
-            if not rt.ended and rt.pid == os.getpid():
+            if not rt.ended and rt.pid == PID[0]:
                 rt.lib.eddy_future_free(self._fut)
             self._fut = 0
         if st == Timeout._THROWN and isinstance(e, TimeoutCancel) and e.owner is self:
