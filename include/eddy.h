@@ -70,6 +70,7 @@ extern "C" {
  * comment of each of Eddy's own codes is its eddy_strerror text, word for word
  * (checked by the tests). */
 #define EDDY_EINTR (-4)
+#define EDDY_EAGAIN (-11)
 #define EDDY_ENOMEM (-12)
 #define EDDY_EBUSY (-16)
 #define EDDY_EINVAL (-22)
@@ -571,6 +572,84 @@ int eddy_host_wake(eddy_runtime_t rt, uint64_t task);
  * outstanding or before its first event, a listener, buf NULL with len > 0),
  * EDDY_EBUSY, EDDY_ESHUTDOWN, -EPIPE ... */
 int eddy_host_write(const eddy_host_op_t *op, const void *buf, size_t len);
+
+/* ==== Channels (issue 16) ======================================================
+ *
+ * Channels carry void* values between tasks, threads and runtimes (tokio's
+ * mpsc and oneshot). A channel has one receiver and one or more senders.
+ *
+ *   bounded mpsc (eddy_channel_new): at most `capacity` values queued; a
+ *     sender waits for room (eddy_channel_poll_send, FIFO among waiting
+ *     senders) or is told it is full (eddy_channel_try_send: EDDY_EAGAIN).
+ *   oneshot (eddy_oneshot_new): one value, sent once (eddy_channel_try_send),
+ *     received once (a second receive is EDDY_ENOTREADY).
+ *
+ * Ownership of values. A value passes to the channel when a send returns
+ * 0 / EDDY_READY, and to the caller when a receive returns it. A send that
+ * fails (full, closed, PENDING) leaves the value with the caller. `drop`
+ * (may be NULL) runs exactly once for each value the channel accepted but
+ * nobody received: when the receiver is freed (or the channel otherwise
+ * dies) with values inside; it runs on the thread doing that free.
+ *
+ * Closing. The receiver sees the end (EDDY_EPIPE from a receive, once
+ * everything queued was received) after every sender handle was freed.
+ * Senders get EDDY_EPIPE once the receiver was freed or closed
+ * (eddy_channel_close); waiting senders are woken to see it.
+ *
+ * Threads and runtimes. Channel handles belong to the runtime given at
+ * creation (eddy_runtime_free frees those still open, counted as
+ * force-closed) but every function below may be called from any thread,
+ * including a plain pthread (try_send / try_recv), and the poll functions
+ * from a poll_fn of any runtime: the waiting task is woken through its waker.
+ * A sender handle used with poll_send waits in one FIFO place: poll it from
+ * one task at a time (clone the sender for each polling task).
+ * No lock and no allocation on an uncontended send or receive. */
+typedef struct { uint64_t id; } eddy_sender_t;
+typedef struct { uint64_t id; } eddy_receiver_t;
+
+/* Creates a bounded mpsc channel of `capacity` (1 ... 2^30) values owned by
+ * runtime `rt` and writes its first sender and its receiver. Any thread.
+ * Errors: EDDY_EINVAL (capacity out of range, tx or rx NULL), EDDY_ESHUTDOWN
+ * (runtime being freed), EDDY_ENOMEM. */
+int eddy_channel_new(eddy_runtime_t rt, size_t capacity, eddy_drop_fn drop,
+                     eddy_sender_t *tx, eddy_receiver_t *rx);
+/* Creates a oneshot channel owned by `rt`. Any thread. Errors: as
+ * eddy_channel_new. */
+int eddy_oneshot_new(eddy_runtime_t rt, eddy_drop_fn drop, eddy_sender_t *tx, eddy_receiver_t *rx);
+/* Another sender of the same mpsc channel (the receiver sees the end only
+ * when all are freed). Any thread. Errors: EDDY_EINVAL (out NULL, a oneshot
+ * sender), EDDY_ENOMEM. */
+int eddy_channel_clone_sender(eddy_sender_t tx, eddy_sender_t *out);
+/* Sends `value` now if there is room: 0 (the channel owns it), EDDY_EAGAIN
+ * (full; mpsc), EDDY_EPIPE (receiver gone or closed; oneshot: also a value
+ * already sent). Never waits. Any thread. */
+int eddy_channel_try_send(eddy_sender_t tx, void *value);
+/* From inside a poll_fn: EDDY_READY (value sent, the channel owns it),
+ * EDDY_PENDING (no room: cx's waker queued, FIFO; the value stays the
+ * caller's: pass it again on the next poll), or EDDY_EPIPE. A oneshot sender
+ * never pends. Errors: EDDY_EINVAL (bad cx). */
+int eddy_channel_poll_send(eddy_sender_t tx, eddy_cx_t *cx, void *value);
+/* Takes the oldest value into *value: 0, EDDY_EAGAIN (empty, senders
+ * remain), EDDY_EPIPE (every sender gone and nothing left, or closed and
+ * drained; oneshot: sender freed unsent), EDDY_ENOTREADY (oneshot already
+ * received). Any thread. Errors: EDDY_EINVAL (value NULL). */
+int eddy_channel_try_recv(eddy_receiver_t rx, void **value);
+/* From inside a poll_fn: EDDY_READY with *value, EDDY_PENDING (cx's waker
+ * stored: woken by the next send or the last sender's free), EDDY_EPIPE (the
+ * end), EDDY_ENOTREADY (oneshot already received). Errors: EDDY_EINVAL (bad
+ * cx, value NULL). */
+int eddy_channel_poll_recv(eddy_receiver_t rx, eddy_cx_t *cx, void **value);
+/* Closes the channel for senders (they get EDDY_EPIPE; waiting ones are
+ * woken). Values already queued can still be received. Idempotent. Any
+ * thread. */
+int eddy_channel_close(eddy_receiver_t rx);
+/* Frees a sender handle (a sender waiting in poll_send gives up its place).
+ * Any thread. */
+int eddy_channel_sender_free(eddy_sender_t tx);
+/* Frees the receiver: closes the channel and runs drop for each value still
+ * queued. Any thread. */
+int eddy_channel_receiver_free(eddy_receiver_t rx);
+/* ==== end Channels ==== */
 
 #ifdef __cplusplus
 }

@@ -12,6 +12,7 @@ enum EddyCode {
     static let ready: Int32 = 0
     static let pending: Int32 = 1
     static let eintr: Int32 = -4
+    static let eagain: Int32 = -11
     static let enomem: Int32 = -12
     static let ebusy: Int32 = -16
     static let einval: Int32 = -22

@@ -45,6 +45,9 @@ enum HandleKind: UInt8 {
     case tcp = 4
     case waker = 5
     case fd = 6
+    // ---- channels (issue 16) ----
+    case sender = 7
+    case receiver = 8
 }
 
 /// One table entry. `~Copyable` because it holds atomics; it only ever lives
@@ -233,6 +236,14 @@ final class HandleTable: @unchecked Sendable {
         atomicMemoryFence(ordering: .acquiring)
         guard s.pointee.tag.load(ordering: .relaxed) == id else { return nil }
         return t
+    }
+
+    /// Owning runtime id of live `id` (any thread; takes the table lock: cold paths).
+    func ownerOf(_ id: UInt64) -> UInt64? {
+        withLock { _ -> UInt64? in
+            guard let s = slot(HandleTable.slotIndex(id)), s.pointee.tag.load(ordering: .relaxed) == id else { return nil }
+            return s.pointee.owner
+        }
     }
 
     /// Owning runtime id of `id`. Only after `lookupLocal(id)` succeeded on
