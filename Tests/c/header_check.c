@@ -62,6 +62,18 @@ static int (*const p_eddy_host_turn)(eddy_host_batch_t *) = eddy_host_turn;
 static int (*const p_eddy_host_enter)(eddy_runtime_t, uint64_t, eddy_cx_t **) = eddy_host_enter;
 static int (*const p_eddy_host_wake)(eddy_runtime_t, uint64_t) = eddy_host_wake;
 static int (*const p_eddy_host_write)(const eddy_host_op_t *, const void *, size_t) = eddy_host_write;
+/* ---- channels (issue 16) ---- */
+static int (*const p_eddy_channel_new)(eddy_runtime_t, size_t, eddy_drop_fn, eddy_sender_t *, eddy_receiver_t *) =
+    eddy_channel_new;
+static int (*const p_eddy_oneshot_new)(eddy_runtime_t, eddy_drop_fn, eddy_sender_t *, eddy_receiver_t *) = eddy_oneshot_new;
+static int (*const p_eddy_channel_clone_sender)(eddy_sender_t, eddy_sender_t *) = eddy_channel_clone_sender;
+static int (*const p_eddy_channel_try_send)(eddy_sender_t, void *) = eddy_channel_try_send;
+static int (*const p_eddy_channel_poll_send)(eddy_sender_t, eddy_cx_t *, void *) = eddy_channel_poll_send;
+static int (*const p_eddy_channel_try_recv)(eddy_receiver_t, void **) = eddy_channel_try_recv;
+static int (*const p_eddy_channel_poll_recv)(eddy_receiver_t, eddy_cx_t *, void **) = eddy_channel_poll_recv;
+static int (*const p_eddy_channel_close)(eddy_receiver_t) = eddy_channel_close;
+static int (*const p_eddy_channel_sender_free)(eddy_sender_t) = eddy_channel_sender_free;
+static int (*const p_eddy_channel_receiver_free)(eddy_receiver_t) = eddy_channel_receiver_free;
 
 static const struct {
     const char *name;
@@ -83,6 +95,11 @@ static const struct {
     ENTRY(eddy_host_enter),       ENTRY(eddy_host_wake),        ENTRY(eddy_host_write),
     ENTRY(eddy_fd_watch),         ENTRY(eddy_fd_poll_ready),    ENTRY(eddy_fd_clear_ready),
     ENTRY(eddy_fd_free),          ENTRY(eddy_tcp_fd),
+    /* ---- channels (issue 16) ---- */
+    ENTRY(eddy_channel_new),      ENTRY(eddy_oneshot_new),      ENTRY(eddy_channel_clone_sender),
+    ENTRY(eddy_channel_try_send), ENTRY(eddy_channel_poll_send), ENTRY(eddy_channel_try_recv),
+    ENTRY(eddy_channel_poll_recv), ENTRY(eddy_channel_close),   ENTRY(eddy_channel_sender_free),
+    ENTRY(eddy_channel_receiver_free),
 };
 
 /* Compile-time facts of the ABI. */

@@ -38,6 +38,7 @@ READY = 0
 PENDING = 1
 
 EINTR = -4
+EAGAIN = -11  # channels (issue 16)
 ENOMEM = -12
 EBUSY = -16
 EINVAL = -22
