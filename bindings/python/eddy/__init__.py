@@ -33,6 +33,9 @@ from ._errors import (
 )
 from ._lib import LibraryNotFoundError
 from ._net import TcpListener, TcpStream, connect, listen
+# ---- coordination (issue 16) ----
+from ._queue import LifoQueue, PriorityQueue, Queue, QueueEmpty, QueueFull
+from ._sync import BoundedSemaphore, Condition, Event, Lock, Semaphore
 
 __version__ = "0.1.0"
 
@@ -70,4 +73,15 @@ __all__ = [
     "RuntimeEndedError",
     "LibraryNotFoundError",
     "library_version",
+    # ---- coordination (issue 16) ----
+    "Queue",
+    "LifoQueue",
+    "PriorityQueue",
+    "QueueFull",
+    "QueueEmpty",
+    "Event",
+    "Lock",
+    "Semaphore",
+    "BoundedSemaphore",
+    "Condition",
 ]
