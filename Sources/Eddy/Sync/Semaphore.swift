@@ -152,6 +152,22 @@ public final class Semaphore: @unchecked Sendable {
         }
     }
 
+    /// `release(1)` unless the free permits already reach `bound` (nobody holds one):
+    /// false then, and nothing changes. One CAS: the check and the release are atomic
+    /// (a mutex's unlock, a bounded semaphore's release).
+    public func release(bound: Int) -> Bool {
+        var s = word.load(ordering: .relaxed)
+        while s & PermitState.waiters == 0 {
+            if s >> 2 >= bound { return false }
+            let (ok, now) = word.compareExchange(expected: s, desired: s + PermitState.one,
+                                                 ordering: .acquiringAndReleasing)
+            if ok { return true }
+            s = now
+        }
+        release(1)  // waiters queued: no permit is free, one goes to the oldest waiter
+        return true
+    }
+
     /// Closes the semaphore: every queued waiter is woken and fails (`.ready(false)`,
     /// `SyncError.closed`), as does every later acquire. Permits already held stay valid.
     public func close() {
