@@ -651,6 +651,71 @@ int eddy_channel_sender_free(eddy_sender_t tx);
 int eddy_channel_receiver_free(eddy_receiver_t rx);
 /* ==== end Channels ==== */
 
+/* ==== Sync primitives (issue 16) ===============================================
+ *
+ * Semaphores (a mutex is a semaphore of 1 permit bounded at 1) and notifies
+ * (tokio's Notify) for tasks of any runtime and plain threads. Waiters are
+ * served first come, first served: a released permit goes to the oldest
+ * waiter, and nobody overtakes it (try_acquire fails while anyone waits).
+ *
+ * A handle is one waiting place: a task that waits (poll_acquire,
+ * poll_wait returned EDDY_PENDING) keeps that place until it polls again and
+ * gets READY. Each task that may wait needs its own handle: eddy_*_clone
+ * makes another handle on the same object. Freeing a handle withdraws its
+ * place; a permit (or notification) it had been handed and not yet taken
+ * goes to the next waiter: cancellation-safe.
+ *
+ * Handles belong to the runtime given at creation (freed with it); every
+ * function is any-thread, the poll functions take any runtime's cx. */
+typedef struct { uint64_t id; } eddy_semaphore_t;
+typedef struct { uint64_t id; } eddy_notify_t;
+
+/* Creates a semaphore with `permits` free permits. max > 0 bounds the free
+ * permits: a release that would exceed it fails (EDDY_EINVAL): a mutex is
+ * permits 1, max 1, and unlocking it while unlocked is EDDY_EINVAL, never a
+ * second holder. max 0: unbounded. Any thread.
+ * Errors: EDDY_EINVAL (out NULL, max > 0 and permits > max, permits or max
+ * above 2^30), EDDY_ESHUTDOWN, EDDY_ENOMEM. */
+int eddy_semaphore_new(eddy_runtime_t rt, uint32_t permits, uint32_t max, eddy_semaphore_t *out);
+/* Another handle (its own waiting place) on the same semaphore. Any thread.
+ * Errors: EDDY_EINVAL (out NULL), EDDY_ENOMEM. */
+int eddy_semaphore_clone(eddy_semaphore_t sem, eddy_semaphore_t *out);
+/* Takes a permit now: 0, EDDY_EAGAIN (none free, or waiters queued ahead),
+ * EDDY_EPIPE (closed). Any thread. */
+int eddy_semaphore_try_acquire(eddy_semaphore_t sem);
+/* From inside a poll_fn: EDDY_READY (the caller holds a permit), EDDY_PENDING
+ * (this handle queued with cx's waker; poll again when woken), EDDY_EPIPE
+ * (closed). Errors: EDDY_EINVAL (bad cx). */
+int eddy_semaphore_poll_acquire(eddy_semaphore_t sem, eddy_cx_t *cx);
+/* Returns one permit (to the oldest waiter, if any). Any thread.
+ * Errors: EDDY_EINVAL (the free permits already reach max: nothing is
+ * released). */
+int eddy_semaphore_release(eddy_semaphore_t sem);
+/* Closes the semaphore: waiters are woken and get EDDY_EPIPE, as does every
+ * later acquire. Permits held stay valid. Any thread. */
+int eddy_semaphore_close(eddy_semaphore_t sem);
+/* Frees a handle (withdrawing its waiting place; a permit it was handed and
+ * did not take goes to the next waiter). Any thread. */
+int eddy_semaphore_free(eddy_semaphore_t sem);
+
+/* Creates a notify. Any thread. Errors: EDDY_EINVAL (out NULL),
+ * EDDY_ESHUTDOWN, EDDY_ENOMEM. */
+int eddy_notify_new(eddy_runtime_t rt, eddy_notify_t *out);
+/* Another handle (its own waiting place) on the same notify. Any thread. */
+int eddy_notify_clone(eddy_notify_t n, eddy_notify_t *out);
+/* Wakes the oldest waiter, or stores one permit that the next wait takes at
+ * once when nobody waits. Any thread. */
+int eddy_notify_one(eddy_notify_t n);
+/* Wakes every task waiting now; stores nothing. Any thread. */
+int eddy_notify_all(eddy_notify_t n);
+/* From inside a poll_fn: EDDY_READY (notified, or took the stored permit) or
+ * EDDY_PENDING (queued with cx's waker). Errors: EDDY_EINVAL (bad cx). */
+int eddy_notify_poll_wait(eddy_notify_t n, eddy_cx_t *cx);
+/* Frees a handle (a notification it received and did not take goes to the
+ * next waiter). Any thread. */
+int eddy_notify_free(eddy_notify_t n);
+/* ==== end Sync primitives ==== */
+
 #ifdef __cplusplus
 }
 #endif

@@ -33,7 +33,7 @@ C_TIMEOUT := timeout 60
 
 C_SUITES := tcp timers tasks blocking misuse host fd ownership_race handle_limits stale_handles
 # ---- channels (issue 16) ----
-C_SUITES += channels
+C_SUITES += channels sync
 C_COMMON_SRC := Tests/c/harness.c Tests/c/echo_parts.c
 C_COMMON_HDR := Tests/c/harness.h Tests/c/echo_parts.h include/eddy.h
 C_TEST_BINS := $(C_SUITES:%=$(C_OUT)/test_%)

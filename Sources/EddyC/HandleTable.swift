@@ -48,6 +48,9 @@ enum HandleKind: UInt8 {
     // ---- channels (issue 16) ----
     case sender = 7
     case receiver = 8
+    // ---- sync primitives (issue 16) ----
+    case semaphore = 9
+    case notify = 10
 }
 
 /// One table entry. `~Copyable` because it holds atomics; it only ever lives

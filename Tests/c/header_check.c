@@ -74,6 +74,19 @@ static int (*const p_eddy_channel_poll_recv)(eddy_receiver_t, eddy_cx_t *, void 
 static int (*const p_eddy_channel_close)(eddy_receiver_t) = eddy_channel_close;
 static int (*const p_eddy_channel_sender_free)(eddy_sender_t) = eddy_channel_sender_free;
 static int (*const p_eddy_channel_receiver_free)(eddy_receiver_t) = eddy_channel_receiver_free;
+static int (*const p_eddy_semaphore_new)(eddy_runtime_t, uint32_t, uint32_t, eddy_semaphore_t *) = eddy_semaphore_new;
+static int (*const p_eddy_semaphore_clone)(eddy_semaphore_t, eddy_semaphore_t *) = eddy_semaphore_clone;
+static int (*const p_eddy_semaphore_try_acquire)(eddy_semaphore_t) = eddy_semaphore_try_acquire;
+static int (*const p_eddy_semaphore_poll_acquire)(eddy_semaphore_t, eddy_cx_t *) = eddy_semaphore_poll_acquire;
+static int (*const p_eddy_semaphore_release)(eddy_semaphore_t) = eddy_semaphore_release;
+static int (*const p_eddy_semaphore_close)(eddy_semaphore_t) = eddy_semaphore_close;
+static int (*const p_eddy_semaphore_free)(eddy_semaphore_t) = eddy_semaphore_free;
+static int (*const p_eddy_notify_new)(eddy_runtime_t, eddy_notify_t *) = eddy_notify_new;
+static int (*const p_eddy_notify_clone)(eddy_notify_t, eddy_notify_t *) = eddy_notify_clone;
+static int (*const p_eddy_notify_one)(eddy_notify_t) = eddy_notify_one;
+static int (*const p_eddy_notify_all)(eddy_notify_t) = eddy_notify_all;
+static int (*const p_eddy_notify_poll_wait)(eddy_notify_t, eddy_cx_t *) = eddy_notify_poll_wait;
+static int (*const p_eddy_notify_free)(eddy_notify_t) = eddy_notify_free;
 
 static const struct {
     const char *name;
@@ -100,6 +113,11 @@ static const struct {
     ENTRY(eddy_channel_try_send), ENTRY(eddy_channel_poll_send), ENTRY(eddy_channel_try_recv),
     ENTRY(eddy_channel_poll_recv), ENTRY(eddy_channel_close),   ENTRY(eddy_channel_sender_free),
     ENTRY(eddy_channel_receiver_free),
+    ENTRY(eddy_semaphore_new),    ENTRY(eddy_semaphore_clone),  ENTRY(eddy_semaphore_try_acquire),
+    ENTRY(eddy_semaphore_poll_acquire), ENTRY(eddy_semaphore_release), ENTRY(eddy_semaphore_close),
+    ENTRY(eddy_semaphore_free),   ENTRY(eddy_notify_new),       ENTRY(eddy_notify_clone),
+    ENTRY(eddy_notify_one),       ENTRY(eddy_notify_all),       ENTRY(eddy_notify_poll_wait),
+    ENTRY(eddy_notify_free),
 };
 
 /* Compile-time facts of the ABI. */

@@ -23,7 +23,11 @@
  * fuzzer owns (and closes), bad numbers (-EBADF), a regular file (-EPERM), the runtime's
  * own sockets (-EEXIST), watched twice; eddy_fd_poll_ready / clear_ready with any bits;
  * eddy_fd_free twice and after the fd was closed (-EBADF). The helper thread calls the
- * owning-thread host and fd functions too: never accepted there.
+ * owning-thread host and fd functions too: never accepted there. Channels, semaphores
+ * and notifies (issue 16, cases 37-39): every eddy_channel_* / eddy_semaphore_* /
+ * eddy_notify_* function with any handle, polls with any runtime's cx, and the
+ * any-thread ones from the helper thread too; malloc'd channel values checked
+ * sent == received + dropped at the end.
  *
  * Oracle (exit 1 with the seed and call number on the first violation):
  *   - a call with a handle the model knows is invalid returns EDDY_EBADHANDLE or
@@ -138,7 +142,7 @@ static void check(int r, int validity, int max_pos)
 
 /* ---------------------------------------------------------------- the model */
 
-enum { K_RT, K_TASK, K_FUT, K_TCP, K_WAKER, K_FDW, K_TX, K_RX, K_N }; /* K_TX/K_RX: channels (issue 16) */
+enum { K_RT, K_TASK, K_FUT, K_TCP, K_WAKER, K_FDW, K_TX, K_RX, K_SEM, K_NTF, K_N }; /* K_TX..K_NTF: issue 16 */
 enum { MAXE = 2048, MAXRT = 3, MAXSTATES = 8192 };
 
 typedef struct {
@@ -1546,6 +1550,84 @@ static void do_channel(eddy_cx_t *cx, eddy_cx_t *bcx, int cx_ok)
     (void)cx;
 }
 
+/* Semaphores and notifies (issue 16): every call with any handle; polls inside polls. */
+static void do_sync(eddy_cx_t *bcx, int cx_ok)
+{
+    int v, rti;
+    ent_t *e;
+    uint64_t h;
+    int r;
+    switch (rn(12)) {
+    case 0: { /* new semaphore: sometimes a mutex, sometimes bad bounds */
+        pick_rt(&v, &rti);
+        eddy_semaphore_t s;
+        uint32_t permits = chance(10) ? (uint32_t)rnd() : rn(3), max = chance(50) ? 0 : rn(3);
+        r = CALL(eddy_semaphore_new((eddy_runtime_t){ rt_id(rti) }, permits, max, &s));
+        check(r, WEAK(v), 0);
+        if (r == 0 && rti >= 0) add_ent(s.id, K_SEM, rti);
+        break;
+    }
+    case 1: { /* clone */
+        h = pick(K_SEM, &v, &e);
+        eddy_semaphore_t c;
+        r = CALL(eddy_semaphore_clone((eddy_semaphore_t){ h }, chance(5) ? NULL : &c));
+        check(r, WEAK(v), 0);
+        if (r == 0 && e != NULL) add_ent(c.id, K_SEM, e->rt);
+        break;
+    }
+    case 2:
+        h = pick(K_SEM, &v, &e);
+        check(CALL(eddy_semaphore_try_acquire((eddy_semaphore_t){ h })), WEAK(v), 0);
+        break;
+    case 3:
+        h = pick(K_SEM, &v, &e);
+        check(CALL(eddy_semaphore_poll_acquire((eddy_semaphore_t){ h }, bcx)), cx_ok ? WEAK(v) : INVALID, 1);
+        break;
+    case 4:
+        h = pick(K_SEM, &v, &e);
+        check(CALL(eddy_semaphore_release((eddy_semaphore_t){ h })), WEAK(v), 0);
+        break;
+    case 5:
+        h = pick(K_SEM, &v, &e);
+        if (chance(20)) check(CALL(eddy_semaphore_close((eddy_semaphore_t){ h })), v, 0);
+        r = CALL(eddy_semaphore_free((eddy_semaphore_t){ h }));
+        check(r, v, 0);
+        if (r == 0 && e != NULL) e->live = 0;
+        break;
+    case 6: {
+        pick_rt(&v, &rti);
+        eddy_notify_t n;
+        r = CALL(eddy_notify_new((eddy_runtime_t){ rt_id(rti) }, chance(5) ? NULL : &n));
+        check(r, WEAK(v), 0);
+        if (r == 0 && rti >= 0) add_ent(n.id, K_NTF, rti);
+        break;
+    }
+    case 7: {
+        h = pick(K_NTF, &v, &e);
+        eddy_notify_t c;
+        r = CALL(eddy_notify_clone((eddy_notify_t){ h }, &c));
+        check(r, WEAK(v), 0);
+        if (r == 0 && e != NULL) add_ent(c.id, K_NTF, e->rt);
+        break;
+    }
+    case 8:
+        h = pick(K_NTF, &v, &e);
+        check(CALL(chance(50) ? eddy_notify_one((eddy_notify_t){ h }) : eddy_notify_all((eddy_notify_t){ h })), v, 0);
+        break;
+    case 9:
+    case 10:
+        h = pick(K_NTF, &v, &e);
+        check(CALL(eddy_notify_poll_wait((eddy_notify_t){ h }, bcx)), cx_ok ? WEAK(v) : INVALID, 1);
+        break;
+    default:
+        h = pick(K_NTF, &v, &e);
+        r = CALL(eddy_notify_free((eddy_notify_t){ h }));
+        check(r, v, 0);
+        if (r == 0 && e != NULL) e->live = 0;
+        break;
+    }
+}
+
 static void random_op(eddy_cx_t *cx, int cur_rt, int depth)
 {
     int v, rti;
@@ -1557,7 +1639,7 @@ static void random_op(eddy_cx_t *cx, int cur_rt, int depth)
         bcx = chance(50) ? NULL : (eddy_cx_t *)(void *)sbuf; /* a bogus cx */
     }
     int cx_ok = bcx != NULL && bcx == cx;
-    switch (rn(39)) {
+    switch (rn(40)) {
     case 0: { /* runtime_new */
         int slot = -1;
         for (int i = 0; i < MAXRT; i++) {
@@ -2087,6 +2169,9 @@ static void random_op(eddy_cx_t *cx, int cur_rt, int depth)
     case 38:
         do_channel(cx, bcx, cx_ok);
         break;
+    case 39: /* semaphores and notifies (issue 16) */
+        do_sync(bcx, cx_ok);
+        break;
     case 18: /* version and names, any code */
         CALL(eddy_version());
         CALL(eddy_version_string());
@@ -2142,7 +2227,10 @@ static void *helper_main(void *arg)
                 r = eddy_channel_try_recv((eddy_receiver_t){ id }, &val);
                 if (r == 0) chan_got(val);
                 break;
-            case 2: r = eddy_channel_close((eddy_receiver_t){ id }); break;
+            case 2:
+                r = (x >> 40) & 1 ? eddy_semaphore_release((eddy_semaphore_t){ id }) : eddy_notify_one((eddy_notify_t){ id });
+                if (r == 0 && (x >> 41) & 1) r = eddy_channel_close((eddy_receiver_t){ id });
+                break;
             default: { /* clone and free at once: the model never sees it */
                 eddy_sender_t c;
                 r = eddy_channel_clone_sender((eddy_sender_t){ id }, &c);
