@@ -136,6 +136,7 @@ LAYERS = [
     "_driver", "_timeouts", "_tasks",
     "_wakeup", "_runners",
     "_blocking", "_net",
+    "_waiters", "_sync", "_queue",  # coordination (issue 16): over _driver / _protocol
     "__init__",
 ]
 
