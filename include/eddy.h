@@ -714,6 +714,30 @@ int eddy_notify_poll_wait(eddy_notify_t n, eddy_cx_t *cx);
 /* Frees a handle (a notification it received and did not take goes to the
  * next waiter). Any thread. */
 int eddy_notify_free(eddy_notify_t n);
+/* A condition variable for a mutex (a semaphore of 1 permit, max 1), poll
+ * style. A condition handle is one waiting place, like the others: clone it
+ * per waiting task. */
+typedef struct { uint64_t id; } eddy_condition_t;
+/* Creates a condition. Any thread. Errors: EDDY_EINVAL (out NULL),
+ * EDDY_ESHUTDOWN, EDDY_ENOMEM. */
+int eddy_condition_new(eddy_runtime_t rt, eddy_condition_t *out);
+/* Another handle (its own waiting place) on the same condition. Any thread. */
+int eddy_condition_clone(eddy_condition_t c, eddy_condition_t *out);
+/* From inside a poll_fn, holding `mutex` (acquired through that same
+ * handle): the first call queues this handle and releases the mutex, later
+ * calls wait for a notification, then re-acquire the mutex through `mutex`:
+ * EDDY_READY when notified and the mutex is held again, else EDDY_PENDING
+ * (poll again when woken, with the same handles). Errors: EDDY_EINVAL (bad
+ * cx; `mutex` is not a mutex (max 1) or is not held: nothing queued),
+ * EDDY_EPIPE (the mutex was closed while re-acquiring). */
+int eddy_condition_poll_wait(eddy_condition_t c, eddy_semaphore_t mutex, eddy_cx_t *cx);
+/* Wakes the oldest waiter (nothing is stored when nobody waits). Any thread. */
+int eddy_condition_notify_one(eddy_condition_t c);
+/* Wakes every waiter. Any thread. */
+int eddy_condition_notify_all(eddy_condition_t c);
+/* Frees a handle (a notification it received and did not take goes to the
+ * next waiter). Any thread. */
+int eddy_condition_free(eddy_condition_t c);
 /* ==== end Sync primitives ==== */
 
 #ifdef __cplusplus

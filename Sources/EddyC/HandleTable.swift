@@ -51,6 +51,7 @@ enum HandleKind: UInt8 {
     // ---- sync primitives (issue 16) ----
     case semaphore = 9
     case notify = 10
+    case condition = 11
 }
 
 /// One table entry. `~Copyable` because it holds atomics; it only ever lives

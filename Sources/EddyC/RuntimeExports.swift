@@ -163,7 +163,7 @@ private func forceClose(_ h: DetachedHandle) {
     case .fd:
         // The runtime is shut down: its epoll fd is closed, the caller's fd stays open.
         try? Unmanaged<FdWatch>.fromOpaque(p).takeRetainedValue().deregister()
-    case .task, .waker, .runtime, .sender, .receiver, .semaphore, .notify:
+    case .task, .waker, .runtime, .sender, .receiver, .semaphore, .notify, .condition:
         Unmanaged<AnyObject>.fromOpaque(p).release()
     }
 }

@@ -87,6 +87,12 @@ static int (*const p_eddy_notify_one)(eddy_notify_t) = eddy_notify_one;
 static int (*const p_eddy_notify_all)(eddy_notify_t) = eddy_notify_all;
 static int (*const p_eddy_notify_poll_wait)(eddy_notify_t, eddy_cx_t *) = eddy_notify_poll_wait;
 static int (*const p_eddy_notify_free)(eddy_notify_t) = eddy_notify_free;
+static int (*const p_eddy_condition_new)(eddy_runtime_t, eddy_condition_t *) = eddy_condition_new;
+static int (*const p_eddy_condition_clone)(eddy_condition_t, eddy_condition_t *) = eddy_condition_clone;
+static int (*const p_eddy_condition_poll_wait)(eddy_condition_t, eddy_semaphore_t, eddy_cx_t *) = eddy_condition_poll_wait;
+static int (*const p_eddy_condition_notify_one)(eddy_condition_t) = eddy_condition_notify_one;
+static int (*const p_eddy_condition_notify_all)(eddy_condition_t) = eddy_condition_notify_all;
+static int (*const p_eddy_condition_free)(eddy_condition_t) = eddy_condition_free;
 
 static const struct {
     const char *name;
@@ -117,7 +123,9 @@ static const struct {
     ENTRY(eddy_semaphore_poll_acquire), ENTRY(eddy_semaphore_release), ENTRY(eddy_semaphore_close),
     ENTRY(eddy_semaphore_free),   ENTRY(eddy_notify_new),       ENTRY(eddy_notify_clone),
     ENTRY(eddy_notify_one),       ENTRY(eddy_notify_all),       ENTRY(eddy_notify_poll_wait),
-    ENTRY(eddy_notify_free),
+    ENTRY(eddy_notify_free),      ENTRY(eddy_condition_new),    ENTRY(eddy_condition_clone),
+    ENTRY(eddy_condition_poll_wait), ENTRY(eddy_condition_notify_one), ENTRY(eddy_condition_notify_all),
+    ENTRY(eddy_condition_free),
 };
 
 /* Compile-time facts of the ABI. */

@@ -207,6 +207,137 @@ static void test_freed_runtime_frees_sync_handles(void **state)
     FINISH(f);
 }
 
+/* ---- condition ---- */
+
+typedef struct {
+    eddy_semaphore_t m;
+    eddy_condition_t c;
+    volatile int *items; /* guarded by the mutex */
+    int phase, got, waits, misuse;
+} cond_consumer_t;
+
+static int cond_consumer_poll(void *st, eddy_cx_t *cx)
+{
+    cond_consumer_t *k = st;
+    for (;;) {
+        int rc;
+        switch (k->phase) {
+        case 0: /* lock */
+            rc = eddy_semaphore_poll_acquire(k->m, cx);
+            if (rc != EDDY_READY) return rc;
+            k->phase = 1;
+            break;
+        case 1: /* holding the lock: take an item or wait */
+            if (*k->items > 0) {
+                (*k->items)--;
+                k->got++;
+                if ((rc = eddy_semaphore_release(k->m)) != 0) return rc;
+                if (k->got == 3) return EDDY_READY;
+                k->phase = 0;
+                break;
+            }
+            k->phase = 2;
+            /* fall through */
+        case 2:
+            rc = eddy_condition_poll_wait(k->c, k->m, cx);
+            if (rc == EDDY_PENDING) return rc;
+            if (rc != EDDY_READY) return rc;
+            k->waits++;
+            k->phase = 1; /* notified and holding the lock again */
+            break;
+        }
+    }
+}
+
+typedef struct {
+    eddy_semaphore_t m;
+    eddy_condition_t c;
+    volatile int *items;
+} cond_producer_t;
+
+static void *cond_producer(void *arg)
+{
+    cond_producer_t *p = arg;
+    for (int i = 0; i < 3; i++) {
+        usleep(3000);
+        while (eddy_semaphore_try_acquire(p->m) == EDDY_EAGAIN) usleep(100);
+        (*p->items)++;
+        eddy_condition_notify_one(p->c);
+        if (eddy_semaphore_release(p->m) != 0) return (void *)1;
+    }
+    return NULL;
+}
+
+static void test_condition_wait_notify_across_threads(void **state)
+{
+    fixture_t *f = *state;
+    volatile int items = 0;
+    eddy_semaphore_t m;
+    eddy_condition_t c;
+    assert_int_equal(eddy_semaphore_new(f->rt, 1, 1, &m), 0);
+    assert_int_equal(eddy_condition_new(f->rt, &c), 0);
+    cond_consumer_t k = {.items = &items};
+    assert_int_equal(eddy_semaphore_clone(m, &k.m), 0);
+    assert_int_equal(eddy_condition_clone(c, &k.c), 0);
+    cond_producer_t p = {.m = m, .c = c, .items = &items};
+    pthread_t th;
+    assert_int_equal(pthread_create(&th, NULL, cond_producer, &p), 0);
+    int st;
+    assert_int_equal(eddy_block_on(f->rt, cond_consumer_poll, &k, NULL, &st), 0);
+    void *r;
+    assert_int_equal(pthread_join(th, &r), 0);
+    assert_null(r);
+    assert_int_equal(st, 0);
+    assert_int_equal(k.got, 3);
+    assert_true(k.waits >= 1); /* it did wait for the producer */
+    assert_int_equal(eddy_semaphore_try_acquire(m), 0); /* released by the consumer */
+    assert_int_equal(eddy_semaphore_release(m), 0);
+    assert_int_equal(eddy_condition_free(k.c), 0);
+    assert_int_equal(eddy_semaphore_free(k.m), 0);
+    assert_int_equal(eddy_condition_free(c), 0);
+    assert_int_equal(eddy_semaphore_free(m), 0);
+    FINISH(f);
+}
+
+typedef struct {
+    eddy_condition_t c;
+    eddy_semaphore_t m, plain;
+    int rc_unheld, rc_plain;
+} cond_misuse_t;
+
+static int cond_misuse_poll(void *st, eddy_cx_t *cx)
+{
+    cond_misuse_t *k = st;
+    k->rc_unheld = eddy_condition_poll_wait(k->c, k->m, cx);    /* mutex not held */
+    k->rc_plain = eddy_condition_poll_wait(k->c, k->plain, cx); /* not a mutex */
+    return EDDY_READY;
+}
+
+static void test_condition_misuse(void **state)
+{
+    fixture_t *f = *state;
+    cond_misuse_t k;
+    assert_int_equal(eddy_condition_new(f->rt, &k.c), 0);
+    assert_int_equal(eddy_semaphore_new(f->rt, 1, 1, &k.m), 0);
+    assert_int_equal(eddy_semaphore_new(f->rt, 1, 0, &k.plain), 0);
+    int st;
+    assert_int_equal(eddy_block_on(f->rt, cond_misuse_poll, &k, NULL, &st), 0);
+    assert_int_equal(k.rc_unheld, EDDY_EINVAL);
+    assert_int_equal(k.rc_plain, EDDY_EINVAL);
+    assert_int_equal(eddy_semaphore_try_acquire(k.m), 0); /* the failed wait left the mutex alone */
+    assert_int_equal(eddy_semaphore_try_acquire(k.m), EDDY_EAGAIN);
+    assert_int_equal(eddy_condition_poll_wait(k.c, k.m, NULL), EDDY_EINVAL);
+    assert_int_equal(eddy_condition_notify_one(k.c), 0); /* nobody waits: nothing stored */
+    assert_int_equal(eddy_condition_notify_all(k.c), 0);
+    eddy_condition_t wrong = {k.m.id};
+    assert_int_equal(eddy_condition_notify_one(wrong), EDDY_EBADHANDLE);
+    assert_int_equal(eddy_condition_free(k.c), 0);
+    assert_int_equal(eddy_condition_free(k.c), EDDY_EBADHANDLE);
+    assert_int_equal(eddy_semaphore_free(k.m), 0);
+    assert_int_equal(eddy_semaphore_free(k.plain), 0);
+    FINISH(f);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -215,6 +346,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_notify, fx_setup, fx_teardown),
         cmocka_unit_test_setup_teardown(test_pthread_releases_task_acquires, fx_setup, fx_teardown),
         cmocka_unit_test_setup_teardown(test_freed_runtime_frees_sync_handles, fx_setup, fx_teardown),
+        cmocka_unit_test_setup_teardown(test_condition_wait_notify_across_threads, fx_setup, fx_teardown),
+        cmocka_unit_test_setup_teardown(test_condition_misuse, fx_setup, fx_teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -142,7 +142,7 @@ static void check(int r, int validity, int max_pos)
 
 /* ---------------------------------------------------------------- the model */
 
-enum { K_RT, K_TASK, K_FUT, K_TCP, K_WAKER, K_FDW, K_TX, K_RX, K_SEM, K_NTF, K_N }; /* K_TX..K_NTF: issue 16 */
+enum { K_RT, K_TASK, K_FUT, K_TCP, K_WAKER, K_FDW, K_TX, K_RX, K_SEM, K_NTF, K_CND, K_N }; /* K_TX..K_CND: issue 16 */
 enum { MAXE = 2048, MAXRT = 3, MAXSTATES = 8192 };
 
 typedef struct {
@@ -1557,7 +1557,42 @@ static void do_sync(eddy_cx_t *bcx, int cx_ok)
     ent_t *e;
     uint64_t h;
     int r;
-    switch (rn(12)) {
+    switch (rn(16)) {
+    case 12: {
+        pick_rt(&v, &rti);
+        eddy_condition_t c;
+        r = CALL(eddy_condition_new((eddy_runtime_t){ rt_id(rti) }, chance(5) ? NULL : &c));
+        check(r, WEAK(v), 0);
+        if (r == 0 && rti >= 0) add_ent(c.id, K_CND, rti);
+        break;
+    }
+    case 13: { /* poll_wait with any mutex handle (held or not, a plain semaphore ...) */
+        int v2;
+        ent_t *e2;
+        h = pick(K_CND, &v, &e);
+        uint64_t m = pick(K_SEM, &v2, &e2);
+        r = CALL(eddy_condition_poll_wait((eddy_condition_t){ h }, (eddy_semaphore_t){ m }, bcx));
+        check(r, cx_ok ? WEAK(v == INVALID ? INVALID : v2) : INVALID, 1);
+        break;
+    }
+    case 14:
+        h = pick(K_CND, &v, &e);
+        check(CALL(chance(50) ? eddy_condition_notify_one((eddy_condition_t){ h })
+                              : eddy_condition_notify_all((eddy_condition_t){ h })), v, 0);
+        break;
+    case 15:
+        h = pick(K_CND, &v, &e);
+        if (chance(30)) {
+            eddy_condition_t c2;
+            r = CALL(eddy_condition_clone((eddy_condition_t){ h }, &c2));
+            check(r, WEAK(v), 0);
+            if (r == 0 && e != NULL) add_ent(c2.id, K_CND, e->rt);
+            break;
+        }
+        r = CALL(eddy_condition_free((eddy_condition_t){ h }));
+        check(r, v, 0);
+        if (r == 0 && e != NULL) e->live = 0;
+        break;
     case 0: { /* new semaphore: sometimes a mutex, sometimes bad bounds */
         pick_rt(&v, &rti);
         eddy_semaphore_t s;

@@ -28,6 +28,42 @@ public final class Condition: @unchecked Sendable {
     /// Wakes every waiter.
     public func notifyAll() { notify(Int.max) }
 
+    // Poll style (the C front door's condition): enqueue, release the mutex yourself,
+    // poll until notified, re-acquire the mutex yourself.
+
+    /// Queues `node` (unlinked) with `waker`, before the caller releases its mutex.
+    public func enqueue(_ node: WaitNode, _ waker: Waker) {
+        lock.withLock { list in
+            node.granted = false
+            node.waker = waker
+            list.pushBack(node)
+        }
+    }
+
+    /// `.ready(())` once `node` was notified (consumed), else `.pending` with `waker` stored.
+    public func pollNotified(_ node: WaitNode, _ waker: Waker) -> Poll<Void> {
+        lock.withLock { _ -> Poll<Void> in
+            if node.granted {
+                node.granted = false
+                return .ready(())
+            }
+            if let w = node.waker, w.willWake(waker) {} else { node.waker = waker }
+            return .pending
+        }
+    }
+
+    /// Withdraws `node`; a notification it received and did not consume goes to the next waiter.
+    public func cancel(_ node: WaitNode) {
+        let had = lock.withLock { list -> Bool in
+            list.remove(node)
+            node.waker = nil
+            let g = node.granted
+            node.granted = false
+            return g
+        }
+        if had { notify(1) }
+    }
+
     /// Releases `mutex` (which the caller must hold: `SyncError.notHeld` otherwise),
     /// waits for a notification, re-acquires `mutex`.
     nonisolated(nonsending) public func wait<V>(_ mutex: AsyncMutex<V>) async throws {
