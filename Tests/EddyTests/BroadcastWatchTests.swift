@@ -67,7 +67,7 @@ import Testing
     @Test func watchChangedFailsOnceTheSenderIsGone() throws {
         let rt = try Runtime()
         let rx = { () -> WatchReceiver<Int> in watch(7).1 }()  // its sender is gone
-        try rt.blockOn { await #expect(throws: SyncError.closed) { try await rx.changed() } }
+        _ = try rt.blockOn { await #expect(throws: SyncError.closed) { try await rx.changed() } }
         #expect(rx.value == 7)
     }
 }
