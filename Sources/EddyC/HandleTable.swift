@@ -45,13 +45,13 @@ enum HandleKind: UInt8 {
     case tcp = 4
     case waker = 5
     case fd = 6
-    // ---- channels (issue 16) ----
-    case sender = 7
-    case receiver = 8
-    // ---- sync primitives (issue 16) ----
-    case semaphore = 9
-    case notify = 10
-    case condition = 11
+    // ---- channels and sync primitives (issue 16): 20... so that kinds other branches
+    // add next to `fd` (7, 8 ...) do not collide; any value below 1024 fits the id ----
+    case sender = 20
+    case receiver = 21
+    case semaphore = 22
+    case notify = 23
+    case condition = 24
 }
 
 /// One table entry. `~Copyable` because it holds atomics; it only ever lives
