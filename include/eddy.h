@@ -71,6 +71,7 @@ extern "C" {
  * value), Eddy's own below -5000. Their names and messages are EDDY_ERROR_MAP
  * below. */
 #define EDDY_EINTR (-EINTR)
+#define EDDY_EAGAIN (-EAGAIN)
 #define EDDY_ENOMEM (-ENOMEM)
 #define EDDY_EBUSY (-EBUSY)
 #define EDDY_EINVAL (-EINVAL)
@@ -104,6 +105,7 @@ extern "C" {
     XX(READY, "EDDY_READY", "success")                                                               \
     XX(PENDING, "EDDY_PENDING", "operation pending")                                                 \
     XX(EINTR, "EINTR", "Interrupted system call")                                                    \
+    XX(EAGAIN, "EAGAIN", "Resource temporarily unavailable")                                         \
     XX(ENOMEM, "ENOMEM", "Cannot allocate memory")                                                   \
     XX(EBUSY, "EBUSY", "Device or resource busy")                                                    \
     XX(EINVAL, "EINVAL", "Invalid argument")                                                         \
@@ -926,6 +928,173 @@ int eddy_host_wake(eddy_runtime_t rt, eddy_host_task_t task);
  * its first event, a listener, buf NULL with len > 0), EDDY_EBUSY,
  * EDDY_ESHUTDOWN, -EPIPE ... */
 int eddy_host_write(eddy_host_task_t task, eddy_tcp_t stream, const void *buf, size_t len);
+
+/* ==== Channels (issue 16) ======================================================
+ *
+ * Channels carry void* values between tasks, threads and runtimes (tokio's
+ * mpsc and oneshot). A channel has one receiver and one or more senders.
+ *
+ *   bounded mpsc (eddy_channel_new): at most `capacity` values queued; a
+ *     sender waits for room (eddy_channel_poll_send, FIFO among waiting
+ *     senders) or is told it is full (eddy_channel_try_send: EDDY_EAGAIN).
+ *   oneshot (eddy_oneshot_new): one value, sent once (eddy_channel_try_send),
+ *     received once (a second receive is EDDY_ENOTREADY).
+ *
+ * Ownership of values. A value passes to the channel when a send returns
+ * 0 / EDDY_READY, and to the caller when a receive returns it. A send that
+ * fails (full, closed, PENDING) leaves the value with the caller. `drop`
+ * (may be NULL) runs exactly once for each value the channel accepted but
+ * nobody received: when the receiver is freed (or the channel otherwise
+ * dies) with values inside; it runs on the thread doing that free.
+ *
+ * Closing. The receiver sees the end (EDDY_EPIPE from a receive, once
+ * everything queued was received) after every sender handle was freed.
+ * Senders get EDDY_EPIPE once the receiver was freed or closed
+ * (eddy_channel_close); waiting senders are woken to see it.
+ *
+ * Threads and runtimes. Channel handles belong to the runtime given at
+ * creation (eddy_runtime_free frees those still open, counted as
+ * force-closed) but every function below may be called from any thread,
+ * including a plain pthread (try_send / try_recv), and the poll functions
+ * from a poll_fn of any runtime: the waiting task is woken through its waker.
+ * A sender handle used with poll_send waits in one FIFO place: poll it from
+ * one task at a time (clone the sender for each polling task).
+ * No lock and no allocation on an uncontended send or receive. */
+typedef struct { uint64_t id; } eddy_sender_t;
+typedef struct { uint64_t id; } eddy_receiver_t;
+
+/* Creates a bounded mpsc channel of `capacity` (1 ... 2^30) values owned by
+ * runtime `rt` and writes its first sender and its receiver. Any thread.
+ * Errors: EDDY_EINVAL (capacity out of range, tx or rx NULL), EDDY_ESHUTDOWN
+ * (runtime being freed), EDDY_ENOMEM. */
+int eddy_channel_new(eddy_runtime_t rt, size_t capacity, eddy_drop_fn drop,
+                     eddy_sender_t *tx, eddy_receiver_t *rx);
+/* Creates a oneshot channel owned by `rt`. Any thread. Errors: as
+ * eddy_channel_new. */
+int eddy_oneshot_new(eddy_runtime_t rt, eddy_drop_fn drop, eddy_sender_t *tx, eddy_receiver_t *rx);
+/* Another sender of the same mpsc channel (the receiver sees the end only
+ * when all are freed). Any thread. Errors: EDDY_EINVAL (out NULL, a oneshot
+ * sender), EDDY_ENOMEM. */
+int eddy_channel_clone_sender(eddy_sender_t tx, eddy_sender_t *out);
+/* Sends `value` now if there is room: 0 (the channel owns it), EDDY_EAGAIN
+ * (full; mpsc), EDDY_EPIPE (receiver gone or closed; oneshot: also a value
+ * already sent). Never waits. Any thread. */
+int eddy_channel_try_send(eddy_sender_t tx, void *value);
+/* From inside a poll_fn: EDDY_READY (value sent, the channel owns it),
+ * EDDY_PENDING (no room: cx's waker queued, FIFO; the value stays the
+ * caller's: pass it again on the next poll), or EDDY_EPIPE. A oneshot sender
+ * never pends. Errors: EDDY_EINVAL (bad cx). */
+int eddy_channel_poll_send(eddy_sender_t tx, eddy_cx_t *cx, void *value);
+/* Takes the oldest value into *value: 0, EDDY_EAGAIN (empty, senders
+ * remain), EDDY_EPIPE (every sender gone and nothing left, or closed and
+ * drained; oneshot: sender freed unsent), EDDY_ENOTREADY (oneshot already
+ * received). Any thread. Errors: EDDY_EINVAL (value NULL). */
+int eddy_channel_try_recv(eddy_receiver_t rx, void **value);
+/* From inside a poll_fn: EDDY_READY with *value, EDDY_PENDING (cx's waker
+ * stored: woken by the next send or the last sender's free), EDDY_EPIPE (the
+ * end), EDDY_ENOTREADY (oneshot already received). Errors: EDDY_EINVAL (bad
+ * cx, value NULL). */
+int eddy_channel_poll_recv(eddy_receiver_t rx, eddy_cx_t *cx, void **value);
+/* Closes the channel for senders (they get EDDY_EPIPE; waiting ones are
+ * woken). Values already queued can still be received. Idempotent. Any
+ * thread. */
+int eddy_channel_close(eddy_receiver_t rx);
+/* Frees a sender handle (a sender waiting in poll_send gives up its place).
+ * Any thread. */
+int eddy_channel_sender_free(eddy_sender_t tx);
+/* Frees the receiver: closes the channel and runs drop for each value still
+ * queued. Any thread. */
+int eddy_channel_receiver_free(eddy_receiver_t rx);
+/* ==== end Channels ==== */
+
+/* ==== Sync primitives (issue 16) ===============================================
+ *
+ * Semaphores (a mutex is a semaphore of 1 permit bounded at 1) and notifies
+ * (tokio's Notify) for tasks of any runtime and plain threads. Waiters are
+ * served first come, first served: a released permit goes to the oldest
+ * waiter, and nobody overtakes it (try_acquire fails while anyone waits).
+ *
+ * A handle is one waiting place: a task that waits (poll_acquire,
+ * poll_wait returned EDDY_PENDING) keeps that place until it polls again and
+ * gets READY. Each task that may wait needs its own handle: eddy_*_clone
+ * makes another handle on the same object. Freeing a handle withdraws its
+ * place; a permit (or notification) it had been handed and not yet taken
+ * goes to the next waiter: cancellation-safe.
+ *
+ * Handles belong to the runtime given at creation (freed with it); every
+ * function is any-thread, the poll functions take any runtime's cx. */
+typedef struct { uint64_t id; } eddy_semaphore_t;
+typedef struct { uint64_t id; } eddy_notify_t;
+
+/* Creates a semaphore with `permits` free permits. max > 0 bounds the free
+ * permits: a release that would exceed it fails (EDDY_EINVAL): a mutex is
+ * permits 1, max 1, and unlocking it while unlocked is EDDY_EINVAL, never a
+ * second holder. max 0: unbounded. Any thread.
+ * Errors: EDDY_EINVAL (out NULL, max > 0 and permits > max, permits or max
+ * above 2^30), EDDY_ESHUTDOWN, EDDY_ENOMEM. */
+int eddy_semaphore_new(eddy_runtime_t rt, uint32_t permits, uint32_t max, eddy_semaphore_t *out);
+/* Another handle (its own waiting place) on the same semaphore. Any thread.
+ * Errors: EDDY_EINVAL (out NULL), EDDY_ENOMEM. */
+int eddy_semaphore_clone(eddy_semaphore_t sem, eddy_semaphore_t *out);
+/* Takes a permit now: 0, EDDY_EAGAIN (none free, or waiters queued ahead),
+ * EDDY_EPIPE (closed). Any thread. */
+int eddy_semaphore_try_acquire(eddy_semaphore_t sem);
+/* From inside a poll_fn: EDDY_READY (the caller holds a permit), EDDY_PENDING
+ * (this handle queued with cx's waker; poll again when woken), EDDY_EPIPE
+ * (closed). Errors: EDDY_EINVAL (bad cx). */
+int eddy_semaphore_poll_acquire(eddy_semaphore_t sem, eddy_cx_t *cx);
+/* Returns one permit (to the oldest waiter, if any). Any thread.
+ * Errors: EDDY_EINVAL (the free permits already reach max: nothing is
+ * released). */
+int eddy_semaphore_release(eddy_semaphore_t sem);
+/* Closes the semaphore: waiters are woken and get EDDY_EPIPE, as does every
+ * later acquire. Permits held stay valid. Any thread. */
+int eddy_semaphore_close(eddy_semaphore_t sem);
+/* Frees a handle (withdrawing its waiting place; a permit it was handed and
+ * did not take goes to the next waiter). Any thread. */
+int eddy_semaphore_free(eddy_semaphore_t sem);
+
+/* Creates a notify. Any thread. Errors: EDDY_EINVAL (out NULL),
+ * EDDY_ESHUTDOWN, EDDY_ENOMEM. */
+int eddy_notify_new(eddy_runtime_t rt, eddy_notify_t *out);
+/* Another handle (its own waiting place) on the same notify. Any thread. */
+int eddy_notify_clone(eddy_notify_t n, eddy_notify_t *out);
+/* Wakes the oldest waiter, or stores one permit that the next wait takes at
+ * once when nobody waits. Any thread. */
+int eddy_notify_one(eddy_notify_t n);
+/* Wakes every task waiting now; stores nothing. Any thread. */
+int eddy_notify_all(eddy_notify_t n);
+/* From inside a poll_fn: EDDY_READY (notified, or took the stored permit) or
+ * EDDY_PENDING (queued with cx's waker). Errors: EDDY_EINVAL (bad cx). */
+int eddy_notify_poll_wait(eddy_notify_t n, eddy_cx_t *cx);
+/* Frees a handle (a notification it received and did not take goes to the
+ * next waiter). Any thread. */
+int eddy_notify_free(eddy_notify_t n);
+/* A condition variable for a mutex (a semaphore of 1 permit, max 1), poll
+ * style. A condition handle is one waiting place, like the others: clone it
+ * per waiting task. */
+typedef struct { uint64_t id; } eddy_condition_t;
+/* Creates a condition. Any thread. Errors: EDDY_EINVAL (out NULL),
+ * EDDY_ESHUTDOWN, EDDY_ENOMEM. */
+int eddy_condition_new(eddy_runtime_t rt, eddy_condition_t *out);
+/* Another handle (its own waiting place) on the same condition. Any thread. */
+int eddy_condition_clone(eddy_condition_t c, eddy_condition_t *out);
+/* From inside a poll_fn, holding `mutex` (acquired through that same
+ * handle): the first call queues this handle and releases the mutex, later
+ * calls wait for a notification, then re-acquire the mutex through `mutex`:
+ * EDDY_READY when notified and the mutex is held again, else EDDY_PENDING
+ * (poll again when woken, with the same handles). Errors: EDDY_EINVAL (bad
+ * cx; `mutex` is not a mutex (max 1) or is not held: nothing queued),
+ * EDDY_EPIPE (the mutex was closed while re-acquiring). */
+int eddy_condition_poll_wait(eddy_condition_t c, eddy_semaphore_t mutex, eddy_cx_t *cx);
+/* Wakes the oldest waiter (nothing is stored when nobody waits). Any thread. */
+int eddy_condition_notify_one(eddy_condition_t c);
+/* Wakes every waiter. Any thread. */
+int eddy_condition_notify_all(eddy_condition_t c);
+/* Frees a handle (a notification it received and did not take goes to the
+ * next waiter). Any thread. */
+int eddy_condition_free(eddy_condition_t c);
+/* ==== end Sync primitives ==== */
 
 #ifdef __cplusplus
 }

@@ -59,3 +59,8 @@ bench-docs: ## README and docs/PERFORMANCE.md tables from bench/results/latest.j
 # for callgrind.
 bench-servers: bench-deps ## build the anchor servers and the load generator only
 	$(BENCH_PY) bench/run.py --scratch $(SCRATCH) --build-only
+
+# ---- coordination (issue 16) ----
+.PHONY: bench-py-queue
+bench-py-queue: build ## eddy.Queue vs asyncio.Queue put/get throughput (and vs the C channel through ctypes)
+	EDDY_LIBRARY=$(abspath $(LIBDIR))/libeddy.so python3 bench/py_queue.py

@@ -38,6 +38,8 @@ C_SUITES += shutdown metrics
 C_SUITES += udp tcp_socket unix
 # ---- driver (io_uring) ----
 C_SUITES += driver
+# ---- channels (issue 16) ----
+C_SUITES += channels sync
 C_COMMON_SRC := Tests/c/harness.c Tests/c/echo_parts.c
 C_COMMON_HDR := Tests/c/harness.h Tests/c/echo_parts.h include/eddy.h
 C_TEST_BINS := $(C_SUITES:%=$(C_OUT)/test_%)

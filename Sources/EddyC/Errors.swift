@@ -14,6 +14,7 @@ enum EddyCode {
     static var ready: Int32 { @inline(__always) get { Int32(CEDDY_READY) } }
     static var pending: Int32 { @inline(__always) get { Int32(CEDDY_PENDING) } }
     static var eintr: Int32 { @inline(__always) get { Int32(CEDDY_EINTR) } }
+    static var eagain: Int32 { @inline(__always) get { Int32(CEDDY_EAGAIN) } }
     static var enomem: Int32 { @inline(__always) get { Int32(CEDDY_ENOMEM) } }
     static var ebusy: Int32 { @inline(__always) get { Int32(CEDDY_EBUSY) } }
     static var einval: Int32 { @inline(__always) get { Int32(CEDDY_EINVAL) } }

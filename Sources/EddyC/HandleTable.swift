@@ -47,6 +47,13 @@ enum HandleKind: UInt8 {
     case fd = 6
     // ---- issue 15 ----
     case udp = 7
+    // ---- channels and sync primitives (issue 16): 20... so that kinds other branches
+    // add next to `fd` (7, 8 ...) do not collide; any value below 1024 fits the id ----
+    case sender = 20
+    case receiver = 21
+    case semaphore = 22
+    case notify = 23
+    case condition = 24
 }
 
 /// One table entry. `~Copyable` because it holds atomics; it only ever lives
@@ -235,6 +242,14 @@ final class HandleTable: @unchecked Sendable {
         atomicMemoryFence(ordering: .acquiring)
         guard s.pointee.tag.load(ordering: .relaxed) == id else { return nil }
         return t
+    }
+
+    /// Owning runtime id of live `id` (any thread; takes the table lock: cold paths).
+    func ownerOf(_ id: UInt64) -> UInt64? {
+        withLock { _ -> UInt64? in
+            guard let s = slot(HandleTable.slotIndex(id)), s.pointee.tag.load(ordering: .relaxed) == id else { return nil }
+            return s.pointee.owner
+        }
     }
 
     /// Owning runtime id of `id`. Only after `lookupLocal(id)` succeeded on

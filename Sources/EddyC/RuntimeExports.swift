@@ -176,7 +176,7 @@ private func forceClose(_ h: DetachedHandle) {
         try? Unmanaged<FdWatch>.fromOpaque(p).takeRetainedValue().deregister()
     case .udp:  // issue 15
         Unmanaged<UdpSocket>.fromOpaque(p).takeRetainedValue().close()
-    case .task, .waker, .runtime:
+    case .task, .waker, .runtime, .sender, .receiver, .semaphore, .notify, .condition:
         Unmanaged<AnyObject>.fromOpaque(p).release()
     }
 }

@@ -101,6 +101,37 @@ static int (*const p_eddy_tcp_peer_cred)(eddy_tcp_t, int32_t *, uint32_t *, uint
 static int (*const p_eddy_tcp_poll_send_fd)(eddy_tcp_t, eddy_cx_t *, int) = eddy_tcp_poll_send_fd;
 static int (*const p_eddy_tcp_poll_recv_fd)(eddy_tcp_t, eddy_cx_t *, int *) = eddy_tcp_poll_recv_fd;
 /* ---- end issue 15 ---- */
+/* ---- channels (issue 16) ---- */
+static int (*const p_eddy_channel_new)(eddy_runtime_t, size_t, eddy_drop_fn, eddy_sender_t *, eddy_receiver_t *) =
+    eddy_channel_new;
+static int (*const p_eddy_oneshot_new)(eddy_runtime_t, eddy_drop_fn, eddy_sender_t *, eddy_receiver_t *) = eddy_oneshot_new;
+static int (*const p_eddy_channel_clone_sender)(eddy_sender_t, eddy_sender_t *) = eddy_channel_clone_sender;
+static int (*const p_eddy_channel_try_send)(eddy_sender_t, void *) = eddy_channel_try_send;
+static int (*const p_eddy_channel_poll_send)(eddy_sender_t, eddy_cx_t *, void *) = eddy_channel_poll_send;
+static int (*const p_eddy_channel_try_recv)(eddy_receiver_t, void **) = eddy_channel_try_recv;
+static int (*const p_eddy_channel_poll_recv)(eddy_receiver_t, eddy_cx_t *, void **) = eddy_channel_poll_recv;
+static int (*const p_eddy_channel_close)(eddy_receiver_t) = eddy_channel_close;
+static int (*const p_eddy_channel_sender_free)(eddy_sender_t) = eddy_channel_sender_free;
+static int (*const p_eddy_channel_receiver_free)(eddy_receiver_t) = eddy_channel_receiver_free;
+static int (*const p_eddy_semaphore_new)(eddy_runtime_t, uint32_t, uint32_t, eddy_semaphore_t *) = eddy_semaphore_new;
+static int (*const p_eddy_semaphore_clone)(eddy_semaphore_t, eddy_semaphore_t *) = eddy_semaphore_clone;
+static int (*const p_eddy_semaphore_try_acquire)(eddy_semaphore_t) = eddy_semaphore_try_acquire;
+static int (*const p_eddy_semaphore_poll_acquire)(eddy_semaphore_t, eddy_cx_t *) = eddy_semaphore_poll_acquire;
+static int (*const p_eddy_semaphore_release)(eddy_semaphore_t) = eddy_semaphore_release;
+static int (*const p_eddy_semaphore_close)(eddy_semaphore_t) = eddy_semaphore_close;
+static int (*const p_eddy_semaphore_free)(eddy_semaphore_t) = eddy_semaphore_free;
+static int (*const p_eddy_notify_new)(eddy_runtime_t, eddy_notify_t *) = eddy_notify_new;
+static int (*const p_eddy_notify_clone)(eddy_notify_t, eddy_notify_t *) = eddy_notify_clone;
+static int (*const p_eddy_notify_one)(eddy_notify_t) = eddy_notify_one;
+static int (*const p_eddy_notify_all)(eddy_notify_t) = eddy_notify_all;
+static int (*const p_eddy_notify_poll_wait)(eddy_notify_t, eddy_cx_t *) = eddy_notify_poll_wait;
+static int (*const p_eddy_notify_free)(eddy_notify_t) = eddy_notify_free;
+static int (*const p_eddy_condition_new)(eddy_runtime_t, eddy_condition_t *) = eddy_condition_new;
+static int (*const p_eddy_condition_clone)(eddy_condition_t, eddy_condition_t *) = eddy_condition_clone;
+static int (*const p_eddy_condition_poll_wait)(eddy_condition_t, eddy_semaphore_t, eddy_cx_t *) = eddy_condition_poll_wait;
+static int (*const p_eddy_condition_notify_one)(eddy_condition_t) = eddy_condition_notify_one;
+static int (*const p_eddy_condition_notify_all)(eddy_condition_t) = eddy_condition_notify_all;
+static int (*const p_eddy_condition_free)(eddy_condition_t) = eddy_condition_free;
 
 static const struct {
     const char *name;
@@ -139,6 +170,18 @@ static const struct {
     /* ---- end issue 15 ---- */
     /* ---- driver (io_uring) ---- */
     ENTRY(eddy_runtime_driver),
+    /* ---- channels (issue 16) ---- */
+    ENTRY(eddy_channel_new),      ENTRY(eddy_oneshot_new),      ENTRY(eddy_channel_clone_sender),
+    ENTRY(eddy_channel_try_send), ENTRY(eddy_channel_poll_send), ENTRY(eddy_channel_try_recv),
+    ENTRY(eddy_channel_poll_recv), ENTRY(eddy_channel_close),   ENTRY(eddy_channel_sender_free),
+    ENTRY(eddy_channel_receiver_free),
+    ENTRY(eddy_semaphore_new),    ENTRY(eddy_semaphore_clone),  ENTRY(eddy_semaphore_try_acquire),
+    ENTRY(eddy_semaphore_poll_acquire), ENTRY(eddy_semaphore_release), ENTRY(eddy_semaphore_close),
+    ENTRY(eddy_semaphore_free),   ENTRY(eddy_notify_new),       ENTRY(eddy_notify_clone),
+    ENTRY(eddy_notify_one),       ENTRY(eddy_notify_all),       ENTRY(eddy_notify_poll_wait),
+    ENTRY(eddy_notify_free),      ENTRY(eddy_condition_new),    ENTRY(eddy_condition_clone),
+    ENTRY(eddy_condition_poll_wait), ENTRY(eddy_condition_notify_one), ENTRY(eddy_condition_notify_all),
+    ENTRY(eddy_condition_free),
 };
 
 /* Compile-time facts of the ABI. */

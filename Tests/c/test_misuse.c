@@ -78,6 +78,7 @@ static void test_version_and_error_names(void **state)
     const int codes[] = { 0,
                           EDDY_PENDING,
                           EDDY_EINTR,
+                          EDDY_EAGAIN,
                           EDDY_ENOMEM,
                           EDDY_EBUSY,
                           EDDY_EINVAL,
@@ -113,7 +114,7 @@ static void test_version_and_error_names(void **state)
      * codes keep the EDDY_ prefix, errno codes are the errno's name. */
 #define NAMED(code, own) { code, #code, own }
     static const struct { int code; const char *macro; int own; } named[] = {
-        NAMED(EDDY_EINTR, 0), NAMED(EDDY_ENOMEM, 0), NAMED(EDDY_EBUSY, 0), NAMED(EDDY_EINVAL, 0),
+        NAMED(EDDY_EINTR, 0), NAMED(EDDY_EAGAIN, 0), NAMED(EDDY_ENOMEM, 0), NAMED(EDDY_EBUSY, 0), NAMED(EDDY_EINVAL, 0),
         NAMED(EDDY_EMFILE, 0), NAMED(EDDY_EPIPE, 0), NAMED(EDDY_EADDRINUSE, 0),
         NAMED(EDDY_EADDRNOTAVAIL, 0), NAMED(EDDY_ECONNRESET, 0), NAMED(EDDY_ENOTCONN, 0),
         NAMED(EDDY_ETIMEDOUT, 0), NAMED(EDDY_ECONNREFUSED, 0), NAMED(EDDY_ECANCELED, 0),

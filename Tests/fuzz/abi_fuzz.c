@@ -30,6 +30,11 @@
  * eddy_runtime_metrics (case 44 and the helper thread): any runtime, bad sizes, NULL;
  * eddy_runtime_task_dump (case 44: owning thread, inside polls, small buffers; the helper
  * thread: always refused).
+ * Channels, semaphores
+ * and notifies (issue 16, cases 45-47): every eddy_channel_* / eddy_semaphore_* /
+ * eddy_notify_* function with any handle, polls with any runtime's cx, and the
+ * any-thread ones from the helper thread too; malloc'd channel values checked
+ * sent == received + dropped at the end.
  *
  * Oracle (exit 1 with the seed and call number on the first violation):
  *   - a call with a handle the model knows is invalid returns EDDY_EBADHANDLE or
@@ -148,7 +153,7 @@ static void check(int r, int validity, int max_pos)
 
 /* ---------------------------------------------------------------- the model */
 
-enum { K_RT, K_TASK, K_FUT, K_TCP, K_WAKER, K_FDW, K_UDP /* issue 15 */, K_N };
+enum { K_RT, K_TASK, K_FUT, K_TCP, K_WAKER, K_FDW, K_UDP /* issue 15 */, K_TX, K_RX, K_SEM, K_NTF, K_CND, K_N }; /* K_TX..K_CND: issue 16 */
 enum { MAXE = 2048, MAXRT = 3, MAXSTATES = 8192 };
 
 typedef struct {
@@ -162,6 +167,7 @@ typedef struct {
     int fd;     /* K_FDW: the watched descriptor number */
     int own;    /* K_FDW: index into owned[] (-1: not one of ours) */
     int fdgone; /* K_FDW: the fuzzer closed the descriptor while watched (free: -EBADF) */
+    int oneshot; /* K_TX/K_RX: a oneshot channel's end */
 } ent_t;
 
 static ent_t ents[MAXE];
@@ -1838,6 +1844,235 @@ static void do_pass_fd(eddy_cx_t *bcx)
     }
 }
 
+/* ---------------------------------------------------------------- channels (issue 16)
+ * eddy_channel_* / eddy_oneshot_new with valid, stale, wrong-kind, forged handles and
+ * handles of freed runtimes, from the owning thread, inside polls (any runtime's cx,
+ * bogus cx) and (try_send / try_recv / close / clone / free) from the helper thread.
+ * Every value is a malloc'd block: a delivered one is freed by the receiver, one the
+ * channel refused by the sender, one never received by the drop function. Oracle:
+ * sent == received + dropped once every runtime is freed (and ASan/valgrind see any
+ * double free or leak). */
+static atomic_llong g_chan_sent, g_chan_recv, g_chan_drop;
+
+static void chan_drop(void *v)
+{
+    free(v);
+    atomic_fetch_add(&g_chan_drop, 1);
+}
+
+static void chan_got(void *v)
+{
+    free(v);
+    atomic_fetch_add(&g_chan_recv, 1);
+}
+
+/* The outcome of a send of malloc'd `v`: counted when the channel took it, else freed. */
+static void chan_sent(int r, void *v)
+{
+    if (r == 0) {
+        atomic_fetch_add(&g_chan_sent, 1);
+    } else {
+        free(v);
+    }
+}
+
+static void do_channel(eddy_cx_t *cx, eddy_cx_t *bcx, int cx_ok)
+{
+    int v, rti;
+    ent_t *e;
+    uint64_t h;
+    int r;
+    void *val;
+    switch (rn(9)) {
+    case 0: { /* new */
+        pick_rt(&v, &rti);
+        eddy_sender_t tx;
+        eddy_receiver_t rx;
+        int one = chance(30);
+        size_t cap = chance(10) ? (chance(50) ? 0 : ((size_t)1 << 31)) : 1 + rn(8);
+        r = one ? CALL(eddy_oneshot_new((eddy_runtime_t){ rt_id(rti) }, chan_drop, &tx, &rx))
+                : CALL(eddy_channel_new((eddy_runtime_t){ rt_id(rti) }, cap, chan_drop, &tx, &rx));
+        check(r, WEAK(v), 0);
+        if (r == 0 && rti >= 0) {
+            ent_t *a = add_ent(tx.id, K_TX, rti);
+            if (a) a->oneshot = one;
+            ent_t *b = add_ent(rx.id, K_RX, rti);
+            if (b) b->oneshot = one;
+        }
+        break;
+    }
+    case 1: /* try_send */
+        h = pick(K_TX, &v, &e);
+        val = malloc(8);
+        r = CALL(eddy_channel_try_send((eddy_sender_t){ h }, val));
+        check(r, WEAK(v), 0);
+        chan_sent(r, val);
+        break;
+    case 2: /* poll_send: any runtime's cx, or a bogus one */
+        h = pick(K_TX, &v, &e);
+        val = malloc(8);
+        r = CALL(eddy_channel_poll_send((eddy_sender_t){ h }, bcx, val));
+        if (!cx_ok && r != EDDY_EINVAL && r != EDDY_EBADHANDLE && r != EDDY_EFORKED) die("poll_send with a bad cx: %d", r);
+        check(r, cx_ok ? WEAK(v) : INVALID, 1);
+        chan_sent(r == EDDY_READY ? 0 : -1, val);
+        break;
+    case 3: { /* try_recv */
+        h = pick(K_RX, &v, &e);
+        void *got = NULL;
+        r = CALL(eddy_channel_try_recv((eddy_receiver_t){ h }, chance(5) ? NULL : &got));
+        check(r, WEAK(v), 0);
+        if (r == 0) chan_got(got);
+        break;
+    }
+    case 4: { /* poll_recv */
+        h = pick(K_RX, &v, &e);
+        void *got = NULL;
+        r = CALL(eddy_channel_poll_recv((eddy_receiver_t){ h }, bcx, &got));
+        check(r, cx_ok ? WEAK(v) : INVALID, 1);
+        if (r == EDDY_READY) chan_got(got);
+        break;
+    }
+    case 5: /* close */
+        h = pick(K_RX, &v, &e);
+        check(CALL(eddy_channel_close((eddy_receiver_t){ h })), v, 0);
+        break;
+    case 6: { /* clone */
+        h = pick(K_TX, &v, &e);
+        eddy_sender_t c;
+        r = CALL(eddy_channel_clone_sender((eddy_sender_t){ h }, chance(5) ? NULL : &c));
+        check(r, WEAK(v), 0);
+        if (r == 0 && e != NULL) add_ent(c.id, K_TX, e->rt);
+        break;
+    }
+    case 7: /* free a sender */
+        h = pick(K_TX, &v, &e);
+        r = CALL(eddy_channel_sender_free((eddy_sender_t){ h }));
+        check(r, v, 0);
+        if (r == 0 && e != NULL) e->live = 0;
+        break;
+    default: /* free the receiver */
+        h = pick(K_RX, &v, &e);
+        r = CALL(eddy_channel_receiver_free((eddy_receiver_t){ h }));
+        check(r, v, 0);
+        if (r == 0 && e != NULL) e->live = 0;
+        break;
+    }
+    (void)cx;
+}
+
+/* Semaphores and notifies (issue 16): every call with any handle; polls inside polls. */
+static void do_sync(eddy_cx_t *bcx, int cx_ok)
+{
+    int v, rti;
+    ent_t *e;
+    uint64_t h;
+    int r;
+    switch (rn(16)) {
+    case 12: {
+        pick_rt(&v, &rti);
+        eddy_condition_t c;
+        r = CALL(eddy_condition_new((eddy_runtime_t){ rt_id(rti) }, chance(5) ? NULL : &c));
+        check(r, WEAK(v), 0);
+        if (r == 0 && rti >= 0) add_ent(c.id, K_CND, rti);
+        break;
+    }
+    case 13: { /* poll_wait with any mutex handle (held or not, a plain semaphore ...) */
+        int v2;
+        ent_t *e2;
+        h = pick(K_CND, &v, &e);
+        uint64_t m = pick(K_SEM, &v2, &e2);
+        r = CALL(eddy_condition_poll_wait((eddy_condition_t){ h }, (eddy_semaphore_t){ m }, bcx));
+        check(r, cx_ok ? WEAK(v == INVALID ? INVALID : v2) : INVALID, 1);
+        break;
+    }
+    case 14:
+        h = pick(K_CND, &v, &e);
+        check(CALL(chance(50) ? eddy_condition_notify_one((eddy_condition_t){ h })
+                              : eddy_condition_notify_all((eddy_condition_t){ h })), v, 0);
+        break;
+    case 15:
+        h = pick(K_CND, &v, &e);
+        if (chance(30)) {
+            eddy_condition_t c2;
+            r = CALL(eddy_condition_clone((eddy_condition_t){ h }, &c2));
+            check(r, WEAK(v), 0);
+            if (r == 0 && e != NULL) add_ent(c2.id, K_CND, e->rt);
+            break;
+        }
+        r = CALL(eddy_condition_free((eddy_condition_t){ h }));
+        check(r, v, 0);
+        if (r == 0 && e != NULL) e->live = 0;
+        break;
+    case 0: { /* new semaphore: sometimes a mutex, sometimes bad bounds */
+        pick_rt(&v, &rti);
+        eddy_semaphore_t s;
+        uint32_t permits = chance(10) ? (uint32_t)rnd() : rn(3), max = chance(50) ? 0 : rn(3);
+        r = CALL(eddy_semaphore_new((eddy_runtime_t){ rt_id(rti) }, permits, max, &s));
+        check(r, WEAK(v), 0);
+        if (r == 0 && rti >= 0) add_ent(s.id, K_SEM, rti);
+        break;
+    }
+    case 1: { /* clone */
+        h = pick(K_SEM, &v, &e);
+        eddy_semaphore_t c;
+        r = CALL(eddy_semaphore_clone((eddy_semaphore_t){ h }, chance(5) ? NULL : &c));
+        check(r, WEAK(v), 0);
+        if (r == 0 && e != NULL) add_ent(c.id, K_SEM, e->rt);
+        break;
+    }
+    case 2:
+        h = pick(K_SEM, &v, &e);
+        check(CALL(eddy_semaphore_try_acquire((eddy_semaphore_t){ h })), WEAK(v), 0);
+        break;
+    case 3:
+        h = pick(K_SEM, &v, &e);
+        check(CALL(eddy_semaphore_poll_acquire((eddy_semaphore_t){ h }, bcx)), cx_ok ? WEAK(v) : INVALID, 1);
+        break;
+    case 4:
+        h = pick(K_SEM, &v, &e);
+        check(CALL(eddy_semaphore_release((eddy_semaphore_t){ h })), WEAK(v), 0);
+        break;
+    case 5:
+        h = pick(K_SEM, &v, &e);
+        if (chance(20)) check(CALL(eddy_semaphore_close((eddy_semaphore_t){ h })), v, 0);
+        r = CALL(eddy_semaphore_free((eddy_semaphore_t){ h }));
+        check(r, v, 0);
+        if (r == 0 && e != NULL) e->live = 0;
+        break;
+    case 6: {
+        pick_rt(&v, &rti);
+        eddy_notify_t n;
+        r = CALL(eddy_notify_new((eddy_runtime_t){ rt_id(rti) }, chance(5) ? NULL : &n));
+        check(r, WEAK(v), 0);
+        if (r == 0 && rti >= 0) add_ent(n.id, K_NTF, rti);
+        break;
+    }
+    case 7: {
+        h = pick(K_NTF, &v, &e);
+        eddy_notify_t c;
+        r = CALL(eddy_notify_clone((eddy_notify_t){ h }, &c));
+        check(r, WEAK(v), 0);
+        if (r == 0 && e != NULL) add_ent(c.id, K_NTF, e->rt);
+        break;
+    }
+    case 8:
+        h = pick(K_NTF, &v, &e);
+        check(CALL(chance(50) ? eddy_notify_one((eddy_notify_t){ h }) : eddy_notify_all((eddy_notify_t){ h })), v, 0);
+        break;
+    case 9:
+    case 10:
+        h = pick(K_NTF, &v, &e);
+        check(CALL(eddy_notify_poll_wait((eddy_notify_t){ h }, bcx)), cx_ok ? WEAK(v) : INVALID, 1);
+        break;
+    default:
+        h = pick(K_NTF, &v, &e);
+        r = CALL(eddy_notify_free((eddy_notify_t){ h }));
+        check(r, v, 0);
+        if (r == 0 && e != NULL) e->live = 0;
+        break;
+    }
+}
+
 static void random_op(eddy_cx_t *cx, int cur_rt, int depth)
 {
     int v, rti;
@@ -1849,7 +2084,7 @@ static void random_op(eddy_cx_t *cx, int cur_rt, int depth)
         bcx = chance(50) ? NULL : (eddy_cx_t *)(void *)sbuf; /* a bogus cx */
     }
     int cx_ok = bcx != NULL && bcx == cx;
-    switch (rn(45)) {
+    switch (rn(48)) {
     /* ---- graceful shutdown (issue 14, branch pool-14) ---- */
     case 44: { /* eddy_runtime_metrics; eddy_runtime_shutdown of an idle runtime (driven by the call) */
         if (!chance(25)) {
@@ -2433,6 +2668,13 @@ static void random_op(eddy_cx_t *cx, int cur_rt, int depth)
     case 43:
         do_pass_fd(bcx);
         break;
+    case 45: /* channels (issue 16) */
+    case 46:
+        do_channel(cx, bcx, cx_ok);
+        break;
+    case 47: /* semaphores and notifies (issue 16) */
+        do_sync(bcx, cx_ok);
+        break;
     case 18: /* version and names, any code */
         CALL(eddy_version());
         CALL(eddy_version_string());
@@ -2472,10 +2714,36 @@ static void *helper_main(void *arg)
                     (unsigned long long)g_seed, g_turn_limit_ns / 1000000000ll, g_calls);
             _exit(1);
         }
-        switch ((x >> 8) % 64 < 62 ? (x >> 8) % 4 : 4) {
+        switch ((x >> 8) % 64 < 62 ? (x >> 8) % 5 : 5) {
         case 0:
             r = eddy_waker_wake((eddy_waker_t){ id });
             break;
+        case 4: { /* channels are any-thread: real work from here, any id */
+            void *val;
+            switch ((x >> 30) % 5) {
+            case 0:
+                val = malloc(8);
+                r = eddy_channel_try_send((eddy_sender_t){ id }, val);
+                chan_sent(r, val);
+                break;
+            case 1:
+                r = eddy_channel_try_recv((eddy_receiver_t){ id }, &val);
+                if (r == 0) chan_got(val);
+                break;
+            case 2:
+                r = (x >> 40) & 1 ? eddy_semaphore_release((eddy_semaphore_t){ id }) : eddy_notify_one((eddy_notify_t){ id });
+                if (r == 0 && (x >> 41) & 1) r = eddy_channel_close((eddy_receiver_t){ id });
+                break;
+            default: { /* clone and free at once: the model never sees it */
+                eddy_sender_t c;
+                r = eddy_channel_clone_sender((eddy_sender_t){ id }, &c);
+                if (r == 0 && eddy_channel_sender_free(c) != 0) die("helper: freeing its own clone failed");
+                break;
+            }
+            }
+            if (r < 0 && !known_code(r)) die("helper thread: channel call returned unknown code %d", r);
+            break;
+        }
         case 1:
             r = eddy_task_abort((eddy_task_t){ id });
             if ((x >> 40) % 16 == 2) { /* eddy_runtime_task_dump is owning-thread: never accepted here */
@@ -2600,6 +2868,11 @@ static void free_all_runtimes(void)
         free(thens[i]);
     }
     nthens = 0;
+    /* channels: every value accepted was received or dropped, exactly once */
+    long long sent = atomic_load(&g_chan_sent), got = atomic_load(&g_chan_recv), dropped = atomic_load(&g_chan_drop);
+    if (sent != got + dropped) {
+        die("channel values: %lld sent, %lld received + %lld dropped", sent, got, dropped);
+    }
 }
 
 static int run_one(uint64_t seed, long long calls)
@@ -2612,6 +2885,9 @@ static int run_one(uint64_t seed, long long calls)
     g_calls = 0;
     g_target = calls;
     nents = 0;
+    atomic_store(&g_chan_sent, 0);
+    atomic_store(&g_chan_recv, 0);
+    atomic_store(&g_chan_drop, 0);
     memset(rts, 0, sizeof rts);
     for (int i = 0; i < 64; i++) {
         atomic_store(&shared_ids[i], 0);
@@ -2645,8 +2921,10 @@ static int run_one(uint64_t seed, long long calls)
     clock_gettime(CLOCK_MONOTONIC, &t1);
     int fds1 = count_fds();
     double secs = (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9;
-    printf("abi_fuzz: seed %llu: %lld calls in %.1f s, fds %d -> %d%s\n", (unsigned long long)seed, g_calls, secs, fds0,
-           fds1, g_host_gone ? " (host tasks gone early: see FUZZ_STRICT_HOST)" : "");
+    printf("abi_fuzz: seed %llu: %lld calls in %.1f s, fds %d -> %d, channel values %lld sent / %lld received / %lld dropped%s\n",
+           (unsigned long long)seed, g_calls, secs, fds0, fds1, (long long)atomic_load(&g_chan_sent),
+           (long long)atomic_load(&g_chan_recv), (long long)atomic_load(&g_chan_drop),
+           g_host_gone ? " (host tasks gone early: see FUZZ_STRICT_HOST)" : "");
     g_host_gone = 0;
     fflush(stdout);
     if (fds1 != fds0) {

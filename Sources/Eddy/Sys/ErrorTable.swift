@@ -23,6 +23,7 @@ package func headerError(_ code: Int32) -> (name: StaticString, message: StaticS
     case 0: return ("EDDY_READY", "success")
     case 1: return ("EDDY_PENDING", "operation pending")
     case -EINTR: return ("EINTR", "Interrupted system call")
+    case -EAGAIN: return ("EAGAIN", "Resource temporarily unavailable")
     case -ENOMEM: return ("ENOMEM", "Cannot allocate memory")
     case -EBUSY: return ("EBUSY", "Device or resource busy")
     case -EINVAL: return ("EINVAL", "Invalid argument")

@@ -33,6 +33,9 @@ from ._errors import (
 )
 from ._lib import LibraryNotFoundError
 from ._net import TcpListener, TcpStream, connect, listen
+# ---- coordination (issue 16) ----
+from ._queue import LifoQueue, PriorityQueue, Queue, QueueEmpty, QueueFull
+from ._sync import BoundedSemaphore, Condition, Event, Lock, Semaphore
 
 # ---- graceful shutdown (issue 14, branch pool-14) ----
 from ._shutdown import ShutdownReport, shutdown, shutdown_report
@@ -100,4 +103,15 @@ __all__ = [
     # ---- driver (io_uring) ----
     "DriverInfo",
     "driver_info",
+    # ---- coordination (issue 16) ----
+    "Queue",
+    "LifoQueue",
+    "PriorityQueue",
+    "QueueFull",
+    "QueueEmpty",
+    "Event",
+    "Lock",
+    "Semaphore",
+    "BoundedSemaphore",
+    "Condition",
 ]

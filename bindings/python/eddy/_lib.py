@@ -40,6 +40,7 @@ PENDING = 1
 
 # Error codes: negative errno values (the header's `(-EINTR)` ...) and Eddy's own.
 EINTR = -errno.EINTR
+EAGAIN = -errno.EAGAIN  # channels (issue 16)
 ENOMEM = -errno.ENOMEM
 EBUSY = -errno.EBUSY
 EINVAL = -errno.EINVAL
@@ -66,6 +67,7 @@ ERRORS = {
     READY: ("EDDY_READY", "success"),
     PENDING: ("EDDY_PENDING", "operation pending"),
     EINTR: ("EINTR", "Interrupted system call"),
+    EAGAIN: ("EAGAIN", "Resource temporarily unavailable"),
     ENOMEM: ("ENOMEM", "Cannot allocate memory"),
     EBUSY: ("EBUSY", "Device or resource busy"),
     EINVAL: ("EINVAL", "Invalid argument"),

@@ -1,0 +1,131 @@
+import Synchronization
+
+/// The state of a oneshot channel: one value cell, a state word, the receiver's waker.
+///
+/// State bits (one atomic word; whoever sets a bit second handles the value):
+/// `sent` (the sender stored the value), `senderGone` (dropped without sending),
+/// `receiverGone` (dropped or closed), `taken` (the receiver took the value).
+@usableFromInline
+final class OneshotState<T>: @unchecked Sendable {
+    // @unchecked Sendable: `value` is written by the sender before it sets `sent`
+    // (release) and read by whoever wins the word afterwards (the receiver, `taken`; or
+    // the dropping side); never both.
+    @usableFromInline static var sent: UInt32 { 1 }
+    @usableFromInline static var senderGone: UInt32 { 2 }
+    @usableFromInline static var receiverGone: UInt32 { 4 }
+    @usableFromInline static var taken: UInt32 { 8 }
+    @usableFromInline let word = Atomic<UInt32>(0)
+    @exclusivity(unchecked) @usableFromInline var value: T?
+    @usableFromInline let receiverWaker = AtomicWaker()
+    let dropUndelivered: (@Sendable (T) -> Void)?
+
+    init(dropUndelivered: (@Sendable (T) -> Void)?) { self.dropUndelivered = dropUndelivered }
+
+    /// Sets `bits`; returns the previous word.
+    @inline(__always) func set(_ bits: UInt32) -> UInt32 {
+        word.bitwiseOr(bits, ordering: .acquiringAndReleasing).oldValue
+    }
+}
+
+/// The sending half of a oneshot channel (`oneshot(of:)`): sends one value, once.
+/// Dropping it unsent ends the receiver's wait with "closed". Any thread.
+public final class OneshotSender<T: Sendable>: @unchecked Sendable {
+    // @unchecked Sendable: state is the atomic word of OneshotState.
+    let state: OneshotState<T>
+    init(_ state: OneshotState<T>) { self.state = state }
+
+    deinit {
+        let old = state.set(OneshotState<T>.senderGone)
+        if old & OneshotState<T>.sent == 0 { state.receiverWaker.wake() }
+    }
+
+    /// Whether the receiver has gone (a send would fail).
+    public var isClosed: Bool { state.word.load(ordering: .acquiring) & OneshotState<T>.receiverGone != 0 }
+
+    /// Sends `value`. Throws `SendError` (`.closed`, with the value) when the receiver
+    /// has gone or a value was already sent. Never waits.
+    public func send(_ value: T) throws(SendError<T>) {
+        let w = state.word.load(ordering: .acquiring)
+        if w & (OneshotState<T>.sent | OneshotState<T>.receiverGone) != 0 {
+            throw SendError(reason: .closed, value: value)
+        }
+        // Claim the cell: a second concurrent send loses this CAS.
+        guard state.word.compareExchange(expected: w, desired: w | OneshotState<T>.taken, ordering: .acquiringAndReleasing).exchanged else {
+            throw SendError(reason: .closed, value: value)
+        }
+        state.value = value
+        // Publish: clear the claim, set `sent`. If the receiver left meanwhile, take it back.
+        let old = state.word.bitwiseXor(OneshotState<T>.taken | OneshotState<T>.sent, ordering: .acquiringAndReleasing).oldValue
+        if old & OneshotState<T>.receiverGone != 0 {
+            let v = state.value.take()!
+            throw SendError(reason: .closed, value: v)
+        }
+        state.receiverWaker.wake()
+    }
+}
+
+/// The receiving half of a oneshot channel. Receives the value once; a second receive
+/// fails with `SyncError.alreadyReceived`; a sender dropped unsent gives `.closed`.
+/// Dropping it releases a value sent but not received (`dropUndelivered`).
+public final class OneshotReceiver<T: Sendable>: @unchecked Sendable {
+    // @unchecked Sendable: state is the atomic word of OneshotState.
+    let state: OneshotState<T>
+    init(_ state: OneshotState<T>) { self.state = state }
+
+    deinit { close() }
+
+    /// Refuses the value from now on (the sender's `send` fails); a value already
+    /// sent and not received is released. Idempotent.
+    public func close() {
+        let old = state.set(OneshotState<T>.receiverGone)
+        if old & (OneshotState<T>.sent | OneshotState<T>.taken | OneshotState<T>.receiverGone) == OneshotState<T>.sent {
+            // Sent, never taken: this side releases it (the sender finished with the cell).
+            if let v = state.value.take() { state.dropUndelivered?(v) }
+        }
+    }
+
+    /// Takes the value now: `SyncError.empty` (not sent yet), `.closed` (sender gone
+    /// unsent, or this receiver closed), `.alreadyReceived`.
+    public func tryReceive() throws(SyncError) -> T {
+        let old = state.word.load(ordering: .acquiring)
+        if old & OneshotState<T>.sent != 0 {
+            if old & OneshotState<T>.receiverGone != 0 { throw .closed }
+            let prev = state.set(OneshotState<T>.taken)
+            if prev & OneshotState<T>.taken != 0 { throw .alreadyReceived }
+            return state.value.take()!
+        }
+        if old & (OneshotState<T>.senderGone | OneshotState<T>.receiverGone) != 0 { throw .closed }
+        throw .empty
+    }
+
+    /// Poll style: `.ready(.success(value))`, `.ready(.failure(...))` (`.closed`,
+    /// `.alreadyReceived`), or `.pending` after storing the waker.
+    public func pollReceive(_ waker: Waker) -> Poll<Result<T, SyncError>> {
+        do { return .ready(.success(try tryReceive())) } catch .empty {} catch { return .ready(.failure(error)) }
+        state.receiverWaker.register(waker)
+        do { return .ready(.success(try tryReceive())) } catch .empty {} catch { return .ready(.failure(error)) }
+        return .pending
+    }
+
+    /// `pollReceive` with the polled task's waker.
+    public func pollReceive(_ cx: inout Context) -> Poll<Result<T, SyncError>> { pollReceive(cx.waker) }
+
+    /// Waits for the value. Throws `SyncError.closed` (sender dropped unsent),
+    /// `.alreadyReceived`, or `CancellationError`. Any executor.
+    nonisolated(nonsending) public func receive() async throws -> T {
+        let w = ContinuationWaiter()
+        let waker = Waker(w)
+        while true {
+            if case .ready(let r) = pollReceive(waker) { return try r.get() }
+            if await parkCancellable(w) { throw CancellationError() }
+        }
+    }
+}
+
+/// A oneshot channel: one value from one sender to one receiver (tokio's `oneshot`).
+/// `dropUndelivered` is called once for a value sent but never received.
+public func oneshot<T: Sendable>(of type: T.Type = T.self,
+                                 dropUndelivered: (@Sendable (T) -> Void)? = nil) -> (OneshotSender<T>, OneshotReceiver<T>) {
+    let st = OneshotState<T>(dropUndelivered: dropUndelivered)
+    return (OneshotSender(st), OneshotReceiver(st))
+}
