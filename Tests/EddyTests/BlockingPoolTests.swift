@@ -138,18 +138,3 @@ private final class Flag: Sendable {
         #expect(throws: EddyError.invalidArgument) { _ = try Runtime(c) }
     }
 }
-
-/// A plain pthread running `body` (tests only).
-private final class Thread {
-    private var tid = pthread_t()
-    init(_ body: @escaping () -> Void) {
-        let box = Unmanaged.passRetained(Box(body)).toOpaque()
-        pthread_create(&tid, nil, { raw in
-            let b = Unmanaged<Box>.fromOpaque(raw!).takeRetainedValue()
-            b.body()
-            return nil
-        }, box)
-    }
-    func join() { pthread_join(tid, nil) }
-    private final class Box { let body: () -> Void; init(_ b: @escaping () -> Void) { body = b } }
-}
