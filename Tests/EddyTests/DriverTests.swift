@@ -13,6 +13,7 @@ import Testing
     }
 
     /// Runs `body` with the environment variable `name` set to `value` (nil: unset).
+    @discardableResult
     private func withEnv<T>(_ name: String, _ value: String?, _ body: () throws -> T) rethrows -> T {
         let old = getenv(name).map { String(cString: $0) }
         if let value { setenv(name, value, 1) } else { unsetenv(name) }
@@ -55,7 +56,7 @@ import Testing
         }
         let rt = try withEnv("EDDY_DRIVER", "io_uring") { try Runtime() }
         #expect(rt.driver == .ioUring || rt.driverFallback != nil)
-        try withEnv("EDDY_DRIVER", "kqueue") {
+        withEnv("EDDY_DRIVER", "kqueue") {
             #expect(throws: EddyError.invalidArgument) { _ = try Runtime() }
         }
     }

@@ -152,7 +152,7 @@ func pattern(_ i: Int, _ count: Int) -> [UInt8] {
             let c2 = try await TcpStream.connect(host: "127.0.0.1", port: listener.port)
             let s2 = try await listener.accept()
             var lg = linger(l_onoff: 1, l_linger: 0)
-            setsockopt(try c2.liveFd(), SOL_SOCKET, SO_LINGER, &lg, socklen_t(MemoryLayout<linger>.size))
+            setsockopt(try c2.openFd(), SOL_SOCKET, SO_LINGER, &lg, socklen_t(MemoryLayout<linger>.size))
             c2.close()
             do {
                 _ = try await s2.read(into: &buf)
@@ -279,7 +279,7 @@ func pattern(_ i: Int, _ count: Int) -> [UInt8] {
             #expect(try s.peerAddress == c.localAddress)
             #expect(try c.localAddress.description.hasPrefix("127.0.0.1:"))
             try c.setNoDelay(true)
-            #expect(sysGetIntOption(try c.liveFd(), Int32(IPPROTO_TCP), TCP_NODELAY) == 1)
+            #expect(sysGetIntOption(try c.openFd(), Int32(IPPROTO_TCP), TCP_NODELAY) == 1)
             c.close()
             s.close()
             listener.close()
