@@ -892,9 +892,10 @@ typedef struct eddy_host_batch {
  * progress even when submitted operations complete at once.
  * The whole batch is refused, nothing submitted, when an entry names an
  * unknown or finished task (EDDY_EBADHANDLE), a task that has an operation
- * outstanding or appears twice, an unknown op code or a NULL entry
- * (EDDY_EINVAL); a bad stream handle, a listener, or a NULL buf with len > 0
- * is that operation's event (its error code). Returns 0, or EDDY_EINTR when a
+ * outstanding (its event not yet handed out, even if queued) or appears
+ * twice, an unknown op code or a NULL entry (EDDY_EINVAL); a bad stream
+ * handle, a listener, or a NULL buf with len > 0 is that operation's event
+ * (its error code). Returns 0, or EDDY_EINTR when a
  * signal interrupted the wait before any event (runtime created with
  * EDDY_CONFIG_RETURN_ON_SIGNAL; call again to continue), or EDDY_EINVAL (b or
  * events NULL, cap 0, ops NULL with nops > 0). A cx published by
@@ -926,7 +927,8 @@ int eddy_host_wake(eddy_runtime_t rt, eddy_host_task_t task);
  * EDDY_HOST_OP_WRITE to wait for it), or an error code: EDDY_EBADHANDLE
  * (stream, task), EDDY_EINVAL (task with an operation outstanding or before
  * its first event, a listener, buf NULL with len > 0), EDDY_EBUSY,
- * EDDY_ESHUTDOWN, -EPIPE ... */
+ * EDDY_ESHUTDOWN, -EPIPE ... An operation is outstanding until a turn has
+ * handed out its event: one completed but queued beyond a turn's cap still is. */
 int eddy_host_write(eddy_host_task_t task, eddy_tcp_t stream, const void *buf, size_t len);
 
 /* ==== Channels (issue 16) ======================================================

@@ -680,6 +680,70 @@ static void test_misuse(void **state)
     check_fds(f);
 }
 
+/* An operation is outstanding until the host is handed its event: an event queued
+ * beyond a turn's cap still counts. Before the fix the library looked only at its own
+ * "completed" state, so a task whose (first) event sat in the queue was taken for
+ * eddy_host_write, eddy_host_enter and a batch (seen as a rare abi_fuzz failure under
+ * load: "host_write accepted a bad call", when a busy turn queued more events than cap). */
+static void test_queued_event_is_still_outstanding(void **state)
+{
+    fixture_t *f = *state;
+    events_t e;
+    eddy_host_task_t t0 = started_task(f->rt);
+    eddy_tcp_t l, s;
+    int peer;
+    connected(f->rt, t0, &l, &s, &peer);
+    eddy_cx_t *cx = NULL;
+    /* two spawns, one turn of cap 1: both first events happen, one is handed out */
+    eddy_host_task_t a, b;
+    assert_int_equal(eddy_host_spawn(f->rt, &a), 0);
+    assert_int_equal(eddy_host_spawn(f->rt, &b), 0);
+    eddy_host_batch_t b1 = { f->rt, NULL, 0, e.ev, 1, 999 };
+    assert_int_equal(eddy_host_turn(&b1), 0);
+    assert_int_equal(b1.n, 1);
+    eddy_host_task_t got = e.ev[0].task, q = got.id == a.id ? b : a;
+    assert_true(got.id == a.id || got.id == b.id);
+    /* q's first event is queued, not handed out: nothing may treat q as started */
+    assert_int_equal(eddy_host_write(q, s, "x", 1), EDDY_EINVAL);
+    assert_int_equal(eddy_host_enter(f->rt, q, &cx), EDDY_EINVAL);
+    eddy_host_op_t wq = op_of(q, EDDY_HOST_OP_WAIT, 0, NULL, 0);
+    const eddy_host_op_t *ops[2] = { &wq };
+    assert_int_equal(turn(f->rt, ops, 1, &e), EDDY_EINVAL);
+    /* a started task's later event queued the same way: enter works, write and batch not */
+    eddy_host_op_t w0 = op_of(t0, EDDY_HOST_OP_WAIT, 0, NULL, 0), wg = op_of(got, EDDY_HOST_OP_WAIT, 0, NULL, 0);
+    const eddy_host_op_t *ops2[2] = { &w0, &wg };
+    assert_int_equal(eddy_host_wake(f->rt, t0), 0);
+    assert_int_equal(eddy_host_wake(f->rt, got), 0);
+    eddy_host_batch_t b2 = { f->rt, ops2, 2, e.ev, 1, 999 };
+    assert_int_equal(eddy_host_turn(&b2), 0); /* q's first event */
+    assert_int_equal(b2.n, 1);
+    assert_true(e.ev[0].task.id == q.id && e.ev[0].result == EDDY_HOST_WOKEN);
+    b2.nops = 0;
+    assert_int_equal(eddy_host_turn(&b2), 0); /* t0's WOKEN: got's stays queued */
+    assert_int_equal(b2.n, 1);
+    assert_true(e.ev[0].task.id == t0.id && e.ev[0].result == EDDY_HOST_WOKEN);
+    assert_int_equal(eddy_host_write(got, s, "x", 1), EDDY_EINVAL);
+    assert_int_equal(eddy_host_enter(f->rt, got, &cx), 0);
+    ops[0] = &wg;
+    assert_int_equal(turn(f->rt, ops, 1, &e), EDDY_EINVAL);
+    /* handed out: now both are the host's to run */
+    assert_int_equal(turn(f->rt, NULL, 0, &e), 0);
+    assert_int_equal(e.n, 1);
+    assert_true(e.ev[0].task.id == got.id && e.ev[0].result == EDDY_HOST_WOKEN);
+    assert_int_equal(eddy_host_write(got, s, "x", 1), 1);
+    assert_int_equal(eddy_host_write(q, s, "y", 1), 1);
+    assert_int_equal(eddy_host_enter(f->rt, q, &cx), 0);
+    char in[2];
+    assert_int_equal(read_full_fd(peer, in, 2), 2);
+    assert_true(in[0] == 'x' && in[1] == 'y');
+    close(peer);
+    assert_int_equal(eddy_tcp_close(s), 0);
+    assert_int_equal(eddy_tcp_close(l), 0);
+    assert_int_equal(eddy_runtime_free(f->rt), 3); /* t0, a, b */
+    f->rt.id = 0;
+    check_fds(f);
+}
+
 #define T(fn) cmocka_unit_test_setup_teardown(fn, fx_setup, fx_teardown)
 
 int main(void)
@@ -694,6 +758,7 @@ int main(void)
         T(test_turn_inside_poll_keeps_outer_cx),
         T(test_host_cx_after_task_freed_in_poll),
         T(test_misuse),
+        T(test_queued_event_is_still_outstanding),
     };
     return cmocka_run_group_tests_name("host", tests, NULL, NULL);
 }

@@ -181,8 +181,6 @@ typedef struct {
     int ent;
     uint16_t port; /* of its first listener, 0 if none */
     int running;   /* inside run_until / block_on / eddy_host_turn */
-    int hq_maybe;  /* host events may be queued, not handed out (last turn filled cap, or
-                      the runtime ran through run_until / block_on since) */
 } rtinfo_t;
 static rtinfo_t rts[MAXRT];
 
@@ -840,9 +838,6 @@ static void do_host_turn(int depth)
                     return; /* a good entry after all: no refusal to test */
                 }
             }
-            if (hv == VALID && h->pending > 0 && ri->hq_maybe) {
-                return; /* its event may be queued: the library may take the op (not a refusal) */
-            }
             bad = host_op_for(t, 1);
             want = hv == VALID ? EDDY_EINVAL : EDDY_EBADHANDLE;
             opp[at] = &bad;
@@ -1034,7 +1029,6 @@ static void do_host_turn(int depth)
             }
         }
     }
-    ri->hq_maybe = b.n == b.cap;
 }
 
 /* eddy_host_enter (and, with its cx, the cx functions as inside a poll), eddy_host_wake,
@@ -1066,6 +1060,9 @@ static void do_host_misc(void)
         }
         if (r == 0 && null_out) {
             die("host_enter with a NULL out succeeded");
+        }
+        if (r == 0 && v == VALID && hv == VALID && !h->started) { /* its first event not handed out */
+            die("host_enter of a task before its first event succeeded");
         }
         if (r != 0) {
             break;
@@ -1172,7 +1169,10 @@ static void do_host_misc(void)
         int val = sv != VALID ? sv : hv != VALID && !rts[srt].running ? INVALID : UNKNOWN;
         check(r, val, INT32_MAX);
         if (r >= 0) {
-            int good = sv == VALID && !e->listener && hv == VALID && h->started && (h->pending == 0 || rts[srt].hq_maybe) &&
+            /* Exact: an operation is outstanding until its event is handed out, even when
+             * it completed into the queue behind a full turn (how many events a turn finds
+             * depends on timing), so `pending` is the library's answer too. */
+            int good = sv == VALID && !e->listener && hv == VALID && h->started && h->pending == 0 &&
                        !(buf == NULL && len) && len <= INT64_MAX && !rts[srt].running;
             if (!good) {
                 die("host_write accepted a bad call (stream %d listener %d task %d len %zu)", sv,
@@ -2142,7 +2142,6 @@ static void random_op(eddy_cx_t *cx, int cur_rt, int depth)
         int states_before = nstates;
         uint64_t rid = rts[rti].id;
         rts[rti].running = 1; /* driven by the call: a free from a nested poll is EBUSY */
-        rts[rti].hq_maybe = 1;
         g_nesting++;
         r = CALL(eddy_runtime_shutdown((eddy_runtime_t){ rid }, timeout, rp));
         g_nesting--;
@@ -2269,7 +2268,6 @@ static void random_op(eddy_cx_t *cx, int cur_rt, int depth)
         add_ent(stopper.id, K_TASK, rti);
         int st = 0;
         int was = rts[rti].running;
-        rts[rti].hq_maybe = 1; /* host tasks polled outside a turn: events may queue */
         rts[rti].running = 1;
         uint64_t rid = rts[rti].id;
         g_nesting++;
@@ -2595,7 +2593,6 @@ static void random_op(eddy_cx_t *cx, int cur_rt, int depth)
             uint64_t rid = rt_id(rti);
             if (v == VALID) {
                 rts[rti].running = 1;
-                rts[rti].hq_maybe = 1;
                 g_nesting++;
             }
             check(CALL(eddy_block_on((eddy_runtime_t){ rid }, chance(50) ? NULL : fz_poll, NULL, NULL,
@@ -2616,7 +2613,6 @@ static void random_op(eddy_cx_t *cx, int cur_rt, int depth)
         s->spawned = 1;
         states[nstates++] = s; /* block_on drops it in every case once spawned */
         rts[rti].running = 1;
-        rts[rti].hq_maybe = 1;
         uint64_t rid = rts[rti].id;
         g_nesting++;
         r = CALL(eddy_block_on((eddy_runtime_t){ rid }, fz_poll, s, fz_drop, &st));

@@ -47,6 +47,10 @@ final class HostDriver: @unchecked Sendable {
     @exclusivity(unchecked) var genLast: [UInt32] = []
     /// Completed operations, oldest first.
     let events = TrivialQueue<HostEvent>()
+    /// Events pushed and handed out so far: an event whose sequence number (its task's
+    /// `eventSeq`) is below `handed` has reached the host (the queue is FIFO).
+    @exclusivity(unchecked) var pushed: UInt64 = 0
+    @exclusivity(unchecked) var handed: UInt64 = 0
     /// Batch stamp, to refuse two operations for one task in one call.
     @exclusivity(unchecked) var stamp: UInt64 = 0
     /// Tasks handed an event of a repeating operation by the last turn: the next
@@ -78,6 +82,8 @@ final class HostDriver: @unchecked Sendable {
     @inline(__always)
     func push(_ t: HostTask, _ result: Int64) {
         // pushed on the loop thread: the turn's done check sees it
+        t.eventSeq = pushed
+        pushed &+= 1
         events.append(HostEvent(id: t.id, result: result, repeats: t.repeats))
     }
 
@@ -170,7 +176,7 @@ extension HostDriver {
             d.stamp &+= 1
             for i in 0..<nops {
                 guard let w = ops[i]?.pointee else { return EddyCode.einval }
-                guard let t = d.task(w.task.id), !t.finished, t.op == HostOp.none, t.hasCx, t.stamp != d.stamp,
+                guard let t = d.task(w.task.id), !t.finished, t.isHostsToRun, t.stamp != d.stamp,
                       HostOp.isValid(w.op) else {
                     return d.task(w.task.id) == nil ? EddyCode.badHandle : EddyCode.einval
                 }
@@ -209,6 +215,7 @@ extension HostDriver {
                 if e.repeats { d.repeats.append(e.id) }
             }
             src.removeFirst(k)
+            d.handed &+= UInt64(k)
             rc = 0  // e.g. EINTR with events: hand them out; the signal is seen on return
         }
         batch.pointee.n = k

@@ -37,7 +37,7 @@ public func eddy_host_enter(_ rt: eddy_runtime_t, _ task: eddy_host_task_t,
     return withHostRuntime(rt.id) { cr in
         guard let cx else { return EddyCode.einval }
         guard let t = cr.host?.task(task.id), !t.finished else { return EddyCode.badHandle }
-        guard t.hasCx else { return EddyCode.einval }
+        guard t.isStarted else { return EddyCode.einval }  // first event handed out
         ceddy_tls_cx_set(UnsafeMutableRawPointer(t.cx))
         ceddy_tls_host_cx_set(UnsafeMutableRawPointer(t.cx))
         cx.pointee = OpaquePointer(t.cx)
@@ -70,7 +70,8 @@ public func eddy_host_write(_ task: eddy_host_task_t, _ stream: eddy_tcp_t, _ bu
     guard r.error == 0 else { return r.error }
     return withHostRuntime(HandleTable.ownerLocal(stream.id)) { cr in
         guard let t = cr.host?.task(task.id), !t.finished else { return EddyCode.badHandle }
-        guard t.op == HostOp.none, t.hasCx, r.bits & listenerFlag == 0 else { return EddyCode.einval }
+        // Nothing outstanding for the host: its last event handed out, not merely queued.
+        guard t.isHostsToRun, r.bits & listenerFlag == 0 else { return EddyCode.einval }
         guard len >= 0, buf != nil || len == 0 else { return EddyCode.einval }
         let n = Unmanaged<TcpStream>.fromOpaque(HandleTable.pointer(r.bits))._withUnsafeGuaranteedRef {
             $0.pollWriteStep(&t.cx.pointee, buf, min(len, Int(Int32.max)))

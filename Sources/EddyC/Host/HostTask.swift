@@ -28,6 +28,13 @@ final class HostTask: PollTask, @unchecked Sendable {
     /// Woken while no operation was outstanding: the next one must report it.
     @exclusivity(unchecked) var permit = true  // the first poll answers the initial WAIT
     @exclusivity(unchecked) var finished = false
+    /// Position of its last event in the driver's event sequence (UInt64.max: none yet).
+    /// An operation stays outstanding for the host until its event is handed out, not
+    /// just completed: an event queued beyond a turn's cap has not reached the host,
+    /// which may not yet run the task (see `isHostsToRun`).
+    @exclusivity(unchecked) var eventSeq = UInt64.max
+    /// Named in a batch at least once (so its first event was handed out).
+    @exclusivity(unchecked) var named = false
     @exclusivity(unchecked) var stamp: UInt64 = 0
     /// READ or WRITE when the last operation was submitted with
     /// EDDY_HOST_OP_REPEAT (else `none`): after its event, a turn that does not
@@ -39,6 +46,17 @@ final class HostTask: PollTask, @unchecked Sendable {
     @exclusivity(unchecked) var waker: Waker?
     let cx = UnsafeMutablePointer<Context>.allocate(capacity: 1)
     @exclusivity(unchecked) var hasCx = false
+
+    /// The host holds the task: its last event was handed out and nothing is outstanding
+    /// (what eddy_host_write and a batch entry need).
+    var isHostsToRun: Bool {
+        @inline(__always) get { op == HostOp.none && hasCx && eventSeq < driver.handed }
+    }
+
+    /// The host has had the task's first event (what eddy_host_enter needs).
+    var isStarted: Bool {
+        @inline(__always) get { hasCx && (named || eventSeq < driver.handed) }
+    }
 
     init(driver: HostDriver, id: UInt64) {
         self.driver = driver
@@ -116,6 +134,7 @@ final class HostTask: PollTask, @unchecked Sendable {
     @inline(__always)
     func submit(_ code: UInt64, _ h: UInt64, _ b: UInt64, _ l: UInt64) {
         repeatOp = HostOp.none
+        named = true
         switch code {
         case HostOp.wait:
             if permit {
