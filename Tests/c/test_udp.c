@@ -14,7 +14,10 @@
 
 /* ---- malloc counting (not under ASan, which owns malloc) ---- */
 
-#if defined(__SANITIZE_ADDRESS__)
+#ifndef __has_feature
+#define __has_feature(x) 0 /* gcc: __SANITIZE_ADDRESS__ says it */
+#endif
+#if defined(__SANITIZE_ADDRESS__) || __has_feature(address_sanitizer)
 #define COUNT_MALLOCS 0
 #else
 #define COUNT_MALLOCS 1
@@ -587,6 +590,8 @@ static void test_no_allocation_per_datagram(void **state)
 #if COUNT_MALLOCS
     /* 2000 round trips (6000 datagram operations), measured: no malloc at all. */
     assert_int_equal(mallocs, 0);
+#else
+    printf("malloc count not checked under ASan (it owns malloc); the plain run checks it\n");
 #endif
     eddy_udp_close(p.a);
     eddy_udp_close(p.b);
