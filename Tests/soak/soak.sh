@@ -10,7 +10,7 @@
 # Pass criteria: every loadgen exits 0 (no mismatch, no closed connection); after each
 # phase the server's fd count comes back to the idle baseline (no descriptor leaked by
 # 10 000 connections or by churn); during churn it stays within baseline + connections in
-# flight; during the soak it is exactly constant and RSS grows < 10 % over the first sample.
+# flight (x 3: closes the loop has not reached yet); during the soak it is exactly constant and RSS grows < 10 % over the first sample.
 set -u
 SERVER=$1; LOADGEN=$2
 CONNS=${SOAK_CONNS:-10000}
@@ -50,8 +50,14 @@ done
 wait $lpid; lrc=$?
 cat "$out.lg"
 [ $lrc -eq 0 ] || { echo "soak: FAILED: churn run ($lrc)"; exit 1; }
-echo "   during churn: at most $fmax fds (bound: $fd_idle + $CHURN_CONNS)"
-[ "$fmax" -le $((fd_idle + CHURN_CONNS)) ] || { echo "soak: FAILED: fds grew to $fmax during churn"; exit 1; }
+# Bound: a client closes and reconnects at once, so the server may hold, per slot in flight,
+# the new connection and closed ones whose EOF its loop has not reached yet (a turn or two
+# behind on a loaded machine: 70-100 fds measured with 50 slots on any build). A leak grows
+# by thousands of connections in these seconds, far past this bound (and back_to_idle
+# below catches any leak left).
+CHURN_BOUND=$((fd_idle + 3 * CHURN_CONNS))
+echo "   during churn: at most $fmax fds (bound: $fd_idle + 3 x $CHURN_CONNS in flight)"
+[ "$fmax" -le $CHURN_BOUND ] || { echo "soak: FAILED: fds grew to $fmax during churn"; exit 1; }
 back_to_idle "churn"
 echo "== soak: ${SECS} s of echo load, sampled every 10 s"
 "$LOADGEN" -p "$port" -c 200 -s 512 -w 0 -d "$SECS" > "$out.lg" 2>&1 & lpid=$!
