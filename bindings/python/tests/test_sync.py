@@ -162,9 +162,13 @@ async def semaphore_scenario(ns):
 
 
 def test_semaphore_bounds_concurrency_in_order():
-    trace = both(semaphore_scenario)
-    assert [i for i, _ in trace[:-1]] == [0, 1, 2, 3, 4]
-    assert max(n for _, n in trace[:-1]) == 2
+    # Not both(): whether the first two workers' sleeps end in the same loop turn depends
+    # on timing (a loaded machine splits them), and with it how many are active when the
+    # third gets in. The order and the bound are what both loops must agree on.
+    for trace in (asyncio.run(semaphore_scenario(ASYNCIO)), eddy.run(semaphore_scenario(EDDY))):
+        assert [i for i, _ in trace[:-1]] == [0, 1, 2, 3, 4]
+        assert max(n for _, n in trace[:-1]) == 2
+        assert trace[-1] is False
 
 
 def test_cancelled_semaphore_waiter_gives_back_its_permit():
