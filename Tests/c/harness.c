@@ -264,3 +264,38 @@ int block_on_future(eddy_runtime_t rt, eddy_future_t fut)
     }
     return status;
 }
+
+int probe_poll(void *state, eddy_cx_t *cx)
+{
+    probe_t *p = state;
+    p->polls++;
+    if (p->sleep_ms != 0) {
+        if (p->sleep.id == 0) {
+            eddy_runtime_t rt;
+            int r = eddy_cx_runtime(cx, &rt);
+            if (r == 0) {
+                r = eddy_sleep(rt, p->sleep_ms * MS, &p->sleep);
+            }
+            if (r < 0) {
+                return r;
+            }
+        }
+        int r = eddy_future_poll(p->sleep, cx);
+        if (r != EDDY_READY) {
+            return r;
+        }
+        eddy_future_free(p->sleep);
+        p->sleep.id = 0;
+    }
+    return p->result;
+}
+
+void probe_drop(void *state)
+{
+    probe_t *p = state;
+    p->drops++;
+    if (p->sleep.id != 0) {
+        eddy_future_free(p->sleep); /* the task owned it */
+        p->sleep.id = 0;
+    }
+}

@@ -84,4 +84,18 @@ int await_poll(void *state, eddy_cx_t *cx);
 /* Run `fut` to completion with eddy_block_on; returns the task status. */
 int block_on_future(eddy_runtime_t rt, eddy_future_t fut);
 
+/* A probe task (test_tasks, test_shutdown): counts polls and drops; with sleep_ms
+ * it first sleeps that long (its sleep future freed by probe_drop if never done),
+ * then returns `result` (0: EDDY_READY). */
+typedef struct {
+    int polls;
+    int drops;
+    unsigned sleep_ms; /* 0: complete on first poll */
+    int result;        /* what the poll_fn returns when done */
+    eddy_future_t sleep;
+} probe_t;
+
+int probe_poll(void *state, eddy_cx_t *cx);
+void probe_drop(void *state);
+
 #endif

@@ -7,51 +7,6 @@
 #include <stdatomic.h>
 #include <unistd.h>
 
-/* ---- a probe task: counts polls and drops; optionally sleeps first ---- */
-
-typedef struct {
-    int polls;
-    int drops;
-    unsigned sleep_ms; /* 0: complete on first poll */
-    int result;        /* what the poll_fn returns when done */
-    eddy_future_t sleep;
-} probe_t;
-
-static int probe_poll(void *state, eddy_cx_t *cx)
-{
-    probe_t *p = state;
-    p->polls++;
-    if (p->sleep_ms != 0) {
-        if (p->sleep.id == 0) {
-            eddy_runtime_t rt;
-            int r = eddy_cx_runtime(cx, &rt);
-            if (r == 0) {
-                r = eddy_sleep(rt, p->sleep_ms * MS, &p->sleep);
-            }
-            if (r < 0) {
-                return r;
-            }
-        }
-        int r = eddy_future_poll(p->sleep, cx);
-        if (r != EDDY_READY) {
-            return r;
-        }
-        eddy_future_free(p->sleep);
-        p->sleep.id = 0;
-    }
-    return p->result;
-}
-
-static void probe_drop(void *state)
-{
-    probe_t *p = state;
-    p->drops++;
-    if (p->sleep.id != 0) {
-        eddy_future_free(p->sleep); /* the task owned it */
-        p->sleep.id = 0;
-    }
-}
-
 static int status_of(eddy_task_t t)
 {
     int st = 12345;
