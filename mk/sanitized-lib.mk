@@ -46,11 +46,12 @@ SANLIB_TSAN_LIBS := -L$(SANLIB_SWIFT_LINUX) -ldispatch -lBlocksRuntime -Wl,-rpat
 SANLIB_ASAN_OUT := $(C_OUT)/asan-lib
 SANLIB_TSAN_OUT := $(C_OUT)/tsan-lib
 SANLIB_ASAN_SUITES = $(C_SUITES) $(REL_C_SUITES)
-# The suites where several threads meet in the library. Not the single-threaded ones: nothing
+# The suites where several threads meet in the library (shutdown from another thread, channels
+# and sync primitives sent to from pthreads included). Not the single-threaded ones: nothing
 # for TSan to see, and the timer suites' deadline-order checks (test_timers.c's 2 ms window
 # between a test's own clock stamp and eddy_sleep's) fail when TSan's slowdown meets a loaded
 # machine (seen once in five runs); they run in the ASan tier.
-SANLIB_TSAN_SUITES := storms ownership_race blocking tasks misuse
+SANLIB_TSAN_SUITES := storms ownership_race blocking tasks misuse shutdown channels sync
 SANLIB_TIMEOUT := timeout 300
 # halt_on_error: the first report fails the suite. Leak checking as in c-asan.
 SANLIB_ASAN_ENV := $(C_ASAN_ENV)
