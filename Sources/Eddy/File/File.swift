@@ -59,8 +59,20 @@ public enum File {
 public final class AsyncFile: Sendable {
     /// How `File.open` opens: as `fopen`'s r, w, a, x (each with `+`: read and write).
     public enum Mode: Sendable {
-        case read, write, append, createNew
-        case readWrite, writeRead, appendRead
+        /// `r`: read only.
+        case read
+        /// `w`: write, created or truncated.
+        case write
+        /// `a`: append, created if needed.
+        case append
+        /// `x`: write a new file (EEXIST if it exists).
+        case createNew
+        /// `r+`: read and write, no truncation.
+        case readWrite
+        /// `w+`: read and write, created or truncated.
+        case writeRead
+        /// `a+`: read and append, created if needed.
+        case appendRead
         var flags: Int32 {
             switch self {
             case .read: return O_RDONLY

@@ -11,14 +11,17 @@ extension TcpListener {
 
     /// `for try await stream in listener.connections`.
     public struct Connections: AsyncSequence, Sendable {
+        /// Each element is an accepted connection.
         public typealias Element = TcpStream
         let listener: TcpListener
 
+        /// An iterator accepting on the listener.
         public func makeAsyncIterator() -> Iterator { Iterator(listener: listener) }
 
         /// Accepts one connection per `next()`.
         public struct Iterator: AsyncIteratorProtocol {
             let listener: TcpListener
+            /// The next connection (`accept()`); never nil.
             public mutating func next() async throws -> TcpStream? { try await listener.accept() }
         }
     }
@@ -33,6 +36,7 @@ public struct Datagram: Sendable, Equatable {
     /// The datagram was longer than `maxBytes` (MSG_TRUNC); `bytes` holds its start.
     public var truncated: Bool
 
+    /// A datagram of `bytes` from `sender`.
     public init(bytes: [UInt8], sender: Endpoint, truncated: Bool) {
         self.bytes = bytes
         self.sender = sender
@@ -51,16 +55,19 @@ extension UdpSocket {
 
     /// `for try await datagram in socket.datagrams`.
     public struct Datagrams: AsyncSequence, Sendable {
+        /// Each element is one received datagram.
         public typealias Element = Datagram
         let socket: UdpSocket
         let maxBytes: Int
 
+        /// An iterator receiving on the socket.
         public func makeAsyncIterator() -> Iterator { Iterator(socket: socket, maxBytes: maxBytes) }
 
         /// Receives one datagram per `next()`.
         public struct Iterator: AsyncIteratorProtocol {
             let socket: UdpSocket
             let maxBytes: Int
+            /// The next datagram (`receive(maxBytes:)`); never nil.
             public mutating func next() async throws -> Datagram? {
                 let r = try await socket.receive(maxBytes: maxBytes)
                 return Datagram(bytes: r.bytes, sender: r.sender, truncated: r.truncated)

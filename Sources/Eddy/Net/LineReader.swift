@@ -53,8 +53,11 @@ public final class LineReader: @unchecked Sendable {
 
     /// What one examination of the buffer (no I/O) decided.
     enum Scan {
-        case found(Int)  // bytes from `start` to hand out
+        /// This many bytes from `start` are the result.
+        case found(Int)
+        /// Read from the stream, then scan again.
         case needMore
+        /// The operation's error.
         case failed(EddyError)
     }
 
@@ -203,14 +206,17 @@ public final class LineReader: @unchecked Sendable {
 
     /// The lines of a `LineReader` as an `AsyncSequence`.
     public struct Lines: AsyncSequence, Sendable {
+        /// Each element is one line, separator included (the last may lack it).
         public typealias Element = [UInt8]
         let reader: LineReader
 
+        /// An iterator reading lines from the reader.
         public func makeAsyncIterator() -> Iterator { Iterator(reader: reader) }
 
         /// Reads one line per `next()`.
         public struct Iterator: AsyncIteratorProtocol {
             let reader: LineReader
+            /// The next line; nil at end of stream.
             public mutating func next() async throws -> [UInt8]? { try await reader.readLine() }
         }
     }
