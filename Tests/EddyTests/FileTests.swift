@@ -35,10 +35,9 @@ import Testing
             #expect(await thrownError { try await f.read(maxBytes: -1) } == .invalidArgument)
             f.close()
             f.close()
-            var job = try File.readJob("\(dir)/s")  // poll style: a BlockingHandle
+            let job = try File.readJob("\(dir)/s")  // poll style: a BlockingHandle
             let r = try await job.value
             #expect(try r.get().count == 70)
-            _ = job
         }
         #expect(openDescriptorCount() == before + ownDescriptors(rt))
     }
