@@ -1138,7 +1138,8 @@ int eddy_reader_free(eddy_reader_t r);
  * took are released by Eddy (never leaked). Paths with a missing file are
  * -ENOENT, directories -EISDIR (refused at open), other -errno. Owning thread;
  * errors of the calls themselves: EDDY_EINVAL (NULL path/out, data NULL with
- * len > 0, unknown flags), EDDY_ESHUTDOWN, EDDY_ENOMEM. */
+ * len > 0, len above 2^47 (no address space holds more), unknown flags),
+ * EDDY_ESHUTDOWN, EDDY_ENOMEM (the copy of data). */
 /* eddy_file_write flag: append instead of truncating. */
 #define EDDY_FILE_APPEND 1u
 /* Reads the whole file at `path`: eddy_future_file_data gives the bytes. */

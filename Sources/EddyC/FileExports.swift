@@ -40,9 +40,15 @@ private func made(_ job: FileJob?) -> Result<FileJob, EddyError> {
 /// A C path as a String; nil for NULL.
 private func pathArg(_ p: UnsafePointer<CChar>?) -> String? { p.map { String(cString: $0) } }
 
+/// The largest buffer a caller can have: x86-64 and arm64 user address spaces are 2^47
+/// (2^48 with 5-level paging is opt-in per mapping). Larger lengths are EINVAL, as a
+/// size_t above SSIZE_MAX is: no copy of them is attempted (the allocation would fail,
+/// or under ASan abort the process).
+private let maxBuffer = 1 << 47
+
 /// The caller's bytes, or nil when they are not a valid buffer.
 private func bytesArg(_ data: UnsafeRawPointer?, _ len: Int) -> UnsafeRawBufferPointer? {
-    if len < 0 || (data == nil && len > 0) { return nil }  // len < 0: a size_t above SSIZE_MAX
+    if len < 0 || len > maxBuffer || (data == nil && len > 0) { return nil }  // len < 0: a size_t above SSIZE_MAX
     return UnsafeRawBufferPointer(start: data, count: len)
 }
 
