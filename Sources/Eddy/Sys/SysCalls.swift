@@ -56,8 +56,7 @@ public struct SysCalls: @unchecked Sendable {
     public init(read: @escaping ReadFn, send: @escaping SendFn, accept: @escaping AcceptFn,
                 connect: @escaping ConnectFn, epollWait: @escaping EpollWaitFn,
                 uringEnter: @escaping UringEnterFn = { r, wait, timeout in ceddy_uring_enter(r, wait, timeout) },
-                recvFrom: @escaping RecvFromFn = { fd, buf, len, flags, sa, alen in ceddy_recvfrom(fd, buf, len, flags, sa, alen) },
-                sendTo: @escaping SendToFn = { fd, buf, len, flags, sa, alen in ceddy_sendto(fd, buf, len, flags, sa, alen) }) {
+                recvFrom: @escaping RecvFromFn = ceddy_recvfrom, sendTo: @escaping SendToFn = ceddy_sendto) {
         self.read = read
         self.send = send
         self.accept = accept
