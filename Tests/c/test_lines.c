@@ -164,6 +164,23 @@ static void test_peer_reset_mid_line_and_closed_stream(void **state)
     FINISH(f);
 }
 
+static void test_runtime_free_releases_a_reader_and_a_pending_file_future(void **state)
+{
+    fixture_t *f = *state;
+    int peer;
+    eddy_tcp_t s = stream_pair(f->rt, &peer);
+    eddy_reader_t r;
+    assert_int_equal(eddy_reader_new(s, 0, &r), 0);
+    eddy_future_t fu;
+    assert_int_equal(eddy_file_open(f->rt, "/dev/null", O_RDONLY, &fu), 0);
+    /* the stream, the reader and the future: force-closed; the open's descriptor closed */
+    assert_int_equal(eddy_runtime_free(f->rt), 3);
+    f->rt.id = 0;
+    assert_int_equal(eddy_reader_free(r), EDDY_EBADHANDLE);
+    close(peer);
+    check_fds(f);
+}
+
 /* ---- files ---- */
 
 static char dir[64];
@@ -335,6 +352,7 @@ int main(void)
         T(test_lines_frames_and_tail),
         T(test_limit_and_bad_sizes),
         T(test_peer_reset_mid_line_and_closed_stream),
+        T(test_runtime_free_releases_a_reader_and_a_pending_file_future),
         T(test_whole_file_and_fd_io),
         T(test_file_errors),
         T(test_futures_freed_in_flight_leak_nothing),
