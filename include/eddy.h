@@ -1098,6 +1098,79 @@ int eddy_condition_notify_all(eddy_condition_t c);
 int eddy_condition_free(eddy_condition_t c);
 /* ==== end Sync primitives ==== */
 
+/* ---- Lines and files (issue 15 item 5, issue 16 item 5; branch lines-15) ---- */
+
+/* A buffered reader over a TCP or Unix stream, for line and frame protocols.
+ * It borrows the stream (closing the stream ends the reader's reads with
+ * EDDY_EBADHANDLE; free the reader with eddy_reader_free either way). Its one
+ * buffer of limit + 64 bytes is allocated by eddy_reader_new and reused: memory
+ * never grows with what the peer sends or announces. Owning thread of the
+ * stream's runtime. */
+typedef struct { uint64_t id; } eddy_reader_t;
+/* A reader of `stream` whose lines hold at most `limit` bytes before their
+ * separator (1 .. 64 MiB; 0 means 65536). Errors: EDDY_EINVAL (limit out of
+ * range, out NULL, stream is a listener), EDDY_EBADHANDLE, EDDY_ENOMEM. */
+int eddy_reader_new(eddy_tcp_t stream, size_t limit, eddy_reader_t *out);
+/* From inside a poll_fn: the next line through `sep` (1..64 bytes, included):
+ * EDDY_READY with *line and *len pointing into the reader's buffer (valid until the
+ * next call on this reader or its free), or EDDY_PENDING. At end of stream:
+ * the last line without its separator, then *len == 0 (end). A line longer
+ * than the limit is -EMSGSIZE and is dropped (up to its separator when seen,
+ * else what was buffered), so the next call continues after it.
+ * Errors: EDDY_EINVAL (bad cx, sep NULL or seplen outside 1..64, line or len
+ * NULL), -EMSGSIZE, EDDY_ECONNRESET, EDDY_EBADHANDLE (stream closed), -errno. */
+int eddy_reader_poll_line(eddy_reader_t r, eddy_cx_t *cx, const void *sep, size_t seplen,
+                          const uint8_t **line, size_t *len);
+/* From inside a poll_fn: exactly n bytes (a frame): EDDY_READY with *data
+ * pointing into the reader's buffer (valid as for eddy_reader_poll_line), or
+ * EDDY_PENDING. n larger than limit + 64 is -EMSGSIZE before anything is
+ * read (a peer-supplied size allocates nothing); end of stream before n bytes
+ * is -ENODATA. Errors: EDDY_EINVAL (bad cx, data NULL, n > SSIZE_MAX),
+ * -EMSGSIZE, -ENODATA, as eddy_reader_poll_line. */
+int eddy_reader_poll_exact(eddy_reader_t r, eddy_cx_t *cx, size_t n, const uint8_t **data);
+/* Frees the reader (not its stream). Owning thread. Errors: EDDY_EBADHANDLE. */
+int eddy_reader_free(eddy_reader_t r);
+
+/* Files through the runtime's blocking pool. Each call starts one pool job and
+ * returns its future: poll it (eddy_future_poll / eddy_future_then), then read
+ * its result, then eddy_future_free it. Freeing a future whose job runs or
+ * finished is safe: the job's buffer and any descriptor it opened and nobody
+ * took are released by Eddy (never leaked). Paths with a missing file are
+ * -ENOENT, directories -EISDIR (refused at open), other -errno. Owning thread;
+ * errors of the calls themselves: EDDY_EINVAL (NULL path/out, data NULL with
+ * len > 0, len above 2^47 (no address space holds more), unknown flags),
+ * EDDY_ESHUTDOWN, EDDY_ENOMEM (the copy of data). */
+/* eddy_file_write flag: append instead of truncating. */
+#define EDDY_FILE_APPEND 1u
+/* Reads the whole file at `path`: eddy_future_file_data gives the bytes. */
+int eddy_file_read(eddy_runtime_t rt, const char *path, eddy_future_t *out);
+/* Writes len bytes of data (copied by this call) to `path`, created (0666 less
+ * the umask) if needed, truncated unless EDDY_FILE_APPEND. Its value
+ * (eddy_future_take_value, .u) is len. */
+int eddy_file_write(eddy_runtime_t rt, const char *path, const void *data, size_t len, uint32_t flags,
+                    eddy_future_t *out);
+/* Opens `path` with open(2) `flags` (O_RDONLY, O_WRONLY|O_CREAT|O_TRUNC, ...;
+ * O_CLOEXEC is added; mode 0666): take the descriptor with eddy_future_take_fd
+ * (yours to close). Not taken, Eddy closes it at eddy_future_free. */
+int eddy_file_open(eddy_runtime_t rt, const char *path, int flags, eddy_future_t *out);
+/* Reads up to max bytes from `fd` at its offset (fewer only at end of file):
+ * eddy_future_file_data gives them. The job works on a duplicate of fd, so the
+ * caller may close fd at any time. Memory grows with what is read, not max. */
+int eddy_file_read_fd(eddy_runtime_t rt, int fd, size_t max, eddy_future_t *out);
+/* Writes all len bytes of data (copied) to `fd` (a duplicate, as above); the
+ * value (.u) is len. */
+int eddy_file_write_fd(eddy_runtime_t rt, int fd, const void *data, size_t len, eddy_future_t *out);
+/* The bytes of a completed eddy_file_read / eddy_file_read_fd future: *data
+ * (NULL when *len is 0) stays valid until eddy_future_free. Errors: the job's
+ * error, EDDY_ENOTREADY (not complete), EDDY_EINVAL (not a read future, NULL
+ * out pointers). */
+int eddy_future_file_data(eddy_future_t fut, const uint8_t **data, size_t *len);
+/* Takes the descriptor of a completed eddy_file_open future, once. Errors: the
+ * job's error, EDDY_ENOTREADY, EDDY_EINVAL (not an open future, already taken,
+ * fd NULL). */
+int eddy_future_take_fd(eddy_future_t fut, int *fd);
+/* ---- end lines and files ---- */
+
 #ifdef __cplusplus
 }
 #endif

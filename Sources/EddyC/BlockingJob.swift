@@ -19,6 +19,7 @@ final class BlockingJob: BlockingWork, @unchecked Sendable {
     enum Work {
         case ffi(FFICall)
         case raw(@convention(c) (UnsafeMutableRawPointer?) -> UnsafeMutableRawPointer?, UnsafeMutableRawPointer?)
+        case file(FileJob)  // eddy_file_* (lines-15)
     }
     private static let queued: UInt8 = 0, done: UInt8 = 2
 
@@ -44,6 +45,9 @@ final class BlockingJob: BlockingWork, @unchecked Sendable {
         switch work {
         case .ffi(let call): complete(status: 0, value: call.invoke())
         case .raw(let fn, let arg): complete(status: 0, value: UInt64(UInt(bitPattern: fn(arg))))
+        case .file(let f):
+            let (status, value) = f.run()
+            complete(status: status, value: value)
         }
     }
 

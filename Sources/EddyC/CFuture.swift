@@ -135,6 +135,14 @@ final class CFuture: @unchecked Sendable {
         return .success(stream)
     }
 
+    /// eddy_file_*: the file job behind a completed future (lines-15).
+    var completedFileJob: Result<FileJob, EddyError> {
+        guard let s = status else { return .failure(.notReady) }
+        if s != 0 { return .failure(EddyError(code: s)) }
+        guard leaf.kind == .blocking, case .file(let f)? = leaf.job?.work else { return .failure(.invalidArgument) }
+        return .success(f)
+    }
+
     /// eddy_future_take_value: the value (on the leaf, after completion).
     func takeValue() -> Result<UInt64, EddyError> {
         guard let s = status else { return .failure(.notReady) }

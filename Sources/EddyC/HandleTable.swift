@@ -54,6 +54,8 @@ enum HandleKind: UInt8 {
     case semaphore = 22
     case notify = 23
     case condition = 24
+    // ---- lines and files (issue 15 item 5; branch lines-15): 30... ----
+    case reader = 30
 }
 
 /// One table entry. `~Copyable` because it holds atomics; it only ever lives

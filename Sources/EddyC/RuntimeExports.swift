@@ -176,6 +176,8 @@ private func forceClose(_ h: DetachedHandle) {
         try? Unmanaged<FdWatch>.fromOpaque(p).takeRetainedValue().deregister()
     case .udp:  // issue 15
         Unmanaged<UdpSocket>.fromOpaque(p).takeRetainedValue().close()
+    case .reader:  // lines-15: the reader only; its stream is a handle of its own
+        Unmanaged<LineReader>.fromOpaque(p).release()
     case .task, .waker, .runtime, .sender, .receiver, .semaphore, .notify, .condition:
         Unmanaged<AnyObject>.fromOpaque(p).release()
     }

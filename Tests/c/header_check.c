@@ -101,6 +101,21 @@ static int (*const p_eddy_tcp_peer_cred)(eddy_tcp_t, int32_t *, uint32_t *, uint
 static int (*const p_eddy_tcp_poll_send_fd)(eddy_tcp_t, eddy_cx_t *, int) = eddy_tcp_poll_send_fd;
 static int (*const p_eddy_tcp_poll_recv_fd)(eddy_tcp_t, eddy_cx_t *, int *) = eddy_tcp_poll_recv_fd;
 /* ---- end issue 15 ---- */
+/* ---- lines and files (branch lines-15) ---- */
+static int (*const p_eddy_reader_new)(eddy_tcp_t, size_t, eddy_reader_t *) = eddy_reader_new;
+static int (*const p_eddy_reader_poll_line)(eddy_reader_t, eddy_cx_t *, const void *, size_t, const uint8_t **, size_t *) =
+    eddy_reader_poll_line;
+static int (*const p_eddy_reader_poll_exact)(eddy_reader_t, eddy_cx_t *, size_t, const uint8_t **) = eddy_reader_poll_exact;
+static int (*const p_eddy_reader_free)(eddy_reader_t) = eddy_reader_free;
+static int (*const p_eddy_file_read)(eddy_runtime_t, const char *, eddy_future_t *) = eddy_file_read;
+static int (*const p_eddy_file_write)(eddy_runtime_t, const char *, const void *, size_t, uint32_t, eddy_future_t *) =
+    eddy_file_write;
+static int (*const p_eddy_file_open)(eddy_runtime_t, const char *, int, eddy_future_t *) = eddy_file_open;
+static int (*const p_eddy_file_read_fd)(eddy_runtime_t, int, size_t, eddy_future_t *) = eddy_file_read_fd;
+static int (*const p_eddy_file_write_fd)(eddy_runtime_t, int, const void *, size_t, eddy_future_t *) = eddy_file_write_fd;
+static int (*const p_eddy_future_file_data)(eddy_future_t, const uint8_t **, size_t *) = eddy_future_file_data;
+static int (*const p_eddy_future_take_fd)(eddy_future_t, int *) = eddy_future_take_fd;
+/* ---- end lines and files ---- */
 /* ---- channels (issue 16) ---- */
 static int (*const p_eddy_channel_new)(eddy_runtime_t, size_t, eddy_drop_fn, eddy_sender_t *, eddy_receiver_t *) =
     eddy_channel_new;
@@ -182,6 +197,11 @@ static const struct {
     ENTRY(eddy_notify_free),      ENTRY(eddy_condition_new),    ENTRY(eddy_condition_clone),
     ENTRY(eddy_condition_poll_wait), ENTRY(eddy_condition_notify_one), ENTRY(eddy_condition_notify_all),
     ENTRY(eddy_condition_free),
+    /* ---- lines and files (branch lines-15) ---- */
+    ENTRY(eddy_reader_new),       ENTRY(eddy_reader_poll_line), ENTRY(eddy_reader_poll_exact),
+    ENTRY(eddy_reader_free),      ENTRY(eddy_file_read),        ENTRY(eddy_file_write),
+    ENTRY(eddy_file_open),        ENTRY(eddy_file_read_fd),     ENTRY(eddy_file_write_fd),
+    ENTRY(eddy_future_file_data), ENTRY(eddy_future_take_fd),
 };
 
 /* Compile-time facts of the ABI. */
@@ -195,6 +215,7 @@ typedef char check_host_sizes[(sizeof(eddy_host_op_t) == 40 && sizeof(eddy_host_
                                sizeof(eddy_host_batch_t) == 48) ? 1 : -1];
 typedef char check_host_woken[(EDDY_HOST_WOKEN < -5000 && EDDY_HOST_WOKEN != EDDY_EBADPOLL) ? 1 : -1];
 typedef char check_report_sizes[(sizeof(eddy_shutdown_report_t) == 48 && sizeof(eddy_runtime_metrics_t) == 104) ? 1 : -1];
+typedef char check_reader_size[(sizeof(eddy_reader_t) == 8 && EDDY_FILE_APPEND == 1u) ? 1 : -1]; /* lines-15 */
 /* ---- driver (io_uring) ---- */
 typedef char check_driver_values[(EDDY_DRIVER_DEFAULT == 0u && EDDY_DRIVER_EPOLL == 1u && EDDY_DRIVER_IO_URING == 2u &&
                                   sizeof(eddy_config_t) == 24) ? 1 : -1];

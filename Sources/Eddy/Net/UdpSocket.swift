@@ -147,12 +147,13 @@ public final class UdpSocket: @unchecked Sendable {
         if p.pointee.readiness & Readiness.readInterest == 0 { return -Int(EAGAIN) }
         if !source.spendBudget() { return IoSource.yieldCode }
         let fd = p.pointee.fd
+        let recv = source.core.sys.calls.recvFrom  // the SysCalls seam (fault injection)
         while true {
             let n: Int
             if let from {
-                n = from.pointee.fill { sa, alen in ceddy_recvfrom(fd, buf, len, Int32(MSG_TRUNC), sa, alen) }
+                n = from.pointee.fill { sa, alen in recv(fd, buf, len, Int32(MSG_TRUNC), sa, alen) }
             } else {
-                n = ceddy_recvfrom(fd, buf, len, Int32(MSG_TRUNC), nil, nil)
+                n = recv(fd, buf, len, Int32(MSG_TRUNC), nil, nil)
             }
             if n >= 0 { return n }
             let e = Glibc.errno
@@ -169,12 +170,13 @@ public final class UdpSocket: @unchecked Sendable {
         if p.pointee.readiness & Readiness.writeInterest == 0 { return -Int(EAGAIN) }
         if !source.spendBudget() { return IoSource.yieldCode }
         let fd = p.pointee.fd
+        let send = source.core.sys.calls.sendTo  // the SysCalls seam (fault injection)
         while true {
             let n: Int
             if let to {
-                n = to.pointee.withSockAddr { sa, alen in ceddy_sendto(fd, buf, len, Int32(MSG_NOSIGNAL), sa, alen) }
+                n = to.pointee.withSockAddr { sa, alen in send(fd, buf, len, Int32(MSG_NOSIGNAL), sa, alen) }
             } else {
-                n = ceddy_sendto(fd, buf, len, Int32(MSG_NOSIGNAL), nil, 0)
+                n = send(fd, buf, len, Int32(MSG_NOSIGNAL), nil, 0)
             }
             if n >= 0 { return n }
             let e = Glibc.errno

@@ -24,6 +24,13 @@ public struct SysCalls: @unchecked Sendable {
     /// `epoll_wait(2)`.
     public typealias EpollWaitFn = @convention(c) (Int32, UnsafeMutablePointer<ceddy_event>?, Int32, Int32) -> Int32
 
+    // ---- UDP (branch lines-15) ----
+    /// `recvfrom(2)` (Eddy passes MSG_TRUNC).
+    public typealias RecvFromFn = @convention(c) (Int32, UnsafeMutableRawPointer?, Int, Int32,
+                                                  UnsafeMutablePointer<sockaddr>?, UnsafeMutablePointer<socklen_t>?) -> Int
+    /// `sendto(2)` (Eddy passes MSG_NOSIGNAL).
+    public typealias SendToFn = @convention(c) (Int32, UnsafeRawPointer?, Int, Int32, UnsafePointer<sockaddr>?, socklen_t) -> Int
+
     /// `io_uring_enter(2)` on a ring: submit the queued requests, wait for `UInt32`
     /// completions at most `Int64` ns (-1: no limit). The count submitted or -errno.
     public typealias UringEnterFn = @convention(c) (UnsafeMutablePointer<ceddy_uring>?, UInt32, Int64) -> Int32
@@ -40,17 +47,24 @@ public struct SysCalls: @unchecked Sendable {
     public var epollWait: EpollWaitFn
     /// The io_uring driver's wait (once per loop turn).
     public var uringEnter: UringEnterFn
+    /// Receives a datagram (UDP; branch lines-15).
+    public var recvFrom: RecvFromFn
+    /// Sends a datagram (UDP; branch lines-15).
+    public var sendTo: SendToFn
 
     /// A table of the given functions (see `system` for the real ones).
     public init(read: @escaping ReadFn, send: @escaping SendFn, accept: @escaping AcceptFn,
                 connect: @escaping ConnectFn, epollWait: @escaping EpollWaitFn,
-                uringEnter: @escaping UringEnterFn = { r, wait, timeout in ceddy_uring_enter(r, wait, timeout) }) {
+                uringEnter: @escaping UringEnterFn = { r, wait, timeout in ceddy_uring_enter(r, wait, timeout) },
+                recvFrom: @escaping RecvFromFn = ceddy_recvfrom, sendTo: @escaping SendToFn = ceddy_sendto) {
         self.read = read
         self.send = send
         self.accept = accept
         self.connect = connect
         self.epollWait = epollWait
         self.uringEnter = uringEnter
+        self.recvFrom = recvFrom
+        self.sendTo = sendTo
     }
 
     /// The real kernel.

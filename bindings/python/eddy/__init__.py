@@ -46,6 +46,11 @@ from ._udp import Datagram, UdpSocket, bind_udp
 from ._net import connect_unix, listen_unix
 
 # ---- end issue 15 ----
+# ---- lines and files (issue 15 item 5, issue 16 item 5; branch lines-15) ----
+from ._lines import LimitOverrunError
+from ._files import AsyncFile, open_file, read_file, write_file
+
+# ---- end lines and files ----
 # ---- driver (io_uring) ----
 from ._backend import DriverInfo, driver_info
 
@@ -114,4 +119,10 @@ __all__ = [
     "Semaphore",
     "BoundedSemaphore",
     "Condition",
+    # ---- lines and files (issue 15 item 5, issue 16 item 5; branch lines-15) ----
+    "LimitOverrunError",
+    "AsyncFile",
+    "open_file",
+    "read_file",
+    "write_file",
 ]

@@ -103,16 +103,11 @@ class InvalidStateError(Exception):
     """``Task.result()`` / ``exception()`` called on a task that is not done."""
 
 
-class IncompleteReadError(EOFError):
-    """``read_exactly(n)`` reached EOF before ``n`` bytes (like asyncio's)."""
-
-    def __init__(self, partial: bytes, expected: int) -> None:
-        super().__init__(f"{len(partial)} bytes read on a total of {expected} expected bytes")
-        self.partial = partial
-        self.expected = expected
-
-    def __reduce__(self):  # type: ignore[no-untyped-def]
-        return type(self), (self.partial, self.expected)
+class IncompleteReadError(asyncio.IncompleteReadError):
+    """``readexactly(n)`` / ``readuntil()`` reached end of stream first:
+    ``.partial`` holds the bytes read, ``.expected`` the size asked for (None
+    for ``readuntil``). A subclass of asyncio's (an ``EOFError``), so code
+    written for asyncio's streams catches it."""
 
 
 def _safe_strerror(code: int) -> str:

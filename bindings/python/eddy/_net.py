@@ -21,7 +21,6 @@ from ._driver import PID, Runtime, check, owned, running, wait_future
 from ._errors import (
     ClosedResourceError,
     ForkedError,
-    IncompleteReadError,
     InvalidArgumentError,
     RuntimeEndedError,
     check_size,
@@ -30,6 +29,7 @@ from ._errors import (
 from ._lib import INT_MAX
 from ._protocol import OP_READ, OP_REPEAT, OP_WRITE, PENDING, READY, SUSPEND, UNCLAIMED, Op, Suspends, awaitable
 from ._tasks import Task
+from ._lines import DEFAULT_LIMIT, BufferedReads
 
 EAGAIN = -errno.EAGAIN  # eddy_host_write / os.write: the socket takes no data now
 EIO = errno.EIO
@@ -233,10 +233,16 @@ def _write_more(
         del data, keep
 
 
-class TcpStream(_Handle):
-    """A connected TCP stream. Use ``async with`` or call ``close()``."""
+class TcpStream(_Handle, BufferedReads):
+    """A connected TCP stream. Use ``async with`` or call ``close()``.
 
-    __slots__ = ("_buf", "_bufaddr", "_bufsize", "_reader", "_writer", "_rop", "_rlen", "_wop", "_wfd")
+    Reads: ``read(n)``, and asyncio's StreamReader names (issue 15, ``_lines``):
+    ``readline()``, ``readuntil(sep)``, ``readexactly(n)``, ``async for line in
+    stream``, bounded by ``limit``."""
+
+    # _pending, _limit: the buffered reads' (see _lines)
+    __slots__ = ("_buf", "_bufaddr", "_bufsize", "_reader", "_writer", "_rop", "_rlen", "_wop", "_wfd",
+                 "_pending", "_limit")
     _what = "TcpStream"
 
     def __init__(self, rt: Runtime, h: int, bufsize: int = DEFAULT_BUFFER) -> None:
@@ -250,6 +256,8 @@ class TcpStream(_Handle):
         self._wop = Op(OP_WRITE, h, 0, 0)
         self._reader: Optional[Task[Any]] = None
         self._writer: Optional[Task[Any]] = None
+        self._pending: Optional[bytearray] = None
+        self._limit = DEFAULT_LIMIT
         # The socket's descriptor for write()'s direct attempt; -1 once closed or
         # shut down for writing (every write then goes through Eddy, which knows
         # why it cannot write). Eddy owns it. The loop thread blocks SIGPIPE
@@ -286,6 +294,8 @@ class TcpStream(_Handle):
         # (n is the int object of the previous call, usually the same constant).
         # Another task's op is handed over by the driver (Op.claim).
         if n is not self._rlen:
+            if self._pending:  # bytes a readline() read ahead (it cleared _rlen)
+                return self._take_pending(n)
             if not self._read_setup(op, n):
                 return b""
         # A closed stream, fork ...: the read's event is an error code. While it
@@ -329,44 +339,8 @@ class TcpStream(_Handle):
         assert me is not None  # _use() checked
         op.own(me)
 
-    @awaitable
-    def read_exactly(self, n: int) -> Suspends[bytes]:
-        """Read exactly ``n`` bytes; ``IncompleteReadError`` (with ``.partial``)
-        if EOF comes first."""
-        check_size(n, "n")
-        rt = self._use()
-        if n == 0:
-            return b""
-        out = bytearray(n)  # MemoryError for sizes beyond the memory, before touching C
-        arr = (ctypes.c_char * n).from_buffer(out)
-        base = ctypes.addressof(arr)
-        op = Op(OP_READ, self._h, base, n)
-        self._claim(op, "_reader")
-        me = op.task
-        got = 0
-        self._reader = me
-        try:
-            while got < n:
-                r = yield op
-                if r is None:
-                    if self._closed:
-                        raise ClosedResourceError(self._what)
-                    continue
-                if r > 0:
-                    got += r
-                    op.rec[3] = base + got
-                    op.rec[4] = n - got
-                    continue
-                if r == 0:
-                    del arr
-                    raise IncompleteReadError(bytes(out[:got]), n)
-                if self._closed:
-                    raise ClosedResourceError(self._what)
-                raise error_from_code(r)
-        finally:
-            self._reader = None
-        del arr
-        return bytes(out)
+    # The name before issue 15 (asyncio's is readexactly): the same method.
+    read_exactly = BufferedReads.readexactly
 
     @awaitable
     def write(self, data: BytesLike) -> Suspends[int]:

@@ -137,10 +137,13 @@ LAYERS = [
     "_driver", "_timeouts", "_tasks",
     "_backend",  # ---- driver (io_uring) ---- the kernel interface of a run: over _driver
     "_wakeup", "_runners",
-    "_blocking", "_net",
+    "_blocking",
+    "_lines",  # ---- lines and files (branch lines-15) ---- buffered reads: a mixin of _net's streams
+    "_net",
     "_shutdown", "_diagnostics",  # eddy.shutdown, metrics, task_dump (issue 14, branch pool-14)
     "_udp",  # issue 15
     "_waiters", "_sync", "_queue",  # coordination (issue 16): over _driver / _protocol
+    "_files",  # ---- lines and files (branch lines-15) ---- over _blocking
     "__init__",
 ]
 

@@ -36,7 +36,7 @@ junk = st.one_of(
 junk_nonnum = st.one_of(st.booleans(), st.text(max_size=10), st.binary(max_size=10), st.just(object()),
                         st.just(float("nan")), st.just(-float("inf")))
 
-# MemoryError: read_exactly(n) allocates its n-byte result up front (documented).
+# MemoryError: kept for other sizes; read_exactly(n) no longer allocates n up front (issue 15).
 EXPECTED = (TypeError, ValueError, OverflowError, MemoryError, OSError, eddy.EddyError, eddy.IncompleteReadError)
 
 
