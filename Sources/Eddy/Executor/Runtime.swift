@@ -112,6 +112,13 @@ public final class Runtime: @unchecked Sendable {
     /// Worker threads of this runtime (1: current-thread).
     public var workers: Int { group?.count ?? 1 }
 
+    /// The calling thread drives one of this runtime's workers other than worker 0 (a
+    /// front door's thread rule: such a thread may use the runtime like its owner).
+    package var isOnOtherWorker: Bool {
+        guard let g = group, let c = g.currentWorker() else { return false }
+        return c !== core
+    }
+
     /// Creates a runtime with `configuration` (the same as `init(_:)`).
     public convenience init(configuration: Configuration) throws(EddyError) {
         try self.init(configuration)
