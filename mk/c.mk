@@ -117,10 +117,10 @@ $(C_OUT)/asan/test_%: Tests/c/test_%.c $(C_COMMON_SRC) $(C_COMMON_HDR) $(C_LIB)/
 
 c-suites: $(C_TEST_BINS) ## the cmocka suites alone (after build)
 	@fail=""; \
-	for d in $(TEST_DRIVERS); do for t in $(C_TEST_BINS); do \
-	    echo "== $$t (EDDY_DRIVER=$$d)"; \
-	    EDDY_DRIVER=$$d LD_LIBRARY_PATH=$(C_LIB_ABS) $(C_TIMEOUT) $$t; rc=$$?; \
-	    [ $$rc -eq 0 ] || { echo "!! $$t: exit $$rc$$( [ $$rc -eq 124 ] && echo ' (timeout)')"; fail="$$fail $$d/$$(basename $$t)"; }; \
+	for r in $(TEST_RUNS); do d=$${r%:*}; w=$${r#*:}; for t in $(C_TEST_BINS); do \
+	    echo "== $$t (EDDY_DRIVER=$$d EDDY_WORKERS=$$w)"; \
+	    EDDY_DRIVER=$$d EDDY_WORKERS=$$w LD_LIBRARY_PATH=$(C_LIB_ABS) $(C_TIMEOUT) $$t; rc=$$?; \
+	    [ $$rc -eq 0 ] || { echo "!! $$t: exit $$rc$$( [ $$rc -eq 124 ] && echo ' (timeout)')"; fail="$$fail $$d:$$w/$$(basename $$t)"; }; \
 	done; done; \
 	if [ -n "$$fail" ]; then echo "C suites FAILED:$$fail"; exit 1; fi
 
@@ -165,10 +165,10 @@ c-env-check: $(C_OUT)/test_timers
 
 c-asan: $(C_ASAN_BINS) ## the cmocka suites under ASan+UBSan (after build)
 	@fail=""; \
-	for d in $(TEST_DRIVERS); do for t in $(C_ASAN_BINS); do \
-	    echo "== $$t (ASan+UBSan, EDDY_DRIVER=$$d)"; \
-	    EDDY_DRIVER=$$d $(C_ASAN_ENV) LD_LIBRARY_PATH=$(C_LIB_ABS) $(C_TIMEOUT) $$t; rc=$$?; \
-	    [ $$rc -eq 0 ] || { echo "!! $$t: exit $$rc"; fail="$$fail asan/$$d/$$(basename $$t)"; }; \
+	for r in $(TEST_RUNS); do d=$${r%:*}; w=$${r#*:}; for t in $(C_ASAN_BINS); do \
+	    echo "== $$t (ASan+UBSan, EDDY_DRIVER=$$d EDDY_WORKERS=$$w)"; \
+	    EDDY_DRIVER=$$d EDDY_WORKERS=$$w $(C_ASAN_ENV) LD_LIBRARY_PATH=$(C_LIB_ABS) $(C_TIMEOUT) $$t; rc=$$?; \
+	    [ $$rc -eq 0 ] || { echo "!! $$t: exit $$rc"; fail="$$fail asan/$$d:$$w/$$(basename $$t)"; }; \
 	done; done; \
 	if [ -n "$$fail" ]; then echo "sanitizer runs FAILED:$$fail"; exit 1; fi
 
