@@ -48,6 +48,8 @@ from ._net import connect_unix, listen_unix
 # ---- end issue 15 ----
 # ---- driver (io_uring) ----
 from ._backend import DriverInfo, driver_info
+# ---- multi-thread runtime (issue 14, branch mt-14) ----
+from ._diagnostics import runtime_handle, worker_metrics
 
 __version__ = "0.1.0"
 
@@ -93,6 +95,9 @@ __all__ = [
     "task_dump",
     "RuntimeMetrics",
     "TaskInfo",
+    # ---- multi-thread runtime (issue 14, branch mt-14) ----
+    "worker_metrics",
+    "runtime_handle",
     # ---- issue 15 ----
     "bind_udp",
     "UdpSocket",
