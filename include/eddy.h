@@ -386,7 +386,8 @@ int eddy_spawn_on(eddy_runtime_t rt, uint32_t worker, eddy_poll_fn poll, void *s
 /* eddy_runtime_metrics of one worker: its own polls, ticks and parks (a worker's
  * counters are written by that worker only), its queue depths (local_queue_depth
  * reads 0 while another thread runs that worker) and live tasks; the blocking pool
- * is shared and reported by worker 0 only (zeros for the others). Any thread.
+ * is shared and reported by worker 0 only (zeros for the others). eddy_runtime_metrics
+ * reports worker 0 (the same as worker 0 here). Any thread.
  * Errors: as eddy_runtime_metrics, and EDDY_EINVAL (worker out of range). */
 int eddy_runtime_worker_metrics(eddy_runtime_t rt, uint32_t worker, eddy_runtime_metrics_t *out);
 /* ---- end multi-thread runtime ---- */

@@ -191,12 +191,14 @@ public final class Runtime: @unchecked Sendable {
         try core.runUntil(tickingOnce: tickingOnce, done)
     }
 
-    /// Runs until no spawned task remains.
+    /// Runs until no spawned task remains (on a multi-thread runtime: no task of worker 0,
+    /// the one this thread drives; the other workers run theirs on their own threads).
     public func run() throws(EddyError) {
         try core.runUntil { core.liveTasks == 0 && core.local.isEmpty && !core.hasRemoteWork && core.jobs.isEmpty }
     }
 
-    /// Number of tasks spawned and not finished (loop's view).
+    /// Number of tasks spawned and not finished (loop's view; worker 0's on a
+    /// multi-thread runtime, see `workerMetrics` for the others).
     public var liveTasks: Int { core.liveTasks }
 
     /// `true` while a thread drives this runtime.

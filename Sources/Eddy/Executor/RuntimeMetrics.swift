@@ -53,7 +53,8 @@ final class LoopCounters: Sendable {
 }
 
 extension Runtime {
-    /// The runtime's counters now. Any thread; takes the blocking pool's lock.
+    /// The runtime's counters now (worker 0's on a multi-thread runtime: see
+    /// `workerMetrics`). Any thread; takes the blocking pool's lock.
     public var metrics: RuntimeMetrics { core.metrics(readLoopState: core.mayTouchLoopState) }
 
     /// `metrics` for a front door with its own thread rule: `readLoopState` only when the
