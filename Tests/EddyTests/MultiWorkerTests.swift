@@ -83,6 +83,32 @@ private final class MWWaker: @unchecked Sendable {
         #expect(m.allSatisfy { $0.polls > 0 })
     }
 
+    /// Swift async on a worker: its jobs run on that worker's thread and the sockets it
+    /// makes there register with that worker's driver (a TCP round trip works).
+    @Test func asyncTasksOnAWorkerOwnTheirSockets() throws {
+        let rt = try multi(3)
+        let task = try rt.spawn(onWorker: 2) { () async throws -> [UInt] in
+            var threads = [UInt(ceddy_thread_id())]
+            let (c, s) = try await connectedPair()
+            defer { c.close(); s.close() }
+            let out: [UInt8] = [1, 2, 3, 4]
+            try await c.writeAll(out)
+            threads.append(UInt(ceddy_thread_id()))
+            var buf = [UInt8](repeating: 0, count: 4)
+            var got = 0
+            while got < 4 { got += try await s.read(into: &buf, at: got) }
+            threads.append(UInt(ceddy_thread_id()))
+            return buf == out ? threads : []
+        }
+        let threads = try rt.blockOn { try await task.value }
+        #expect(threads.count == 3)
+        #expect(Set(threads).count == 1)  // every resumption on worker 2's thread
+        #expect(threads.first != UInt(ceddy_thread_id()))
+        // From a thread that is no worker, Runtime.spawn { } runs on worker 0 (this thread, in blockOn).
+        let here = try rt.blockOn { try await rt.spawn { UInt(ceddy_thread_id()) }.value }
+        #expect(here == UInt(ceddy_thread_id()))
+    }
+
     @Test func workerThreadsBlockEverySignal() throws {
         let rt = try multi(2)
         let h = try rt.spawn(PollFn<Bool> { _ in
