@@ -54,7 +54,23 @@ final class WorkerGroup: @unchecked Sendable {
             }
             joinLock.withLock { $0.append(tid) }
         }
+        waitUntilRunning()
         return 0
+    }
+
+    /// Returns once every worker has polled a first task: a runtime is ready when its
+    /// initializer returns, and a worker's one-time start-up (its first loop turn) is not
+    /// left to happen later, in the middle of the caller's work (a test counting
+    /// allocations, a benchmark's first measured second).
+    private func waitUntilRunning() {
+        let started = StartCount()
+        for core in cores.dropFirst() {
+            core.spawnTask(TaskCell(core: core, future: PollFn<Void> { _ in
+                started.value.add(1, ordering: .releasing)
+                return .ready(())
+            }))
+        }
+        while started.value.load(ordering: .acquiring) < cores.count - 1 { usleep(50) }
     }
 
     /// A worker thread's body: drive the core until it is shut down (a shutdown request
@@ -113,6 +129,11 @@ final class WorkerGroup: @unchecked Sendable {
     var allWorkersReported: Bool {
         cores.dropFirst().allSatisfy { c in c.finalReport.withLock { $0 } != nil }
     }
+}
+
+/// Workers that polled their start-up probe (`WorkerGroup.waitUntilRunning`).
+private final class StartCount: Sendable {
+    let value = Atomic<Int>(0)
 }
 
 extension ShutdownReport {
