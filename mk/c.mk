@@ -194,10 +194,13 @@ $(C_OUT)/echo_smoke: Tests/c/echo_smoke.c
 c-examples-check: $(C_EXAMPLES) $(C_OUT)/echo_smoke
 	@for d in $(TEST_DRIVERS); do echo "== echo_server SIGTERM check (EDDY_DRIVER=$$d)"; \
 	    EDDY_DRIVER=$$d $(MAKE) --no-print-directory c-example-check-one || exit 1; done
+	@# ---- multi-thread runtime (issue 14, branch mt-14): the same with one listener per worker ----
+	@echo "== echo_server --workers 2 SIGTERM check"; \
+	$(MAKE) --no-print-directory c-example-check-one ECHO_SERVER_ARGS="--workers 2" || exit 1
 
 c-example-check-one:
 	@out=$$(mktemp); \
-	$(C_OUT)/echo_server --port 0 > $$out 2>&1 & pid=$$!; \
+	$(C_OUT)/echo_server --port 0 $(ECHO_SERVER_ARGS) > $$out 2>&1 & pid=$$!; \
 	for i in 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16 17 18 19 20; do grep -q '^listening' $$out && break; sleep 0.25; done; \
 	port=$$(sed -n 's/^listening on .*:\([0-9]*\)$$/\1/p' $$out); \
 	$(C_TIMEOUT) $(C_OUT)/echo_smoke $$port; rc=$$?; \
