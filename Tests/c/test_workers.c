@@ -434,6 +434,62 @@ static void test_spawn_from_worker_and_shutdown(void **state)
     assert_int_equal(eddy_runtime_free(rt), 0);
 }
 
+/* eddy_runtime_shutdown from a task on another worker: begins the shutdown of every
+ * worker and returns EDDY_PENDING at once (it must not wait for a drain that its own
+ * worker has to run); the owner's next call finishes it. */
+enum { NOT_YET = 12345 }; /* not a return code (EDDY_PENDING is 1) */
+
+typedef struct {
+    uint64_t took_ns;
+    atomic_int rc; /* stored last (it publishes took_ns); NOT_YET before */
+} stopper_t;
+
+static int stopper_poll(void *state, eddy_cx_t *cx)
+{
+    stopper_t *s = state;
+    eddy_runtime_t rt;
+    int r = eddy_cx_runtime(cx, &rt);
+    if (r < 0) {
+        return r;
+    }
+    uint64_t t0 = now_ns();
+    int rc = eddy_runtime_shutdown(rt, 30 * MS, NULL);
+    s->took_ns = now_ns() - t0;
+    atomic_store(&s->rc, rc);
+    return EDDY_READY;
+}
+
+static void test_shutdown_from_a_worker_task(void **state)
+{
+    (void)state;
+    eddy_runtime_t rt = new_runtime(WORKERS);
+    for (uint32_t w = 0; w < WORKERS; w++) {
+        eddy_task_t t;
+        assert_int_equal(eddy_spawn_on(rt, w, forever_poll, NULL, NULL, &t), 0);
+        eddy_task_free(t);
+    }
+    stopper_t s;
+    s.took_ns = 0;
+    atomic_init(&s.rc, NOT_YET);
+    eddy_task_t st;
+    assert_int_equal(eddy_spawn_on(rt, 2, stopper_poll, &s, NULL, &st), 0);
+    eddy_task_free(st);
+    /* This thread drives worker 0 meanwhile: the drain aborts what it waits for. */
+    int status = 0;
+    int brc = eddy_block_on(rt, forever_poll, NULL, NULL, &status);
+    assert_true(brc == EDDY_ESHUTDOWN || (brc == 0 && status == EDDY_ECANCELED));
+    while (atomic_load(&s.rc) == NOT_YET) {
+        sleep_ms(1);
+    }
+    assert_int_equal(atomic_load(&s.rc), EDDY_PENDING);
+    /* Not the 1 s it waited when it waited for every worker, its own included. */
+    assert_true(s.took_ns < 300 * MS * slow_factor());
+    eddy_shutdown_report_t r = { .struct_size = sizeof r };
+    assert_int_equal(eddy_runtime_shutdown(rt, 30 * MS, &r), 0);
+    assert_true(r.tasks_aborted >= WORKERS);
+    assert_int_equal(eddy_runtime_free(rt), 0);
+}
+
 /* ---- fork: EDDY_EFORKED in the child, the parent's workers keep working ---- */
 
 static void test_fork_with_workers(void **state)
@@ -481,6 +537,7 @@ int main(void)
         T(test_handles_belong_to_their_worker),
         T(test_cross_worker_wake_storm),
         T(test_spawn_from_worker_and_shutdown),
+        T(test_shutdown_from_a_worker_task),
         T(test_fork_with_workers),
     };
     return cmocka_run_group_tests_name("workers", tests, NULL, NULL);

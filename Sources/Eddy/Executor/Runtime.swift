@@ -280,6 +280,14 @@ public final class Runtime: @unchecked Sendable {
     /// its report until `waitUntil` (monotonic ns). Nil: begun, not finished. Any thread.
     package func requestShutdown(deadline: Instant, waitUntil: Instant) -> ShutdownReport? {
         if let r = shutdownReport { return r }
+        if let g = group, let cur = g.currentWorker() {
+            // From a task on one of the workers (the C owning-thread rule extended): begin
+            // it everywhere and return at once; waiting here would stall this worker's drain.
+            cur.beginDrain(deadlineNs: deadline.nanoseconds)
+            if cur !== core { _ = core.requestShutdown(deadlineNs: deadline.nanoseconds) }
+            _ = g.requestWorkerShutdown(deadlineNs: deadline.nanoseconds, except: cur)
+            return nil
+        }
         _ = group?.requestWorkerShutdown(deadlineNs: deadline.nanoseconds)
         guard let w = core.requestShutdown(deadlineNs: deadline.nanoseconds) else { return shutdownReport }
         if core.loopThread.load(ordering: .acquiring) == 0 { return nil }  // nobody runs it now
