@@ -45,6 +45,9 @@
  *     it on any worker of that runtime; run, run_until, block_on, free and
  *     task_dump stay on the owning thread. eddy_block_on is called by a thread
  *     that is not a worker (the owning thread before it runs the runtime).
+ *     eddy_runtime_shutdown from a poll_fn on any worker behaves as from inside
+ *     one of the runtime's tasks: it begins the shutdown of every worker and
+ *     returns EDDY_PENDING.
  *
  *   Contexts. An eddy_cx_t* is only valid during the poll_fn call that
  *     received it. Functions taking a cx check it is the context of the poll in
