@@ -31,10 +31,10 @@ build: ## release build: libeddy.so, the Swift module, the example executables
 	swift build $(BUILD_FLAGS) --scratch-path $(SCRATCH)
 
 # Swift Testing suites (serial: some tests count this process's descriptors).
-# Once per driver (mk/drivers.mk: TEST_DRIVERS); the second run reuses the build.
-test-swift-unit: ## Swift Testing suites (swift test, serial), once per driver
-	@set -e; for d in $(TEST_DRIVERS); do echo "== swift test (EDDY_DRIVER=$$d)"; \
-	    EDDY_DRIVER=$$d swift test --no-parallel --scratch-path $(SCRATCH); done
+# Once per driver and flavour (mk/workers.mk: TEST_RUNS); the later runs reuse the build.
+test-swift-unit: ## Swift Testing suites (swift test, serial), once per driver and flavour
+	@set -e; for r in $(TEST_RUNS); do d=$${r%:*}; w=$${r#*:}; echo "== swift test (EDDY_DRIVER=$$d EDDY_WORKERS=$$w)"; \
+	    EDDY_DRIVER=$$d EDDY_WORKERS=$$w swift test --no-parallel --scratch-path $(SCRATCH); done
 
 # The release build must be free of warnings in Swift 6 language mode. A clean build in
 # its own scratch path (an incremental one recompiles, and so shows, nothing); a build

@@ -25,6 +25,30 @@
  *     callback run by that runtime, or while the runtime is not running.
  *     Any other thread gets EDDY_EWRONGTHREAD.
  *
+ *   Workers (multi-thread runtime, eddy_config_t.workers > 1; the rest of this
+ *     header speaks of the one-worker runtime, the default). The owning thread
+ *     drives worker 0 inside run / run_until / block_on; the runtime starts
+ *     workers - 1 more threads (every signal blocked), each driving its own
+ *     epoll/io_uring instance, from eddy_runtime_new until eddy_runtime_free.
+ *     A task runs on one worker for its whole life: eddy_spawn from inside a
+ *     poll_fn runs the new task on the caller's worker, from any other thread on
+ *     worker 0; eddy_spawn_on picks the worker. So a poll_fn may run on any
+ *     worker thread, but each task's polls (and its drop_fn) on one thread, one
+ *     at a time: a task's `state` needs no lock; state shared by tasks of
+ *     different workers does (atomics or a mutex), as between any threads.
+ *     "Owning thread" then reads "the thread of the worker the handle belongs
+ *     to": a handle made inside a poll_fn (or callback) running on worker k —
+ *     a socket, a future, a sleep, a task handle — belongs to worker k's thread,
+ *     where its registration lives; one made elsewhere to the owning thread
+ *     (worker 0). Functions that make handles from a runtime handle
+ *     (eddy_tcp_listen*, eddy_sleep*, eddy_spawn_blocking, eddy_fd_*, ...) accept
+ *     it on any worker of that runtime; run, run_until, block_on, free and
+ *     task_dump stay on the owning thread. eddy_block_on is called by a thread
+ *     that is not a worker (the owning thread before it runs the runtime).
+ *     eddy_runtime_shutdown from a poll_fn on any worker behaves as from inside
+ *     one of the runtime's tasks: it begins the shutdown of every worker and
+ *     returns EDDY_PENDING.
+ *
  *   Contexts. An eddy_cx_t* is only valid during the poll_fn call that
  *     received it. Functions taking a cx check it is the context of the poll in
  *     progress on the calling thread; anything else is EDDY_EINVAL.
@@ -40,8 +64,9 @@
  *
  *   Thread-safety summary: any thread — eddy_version, eddy_version_string,
  *     eddy_strerror, eddy_err_name, eddy_config_init, eddy_runtime_new,
- *     eddy_spawn, eddy_task_abort, eddy_waker_wake, eddy_waker_free.
- *     Everything else: the owning thread.
+ *     eddy_spawn, eddy_task_abort, eddy_waker_wake, eddy_waker_free (and
+ *     eddy_spawn_on, eddy_runtime_workers, eddy_runtime_worker_metrics).
+ *     Everything else: the owning thread (see "Workers" for several).
  */
 #ifndef EDDY_H
 #define EDDY_H
@@ -160,6 +185,8 @@ typedef struct {
     uint32_t blocking_threads; /* blocking pool's thread limit (started on demand), 0 = default (4), at most 1024 */
     /* ---- driver (io_uring) ---- */
     uint32_t driver;           /* EDDY_DRIVER_*: the kernel interface (eddy_runtime_driver) */
+    /* ---- multi-thread runtime (issue 14) ---- */
+    uint32_t workers;          /* worker threads, 0 = EDDY_WORKERS or 1, at most 1024 (see "Workers") */
 } eddy_config_t;
 
 /* ---- driver (io_uring) ---- */
@@ -177,7 +204,8 @@ typedef struct {
  * EDDY_PENDING (it arranged for cx's waker to be woken, e.g. by an eddy poll
  * function that returned PENDING, or through eddy_cx_waker), or a negative code
  * (done, status = that code). Any other value ends the task with EDDY_EBADPOLL.
- * poll_fn runs on the runtime's thread and must not block.
+ * poll_fn runs on the runtime's thread and must not block (multi-thread runtime: on
+ * the thread of the task's worker, any worker for different tasks; see "Workers").
  * drop_fn(state) (may be NULL) runs exactly once, on the runtime's thread: after
  * the task completed, after it was aborted, or when the runtime is freed. It
  * is where `state` is freed.
@@ -347,6 +375,26 @@ int eddy_runtime_metrics(eddy_runtime_t rt, eddy_runtime_metrics_t *out);
 int eddy_runtime_task_dump(eddy_runtime_t rt, char *buf, size_t cap, size_t *len);
 /* ---- end metrics ---- */
 
+/* ---- multi-thread runtime (issue 14) ---- */
+/* Writes the runtime's number of workers (eddy_config_t.workers as resolved: 1 for
+ * the one-worker runtime) to *out. Any thread.
+ * Errors: EDDY_EBADHANDLE, EDDY_EINVAL (out NULL), EDDY_EFORKED. */
+int eddy_runtime_workers(eddy_runtime_t rt, uint32_t *out);
+/* eddy_spawn on worker `worker` (0 .. workers - 1), where the task runs for its whole
+ * life; its handle belongs to the calling thread as eddy_spawn's does. Any thread.
+ * Errors: as eddy_spawn, and EDDY_EINVAL (worker out of range; state stays the
+ * caller's). */
+int eddy_spawn_on(eddy_runtime_t rt, uint32_t worker, eddy_poll_fn poll, void *state, eddy_drop_fn drop,
+                  eddy_task_t *out);
+/* eddy_runtime_metrics of one worker: its own polls, ticks and parks (a worker's
+ * counters are written by that worker only), its queue depths (local_queue_depth
+ * reads 0 while another thread runs that worker) and live tasks; the blocking pool
+ * is shared and reported by worker 0 only (zeros for the others). eddy_runtime_metrics
+ * reports worker 0 (the same as worker 0 here). Any thread.
+ * Errors: as eddy_runtime_metrics, and EDDY_EINVAL (worker out of range). */
+int eddy_runtime_worker_metrics(eddy_runtime_t rt, uint32_t worker, eddy_runtime_metrics_t *out);
+/* ---- end multi-thread runtime ---- */
+
 /* Tasks. */
 /* Spawns a task: the runtime calls poll(state, cx) on its thread until it
  * returns READY or an error. Ownership of state passes to the runtime:
@@ -354,7 +402,10 @@ int eddy_runtime_task_dump(eddy_runtime_t rt, char *buf, size_t cap, size_t *len
  * eddy_spawn fails, drop is not called and the caller keeps state.
  * *out receives a task handle: join it (eddy_task_poll_join, run_until), query
  * it, abort it, and release it with eddy_task_free (the task keeps running).
- * Any thread (from another thread the runtime is woken).
+ * Any thread (from another thread the runtime is woken). Multi-thread runtime: the
+ * task runs on the caller's worker from inside a poll_fn, else on worker 0
+ * (eddy_spawn_on picks one); the handle belongs to the caller's worker, or to the
+ * owning thread when called from a thread that is no worker.
  * Errors: EDDY_EINVAL (poll or out NULL), EDDY_ESHUTDOWN (runtime being freed, or
  * shut down or shutting down: eddy_runtime_shutdown),
  * EDDY_ENOMEM. */

@@ -42,6 +42,8 @@ C_SUITES += driver
 C_SUITES += channels sync
 # ---- lines and files (issue 15 item 5, issue 16 item 5; branch lines-15) ----
 C_SUITES += lines
+# ---- multi-thread runtime (issue 14, branch mt-14) ----
+C_SUITES += workers
 C_COMMON_SRC := Tests/c/harness.c Tests/c/echo_parts.c
 C_COMMON_HDR := Tests/c/harness.h Tests/c/echo_parts.h include/eddy.h
 C_TEST_BINS := $(C_SUITES:%=$(C_OUT)/test_%)
@@ -117,10 +119,10 @@ $(C_OUT)/asan/test_%: Tests/c/test_%.c $(C_COMMON_SRC) $(C_COMMON_HDR) $(C_LIB)/
 
 c-suites: $(C_TEST_BINS) ## the cmocka suites alone (after build)
 	@fail=""; \
-	for d in $(TEST_DRIVERS); do for t in $(C_TEST_BINS); do \
-	    echo "== $$t (EDDY_DRIVER=$$d)"; \
-	    EDDY_DRIVER=$$d LD_LIBRARY_PATH=$(C_LIB_ABS) $(C_TIMEOUT) $$t; rc=$$?; \
-	    [ $$rc -eq 0 ] || { echo "!! $$t: exit $$rc$$( [ $$rc -eq 124 ] && echo ' (timeout)')"; fail="$$fail $$d/$$(basename $$t)"; }; \
+	for r in $(TEST_RUNS); do d=$${r%:*}; w=$${r#*:}; for t in $(C_TEST_BINS); do \
+	    echo "== $$t (EDDY_DRIVER=$$d EDDY_WORKERS=$$w)"; \
+	    EDDY_DRIVER=$$d EDDY_WORKERS=$$w LD_LIBRARY_PATH=$(C_LIB_ABS) $(C_TIMEOUT) $$t; rc=$$?; \
+	    [ $$rc -eq 0 ] || { echo "!! $$t: exit $$rc$$( [ $$rc -eq 124 ] && echo ' (timeout)')"; fail="$$fail $$d:$$w/$$(basename $$t)"; }; \
 	done; done; \
 	if [ -n "$$fail" ]; then echo "C suites FAILED:$$fail"; exit 1; fi
 
@@ -165,10 +167,10 @@ c-env-check: $(C_OUT)/test_timers
 
 c-asan: $(C_ASAN_BINS) ## the cmocka suites under ASan+UBSan (after build)
 	@fail=""; \
-	for d in $(TEST_DRIVERS); do for t in $(C_ASAN_BINS); do \
-	    echo "== $$t (ASan+UBSan, EDDY_DRIVER=$$d)"; \
-	    EDDY_DRIVER=$$d $(C_ASAN_ENV) LD_LIBRARY_PATH=$(C_LIB_ABS) $(C_TIMEOUT) $$t; rc=$$?; \
-	    [ $$rc -eq 0 ] || { echo "!! $$t: exit $$rc"; fail="$$fail asan/$$d/$$(basename $$t)"; }; \
+	for r in $(TEST_RUNS); do d=$${r%:*}; w=$${r#*:}; for t in $(C_ASAN_BINS); do \
+	    echo "== $$t (ASan+UBSan, EDDY_DRIVER=$$d EDDY_WORKERS=$$w)"; \
+	    EDDY_DRIVER=$$d EDDY_WORKERS=$$w $(C_ASAN_ENV) LD_LIBRARY_PATH=$(C_LIB_ABS) $(C_TIMEOUT) $$t; rc=$$?; \
+	    [ $$rc -eq 0 ] || { echo "!! $$t: exit $$rc"; fail="$$fail asan/$$d:$$w/$$(basename $$t)"; }; \
 	done; done; \
 	if [ -n "$$fail" ]; then echo "sanitizer runs FAILED:$$fail"; exit 1; fi
 
@@ -194,10 +196,13 @@ $(C_OUT)/echo_smoke: Tests/c/echo_smoke.c
 c-examples-check: $(C_EXAMPLES) $(C_OUT)/echo_smoke
 	@for d in $(TEST_DRIVERS); do echo "== echo_server SIGTERM check (EDDY_DRIVER=$$d)"; \
 	    EDDY_DRIVER=$$d $(MAKE) --no-print-directory c-example-check-one || exit 1; done
+	@# ---- multi-thread runtime (issue 14, branch mt-14): the same with one listener per worker ----
+	@echo "== echo_server --workers 2 SIGTERM check"; \
+	$(MAKE) --no-print-directory c-example-check-one ECHO_SERVER_ARGS="--workers 2" || exit 1
 
 c-example-check-one:
 	@out=$$(mktemp); \
-	$(C_OUT)/echo_server --port 0 > $$out 2>&1 & pid=$$!; \
+	$(C_OUT)/echo_server --port 0 $(ECHO_SERVER_ARGS) > $$out 2>&1 & pid=$$!; \
 	for i in 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16 17 18 19 20; do grep -q '^listening' $$out && break; sleep 0.25; done; \
 	port=$$(sed -n 's/^listening on .*:\([0-9]*\)$$/\1/p' $$out); \
 	$(C_TIMEOUT) $(C_OUT)/echo_smoke $$port; rc=$$?; \

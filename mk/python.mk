@@ -7,8 +7,8 @@ PYTEST_ARGS ?= -q
 
 # pytest exit code 5 ("no tests collected") fails the target like any other non-zero code.
 test-python: build $(VENV_STAMP) ## pytest suite of the Python binding
-	@for d in $(TEST_DRIVERS); do echo "== pytest (EDDY_DRIVER=$$d)"; \
-	    (cd bindings/python && EDDY_DRIVER=$$d EDDY_LIBRARY=$(abspath $(LIBDIR))/libeddy.so $(PYTHON) -m pytest $(PYTEST_ARGS) tests); \
+	@for r in $(TEST_RUNS); do d=$${r%:*}; w=$${r#*:}; echo "== pytest (EDDY_DRIVER=$$d EDDY_WORKERS=$$w)"; \
+	    (cd bindings/python && EDDY_DRIVER=$$d EDDY_WORKERS=$$w EDDY_LIBRARY=$(abspath $(LIBDIR))/libeddy.so $(PYTHON) -m pytest $(PYTEST_ARGS) tests); \
 	    rc=$$?; if [ $$rc -eq 5 ]; then echo "test-python: pytest collected no tests" >&2; fi; [ $$rc -eq 0 ] || exit $$rc; done
 
 TEST_TARGETS += test-python

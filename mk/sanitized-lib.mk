@@ -52,6 +52,8 @@ SANLIB_ASAN_SUITES = $(C_SUITES) $(REL_C_SUITES)
 # between a test's own clock stamp and eddy_sleep's) fail when TSan's slowdown meets a loaded
 # machine (seen once in five runs); they run in the ASan tier.
 SANLIB_TSAN_SUITES := storms ownership_race blocking tasks misuse shutdown channels sync
+# ---- multi-thread runtime (issue 14, branch mt-14): handles used by several workers' threads ----
+SANLIB_TSAN_SUITES += workers
 SANLIB_TIMEOUT := timeout 300
 # halt_on_error: the first report fails the suite. Leak checking as in c-asan.
 SANLIB_ASAN_ENV := $(C_ASAN_ENV)

@@ -11,7 +11,7 @@ public typealias CBlockingFn = @convention(c) (UnsafeMutableRawPointer?) -> Unsa
 /// Queues `job` on the runtime's pool and publishes its future.
 private func submit(_ job: BlockingJob, _ cr: CRuntime, _ out: UnsafeMutablePointer<eddy_future_t>) -> Int32 {
     let f = CFuture(job: job)
-    guard let id = insertHandle(f, kind: .future, owner: cr.id, thread: cr.thread) else { return EddyCode.enomem }
+    guard let id = insertHandle(f, kind: .future, owner: cr.id, thread: cr.handleThread()) else { return EddyCode.enomem }
     var rc: Int32 = 0
     do { try cr.runtime.blockingPool.submit(job) } catch { rc = error.code }
     if rc != 0 {

@@ -48,6 +48,18 @@ final class CRuntime: @unchecked Sendable {
     @inline(__always)
     func leaveSpawn() { spawning.subtract(1, ordering: .releasing) }
 
+    // ---- multi-thread runtime (issue 14) ----
+    /// The thread a handle made now belongs to: the caller when it is the owner or one
+    /// of the runtime's other workers (its registrations live on that worker's driver),
+    /// else the owner (eddy_spawn from a foreign thread). For a one-worker runtime
+    /// every creating function has already checked that the caller is the owner.
+    @inline(__always)
+    func handleThread() -> UInt {
+        let me = currentThread()
+        if me == thread { return me }
+        return runtime.isOnOtherWorker ? me : thread
+    }
+
     /// Marks the runtime as being freed and waits until no eddy_spawn is between its
     /// check and its handle publication (they take microseconds; no lock is held).
     func closeSpawnGate() {
@@ -59,3 +71,20 @@ final class CRuntime: @unchecked Sendable {
 /// Core runtime -> C handle id, for eddy_cx_runtime (a cx only knows its core
 /// Runtime). Not on any hot path.
 let runtimeRegistry = PosixMutex<[ObjectIdentifier: UInt64]>([:])
+
+// ---- multi-thread runtime (issue 14) ----
+/// Runtime handle id -> runtime, for the multi-thread runtimes only: how a worker other
+/// than the owner finds its runtime (the table says EWRONGTHREAD to it). Entries are
+/// added by eddy_runtime_new and removed by eddy_runtime_free once its workers stopped,
+/// so an entry found from a worker is alive.
+let workerRuntimes = PosixMutex<[UInt64: Unmanaged<CRuntime>]>([:])
+
+/// Runtime `id` for a caller that drives one of its workers other than worker 0, after
+/// the owner's lookup failed with `err`; nil (keep `err`) otherwise. Off the hot path.
+@inline(never)
+func workerRuntime(_ id: UInt64, _ err: Int32) -> Unmanaged<CRuntime>? {
+    guard err == EddyCode.wrongThread, let r = Runtime.current, r.isOnOtherWorker,
+          let cr = workerRuntimes.withLock({ $0[id] }),
+          cr._withUnsafeGuaranteedRef({ $0.runtime === r }) else { return nil }
+    return cr
+}

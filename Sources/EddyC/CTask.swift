@@ -39,6 +39,13 @@ extension Runtime {
         let owner = drop.map { unsafeBitCast($0, to: UnsafeMutableRawPointer.self) }
         return spawnRaw(RawTaskVTable(poll: poll, finish: cFinish, drop: cDrop), data: state, owner: owner)
     }
+
+    /// `spawnC` on worker `worker` (checked by the caller).
+    func spawnC(poll: CPollFn, state: UnsafeMutableRawPointer?, drop: CDropFn?, onWorker worker: Int) -> JoinHandle<Int32> {
+        let owner = drop.map { unsafeBitCast($0, to: UnsafeMutableRawPointer.self) }
+        return spawnRaw(RawTaskVTable(poll: poll, finish: cFinish, drop: cDrop), data: state, owner: owner,
+                        onWorker: worker)
+    }
 }
 
 /// What a task handle points to.

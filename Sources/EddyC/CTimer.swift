@@ -32,8 +32,9 @@ enum CTimer {
     /// thread: the runtime's handle outlives its futures' (eddy_runtime_free removes it
     /// last) and belongs to the same thread.
     static func runtime(of id: UInt64) -> (Runtime?, Int32) {
-        let (cr, err) = local(HandleTable.ownerLocal(id), .runtime, as: CRuntime.self)
-        guard let cr else { return (nil, err) }
+        let owner = HandleTable.ownerLocal(id)
+        let (cr0, err) = local(owner, .runtime, as: CRuntime.self)
+        guard let cr = cr0 ?? workerRuntime(owner, err) else { return (nil, err) }
         return (cr.takeUnretainedValue().runtime, 0)
     }
 

@@ -29,7 +29,7 @@ public func eddy_fd_watch(_ rt: eddy_runtime_t, _ fd: Int32, _ out: UnsafeMutabl
     guard let out else { return EddyCode.einval }
     let w: FdWatch
     do { w = try FdWatch.watch(fd: fd, runtime: cr.runtime) } catch { return error.code }
-    guard let id = insertHandle(w, kind: .fd, owner: cr.id, thread: cr.thread) else {
+    guard let id = insertHandle(w, kind: .fd, owner: cr.id, thread: cr.handleThread()) else {
         try? w.deregister()
         return EddyCode.enomem
     }

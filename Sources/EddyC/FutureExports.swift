@@ -6,8 +6,8 @@ import Eddy
 /// Runtime for a future-creating call: owning thread, not being freed.
 @inline(__always)
 func creatingRuntime(_ rt: UInt64) -> (CRuntime?, Int32) {
-    let (u, err) = local(rt, .runtime, as: CRuntime.self)
-    guard let u else { return (nil, err) }
+    let (u0, err) = local(rt, .runtime, as: CRuntime.self)
+    guard let u = u0 ?? workerRuntime(rt, err) else { return (nil, err) }
     let cr = u.takeUnretainedValue()
     if cr.freeing.load(ordering: .relaxed) { return (nil, EddyCode.shutdown) }
     return (cr, 0)
@@ -49,7 +49,7 @@ func objectFuture(_ id: UInt64) -> (Unmanaged<CFuture>?, Int32) {
 
 /// Stores a new future for runtime `cr`.
 func publish(_ f: CFuture, _ cr: CRuntime, _ out: UnsafeMutablePointer<eddy_future_t>) -> Int32 {
-    guard let id = insertHandle(f, kind: .future, owner: cr.id, thread: cr.thread) else {
+    guard let id = insertHandle(f, kind: .future, owner: cr.id, thread: cr.handleThread()) else {
         f.close()
         return EddyCode.enomem
     }
@@ -89,7 +89,7 @@ public func eddy_sleep(_ rt: eddy_runtime_t, _ nanos: UInt64, _ out: UnsafeMutab
     guard let out else { return EddyCode.einval }
     // A keyed timer, no object (CTimer.swift).
     guard let key = cr.runtime.reserveTimer(until: deadline(after: nanos)) else { return EddyCode.enomem }
-    guard let id = handleTable.insert(bits: CTimer.bits(key), kind: .future, owner: cr.id, thread: cr.thread) else {
+    guard let id = handleTable.insert(bits: CTimer.bits(key), kind: .future, owner: cr.id, thread: cr.handleThread()) else {
         cr.runtime.releaseTimer(key)
         return EddyCode.enomem
     }
@@ -128,7 +128,7 @@ public func eddy_timeout(_ rt: eddy_runtime_t, _ inner: eddy_future_t, _ nanos: 
     let f = CFuture(inner: innerFuture, deadline: key, runtime: cr.runtime)
     let fBits = UInt(bitPattern: Unmanaged.passRetained(f).toOpaque())
     // The owner is live: this is its owning thread and it is not being freed.
-    guard handleTable.publish(id, bits: fBits, thread: cr.thread) else {
+    guard handleTable.publish(id, bits: fBits, thread: cr.handleThread()) else {
         Unmanaged<CFuture>.fromOpaque(HandleTable.pointer(fBits)).release()
         f.close()
         return EddyCode.shutdown

@@ -10,6 +10,9 @@ private enum ConfigLimits {
     /// struct_size of the header before `driver` was added (the fields up to
     /// blocking_threads): still accepted, with the default driver.
     static let sizeBeforeDriver = UInt32(MemoryLayout<eddy_config_t>.offset(of: \eddy_config_t.driver)!)
+    /// struct_size before `workers` was added (issue 14): one worker unless EDDY_WORKERS says more.
+    static let sizeBeforeWorkers = UInt32(MemoryLayout<eddy_config_t>.offset(of: \eddy_config_t.workers)!)
+    static let maxWorkers: UInt32 = 1024
     /// Largest accepted values (include/eddy.h, eddy_config_t).
     static let maxEventBatch: UInt32 = 1024, maxTaskBudget: UInt32 = 1 << 20, maxBlockingThreads: UInt32 = 1024
     static let knownFlags = UInt32(EDDY_CONFIG_RETURN_ON_SIGNAL)
@@ -20,7 +23,7 @@ public func eddy_config_init(_ config: UnsafeMutablePointer<eddy_config_t>?) -> 
     if isForked() { return EddyCode.forked }
     guard let config else { return EddyCode.einval }
     config.pointee = eddy_config_t(struct_size: ConfigLimits.size, flags: 0, event_batch: 1024, task_budget: 128,
-                                   blocking_threads: 4, driver: EDDY_DRIVER_DEFAULT)
+                                   blocking_threads: 4, driver: EDDY_DRIVER_DEFAULT, workers: 0)
     return 0
 }
 
@@ -32,11 +35,15 @@ public func eddy_runtime_new(_ config: UnsafePointer<eddy_config_t>?, _ out: Uns
     if let config {
         // struct_size first: only then are the other fields known to be there.
         let size = config.pointee.struct_size
-        guard size == ConfigLimits.size || size == ConfigLimits.sizeBeforeDriver,
+        guard size == ConfigLimits.size || size == ConfigLimits.sizeBeforeWorkers || size == ConfigLimits.sizeBeforeDriver,
               config.pointee.flags & ~ConfigLimits.knownFlags == 0 else { return EddyCode.einval }
         // Field by field: a caller of the older, smaller struct owns no `driver` to read.
         conf.returnOnSignal = config.pointee.flags & ConfigLimits.knownFlags != 0
-        if size == ConfigLimits.size {
+        if size == ConfigLimits.size {  // ---- multi-thread runtime (issue 14) ----
+            guard config.pointee.workers <= ConfigLimits.maxWorkers else { return EddyCode.einval }
+            conf.workers = Int(config.pointee.workers)
+        }
+        if size >= ConfigLimits.sizeBeforeWorkers {
             switch config.pointee.driver {
             case EDDY_DRIVER_DEFAULT: conf.driver = nil
             case EDDY_DRIVER_EPOLL: conf.driver = .epoll
@@ -65,6 +72,7 @@ public func eddy_runtime_new(_ config: UnsafePointer<eddy_config_t>?, _ out: Uns
     }
     cr.id = id
     runtimeRegistry.withLock { $0[ObjectIdentifier(runtime)] = id }
+    if runtime.workers > 1 { workerRuntimes.withLock { $0[id] = Unmanaged.passUnretained(cr) } }
     out.pointee = eddy_runtime_t(id: id)
     return 0
 }
@@ -148,7 +156,9 @@ public func eddy_runtime_free(_ rt: eddy_runtime_t) -> Int32 {
     let report: ShutdownReport
     do { report = try cr.runtime.shutdown() } catch { cr.freeing.store(false, ordering: .relaxed); return error.code }
     //    The shutdown also joins the blocking pool's threads (queued jobs complete
-    //    with ESHUTDOWN, running ones are waited for).
+    //    with ESHUTDOWN, running ones are waited for), and a multi-thread runtime's
+    //    workers: no thread but this one uses its handles from here on.
+    workerRuntimes.withLock { _ = $0.removeValue(forKey: rt) }
     // 2. Free every handle still owned by the runtime, then the runtime's own.
     let (handles, own) = handleTable.removeAll(owner: rt)
     for h in handles { forceClose(h) }

@@ -25,7 +25,7 @@ public func eddy_spawn(_ rt: eddy_runtime_t, _ poll: CPollFn?, _ state: UnsafeMu
     guard let id = handleTable.reserve(kind: .task, owner: rt) else { return EddyCode.enomem }
     let box = TaskBox(cr.runtime.spawnC(poll: poll, state: state, drop: drop))
     let boxBits = UInt(bitPattern: Unmanaged.passRetained(box).toOpaque())
-    if !handleTable.publish(id, bits: boxBits, thread: cr.thread) {
+    if !handleTable.publish(id, bits: boxBits, thread: cr.handleThread()) {
         // Unreachable while the gate is held; the task is queued all the same, so it
         // is a success whose handle reads as freed (as if the free came right after).
         Unmanaged<TaskBox>.fromOpaque(HandleTable.pointer(boxBits)).release()

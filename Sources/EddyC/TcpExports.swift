@@ -25,7 +25,7 @@ public func eddy_tcp_listen(_ rt: eddy_runtime_t, _ host: UnsafePointer<CChar>?,
         l = try TcpListener.bind(host: String(cString: host), port: port,
                                  backlog: backlog > 0 ? backlog : 1024, runtime: cr.runtime)
     } catch { return error.code }
-    guard let id = insertHandle(l, kind: .tcp, owner: cr.id, thread: cr.thread, flag: listenerFlag) else {
+    guard let id = insertHandle(l, kind: .tcp, owner: cr.id, thread: cr.handleThread(), flag: listenerFlag) else {
         l.close()
         return EddyCode.enomem
     }

@@ -18,7 +18,7 @@ private func udpSocket(_ id: UInt64) -> (Unmanaged<UdpSocket>?, Int32) {
 
 /// Stores a new UDP socket for runtime `cr` in *out (closing it if the table is full).
 private func publishUdp(_ s: UdpSocket, _ cr: CRuntime, _ out: UnsafeMutablePointer<eddy_udp_t>) -> Int32 {
-    guard let id = insertHandle(s, kind: .udp, owner: cr.id, thread: cr.thread) else {
+    guard let id = insertHandle(s, kind: .udp, owner: cr.id, thread: cr.handleThread()) else {
         s.close()
         return EddyCode.enomem
     }

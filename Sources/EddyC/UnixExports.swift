@@ -17,7 +17,7 @@ public func eddy_unix_listen(_ rt: eddy_runtime_t, _ path: UnsafePointer<CChar>?
         l = try TcpListener.bind(unixPath: String(cString: path), backlog: backlog > 0 ? backlog : 1024,
                                  unlinkOnClose: flags & UInt32(EDDY_UNIX_UNLINK_ON_CLOSE) != 0, runtime: cr.runtime)
     } catch { return error.code }
-    guard let id = insertHandle(l, kind: .tcp, owner: cr.id, thread: cr.thread, flag: listenerFlag) else {
+    guard let id = insertHandle(l, kind: .tcp, owner: cr.id, thread: cr.handleThread(), flag: listenerFlag) else {
         l.close()
         return EddyCode.enomem
     }

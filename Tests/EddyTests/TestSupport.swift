@@ -4,7 +4,7 @@ import Glibc
 /// Open descriptors of this process (counts /proc/self/fd entries).
 /// Descriptors a runtime itself holds: epoll's instance and eventfd; io_uring's ring,
 /// eventfd and signalfd.
-func ownDescriptors(_ rt: Runtime) -> Int { rt.driver == .ioUring ? 3 : 2 }
+func ownDescriptors(_ rt: Runtime) -> Int { (rt.driver == .ioUring ? 3 : 2) * rt.workers }
 
 func openDescriptorCount() -> Int {
     guard let dir = opendir("/proc/self/fd") else { return -1 }

@@ -69,6 +69,10 @@ static int (*const p_eddy_runtime_shutdown)(eddy_runtime_t, uint64_t, eddy_shutd
     eddy_runtime_shutdown;
 static int (*const p_eddy_runtime_metrics)(eddy_runtime_t, eddy_runtime_metrics_t *) = eddy_runtime_metrics;
 static int (*const p_eddy_runtime_task_dump)(eddy_runtime_t, char *, size_t, size_t *) = eddy_runtime_task_dump;
+/* ---- multi-thread runtime (issue 14) ---- */
+static int (*const p_eddy_runtime_workers)(eddy_runtime_t, uint32_t *) = eddy_runtime_workers;
+static int (*const p_eddy_spawn_on)(eddy_runtime_t, uint32_t, eddy_poll_fn, void *, eddy_drop_fn, eddy_task_t *) = eddy_spawn_on;
+static int (*const p_eddy_runtime_worker_metrics)(eddy_runtime_t, uint32_t, eddy_runtime_metrics_t *) = eddy_runtime_worker_metrics;
 
 /* ---- issue 15: UDP, addresses, options ---- */
 static int (*const p_eddy_addr_parse)(const char *, uint16_t, eddy_addr_t *) = eddy_addr_parse;
@@ -185,6 +189,8 @@ static const struct {
     /* ---- end issue 15 ---- */
     /* ---- driver (io_uring) ---- */
     ENTRY(eddy_runtime_driver),
+    /* ---- multi-thread runtime (issue 14) ---- */
+    ENTRY(eddy_runtime_workers),  ENTRY(eddy_spawn_on),         ENTRY(eddy_runtime_worker_metrics),
     /* ---- channels (issue 16) ---- */
     ENTRY(eddy_channel_new),      ENTRY(eddy_oneshot_new),      ENTRY(eddy_channel_clone_sender),
     ENTRY(eddy_channel_try_send), ENTRY(eddy_channel_poll_send), ENTRY(eddy_channel_try_recv),
@@ -218,7 +224,9 @@ typedef char check_report_sizes[(sizeof(eddy_shutdown_report_t) == 48 && sizeof(
 typedef char check_reader_size[(sizeof(eddy_reader_t) == 8 && EDDY_FILE_APPEND == 1u) ? 1 : -1]; /* lines-15 */
 /* ---- driver (io_uring) ---- */
 typedef char check_driver_values[(EDDY_DRIVER_DEFAULT == 0u && EDDY_DRIVER_EPOLL == 1u && EDDY_DRIVER_IO_URING == 2u &&
-                                  sizeof(eddy_config_t) == 24) ? 1 : -1];
+                                  offsetof(eddy_config_t, driver) == 20) ? 1 : -1];
+/* ---- multi-thread runtime (issue 14) ---- */
+typedef char check_config_workers[(offsetof(eddy_config_t, workers) == 24 && sizeof(eddy_config_t) == 28) ? 1 : -1];
 typedef char check_codes[(EDDY_READY == 0 && EDDY_PENDING == 1 && EDDY_EBADHANDLE < -5000) ? 1 : -1];
 
 int main(void)

@@ -2253,6 +2253,26 @@ static void random_op(eddy_cx_t *cx, int cur_rt, int depth)
             if (mr == 0 && (m.struct_size != sizeof m || m.ticks > m.polls + m.parks + 1000000000ull)) {
                 die("runtime_metrics: struct_size %u, ticks %llu", m.struct_size, (unsigned long long)m.ticks);
             }
+            /* ---- multi-thread runtime (issue 14, branch mt-14): any thread, no extra draw ---- */
+            uint32_t nw = 0;
+            int wr = CALL(eddy_runtime_workers((eddy_runtime_t){ rt_id(rti) }, &nw));
+            check(wr, v == VALID ? VALID : WEAK(v), 0);
+            if (wr == 0) {
+                if (nw < 1 || nw > 1024) {
+                    die("runtime_workers: %u", nw);
+                }
+                eddy_runtime_metrics_t wm;
+                memset(&wm, 0, sizeof wm);
+                wm.struct_size = (uint32_t)sizeof wm;
+                if (CALL(eddy_runtime_worker_metrics((eddy_runtime_t){ rt_id(rti) }, nw, &wm)) != EDDY_EINVAL ||
+                    CALL(eddy_runtime_worker_metrics((eddy_runtime_t){ rt_id(rti) }, nw - 1, &wm)) != 0) {
+                    die("runtime_worker_metrics: worker range");
+                }
+                eddy_task_t wt;
+                if (CALL(eddy_spawn_on((eddy_runtime_t){ rt_id(rti) }, nw, NULL, NULL, NULL, &wt)) != EDDY_EINVAL) {
+                    die("spawn_on: NULL poll / worker out of range accepted");
+                }
+            }
         }
         { /* eddy_runtime_task_dump: owning thread (inside polls too), small buffers, NULLs */
             char dbuf[96];
@@ -2337,6 +2357,10 @@ static void random_op(eddy_cx_t *cx, int cur_rt, int depth)
             cfg.flags = (uint32_t)rnd();
         }
         cfg.blocking_threads = 1 + rn(2);
+        /* ---- multi-thread runtime (issue 14, branch mt-14) ----: half the runtimes get a
+         * second worker, derived (no extra random draw: the corpus seeds keep their paths).
+         * The fuzz tasks spawn from the owning thread, so they run on worker 0 as before. */
+        cfg.workers = cfg.blocking_threads;
         if (slot < 0 || depth > 0) {
             r = CALL(eddy_runtime_new(&cfg, NULL));
             check(r, UNKNOWN, 0);

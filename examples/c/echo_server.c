@@ -1,6 +1,11 @@
 /* echo_server.c — a poll-style TCP echo server on Eddy, from C.
  *
- *   echo_server [--host ADDR] [--port PORT]      (defaults 127.0.0.1, 9000)
+ *   echo_server [--host ADDR] [--port PORT] [--workers N]   (defaults 127.0.0.1, 9000, 1)
+ *
+ * --workers N > 1: a multi-thread runtime (eddy_config_t.workers). Each worker has its
+ * own listener on the same port (EDDY_TCP_REUSEPORT: the kernel spreads connections)
+ * and its own acceptor task (eddy_spawn_on), so each connection lives on the worker
+ * that accepted it. Worker 0's listener is made here, first, to learn the port.
  *
  * One acceptor task; one task per connection, each a small state machine with one
  * fixed buffer allocated when the connection is accepted: no allocation per read or
@@ -45,9 +50,13 @@ typedef struct {
 } conn_t;
 
 typedef struct {
-    eddy_tcp_t listener;
+    eddy_tcp_t listener; /* id 0: not yet made; the first poll binds (workers 1..N-1) */
     stats_t *stats;
+    const char *host;
+    uint16_t port;
 } acceptor_t;
+
+#define MAX_WORKERS 64
 
 /* ---- connection task ---- */
 
@@ -102,6 +111,14 @@ static int acceptor_poll(void *state, eddy_cx_t *cx)
     int rc = eddy_cx_runtime(cx, &rt);
     if (rc < 0) {
         return rc;
+    }
+    if (a->listener.id == 0) {
+        /* On this worker's thread: the listener registers with this worker's driver. */
+        rc = eddy_tcp_listen_flags(rt, a->host, a->port, 1024, EDDY_TCP_REUSEPORT, &a->listener);
+        if (rc < 0) {
+            fprintf(stderr, "listen (worker): %s\n", eddy_strerror(rc));
+            return rc;
+        }
     }
     for (;;) {
         eddy_tcp_t s;
@@ -185,6 +202,7 @@ int main(int argc, char **argv)
 {
     const char *host = "127.0.0.1";
     long port = 9000;
+    long workers = 1;
     for (int i = 1; i < argc; i++) {
         const char *v = i + 1 < argc ? argv[i + 1] : NULL;
         if (strcmp(argv[i], "--port") == 0 && v != NULL) {
@@ -195,14 +213,22 @@ int main(int argc, char **argv)
             i++;
         } else if (strncmp(argv[i], "--port=", 7) == 0) {
             port = strtol(argv[i] + 7, NULL, 10);
+        } else if (strcmp(argv[i], "--workers") == 0 && v != NULL) {
+            workers = strtol(v, NULL, 10);
+            i++;
         } else {
-            fprintf(stderr, "usage: %s [--host ADDR] [--port PORT]   (default 127.0.0.1 9000; 0 = any port)\n",
+            fprintf(stderr,
+                    "usage: %s [--host ADDR] [--port PORT] [--workers N]   (default 127.0.0.1 9000 1; 0 = any port)\n",
                     argv[0]);
             return strcmp(argv[i], "--help") == 0 ? 0 : 2;
         }
     }
     if (port < 0 || port > 65535) {
         fprintf(stderr, "bad port %ld\n", port);
+        return 2;
+    }
+    if (workers < 1 || workers > MAX_WORKERS) {
+        fprintf(stderr, "bad worker count %ld (1..%d)\n", workers, MAX_WORKERS);
         return 2;
     }
 
@@ -231,27 +257,41 @@ int main(int argc, char **argv)
     eddy_config_t config;
     eddy_config_init(&config);
     config.flags |= EDDY_CONFIG_RETURN_ON_SIGNAL;
+    config.workers = (uint32_t)workers;
     eddy_runtime_t rt;
     int rc = eddy_runtime_new(&config, &rt);
     if (rc < 0) {
         fprintf(stderr, "eddy_runtime_new: %s\n", eddy_strerror(rc));
         return 1;
     }
-    stats_t stats = { 0 };
-    acceptor_t acc = { .stats = &stats };
-    rc = eddy_tcp_listen(rt, host, (uint16_t)port, 1024, &acc.listener);
+    /* One acceptor (and one stats record: no counter shared between threads) per worker. */
+    static stats_t stats[MAX_WORKERS];
+    static acceptor_t accs[MAX_WORKERS];
+    acceptor_t *acc = &accs[0];
+    for (long w = 0; w < workers; w++) {
+        accs[w] = (acceptor_t){ .stats = &stats[w], .host = host };
+    }
+    rc = workers > 1 ? eddy_tcp_listen_flags(rt, host, (uint16_t)port, 1024, EDDY_TCP_REUSEPORT, &acc->listener)
+                     : eddy_tcp_listen(rt, host, (uint16_t)port, 1024, &acc->listener);
     if (rc < 0) {
         fprintf(stderr, "listen on %s:%ld: %s\n", host, port, eddy_strerror(rc));
         eddy_runtime_free(rt);
         return 1;
     }
     uint16_t bound = 0;
-    eddy_tcp_local_port(acc.listener, &bound);
+    eddy_tcp_local_port(acc->listener, &bound);
     printf("listening on %s:%u\n", host, (unsigned)bound);
     fflush(stdout);
 
     eddy_task_t acceptor, stopper;
-    eddy_spawn(rt, acceptor_poll, &acc, NULL, &acceptor);
+    eddy_spawn(rt, acceptor_poll, acc, NULL, &acceptor);
+    for (long w = 1; w < workers; w++) {
+        eddy_task_t t;
+        accs[w].port = bound;
+        if (eddy_spawn_on(rt, (uint32_t)w, acceptor_poll, &accs[w], NULL, &t) == 0) {
+            eddy_task_free(t); /* detached; dropped by eddy_runtime_free */
+        }
+    }
     eddy_spawn(rt, stop_poll, NULL, NULL, &stopper);
 
     int status = 0;
@@ -276,8 +316,20 @@ int main(int argc, char **argv)
     eddy_task_free(stopper);
     eddy_task_free(acceptor);
     /* Drops the acceptor and every open connection (their drop_fn runs), closes all. */
-    int forced = eddy_runtime_free(rt);
+    int forced = eddy_runtime_free(rt); /* stops the workers first */
+    stats_t total = { 0 };
+    for (long w = 0; w < workers; w++) {
+        total.accepted += stats[w].accepted;
+        total.bytes += stats[w].bytes;
+    }
     fprintf(stderr, "echo_server: stopped; %llu connections, %llu bytes echoed, %d handle(s) closed at exit\n",
-            stats.accepted, stats.bytes, forced < 0 ? 0 : forced);
+            total.accepted, total.bytes, forced < 0 ? 0 : forced);
+    if (workers > 1) {
+        fprintf(stderr, "echo_server: connections per worker:");
+        for (long w = 0; w < workers; w++) {
+            fprintf(stderr, " %llu", stats[w].accepted);
+        }
+        fprintf(stderr, "\n");
+    }
     return rc < 0 && rc != EDDY_EINTR ? 1 : 0;
 }

@@ -3,6 +3,11 @@
 
     python3 examples/python/echo_server.py --port 9000
 
+--workers N makes the runtime multi-thread (eddy.run(workers=N)). Every Python
+coroutine still runs on the eddy.run thread, so this server gains nothing from it:
+the extra workers serve C tasks spawned into the same runtime (see
+bindings/python/README.md, "Workers").
+
 Stops cleanly on SIGINT or SIGTERM: the signal is delivered to the main
 coroutine at its await point, the listener and every connection are closed,
 and the runtime is freed.
@@ -44,9 +49,10 @@ if __name__ == "__main__":
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--host", default="127.0.0.1")
     ap.add_argument("--port", type=int, default=9000)
+    ap.add_argument("--workers", type=int, default=0, help="runtime workers (0: EDDY_WORKERS, else 1)")
     a = ap.parse_args()
     try:
-        eddy.run(main(a.host, a.port), stop_signals=(signal.SIGINT, signal.SIGTERM))
+        eddy.run(main(a.host, a.port), stop_signals=(signal.SIGINT, signal.SIGTERM), workers=a.workers)
     except (KeyboardInterrupt, SystemExit):
         print("echo server stopped", flush=True)
     sys.exit(0)

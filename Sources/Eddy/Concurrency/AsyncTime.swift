@@ -60,10 +60,22 @@ public func spawn<T: Sendable>(_ body: @escaping @Sendable () async throws -> T)
 }
 
 extension Runtime {
-    /// Starts a Swift task on this runtime's loop thread (any thread may call this).
+    /// Starts a Swift task on this runtime's loop thread (any thread may call this). On
+    /// a multi-thread runtime: on the calling worker when called from one, else worker 0.
     @discardableResult
     public func spawn<T: Sendable>(_ body: @escaping @Sendable () async throws -> T) -> Task<T, any Error> {
-        let core = self.core
+        let core = group?.spawnTarget() ?? self.core
+        return Task(executorPreference: core.executor) { try await TaskCancelSlot.run(core, body) }
+    }
+
+    /// Starts a Swift task on worker `worker` (0..<`workers`): its jobs run on that
+    /// worker's thread, and the sockets and timers it makes there register with that
+    /// worker's driver. Any thread. A worker out of range throws `EddyError.invalidArgument`.
+    @discardableResult
+    public func spawn<T: Sendable>(onWorker worker: Int,
+                                   _ body: @escaping @Sendable () async throws -> T) throws(EddyError) -> Task<T, any Error> {
+        guard worker >= 0 && worker < workers else { throw .invalidArgument }
+        let core = group?.cores[worker] ?? self.core
         return Task(executorPreference: core.executor) { try await TaskCancelSlot.run(core, body) }
     }
 }

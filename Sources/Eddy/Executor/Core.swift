@@ -17,6 +17,9 @@ final class Core: @unchecked Sendable {
     // runtime (`isRunning`: re-entry fails with EBUSY) and publishing `loopThread`.
     /// The user's handle; valid while the runtime is driven (only read during polls).
     unowned(unsafe) var runtime: Runtime!
+    /// The multi-thread runtime this core is a worker of (nil: a current-thread runtime).
+    /// Set once, before any thread but the creator sees the core; the group owns its cores.
+    @usableFromInline unowned(unsafe) var group: WorkerGroup? = nil
     @usableFromInline let sys: Sys
     let config: Runtime.Configuration
     /// The OS side: readiness, the cross-thread unpark, timers (see Driver/).

@@ -54,8 +54,18 @@ extension Runtime {
     @discardableResult
     package func spawnRaw(_ vtable: RawTaskVTable, data: UnsafeMutableRawPointer?,
                           owner: UnsafeMutableRawPointer?) -> JoinHandle<Int32> {
-        let cell = RawTaskCell(core: core, vtable: vtable, data: data, owner: owner)
-        core.spawnTask(cell)
+        let target = group?.spawnTarget() ?? core
+        let cell = RawTaskCell(core: target, vtable: vtable, data: data, owner: owner)
+        target.spawnTask(cell)
+        return JoinHandle(cell)
+    }
+
+    /// `spawnRaw` on worker `worker` (the caller checked `0 <= worker < workers`).
+    package func spawnRaw(_ vtable: RawTaskVTable, data: UnsafeMutableRawPointer?,
+                          owner: UnsafeMutableRawPointer?, onWorker worker: Int) -> JoinHandle<Int32> {
+        let target = group?.cores[worker] ?? core
+        let cell = RawTaskCell(core: target, vtable: vtable, data: data, owner: owner)
+        target.spawnTask(cell)
         return JoinHandle(cell)
     }
 }

@@ -2,8 +2,13 @@ import CEddySys
 import Glibc
 import Synchronization
 
-/// A current-thread Eddy runtime: a driver (epoll or io_uring readiness, and timers) and an executor,
+/// An Eddy runtime: a driver (epoll or io_uring readiness, and timers) and an executor,
 /// driven by whichever thread calls `blockOn`/`run`.
+///
+/// With `Configuration.workers` > 1 it is a multi-thread runtime: the thread inside
+/// `blockOn`/`run` drives worker 0, and `workers - 1` threads started with the runtime
+/// drive the others, each with its own driver. A task stays on the worker it was spawned
+/// on (see `spawn(_:onWorker:)` and docs/ARCHITECTURE.md, "Multi-thread runtime").
 ///
 /// Any thread may `spawn` into it or wake its tasks. Dropping the last reference
 /// shuts it down: every task is dropped and every descriptor it owns is closed.
@@ -38,11 +43,19 @@ public final class Runtime: @unchecked Sendable {
         /// other value). A runtime asked for io_uring where the kernel or its policy
         /// refuses it runs on epoll: see `Runtime.driver` and `Runtime.driverFallback`.
         public var driver: DriverKind? = nil
+        /// Worker threads (1...1024). 1: the current-thread runtime (today's, unchanged).
+        /// N > 1: the thread inside `blockOn`/`run` drives worker 0 and the runtime starts
+        /// N - 1 threads (every signal blocked) for the others. 0 (the default) reads the
+        /// environment variable `EDDY_WORKERS` (a decimal count; 1 when unset or empty,
+        /// EINVAL for anything else), so a test suite can run once per flavour.
+        public var workers = 0
         /// The defaults listed on each property.
         public init() {}
     }
 
     @usableFromInline let core: Core
+    /// The other workers (nil: a current-thread runtime; see `WorkerGroup`).
+    @usableFromInline let group: WorkerGroup?
 
     /// Creates a runtime (an epoll instance and an eventfd). A count of `configuration`
     /// out of its range throws `EddyError.invalidArgument` (EINVAL).
@@ -51,9 +64,59 @@ public final class Runtime: @unchecked Sendable {
               configuration.operationBudget >= 1,
               (1...1024).contains(configuration.blockingThreads),
               configuration.blockingIdleTimeout >= .zero else { throw .invalidArgument }
+        let workers = try Runtime.resolveWorkers(configuration.workers)
         let sys = Sys(calls: configuration.sys)
         core = Core(config: configuration, sys: sys, driver: try PlatformDriver(config: configuration, sys: sys))
-        core.runtime = self
+        guard workers > 1 else {
+            group = nil
+            core.runtime = self
+            return
+        }
+        // Worker cores: their own driver; never return on a signal (they block them all);
+        // the blocking pool is worker 0's (theirs never gets a job: one thread at most).
+        var wconf = configuration
+        wconf.returnOnSignal = false
+        wconf.blockingThreads = 1
+        var cores = [core]
+        for _ in 1..<workers {
+            let c = Core(config: wconf, sys: sys, driver: try PlatformDriver(config: wconf, sys: sys))
+            cores.append(c)
+        }
+        let g = WorkerGroup(cores: cores)
+        group = g
+        for c in cores {
+            c.runtime = self
+            c.group = g
+        }
+        let rc = g.start()
+        if rc != 0 {
+            _ = g.stopWorkers()
+            throw .errno(rc)
+        }
+    }
+
+    /// `Configuration.workers`, with 0 read from `EDDY_WORKERS`.
+    static func resolveWorkers(_ n: Int) throws(EddyError) -> Int {
+        var n = n
+        if n == 0 {
+            n = 1
+            if let p = getenv("EDDY_WORKERS"), p.pointee != 0 {
+                guard let v = Int(String(cString: p)) else { throw .invalidArgument }
+                n = v
+            }
+        }
+        guard (1...1024).contains(n) else { throw .invalidArgument }
+        return n
+    }
+
+    /// Worker threads of this runtime (1: current-thread).
+    public var workers: Int { group?.count ?? 1 }
+
+    /// The calling thread drives one of this runtime's workers other than worker 0 (a
+    /// front door's thread rule: such a thread may use the runtime like its owner).
+    package var isOnOtherWorker: Bool {
+        guard let g = group, let c = g.currentWorker() else { return false }
+        return c !== core
     }
 
     /// Creates a runtime with `configuration` (the same as `init(_:)`).
@@ -71,6 +134,8 @@ public final class Runtime: @unchecked Sendable {
     public var driverFallback: EddyError? { core.driver.fallback }
 
     deinit {
+        // The workers first: they stop on their own threads, which are then joined.
+        if let g = group { _ = g.stopWorkers() }
         // Jobs that run during shutdown must not reach this half-destroyed object.
         core.runtime = nil
         _ = core.shutdown()
@@ -80,11 +145,25 @@ public final class Runtime: @unchecked Sendable {
     public static var current: Runtime? { Core.current?.runtime }
 
     /// Spawns a poll-style future as a task. Any thread; the task runs on the loop thread.
-    /// Dropping the returned handle detaches the task.
+    /// Dropping the returned handle detaches the task. On a multi-thread runtime it runs
+    /// on the calling worker when called from one, else on worker 0.
     @discardableResult @inlinable
     public func spawn<F: Future>(_ future: F) -> JoinHandle<F.Output> {
-        let cell = TaskCell(core: core, future: future)
-        core.spawnTask(cell)
+        let target = group == nil ? core : group.unsafelyUnwrapped.spawnTarget()
+        let cell = TaskCell(core: target, future: future)
+        target.spawnTask(cell)
+        return JoinHandle(cell)
+    }
+
+    /// Spawns a task on worker `worker` (0..<`workers`), where it runs for its whole life
+    /// (its sockets and timers register with that worker's driver). Any thread. A worker
+    /// out of range throws `EddyError.invalidArgument`.
+    @discardableResult
+    public func spawn<F: Future>(_ future: F, onWorker worker: Int) throws(EddyError) -> JoinHandle<F.Output> {
+        guard worker >= 0 && worker < workers else { throw .invalidArgument }
+        let target = group?.cores[worker] ?? core
+        let cell = TaskCell(core: target, future: future)
+        target.spawnTask(cell)
         return JoinHandle(cell)
     }
 
@@ -112,12 +191,14 @@ public final class Runtime: @unchecked Sendable {
         try core.runUntil(tickingOnce: tickingOnce, done)
     }
 
-    /// Runs until no spawned task remains.
+    /// Runs until no spawned task remains (on a multi-thread runtime: no task of worker 0,
+    /// the one this thread drives; the other workers run theirs on their own threads).
     public func run() throws(EddyError) {
         try core.runUntil { core.liveTasks == 0 && core.local.isEmpty && !core.hasRemoteWork && core.jobs.isEmpty }
     }
 
-    /// Number of tasks spawned and not finished (loop's view).
+    /// Number of tasks spawned and not finished (loop's view; worker 0's on a
+    /// multi-thread runtime, see `workerMetrics` for the others).
     public var liveTasks: Int { core.liveTasks }
 
     /// `true` while a thread drives this runtime.
@@ -128,7 +209,12 @@ public final class Runtime: @unchecked Sendable {
     @discardableResult
     public func shutdown() throws(EddyError) -> ShutdownReport {
         if core.isRunning { throw .errno(EBUSY) }
-        return core.shutdown()
+        guard let g = group, !core.isShutdown else { return core.shutdown() }
+        if g.currentWorker() != nil { throw .errno(EBUSY) }  // it would join itself
+        let workers = g.stopWorkers()
+        var r = core.shutdown()
+        r.add(workers)
+        return r
     }
 
     /// Shuts the runtime down gracefully: spawns are refused from now on (`spawn` returns
@@ -145,22 +231,41 @@ public final class Runtime: @unchecked Sendable {
     /// returns nil: the `run`/`blockOn` in progress finishes it. A later call returns the
     /// report of the finished shutdown. Throws only what driving the loop can throw
     /// (e.g. `EINTR` with `returnOnSignal`; the shutdown then goes on at the next call).
+    ///
+    /// On a multi-thread runtime every worker drains and the report sums them; from a
+    /// task on any worker it begins the shutdown of all of them and returns nil.
     @discardableResult
     public func shutdown(timeout: Duration) throws(EddyError) -> ShutdownReport? {
         let deadline = Instant.now().advanced(by: max(timeout, .zero)).nanoseconds
+        guard let g = group else { return try shutdownWorker0(deadline: deadline) }
+        if let cur = g.currentWorker() {
+            cur.beginDrain(deadlineNs: deadline)
+            if cur !== core { _ = core.requestShutdown(deadlineNs: deadline) }
+            _ = g.requestWorkerShutdown(deadlineNs: deadline, except: cur)
+            return nil
+        }
+        _ = g.requestWorkerShutdown(deadlineNs: deadline)
+        guard var r = try shutdownWorker0(deadline: deadline) else { return nil }
+        g.join()
+        r.add(g.workerReports())
+        return r
+    }
+
+    /// `shutdown(timeout:)` of worker 0 (the whole current-thread runtime).
+    private func shutdownWorker0(deadline: UInt64) throws(EddyError) -> ShutdownReport? {
         if core.isLoopThread {
             core.beginDrain(deadlineNs: deadline)
             return nil
         }
-        if let r = shutdownReport { return r }
-        guard let w = core.requestShutdown(deadlineNs: deadline) else { return shutdownReport }
+        if let r = worker0Report { return r }
+        guard let w = core.requestShutdown(deadlineNs: deadline) else { return worker0Report }
         while true {
             if let r = w.wait(untilNs: 0) { return r }
             do {
                 // Nobody runs the runtime: run it here until the shutdown is finished.
                 try core.runUntil { false }
             } catch {
-                if let r = w.wait(untilNs: 0) ?? shutdownReport { return r }
+                if let r = w.wait(untilNs: 0) ?? worker0Report { return r }
                 guard case .errno(EBUSY) = error else { throw error }
                 // Another thread runs it and finishes the shutdown: wait for that (and
                 // look again now and then, in case it stops running it first).
@@ -175,13 +280,36 @@ public final class Runtime: @unchecked Sendable {
     /// its report until `waitUntil` (monotonic ns). Nil: begun, not finished. Any thread.
     package func requestShutdown(deadline: Instant, waitUntil: Instant) -> ShutdownReport? {
         if let r = shutdownReport { return r }
+        if let g = group, let cur = g.currentWorker() {
+            // From a task on one of the workers (the C owning-thread rule extended): begin
+            // it everywhere and return at once; waiting here would stall this worker's drain.
+            cur.beginDrain(deadlineNs: deadline.nanoseconds)
+            if cur !== core { _ = core.requestShutdown(deadlineNs: deadline.nanoseconds) }
+            _ = g.requestWorkerShutdown(deadlineNs: deadline.nanoseconds, except: cur)
+            return nil
+        }
+        _ = group?.requestWorkerShutdown(deadlineNs: deadline.nanoseconds)
         guard let w = core.requestShutdown(deadlineNs: deadline.nanoseconds) else { return shutdownReport }
         if core.loopThread.load(ordering: .acquiring) == 0 { return nil }  // nobody runs it now
-        return w.wait(untilNs: waitUntil.nanoseconds)
+        guard let r = w.wait(untilNs: waitUntil.nanoseconds) else { return nil }
+        guard let g = group else { return r }
+        // The other workers finish on their own threads: wait for them too (same bound).
+        while !g.allWorkersReported && Instant.now().nanoseconds < waitUntil.nanoseconds { usleep(1_000) }
+        return shutdownReport
     }
 
     /// The report of the finished shutdown (graceful or not), nil before. Any thread.
-    public var shutdownReport: ShutdownReport? { core.finalReport.withLock { $0 } }
+    /// On a multi-thread runtime, the sum over the workers once every worker is shut down.
+    public var shutdownReport: ShutdownReport? {
+        guard var r = worker0Report else { return nil }
+        if let g = group {
+            guard g.allWorkersReported else { return nil }
+            r.add(g.workerReports())
+        }
+        return r
+    }
+
+    private var worker0Report: ShutdownReport? { core.finalReport.withLock { $0 } }
 
     /// `true` once a shutdown began (spawns are refused). Any thread.
     public var isStopping: Bool { core.shutdownFlag.load(ordering: .acquiring) }

@@ -53,12 +53,27 @@ final class LoopCounters: Sendable {
 }
 
 extension Runtime {
-    /// The runtime's counters now. Any thread; takes the blocking pool's lock.
+    /// The runtime's counters now (worker 0's on a multi-thread runtime: see
+    /// `workerMetrics`). Any thread; takes the blocking pool's lock.
     public var metrics: RuntimeMetrics { core.metrics(readLoopState: core.mayTouchLoopState) }
 
     /// `metrics` for a front door with its own thread rule: `readLoopState` only when the
     /// caller may read loop state (C: the owning thread).
     package func metrics(readLoopState: Bool) -> RuntimeMetrics { core.metrics(readLoopState: readLoopState) }
+
+    /// Each worker's counters now, worker 0 first (one entry on a current-thread runtime,
+    /// equal to `metrics`). A worker's queue depth and live count are exact only for the
+    /// worker the caller drives (see `RuntimeMetrics`); the blocking pool, shared, is
+    /// reported by worker 0 only. Any thread.
+    public var workerMetrics: [RuntimeMetrics] {
+        guard let g = group else { return [metrics] }
+        return g.cores.enumerated().map { i, c in
+            var m = c.metrics(readLoopState: c.isLoopThread || (i == 0 && c.mayTouchLoopState))
+            if i != 0 { m.blocking = BlockingPoolCounts(threads: 0, idleThreads: 0, queuedJobs: 0, runningJobs: 0,
+                                                        completedJobs: 0, maxThreads: 0) }
+            return m
+        }
+    }
 }
 
 extension Core {

@@ -146,7 +146,8 @@ public class IoSource: @unchecked Sendable {
 /// and only from a thread allowed to touch its loop state (no runtime given on a thread
 /// no runtime drives: `wrongThread`, like any other thread that may not do this).
 func constructionCore(_ runtime: Runtime?) throws(EddyError) -> Core {
-    guard let core = runtime?.core ?? Core.current else { throw .wrongThread }
+    // A multi-thread runtime's worker registers on its own driver (the socket's worker).
+    guard let core = runtime.map({ $0.group?.currentWorker() ?? $0.core }) ?? Core.current else { throw .wrongThread }
     if core.isShutdown { throw .shutdown }
     guard core.mayTouchLoopState else { throw .wrongThread }
     return core

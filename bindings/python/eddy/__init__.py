@@ -53,6 +53,8 @@ from ._files import AsyncFile, open_file, read_file, write_file
 # ---- end lines and files ----
 # ---- driver (io_uring) ----
 from ._backend import DriverInfo, driver_info
+# ---- multi-thread runtime (issue 14, branch mt-14) ----
+from ._diagnostics import runtime_handle, worker_metrics
 
 __version__ = "0.1.0"
 
@@ -98,6 +100,9 @@ __all__ = [
     "task_dump",
     "RuntimeMetrics",
     "TaskInfo",
+    # ---- multi-thread runtime (issue 14, branch mt-14) ----
+    "worker_metrics",
+    "runtime_handle",
     # ---- issue 15 ----
     "bind_udp",
     "UdpSocket",

@@ -4,6 +4,7 @@ diagnosing a stuck program."""
 
 from __future__ import annotations
 
+import ctypes
 import os
 from ctypes import byref, sizeof
 from typing import Any, List, NamedTuple, Optional
@@ -54,6 +55,29 @@ def metrics() -> RuntimeMetrics:
     m.struct_size = sizeof(m)
     check(rt.lib.eddy_runtime_metrics(rt.h, byref(m)))
     return RuntimeMetrics(*(getattr(m, f) for f in RuntimeMetrics._fields))
+
+
+# ---- multi-thread runtime (issue 14, branch mt-14) ----
+def worker_metrics() -> List[RuntimeMetrics]:
+    """Each worker's counters, worker 0 (the ``eddy.run`` thread, where Python
+    coroutines run) first; one entry unless ``eddy.run(workers=N)``. The blocking
+    pool is shared and counted in worker 0's entry only. Inside ``eddy.run``."""
+    rt = current_runtime()
+    n = ctypes.c_uint32()
+    check(rt.lib.eddy_runtime_workers(rt.h, byref(n)))
+    out = []
+    for w in range(n.value):
+        m = _lib.eddy_runtime_metrics_t()
+        m.struct_size = sizeof(m)
+        check(rt.lib.eddy_runtime_worker_metrics(rt.h, w, byref(m)))
+        out.append(RuntimeMetrics(*(getattr(m, f) for f in RuntimeMetrics._fields)))
+    return out
+
+
+def runtime_handle() -> int:
+    """The running runtime's ``eddy_runtime_t`` id, for a C extension that spawns
+    its own tasks into it (``eddy_spawn`` / ``eddy_spawn_on``). Inside ``eddy.run``."""
+    return current_runtime().h
 
 
 _PKG = os.path.dirname(os.path.abspath(__file__))

@@ -128,7 +128,7 @@ def catchable_signals() -> Set[int]:
 class Runtime:
     """One ``eddy.run`` call: the C runtime handle and the Python-side state."""
 
-    def __init__(self, blocking_threads: int, driver: int = 0) -> None:
+    def __init__(self, blocking_threads: int, driver: int = 0, workers: int = 0) -> None:
         self.lib = lib = _lib.load()
         self.pid = os.getpid()
         self.thread = threading.get_ident()
@@ -168,6 +168,7 @@ class Runtime:
         cfg.flags |= _lib.CONFIG_RETURN_ON_SIGNAL
         cfg.blocking_threads = blocking_threads
         cfg.driver = driver  # _lib.DRIVER_*; DEFAULT: $EDDY_DRIVER (read by the library)
+        cfg.workers = workers  # 0: $EDDY_WORKERS, else 1 (read by the library)
         out = c_uint64()
         with signals_blocked():  # threads Eddy creates inherit a mask without our signals
             check(lib.eddy_runtime_new(byref(cfg), byref(out)))

@@ -115,6 +115,8 @@ class eddy_config_t(ctypes.Structure):
         ("blocking_threads", c_uint32),
         # ---- driver (io_uring) ----
         ("driver", c_uint32),
+        # ---- multi-thread runtime (issue 14, branch mt-14) ----
+        ("workers", c_uint32),
     ]
 
 
@@ -296,6 +298,10 @@ def _declare(lib: ctypes.CDLL) -> None:
     f("eddy_runtime_metrics", c_int, H, c_void_p)  # metrics (pool-14)
     # ---- driver (io_uring) ----
     f("eddy_runtime_driver", c_int, H, POINTER(c_uint32), POINTER(c_int))
+    # ---- multi-thread runtime (issue 14, branch mt-14) ----
+    f("eddy_runtime_workers", c_int, H, POINTER(c_uint32))
+    f("eddy_runtime_worker_metrics", c_int, H, c_uint32, c_void_p)
+    f("eddy_spawn_on", c_int, H, c_uint32, POLL_FN, c_void_p, DROP_FN, PH)
 
     f("eddy_spawn", c_int, H, POLL_FN, c_void_p, DROP_FN, PH)
     f("eddy_task_poll_join", c_int, H, c_void_p, POINTER(c_int))

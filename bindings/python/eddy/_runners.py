@@ -30,6 +30,7 @@ def run(
     stop_signals: Sequence[int] = (signal.SIGINT,),
     blocking_threads: int = 0,
     driver: Optional[str] = None,
+    workers: int = 0,
 ) -> T:
     """Run the coroutine ``main`` on a new current-thread Eddy runtime and return
     its result (or raise its exception).
@@ -47,7 +48,15 @@ def run(
     ``driver`` picks the kernel interface: ``"epoll"`` or ``"io_uring"``; None
     (the default) follows the environment variable ``EDDY_DRIVER`` (epoll when
     unset). Where io_uring is refused (old kernel, seccomp, io_uring_disabled)
-    the run uses epoll: ``eddy.driver_info()`` tells which and why."""
+    the run uses epoll: ``eddy.driver_info()`` tells which and why.
+
+    ``workers`` (1..1024; 0, the default: the environment variable ``EDDY_WORKERS``,
+    else 1) makes the runtime multi-thread: this thread drives worker 0 and Eddy
+    starts ``workers - 1`` more threads. Python coroutines always run on this
+    thread (the GIL would serialize them anyway); the other workers run C tasks
+    spawned into the runtime (``eddy_spawn_on`` with the handle of
+    ``eddy.runtime_handle()``), e.g. a C extension's own servers. It does not
+    make Python code faster; ``eddy.worker_metrics()`` shows each worker's counters."""
     if not is_coroutine(main):
         raise TypeError(f"eddy.run() needs a coroutine, not {type(main).__name__}")
     if isinstance(blocking_threads, bool) or not isinstance(blocking_threads, int) or not (
@@ -55,6 +64,9 @@ def run(
     ):
         main.close()
         raise InvalidArgumentError("blocking_threads must be an int in 0..1024 (0 = Eddy's default)")
+    if isinstance(workers, bool) or not isinstance(workers, int) or not (0 <= workers <= 1024):
+        main.close()
+        raise InvalidArgumentError("workers must be an int in 0..1024 (0 = EDDY_WORKERS, else 1)")
     driver_code = driver_config(driver)
     if driver_code is None:
         main.close()
@@ -66,7 +78,7 @@ def run(
             raise RuntimeError("eddy.run() cannot be called while another eddy.run() is running in this thread")
         # else: inherited from the parent process by fork(); restored below
     try:
-        rt = Runtime(blocking_threads, driver_code)
+        rt = Runtime(blocking_threads, driver_code, workers)
     except BaseException:
         main.close()
         raise

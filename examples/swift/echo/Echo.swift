@@ -10,12 +10,14 @@ import Glibc
 #endif
 
 let usage = """
-    usage: eddy-echo [--udp] [--host ADDR] [--port PORT]
+    usage: eddy-echo [--udp] [--host ADDR] [--port PORT] [--workers N]
 
     TCP echo server on Eddy: every byte received is sent back.
       --udp         UDP instead: every datagram is sent back to its sender
       --host ADDR   numeric IPv4/IPv6 address to bind (default 127.0.0.1)
       --port PORT   port to bind, 0 for any free port (default 9000)
+      --workers N   TCP: a multi-thread runtime, one SO_REUSEPORT listener per worker
+                    (default: EDDY_WORKERS, else 1)
     The first line on stdout is `listening on HOST:PORT` (UDP: followed by ` (udp)`).
     SIGINT/SIGTERM stop it cleanly.
 
@@ -25,6 +27,7 @@ struct EchoConfig: Sendable {
     var host = "127.0.0.1"
     var port: UInt16 = 9000
     var udp = false
+    var workers = 0
 }
 
 /// Bytes read per system call; also the whole per-connection memory.
@@ -37,6 +40,11 @@ func parseOptions(_ arguments: [String]) throws(UsageError) -> EchoConfig {
         case "--host": config.host = try hostOption(value())
         case "--port", "-p": config.port = try portOption(value(), allowZero: true)
         case "--udp": config.udp = true
+        case "--workers":
+            guard let v = value(), let n = Int(v), (1...1024).contains(n) else {
+                throw UsageError(message: "--workers needs a count in 1...1024")
+            }
+            config.workers = n
         default: return false
         }
         return true
@@ -77,7 +85,7 @@ func runEcho(_ arguments: [String]) -> Int32 {
             await echoDatagrams(socket)
         }
     }
-    return runTCPServer(name: "eddy-echo", host: config.host, port: config.port) { stream in
+    return runTCPServer(name: "eddy-echo", host: config.host, port: config.port, workers: config.workers) { stream in
         await echo(stream)
     }
 }

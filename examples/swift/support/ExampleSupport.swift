@@ -79,11 +79,16 @@ func acceptLoop(_ name: String, _ listener: TcpListener,
 /// for each accepted stream. Returns the process exit status.
 /// With `unixPath` (issue 15) it listens on that Unix-domain socket instead, prints
 /// `listening on unix:PATH` and removes the socket file when it stops.
-public func runTCPServer(name: String, host: String, port: UInt16, unixPath: String? = nil,
+///
+/// `workers` > 1 (issue 14): a multi-thread runtime where each worker has its own
+/// SO_REUSEPORT listener on the same port and its own accept loop, so each connection
+/// lives on the worker that accepted it (TCP only; 0: `EDDY_WORKERS`, else 1).
+public func runTCPServer(name: String, host: String, port: UInt16, unixPath: String? = nil, workers: Int = 0,
                          onConnection: @escaping @Sendable (TcpStream) async -> Void) -> Int32 {
     installStopHandlers()
     var runtimeConfig = Runtime.Configuration()
     runtimeConfig.returnOnSignal = true
+    runtimeConfig.workers = unixPath == nil ? workers : 1
     let runtime: Runtime
     do {
         runtime = try Runtime(runtimeConfig)
@@ -98,7 +103,7 @@ public func runTCPServer(name: String, host: String, port: UInt16, unixPath: Str
         if let unixPath {
             listener = try TcpListener.bind(unixPath: unixPath, unlinkOnClose: true, runtime: runtime)
         } else {
-            listener = try TcpListener.bind(host: host, port: port, runtime: runtime)
+            listener = try TcpListener.bind(host: host, port: port, reusePort: runtime.workers > 1, runtime: runtime)
         }
     } catch {
         emit("\(name): cannot listen on \(unixPath.map { "unix:\($0)" } ?? "\(host):\(port)"): \(error)\n", to: 2)
@@ -110,6 +115,15 @@ public func runTCPServer(name: String, host: String, port: UInt16, unixPath: Str
     do {
         try runtime.blockOn { () async throws -> Void in
             _ = Eddy.spawn { await acceptLoop(name, listener, onConnection) }
+            // The other workers: a listener each on the same port, bound on that worker.
+            let bound = listener.port
+            for w in 1..<max(1, runtime.workers) {
+                _ = try runtime.spawn(onWorker: w) {
+                    let mine = try TcpListener.bind(host: host, port: bound, reusePort: true, runtime: runtime)
+                    defer { mine.close() }
+                    await acceptLoop(name, mine, onConnection)
+                }
+            }
             while stopSignal.load(ordering: .relaxed) == 0 {
                 try await Eddy.sleep(for: .milliseconds(100))
             }

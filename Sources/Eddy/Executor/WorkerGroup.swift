@@ -1,0 +1,148 @@
+// WorkerGroup: the multi-thread runtime (`Runtime.Configuration.workers` > 1).
+//
+// One `Core` per worker, each with its own driver, timers and registrations, so every
+// line of loop-thread code stays single-threaded and the one-worker runtime is exactly
+// today's (no `WorkerGroup` at all). Worker 0 is the runtime's own core, driven by the
+// thread inside `blockOn`/`run` (as in the current-thread runtime); workers 1..<N are
+// threads this group starts at creation, with every signal blocked, each driving its
+// core until the runtime shuts down.
+//
+// Placement (docs/ARCHITECTURE.md, "Multi-thread runtime"): a task runs on the worker
+// it was spawned on, for its whole life. A spawn from inside a worker stays on that
+// worker (the spawner's sockets and timers are registered there); a spawn from any other
+// thread goes to worker 0; `Runtime.spawn(_:onWorker:)` places a task explicitly. There
+// is no work stealing: a task owning a registration is pinned to the worker whose driver
+// holds it, and this version pins every task (see the architecture notes for why).
+
+import CEddySys
+import Glibc
+import Synchronization
+
+@usableFromInline
+final class WorkerGroup: @unchecked Sendable {
+    // @unchecked Sendable: `cores` and `threads` are written once in `start` (before any
+    // other thread sees the group) and read-only afterwards, except `threads`, which
+    // `join` empties under `joinLock`.
+    /// Every worker's core; `cores[0]` is the runtime's own.
+    @usableFromInline let cores: [Core]
+    private let joinLock = PosixMutex<[pthread_t]>([])
+
+    init(cores: [Core]) { self.cores = cores }
+
+    var count: Int { cores.count }
+
+    /// Starts one thread per core but the first. The threads inherit a fully blocked
+    /// signal mask (set around `pthread_create`, so there is no window). Returns the
+    /// errno of a failed `pthread_create` (the threads started so far keep running
+    /// until `stop`).
+    func start() -> Int32 {
+        var all = sigset_t(), previous = sigset_t()
+        sigfillset(&all)
+        pthread_sigmask(SIG_SETMASK, &all, &previous)
+        defer { pthread_sigmask(SIG_SETMASK, &previous, nil) }
+        for core in cores.dropFirst() {
+            var tid = pthread_t()
+            let arg = Unmanaged.passRetained(core).toOpaque()
+            let rc = pthread_create(&tid, nil, { raw in
+                let core = Unmanaged<Core>.fromOpaque(raw.unsafelyUnwrapped).takeRetainedValue()
+                WorkerGroup.workerLoop(core)
+                return nil
+            }, arg)
+            if rc != 0 {
+                Unmanaged<Core>.fromOpaque(arg).release()
+                return rc
+            }
+            joinLock.withLock { $0.append(tid) }
+        }
+        waitUntilRunning()
+        return 0
+    }
+
+    /// Returns once every worker has polled a first task: a runtime is ready when its
+    /// initializer returns, and a worker's one-time start-up (its first loop turn) is not
+    /// left to happen later, in the middle of the caller's work (a test counting
+    /// allocations, a benchmark's first measured second).
+    private func waitUntilRunning() {
+        let started = StartCount()
+        for core in cores.dropFirst() {
+            core.spawnTask(TaskCell(core: core, future: PollFn<Void> { _ in
+                started.value.add(1, ordering: .releasing)
+                return .ready(())
+            }))
+        }
+        while started.value.load(ordering: .acquiring) < cores.count - 1 { usleep(50) }
+    }
+
+    /// A worker thread's body: drive the core until it is shut down (a shutdown request
+    /// through its inbox, see `stopWorkers`).
+    private static func workerLoop(_ core: Core) {
+        while !core.isShutdown {
+            do { try core.runUntil { false } } catch { continue }
+        }
+    }
+
+    /// The worker core the calling thread is driving, if it belongs to this group.
+    @usableFromInline
+    func currentWorker() -> Core? {
+        guard let c = Core.current, c.group === self, c.isLoopThread else { return nil }
+        return c
+    }
+
+    /// Where a spawn from the calling thread goes (see the file's comment).
+    @usableFromInline
+    func spawnTarget() -> Core { currentWorker() ?? cores[0] }
+
+    /// Asks every worker but the first for a graceful shutdown ending at `deadlineNs`
+    /// (0: at once); returns the completions to wait for (nil: already shut down).
+    func requestWorkerShutdown(deadlineNs: UInt64, except skip: Core? = nil) -> [ShutdownCompletion?] {
+        cores.dropFirst().map { $0 === skip ? nil : $0.requestShutdown(deadlineNs: deadlineNs) }
+    }
+
+    /// Stops every worker thread at once (their tasks dropped, their descriptors closed,
+    /// on their own threads), joins them and returns the sum of their reports.
+    func stopWorkers() -> ShutdownReport {
+        _ = requestWorkerShutdown(deadlineNs: 0)
+        join()
+        return workerReports()
+    }
+
+    /// Joins the worker threads (each exits once its core is shut down). Not from a worker.
+    func join() {
+        let tids = joinLock.withLock { t -> [pthread_t] in
+            let all = t
+            t.removeAll()
+            return all
+        }
+        for t in tids { pthread_join(t, nil) }
+    }
+
+    /// The sum of the workers' (1..<N) final reports so far.
+    func workerReports() -> ShutdownReport {
+        var sum = ShutdownReport(tasksDropped: 0, descriptorsClosed: 0)
+        for c in cores.dropFirst() {
+            if let r = c.finalReport.withLock({ $0 }) { sum.add(r) }
+        }
+        return sum
+    }
+
+    /// Every worker's final report is in (the group is shut down).
+    var allWorkersReported: Bool {
+        cores.dropFirst().allSatisfy { c in c.finalReport.withLock { $0 } != nil }
+    }
+}
+
+/// Workers that polled their start-up probe (`WorkerGroup.waitUntilRunning`).
+private final class StartCount: Sendable {
+    let value = Atomic<Int>(0)
+}
+
+extension ShutdownReport {
+    /// Adds another worker's counts.
+    mutating func add(_ r: ShutdownReport) {
+        tasksDropped += r.tasksDropped
+        descriptorsClosed += r.descriptorsClosed
+        tasksFinished += r.tasksFinished
+        blockingJobsAbandoned += r.blockingJobsAbandoned
+        blockingJobsRunning += r.blockingJobsRunning
+    }
+}
