@@ -121,6 +121,11 @@ static void test_version_and_error_names(void **state)
         NAMED(EDDY_EBADHANDLE, 1), NAMED(EDDY_EFORKED, 1), NAMED(EDDY_ESHUTDOWN, 1),
         NAMED(EDDY_EWRONGTHREAD, 1), NAMED(EDDY_ENOTREADY, 1), NAMED(EDDY_EBADPOLL, 1),
         NAMED(EDDY_READY, 1), NAMED(EDDY_PENDING, 1),
+        /* ---- names (issue 15 item 1) ---- */
+        NAMED(EDDY_EAI_BADFLAGS, 1), NAMED(EDDY_EAI_NONAME, 1), NAMED(EDDY_EAI_AGAIN, 1), NAMED(EDDY_EAI_FAIL, 1),
+        NAMED(EDDY_EAI_NODATA, 1), NAMED(EDDY_EAI_FAMILY, 1), NAMED(EDDY_EAI_SOCKTYPE, 1),
+        NAMED(EDDY_EAI_SERVICE, 1), NAMED(EDDY_EAI_ADDRFAMILY, 1), NAMED(EDDY_EAI_MEMORY, 1),
+        NAMED(EDDY_EAI_OVERFLOW, 1),
     };
 #undef NAMED
     for (size_t i = 0; i < sizeof named / sizeof named[0]; i++) {
