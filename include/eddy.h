@@ -667,10 +667,10 @@ int eddy_tcp_poll_recv_fd(eddy_tcp_t stream, eddy_cx_t *cx, int *fd);
  * started never runs, a running one's result is dropped (nothing leaks). A
  * lookup still running after 10 s fails with EDDY_EAI_AGAIN. Names in the
  * ".invalid" domain (RFC 6761) fail at once with EDDY_EAI_NONAME.
- * Owning thread. Errors: EDDY_EINVAL (host NULL, out NULL), EDDY_ENOMEM;
- * eddy_future_poll reports EDDY_EAI_* (resolver failures, with getaddrinfo's
- * message from eddy_strerror), EDDY_EINVAL (an empty name, one longer than 253
- * bytes), -errno (EAI_SYSTEM's errno), EDDY_ECANCELED. */
+ * Owning thread. Errors: EDDY_EINVAL (host NULL, empty or longer than 253
+ * bytes; out NULL), EDDY_ENOMEM; eddy_future_poll reports EDDY_EAI_* (resolver
+ * failures, with getaddrinfo's message from eddy_strerror), -errno (EAI_SYSTEM's
+ * errno), EDDY_ECANCELED. */
 int eddy_resolve(eddy_runtime_t rt, const char *host, uint16_t port, eddy_future_t *out);
 /* Copies the addresses of a completed resolve future (or a timeout wrapping
  * one) into addrs[0 .. min(cap, count)) and stores how many there are in

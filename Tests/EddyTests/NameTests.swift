@@ -87,7 +87,7 @@ import Testing
     @Test func badNamesAreInvalidArguments() throws {
         let rt = try Runtime()
         for host in ["", String(repeating: "a", count: 254), "a\u{0}b"] {
-            #expect(try rt.blockOn(try ResolveFuture(host: host, runtime: rt)).failure == .invalidArgument)
+            #expect(throws: EddyError.invalidArgument) { try ResolveFuture(host: host, runtime: rt) }
             #expect(throws: EddyError.invalidArgument) { try HappyEyeballsConnect(host: host, port: 1, runtime: rt) }
         }
         // An empty endpoint list has nothing to race.

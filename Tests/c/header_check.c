@@ -101,6 +101,14 @@ static int (*const p_eddy_tcp_peer_cred)(eddy_tcp_t, int32_t *, uint32_t *, uint
 static int (*const p_eddy_tcp_poll_send_fd)(eddy_tcp_t, eddy_cx_t *, int) = eddy_tcp_poll_send_fd;
 static int (*const p_eddy_tcp_poll_recv_fd)(eddy_tcp_t, eddy_cx_t *, int *) = eddy_tcp_poll_recv_fd;
 /* ---- end issue 15 ---- */
+/* ---- names (issue 15 item 1) ---- */
+static int (*const p_eddy_resolve)(eddy_runtime_t, const char *, uint16_t, eddy_future_t *) = eddy_resolve;
+static int (*const p_eddy_future_get_addrs)(eddy_future_t, eddy_addr_t *, size_t, size_t *) = eddy_future_get_addrs;
+static int (*const p_eddy_tcp_connect_addrs)(eddy_runtime_t, const eddy_addr_t *, size_t, eddy_future_t *) =
+    eddy_tcp_connect_addrs;
+static int (*const p_eddy_tcp_listen_addr)(eddy_runtime_t, const eddy_addr_t *, int, uint32_t, eddy_tcp_t *) =
+    eddy_tcp_listen_addr;
+/* ---- end names ---- */
 /* ---- channels (issue 16) ---- */
 static int (*const p_eddy_channel_new)(eddy_runtime_t, size_t, eddy_drop_fn, eddy_sender_t *, eddy_receiver_t *) =
     eddy_channel_new;
@@ -168,6 +176,9 @@ static const struct {
     ENTRY(eddy_unix_connect),     ENTRY(eddy_tcp_peer_cred),    ENTRY(eddy_tcp_poll_send_fd),
     ENTRY(eddy_tcp_poll_recv_fd),
     /* ---- end issue 15 ---- */
+    /* ---- names (issue 15 item 1) ---- */
+    ENTRY(eddy_resolve),          ENTRY(eddy_future_get_addrs), ENTRY(eddy_tcp_connect_addrs),
+    ENTRY(eddy_tcp_listen_addr),
     /* ---- driver (io_uring) ---- */
     ENTRY(eddy_runtime_driver),
     /* ---- channels (issue 16) ---- */

@@ -1844,6 +1844,97 @@ static void do_pass_fd(eddy_cx_t *bcx)
     }
 }
 
+/* ---------------------------------------------------------------- names (issue 15 item 1)
+ * eddy_resolve, eddy_tcp_connect by name, eddy_tcp_connect_addrs, eddy_tcp_listen_addr and
+ * eddy_future_get_addrs with good, unknown, empty, over-long and NULL names, random address
+ * arrays (lengths 0 .. huge, garbage families), random caps. Loopback names only:
+ * "LOCALHOST" (/etc/hosts), numeric loopback, and ".invalid" (never asked of DNS). */
+static const char *fuzz_host(char *buf, size_t len)
+{
+    switch (rn(7)) {
+    case 0: return "LOCALHOST";
+    case 1: return "nonexistent.invalid";
+    case 2: return "127.0.0.1";
+    case 3: return "::1";
+    case 4: return "";
+    case 5: memset(buf, 'n', len - 1); buf[len - 1] = 0; return buf; /* longer than DNS allows */
+    default: return NULL;
+    }
+}
+
+static void do_names(void)
+{
+    int v, rti, r;
+    ent_t *e;
+    char longname[300];
+    eddy_addr_t addrs[4];
+    for (int i = 0; i < 4; i++) {
+        eddy_addr_parse(chance(50) ? "127.0.0.1" : "::1", (uint16_t)rn(3), &addrs[i]);
+        if (chance(10)) addrs[i].family = (uint16_t)rnd(); /* garbage family */
+    }
+    switch (rn(5)) {
+    case 0:
+    case 1: { /* a lookup or a connect by name: a future */
+        pick_rt(&v, &rti);
+        eddy_future_t fut;
+        int ok = count_live(K_FUT) < 300 && !chance(5);
+        const char *host = fuzz_host(longname, sizeof longname);
+        r = rn(2) == 0 ? CALL(eddy_resolve((eddy_runtime_t){ rt_id(rti) }, host, (uint16_t)rn(3), ok ? &fut : NULL))
+                       : CALL(eddy_tcp_connect((eddy_runtime_t){ rt_id(rti) }, host, (uint16_t)rn(3), ok ? &fut : NULL));
+        check(r, WEAK(v), 0);
+        if (r == 0) {
+            if (!ok || host == NULL) die("a name call with a NULL argument succeeded");
+            ent_t *fe = add_ent(fut.id, K_FUT, rti);
+            if (fe != NULL) fe->fkind = 4; /* a lookup or a connect by name */
+            else CALL(eddy_future_free(fut));
+        }
+        break;
+    }
+    case 2: { /* Happy Eyeballs over a random array */
+        pick_rt(&v, &rti);
+        eddy_future_t fut;
+        int ok = count_live(K_FUT) < 300 && !chance(5);
+        const size_t lens[] = { 0, 1, 2, 4, 1025, SIZE_MAX };
+        size_t n = lens[rn(6)];
+        r = CALL(eddy_tcp_connect_addrs((eddy_runtime_t){ rt_id(rti) }, chance(5) ? NULL : addrs,
+                                        n, ok ? &fut : NULL));
+        check(r, WEAK(v), 0);
+        if (r == 0) {
+            if (!ok || n == 0 || n > 4) die("connect_addrs accepted a bad array (n %zu)", n);
+            ent_t *fe = add_ent(fut.id, K_FUT, rti);
+            if (fe != NULL) fe->fkind = 1;
+            else CALL(eddy_future_free(fut));
+        }
+        break;
+    }
+    case 3: { /* listen on a resolved address */
+        pick_rt(&v, &rti);
+        eddy_tcp_t l;
+        int ok = count_live(K_TCP) < 200 && !chance(5);
+        addrs[0].port = 0;
+        r = CALL(eddy_tcp_listen_addr((eddy_runtime_t){ rt_id(rti) }, chance(5) ? NULL : &addrs[0], (int)rn(3) - 1,
+                                      chance(80) ? 0 : (uint32_t)rnd(), ok ? &l : NULL));
+        check(r, WEAK(v), 0);
+        if (r == 0) {
+            if (!ok) die("listen_addr with a NULL out succeeded");
+            add_ent(l.id, K_TCP, rti)->listener = 1;
+        }
+        break;
+    }
+    default: { /* the addresses of any future handle, random caps */
+        uint64_t h = pick(K_FUT, &v, &e);
+        size_t count = 0;
+        const size_t caps[] = { 0, 1, 4, SIZE_MAX };
+        size_t cap = caps[rn(4)];
+        r = CALL(eddy_future_get_addrs((eddy_future_t){ h }, chance(10) ? NULL : addrs, cap, chance(5) ? NULL : &count));
+        check(r, WEAK(v), 0);
+        if (r == 0 && count == 0) die("get_addrs: a completed lookup with no address");
+        break;
+    }
+    }
+}
+/* ---------------------------------------------------------------- end names */
+
 /* ---------------------------------------------------------------- channels (issue 16)
  * eddy_channel_* / eddy_oneshot_new with valid, stale, wrong-kind, forged handles and
  * handles of freed runtimes, from the owning thread, inside polls (any runtime's cx,
@@ -2084,7 +2175,7 @@ static void random_op(eddy_cx_t *cx, int cur_rt, int depth)
         bcx = chance(50) ? NULL : (eddy_cx_t *)(void *)sbuf; /* a bogus cx */
     }
     int cx_ok = bcx != NULL && bcx == cx;
-    switch (rn(48)) {
+    switch (rn(50)) {
     /* ---- graceful shutdown (issue 14, branch pool-14) ---- */
     case 44: { /* eddy_runtime_metrics; eddy_runtime_shutdown of an idle runtime (driven by the call) */
         if (!chance(25)) {
@@ -2670,6 +2761,10 @@ static void random_op(eddy_cx_t *cx, int cur_rt, int depth)
         break;
     case 47: /* semaphores and notifies (issue 16) */
         do_sync(bcx, cx_ok);
+        break;
+    case 48: /* ---- names (issue 15 item 1) ---- */
+    case 49:
+        do_names();
         break;
     case 18: /* version and names, any code */
         CALL(eddy_version());

@@ -52,6 +52,7 @@ public final class ResolveFuture: Future, @unchecked Sendable {
     /// Starts resolving `host` on `runtime` (or the runtime driving this thread).
     public convenience init(host: String, port: UInt16 = 0, timeout: Duration = ResolveFuture.defaultTimeout,
                             runtime: Runtime? = nil) throws(EddyError) {
+        try HappyEyeballsConnect.checkArgument(host)  // empty, a NUL byte, too long: EINVAL now
         self.init(host: host, port: port, core: try constructionCore(runtime), timeout: timeout)
     }
 
@@ -62,8 +63,9 @@ public final class ResolveFuture: Future, @unchecked Sendable {
     public var usedBlockingPool: Bool { deadline != nil || handle != nil }
 
     /// Ready with every address (getaddrinfo's order, duplicates removed) or the error:
-    /// `EDDY_EAI_*`, `EINVAL` (empty, too long, a NUL byte), `ECANCELED` (cancelled,
-    /// or the runtime shut down before the lookup ran).
+    /// `EDDY_EAI_*`, `ECANCELED` (cancelled, or the runtime shut down before the lookup
+    /// ran). (A host that can be no name — empty, a NUL byte, over 253 bytes — is
+    /// `EINVAL` from `init`.)
     public func poll(_ cx: inout Context) -> Poll<Result<[Endpoint], EddyError>> {
         if let r = result { return .ready(r) }
         guard var h = handle else { return .ready(.failure(.cancelled)) }
