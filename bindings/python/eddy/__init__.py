@@ -46,6 +46,12 @@ from ._udp import Datagram, UdpSocket, bind_udp
 from ._net import connect_unix, listen_unix
 
 # ---- end issue 15 ----
+# ---- names (issue 15 item 1) ----
+from ._names import resolve
+from ._net import connect_addresses
+from ._errors import NameResolutionError
+
+# ---- end names ----
 # ---- driver (io_uring) ----
 from ._backend import DriverInfo, driver_info
 
@@ -100,6 +106,10 @@ __all__ = [
     "SocketOption",
     "listen_unix",
     "connect_unix",
+    # ---- names (issue 15 item 1) ----
+    "resolve",
+    "connect_addresses",
+    "NameResolutionError",
     # ---- driver (io_uring) ----
     "DriverInfo",
     "driver_info",

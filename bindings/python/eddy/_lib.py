@@ -397,6 +397,12 @@ def _declare(lib: ctypes.CDLL) -> None:
     f("eddy_tcp_poll_send_fd", c_int, H, c_void_p, c_int)
     f("eddy_tcp_poll_recv_fd", c_int, H, c_void_p, POINTER(c_int))
     # ---- end issue 15 ----
+    # ---- names (issue 15 item 1) ----
+    f("eddy_resolve", c_int, H, c_char_p, c_uint16, PH)
+    f("eddy_future_get_addrs", c_int, H, PA, c_size_t, POINTER(c_size_t))
+    f("eddy_tcp_connect_addrs", c_int, H, PA, c_size_t, PH)
+    f("eddy_tcp_listen_addr", c_int, H, PA, c_int, c_uint32, PH)
+    # ---- end names ----
 
 
 # --- the hot path: an argument-type-free call ----------------------------------

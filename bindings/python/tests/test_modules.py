@@ -137,7 +137,9 @@ LAYERS = [
     "_driver", "_timeouts", "_tasks",
     "_backend",  # ---- driver (io_uring) ---- the kernel interface of a run: over _driver
     "_wakeup", "_runners",
-    "_blocking", "_net",
+    "_blocking",
+    "_names",  # ---- names (issue 15 item 1): lookups, connect by name (over _driver, _addr) ----
+    "_net",
     "_shutdown", "_diagnostics",  # eddy.shutdown, metrics, task_dump (issue 14, branch pool-14)
     "_udp",  # issue 15
     "_waiters", "_sync", "_queue",  # coordination (issue 16): over _driver / _protocol
