@@ -109,6 +109,7 @@ public struct ResolveError: Error, Sendable, Equatable, CustomStringConvertible 
         self.host = host
     }
 
+    /// `cannot resolve "HOST": MESSAGE (NAME)`.
     public var description: String { "cannot resolve \"\(host)\": \(error.message) (\(error.name))" }
 }
 
