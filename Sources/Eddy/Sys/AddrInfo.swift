@@ -4,9 +4,7 @@
 // `Endpoint` values, so a lookup whose result nobody takes any more (cancelled, timed
 // out) leaks nothing when the array is dropped.
 
-#if canImport(Glibc)
 import Glibc
-#endif
 import Synchronization
 
 /// getaddrinfo calls made so far (tests check that cancelled and numeric lookups make none).
