@@ -695,6 +695,50 @@ int eddy_tcp_connect_addrs(eddy_runtime_t rt, const eddy_addr_t *addrs, size_t n
 int eddy_tcp_listen_addr(eddy_runtime_t rt, const eddy_addr_t *addr, int backlog, uint32_t flags, eddy_tcp_t *out);
 /* ---- end names ---- */
 
+/* ---- Unix datagram sockets (issue 15 item 3) ---- */
+/* A Unix-domain datagram socket: the eddy_udp_* shape with paths for addresses
+ * (a filesystem path, or "@name" for a Linux abstract name). */
+typedef struct { uint64_t id; } eddy_unixdgram_t;
+#define EDDY_UNIXDGRAM_UNLINK_ON_CLOSE 0x1u /* eddy_unixdgram_bind: remove the file on close */
+/* The room a sender's path needs in eddy_unixdgram_poll_recv_from: sun_path's 108
+ * bytes, the '@' of an abstract name and the NUL. */
+#define EDDY_UNIX_PATH_MAX 110
+/* Binds a new datagram socket to `path` (or "@name"); path NULL makes an unbound
+ * socket (it can send, or connect; its datagrams arrive unnamed). A stale socket
+ * file in the way is replaced; a live socket or another file is EDDY_EADDRINUSE.
+ * flags: EDDY_UNIXDGRAM_UNLINK_ON_CLOSE (other bits: EDDY_EINVAL). Owning thread.
+ * Errors: EDDY_EINVAL (out NULL, path empty, "@" alone), -ENAMETOOLONG (longer than
+ * sun_path holds: refused, never truncated), EDDY_EADDRINUSE, -errno. */
+int eddy_unixdgram_bind(eddy_runtime_t rt, const char *path, uint32_t flags, eddy_unixdgram_t *out);
+/* Sets the default destination (connect(2), immediate). Owning thread.
+ * Errors: EDDY_EINVAL (path NULL or empty), -ENAMETOOLONG, -ENOENT (no such
+ * file), EDDY_ECONNREFUSED (nobody bound there), -errno. */
+int eddy_unixdgram_connect(eddy_unixdgram_t s, const char *path);
+/* Receives one datagram into buf: EDDY_READY with *n bytes stored (0: an empty
+ * datagram), *truncated 1 if it was longer than len (the rest is discarded), and
+ * the sender's path in from ("" for an unbound sender, "@name" for an abstract
+ * one); or EDDY_PENDING. from and truncated may be NULL. Owning thread, inside
+ * poll_fn. Errors: EDDY_EINVAL (bad cx, n NULL, buf NULL with len > 0, len >
+ * SSIZE_MAX, from_len below EDDY_UNIX_PATH_MAX with from), -errno. */
+int eddy_unixdgram_poll_recv_from(eddy_unixdgram_t s, eddy_cx_t *cx, void *buf, size_t len, size_t *n,
+                                  char *from, size_t from_len, int *truncated);
+/* Sends buf as one datagram to `path`: EDDY_READY with *n == len, or EDDY_PENDING.
+ * The path is parsed on each call. Owning thread, inside poll_fn. Errors:
+ * EDDY_EINVAL (bad cx, n or path NULL, buf NULL with len > 0, len > SSIZE_MAX,
+ * empty path), -ENAMETOOLONG, -ENOENT (no such file), EDDY_ECONNREFUSED (nobody
+ * bound there), -EMSGSIZE, -errno. */
+int eddy_unixdgram_poll_send_to(eddy_unixdgram_t s, eddy_cx_t *cx, const void *buf, size_t len, const char *path,
+                                size_t *n);
+/* eddy_unixdgram_poll_recv_from without the sender. */
+int eddy_unixdgram_poll_recv(eddy_unixdgram_t s, eddy_cx_t *cx, void *buf, size_t len, size_t *n, int *truncated);
+/* Sends to the connected peer. Errors: as send_to, and EDDY_ENOTCONN if not connected. */
+int eddy_unixdgram_poll_send(eddy_unixdgram_t s, eddy_cx_t *cx, const void *buf, size_t len, size_t *n);
+/* Writes the descriptor to *fd (Eddy owns it). Owning thread. Errors: EDDY_EINVAL (fd NULL). */
+int eddy_unixdgram_fd(eddy_unixdgram_t s, int *fd);
+/* Closes the socket and frees the handle. Owning thread. Errors: EDDY_EBADHANDLE. */
+int eddy_unixdgram_close(eddy_unixdgram_t s);
+/* ---- end Unix datagram sockets ---- */
+
 
 
 /* Future objects. */

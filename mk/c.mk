@@ -37,7 +37,7 @@ C_SUITES += shutdown metrics
 # ---- issue 15 (networking) suites ----
 C_SUITES += udp tcp_socket unix
 # ---- names (issue 15 item 1) ----
-C_SUITES += names
+C_SUITES += names unix_dgram
 # ---- driver (io_uring) ----
 C_SUITES += driver
 # ---- channels (issue 16) ----

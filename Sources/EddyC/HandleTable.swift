@@ -54,6 +54,8 @@ enum HandleKind: UInt8 {
     case semaphore = 22
     case notify = 23
     case condition = 24
+    // ---- Unix datagram sockets (issue 15 item 3): 30, clear of the ranges above ----
+    case unixDatagram = 30
 }
 
 /// One table entry. `~Copyable` because it holds atomics; it only ever lives

@@ -176,6 +176,8 @@ private func forceClose(_ h: DetachedHandle) {
         try? Unmanaged<FdWatch>.fromOpaque(p).takeRetainedValue().deregister()
     case .udp:  // issue 15
         Unmanaged<UdpSocket>.fromOpaque(p).takeRetainedValue().close()
+    case .unixDatagram:  // issue 15 item 3
+        Unmanaged<UnixDatagramSocket>.fromOpaque(p).takeRetainedValue().close()
     case .task, .waker, .runtime, .sender, .receiver, .semaphore, .notify, .condition:
         Unmanaged<AnyObject>.fromOpaque(p).release()
     }

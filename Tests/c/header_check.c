@@ -109,6 +109,21 @@ static int (*const p_eddy_tcp_connect_addrs)(eddy_runtime_t, const eddy_addr_t *
 static int (*const p_eddy_tcp_listen_addr)(eddy_runtime_t, const eddy_addr_t *, int, uint32_t, eddy_tcp_t *) =
     eddy_tcp_listen_addr;
 /* ---- end names ---- */
+/* ---- Unix datagram sockets (issue 15 item 3) ---- */
+static int (*const p_eddy_unixdgram_bind)(eddy_runtime_t, const char *, uint32_t, eddy_unixdgram_t *) =
+    eddy_unixdgram_bind;
+static int (*const p_eddy_unixdgram_connect)(eddy_unixdgram_t, const char *) = eddy_unixdgram_connect;
+static int (*const p_eddy_unixdgram_poll_recv_from)(eddy_unixdgram_t, eddy_cx_t *, void *, size_t, size_t *, char *,
+                                                    size_t, int *) = eddy_unixdgram_poll_recv_from;
+static int (*const p_eddy_unixdgram_poll_send_to)(eddy_unixdgram_t, eddy_cx_t *, const void *, size_t, const char *,
+                                                  size_t *) = eddy_unixdgram_poll_send_to;
+static int (*const p_eddy_unixdgram_poll_recv)(eddy_unixdgram_t, eddy_cx_t *, void *, size_t, size_t *, int *) =
+    eddy_unixdgram_poll_recv;
+static int (*const p_eddy_unixdgram_poll_send)(eddy_unixdgram_t, eddy_cx_t *, const void *, size_t, size_t *) =
+    eddy_unixdgram_poll_send;
+static int (*const p_eddy_unixdgram_fd)(eddy_unixdgram_t, int *) = eddy_unixdgram_fd;
+static int (*const p_eddy_unixdgram_close)(eddy_unixdgram_t) = eddy_unixdgram_close;
+/* ---- end Unix datagram sockets ---- */
 /* ---- channels (issue 16) ---- */
 static int (*const p_eddy_channel_new)(eddy_runtime_t, size_t, eddy_drop_fn, eddy_sender_t *, eddy_receiver_t *) =
     eddy_channel_new;
@@ -179,6 +194,10 @@ static const struct {
     /* ---- names (issue 15 item 1) ---- */
     ENTRY(eddy_resolve),          ENTRY(eddy_future_get_addrs), ENTRY(eddy_tcp_connect_addrs),
     ENTRY(eddy_tcp_listen_addr),
+    /* ---- Unix datagram sockets (issue 15 item 3) ---- */
+    ENTRY(eddy_unixdgram_bind),   ENTRY(eddy_unixdgram_connect), ENTRY(eddy_unixdgram_poll_recv_from),
+    ENTRY(eddy_unixdgram_poll_send_to), ENTRY(eddy_unixdgram_poll_recv), ENTRY(eddy_unixdgram_poll_send),
+    ENTRY(eddy_unixdgram_fd),     ENTRY(eddy_unixdgram_close),
     /* ---- driver (io_uring) ---- */
     ENTRY(eddy_runtime_driver),
     /* ---- channels (issue 16) ---- */
