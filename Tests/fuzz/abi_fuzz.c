@@ -1935,6 +1935,57 @@ static void do_names(void)
 }
 /* ---------------------------------------------------------------- end names */
 
+/* ---------------------------------------------------------------- Unix datagram sockets
+ * (issue 15 item 3) eddy_unixdgram_* with good, stale and forged handles, random paths
+ * (abstract names, too long, empty, NULL), sizes (0, huge) and small sender buffers, inside
+ * a poll (any cx, bogus cx). A socket made here is closed here (not in the handle model). */
+static void do_unix_dgram(eddy_cx_t *bcx)
+{
+    int v, rti, r;
+    pick_rt(&v, &rti);
+    char name[300], from[EDDY_UNIX_PATH_MAX];
+    switch (rn(4)) {
+    case 0: snprintf(name, sizeof name, "@eddy-fuzz-dg-%d-%u", (int)getpid(), rn(3)); break;
+    case 1: memset(name, 'y', 200); name[0] = '@'; name[200] = 0; break; /* too long */
+    case 2: name[0] = chance(50) ? 0 : '@'; name[1] = 0; break;           /* "" or "@" */
+    default: snprintf(name, sizeof name, "/nonexistent-eddy-dir/%u.sock", rn(4)); break;
+    }
+    eddy_unixdgram_t s = { 0 };
+    if (chance(10)) s.id = rnd(); /* forged */
+    else {
+        r = CALL(eddy_unixdgram_bind((eddy_runtime_t){ rt_id(rti) }, chance(30) ? NULL : name,
+                                     chance(80) ? 0 : (uint32_t)rnd(), chance(5) ? NULL : &s));
+        check(r, WEAK(v), 0);
+        if (r != 0) s.id = 0;
+    }
+    char buf[16];
+    size_t n;
+    int trunc;
+    const size_t lens[] = { 0, 1, sizeof buf, SIZE_MAX };
+    size_t len = lens[rn(4)];
+    for (int i = 0; i < 3; i++) {
+        switch (rn(6)) {
+        case 0: r = CALL(eddy_unixdgram_poll_send_to(s, bcx, chance(10) ? NULL : buf, len, chance(10) ? NULL : name,
+                                                     chance(5) ? NULL : &n)); break;
+        case 1: r = CALL(eddy_unixdgram_poll_recv_from(s, bcx, chance(10) ? NULL : buf, len, chance(5) ? NULL : &n,
+                                                       chance(20) ? NULL : from, chance(20) ? 4 : sizeof from,
+                                                       chance(20) ? NULL : &trunc)); break;
+        case 2: r = CALL(eddy_unixdgram_poll_send(s, bcx, buf, len > sizeof buf ? len : 1, &n)); break;
+        case 3: r = CALL(eddy_unixdgram_poll_recv(s, bcx, buf, len > sizeof buf ? len : sizeof buf, &n, NULL)); break;
+        case 4: r = CALL(eddy_unixdgram_connect(s, chance(10) ? NULL : name)); break;
+        default: { int fd; r = CALL(eddy_unixdgram_fd(s, chance(10) ? NULL : &fd)); break; }
+        }
+        if (r > EDDY_PENDING) die("unixdgram call returned %d", r);
+        if (r < 0 && !known_code(r)) die("unixdgram call returned unknown code %d", r);
+    }
+    if (s.id != 0) {
+        r = CALL(eddy_unixdgram_close(s));
+        if (r != 0 && r != EDDY_EBADHANDLE && r != EDDY_EWRONGTHREAD && r != EDDY_EFORKED) die("unixdgram_close: %d", r);
+        if (chance(20) && CALL(eddy_unixdgram_close(s)) == 0) die("unixdgram closed twice");
+    }
+}
+/* ---------------------------------------------------------------- end Unix datagram sockets */
+
 /* ---------------------------------------------------------------- channels (issue 16)
  * eddy_channel_* / eddy_oneshot_new with valid, stale, wrong-kind, forged handles and
  * handles of freed runtimes, from the owning thread, inside polls (any runtime's cx,
@@ -2175,7 +2226,7 @@ static void random_op(eddy_cx_t *cx, int cur_rt, int depth)
         bcx = chance(50) ? NULL : (eddy_cx_t *)(void *)sbuf; /* a bogus cx */
     }
     int cx_ok = bcx != NULL && bcx == cx;
-    switch (rn(50)) {
+    switch (rn(52)) {
     /* ---- graceful shutdown (issue 14, branch pool-14) ---- */
     case 44: { /* eddy_runtime_metrics; eddy_runtime_shutdown of an idle runtime (driven by the call) */
         if (!chance(25)) {
@@ -2765,6 +2816,10 @@ static void random_op(eddy_cx_t *cx, int cur_rt, int depth)
     case 48: /* ---- names (issue 15 item 1) ---- */
     case 49:
         do_names();
+        break;
+    case 50: /* ---- Unix datagram sockets (issue 15 item 3) ---- */
+    case 51:
+        do_unix_dgram(bcx);
         break;
     case 18: /* version and names, any code */
         CALL(eddy_version());
