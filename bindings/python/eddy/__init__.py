@@ -52,6 +52,10 @@ from ._net import connect_addresses
 from ._errors import NameResolutionError
 
 # ---- end names ----
+# ---- Unix datagram sockets (issue 15 item 3) ----
+from ._unix_dgram import UnixDatagram, UnixDatagramSocket, bind_unix_datagram
+
+# ---- end Unix datagram sockets ----
 # ---- driver (io_uring) ----
 from ._backend import DriverInfo, driver_info
 
@@ -110,6 +114,10 @@ __all__ = [
     "resolve",
     "connect_addresses",
     "NameResolutionError",
+    # ---- Unix datagram sockets (issue 15 item 3) ----
+    "bind_unix_datagram",
+    "UnixDatagramSocket",
+    "UnixDatagram",
     # ---- driver (io_uring) ----
     "DriverInfo",
     "driver_info",

@@ -403,6 +403,17 @@ def _declare(lib: ctypes.CDLL) -> None:
     f("eddy_tcp_connect_addrs", c_int, H, PA, c_size_t, PH)
     f("eddy_tcp_listen_addr", c_int, H, PA, c_int, c_uint32, PH)
     # ---- end names ----
+    # ---- Unix datagram sockets (issue 15 item 3) ----
+    f("eddy_unixdgram_bind", c_int, H, c_char_p, c_uint32, PH)
+    f("eddy_unixdgram_connect", c_int, H, c_char_p)
+    f("eddy_unixdgram_poll_recv_from", c_int, H, c_void_p, c_void_p, c_size_t, POINTER(c_size_t), c_char_p, c_size_t,
+      POINTER(c_int))
+    f("eddy_unixdgram_poll_send_to", c_int, H, c_void_p, c_void_p, c_size_t, c_char_p, POINTER(c_size_t))
+    f("eddy_unixdgram_poll_recv", c_int, H, c_void_p, c_void_p, c_size_t, POINTER(c_size_t), POINTER(c_int))
+    f("eddy_unixdgram_poll_send", c_int, H, c_void_p, c_void_p, c_size_t, POINTER(c_size_t))
+    f("eddy_unixdgram_fd", c_int, H, POINTER(c_int))
+    f("eddy_unixdgram_close", c_int, H)
+    # ---- end Unix datagram sockets ----
 
 
 # --- the hot path: an argument-type-free call ----------------------------------
