@@ -122,6 +122,27 @@ import Testing
         #expect(getAddrInfoCalls.load(ordering: .relaxed) == calls)  // nor the cancelled one
     }
 
+    /// Cancelling the Swift task of a connect by name drops its lookup (still queued
+    /// behind a busy pool here: getaddrinfo never runs) and throws CancellationError.
+    @Test func cancellingAConnectByNameDropsTheLookup() throws {
+        var conf = Runtime.Configuration()
+        conf.blockingThreads = 1
+        let rt = try Runtime(conf)
+        let calls = getAddrInfoCalls.load(ordering: .relaxed)
+        let busy = rt.spawnBlocking { usleep(300_000) }
+        let thrown = try rt.blockOn { () async -> String in
+            let t = Eddy.spawn { try await TcpStream.connect(host: "LOCALHOST", port: 1) }
+            try? await Eddy.sleep(for: .milliseconds(20))
+            t.cancel()
+            do { _ = try await t.value } catch { return "\(type(of: error))" }
+            return "no error"
+        }
+        #expect(thrown == "CancellationError")
+        _ = try rt.blockOn(busy)
+        usleep(50_000)
+        #expect(getAddrInfoCalls.load(ordering: .relaxed) == calls)
+    }
+
     /// Dropped lookups leak nothing: many started and dropped, then the pool drains.
     @Test func droppedLookupsLeakNoDescriptor() throws {
         let before = openDescriptorCount()
