@@ -115,6 +115,23 @@ extern "C" {
 #define EDDY_EWRONGTHREAD (-5004)
 #define EDDY_ENOTREADY (-5005)
 #define EDDY_EBADPOLL (-5006)
+/* ---- names (issue 15 item 1): resolver failures ----
+ * getaddrinfo's EAI_* values collide with negative errno numbers (glibc's
+ * EAI_NONAME is -2 = -ENOENT), so Eddy gives each its own code, -5100 + the
+ * glibc value, with getaddrinfo's message (gai_strerror). EAI_SYSTEM is
+ * reported as the errno it carries. */
+#define EDDY_EAI_BADFLAGS (-5101)
+#define EDDY_EAI_NONAME (-5102)
+#define EDDY_EAI_AGAIN (-5103)
+#define EDDY_EAI_FAIL (-5104)
+#define EDDY_EAI_NODATA (-5105)
+#define EDDY_EAI_FAMILY (-5106)
+#define EDDY_EAI_SOCKTYPE (-5107)
+#define EDDY_EAI_SERVICE (-5108)
+#define EDDY_EAI_ADDRFAMILY (-5109)
+#define EDDY_EAI_MEMORY (-5110)
+#define EDDY_EAI_OVERFLOW (-5112)
+/* ---- end of names codes ---- */
 
 /* Every code above, once, with the name eddy_err_name returns for it and the
  * message eddy_strerror returns (like libuv's UV_ERRNO_MAP):
@@ -148,7 +165,19 @@ extern "C" {
     XX(ESHUTDOWN, "EDDY_ESHUTDOWN", "the runtime is shut down or being freed")                       \
     XX(EWRONGTHREAD, "EDDY_EWRONGTHREAD", "called from a thread that may not use this runtime or object now") \
     XX(ENOTREADY, "EDDY_ENOTREADY", "result not available: not complete yet or already taken")       \
-    XX(EBADPOLL, "EDDY_EBADPOLL", "poll function returned a value that is not READY, PENDING or negative")
+    XX(EBADPOLL, "EDDY_EBADPOLL", "poll function returned a value that is not READY, PENDING or negative") \
+    /* ---- names (issue 15 item 1): getaddrinfo's messages ---- */                                 \
+    XX(EAI_BADFLAGS, "EDDY_EAI_BADFLAGS", "Bad value for ai_flags")                                  \
+    XX(EAI_NONAME, "EDDY_EAI_NONAME", "Name or service not known")                                   \
+    XX(EAI_AGAIN, "EDDY_EAI_AGAIN", "Temporary failure in name resolution")                          \
+    XX(EAI_FAIL, "EDDY_EAI_FAIL", "Non-recoverable failure in name resolution")                      \
+    XX(EAI_NODATA, "EDDY_EAI_NODATA", "No address associated with hostname")                         \
+    XX(EAI_FAMILY, "EDDY_EAI_FAMILY", "ai_family not supported")                                     \
+    XX(EAI_SOCKTYPE, "EDDY_EAI_SOCKTYPE", "ai_socktype not supported")                               \
+    XX(EAI_SERVICE, "EDDY_EAI_SERVICE", "Servname not supported for ai_socktype")                    \
+    XX(EAI_ADDRFAMILY, "EDDY_EAI_ADDRFAMILY", "Address family for hostname not supported")           \
+    XX(EAI_MEMORY, "EDDY_EAI_MEMORY", "Memory allocation failure")                                   \
+    XX(EAI_OVERFLOW, "EDDY_EAI_OVERFLOW", "Argument buffer overflow")
 /* ---- end of error codes ---- */
 
 /* Handles (see "Handles" above). The zero id {0} is never issued: it is a
@@ -681,17 +710,102 @@ int eddy_tcp_poll_send_fd(eddy_tcp_t stream, eddy_cx_t *cx, int fd);
 int eddy_tcp_poll_recv_fd(eddy_tcp_t stream, eddy_cx_t *cx, int *fd);
 /* ---- end Unix domain sockets ---- */
 
+/* ---- names (issue 15 item 1) ---- */
+/* Creates a future that resolves `host` (getaddrinfo on the runtime's blocking
+ * pool) to every IPv4/IPv6 address, each with `port`; read them with
+ * eddy_future_get_addrs once the future is ready. A numeric host completes at
+ * once without the pool. Freeing the future cancels the lookup: a lookup not
+ * started never runs, a running one's result is dropped (nothing leaks). A
+ * lookup still running after 10 s fails with EDDY_EAI_AGAIN. Names in the
+ * ".invalid" domain (RFC 6761) fail at once with EDDY_EAI_NONAME.
+ * Owning thread. Errors: EDDY_EINVAL (host NULL, empty or longer than 253
+ * bytes; out NULL), EDDY_ENOMEM; eddy_future_poll reports EDDY_EAI_* (resolver
+ * failures, with getaddrinfo's message from eddy_strerror), -errno (EAI_SYSTEM's
+ * errno), EDDY_ECANCELED. */
+int eddy_resolve(eddy_runtime_t rt, const char *host, uint16_t port, eddy_future_t *out);
+/* Copies the addresses of a completed resolve future (or a timeout wrapping
+ * one) into addrs[0 .. min(cap, count)) and stores how many there are in
+ * *count (call with cap 0 and addrs NULL to learn the count). The addresses
+ * stay with the future until it is freed: calling again is fine. Owning thread.
+ * Errors: EDDY_ENOTREADY (not completed), the future's own error if it failed,
+ * EDDY_EINVAL (count NULL, addrs NULL with cap > 0, not a resolve future). */
+int eddy_future_get_addrs(eddy_future_t fut, eddy_addr_t *addrs, size_t cap, size_t *count);
+/* Creates a future that connects to one of addrs[0 .. n) with Happy Eyeballs
+ * (RFC 8305): addresses interleaved by family (the first address's family
+ * first), one attempt at once, the next when 250 ms pass without a connection
+ * or at once when every attempt in flight failed; the first to connect wins,
+ * the others are closed. Take the stream with eddy_future_take_tcp; when every
+ * attempt fails, the future's error is the last attempt's. The array is copied.
+ * Owning thread. Errors: EDDY_EINVAL (addrs or out NULL, n 0 or above 1024, an
+ * address that is neither IPv4 nor IPv6), EDDY_ENOMEM. */
+int eddy_tcp_connect_addrs(eddy_runtime_t rt, const eddy_addr_t *addrs, size_t n, eddy_future_t *out);
+/* eddy_tcp_listen_flags on a resolved address (listening on a name: resolve
+ * it with eddy_resolve, then listen on one of its addresses). Owning thread.
+ * Errors: EDDY_EINVAL (addr or out NULL, bad family, unknown flags, backlog
+ * < 0), EDDY_EADDRINUSE, -errno. backlog 0: 1024. */
+int eddy_tcp_listen_addr(eddy_runtime_t rt, const eddy_addr_t *addr, int backlog, uint32_t flags, eddy_tcp_t *out);
+/* ---- end names ---- */
+
+/* ---- Unix datagram sockets (issue 15 item 3) ---- */
+/* A Unix-domain datagram socket: the eddy_udp_* shape with paths for addresses
+ * (a filesystem path, or "@name" for a Linux abstract name). */
+typedef struct { uint64_t id; } eddy_unixdgram_t;
+#define EDDY_UNIXDGRAM_UNLINK_ON_CLOSE 0x1u /* eddy_unixdgram_bind: remove the file on close */
+/* The room a sender's path needs in eddy_unixdgram_poll_recv_from: sun_path's 108
+ * bytes, the '@' of an abstract name and the NUL. */
+#define EDDY_UNIX_PATH_MAX 110
+/* Binds a new datagram socket to `path` (or "@name"); path NULL makes an unbound
+ * socket (it can send, or connect; its datagrams arrive unnamed). A stale socket
+ * file in the way is replaced; a live socket or another file is EDDY_EADDRINUSE.
+ * flags: EDDY_UNIXDGRAM_UNLINK_ON_CLOSE (other bits: EDDY_EINVAL). Owning thread.
+ * Errors: EDDY_EINVAL (out NULL, path empty, "@" alone), -ENAMETOOLONG (longer than
+ * sun_path holds: refused, never truncated), EDDY_EADDRINUSE, -errno. */
+int eddy_unixdgram_bind(eddy_runtime_t rt, const char *path, uint32_t flags, eddy_unixdgram_t *out);
+/* Sets the default destination (connect(2), immediate). Owning thread.
+ * Errors: EDDY_EINVAL (path NULL or empty), -ENAMETOOLONG, -ENOENT (no such
+ * file), EDDY_ECONNREFUSED (nobody bound there), -errno. */
+int eddy_unixdgram_connect(eddy_unixdgram_t s, const char *path);
+/* Receives one datagram into buf: EDDY_READY with *n bytes stored (0: an empty
+ * datagram), *truncated 1 if it was longer than len (the rest is discarded), and
+ * the sender's path in from ("" for an unbound sender, "@name" for an abstract
+ * one); or EDDY_PENDING. from and truncated may be NULL. Owning thread, inside
+ * poll_fn. Errors: EDDY_EINVAL (bad cx, n NULL, buf NULL with len > 0, len >
+ * SSIZE_MAX, from_len below EDDY_UNIX_PATH_MAX with from), -errno. */
+int eddy_unixdgram_poll_recv_from(eddy_unixdgram_t s, eddy_cx_t *cx, void *buf, size_t len, size_t *n,
+                                  char *from, size_t from_len, int *truncated);
+/* Sends buf as one datagram to `path`: EDDY_READY with *n == len, or EDDY_PENDING.
+ * The path is parsed on each call. Owning thread, inside poll_fn. Errors:
+ * EDDY_EINVAL (bad cx, n or path NULL, buf NULL with len > 0, len > SSIZE_MAX,
+ * empty path), -ENAMETOOLONG, -ENOENT (no such file), EDDY_ECONNREFUSED (nobody
+ * bound there), -EMSGSIZE, -errno. */
+int eddy_unixdgram_poll_send_to(eddy_unixdgram_t s, eddy_cx_t *cx, const void *buf, size_t len, const char *path,
+                                size_t *n);
+/* eddy_unixdgram_poll_recv_from without the sender. */
+int eddy_unixdgram_poll_recv(eddy_unixdgram_t s, eddy_cx_t *cx, void *buf, size_t len, size_t *n, int *truncated);
+/* Sends to the connected peer. Errors: as send_to, and EDDY_ENOTCONN if not connected. */
+int eddy_unixdgram_poll_send(eddy_unixdgram_t s, eddy_cx_t *cx, const void *buf, size_t len, size_t *n);
+/* Writes the descriptor to *fd (Eddy owns it). Owning thread. Errors: EDDY_EINVAL (fd NULL). */
+int eddy_unixdgram_fd(eddy_unixdgram_t s, int *fd);
+/* Closes the socket and frees the handle. Owning thread. Errors: EDDY_EBADHANDLE. */
+int eddy_unixdgram_close(eddy_unixdgram_t s);
+/* ---- end Unix datagram sockets ---- */
+
 
 
 /* Future objects. */
-/* Creates a future that connects to a numeric IPv4/IPv6 address. Poll it with
- * eddy_future_poll (or drive it with eddy_future_then), then take the stream
- * with eddy_future_take_tcp. Free the future with eddy_future_free (which
- * closes a socket still connecting, or a connected one never taken).
- * Owning thread.
- * Errors: EDDY_EINVAL (host NULL or not numeric, out NULL), EDDY_EMFILE,
- * -errno (socket creation), EDDY_ENOMEM. Connection errors
- * (EDDY_ECONNREFUSED ...) are reported by eddy_future_poll. */
+/* Creates a future that connects to `host`. Poll it with eddy_future_poll (or
+ * drive it with eddy_future_then), then take the stream with
+ * eddy_future_take_tcp. Free the future with eddy_future_free (which closes a
+ * socket still connecting, or a connected one never taken). Owning thread.
+ * A numeric IPv4/IPv6 address (or "localhost") connects at once: no lookup, no
+ * blocking-pool hop. A host name is resolved on the blocking pool and raced
+ * with Happy Eyeballs (see eddy_tcp_connect_addrs); a name that does not
+ * resolve completes the future with EDDY_EAI_* (eddy_strerror: getaddrinfo's
+ * message; print the host name with it).
+ * Errors: EDDY_EINVAL (host NULL, empty, longer than 253 bytes; out NULL),
+ * EDDY_EMFILE, -errno (socket creation), EDDY_ENOMEM. Connection and lookup
+ * errors (EDDY_ECONNREFUSED, EDDY_EAI_NONAME ...) are reported by
+ * eddy_future_poll. */
 int eddy_tcp_connect(eddy_runtime_t rt, const char *host, uint16_t port, eddy_future_t *out);
 /* Creates a future that becomes ready `nanos` nanoseconds after this call
  * (monotonic clock; timers are checked with millisecond granularity at least).

@@ -36,6 +36,8 @@ C_SUITES := tcp timers tasks blocking misuse host fd ownership_race handle_limit
 C_SUITES += shutdown metrics
 # ---- issue 15 (networking) suites ----
 C_SUITES += udp tcp_socket unix
+# ---- names (issue 15 item 1) ----
+C_SUITES += names unix_dgram
 # ---- driver (io_uring) ----
 C_SUITES += driver
 # ---- channels (issue 16) ----

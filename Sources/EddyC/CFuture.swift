@@ -12,7 +12,7 @@
 import Eddy
 
 final class CFuture: @unchecked Sendable {
-    enum Kind { case connect, timer, timeout, blocking }
+    enum Kind { case connect, timer, timeout, blocking, resolve, connectName }
 
     let kind: Kind
     private var connect: ConnectFuture?
@@ -23,6 +23,12 @@ final class CFuture: @unchecked Sendable {
     /// timeout: the owned inner future.
     private(set) var inner: CFuture?
     private var job: BlockingJob?
+    // ---- names (issue 15 item 1) ----
+    /// resolve: the lookup, then its addresses until taken.
+    private var lookup: ResolveFuture?
+    private var addresses: [Endpoint]?
+    /// connectName: the Happy Eyeballs race.
+    private var race: HappyEyeballsConnect?
 
     /// nil while pending, then 0 or the error code.
     private(set) var status: Int32?
@@ -49,6 +55,8 @@ final class CFuture: @unchecked Sendable {
         self.runtime = runtime
     }
     init(job: BlockingJob) { kind = .blocking; self.job = job; runtime = nil }
+    init(resolve: ResolveFuture) { kind = .resolve; lookup = resolve; runtime = nil }
+    init(race: HappyEyeballsConnect) { kind = .connectName; self.race = race; runtime = nil }
 
     // Normally released by close(); a CFuture dropped without one must not leave its
     // timer in the heap.
@@ -109,6 +117,31 @@ final class CFuture: @unchecked Sendable {
             if !j.poll(&cx) { return EddyCode.pending }
             value = j.value
             return finish(j.status)
+        case .resolve:
+            guard let l = lookup else { return finish(EddyCode.ecanceled) }
+            switch l.poll(&cx) {
+            case .pending: return EddyCode.pending
+            case .ready(.success(let list)):
+                addresses = list
+                lookup = nil
+                return finish(0)
+            case .ready(.failure(let e)):
+                lookup = nil
+                return finish(e.code)
+            }
+        case .connectName:
+            guard let r = race else { return finish(EddyCode.ecanceled) }
+            switch r.poll(&cx) {
+            case .pending: return EddyCode.pending
+            case .ready(.success(let s)):
+                stream = s
+                race = nil
+                return finish(0)
+            case .ready(.failure(let e)):
+                if e.code == EddyCode.wrongThread { return e.code }  // misuse: see .connect
+                race = nil
+                return finish(e.code)
+            }
         }
     }
 
@@ -129,7 +162,7 @@ final class CFuture: @unchecked Sendable {
         guard let s = status else { return .failure(.notReady) }
         if s != 0 { return .failure(EddyError(code: s)) }
         let l = leaf
-        guard l.kind == .connect else { return .failure(.invalidArgument) }
+        guard l.kind == .connect || l.kind == .connectName else { return .failure(.invalidArgument) }
         guard let stream = l.stream else { return .failure(.notReady) }
         l.stream = nil
         return .success(stream)
@@ -153,6 +186,19 @@ final class CFuture: @unchecked Sendable {
         return .success(l.value)
     }
 
+    /// eddy_future_take_addrs: the addresses, once (on the leaf, after completion).
+    func takeAddresses() -> Result<[Endpoint], EddyError> {
+        guard let s = status else { return .failure(.notReady) }
+        if s != 0 { return .failure(EddyError(code: s)) }
+        let l = leaf
+        guard l.kind == .resolve else { return .failure(.invalidArgument) }
+        guard let a = l.addresses else { return .failure(.notReady) }
+        return .success(a)
+    }
+
+    /// Forgets the addresses once the caller has them all.
+    func dropAddresses() { leaf.addresses = nil }
+
     /// Drops everything the future owns (eddy_future_free / runtime free):
     /// disarms timers, closes sockets, cancels a queued blocking job, and wakes
     /// a then-task so its callback runs with ECANCELED.
@@ -160,6 +206,10 @@ final class CFuture: @unchecked Sendable {
         if isClosed { return }
         isClosed = true
         connect = nil           // ConnectFuture closes a half-connected socket on deinit
+        race = nil              // closes every attempt in flight
+        lookup?.cancel()        // a lookup still queued never runs; a running one's result is dropped
+        lookup = nil
+        addresses = nil
         stream?.close()
         stream = nil
         releaseTimer()

@@ -21,7 +21,7 @@ private func submitFile(_ rt: eddy_runtime_t, _ file: () -> Result<FileJob, Eddy
     }
     let job = BlockingJob(.file(f))
     let fut = CFuture(job: job)
-    guard let id = insertHandle(fut, kind: .future, owner: cr.id, thread: cr.thread) else { return EddyCode.enomem }
+    guard let id = insertHandle(fut, kind: .future, owner: cr.id, thread: cr.handleThread()) else { return EddyCode.enomem }
     do { try cr.runtime.blockingPool.submit(job) } catch {
         if let bits = handleTable.remove(id, .future) {
             Unmanaged<CFuture>.fromOpaque(HandleTable.pointer(bits)).release()

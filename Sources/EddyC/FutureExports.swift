@@ -66,7 +66,10 @@ public func eddy_tcp_connect(_ rt: eddy_runtime_t, _ host: UnsafePointer<CChar>?
     guard let cr else { return err }
     guard let host, let out else { return EddyCode.einval }
     let c: ConnectFuture
-    do { c = try TcpStream.connect(host: String(cString: host), port: port, runtime: cr.runtime) } catch {
+    let name = String(cString: host)
+    do { c = try TcpStream.connect(host: name, port: port, runtime: cr.runtime) } catch {
+        // Not a numeric address: a host name (issue 15), resolved off the loop.
+        if error == .invalidArgument { return connectByName(name, port, cr, out) }
         return error.code
     }
     return publish(CFuture(connect: c), cr, out)

@@ -56,6 +56,8 @@ enum HandleKind: UInt8 {
     case condition = 24
     // ---- lines and files (issue 15 item 5; branch lines-15): 30... ----
     case reader = 30
+    // ---- Unix datagram sockets (issue 15 item 3): 30, clear of the ranges above ----
+    case unixDatagram = 31
 }
 
 /// One table entry. `~Copyable` because it holds atomics; it only ever lives

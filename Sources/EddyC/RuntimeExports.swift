@@ -188,6 +188,8 @@ private func forceClose(_ h: DetachedHandle) {
         Unmanaged<UdpSocket>.fromOpaque(p).takeRetainedValue().close()
     case .reader:  // lines-15: the reader only; its stream is a handle of its own
         Unmanaged<LineReader>.fromOpaque(p).release()
+    case .unixDatagram:  // issue 15 item 3
+        Unmanaged<UnixDatagramSocket>.fromOpaque(p).takeRetainedValue().close()
     case .task, .waker, .runtime, .sender, .receiver, .semaphore, .notify, .condition:
         Unmanaged<AnyObject>.fromOpaque(p).release()
     }

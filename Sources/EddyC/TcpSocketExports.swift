@@ -23,7 +23,7 @@ private func tcpObject(_ id: UInt64) -> (TcpObject?, Int32) {
 }
 
 /// Stores a new listener/stream for runtime `cr` in *out (closing it if the table is full).
-private func publishTcp(_ object: AnyObject, listener: Bool, _ cr: CRuntime, _ out: UnsafeMutablePointer<eddy_tcp_t>) -> Int32 {
+func publishTcp(_ object: AnyObject, listener: Bool, _ cr: CRuntime, _ out: UnsafeMutablePointer<eddy_tcp_t>) -> Int32 {
     guard let id = insertHandle(object, kind: .tcp, owner: cr.id, thread: cr.handleThread(), flag: listener ? listenerFlag : 0) else {
         (object as? TcpListener)?.close()
         (object as? TcpStream)?.close()

@@ -120,6 +120,29 @@ static int (*const p_eddy_file_write_fd)(eddy_runtime_t, int, const void *, size
 static int (*const p_eddy_future_file_data)(eddy_future_t, const uint8_t **, size_t *) = eddy_future_file_data;
 static int (*const p_eddy_future_take_fd)(eddy_future_t, int *) = eddy_future_take_fd;
 /* ---- end lines and files ---- */
+/* ---- names (issue 15 item 1) ---- */
+static int (*const p_eddy_resolve)(eddy_runtime_t, const char *, uint16_t, eddy_future_t *) = eddy_resolve;
+static int (*const p_eddy_future_get_addrs)(eddy_future_t, eddy_addr_t *, size_t, size_t *) = eddy_future_get_addrs;
+static int (*const p_eddy_tcp_connect_addrs)(eddy_runtime_t, const eddy_addr_t *, size_t, eddy_future_t *) =
+    eddy_tcp_connect_addrs;
+static int (*const p_eddy_tcp_listen_addr)(eddy_runtime_t, const eddy_addr_t *, int, uint32_t, eddy_tcp_t *) =
+    eddy_tcp_listen_addr;
+/* ---- end names ---- */
+/* ---- Unix datagram sockets (issue 15 item 3) ---- */
+static int (*const p_eddy_unixdgram_bind)(eddy_runtime_t, const char *, uint32_t, eddy_unixdgram_t *) =
+    eddy_unixdgram_bind;
+static int (*const p_eddy_unixdgram_connect)(eddy_unixdgram_t, const char *) = eddy_unixdgram_connect;
+static int (*const p_eddy_unixdgram_poll_recv_from)(eddy_unixdgram_t, eddy_cx_t *, void *, size_t, size_t *, char *,
+                                                    size_t, int *) = eddy_unixdgram_poll_recv_from;
+static int (*const p_eddy_unixdgram_poll_send_to)(eddy_unixdgram_t, eddy_cx_t *, const void *, size_t, const char *,
+                                                  size_t *) = eddy_unixdgram_poll_send_to;
+static int (*const p_eddy_unixdgram_poll_recv)(eddy_unixdgram_t, eddy_cx_t *, void *, size_t, size_t *, int *) =
+    eddy_unixdgram_poll_recv;
+static int (*const p_eddy_unixdgram_poll_send)(eddy_unixdgram_t, eddy_cx_t *, const void *, size_t, size_t *) =
+    eddy_unixdgram_poll_send;
+static int (*const p_eddy_unixdgram_fd)(eddy_unixdgram_t, int *) = eddy_unixdgram_fd;
+static int (*const p_eddy_unixdgram_close)(eddy_unixdgram_t) = eddy_unixdgram_close;
+/* ---- end Unix datagram sockets ---- */
 /* ---- channels (issue 16) ---- */
 static int (*const p_eddy_channel_new)(eddy_runtime_t, size_t, eddy_drop_fn, eddy_sender_t *, eddy_receiver_t *) =
     eddy_channel_new;
@@ -187,6 +210,13 @@ static const struct {
     ENTRY(eddy_unix_connect),     ENTRY(eddy_tcp_peer_cred),    ENTRY(eddy_tcp_poll_send_fd),
     ENTRY(eddy_tcp_poll_recv_fd),
     /* ---- end issue 15 ---- */
+    /* ---- names (issue 15 item 1) ---- */
+    ENTRY(eddy_resolve),          ENTRY(eddy_future_get_addrs), ENTRY(eddy_tcp_connect_addrs),
+    ENTRY(eddy_tcp_listen_addr),
+    /* ---- Unix datagram sockets (issue 15 item 3) ---- */
+    ENTRY(eddy_unixdgram_bind),   ENTRY(eddy_unixdgram_connect), ENTRY(eddy_unixdgram_poll_recv_from),
+    ENTRY(eddy_unixdgram_poll_send_to), ENTRY(eddy_unixdgram_poll_recv), ENTRY(eddy_unixdgram_poll_send),
+    ENTRY(eddy_unixdgram_fd),     ENTRY(eddy_unixdgram_close),
     /* ---- driver (io_uring) ---- */
     ENTRY(eddy_runtime_driver),
     /* ---- multi-thread runtime (issue 14) ---- */

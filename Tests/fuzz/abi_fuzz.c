@@ -1844,158 +1844,7 @@ static void do_pass_fd(eddy_cx_t *bcx)
     }
 }
 
-/* ---------------------------------------------------------------- lines and files (issue 15 item 5, issue 16 item 5; branch lines-15) */
-/* eddy_reader_*: readers over any TCP handle (listeners: EINVAL), absurd limits and
- * frame sizes, bad separators and outputs, polls with and without a context, free.
- * eddy_file_*: reads of paths that exist, do not, or are directories, writes into a
- * private temporary folder only, fds of any number, absurd lengths; the futures join
- * the model as blocking futures (polled, taken and freed by the future cases). */
-
-static char fz_dir[64];
-
-static void do_reader(eddy_cx_t *bcx)
-{
-    int v;
-    ent_t *e;
-    switch (rn(4)) {
-    case 0: {
-        uint64_t h = pick(K_TCP, &v, &e);
-        eddy_reader_t rd;
-        size_t limit = chance(20) ? (chance(50) ? SIZE_MAX - rn(10) : ((size_t)1 << 40)) : rn(4096);
-        int ok_out = count_live(K_RDR) < 50 && !chance(5);
-        int r = CALL(eddy_reader_new((eddy_tcp_t){ h }, limit, ok_out ? &rd : NULL));
-        check(r, WEAK(v), 0);
-        if (r == 0) {
-            if (!ok_out || limit > ((size_t)64 << 20)) {
-                die("eddy_reader_new succeeded with out %p limit %zu", ok_out ? (void *)&rd : NULL, limit);
-            }
-            if (add_ent(rd.id, K_RDR, e != NULL ? e->rt : -1) == NULL) {
-                CALL(eddy_reader_free(rd));
-            }
-        }
-        break;
-    }
-    case 1:
-    case 2: {
-        uint64_t h = pick(K_RDR, &v, &e);
-        const uint8_t *data = NULL;
-        size_t len = 7777;
-        int r;
-        if (rn(2) == 0) {
-            const char *seps[] = { "\n", "\r\n", "", "|", NULL };
-            const char *sep = seps[rn(5)];
-            size_t seplen = sep == NULL ? rn(3) : (chance(10) ? 65 + rn(1000) : strlen(sep));
-            r = CALL(eddy_reader_poll_line((eddy_reader_t){ h }, bcx, sep, seplen, chance(5) ? NULL : &data,
-                                           chance(5) ? NULL : &len));
-            if (r == EDDY_READY && len > ((size_t)64 << 20) + 64) {
-                die("reader line of %zu bytes", len);
-            }
-        } else {
-            size_t n = chance(20) ? (chance(50) ? SIZE_MAX - rn(10) : ((size_t)1 << 40) + rn(10)) : rn(200);
-            r = CALL(eddy_reader_poll_exact((eddy_reader_t){ h }, bcx, n, chance(5) ? NULL : &data));
-            if (r == EDDY_READY && n > ((size_t)64 << 20) + 64) {
-                die("reader frame of %zu bytes", n);
-            }
-        }
-        check(r, WEAK(v), 1);
-        if (r == EDDY_READY && len != 0 && data == NULL) {
-            die("reader READY without data");
-        }
-        break;
-    }
-    default: {
-        uint64_t h = pick(K_RDR, &v, &e);
-        int r = CALL(eddy_reader_free((eddy_reader_t){ h }));
-        check(r, v, 0);
-        if (r == 0 && e != NULL) {
-            e->live = 0;
-        }
-        break;
-    }
-    }
-}
-
-static void do_file(void)
-{
-    int v, rti;
-    pick_rt(&v, &rti);
-    eddy_runtime_t rt = { rt_id(rti) };
-    if (fz_dir[0] == 0) {
-        snprintf(fz_dir, sizeof fz_dir, "/tmp/eddy-fuzz-files-XXXXXX");
-        if (mkdtemp(fz_dir) == NULL) {
-            die("mkdtemp");
-        }
-    }
-    char path[128];
-    switch (rn(4)) {
-    case 0: snprintf(path, sizeof path, "%s/f%u", fz_dir, rn(4)); break;
-    case 1: snprintf(path, sizeof path, "%s", fz_dir); break; /* a directory */
-    case 2: snprintf(path, sizeof path, "%s/no/such", fz_dir); break;
-    default: path[0] = 0; break;
-    }
-    const char *p = chance(5) ? NULL : path;
-    eddy_future_t f;
-    int ok_out = !chance(5);
-    eddy_future_t *out = ok_out ? &f : NULL;
-    size_t len = chance(10) ? (chance(50) ? SIZE_MAX - rn(10) : ((size_t)1 << 62) + rn(10)) : rn(4096);
-    const void *buf = chance(5) ? NULL : sbuf;
-    /* never another descriptor of the process (a read of stdin would block a pool thread) */
-    int fd = chance(50) ? -1 - (int)rn(3) : 1 << 20;
-    int r;
-    switch (rn(5)) {
-    case 0: r = CALL(eddy_file_read(rt, p, out)); break;
-    case 1:
-        r = CALL(eddy_file_write(rt, p, buf, len, chance(80) ? (uint32_t)rn(2) : 0x80u, out));
-        if (r == 0 && (len > ((size_t)1 << 62) || (buf == NULL && len > 0))) {
-            die("eddy_file_write accepted length %zu buf %p", len, buf);
-        }
-        break;
-    case 2: {
-        const int flags[] = { O_RDONLY, O_WRONLY | O_CREAT | O_TRUNC, O_RDWR | O_CREAT, O_WRONLY | O_APPEND, -1 };
-        r = CALL(eddy_file_open(rt, p, flags[rn(5)], out));
-        break;
-    }
-    case 3: {
-        int own = chance(80) ? open(path[0] ? path : "/dev/null", O_RDONLY | O_CLOEXEC) : -1;
-        r = CALL(eddy_file_read_fd(rt, own >= 0 ? own : fd, len, out));
-        if (own >= 0) close(own);
-        break;
-    }
-    default:
-        /* only descriptors of the fuzzer's own files get written: a fresh one */
-        fd = open(path[0] ? path : "/dev/null", O_WRONLY | O_CLOEXEC);
-        if (fd >= 0 && strcmp(path, fz_dir) != 0) {
-            r = CALL(eddy_file_write_fd(rt, fd, buf, len, out));
-            close(fd); /* allowed at once: the job holds a duplicate */
-        } else {
-            if (fd >= 0) close(fd);
-            r = CALL(eddy_file_write_fd(rt, -1, buf, len, out));
-        }
-        break;
-    }
-    check(r, WEAK(v), 0);
-    if (r == 0) {
-        if (!ok_out) {
-            die("eddy_file_* with a NULL out succeeded");
-        }
-        ent_t *fe = add_ent(f.id, K_FUT, rti);
-        if (fe != NULL) {
-            fe->fkind = 2; /* a blocking job */
-            const uint8_t *d;
-            size_t n;
-            int fdout;
-            /* not complete yet (or an error, or not that kind): never a crash */
-            check(CALL(eddy_future_file_data(f, chance(5) ? NULL : &d, &n)), VALID, 0);
-            int t = CALL(eddy_future_take_fd(f, &fdout));
-            check(t, VALID, 0);
-            if (t == 0) {
-                close(fdout);
-            }
-        } else {
-            CALL(eddy_future_free(f));
-        }
-    }
-}
+    switch (rn(54)) { /* lines-15: 48, 49; names-15: 50-53 */
 
 /* ---------------------------------------------------------------- channels (issue 16)
  * eddy_channel_* / eddy_oneshot_new with valid, stale, wrong-kind, forged handles and
@@ -2237,7 +2086,7 @@ static void random_op(eddy_cx_t *cx, int cur_rt, int depth)
         bcx = chance(50) ? NULL : (eddy_cx_t *)(void *)sbuf; /* a bogus cx */
     }
     int cx_ok = bcx != NULL && bcx == cx;
-    switch (rn(50)) { /* lines-15: 48, 49 */
+    switch (rn(54)) { /* lines-15: 48, 49; names-15: 50-53 */
     /* ---- graceful shutdown (issue 14, branch pool-14) ---- */
     case 44: { /* eddy_runtime_metrics; eddy_runtime_shutdown of an idle runtime (driven by the call) */
         if (!chance(25)) {
@@ -2853,6 +2702,14 @@ static void random_op(eddy_cx_t *cx, int cur_rt, int depth)
         break;
     case 49:
         do_file();
+        break;
+    case 50: /* ---- names (issue 15 item 1) ---- */
+    case 51:
+        do_names();
+        break;
+    case 52: /* ---- Unix datagram sockets (issue 15 item 3) ---- */
+    case 53:
+        do_unix_dgram(bcx);
         break;
     case 18: /* version and names, any code */
         CALL(eddy_version());

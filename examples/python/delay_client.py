@@ -67,7 +67,7 @@ async def main(host: str, port: int, n: int, step: int, timeout: float) -> int:
     results = await eddy.gather(*(one(i) for i in range(n)), return_exceptions=True)
     failed = [r for r in results if isinstance(r, BaseException)]
     for r in failed:
-        print(f"error: {r!r}", file=sys.stderr)
+        print(f"error ({host} port {port}): {r}", file=sys.stderr)
     print(f"{n - len(failed)}/{n} replies in {time.monotonic() - start:.3f}s total")
     return 1 if failed else 0
 

@@ -12,8 +12,17 @@ public final class ConnectFuture: Future, @unchecked Sendable {
     private var result: Result<TcpStream, EddyError>?
 
     convenience init(host: String, port: UInt16, core: Core) throws(EddyError) {
-        let addr = try SocketAddress.resolve(host: host, port: port)
+        try self.init(addr: try SocketAddress.resolve(host: host, port: port), core: core)
+    }
+
+    /// A connect to a parsed numeric address (the synchronous fast path).
+    convenience init(addr: SockAddrStorage, core: Core) throws(EddyError) {
         try self.init(family: addr.family, core: core) { fd in addr.withSockAddr { core.sys.connect(fd, $0, $1) } }
+    }
+
+    /// A connect to one resolved address (a Happy Eyeballs attempt, issue 15).
+    convenience init(endpoint: Endpoint, core: Core) throws(EddyError) {
+        try self.init(family: endpoint.family, core: core) { fd in endpoint.withSockAddr { core.sys.connect(fd, $0, $1) } }
     }
 
     /// A Unix-domain stream connect (issue 15): immediate or an error (no listener:
@@ -66,6 +75,15 @@ public final class ConnectFuture: Future, @unchecked Sendable {
         }
         result = r
         return r
+    }
+
+    /// Drops the attempt: closes its socket (connected or not); later polls report
+    /// `ECANCELED` (a Happy Eyeballs loser, issue 15).
+    func cancel() {
+        if case .success(let s)? = result { s.close() }
+        stream?.close()
+        stream = nil
+        result = .failure(.cancelled)
     }
 
     /// Takes the connected stream out of a finished future (the C ABI's `take`).

@@ -44,7 +44,44 @@ public final class TcpListener: @unchecked Sendable {
         if backlog < 0 { throw .invalidArgument }
         let core = try constructionCore(runtime)
         let addr = try SocketAddress.resolve(host: host, port: port)
-        let fd = sysTcpSocket(family: addr.family)
+        return try bind(family: addr.family, backlog: backlog, reusePort: reusePort, core: core) { fd in
+            addr.withSockAddr { Glibc.bind(fd, $0, $1) }
+        }
+    }
+
+    // ---- names (issue 15 item 1) ----
+
+    /// Binds and listens on one resolved address (see `bind(host:port:)`).
+    public static func bind(endpoint: Endpoint, backlog: Int32 = 1024, reusePort: Bool = false,
+                            runtime: Runtime? = nil) throws(EddyError) -> TcpListener {
+        if backlog < 0 { throw .invalidArgument }
+        guard endpoint.family == AF_INET || endpoint.family == AF_INET6 else { throw .invalidArgument }
+        let core = try constructionCore(runtime)
+        return try bind(family: endpoint.family, backlog: backlog, reusePort: reusePort, core: core) { fd in
+            endpoint.withSockAddr { Glibc.bind(fd, $0, $1) }
+        }
+    }
+
+    /// Listens on a host name (or a numeric address, which skips the lookup): resolves
+    /// it on the blocking pool and binds the first address that binds (getaddrinfo's
+    /// order); throws `ResolveError` for a name that does not resolve, else the last
+    /// bind error.
+    nonisolated(nonsending) public static func bind(resolving host: String, port: UInt16, backlog: Int32 = 1024,
+                                                   reusePort: Bool = false) async throws -> TcpListener {
+        if backlog < 0 { throw EddyError.invalidArgument }
+        let list = try await Resolver.resolve(host: host, port: port)
+        var last = EddyError.nameNotFound
+        for e in list {
+            do { return try bind(endpoint: e, backlog: backlog, reusePort: reusePort) } catch { last = error }
+        }
+        throw last
+    }
+
+    // ---- end of names ----
+
+    private static func bind(family: Int32, backlog: Int32, reusePort: Bool, core: Core,
+                             _ bindCall: (Int32) -> Int32) throws(EddyError) -> TcpListener {
+        let fd = sysTcpSocket(family: family)
         if fd < 0 { throw .errno(-fd) }
         _ = sysSetIntOption(fd, SOL_SOCKET, SO_REUSEADDR, 1)
         if reusePort, SocketOption.reusePort.set(fd, 1) < 0 {
@@ -52,7 +89,7 @@ public final class TcpListener: @unchecked Sendable {
             sysClose(fd)
             throw .errno(e)
         }
-        var r = addr.withSockAddr { Glibc.bind(fd, $0, $1) }
+        var r = bindCall(fd)
         if r == 0 { r = Glibc.listen(fd, backlog) }
         if r != 0 {
             let e = errno

@@ -244,10 +244,38 @@ public final class TcpStream: IoSource, @unchecked Sendable {
     }
 
     /// Connects from async code on an Eddy runtime.
+    /// A numeric host connects at once (no lookup, no blocking-pool hop); a name is
+    /// resolved and raced with Happy Eyeballs (`HappyEyeballsConnect`); a name that
+    /// does not resolve throws `ResolveError` (code and host name).
     nonisolated(nonsending) public static func connect(host: String, port: UInt16) async throws -> TcpStream {
         let core = try loopCore()
-        let fut = try ConnectFuture(host: host, port: port, core: core)
+        let addr: SockAddrStorage
+        do { addr = try SocketAddress.resolve(host: host, port: port) } catch {
+            return try await connect(name: host, port: port, core: core)
+        }
+        let fut = try ConnectFuture(addr: addr, core: core)
         return try await fut.wait()
+    }
+
+    /// The name path of `connect(host:port:)` (issue 15 item 1), kept out of the numeric one.
+    @inline(never)
+    nonisolated(nonsending) static func connect(name: String, port: UInt16, core: Core) async throws -> TcpStream {
+        let he = HappyEyeballsConnect(host: name, port: port, core: core, attemptDelay: HappyEyeballsConnect.defaultAttemptDelay,
+                                      timeout: ResolveFuture.defaultTimeout)
+        switch try await awaitPolling(he, core: core) {
+        case .success(let s): return s
+        case .failure(let e): throw he.failedInLookup ? ResolveError(e, host: name) as Error : e
+        }
+    }
+
+    /// Races connections to `endpoints` with Happy Eyeballs (RFC 8305: families
+    /// interleaved, the next attempt after `attemptDelay` or on a failure, the first
+    /// to connect wins, the others are closed).
+    nonisolated(nonsending) public static func connect(to endpoints: [Endpoint],
+                                                      attemptDelay: Duration = HappyEyeballsConnect.defaultAttemptDelay) async throws -> TcpStream {
+        let core = try loopCore()
+        let he = HappyEyeballsConnect(endpoints: endpoints, core: core, attemptDelay: attemptDelay)
+        return try await awaitPolling(he, core: core).get()
     }
 
     /// `shutdown(2)` of one or both directions.

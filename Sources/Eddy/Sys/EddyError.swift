@@ -33,6 +33,14 @@ public struct EddyError: Error, Sendable, Equatable, Hashable, CustomStringConve
     public static let notReady = EddyError(code: OwnCode.notReady)
     /// A C poll function returned something other than READY, PENDING or an error.
     public static let badPoll = EddyError(code: OwnCode.badPoll)
+    // ---- names (issue 15 item 1) ----
+    /// A name that does not resolve (`EDDY_EAI_NONAME`, getaddrinfo's `EAI_NONAME`).
+    public static let nameNotFound = EddyError(code: OwnCode.eaiNoName)
+    /// The resolver could not answer now (`EDDY_EAI_AGAIN`); also a lookup that ran
+    /// past its time bound.
+    public static let nameTemporaryFailure = EddyError(code: OwnCode.eaiAgain)
+    /// `true` for the resolver's codes (`EDDY_EAI_*`).
+    public var isResolverError: Bool { code < OwnCode.eaiBase && code > OwnCode.eaiBase - 100 }
     /// The operation was cancelled (`-ECANCELED`).
     public static let cancelled = EddyError.errno(ECANCELED)
     /// A deadline passed (`-ETIMEDOUT`).

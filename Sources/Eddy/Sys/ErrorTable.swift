@@ -44,6 +44,18 @@ package func headerError(_ code: Int32) -> (name: StaticString, message: StaticS
     case OwnCode.notReady: return ("EDDY_ENOTREADY", "result not available: not complete yet or already taken")
     case OwnCode.badPoll:
         return ("EDDY_EBADPOLL", "poll function returned a value that is not READY, PENDING or negative")
+    // ---- names (issue 15 item 1): getaddrinfo's failures, gai_strerror's messages ----
+    case OwnCode.eaiBadFlags: return ("EDDY_EAI_BADFLAGS", "Bad value for ai_flags")
+    case OwnCode.eaiNoName: return ("EDDY_EAI_NONAME", "Name or service not known")
+    case OwnCode.eaiAgain: return ("EDDY_EAI_AGAIN", "Temporary failure in name resolution")
+    case OwnCode.eaiFail: return ("EDDY_EAI_FAIL", "Non-recoverable failure in name resolution")
+    case OwnCode.eaiNoData: return ("EDDY_EAI_NODATA", "No address associated with hostname")
+    case OwnCode.eaiFamily: return ("EDDY_EAI_FAMILY", "ai_family not supported")
+    case OwnCode.eaiSockType: return ("EDDY_EAI_SOCKTYPE", "ai_socktype not supported")
+    case OwnCode.eaiService: return ("EDDY_EAI_SERVICE", "Servname not supported for ai_socktype")
+    case OwnCode.eaiAddrFamily: return ("EDDY_EAI_ADDRFAMILY", "Address family for hostname not supported")
+    case OwnCode.eaiMemory: return ("EDDY_EAI_MEMORY", "Memory allocation failure")
+    case OwnCode.eaiOverflow: return ("EDDY_EAI_OVERFLOW", "Argument buffer overflow")
     default: return nil
     }
 }
@@ -56,6 +68,19 @@ package enum OwnCode {
     package static let wrongThread: Int32 = -5004
     package static let notReady: Int32 = -5005
     package static let badPoll: Int32 = -5006
+    // ---- names (issue 15 item 1): -5100 + glibc's EAI_* value (see include/eddy.h) ----
+    package static let eaiBase: Int32 = -5100
+    package static let eaiBadFlags: Int32 = -5101
+    package static let eaiNoName: Int32 = -5102
+    package static let eaiAgain: Int32 = -5103
+    package static let eaiFail: Int32 = -5104
+    package static let eaiNoData: Int32 = -5105
+    package static let eaiFamily: Int32 = -5106
+    package static let eaiSockType: Int32 = -5107
+    package static let eaiService: Int32 = -5108
+    package static let eaiAddrFamily: Int32 = -5109
+    package static let eaiMemory: Int32 = -5110
+    package static let eaiOverflow: Int32 = -5112
 }
 
 /// The name of an unknown code.

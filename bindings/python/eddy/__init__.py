@@ -51,6 +51,16 @@ from ._lines import LimitOverrunError
 from ._files import AsyncFile, open_file, read_file, write_file
 
 # ---- end lines and files ----
+# ---- names (issue 15 item 1) ----
+from ._names import resolve
+from ._net import connect_addresses
+from ._errors import NameResolutionError
+
+# ---- end names ----
+# ---- Unix datagram sockets (issue 15 item 3) ----
+from ._unix_dgram import UnixDatagram, UnixDatagramSocket, bind_unix_datagram
+
+# ---- end Unix datagram sockets ----
 # ---- driver (io_uring) ----
 from ._backend import DriverInfo, driver_info
 # ---- multi-thread runtime (issue 14, branch mt-14) ----
@@ -110,6 +120,14 @@ __all__ = [
     "SocketOption",
     "listen_unix",
     "connect_unix",
+    # ---- names (issue 15 item 1) ----
+    "resolve",
+    "connect_addresses",
+    "NameResolutionError",
+    # ---- Unix datagram sockets (issue 15 item 3) ----
+    "bind_unix_datagram",
+    "UnixDatagramSocket",
+    "UnixDatagram",
     # ---- driver (io_uring) ----
     "DriverInfo",
     "driver_info",

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import socket
 from typing import Optional
 
 from . import _lib
@@ -31,6 +32,33 @@ class EddyError(OSError):
 
     def __str__(self) -> str:
         return f"[{self.name}] {self.args[0] if self.args else ''}"
+
+
+# ---- names (issue 15 item 1) ----
+class NameResolutionError(EddyError, socket.gaierror):
+    """A host name that did not resolve (the C codes ``EDDY_EAI_*``, outside the
+    errno range). A ``socket.gaierror`` too, which is what asyncio code catches.
+    ``code`` / ``name`` are Eddy's (``EDDY_EAI_NONAME`` ...), ``host`` the name,
+    and the message getaddrinfo's, with the host:
+    ``[EDDY_EAI_NONAME] cannot resolve 'nonexistent.invalid': Name or service not known``."""
+
+    host: Optional[str]
+
+    def __init__(self, code: int, host: Optional[str] = None) -> None:
+        text = _safe_strerror(code)
+        super().__init__(code, f"cannot resolve {host!r}: {text}" if host is not None else text)
+        self.host = host
+
+    def __reduce__(self):  # type: ignore[no-untyped-def]
+        return type(self), (self.code, self.host)
+
+
+def is_resolver_code(code: int) -> bool:
+    """``EDDY_EAI_*``: -5100 + glibc's EAI value (-1 ... -12)."""
+    return -5112 <= code <= -5101
+
+
+# ---- end names ----
 
 
 class InvalidArgumentError(OSError, ValueError):
@@ -130,6 +158,8 @@ def error_from_code(code: int) -> BaseException:
         return CancelledError("cancelled by the runtime")
     if code == _lib.EFORKED:
         return ForkedError()
+    if is_resolver_code(code):
+        return NameResolutionError(code)
     if code <= -5000:
         return EddyError(code)
     if code == _lib.EINVAL:

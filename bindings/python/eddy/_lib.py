@@ -59,6 +59,18 @@ ESHUTDOWN = -5003
 EWRONGTHREAD = -5004
 ENOTREADY = -5005
 EBADPOLL = -5006
+# ---- names (issue 15 item 1): resolver failures, -5100 + glibc's EAI_* value ----
+EAI_BADFLAGS = -5101
+EAI_NONAME = -5102
+EAI_AGAIN = -5103
+EAI_FAIL = -5104
+EAI_NODATA = -5105
+EAI_FAMILY = -5106
+EAI_SOCKTYPE = -5107
+EAI_SERVICE = -5108
+EAI_ADDRFAMILY = -5109
+EAI_MEMORY = -5110
+EAI_OVERFLOW = -5112
 
 # include/eddy.h's EDDY_ERROR_MAP: code -> (name, message), in its order: word for word
 # what eddy_err_name / eddy_strerror return (tests/test_error_table.py checks this copy
@@ -86,6 +98,18 @@ ERRORS = {
     EWRONGTHREAD: ("EDDY_EWRONGTHREAD", "called from a thread that may not use this runtime or object now"),
     ENOTREADY: ("EDDY_ENOTREADY", "result not available: not complete yet or already taken"),
     EBADPOLL: ("EDDY_EBADPOLL", "poll function returned a value that is not READY, PENDING or negative"),
+    # ---- names (issue 15 item 1) ----
+    EAI_BADFLAGS: ("EDDY_EAI_BADFLAGS", "Bad value for ai_flags"),
+    EAI_NONAME: ("EDDY_EAI_NONAME", "Name or service not known"),
+    EAI_AGAIN: ("EDDY_EAI_AGAIN", "Temporary failure in name resolution"),
+    EAI_FAIL: ("EDDY_EAI_FAIL", "Non-recoverable failure in name resolution"),
+    EAI_NODATA: ("EDDY_EAI_NODATA", "No address associated with hostname"),
+    EAI_FAMILY: ("EDDY_EAI_FAMILY", "ai_family not supported"),
+    EAI_SOCKTYPE: ("EDDY_EAI_SOCKTYPE", "ai_socktype not supported"),
+    EAI_SERVICE: ("EDDY_EAI_SERVICE", "Servname not supported for ai_socktype"),
+    EAI_ADDRFAMILY: ("EDDY_EAI_ADDRFAMILY", "Address family for hostname not supported"),
+    EAI_MEMORY: ("EDDY_EAI_MEMORY", "Memory allocation failure"),
+    EAI_OVERFLOW: ("EDDY_EAI_OVERFLOW", "Argument buffer overflow"),
 }
 
 CONFIG_RETURN_ON_SIGNAL = 0x1
@@ -379,6 +403,23 @@ def _declare(lib: ctypes.CDLL) -> None:
     f("eddy_tcp_poll_send_fd", c_int, H, c_void_p, c_int)
     f("eddy_tcp_poll_recv_fd", c_int, H, c_void_p, POINTER(c_int))
     # ---- end issue 15 ----
+    # ---- names (issue 15 item 1) ----
+    f("eddy_resolve", c_int, H, c_char_p, c_uint16, PH)
+    f("eddy_future_get_addrs", c_int, H, PA, c_size_t, POINTER(c_size_t))
+    f("eddy_tcp_connect_addrs", c_int, H, PA, c_size_t, PH)
+    f("eddy_tcp_listen_addr", c_int, H, PA, c_int, c_uint32, PH)
+    # ---- end names ----
+    # ---- Unix datagram sockets (issue 15 item 3) ----
+    f("eddy_unixdgram_bind", c_int, H, c_char_p, c_uint32, PH)
+    f("eddy_unixdgram_connect", c_int, H, c_char_p)
+    f("eddy_unixdgram_poll_recv_from", c_int, H, c_void_p, c_void_p, c_size_t, POINTER(c_size_t), c_char_p, c_size_t,
+      POINTER(c_int))
+    f("eddy_unixdgram_poll_send_to", c_int, H, c_void_p, c_void_p, c_size_t, c_char_p, POINTER(c_size_t))
+    f("eddy_unixdgram_poll_recv", c_int, H, c_void_p, c_void_p, c_size_t, POINTER(c_size_t), POINTER(c_int))
+    f("eddy_unixdgram_poll_send", c_int, H, c_void_p, c_void_p, c_size_t, POINTER(c_size_t))
+    f("eddy_unixdgram_fd", c_int, H, POINTER(c_int))
+    f("eddy_unixdgram_close", c_int, H)
+    # ---- end Unix datagram sockets ----
 
 
 # --- the hot path: an argument-type-free call ----------------------------------

@@ -16,7 +16,6 @@ from typing import Any, Awaitable, Generator, Optional, Tuple, Union
 
 from . import _lib
 from ._addr import Address, SocketOption, from_addr, int32
-from ._blocking import to_thread
 from ._driver import PID, Runtime, check, owned, running, wait_future
 from ._errors import (
     ClosedResourceError,
@@ -27,6 +26,7 @@ from ._errors import (
     error_from_code,
 )
 from ._lib import INT_MAX
+from ._names import connect_addresses_handle, connect_name, listen_name
 from ._protocol import OP_READ, OP_REPEAT, OP_WRITE, PENDING, READY, SUSPEND, UNCLAIMED, Op, Suspends, awaitable
 from ._tasks import Task
 from ._lines import DEFAULT_LIMIT, BufferedReads
@@ -72,19 +72,6 @@ def _numeric_host(host: object) -> Optional[bytes]:
         return str(ipaddress.ip_address(h)).encode()
     except ValueError:
         return None
-
-
-async def _resolve(host: str, port: int) -> bytes:
-    """Numeric hosts go straight to C; names are resolved in a thread."""
-    num = _numeric_host(host)
-    if num is not None:
-        return num
-    if not host:
-        raise InvalidArgumentError("host must not be empty")
-    infos = await to_thread(socket.getaddrinfo, host, port, 0, socket.SOCK_STREAM)
-    if not infos:
-        raise OSError(f"cannot resolve {host!r}")
-    return str(infos[0][4][0]).encode()
 
 
 class _Handle:
@@ -590,16 +577,23 @@ async def listen(host: str = "127.0.0.1", port: int = 0, backlog: int = 128, *, 
     port = _validate_port(port)
     backlog = _validate_backlog(backlog)
     rt = running()
-    h = await _resolve(host, port)
-    check(rt.lib.eddy_tcp_listen_flags(rt.h, h, port, backlog, 1 if reuse_port else 0, rt.out_ref))
+    num = _numeric_host(host)
+    if num is None:  # a name (issue 15): resolved on the blocking pool
+        return TcpListener(rt, await listen_name(rt, host, port, backlog, 1 if reuse_port else 0))
+    check(rt.lib.eddy_tcp_listen_flags(rt.h, num, port, backlog, 1 if reuse_port else 0, rt.out_ref))
     return TcpListener(rt, rt.out.value)
 
 
 async def connect(host: str, port: int) -> TcpStream:
-    """Open a TCP connection (``ConnectionRefusedError`` etc. on failure)."""
+    """Open a TCP connection (``ConnectionRefusedError`` etc. on failure). A
+    numeric host connects at once; a name is resolved on the runtime's blocking
+    pool and raced with Happy Eyeballs (``NameResolutionError``, a
+    ``socket.gaierror`` naming the host, when it does not resolve)."""
     port = _validate_port(port)
     rt = running()
-    h = await _resolve(host, port)
+    h = _numeric_host(host)
+    if h is None:
+        return TcpStream(rt, await connect_name(rt, host, port))
     lib = rt.lib
     check(lib.eddy_tcp_connect(rt.h, h, port, rt.out_ref))
     fut = rt.out.value
@@ -609,6 +603,21 @@ async def connect(host: str, port: int) -> TcpStream:
         return TcpStream(rt, rt.out.value)
     finally:
         lib.eddy_future_free(fut)
+
+
+# ---- names (issue 15 item 1) ----
+
+
+async def connect_addresses(addresses: Any) -> TcpStream:
+    """Connect to the first of ``addresses`` (numeric ``(host, port)`` tuples)
+    that answers, with Happy Eyeballs (RFC 8305): families interleaved, the next
+    attempt after 250 ms or as soon as the ones in flight failed, the first to
+    connect wins and the others are closed. All failing: the last attempt's error."""
+    rt = running()
+    return TcpStream(rt, await connect_addresses_handle(rt, addresses))
+
+
+# ---- end names ----
 
 
 # ---- issue 15: Unix-domain stream sockets ----

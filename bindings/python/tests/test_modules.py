@@ -139,9 +139,11 @@ LAYERS = [
     "_wakeup", "_runners",
     "_blocking",
     "_lines",  # ---- lines and files (branch lines-15) ---- buffered reads: a mixin of _net's streams
+    "_names",  # ---- names (issue 15 item 1): lookups, connect by name (over _driver, _addr) ----
     "_net",
     "_shutdown", "_diagnostics",  # eddy.shutdown, metrics, task_dump (issue 14, branch pool-14)
     "_udp",  # issue 15
+    "_unix_dgram",  # ---- Unix datagram sockets (issue 15 item 3) ----
     "_waiters", "_sync", "_queue",  # coordination (issue 16): over _driver / _protocol
     "_files",  # ---- lines and files (branch lines-15) ---- over _blocking
     "__init__",

@@ -8,7 +8,7 @@ import Glibc
 #endif
 
 let usage = """
-    usage: eddy-delay-client [--host ADDR] [--port PORT] [-n N] [--text TEXT]
+    usage: eddy-delay-client [--host HOST] [--port PORT] [-n N] [--text TEXT]
 
     Spawns N tasks (default 10); task i asks the delay server for
     GET /{100 + i*900/(N-1)}/{TEXT}-{i}, so delays spread over 100...1000 ms.
@@ -202,7 +202,7 @@ func runClient(_ arguments: [String]) -> Int32 {
                             return false
                         } catch {
                             let elapsed = padded(milliseconds(since: start), width: 5)
-                            emit("[\(elapsed) ms] reply \(i): FAILED: \(describe(error))" + "\n")
+                            emit("[\(elapsed) ms] reply \(i): \(config.host) port \(config.port) FAILED: \(describe(error))" + "\n")
                             return false
                         }
                     })

@@ -1,0 +1,148 @@
+// UnixDatagramExports: eddy_unixdgram_* (issue 15 item 3) — the eddy_udp_* shape with
+// paths: bind (or unbound), connect, the four poll functions, fd, close.
+
+import CEddyABI
+import Eddy
+import Glibc
+
+/// The UnixDatagramSocket behind `id` (owning thread), unretained.
+@inline(__always)
+private func dgramSocket(_ id: UInt64) -> (Unmanaged<UnixDatagramSocket>?, Int32) {
+    if isForked() { return (nil, EddyCode.forked) }
+    return local(id, .unixDatagram, as: UnixDatagramSocket.self)
+}
+
+@c @implementation
+public func eddy_unixdgram_bind(_ rt: eddy_runtime_t, _ path: UnsafePointer<CChar>?, _ flags: UInt32,
+                                _ out: UnsafeMutablePointer<eddy_unixdgram_t>?) -> Int32 {
+    if isForked() { return EddyCode.forked }
+    let (cr, err) = creatingRuntime(rt.id)
+    guard let cr else { return err }
+    guard let out, flags & ~UInt32(EDDY_UNIXDGRAM_UNLINK_ON_CLOSE) == 0 else { return EddyCode.einval }
+    let s: UnixDatagramSocket
+    do {
+        if let path {
+            s = try UnixDatagramSocket.bind(path: String(cString: path),
+                                            unlinkOnClose: flags & UInt32(EDDY_UNIXDGRAM_UNLINK_ON_CLOSE) != 0,
+                                            runtime: cr.runtime)
+        } else {
+            s = try UnixDatagramSocket.unbound(runtime: cr.runtime)
+        }
+    } catch { return error.code }
+    guard let id = insertHandle(s, kind: .unixDatagram, owner: cr.id, thread: cr.handleThread()) else {
+        s.close()
+        return EddyCode.enomem
+    }
+    out.pointee = eddy_unixdgram_t(id: id)
+    return 0
+}
+
+@c @implementation
+public func eddy_unixdgram_connect(_ s: eddy_unixdgram_t, _ path: UnsafePointer<CChar>?) -> Int32 {
+    let (u, err) = dgramSocket(s.id)
+    guard let u else { return err }
+    guard let path else { return EddyCode.einval }
+    do { try u.takeUnretainedValue().connect(path: String(cString: path)) } catch { return error.code }
+    return 0
+}
+
+/// The shared body of the poll functions: checks, then one Int-coded step.
+@inline(__always)
+private func pollDgram(_ id: UInt64, _ cx: OpaquePointer?, hasBuffer: Bool, _ len: Int,
+                       _ n: UnsafeMutablePointer<Int>?, _ step: (UnixDatagramSocket, inout Context) -> Int) -> Int32 {
+    if isForked() { return EddyCode.forked }
+    guard let cxp = validContext(cx) else { return EddyCode.einval }
+    let r = HandleTable.lookupLocal(id, .unixDatagram, thread: currentThread())
+    guard r.error == 0 else { return r.error }
+    guard let n else { return EddyCode.einval }
+    if hasBuffer {
+        if len < 0 { return EddyCode.einval }  // a size_t above SSIZE_MAX
+    } else if len != 0 {
+        return EddyCode.einval
+    }
+    let got = Unmanaged<UnixDatagramSocket>.fromOpaque(HandleTable.pointer(r.bits))._withUnsafeGuaranteedRef {
+        step($0, &cxp.pointee)
+    }
+    if got >= 0 {
+        n.pointee = got
+        return EddyCode.ready
+    }
+    return got == TcpStream.pendingCode ? EddyCode.pending : Int32(truncatingIfNeeded: got)
+}
+
+private func receiveDgram(_ id: UInt64, _ cx: OpaquePointer?, _ buf: UnsafeMutableRawPointer?, _ len: Int,
+                          _ n: UnsafeMutablePointer<Int>?, _ from: UnsafeMutablePointer<CChar>?, _ fromLen: Int,
+                          _ truncated: UnsafeMutablePointer<Int32>?) -> Int32 {
+    if from != nil && (fromLen >= 0 && fromLen < Int(EDDY_UNIX_PATH_MAX)) {
+        return isForked() ? EddyCode.forked : EddyCode.einval
+    }
+    var full = 0
+    var sender = UnixDatagramAddress()
+    let rc = withUnsafeMutablePointer(to: &full) { fp in
+        withUnsafeMutablePointer(to: &sender) { sp in
+            let fromPtr = from == nil ? nil : sp
+            return pollDgram(id, cx, hasBuffer: buf != nil, len, n == nil ? nil : fp) { s, c in
+                s.pollReceiveStep(&c, buf, len, fromPtr)
+            }
+        }
+    }
+    if rc != EddyCode.ready { return rc }
+    n!.pointee = full > len ? len : full
+    truncated?.pointee = full > len ? 1 : 0
+    if let from {
+        let text = Array(sender.path.utf8.prefix(Int(EDDY_UNIX_PATH_MAX) - 1))
+        for (i, b) in text.enumerated() { from[i] = CChar(bitPattern: b) }
+        from[text.count] = 0
+    }
+    return rc
+}
+
+@c @implementation
+public func eddy_unixdgram_poll_recv_from(_ s: eddy_unixdgram_t, _ cx: OpaquePointer?, _ buf: UnsafeMutableRawPointer?,
+                                          _ len: Int, _ n: UnsafeMutablePointer<Int>?, _ from: UnsafeMutablePointer<CChar>?,
+                                          _ fromLen: Int, _ truncated: UnsafeMutablePointer<Int32>?) -> Int32 {
+    receiveDgram(s.id, cx, buf, len, n, from, fromLen, truncated)
+}
+
+@c @implementation
+public func eddy_unixdgram_poll_recv(_ s: eddy_unixdgram_t, _ cx: OpaquePointer?, _ buf: UnsafeMutableRawPointer?,
+                                     _ len: Int, _ n: UnsafeMutablePointer<Int>?, _ truncated: UnsafeMutablePointer<Int32>?) -> Int32 {
+    receiveDgram(s.id, cx, buf, len, n, nil, 0, truncated)
+}
+
+@c @implementation
+public func eddy_unixdgram_poll_send_to(_ s: eddy_unixdgram_t, _ cx: OpaquePointer?, _ buf: UnsafeRawPointer?, _ len: Int,
+                                        _ path: UnsafePointer<CChar>?, _ n: UnsafeMutablePointer<Int>?) -> Int32 {
+    guard let path else { return isForked() ? EddyCode.forked : EddyCode.einval }
+    var dest: UnixDatagramAddress
+    do { dest = try UnixDatagramAddress(path: String(cString: path)) } catch {
+        return isForked() ? EddyCode.forked : error.code
+    }
+    return pollDgram(s.id, cx, hasBuffer: buf != nil, len, n) { sock, c in sock.pollSendStep(&c, buf, len, &dest) }
+}
+
+@c @implementation
+public func eddy_unixdgram_poll_send(_ s: eddy_unixdgram_t, _ cx: OpaquePointer?, _ buf: UnsafeRawPointer?, _ len: Int,
+                                     _ n: UnsafeMutablePointer<Int>?) -> Int32 {
+    pollDgram(s.id, cx, hasBuffer: buf != nil, len, n) { sock, c in sock.pollSendStep(&c, buf, len, nil) }
+}
+
+@c @implementation
+public func eddy_unixdgram_fd(_ s: eddy_unixdgram_t, _ fd: UnsafeMutablePointer<Int32>?) -> Int32 {
+    let (u, err) = dgramSocket(s.id)
+    guard let u else { return err }
+    guard let fd else { return EddyCode.einval }
+    do { fd.pointee = try u.takeUnretainedValue().fileDescriptor } catch { return error.code }
+    return 0
+}
+
+@c @implementation
+public func eddy_unixdgram_close(_ s: eddy_unixdgram_t) -> Int32 {
+    let id = s.id
+    if isForked() { return EddyCode.forked }
+    let r = HandleTable.lookupLocal(id, .unixDatagram, thread: currentThread())
+    guard r.error == 0 else { return r.error }
+    guard let bits = handleTable.remove(id, .unixDatagram) else { return EddyCode.badHandle }
+    Unmanaged<UnixDatagramSocket>.fromOpaque(HandleTable.pointer(bits)).takeRetainedValue().close()
+    return 0
+}

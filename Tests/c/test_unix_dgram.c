@@ -1,0 +1,199 @@
+/* test_unix_dgram.c — Unix-domain datagram sockets through libeddy.so (issue 15 item 3):
+ * send_to / recv_from on a path and an abstract name, truncation, an empty datagram,
+ * an unbound sender, connect + send / recv, stale files, bad input. */
+#include "harness.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+static char dir[64];
+
+static int dir_setup(void **state)
+{
+    strcpy(dir, "/tmp/eddy-udg-XXXXXX");
+    assert_non_null(mkdtemp(dir));
+    return fx_setup(state);
+}
+
+static int dir_teardown(void **state)
+{
+    int r = fx_teardown(state);
+    char cmd[128];
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
+    assert_int_equal(system(cmd), 0);
+    return r;
+}
+
+enum { SEND_TO, RECV_FROM, SEND, RECV };
+
+typedef struct {
+    int kind;
+    eddy_unixdgram_t s;
+    const void *out;
+    void *in;
+    size_t len;
+    const char *to;
+    char from[EDDY_UNIX_PATH_MAX];
+    size_t n;
+    int truncated;
+    int rc;
+} op_t;
+
+static int op_poll(void *state, eddy_cx_t *cx)
+{
+    op_t *o = state;
+    int rc;
+    switch (o->kind) {
+    case SEND_TO: rc = eddy_unixdgram_poll_send_to(o->s, cx, o->out, o->len, o->to, &o->n); break;
+    case RECV_FROM:
+        rc = eddy_unixdgram_poll_recv_from(o->s, cx, o->in, o->len, &o->n, o->from, sizeof o->from, &o->truncated);
+        break;
+    case SEND: rc = eddy_unixdgram_poll_send(o->s, cx, o->out, o->len, &o->n); break;
+    default: rc = eddy_unixdgram_poll_recv(o->s, cx, o->in, o->len, &o->n, &o->truncated); break;
+    }
+    if (rc == EDDY_PENDING) return EDDY_PENDING;
+    o->rc = rc;
+    return EDDY_READY;
+}
+
+static op_t run_op(eddy_runtime_t rt, op_t o)
+{
+    int status;
+    assert_int_equal(eddy_block_on(rt, op_poll, &o, NULL, &status), 0);
+    return o;
+}
+
+static void exchange(eddy_runtime_t rt, const char *a, const char *b)
+{
+    eddy_unixdgram_t sa, sb;
+    assert_int_equal(eddy_unixdgram_bind(rt, a, EDDY_UNIXDGRAM_UNLINK_ON_CLOSE, &sa), 0);
+    assert_int_equal(eddy_unixdgram_bind(rt, b, EDDY_UNIXDGRAM_UNLINK_ON_CLOSE, &sb), 0);
+    char buf[64];
+    op_t o = run_op(rt, (op_t){ .kind = SEND_TO, .s = sa, .out = "ping", .len = 4, .to = b });
+    assert_int_equal(o.rc, 0);
+    assert_int_equal(o.n, 4);
+    o = run_op(rt, (op_t){ .kind = RECV_FROM, .s = sb, .in = buf, .len = sizeof buf });
+    assert_int_equal(o.rc, 0);
+    assert_int_equal(o.n, 4);
+    assert_memory_equal(buf, "ping", 4);
+    assert_string_equal(o.from, a);
+    assert_int_equal(o.truncated, 0);
+    /* Truncation, then an empty datagram. */
+    assert_int_equal(run_op(rt, (op_t){ .kind = SEND_TO, .s = sb, .out = "pong!", .len = 5, .to = a }).rc, 0);
+    o = run_op(rt, (op_t){ .kind = RECV, .s = sa, .in = buf, .len = 2 });
+    assert_int_equal(o.rc, 0);
+    assert_int_equal(o.n, 2);
+    assert_int_equal(o.truncated, 1);
+    assert_int_equal(run_op(rt, (op_t){ .kind = SEND_TO, .s = sb, .out = NULL, .len = 0, .to = a }).rc, 0);
+    o = run_op(rt, (op_t){ .kind = RECV, .s = sa, .in = buf, .len = sizeof buf });
+    assert_int_equal(o.rc, 0);
+    assert_int_equal(o.n, 0);
+    assert_int_equal(o.truncated, 0);
+    /* Connected. */
+    assert_int_equal(eddy_unixdgram_connect(sa, b), 0);
+    assert_int_equal(run_op(rt, (op_t){ .kind = SEND, .s = sa, .out = "c", .len = 1 }).rc, 0);
+    o = run_op(rt, (op_t){ .kind = RECV_FROM, .s = sb, .in = buf, .len = sizeof buf });
+    assert_int_equal(o.n, 1);
+    assert_string_equal(o.from, a);
+    assert_int_equal(eddy_unixdgram_close(sa), 0);
+    assert_int_equal(eddy_unixdgram_close(sb), 0);
+}
+
+static void test_path_and_abstract(void **state)
+{
+    fixture_t *f = *state;
+    char a[128], b[128];
+    snprintf(a, sizeof a, "%s/a.sock", dir);
+    snprintf(b, sizeof b, "%s/b.sock", dir);
+    exchange(f->rt, a, b);
+    assert_int_not_equal(access(a, F_OK), 0); /* unlinked on close */
+    snprintf(a, sizeof a, "@eddy-udg-a-%d", (int)getpid());
+    snprintf(b, sizeof b, "@eddy-udg-b-%d", (int)getpid());
+    exchange(f->rt, a, b);
+    FINISH(f);
+}
+
+static void test_unbound_sender(void **state)
+{
+    fixture_t *f = *state;
+    char name[64], buf[8];
+    snprintf(name, sizeof name, "@eddy-udg-u-%d", (int)getpid());
+    eddy_unixdgram_t srv, cli;
+    assert_int_equal(eddy_unixdgram_bind(f->rt, name, 0, &srv), 0);
+    assert_int_equal(eddy_unixdgram_bind(f->rt, NULL, 0, &cli), 0);
+    assert_int_equal(run_op(f->rt, (op_t){ .kind = SEND_TO, .s = cli, .out = "x", .len = 1, .to = name }).rc, 0);
+    op_t o = run_op(f->rt, (op_t){ .kind = RECV_FROM, .s = srv, .in = buf, .len = sizeof buf });
+    assert_int_equal(o.rc, 0);
+    assert_string_equal(o.from, ""); /* unnamed */
+    int fd = -1;
+    assert_int_equal(eddy_unixdgram_fd(cli, &fd), 0);
+    assert_true(fd >= 0);
+    eddy_unixdgram_close(cli);
+    eddy_unixdgram_close(srv);
+    FINISH(f);
+}
+
+static void test_bad_input(void **state)
+{
+    fixture_t *f = *state;
+    eddy_unixdgram_t s, s2;
+    char longpath[300];
+    memset(longpath, 'x', sizeof longpath - 1);
+    longpath[0] = '/';
+    longpath[sizeof longpath - 1] = 0;
+    assert_int_equal(eddy_unixdgram_bind(f->rt, longpath, 0, &s), -ENAMETOOLONG);
+    assert_int_equal(eddy_unixdgram_bind(f->rt, "", 0, &s), EDDY_EINVAL);
+    assert_int_equal(eddy_unixdgram_bind(f->rt, "@", 0, &s), EDDY_EINVAL);
+    assert_int_equal(eddy_unixdgram_bind(f->rt, "@x", 0x40, &s), EDDY_EINVAL);
+    assert_int_equal(eddy_unixdgram_bind(f->rt, "@x", 0, NULL), EDDY_EINVAL);
+    char path[128], none[128];
+    snprintf(path, sizeof path, "%s/s.sock", dir);
+    snprintf(none, sizeof none, "%s/none.sock", dir);
+    assert_int_equal(eddy_unixdgram_bind(f->rt, path, 0, &s), 0);
+    assert_int_equal(eddy_unixdgram_bind(f->rt, path, 0, &s2), EDDY_EADDRINUSE);
+    assert_int_equal(eddy_unixdgram_close(s), 0); /* the file stays: stale */
+    assert_int_equal(eddy_unixdgram_bind(f->rt, path, 0, &s), 0); /* replaced */
+    assert_int_equal(eddy_unixdgram_close(s), 0);
+    assert_int_equal(eddy_unixdgram_bind(f->rt, NULL, 0, &s), 0);
+    assert_int_equal(eddy_unixdgram_connect(s, NULL), EDDY_EINVAL);
+    assert_int_equal(eddy_unixdgram_connect(s, none), -ENOENT);
+    assert_int_equal(eddy_unixdgram_connect(s, path), EDDY_ECONNREFUSED);
+    assert_int_equal(run_op(f->rt, (op_t){ .kind = SEND_TO, .s = s, .out = "x", .len = 1, .to = none }).rc, -ENOENT);
+    assert_int_equal(run_op(f->rt, (op_t){ .kind = SEND_TO, .s = s, .out = "x", .len = 1, .to = longpath }).rc,
+                     -ENAMETOOLONG);
+    assert_int_equal(run_op(f->rt, (op_t){ .kind = SEND_TO, .s = s, .out = "x", .len = 1, .to = NULL }).rc, EDDY_EINVAL);
+    assert_int_equal(run_op(f->rt, (op_t){ .kind = SEND_TO, .s = s, .out = "x", .len = SIZE_MAX, .to = path }).rc,
+                     EDDY_EINVAL);
+    assert_int_equal(run_op(f->rt, (op_t){ .kind = SEND_TO, .s = s, .out = NULL, .len = 5, .to = path }).rc, EDDY_EINVAL);
+    assert_int_equal(run_op(f->rt, (op_t){ .kind = SEND, .s = s, .out = "x", .len = 1 }).rc, -ENOTCONN);
+    char small[8], buf[4];
+    int status;
+    op_t o = { .kind = RECV, .s = s, .in = NULL, .len = 3 };
+    assert_int_equal(run_op(f->rt, o).rc, EDDY_EINVAL);
+    (void)small;
+    (void)buf;
+    (void)status;
+    size_t n;
+    assert_int_equal(eddy_unixdgram_poll_recv_from(s, NULL, buf, sizeof buf, &n, small, sizeof small, NULL), EDDY_EINVAL);
+    int fd;
+    assert_int_equal(eddy_unixdgram_fd(s, NULL), EDDY_EINVAL);
+    assert_int_equal(eddy_unixdgram_close(s), 0);
+    assert_int_equal(eddy_unixdgram_close(s), EDDY_EBADHANDLE);
+    assert_int_equal(eddy_unixdgram_fd(s, &fd), EDDY_EBADHANDLE);
+    assert_int_equal(eddy_unixdgram_connect((eddy_unixdgram_t){ 0 }, path), EDDY_EBADHANDLE);
+    FINISH(f);
+}
+
+#define T(fn) cmocka_unit_test_setup_teardown(fn, dir_setup, dir_teardown)
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        T(test_path_and_abstract),
+        T(test_unbound_sender),
+        T(test_bad_input),
+    };
+    return cmocka_run_group_tests_name("unix_dgram", tests, NULL, NULL);
+}

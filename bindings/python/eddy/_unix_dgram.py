@@ -1,0 +1,192 @@
+"""Unix-domain datagram sockets (issue 15 item 3): the UdpSocket shape with paths
+(a filesystem path, or "@name" for a Linux abstract name) for addresses."""
+
+from __future__ import annotations
+
+import ctypes
+import os
+import warnings
+import weakref
+from ctypes import byref, c_int, c_size_t, string_at
+from typing import Any, NamedTuple, Optional, Union
+
+from . import _lib
+from ._driver import Runtime, check, owned, running
+from ._errors import ClosedResourceError, InvalidArgumentError, check_size, error_from_code
+from ._protocol import PENDING, READY, SUSPEND, Suspends, awaitable
+from ._tasks import Task
+
+BytesLike = Union[bytes, bytearray, memoryview]
+MAX_RECEIVE = 1 << 20  # the largest receive size taken (Linux's own limit follows SO_SNDBUF)
+UNIX_PATH_MAX = 110  # EDDY_UNIX_PATH_MAX: sun_path's 108 bytes, the '@' and the NUL
+UNLINK_ON_CLOSE = 0x1  # EDDY_UNIXDGRAM_UNLINK_ON_CLOSE
+
+
+class UnixDatagram(NamedTuple):
+    """One received datagram: ``data``, the sender's ``path`` (``""``: an unbound
+    sender; None from ``recv()``), and ``truncated`` (it was longer than asked for)."""
+
+    data: bytes
+    path: Optional[str]
+    truncated: bool
+
+
+def unix_path_bytes(path: object) -> bytes:
+    """A socket path (str, bytes, os.PathLike; "@name": abstract) as bytes, NUL-free."""
+    if isinstance(path, (str, bytes)) or hasattr(path, "__fspath__"):
+        p = os.fsencode(path)  # type: ignore[arg-type]
+    else:
+        raise TypeError(f"path must be a str, bytes or os.PathLike, not {type(path).__name__}")
+    if b"\x00" in p:
+        raise InvalidArgumentError("path must not contain NUL characters")
+    return p
+
+
+def _finalize(rt: Runtime, h: int) -> None:
+    if rt.ended:
+        return
+    warnings.warn("unclosed eddy UnixDatagramSocket: close it or use 'async with'", ResourceWarning, stacklevel=2)
+    rt.defer(rt.lib.eddy_unixdgram_close, h)
+
+
+class UnixDatagramSocket:
+    """A Unix-domain datagram socket (``await eddy.bind_unix_datagram(...)``)."""
+
+    __slots__ = ("_rt", "_h", "_closed", "_fin", "_waiters", "_buf", "_bufaddr", "_n", "_from", "_trunc",
+                 "__weakref__")
+
+    def __init__(self, rt: Runtime, h: int) -> None:
+        self._rt = rt
+        self._h = h
+        self._closed = False
+        self._fin = weakref.finalize(self, _finalize, rt, h)
+        self._fin.atexit = False
+        self._waiters: list[Task[Any]] = []
+        self._buf = ctypes.create_string_buffer(65536)
+        self._bufaddr = ctypes.addressof(self._buf)
+        self._n = c_size_t()
+        self._from = ctypes.create_string_buffer(UNIX_PATH_MAX)
+        self._trunc = c_int()
+
+    def __repr__(self) -> str:
+        return f"<eddy.UnixDatagramSocket {'closed' if self.closed else 'open'}>"
+
+    def _use(self) -> Runtime:
+        if self._closed:
+            raise ClosedResourceError("UnixDatagramSocket")
+        return owned(self._rt, "UnixDatagramSocket")
+
+    @property
+    def closed(self) -> bool:
+        """True after ``close()`` and once the ``eddy.run`` that made it ended."""
+        return self._closed or self._rt.ended
+
+    def close(self) -> None:
+        """Close the socket (idempotent); waiting calls raise ClosedResourceError."""
+        if self._closed:
+            return
+        self._closed = True
+        self._fin.detach()
+        rt = self._rt
+        if rt.ended or rt.pid != os.getpid():
+            return
+        rc = rt.lib.eddy_unixdgram_close(self._h)
+        if rc == _lib.EWRONGTHREAD:
+            rt.defer(rt.lib.eddy_unixdgram_close, self._h)
+        for t in list(self._waiters):
+            t._wake()
+
+    async def __aenter__(self) -> "UnixDatagramSocket":
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        self.close()
+
+    @awaitable
+    def _poll(self, fn: Any, *args: Any) -> Suspends[int]:
+        rt = self._use()
+        me = rt.current
+        while True:
+            rc = fn(self._h, rt.cx, *args)
+            if rc == READY:
+                return self._n.value
+            if rc != PENDING:
+                if self._closed:
+                    raise ClosedResourceError("UnixDatagramSocket")
+                raise error_from_code(rc)
+            self._waiters.append(me)
+            try:
+                yield SUSPEND
+            finally:
+                self._waiters.remove(me)
+            if self._closed:
+                raise ClosedResourceError("UnixDatagramSocket")
+
+    def _room(self, n: object) -> int:
+        n = check_size(n, "n")
+        if n > MAX_RECEIVE:
+            raise InvalidArgumentError(f"n must be at most {MAX_RECEIVE}, got {n}")
+        if n > len(self._buf):
+            self._buf = ctypes.create_string_buffer(n)
+            self._bufaddr = ctypes.addressof(self._buf)
+        return n
+
+    async def recv_from(self, n: int = 65536) -> UnixDatagram:
+        """Receive one datagram of at most ``n`` bytes: (data, sender path, truncated)."""
+        n = self._room(n)
+        got = await self._poll(self._rt.lib.eddy_unixdgram_poll_recv_from, self._bufaddr, n, byref(self._n),
+                               self._from, UNIX_PATH_MAX, byref(self._trunc))
+        return UnixDatagram(string_at(self._bufaddr, got), os.fsdecode(self._from.value), self._trunc.value != 0)
+
+    async def recv(self, n: int = 65536) -> UnixDatagram:
+        """``recv_from`` without the sender (``path`` is None)."""
+        n = self._room(n)
+        got = await self._poll(self._rt.lib.eddy_unixdgram_poll_recv, self._bufaddr, n, byref(self._n),
+                               byref(self._trunc))
+        return UnixDatagram(string_at(self._bufaddr, got), None, self._trunc.value != 0)
+
+    async def send_to(self, data: BytesLike, path: Any) -> int:
+        """Send ``data`` as one datagram to ``path`` (nobody bound there:
+        ``FileNotFoundError`` or ``ConnectionRefusedError``)."""
+        b = _as_bytes(data)
+        return await self._poll(self._rt.lib.eddy_unixdgram_poll_send_to, b, len(b), unix_path_bytes(path),
+                                byref(self._n))
+
+    async def send(self, data: BytesLike) -> int:
+        """Send ``data`` as one datagram to the connected peer."""
+        b = _as_bytes(data)
+        return await self._poll(self._rt.lib.eddy_unixdgram_poll_send, b, len(b), byref(self._n))
+
+    def connect(self, path: Any) -> None:
+        """Set the default destination (``send``/``recv`` without a path)."""
+        rt = self._use()
+        check(rt.lib.eddy_unixdgram_connect(self._h, unix_path_bytes(path)))
+
+    def fileno(self) -> int:
+        """The descriptor (Eddy owns it: never close it)."""
+        rt = self._use()
+        fd = c_int()
+        check(rt.lib.eddy_unixdgram_fd(self._h, byref(fd)))
+        return fd.value
+
+
+def _as_bytes(data: object) -> bytes:
+    if isinstance(data, bytes):
+        return data
+    if isinstance(data, str):
+        raise TypeError("data must be bytes-like, not str (encode it first)")
+    try:
+        return memoryview(data).tobytes()  # type: ignore[arg-type]
+    except TypeError:
+        raise TypeError(f"data must be bytes-like, not {type(data).__name__}") from None
+
+
+async def bind_unix_datagram(path: Any = None, *, unlink_on_close: bool = False) -> UnixDatagramSocket:
+    """A Unix-domain datagram socket bound to ``path`` ("@name": abstract; None: an
+    unbound socket that sends, or connects). A stale socket file in the way is
+    replaced; a live one or another file is ``OSError`` (EADDRINUSE); a path longer
+    than ``sun_path`` holds ``OSError`` (ENAMETOOLONG)."""
+    p = None if path is None else unix_path_bytes(path)
+    rt = running()
+    check(rt.lib.eddy_unixdgram_bind(rt.h, p, UNLINK_ON_CLOSE if unlink_on_close else 0, rt.out_ref))
+    return UnixDatagramSocket(rt, rt.out.value)
