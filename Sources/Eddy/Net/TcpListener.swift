@@ -129,7 +129,8 @@ public final class TcpListener: @unchecked Sendable {
             if !source.spendBudget() { return .yield }
             let fd = source.core.sys.accept(p.pointee.fd)
             if fd >= 0 {
-                switch TcpStream.adopt(fd: fd, core: source.core, initial: Readiness.readable | Readiness.writable) {
+                switch TcpStream.adopt(fd: fd, core: source.core, initial: Readiness.readable | Readiness.writable,
+                                       completionReads: true) {
                 case .success(let s): return .accepted(s)
                 case .failure(let e): return .failed(e)
                 }
