@@ -109,6 +109,31 @@ import Testing
         }
     }
 
+    /// A Unix stream keeps read(2)/recvmsg reads: a recv would consume the byte that
+    /// carries a descriptor and drop the descriptor (found by the Python suite's
+    /// test_pass_descriptors, which hung: the receiver waited for a message already gone).
+    @Test func unixStreamsKeepReadinessReadsForDescriptors() throws {
+        guard let rt = try runtime() else { return }
+        try rt.blockOn {
+            let path = "@eddy-swift-rx-fd-\(getpid())"
+            let l = try TcpListener.bind(unixPath: path)
+            defer { l.close() }
+            let acc = Eddy.spawn { try await l.accept() }
+            let c = try await TcpStream.connect(unixPath: path)
+            let s = try await acc.value
+            defer { c.close(); s.close() }
+            try #require(self.slot(s).pointee.rx.mode == RxMode.readiness)
+            try await Eddy.sleep(for: .milliseconds(20))  // the loop turns: a recv would be in
+            var p: [Int32] = [-1, -1]
+            #expect(pipe(&p) == 0)
+            try await c.send(descriptor: p[1])
+            try await Eddy.sleep(for: .milliseconds(20))
+            let got = try await s.receiveDescriptor()
+            #expect(got >= 0)
+            close(got); close(p[0]); close(p[1])
+        }
+    }
+
     /// A poll-style read left pending hands nothing to the kernel: data arriving after
     /// it waits in the pool, the abandoned buffer is never written, and the next read,
     /// into another buffer, gets the bytes.
