@@ -11,3 +11,12 @@ TEST_DRIVERS ?= epoll io_uring
 .PHONY: check-valgrind-stop
 check-valgrind-stop: build examples-c ## the echo examples stop on one SIGTERM under valgrind, each driver
 	sh -c 'bash Tests/examples/valgrind_sigterm.sh $(SCRATCH) "$(TEST_DRIVERS)"'
+
+# ---- io_uring completion reads (issue 18, phase 2) ----
+# The C suites and the Python tests once more on io_uring with completion reads on
+# (EDDY_URING_RECV=1; off by default, see docs/ARCHITECTURE.md "Phase 2"). The Swift
+# suite's CompletionReadTests turn them on themselves. Not in `make test` (~2 min): CI tier.
+.PHONY: test-uring-recv
+test-uring-recv: build $(C_TEST_BINS) $(VENV_STAMP) ## C suites + pytest on io_uring with completion reads
+	EDDY_URING_RECV=1 $(MAKE) --no-print-directory c-suites TEST_DRIVERS=io_uring
+	EDDY_URING_RECV=1 $(MAKE) --no-print-directory test-python TEST_DRIVERS=io_uring

@@ -3,6 +3,8 @@
 #include "CEddyUring.h"
 #include "raw_syscall.h"
 #include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <linux/io_uring.h>
 #include <poll.h>
 #include <signal.h>
@@ -10,6 +12,7 @@
 #include <sys/mman.h>
 #include <sys/signalfd.h>
 #include <sys/syscall.h>
+#include <sys/utsname.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -154,6 +157,74 @@ int ceddy_uring_enter(ceddy_uring *r, uint32_t wait_nr, int64_t timeout_ns) {
     long n = ceddy_raw_syscall6(SYS_io_uring_enter, r->fd, submit, wait_nr, flags, (long)argp, (long)argsz);
     return n < 0 ? -errno : (int)n;
 }
+
+/* ---- io_uring completion reads (issue 18, phase 2) ---- */
+
+/// Linux >= 6.0 (multishot recv): there is no feature bit for it.
+static int kernel_has_multishot_recv(void) {
+    struct utsname u;
+    if (uname(&u) != 0) return 0;
+    unsigned major = 0, minor = 0;
+    if (sscanf(u.release, "%u.%u", &major, &minor) != 2) return 0;
+    return major > 6 || (major == 6 && minor >= 0);
+}
+
+int ceddy_rxpool_setup(ceddy_uring *r, ceddy_rxpool *p, uint32_t count, uint32_t size, uint16_t group) {
+    memset(p, 0, sizeof *p);
+    if (count == 0 || count > 32768 || (count & (count - 1)) != 0 || size == 0) return -EINVAL;
+    if (!kernel_has_multishot_recv()) return -EOPNOTSUPP;
+    p->ring_bytes = (uint64_t)count * 16u;
+    p->base_bytes = (uint64_t)count * size;
+    p->ring = mmap(NULL, p->ring_bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (p->ring == MAP_FAILED) return -ENOMEM;
+    p->base = mmap(NULL, p->base_bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+    p->len = calloc(count, sizeof *p->len);
+    p->next = calloc(count, sizeof *p->next);
+    if (p->base == MAP_FAILED || p->len == NULL || p->next == NULL) {
+        if (p->base == MAP_FAILED) p->base = NULL;
+        ceddy_rxpool_free(p);
+        return -ENOMEM;
+    }
+    struct io_uring_buf_reg reg;
+    memset(&reg, 0, sizeof reg);
+    reg.ring_addr = (uint64_t)(uintptr_t)p->ring;
+    reg.ring_entries = count;
+    reg.bgid = group;
+    long rc = syscall(SYS_io_uring_register, r->fd, IORING_REGISTER_PBUF_RING, &reg, 1);
+    if (rc < 0) {
+        int e = errno;
+        ceddy_rxpool_free(p);
+        return -e;
+    }
+    p->count = count;
+    p->size = size;
+    p->mask = count - 1;
+    p->group = group;
+    for (uint32_t i = 0; i < count; i++) ceddy_rxpool_give(p, (uint16_t)i);
+    return 0;
+}
+
+void ceddy_rxpool_free(ceddy_rxpool *p) {
+    if (p->ring != NULL && p->ring != MAP_FAILED) munmap(p->ring, p->ring_bytes);
+    if (p->base != NULL) munmap(p->base, p->base_bytes);
+    free(p->len);
+    free(p->next);
+    memset(p, 0, sizeof *p);
+}
+
+int ceddy_uring_recv_multishot(ceddy_uring *r, int fd, uint16_t group, uint64_t user_data) {
+    struct io_uring_sqe *s = next_sqe(r);
+    if (s == NULL) return -EBUSY;
+    s->opcode = IORING_OP_RECV;
+    s->fd = fd;
+    s->ioprio = IORING_RECV_MULTISHOT;
+    s->flags = IOSQE_BUFFER_SELECT;
+    s->buf_group = group;
+    s->user_data = user_data;
+    r->sq_tail++;
+    return 0;
+}
+
 
 int ceddy_signalfd(void) {
     sigset_t set;

@@ -61,6 +61,7 @@ final class Driver {
             epoll = nil
             kind = .ioUring
             io = IoRegistry(backend: uring)
+            io.rx = uring.rxPool
         } else {
             let e = try EpollDriver(eventBatch: config.eventBatch, returnOnSignal: config.returnOnSignal, sys: sys)
             epoll = e
@@ -105,8 +106,14 @@ final class Driver {
 /// registration and close, never per read or per event (an existential call is fine).
 protocol IoBackend: AnyObject {
     /// Watches `fd` edge-triggered for in/out/read-hang-up, its events tagged `data`.
-    /// 0 or an errno (the registry undoes the registration).
-    func add(fd: Int32, data: UInt64) -> Int32
+    /// 0 or an errno (the registry undoes the registration). `recv` (only asked of a
+    /// backend that gave the registry a buffer pool): reads arrive as completions into
+    /// the pool instead (`IoRegistry.completionRead`); readiness is watched for writes.
+    func add(fd: Int32, data: UInt64, recv: Bool) -> Int32
+    /// A stopped completion read found the socket empty: arm a new recv (true) or, when
+    /// the pool is short of buffers, a one-shot readability poll (false; the reader then
+    /// keeps reading with read(2)). Not a per-read call: only after a recv ended.
+    func armReads(fd: Int32, data: UInt64) -> Bool
     /// `fd`, registered as `data`, is about to be closed by the registry: stop watching it
     /// (queued; `flush` makes it effective).
     func cancel(fd: Int32, data: UInt64)

@@ -111,10 +111,13 @@ final class EpollDriver: IoBackend {
     // MARK: IoBackend (registration: epoll_ctl)
 
     /// Edge-triggered for in/out/rdhup.
-    func add(fd: Int32, data: UInt64) -> Int32 {
+    func add(fd: Int32, data: UInt64, recv: Bool) -> Int32 {
         let events = CEDDY_EPOLLIN | CEDDY_EPOLLOUT | CEDDY_EPOLLRDHUP | CEDDY_EPOLLET
         return ceddy_epoll_add(epfd, fd, events, data) == 0 ? 0 : errno
     }
+
+    /// Never asked: the registry has no buffer pool on epoll.
+    func armReads(fd: Int32, data: UInt64) -> Bool { false }
 
     /// Nothing: closing the last reference removes the registration (no EPOLL_CTL_DEL),
     /// and a stale event for a reused slot is rejected by the generation check.

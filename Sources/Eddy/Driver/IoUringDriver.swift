@@ -38,6 +38,9 @@ final class IoUringDriver: IoBackend {
     private let waitsByPoll: Bool
     /// The loop is (about to be) blocked in io_uring_enter: a remote push must unpark it.
     private let parked = Atomic<Bool>(false)
+    /// Completion reads' buffer pool (nil: off — the default, see `completionReadsWanted`;
+    /// a kernel older than 6.0; a scripted `SysCalls` table). Freed at deinit, after the ring.
+    let rxPool: UnsafeMutablePointer<ceddy_rxpool>?
 
     // user_data of the driver's own requests: generation 0, which no registration has.
     /// Completions to ignore (the results of cancellations).
@@ -48,6 +51,24 @@ final class IoUringDriver: IoBackend {
     static let signalKey: UInt64 = 2
     /// A registration's poll mask (POLLIN, POLLOUT, POLLRDHUP: epoll's values).
     static let pollMask = CEDDY_EPOLLIN | CEDDY_EPOLLOUT | CEDDY_EPOLLRDHUP
+    /// The poll mask of a registration whose reads are completions: writes only (errors
+    /// and hang-ups are always reported), so data costs one completion, not two.
+    static let writeMask = CEDDY_EPOLLOUT
+    /// Tags in the low word of a registration's user_data (slot indexes stay below 2^24):
+    /// its multishot recv, its one-shot readability poll (a stopped recv, short of buffers).
+    static let recvTag: UInt64 = 1 << 31
+    static let readPollTag: UInt64 = 1 << 30
+    static let tagMask: UInt32 = 0xC000_0000
+    /// The pool: buffers x bytes (virtual memory, touched as the kernel fills them),
+    /// and its buffer group id.
+    static let rxBuffers: UInt32 = 2048
+    /// `rxBuffers`, or `EDDY_TEST_URING_RX_BUFFERS` (a power of two: a test runs the pool dry).
+    static func rxBufferCount() -> UInt32 {
+        guard let p = getenv("EDDY_TEST_URING_RX_BUFFERS"), let n = UInt32(String(cString: p)) else { return rxBuffers }
+        return n
+    }
+    static let rxBufferSize: UInt32 = 2048
+    static let rxGroup: UInt16 = 0
 
     /// Submission slots (a turn queues at most one re-arm per completion, and a full ring
     /// is submitted early) and completion slots (one per readiness change per registration
@@ -96,6 +117,16 @@ final class IoUringDriver: IoBackend {
             r.deallocate()
             throw .errno(failure)
         }
+        var pool: UnsafeMutablePointer<ceddy_rxpool>?
+        if IoUringDriver.completionReadsWanted(sys) {
+            let p = UnsafeMutablePointer<ceddy_rxpool>.allocate(capacity: 1)
+            if ceddy_rxpool_setup(r, p, IoUringDriver.rxBufferCount(), IoUringDriver.rxBufferSize, IoUringDriver.rxGroup) == 0 {
+                pool = p
+            } else {
+                p.deallocate()
+            }
+        }
+        rxPool = pool
         ring = r
         wakeFd = ev
         signalFd = sig
@@ -107,6 +138,23 @@ final class IoUringDriver: IoBackend {
     deinit {
         ceddy_uring_exit(ring)  // idempotent: close() usually did it
         ring.deallocate()
+        if let p = rxPool {
+            ceddy_rxpool_free(p)
+            p.deallocate()
+        }
+    }
+
+    /// Completion reads are asked for (`EDDY_URING_RECV=1`), and `sys` has the system's
+    /// read and accept (a test's scripted table must see every read). Off by default:
+    /// for the poll-style front doors they cost more user-space instructions per round
+    /// trip than they save (a copy out of the pool and the buffer's return against one
+    /// read(2) less; docs/PERFORMANCE.md, "io_uring phase 2").
+    private static func completionReadsWanted(_ sys: Sys) -> Bool {
+        guard let v = getenv("EDDY_URING_RECV"), String(cString: v) == "1" else { return false }
+        let read = unsafeBitCast(sys.calls.read, to: UnsafeRawPointer.self)
+        let accept = unsafeBitCast(sys.calls.accept, to: UnsafeRawPointer.self)
+        return read == unsafeBitCast(SysCalls.system.read, to: UnsafeRawPointer.self)
+            && accept == unsafeBitCast(SysCalls.system.accept, to: UnsafeRawPointer.self)
     }
 
     /// Submits what is queued, waits unless completions are there already (with
@@ -179,13 +227,19 @@ final class IoUringDriver: IoBackend {
     private func reap(io: IoRegistry, from head: UInt32, to tail: UInt32) -> Bool {
         let r = ring
         let pages = io.slab.pages
+        // Loaded once: a waker called in the loop is opaque code, after which the
+        // compiler would reload them through the ring for every completion.
+        let cqes = r.pointee.cqes.unsafelyUnwrapped
+        let mask = r.pointee.cq_mask
         var signalled = false
         var i = head
         while i != tail {
-            let c = ceddy_uring_cqe_at(r, i).pointee
+            let c = cqes[Int(i & mask)]
             i &+= 1
             if c.user_data >> 32 != 0 {
-                if c.res >= 0 {
+                if UInt32(truncatingIfNeeded: c.user_data) & IoUringDriver.tagMask != 0 {
+                    read(io: io, pages: pages, c)
+                } else if c.res >= 0 {
                     IoRegistry.dispatch(pages: pages, data: c.user_data, events: UInt32(bitPattern: c.res))
                     if c.flags & CEDDY_CQE_F_MORE == 0 { rearm(io: io, data: c.user_data) }
                 } else {
@@ -197,6 +251,57 @@ final class IoUringDriver: IoBackend {
         }
         ceddy_uring_cq_set_head(r, tail)
         return signalled
+    }
+
+    /// A completion of a registration's recv (data in a pool buffer, the end of the
+    /// stream, or the end of the request) or of its one-shot readability poll. Out of
+    /// line: the readiness loop stays small enough to be inlined into the turn.
+    @inline(never)
+    private func read(io: IoRegistry, pages: UnsafeMutablePointer<UnsafeMutablePointer<IoSlot>?>, _ c: ceddy_cqe) {
+        let pool = rxPool.unsafelyUnwrapped
+        let low = UInt32(truncatingIfNeeded: c.user_data)
+        let p = PagedSlab<IoSlot>.pointer(Int32(bitPattern: low & ~IoUringDriver.tagMask), in: pages)
+        let hasBuffer = c.flags & CEDDY_CQE_F_BUFFER != 0
+        if hasBuffer { pool.pointee.free &-= 1 }
+        guard p.pointee.generation == UInt32(truncatingIfNeeded: c.user_data >> 32),
+              p.pointee.rx.mode != RxMode.readiness else {
+            // A closed registration's late data: the buffer goes back.
+            if hasBuffer { ceddy_rxpool_give(pool, UInt16(truncatingIfNeeded: c.flags >> 16)) }
+            return
+        }
+        if UInt64(low) & IoUringDriver.readPollTag != 0 {
+            p.pointee.readiness |= Readiness.readable  // read(2) says what it was
+            p.pointee.readWaker.wakeOnLoop()
+            return
+        }
+        if c.res > 0 && hasBuffer {
+            ceddy_rxq_push(pool, &p.pointee.rx, UInt16(truncatingIfNeeded: c.flags >> 16), UInt32(bitPattern: c.res))
+            p.pointee.readiness |= Readiness.readable
+            if c.flags & CEDDY_CQE_F_MORE == 0 { p.pointee.rx.mode = RxMode.stopped }
+        } else {
+            readEnded(p, pool: pool, c)
+        }
+        p.pointee.readWaker.wakeOnLoop()
+    }
+
+    /// The recv ended without data: end of stream, an error to report, or a reason to
+    /// go on with read(2) (no free buffer, cancelled by the kernel).
+    @inline(never)
+    private func readEnded(_ p: UnsafeMutablePointer<IoSlot>, pool: UnsafeMutablePointer<ceddy_rxpool>, _ c: ceddy_cqe) {
+        if c.flags & CEDDY_CQE_F_BUFFER != 0 { ceddy_rxpool_give(pool, UInt16(truncatingIfNeeded: c.flags >> 16)) }
+        if c.flags & CEDDY_CQE_F_MORE != 0 { return }  // not an end (not seen; harmless)
+        switch -c.res {
+        case 0:
+            p.pointee.rx.mode = RxMode.eof
+            p.pointee.readiness |= Readiness.readable | Readiness.readClosed
+        case ENOBUFS, ECANCELED, EINTR, EAGAIN, ENOMEM:
+            p.pointee.rx.mode = RxMode.stopped
+            p.pointee.readiness |= Readiness.readable
+        default:
+            p.pointee.rx.mode = RxMode.failed
+            p.pointee.rx.error = -c.res
+            p.pointee.readiness |= Readiness.readable
+        }
     }
 
     /// A completion of the driver's own requests; true for a signal.
@@ -230,7 +335,8 @@ final class IoUringDriver: IoBackend {
     private func rearm(io: IoRegistry, data: UInt64) {
         let p = io.slab.pointer(Int32(bitPattern: UInt32(truncatingIfNeeded: data)))
         guard p.pointee.generation == UInt32(truncatingIfNeeded: data >> 32), p.pointee.fd >= 0 else { return }
-        queue(fd: p.pointee.fd, data: data, mask: IoUringDriver.pollMask)
+        let mask = p.pointee.rx.mode == RxMode.readiness ? IoUringDriver.pollMask : IoUringDriver.writeMask
+        queue(fd: p.pointee.fd, data: data, mask: mask)
     }
 
     /// A registration's request failed. A transient failure (the request was cancelled
@@ -248,10 +354,27 @@ final class IoUringDriver: IoBackend {
     }
 
     /// Queues a multishot poll, submitting the ring first when it is full.
-    private func queue(fd: Int32, data: UInt64, mask: UInt32) {
-        if ceddy_uring_poll_add(ring, fd, mask, data, 1) != 0 {
+    private func queue(fd: Int32, data: UInt64, mask: UInt32, multishot: Int32 = 1) {
+        if ceddy_uring_poll_add(ring, fd, mask, data, multishot) != 0 {
             _ = ceddy_uring_enter(ring, 0, -1)
-            _ = ceddy_uring_poll_add(ring, fd, mask, data, 1)
+            _ = ceddy_uring_poll_add(ring, fd, mask, data, multishot)
+        }
+    }
+
+    /// Queues a multishot recv into the pool, submitting the ring first when it is full.
+    private func queueRecv(fd: Int32, data: UInt64) {
+        let tagged = data | IoUringDriver.recvTag
+        if ceddy_uring_recv_multishot(ring, fd, IoUringDriver.rxGroup, tagged) != 0 {
+            _ = ceddy_uring_enter(ring, 0, -1)
+            _ = ceddy_uring_recv_multishot(ring, fd, IoUringDriver.rxGroup, tagged)
+        }
+    }
+
+    /// Queues the cancellation of the request `target`.
+    private func queueCancel(_ target: UInt64) {
+        if ceddy_uring_poll_remove(ring, target, IoUringDriver.ignoredKey) != 0 {
+            _ = ceddy_uring_enter(ring, 0, -1)
+            _ = ceddy_uring_poll_remove(ring, target, IoUringDriver.ignoredKey)
         }
     }
 
@@ -274,17 +397,40 @@ final class IoUringDriver: IoBackend {
 
     // MARK: IoBackend (registration: poll requests)
 
-    func add(fd: Int32, data: UInt64) -> Int32 {
-        queue(fd: fd, data: data, mask: IoUringDriver.pollMask)
+    func add(fd: Int32, data: UInt64, recv: Bool) -> Int32 {
+        if recv && rxPool != nil {
+            queue(fd: fd, data: data, mask: IoUringDriver.writeMask)
+            queueRecv(fd: fd, data: data)
+        } else {
+            queue(fd: fd, data: data, mask: IoUringDriver.pollMask)
+        }
         return 0
     }
 
-    /// Queues the cancellation of the registration's request (its file stays referenced until
-    /// the removal is submitted: see `flush`).
+    /// A recv when the pool has buffers to spare (a sixteenth), else a one-shot
+    /// readability poll: a connection whose recv stopped for want of buffers does not
+    /// spin through recvs that fail at once.
+    func armReads(fd: Int32, data: UInt64) -> Bool {
+        guard let pool = rxPool else { return false }
+        if pool.pointee.free >= pool.pointee.count / 16 {
+            queueRecv(fd: fd, data: data)
+            return true
+        }
+        queue(fd: fd, data: data | IoUringDriver.readPollTag, mask: CEDDY_EPOLLIN | CEDDY_EPOLLRDHUP, multishot: 0)
+        return false
+    }
+
+    /// Queues the cancellation of the registration's requests (its file stays referenced
+    /// until the removal is submitted: see `flush`). By key, never by descriptor number:
+    /// a borrowed number may name another registration's file by now. A late completion
+    /// of a cancelled recv hands its buffer back (`read`, generation check); the kernel
+    /// only ever writes into the pool, which lives as long as the ring, so a recv in
+    /// flight at close is safe whatever the caller does with its own buffer.
     func cancel(fd: Int32, data: UInt64) {
-        if ceddy_uring_poll_remove(ring, data, IoUringDriver.ignoredKey) != 0 {
-            _ = ceddy_uring_enter(ring, 0, -1)
-            _ = ceddy_uring_poll_remove(ring, data, IoUringDriver.ignoredKey)
+        queueCancel(data)
+        if rxPool != nil {
+            queueCancel(data | IoUringDriver.recvTag)
+            queueCancel(data | IoUringDriver.readPollTag)
         }
     }
 

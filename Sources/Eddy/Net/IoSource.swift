@@ -1,3 +1,4 @@
+import CEddySys
 import Glibc
 
 /// A registered socket: the runtime's core, its registration key and the shared
@@ -77,6 +78,10 @@ public class IoSource: @unchecked Sendable {
     final func tryRead(_ p: UnsafeMutablePointer<IoSlot>, _ buf: UnsafeMutableRawPointer?, _ len: Int) -> Int {
         if p.pointee.readiness & Readiness.readInterest == 0 { return -Int(EAGAIN) }
         if !spendBudget() { return IoSource.yieldCode }
+        if p.pointee.rx.mode != RxMode.readiness {  // io_uring completion reads
+            let n = IoRegistry.completionRead(p, buf, len)
+            return n != IoRegistry.stoppedCode ? n : core.io.stoppedRead(p, buf, len, sys: core.sys, key: key)
+        }
         let n = core.sys.read(p.pointee.fd, buf, len)
         if n > 0 {
             // A short read drained the receive queue (Linux TCP; tokio and libuv rely on

@@ -166,7 +166,10 @@ public final class TcpListener: @unchecked Sendable {
             if !source.spendBudget() { return .yield }
             let fd = source.core.sys.accept(p.pointee.fd)
             if fd >= 0 {
-                switch TcpStream.adopt(fd: fd, core: source.core, initial: Readiness.readable | Readiness.writable) {
+                // Completion reads for TCP only (port 0: a Unix listener): a Unix stream may
+                // carry descriptors (SCM_RIGHTS), which a recv would consume and drop.
+                switch TcpStream.adopt(fd: fd, core: source.core, initial: Readiness.readable | Readiness.writable,
+                                       completionReads: port != 0) {
                 case .success(let s): return .accepted(s)
                 case .failure(let e): return .failed(e)
                 }

@@ -35,8 +35,10 @@ public final class TcpStream: IoSource, @unchecked Sendable {
     override init(core: Core, key: IoKey) { super.init(core: core, key: key) }
 
     /// Registers an already-connected descriptor (the registry owns it from now on).
-    static func adopt(fd: Int32, core: Core, initial: UInt32) -> Result<TcpStream, EddyError> {
-        switch core.io.register(fd: fd, initial: initial) {
+    /// `completionReads`: a TCP socket accept returned (connected for sure), whose reads
+    /// the io_uring driver may do as completions (`IoRegistry.completionRead`).
+    static func adopt(fd: Int32, core: Core, initial: UInt32, completionReads: Bool = false) -> Result<TcpStream, EddyError> {
+        switch core.io.register(fd: fd, initial: initial, completionReads: completionReads) {
         case .success(let key): return .success(TcpStream(core: core, key: key))
         case .failure(let e): return .failure(e)
         }

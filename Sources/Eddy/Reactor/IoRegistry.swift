@@ -41,12 +41,33 @@ struct IoSlot: SlabEntry {
     @usableFromInline var readWaker = WakerSlot()
     @usableFromInline var writeWaker = WakerSlot()
     var nextFree: Int32 = -1
-    /// Pads the slot to one cache line (64 bytes; the slab's pages are line-aligned), so a
-    /// dispatch and the socket operations after it load one line, never two: at 40 bytes,
-    /// 3 slots in 8 straddled a line (measured: docs/PERFORMANCE-LOG.md, "Cost per round
-    /// trip as connections grow").
-    private var pad: (UInt64, UInt64, UInt64) = (0, 0, 0)
+    /// Completion reads (io_uring driver; `RxMode`): the connection's unread pool
+    /// buffers, the error its recv ended with, the mode. Unused on epoll.
+    @usableFromInline var rx = ceddy_rxq(head: 0xFFFF, tail: 0xFFFF, off: 0, error: 0, mode: 0)
+    /// The driver's buffer pool while `rx.mode` is not `readiness` (so a read needs no
+    /// other object). It also pads the slot to one cache line (64 bytes; the slab's pages
+    /// are line-aligned), so a dispatch and the socket operations after it load one line,
+    /// never two: at 40 bytes, 3 slots in 8 straddled a line (measured:
+    /// docs/PERFORMANCE-LOG.md, "Cost per round trip as connections grow").
+    @usableFromInline var rxPool: UnsafeMutablePointer<ceddy_rxpool>?
     @usableFromInline init() {}
+}
+
+/// How a registration's reads are done (`IoSlot.rx.mode`).
+@usableFromInline
+enum RxMode {
+    /// read(2) when the readiness cache says so: epoll, and io_uring for everything but
+    /// accepted streams (or when completion reads are off).
+    @usableFromInline static let readiness: UInt8 = 0
+    /// A multishot recv is in flight: data arrives in pool buffers (`IoSlot.rx`).
+    @usableFromInline static let armed: UInt8 = 1
+    /// The recv ended (no free buffer, cancelled by the kernel, a buffered error was
+    /// reported): the reader reads with read(2), and on EAGAIN arms a new recv.
+    @usableFromInline static let stopped: UInt8 = 2
+    /// The recv saw the end of the stream: reads return 0 once the buffers are drained.
+    @usableFromInline static let eof: UInt8 = 3
+    /// The recv ended with `rx.error`: the next read returns it, then `stopped`.
+    @usableFromInline static let failed: UInt8 = 4
 }
 
 /// A registration's address: slot index + generation (stale after close).
@@ -74,6 +95,10 @@ final class IoRegistry {
     /// eventfds, or the two ends of a pipe, apart. Closed when the watch ends.
     private var held: [Int32: Int32] = [:]
 
+    /// The io_uring driver's buffer pool when completion reads are on (nil on epoll):
+    /// accepted streams then read from it (`completionRead`).
+    var rx: UnsafeMutablePointer<ceddy_rxpool>?
+
     init(backend: any IoBackend) {
         self.backend = backend
         assert(Readiness.readable == CEDDY_EPOLLIN && Readiness.writable == CEDDY_EPOLLOUT >> 1)  // dispatch
@@ -81,7 +106,9 @@ final class IoRegistry {
 
     /// Registers `fd` once, edge-triggered for in/out/rdhup; the registry owns the fd
     /// from now on (it closes it on failure too). `initial` seeds the readiness cache.
-    func register(fd: Int32, initial: UInt32) -> Result<IoKey, EddyError> {
+    /// `completionReads`: a connected stream socket, whose reads the backend may do as
+    /// completions into its buffer pool (io_uring with `rx`; ignored otherwise).
+    func register(fd: Int32, initial: UInt32, completionReads: Bool = false) -> Result<IoKey, EddyError> {
         guard let index = slab.allocate() else {
             sysClose(fd)
             return .failure(.errno(ENOMEM))
@@ -90,13 +117,66 @@ final class IoRegistry {
         p.pointee.fd = fd
         p.pointee.readiness = initial
         let key = IoKey(index: index, generation: p.pointee.generation)
-        let e = backend.add(fd: fd, data: key.epollData)
+        let recv = completionReads && rx != nil
+        let e = backend.add(fd: fd, data: key.epollData, recv: recv)
         if e != 0 {
             release(index)
             sysClose(fd)
             return .failure(.errno(e))
         }
+        if recv {
+            p.pointee.rx.mode = RxMode.armed
+            p.pointee.rxPool = rx
+        }
         return .success(key)
+    }
+
+    /// Returned by `completionRead` when the read needs the registry (`stoppedRead`).
+    @usableFromInline static var stoppedCode: Int { Int.min + 1 }
+
+    /// A read of a registration in completion mode (`IoSlot.rx.mode` not `readiness`), the
+    /// readiness cache having said it may progress: copies what the recv completions left
+    /// in pool buffers (handing each emptied buffer back), else reports the end of stream
+    /// or the error the recv ended with, else waits (EAGAIN) for the recv in flight.
+    /// `stoppedCode` when the recv is stopped: then `stoppedRead`. No object is touched
+    /// (the slot holds the pool), so the caller's references need no retain.
+    @usableFromInline @inline(never)
+    static func completionRead(_ p: UnsafeMutablePointer<IoSlot>, _ buf: UnsafeMutableRawPointer?, _ len: Int) -> Int {
+        if len == 0 { return 0 }  // read(2)'s answer, without touching the buffers
+        if p.pointee.rx.head != CEDDY_RX_NONE, let dst = buf {
+            let n = ceddy_rxq_take(p.pointee.rxPool, &p.pointee.rx, dst.assumingMemoryBound(to: UInt8.self), UInt(len))
+            // Drained: wait for the next completion (a stopped recv keeps `readable`, so
+            // the next read asks read(2), whose EAGAIN re-arms it).
+            if p.pointee.rx.head == CEDDY_RX_NONE && p.pointee.rx.mode == RxMode.armed {
+                IoRegistry.clear(p, Readiness.readable)
+            }
+            return n
+        }
+        switch p.pointee.rx.mode {
+        case RxMode.armed:
+            IoRegistry.clear(p, Readiness.readable | Readiness.readClosed)
+            return -Int(EAGAIN)
+        case RxMode.eof:
+            return 0
+        case RxMode.failed:
+            p.pointee.rx.mode = RxMode.stopped
+            return -Int(p.pointee.rx.error)
+        default:
+            return stoppedCode
+        }
+    }
+
+    /// A read of a registration whose recv stopped: read(2), and at EAGAIN a new recv
+    /// (or a one-shot readability poll, short of buffers). `key`: the slot's.
+    @usableFromInline @inline(never)
+    func stoppedRead(_ p: UnsafeMutablePointer<IoSlot>, _ buf: UnsafeMutableRawPointer?, _ len: Int,
+                     sys: Sys, key: IoKey?) -> Int {
+        let n = sys.read(p.pointee.fd, buf, len)
+        if n == -Int(EAGAIN) {
+            IoRegistry.clear(p, Readiness.readable | Readiness.readClosed)
+            if let key, backend.armReads(fd: p.pointee.fd, data: key.epollData) { p.pointee.rx.mode = RxMode.armed }
+        }
+        return n
     }
 
     /// Registers a descriptor the caller keeps owning (`FdWatch`), edge-triggered like
@@ -126,7 +206,7 @@ final class IoRegistry {
         p.pointee.owned = false
         p.pointee.readiness = 0
         let key = IoKey(index: index, generation: p.pointee.generation)
-        let e = backend.add(fd: fd, data: key.epollData)
+        let e = backend.add(fd: fd, data: key.epollData, recv: false)
         if e != 0 {
             release(index)
             if dup >= 0 { sysClose(dup) }
@@ -266,6 +346,19 @@ final class IoRegistry {
 
     private func release(_ index: Int32) {
         let p = slab.pointer(index)
+        if p.pointee.rx.mode != RxMode.readiness {
+            // Unread buffers go back to the kernel (their data dies with the connection).
+            if let pool = p.pointee.rxPool {
+                var bid = p.pointee.rx.head
+                while bid != CEDDY_RX_NONE {
+                    let next = pool.pointee.next[Int(bid)]
+                    ceddy_rxpool_give(pool, bid)
+                    bid = next
+                }
+            }
+            p.pointee.rx = ceddy_rxq(head: CEDDY_RX_NONE, tail: CEDDY_RX_NONE, off: 0, error: 0, mode: RxMode.readiness)
+            p.pointee.rxPool = nil
+        }
         p.pointee.fd = -1
         p.pointee.readiness = 0
         p.pointee.owned = true
