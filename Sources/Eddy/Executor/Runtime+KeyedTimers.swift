@@ -16,7 +16,7 @@ extension Runtime {
     /// `Sleep.poll` for a reserved timer: `true` once its deadline has passed; otherwise
     /// the timer is armed with `cx`'s waker. `cx` must be a poll of this runtime.
     package func pollTimer(_ key: TimerKey, _ cx: inout Context) -> Bool {
-        core.timers.poll(key, now: Instant.now().nanoseconds, &cx)
+        core.timers.poll(key, now: core.timers.now(), &cx)
     }
 
     /// `true` once `pollTimer` has returned `true` for `key`.
