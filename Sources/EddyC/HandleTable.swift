@@ -54,6 +54,8 @@ enum HandleKind: UInt8 {
     case semaphore = 22
     case notify = 23
     case condition = 24
+    // ---- time and combinators (issue 16, item 6): 40... (clear of the 2x block) ----
+    case interval = 40
 }
 
 /// One table entry. `~Copyable` because it holds atomics; it only ever lives

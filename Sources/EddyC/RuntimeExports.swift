@@ -176,7 +176,8 @@ private func forceClose(_ h: DetachedHandle) {
         try? Unmanaged<FdWatch>.fromOpaque(p).takeRetainedValue().deregister()
     case .udp:  // issue 15
         Unmanaged<UdpSocket>.fromOpaque(p).takeRetainedValue().close()
-    case .task, .waker, .runtime, .sender, .receiver, .semaphore, .notify, .condition:
+    case .task, .waker, .runtime, .sender, .receiver, .semaphore, .notify, .condition,
+         .interval:  // issue 16 item 6: its Sleep's timer went with the runtime's heap
         Unmanaged<AnyObject>.fromOpaque(p).release()
     }
 }

@@ -6,6 +6,10 @@ import CEddySys
 // below.
 
 extension Runtime {
+    /// `clockNow()` for front doors that already checked the thread (EddyC's owning-thread
+    /// calls): no check, no throw.
+    package var clockNanos: UInt64 { core.timers.now() }
+
     /// Now on this runtime's clock (the paused time while paused). Loop thread, or the
     /// owning thread while the runtime is not running; elsewhere `wrongThread`.
     public func clockNow() throws(EddyError) -> Instant {
