@@ -48,6 +48,11 @@ from ._net import connect_unix, listen_unix
 # ---- end issue 15 ----
 # ---- driver (io_uring) ----
 from ._backend import DriverInfo, driver_info
+# ---- time and combinators (issue 16, item 6) ----
+from ._clock import BURST, DELAY, SKIP, Interval, advance_clock, clock, interval, pause_clock, resume_clock, sleep_until
+from ._combinators import ALL_COMPLETED, FIRST_COMPLETED, FIRST_EXCEPTION, TaskGroup, as_completed, shield, wait
+from ._fdready import wait_readable, wait_writable
+# ---- end time and combinators ----
 
 __version__ = "0.1.0"
 
@@ -114,4 +119,24 @@ __all__ = [
     "Semaphore",
     "BoundedSemaphore",
     "Condition",
+    # ---- time and combinators (issue 16, item 6) ----
+    "wait",
+    "as_completed",
+    "shield",
+    "TaskGroup",
+    "FIRST_COMPLETED",
+    "FIRST_EXCEPTION",
+    "ALL_COMPLETED",
+    "wait_readable",
+    "wait_writable",
+    "clock",
+    "sleep_until",
+    "interval",
+    "Interval",
+    "BURST",
+    "DELAY",
+    "SKIP",
+    "pause_clock",
+    "resume_clock",
+    "advance_clock",
 ]

@@ -343,10 +343,12 @@ class Runtime:
         while True:
             if y is START:
                 try:
+                    # In the task's contextvars.Context (Task._ctx; the hot path's
+                    # _send does the same).
                     if exc is None:
-                        y = coro.send(res)
+                        y = task._ctx.run(coro.send, res)
                     else:
-                        y = coro.throw(exc)
+                        y = task._ctx.run(coro.throw, exc)
                 except BaseException as e:
                     return self._ended(task, e)
             if y.__class__ is Op and y.task is not task:
