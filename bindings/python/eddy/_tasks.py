@@ -40,12 +40,18 @@ class Task(Generic[T]):
         self._rt = rt
         self._coro: Optional[Coroutine[Any, Any, T]] = coro
         # Like asyncio's tasks, each task runs in its own contextvars.Context: a copy of
-        # the spawner's, made once here; every step of the coroutine runs inside it
-        # (Context.run: C calls only, no copy, no allocation per step).
-        ctx = contextvars.copy_context() if context is None else context
+        # the spawner's, made once here; every step of the coroutine runs inside it.
+        # None ("direct"): the spawner's context is the runtime's empty private one,
+        # which the task then shares until some task sets a variable (Runtime.pctx).
+        if context is not None:
+            ctx: Optional[contextvars.Context] = context
+        elif rt.direct and rt.pctx is not None and not len(rt.pctx) and (rt.current is None or rt.current._ctx is None):
+            ctx = None
+        else:
+            ctx = contextvars.copy_context()
         self._ctx = ctx
         # The driver's hot path: one attribute, no method lookup.
-        self._send: Any = functools.partial(ctx.run, coro.send)
+        self._send: Any = coro.send if ctx is None else functools.partial(ctx.run, coro.send)
         # The repeating op submitted for the task, no attention pending since:
         # yielding it again needs no entry in the next turn (Eddy repeats it).
         # Cleared whenever the task needs the driver's full path.

@@ -285,3 +285,39 @@ def test_wait_needs_tasks():
         return out
 
     assert eddy.run(main()) == ["TypeError", "TypeError"]
+
+
+async def set_then_spawn(ns):
+    # A task sets a variable and spawns in the same step: the child sees the value;
+    # a sibling spawned earlier (same empty snapshot) does not; nothing leaks out.
+    trace = []
+
+    async def show(tag):
+        await ns.sleep(0.01)
+        trace.append((tag, VAR.get()))
+
+    async def setter():
+        VAR.set("set")
+        t = ns.spawn(show("child of setter"))
+        await ns.sleep(0)
+        await t
+
+    sib = ns.spawn(show("sibling"))
+    s = ns.spawn(setter())
+    await s
+    await sib
+    trace.append(("main", VAR.get()))
+    return sorted(trace)
+
+
+def test_context_set_then_spawn_in_one_step():
+    assert VAR.get() == "unset"
+    assert both(set_then_spawn) == [("child of setter", "set"), ("main", "unset"), ("sibling", "unset")]
+    # The same from a caller whose own context is not empty (no shared-context mode).
+    token = VAR.set("caller")
+    try:
+        trace = eddy.run(set_then_spawn(EDDY))
+        assert trace == [("child of setter", "set"), ("main", "caller"), ("sibling", "caller")]
+        assert VAR.get() == "caller"
+    finally:
+        VAR.reset(token)
