@@ -141,6 +141,7 @@ LAYERS = [
     "_shutdown", "_diagnostics",  # eddy.shutdown, metrics, task_dump (issue 14, branch pool-14)
     "_udp",  # issue 15
     "_waiters", "_sync", "_queue",  # coordination (issue 16): over _driver / _protocol
+    "_clock", "_combinators", "_fdready",  # time and combinators (issue 16, item 6)
     "__init__",
 ]
 
