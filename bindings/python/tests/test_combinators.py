@@ -52,9 +52,9 @@ def names(tasks, ns):
 
 async def wait_modes(ns):
     trace = []
-    # Delays far apart: the order holds on a loaded machine.
+    # Delays far apart (0.3 s and more): the order holds on a loaded machine.
     for mode in (ns.FIRST_COMPLETED, ns.FIRST_EXCEPTION, ns.ALL_COMPLETED):
-        ts = [ns.spawn(job(ns, "a", 0.0)), ns.spawn(job(ns, "b", 0.2, fail=True)), ns.spawn(job(ns, "c", 0.6))]
+        ts = [ns.spawn(job(ns, "a", 0.0)), ns.spawn(job(ns, "b", 0.3, fail=True)), ns.spawn(job(ns, "c", 1.2))]
         done, pending = await ns.wait(ts, return_when=mode)
         trace.append((mode, names(done, ns), len(pending)))
         for t in pending:
@@ -88,7 +88,7 @@ def test_wait_return_when_and_timeout():
 
 async def as_completed_order(ns):
     trace = []
-    coros = [job(ns, "late", 0.4), job(ns, "early", 0.0), job(ns, "bad", 0.2, fail=True)]
+    coros = [job(ns, "late", 1.0), job(ns, "early", 0.0), job(ns, "bad", 0.5, fail=True)]
     for aw in ns.as_completed(coros):
         try:
             trace.append(await aw)
@@ -110,7 +110,7 @@ def test_as_completed_order_and_timeout():
 
 async def shield_scenario(ns):
     trace = []
-    inner = ns.spawn(job(ns, "inner", 0.2))
+    inner = ns.spawn(job(ns, "inner", 1.0))
 
     async def waiter():
         return await ns.shield(inner)
@@ -125,7 +125,7 @@ async def shield_scenario(ns):
     trace.append(inner.cancelled())
     trace.append(await inner)  # the shielded task ran on
     # Without shield, cancelling the awaiter cancels the awaited task.
-    inner2 = ns.spawn(job(ns, "inner2", 0.2))
+    inner2 = ns.spawn(job(ns, "inner2", 1.0))
 
     async def plain():
         return await inner2
