@@ -11,6 +11,7 @@ from types import SimpleNamespace
 import pytest
 
 import eddy
+import eddy._driver
 
 ASYNCIO = SimpleNamespace(name="asyncio", run=asyncio.run, spawn=asyncio.create_task, sleep=asyncio.sleep,
                           wait=asyncio.wait, as_completed=asyncio.as_completed, shield=asyncio.shield,
@@ -260,8 +261,25 @@ async def context_scenario(ns):
     return trace
 
 
+def both_contexts(scenario):
+    """``both``, then eddy again from an empty caller's context: the mode where tasks
+    share the run's context until one sets a variable (Runtime.direct; pytest's own
+    context is not empty: hypothesis sets decimal's). Every trace must agree."""
+    want = both(scenario)
+    seen = []
+
+    async def probe():
+        seen.append(eddy._driver.running().direct)
+        return await scenario(EDDY)
+
+    got = contextvars.Context().run(eddy.run, probe())
+    assert seen == [True]
+    assert got == want, f"shared-context mode {got!r} != {want!r}"
+    return want
+
+
 def test_spawn_runs_in_a_copy_of_the_context():
-    assert both(context_scenario) == [
+    assert both_contexts(context_scenario) == [
         ("child sees", "parent"), ("child sees", "parent"),
         ("child keeps", "one"), ("child keeps", "two"),
         ("parent keeps", "parent"),
@@ -312,7 +330,7 @@ async def set_then_spawn(ns):
 
 def test_context_set_then_spawn_in_one_step():
     assert VAR.get() == "unset"
-    assert both(set_then_spawn) == [("child of setter", "set"), ("main", "unset"), ("sibling", "unset")]
+    assert both_contexts(set_then_spawn) == [("child of setter", "set"), ("main", "unset"), ("sibling", "unset")]
     # The same from a caller whose own context is not empty (no shared-context mode).
     token = VAR.set("caller")
     try:
