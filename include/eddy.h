@@ -1336,6 +1336,82 @@ int eddy_future_file_data(eddy_future_t fut, const uint8_t **data, size_t *len);
 int eddy_future_take_fd(eddy_future_t fut, int *fd);
 /* ---- end lines and files ---- */
 
+/* ==== Time and combinators (issue 16, item 6) ==================================
+ *
+ * Each runtime has a clock: CLOCK_MONOTONIC, or a paused clock for tests
+ * (tokio's time::pause/advance). Every deadline of the runtime (eddy_sleep,
+ * eddy_timeout, eddy_sleep_until, intervals) is on its clock; eddy_now reads it.
+ * A paused clock moves only by eddy_runtime_clock_advance, or by itself when the
+ * runtime is idle: a paused runtime that would block waiting for its next timer
+ * jumps to that timer's deadline instead (auto-advance, as tokio's), so a test
+ * sleeping an hour finishes at once. Deadlines are nanoseconds on that clock.
+ *
+ * Intervals tick at start, start + period, start + 2 period ... A tick that
+ * could not be delivered on time (the task was busy; the clock jumped) follows
+ * the interval's missed-tick behaviour (tokio's MissedTickBehavior):
+ *   EDDY_MISSED_TICK_BURST  every missed tick is delivered at once, back to back,
+ *                           then the original schedule goes on;
+ *   EDDY_MISSED_TICK_DELAY  one late tick now, the next a full period after it;
+ *   EDDY_MISSED_TICK_SKIP   one late tick now, the next on the original schedule
+ *                           after now (the missed ones are dropped).
+ *
+ * eddy_join_poll / eddy_select_poll poll N futures from one poll_fn: the C
+ * form of Swift's join/select. */
+typedef struct { uint64_t id; } eddy_interval_t;
+#define EDDY_MISSED_TICK_BURST 0
+#define EDDY_MISSED_TICK_DELAY 1
+#define EDDY_MISSED_TICK_SKIP 2
+
+/* Writes now on the runtime's clock (nanoseconds; the paused time while
+ * paused) to *nanos. Owning thread. */
+int eddy_now(eddy_runtime_t rt, uint64_t *nanos);
+/* Pauses the runtime's clock at the current time (no-op when paused).
+ * Owning thread, from inside a poll_fn or while the runtime is not running. */
+int eddy_runtime_clock_pause(eddy_runtime_t rt);
+/* Lets the clock run again from the real monotonic time (no-op when running).
+ * Owning thread. */
+int eddy_runtime_clock_resume(eddy_runtime_t rt);
+/* Moves the paused clock forward by `nanos` (saturating) and wakes, in
+ * deadline order, every timer due by then; their tasks run at the runtime's
+ * next turn. Returns how many timers fired (>= 0). Owning thread.
+ * Errors: EDDY_EINVAL (the clock is not paused). */
+int eddy_runtime_clock_advance(eddy_runtime_t rt, uint64_t nanos);
+/* Like eddy_sleep, with an absolute deadline on the runtime's clock (a
+ * deadline already passed is ready at the first poll). Owning thread.
+ * Errors: EDDY_EINVAL (out NULL), EDDY_ENOMEM. */
+int eddy_sleep_until(eddy_runtime_t rt, uint64_t deadline_ns, eddy_future_t *out);
+/* Creates an interval ticking every `period_ns` (1 ... 2^62) nanoseconds,
+ * first at `start_ns` on the runtime's clock (0: one period from now; a start
+ * in the past ticks at the first poll, then follows `missed`). Owning thread.
+ * Errors: EDDY_EINVAL (out NULL, period 0 or above 2^62, `missed` not one of
+ * EDDY_MISSED_TICK_*), EDDY_ESHUTDOWN, EDDY_ENOMEM. */
+int eddy_interval_new(eddy_runtime_t rt, uint64_t start_ns, uint64_t period_ns, int missed,
+                      eddy_interval_t *out);
+/* From inside a poll_fn of the interval's runtime: EDDY_READY with the tick's
+ * scheduled time in *tick_ns (may be NULL), or EDDY_PENDING (cx's waker stored).
+ * Owning thread. Errors: EDDY_EINVAL (bad cx), EDDY_EWRONGTHREAD (cx of
+ * another runtime's task). */
+int eddy_interval_poll_tick(eddy_interval_t iv, eddy_cx_t *cx, uint64_t *tick_ns);
+/* Frees the interval (disarms its timer). Owning thread. */
+int eddy_interval_free(eddy_interval_t iv);
+/* Polls each of the n futures whose results[i] is EDDY_PENDING (initialise
+ * the array to EDDY_PENDING) and writes its outcome there: EDDY_READY, the
+ * future's error, or the poll's own error for that handle (EDDY_EBADHANDLE
+ * ...), each counting as finished. Returns EDDY_READY once no entry is
+ * EDDY_PENDING (n 0: at once), else EDDY_PENDING (every pending future holds
+ * cx's waker). The futures stay the caller's. Owning thread.
+ * Errors: EDDY_EINVAL (bad cx, futs or results NULL with n > 0). */
+int eddy_join_poll(const eddy_future_t *futs, size_t n, eddy_cx_t *cx, int *results);
+/* Polls futs[0], futs[1] ... in order and stops at the first that is not
+ * pending: EDDY_READY with its index in *index and its outcome (EDDY_READY,
+ * its error, or the poll's error for a bad handle) in *status. Earlier ones
+ * win ties (biased, unlike tokio's random select!). EDDY_PENDING when none is
+ * done (each holds cx's waker). The others are left as they are: free (cancel)
+ * or keep polling them. Owning thread.
+ * Errors: EDDY_EINVAL (bad cx, n 0, futs, index or status NULL). */
+int eddy_select_poll(const eddy_future_t *futs, size_t n, eddy_cx_t *cx, size_t *index, int *status);
+/* ==== end Time and combinators ==== */
+
 #ifdef __cplusplus
 }
 #endif

@@ -46,6 +46,8 @@ C_SUITES += channels sync
 C_SUITES += lines
 # ---- multi-thread runtime (issue 14, branch mt-14) ----
 C_SUITES += workers
+# ---- time and combinators (issue 16, item 6) ----
+C_SUITES += time
 C_COMMON_SRC := Tests/c/harness.c Tests/c/echo_parts.c
 C_COMMON_HDR := Tests/c/harness.h Tests/c/echo_parts.h include/eddy.h
 C_TEST_BINS := $(C_SUITES:%=$(C_OUT)/test_%)

@@ -75,10 +75,11 @@ public func eddy_tcp_connect(_ rt: eddy_runtime_t, _ host: UnsafePointer<CChar>?
     return publish(CFuture(connect: c), cr, out)
 }
 
-/// Deadline `nanos` from now, saturated (a huge timeout means "never").
+/// Deadline `nanos` from now on `runtime`'s clock (issue 16: it may be paused),
+/// saturated (a huge timeout means "never").
 @inline(__always)
-func deadline(after nanos: UInt64) -> Instant {
-    let now = Instant.now().nanoseconds
+func deadline(after nanos: UInt64, _ runtime: Runtime) -> Instant {
+    let now = runtime.clockNanos
     let capped = min(nanos, UInt64(Int64.max) / 2)
     return Instant(nanoseconds: now &+ capped)
 }
@@ -91,7 +92,7 @@ public func eddy_sleep(_ rt: eddy_runtime_t, _ nanos: UInt64, _ out: UnsafeMutab
     guard let cr else { return err }
     guard let out else { return EddyCode.einval }
     // A keyed timer, no object (CTimer.swift).
-    guard let key = cr.runtime.reserveTimer(until: deadline(after: nanos)) else { return EddyCode.enomem }
+    guard let key = cr.runtime.reserveTimer(until: deadline(after: nanos, cr.runtime)) else { return EddyCode.enomem }
     guard let id = handleTable.insert(bits: CTimer.bits(key), kind: .future, owner: cr.id, thread: cr.handleThread()) else {
         cr.runtime.releaseTimer(key)
         return EddyCode.enomem
@@ -112,7 +113,7 @@ public func eddy_timeout(_ rt: eddy_runtime_t, _ inner: eddy_future_t, _ nanos: 
     guard let i else { return ierr }
     if case .object(let u) = i, u.takeUnretainedValue().hasThen { return EddyCode.einval }
     guard let out, HandleTable.ownerLocal(inner) == rt else { return EddyCode.einval }
-    guard let key = cr.runtime.reserveTimer(until: deadline(after: nanos)) else { return EddyCode.enomem }
+    guard let key = cr.runtime.reserveTimer(until: deadline(after: nanos, cr.runtime)) else { return EddyCode.enomem }
     // The new handle's slot before inner is taken: "on failure inner is left untouched"
     // must hold even when the table is full (inner's freed slot may be retired).
     guard let id = handleTable.reserve(kind: .future, owner: cr.id) else {

@@ -58,6 +58,8 @@ enum HandleKind: UInt8 {
     case reader = 30
     // ---- Unix datagram sockets (issue 15 item 3): 30, clear of the ranges above ----
     case unixDatagram = 31
+    // ---- time and combinators (issue 16, item 6): 45 (clear of the 2x block and sigproc's 40, 41) ----
+    case interval = 45
 }
 
 /// One table entry. `~Copyable` because it holds atomics; it only ever lives

@@ -190,7 +190,8 @@ private func forceClose(_ h: DetachedHandle) {
         Unmanaged<LineReader>.fromOpaque(p).release()
     case .unixDatagram:  // issue 15 item 3
         Unmanaged<UnixDatagramSocket>.fromOpaque(p).takeRetainedValue().close()
-    case .task, .waker, .runtime, .sender, .receiver, .semaphore, .notify, .condition:
+        case .task, .waker, .runtime, .sender, .receiver, .semaphore, .notify, .condition,
+         .interval:  // issue 16 item 6: its Sleep's timer went with the runtime's heap
         Unmanaged<AnyObject>.fromOpaque(p).release()
     }
 }

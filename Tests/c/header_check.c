@@ -174,6 +174,17 @@ static int (*const p_eddy_condition_poll_wait)(eddy_condition_t, eddy_semaphore_
 static int (*const p_eddy_condition_notify_one)(eddy_condition_t) = eddy_condition_notify_one;
 static int (*const p_eddy_condition_notify_all)(eddy_condition_t) = eddy_condition_notify_all;
 static int (*const p_eddy_condition_free)(eddy_condition_t) = eddy_condition_free;
+/* ---- time and combinators (issue 16, item 6) ---- */
+static int (*const p_eddy_now)(eddy_runtime_t, uint64_t *) = eddy_now;
+static int (*const p_eddy_runtime_clock_pause)(eddy_runtime_t) = eddy_runtime_clock_pause;
+static int (*const p_eddy_runtime_clock_resume)(eddy_runtime_t) = eddy_runtime_clock_resume;
+static int (*const p_eddy_runtime_clock_advance)(eddy_runtime_t, uint64_t) = eddy_runtime_clock_advance;
+static int (*const p_eddy_sleep_until)(eddy_runtime_t, uint64_t, eddy_future_t *) = eddy_sleep_until;
+static int (*const p_eddy_interval_new)(eddy_runtime_t, uint64_t, uint64_t, int, eddy_interval_t *) = eddy_interval_new;
+static int (*const p_eddy_interval_poll_tick)(eddy_interval_t, eddy_cx_t *, uint64_t *) = eddy_interval_poll_tick;
+static int (*const p_eddy_interval_free)(eddy_interval_t) = eddy_interval_free;
+static int (*const p_eddy_join_poll)(const eddy_future_t *, size_t, eddy_cx_t *, int *) = eddy_join_poll;
+static int (*const p_eddy_select_poll)(const eddy_future_t *, size_t, eddy_cx_t *, size_t *, int *) = eddy_select_poll;
 
 static const struct {
     const char *name;
@@ -238,6 +249,11 @@ static const struct {
     ENTRY(eddy_reader_free),      ENTRY(eddy_file_read),        ENTRY(eddy_file_write),
     ENTRY(eddy_file_open),        ENTRY(eddy_file_read_fd),     ENTRY(eddy_file_write_fd),
     ENTRY(eddy_future_file_data), ENTRY(eddy_future_take_fd),
+    /* ---- time and combinators (issue 16, item 6) ---- */
+    ENTRY(eddy_now),              ENTRY(eddy_runtime_clock_pause), ENTRY(eddy_runtime_clock_resume),
+    ENTRY(eddy_runtime_clock_advance), ENTRY(eddy_sleep_until), ENTRY(eddy_interval_new),
+    ENTRY(eddy_interval_poll_tick), ENTRY(eddy_interval_free),  ENTRY(eddy_join_poll),
+    ENTRY(eddy_select_poll),
 };
 
 /* Compile-time facts of the ABI. */

@@ -35,6 +35,10 @@
  * eddy_notify_* function with any handle, polls with any runtime's cx, and the
  * any-thread ones from the helper thread too; malloc'd channel values checked
  * sent == received + dropped at the end.
+ * Time and combinators (issue 16 item 6, case 48): eddy_now, clock pause / resume /
+ * advance (any amount, paused or not), eddy_sleep_until (any deadline), intervals (bad
+ * periods and behaviours, polls with any cx, double free), eddy_join_poll /
+ * eddy_select_poll over picked futures of any validity and runtime.
  *
  * Oracle (exit 1 with the seed and call number on the first violation):
  *   - a call with a handle the model knows is invalid returns EDDY_EBADHANDLE or
@@ -153,7 +157,8 @@ static void check(int r, int validity, int max_pos)
 
 /* ---------------------------------------------------------------- the model */
 
-enum { K_RT, K_TASK, K_FUT, K_TCP, K_WAKER, K_FDW, K_UDP /* issue 15 */, K_TX, K_RX, K_SEM, K_NTF, K_CND, K_RDR /* lines-15 */, K_N }; /* K_TX..K_CND: issue 16 */
+enum { K_RT, K_TASK, K_FUT, K_TCP, K_WAKER, K_FDW, K_UDP /* issue 15 */, K_TX, K_RX, K_SEM, K_NTF, K_CND, K_RDR /* lines-15 */,
+       K_IV /* issue 16 item 6: intervals */, K_N }; /* K_TX..K_CND: issue 16 */
 enum { MAXE = 2048, MAXRT = 3, MAXSTATES = 8192 };
 
 typedef struct {
@@ -2075,6 +2080,94 @@ static void do_sync(eddy_cx_t *bcx, int cx_ok)
     }
 }
 
+/* ---- time and combinators (issue 16, item 6): case 48 ---- */
+/* The runtime's clock (paused now and then, resumed more often so the other cases
+ * keep real timers), absolute sleeps, intervals, join/select over picked futures. */
+static void do_time(eddy_cx_t *bcx, int cx_ok)
+{
+    int v, rti;
+    ent_t *e;
+    uint64_t h;
+    int r;
+    switch (rn(7)) {
+    case 0: { /* now / pause / resume */
+        pick_rt(&v, &rti);
+        eddy_runtime_t rt = { rt_id(rti) };
+        uint64_t ns;
+        unsigned what = rn(10);
+        r = what < 5 ? CALL(eddy_now(rt, chance(5) ? NULL : &ns))
+                     : what < 7 ? CALL(eddy_runtime_clock_pause(rt)) : CALL(eddy_runtime_clock_resume(rt));
+        check(r, WEAK(v), 0);
+        break;
+    }
+    case 1: { /* advance: any amount (EDDY_EINVAL unless paused), a count of fired timers */
+        pick_rt(&v, &rti);
+        uint64_t ns = chance(20) ? rnd() : rn(1000) * 1000000ull;
+        check(CALL(eddy_runtime_clock_advance((eddy_runtime_t){ rt_id(rti) }, ns)), WEAK(v), INT32_MAX);
+        break;
+    }
+    case 2: { /* sleep_until any deadline */
+        pick_rt(&v, &rti);
+        eddy_future_t f;
+        uint64_t at = chance(30) ? rnd() : 0;
+        if (at == 0 && rti >= 0 && eddy_now((eddy_runtime_t){ rt_id(rti) }, &at) == 0) {
+            at += rn(20) * 1000000ull;
+        }
+        r = CALL(eddy_sleep_until((eddy_runtime_t){ rt_id(rti) }, at, chance(5) ? NULL : &f));
+        check(r, WEAK(v), 0);
+        if (r == 0 && rti >= 0) {
+            ent_t *a = add_ent(f.id, K_FUT, rti);
+            if (a) a->fkind = 0;
+        }
+        break;
+    }
+    case 3: { /* interval_new: bad periods and behaviours too */
+        pick_rt(&v, &rti);
+        eddy_interval_t iv;
+        uint64_t period = chance(15) ? (chance(50) ? 0 : rnd()) : 1 + rn(50) * 1000000ull;
+        int missed = chance(10) ? (int)rnd() : (int)rn(3);
+        uint64_t start = chance(50) ? 0 : rnd();
+        r = CALL(eddy_interval_new((eddy_runtime_t){ rt_id(rti) }, start, period, missed, chance(5) ? NULL : &iv));
+        check(r, WEAK(v), 0);
+        if (r == 0 && rti >= 0) add_ent(iv.id, K_IV, rti);
+        break;
+    }
+    case 4: { /* poll_tick with any cx */
+        uint64_t t;
+        h = pick(K_IV, &v, &e);
+        r = CALL(eddy_interval_poll_tick((eddy_interval_t){ h }, bcx, chance(30) ? NULL : &t));
+        check(r, cx_ok ? WEAK(v) : INVALID, 1);
+        break;
+    }
+    case 5:
+        h = pick(K_IV, &v, &e);
+        r = CALL(eddy_interval_free((eddy_interval_t){ h }));
+        check(r, v, 0);
+        if (r == 0 && e != NULL) e->live = 0;
+        break;
+    case 6: { /* join / select over 0..4 picked futures (any validity, any runtime) */
+        eddy_future_t fs[4];
+        int results[4];
+        size_t n = rn(5), idx;
+        int st;
+        for (size_t i = 0; i < n; i++) {
+            fs[i].id = pick(K_FUT, &v, &e);
+            results[i] = EDDY_PENDING;
+        }
+        if (chance(50)) {
+            r = CALL(eddy_join_poll(chance(5) ? NULL : fs, n, bcx, results));
+        } else {
+            r = CALL(eddy_select_poll(fs, n, bcx, chance(5) ? NULL : &idx, &st));
+            if (r == EDDY_READY && idx >= n) {
+                die("select_poll: index %zu of %zu", idx, n);
+            }
+        }
+        check(r, cx_ok ? UNKNOWN : INVALID, 1);
+        break;
+    }
+    }
+}
+
 static void random_op(eddy_cx_t *cx, int cur_rt, int depth)
 {
     int v, rti;
@@ -2086,7 +2179,7 @@ static void random_op(eddy_cx_t *cx, int cur_rt, int depth)
         bcx = chance(50) ? NULL : (eddy_cx_t *)(void *)sbuf; /* a bogus cx */
     }
     int cx_ok = bcx != NULL && bcx == cx;
-    switch (rn(54)) { /* lines-15: 48, 49; names-15: 50-53 */
+    switch (rn(55)) { /* lines-15: 48, 49; names-15: 50-53; combin-16: 54 */
     /* ---- graceful shutdown (issue 14, branch pool-14) ---- */
     case 44: { /* eddy_runtime_metrics; eddy_runtime_shutdown of an idle runtime (driven by the call) */
         if (!chance(25)) {
@@ -2710,6 +2803,9 @@ static void random_op(eddy_cx_t *cx, int cur_rt, int depth)
     case 52: /* ---- Unix datagram sockets (issue 15 item 3) ---- */
     case 53:
         do_unix_dgram(bcx);
+        break;
+    case 54: /* time and combinators (issue 16, item 6) */
+        do_time(bcx, cx_ok);
         break;
     case 18: /* version and names, any code */
         CALL(eddy_version());

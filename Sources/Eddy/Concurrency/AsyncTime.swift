@@ -16,13 +16,13 @@ func loopCore() throws(EddyError) -> Core {
 /// `EddyError.shutdown` once the runtime shuts down.
 nonisolated(nonsending) public func sleep(until deadline: Instant) async throws {
     let core = try loopCore()
-    if Instant.now() >= deadline { return }
+    if Instant(nanoseconds: core.timers.now()) >= deadline { return }
     let waiter = ContinuationWaiter()
     guard let key = core.timers.arm(deadline: deadline.nanoseconds, waker: Waker(waiter)) else {
         throw EddyError.errno(ENOMEM)  // 16 M timers armed
     }
     defer { core.releaseTimer(key) }
-    while Instant.now() < deadline {
+    while Instant(nanoseconds: core.timers.now()) < deadline {
         try await waiter.suspendCancellable(core)
         if core.isShutdown { throw EddyError.shutdown }  // woken by the runtime winding down
     }
@@ -30,7 +30,7 @@ nonisolated(nonsending) public func sleep(until deadline: Instant) async throws 
 
 /// Suspends the calling task for `duration` (see `sleep(until:)`).
 nonisolated(nonsending) public func sleep(for duration: Duration) async throws {
-    try await sleep(until: Instant.now().advanced(by: duration))
+    try await sleep(until: Core.clockNow().advanced(by: duration))
 }
 
 /// Runs `body`, throwing `EddyError.timedOut` (and cancelling it) if it takes longer

@@ -55,13 +55,9 @@ final class EpollDriver: IoBackend {
     func turn(io: IoRegistry, timers: TimerHeap, mayBlock: Bool, workArrived: () -> Bool) throws(EddyError) {
         var timeout: Int32 = 0
         if mayBlock {
-            if let d = timers.nextDeadline {
-                let now = ceddy_now_ns()
-                // Round up so a timer never fires early.
-                timeout = d <= now ? 0 : Int32(clamping: (d - now + 999_999) / 1_000_000)
-            } else {
-                timeout = -1
-            }
+            // Round up so a timer never fires early (a paused clock: 0, TimerHeap+Clock).
+            let ns = timers.idleWaitNanos()
+            timeout = ns <= 0 ? Int32(ns) : Int32(clamping: (ns + 999_999) / 1_000_000)
             if timeout != 0 {
                 parked.store(true, ordering: .sequentiallyConsistent)
                 if workArrived() { timeout = 0 }
@@ -87,7 +83,7 @@ final class EpollDriver: IoBackend {
             }
         }
         if timers.count > 0 {
-            _ = timers.fire(now: ceddy_now_ns())
+            _ = timers.fire(now: timers.now())
         }
     }
 

@@ -176,7 +176,7 @@ final class IoUringDriver: IoBackend {
             if signalled && returnOnSignal { throw .errno(EINTR) }
         }
         if timers.count > 0 {
-            _ = timers.fire(now: ceddy_now_ns())
+            _ = timers.fire(now: timers.now())
         }
     }
 
@@ -185,12 +185,7 @@ final class IoUringDriver: IoBackend {
     private func enter(timers: TimerHeap, wait: Bool, workArrived: () -> Bool) throws(EddyError) {
         var timeout: Int64 = 0
         if wait {
-            if let d = timers.nextDeadline {
-                let now = ceddy_now_ns()
-                timeout = d <= now ? 0 : Int64(clamping: d - now)
-            } else {
-                timeout = -1
-            }
+            timeout = timers.idleWaitNanos()  // a paused clock: 0 (TimerHeap+Clock)
             if timeout != 0 {
                 parked.store(true, ordering: .sequentiallyConsistent)
                 if workArrived() { timeout = 0 }

@@ -21,7 +21,7 @@ extension Runtime {
     /// `Sleep.poll` for a reserved timer: `true` once its deadline has passed; otherwise
     /// the timer is armed with `cx`'s waker. `cx` must be a poll of this runtime.
     package func pollTimer(_ key: TimerKey, _ cx: inout Context) -> Bool {
-        timerCore.timers.poll(key, now: Instant.now().nanoseconds, &cx)
+        timerCore.timers.poll(key, now: timerCore.timers.now(), &cx)
     }
 
     /// `true` once `pollTimer` has returned `true` for `key`.

@@ -12,8 +12,9 @@ public final class Sleep: Future, @unchecked Sendable {
     private var core: Core?
 
     /// Completes `duration` from now (a negative duration: at once, like a deadline
-    /// that has passed; huge ones saturate to "never").
-    public convenience init(for duration: Duration) { self.init(until: Instant.now().advanced(by: duration)) }
+    /// that has passed; huge ones saturate to "never"). "Now" is the clock of the runtime
+    /// driving the calling thread (`clockNow()`: it may be paused).
+    public convenience init(for duration: Duration) { self.init(until: Core.clockNow().advanced(by: duration)) }
 
     /// Completes at `deadline` (at once if it has passed).
     public init(until deadline: Instant) { self.deadline = deadline }
@@ -23,7 +24,7 @@ public final class Sleep: Future, @unchecked Sendable {
     /// Ready once the deadline has passed; otherwise arms (or keeps) the timer with
     /// `cx.waker`.
     public func poll(_ cx: inout Context) -> Poll<Void> {
-        if Instant.now() >= deadline {
+        if cx.core.timers.now() >= deadline.nanoseconds {
             disarm()
             return .ready(())
         }
@@ -73,41 +74,3 @@ public struct Timeout<F: Future>: Future {
     }
 }
 
-/// Ticks at a fixed period; a late tick does not shift later ones (missed ticks fire
-/// at once, like tokio's `MissedTickBehavior::Burst`).
-public final class Interval: @unchecked Sendable {
-    // @unchecked Sendable: as `Sleep`: `next`/`sleep` are touched only by the one task that
-    // owns and polls (or awaits) the interval.
-    /// Time between ticks.
-    public let period: Duration
-    private var next: Instant
-    private var sleep: Sleep
-
-    /// First tick after one `period`. A period that is not positive throws
-    /// `EddyError.invalidArgument` (EINVAL): it would tick without end.
-    public init(every period: Duration) throws(EddyError) {
-        if period <= .zero { throw .invalidArgument }
-        self.period = period
-        next = Instant.now().advanced(by: self.period)
-        sleep = Sleep(until: next)
-    }
-
-    /// Poll-style tick: ready with the scheduled instant of the tick.
-    public func pollTick(_ cx: inout Context) -> Poll<Instant> {
-        guard case .ready = sleep.poll(&cx) else { return .pending }
-        let fired = next
-        next = next.advanced(by: period)
-        sleep = Sleep(until: next)
-        return .ready(fired)
-    }
-
-    /// Waits for the next tick.
-    @discardableResult
-    nonisolated(nonsending) public func tick() async throws -> Instant {
-        let fired = next
-        try await Eddy.sleep(until: next)
-        next = next.advanced(by: period)
-        sleep = Sleep(until: next)
-        return fired
-    }
-}

@@ -32,6 +32,9 @@ final class TimerHeap {
     @exclusivity(unchecked) private var heap: UnsafeMutablePointer<Node>
     @exclusivity(unchecked) private var heapCapacity = 64
     @exclusivity(unchecked) private(set) var count = 0
+    /// The paused clock (TimerHeap+Clock.swift): `paused` and the time it shows.
+    @exclusivity(unchecked) var paused = false
+    @exclusivity(unchecked) var pausedNow: UInt64 = 0
 
     init() { heap = .allocate(capacity: heapCapacity) }
     deinit { heap.deallocate() }

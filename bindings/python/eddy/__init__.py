@@ -65,6 +65,11 @@ from ._unix_dgram import UnixDatagram, UnixDatagramSocket, bind_unix_datagram
 from ._backend import DriverInfo, driver_info
 # ---- multi-thread runtime (issue 14, branch mt-14) ----
 from ._diagnostics import runtime_handle, worker_metrics
+# ---- time and combinators (issue 16, item 6) ----
+from ._clock import BURST, DELAY, SKIP, Interval, advance_clock, clock, interval, pause_clock, resume_clock, sleep_until
+from ._combinators import ALL_COMPLETED, FIRST_COMPLETED, FIRST_EXCEPTION, TaskGroup, as_completed, shield, wait
+from ._fdready import wait_readable, wait_writable
+# ---- end time and combinators ----
 
 __version__ = "0.1.0"
 
@@ -148,4 +153,24 @@ __all__ = [
     "open_file",
     "read_file",
     "write_file",
+    # ---- time and combinators (issue 16, item 6) ----
+    "wait",
+    "as_completed",
+    "shield",
+    "TaskGroup",
+    "FIRST_COMPLETED",
+    "FIRST_EXCEPTION",
+    "ALL_COMPLETED",
+    "wait_readable",
+    "wait_writable",
+    "clock",
+    "sleep_until",
+    "interval",
+    "Interval",
+    "BURST",
+    "DELAY",
+    "SKIP",
+    "pause_clock",
+    "resume_clock",
+    "advance_clock",
 ]

@@ -31,6 +31,8 @@ them with ``Runtime.add``.
 
 from __future__ import annotations
 
+import contextvars
+import functools
 import itertools
 import os
 import signal
@@ -132,6 +134,15 @@ class Runtime:
         self.lib = lib = _lib.load()
         self.pid = os.getpid()
         self.thread = threading.get_ident()
+        # contextvars (issue 16): eddy.run drives inside `pctx`, a private copy of the
+        # caller's context. While it is empty (`direct`), tasks whose snapshot is empty
+        # run in it without a switch (Task._ctx None): a Context.run per step costs
+        # ~440 instructions, a check that pctx is still empty ~40. The first
+        # ContextVar.set by such a task is seen after its step (_polluted): it gets
+        # its own context with the value, the others fresh empty ones, and from then
+        # on every task runs in its own context.
+        self.pctx: Optional[contextvars.Context] = None
+        self.direct = False
         self.ended = False
         self.freeing = False
         self._cx: Optional[int] = None  # cx published for _cxtask in this turn (see cx)
@@ -253,6 +264,8 @@ class Runtime:
         views = self.event_views  # the events as (slots, results), see _event_view
         batcharg = _lib.u64arg(batch.buffer_info()[0])
         j = self.nops
+        plen = len
+        P: Any = self.pctx if self.direct else ()  # non-empty: a direct task set a var
         while not until._done:
             if self._check:  # rare work, flagged where it arises
                 self._check = False
@@ -282,6 +295,8 @@ class Runtime:
             if v is None:
                 v = views[n] = self._event_view(n)
             for slot, res in zip(*v):
+                if plen(P):  # the task stepped last (self.current) set a context variable
+                    P = self._polluted(self.current)
                 task = by_slot[slot]
                 if task is None:  # pragma: no cover - an event names a running task
                     continue
@@ -314,11 +329,29 @@ class Runtime:
                     ops[j] = w.addr
                     by_slot[task._key & SLOT_MASK] = None
                 j += 1
+            if plen(P):
+                P = self._polluted(self.current)
             self.current = None
         self.nops = j
         self._cxtask = self._cx = None
         if self.fatal is not None:
             raise self.fatal
+
+    def _polluted(self, setter: Optional["Task[Any]"]) -> Any:
+        """A task running directly in ``pctx`` (no context of its own) set a context
+        variable: the values go with it; every other direct task gets an empty
+        context (what its snapshot was); direct mode ends. Returns the new ``P``."""
+        pctx = self.pctx
+        if not self.direct or pctx is None:  # pragma: no cover - P is () then
+            return ()
+        self.direct = False
+        values = pctx.copy()
+        for t in self.tasks():
+            if t._ctx is None and t._coro is not None:
+                ctx = values if t is setter else contextvars.Context()
+                t._ctx = ctx
+                t._send = functools.partial(ctx.run, t._coro.send)
+        return ()
 
     def _ended(self, task: "Task[Any]", e: BaseException) -> None:
         if task._done:  # pragma: no cover - by_slot holds running tasks only
@@ -344,10 +377,15 @@ class Runtime:
         while True:
             if y is START:
                 try:
-                    if exc is None:
-                        y = coro.send(res)
+                    # In the task's contextvars.Context (Task._ctx; the hot path's
+                    # _send does the same).
+                    ctx = task._ctx
+                    if ctx is None:  # direct: running in pctx (see __init__)
+                        y = coro.send(res) if exc is None else coro.throw(exc)
+                    elif exc is None:
+                        y = ctx.run(coro.send, res)
                     else:
-                        y = coro.throw(exc)
+                        y = ctx.run(coro.throw, exc)
                 except BaseException as e:
                     return self._ended(task, e)
             if y.__class__ is Op and y.task is not task:

@@ -420,6 +420,16 @@ def _declare(lib: ctypes.CDLL) -> None:
     f("eddy_unixdgram_fd", c_int, H, POINTER(c_int))
     f("eddy_unixdgram_close", c_int, H)
     # ---- end Unix datagram sockets ----
+    # ---- time and combinators (issue 16, item 6) ----
+    f("eddy_now", c_int, H, POINTER(ctypes.c_uint64))
+    f("eddy_runtime_clock_pause", c_int, H)
+    f("eddy_runtime_clock_resume", c_int, H)
+    f("eddy_runtime_clock_advance", c_int, H, ctypes.c_uint64)
+    f("eddy_sleep_until", c_int, H, ctypes.c_uint64, PH)
+    f("eddy_interval_new", c_int, H, ctypes.c_uint64, ctypes.c_uint64, c_int, PH)
+    f("eddy_interval_poll_tick", c_int, H, c_void_p, POINTER(ctypes.c_uint64))
+    f("eddy_interval_free", c_int, H)
+    # ---- end time and combinators ----
 
 
 # --- the hot path: an argument-type-free call ----------------------------------

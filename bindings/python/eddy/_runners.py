@@ -8,6 +8,7 @@ signal wake-up descriptor (``_wakeup``).
 
 from __future__ import annotations
 
+import contextvars
 import os
 import signal
 import threading
@@ -85,16 +86,21 @@ def run(
     state.rt = rt
     saved = _install_signals(rt, stop_signals)
     pipe_was_blocked = _sigpipe.block()  # TcpStream.write's os.write: EPIPE, not a signal
+    # The run's private context (Runtime.pctx): a copy of the caller's, so nothing a
+    # task sets reaches the caller, as with asyncio.run.
+    pctx = contextvars.copy_context()
+    rt.pctx = pctx
+    rt.direct = not len(pctx)
     try:
-        task = spawn_task(rt, main, "main")
+        task = pctx.run(spawn_task, rt, main, "main")
         rt.main = task
-        rt.drive(task)
+        pctx.run(rt.drive, task)
         if not task._done:  # aborted by a second Ctrl-C
             raise rt.fatal or KeyboardInterrupt()
         return task.result()
     finally:
         try:
-            rt.finish()
+            pctx.run(rt.finish)
         finally:
             _sigpipe.restore(pipe_was_blocked)
             _restore_signals(saved)

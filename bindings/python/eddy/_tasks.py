@@ -10,6 +10,8 @@ resumes it (``_pending_exception``).
 
 from __future__ import annotations
 
+import contextvars
+import functools
 import inspect
 import types
 import warnings
@@ -29,13 +31,27 @@ class Task(Generic[T]):
     __slots__ = (
         "_rt", "_coro", "_send", "_last", "_yielded", "_key", "_waker", "_done", "_result", "_exc", "_exc_retrieved",
         "_cancel_requested", "_cancel_msg", "_throw", "_timeouts", "_waiters", "_name", "_wait", "_attn",
+        "_ctx",  # issue 16: the task's contextvars.Context
         "__weakref__",
     )
 
-    def __init__(self, rt: Runtime, coro: Coroutine[Any, Any, T], name: Optional[str], key: int) -> None:
+    def __init__(self, rt: Runtime, coro: Coroutine[Any, Any, T], name: Optional[str], key: int,
+                 context: Optional[contextvars.Context] = None) -> None:
         self._rt = rt
         self._coro: Optional[Coroutine[Any, Any, T]] = coro
-        self._send: Any = coro.send  # the driver's hot path: one attribute, no method lookup
+        # Like asyncio's tasks, each task runs in its own contextvars.Context: a copy of
+        # the spawner's, made once here; every step of the coroutine runs inside it.
+        # None ("direct"): the spawner's context is the runtime's empty private one,
+        # which the task then shares until some task sets a variable (Runtime.pctx).
+        if context is not None:
+            ctx: Optional[contextvars.Context] = context
+        elif rt.direct and rt.pctx is not None and not len(rt.pctx) and (rt.current is None or rt.current._ctx is None):
+            ctx = None
+        else:
+            ctx = contextvars.copy_context()
+        self._ctx = ctx
+        # The driver's hot path: one attribute, no method lookup.
+        self._send: Any = coro.send if ctx is None else functools.partial(ctx.run, coro.send)
         # The repeating op submitted for the task, no attention pending since:
         # yielding it again needs no entry in the next turn (Eddy repeats it).
         # Cleared whenever the task needs the driver's full path.
@@ -214,19 +230,24 @@ class Task(Generic[T]):
             pass
 
 
-def spawn_task(rt: Runtime, coro: Coroutine[Any, Any, T], name: Optional[str] = None) -> Task[T]:
-    """A new task of ``rt`` running ``coro`` (closed if there is none)."""
-    task: Task[T] = Task(rt, coro, name, rt.new_task_id(coro))
+def spawn_task(rt: Runtime, coro: Coroutine[Any, Any, T], name: Optional[str] = None,
+               context: Optional[contextvars.Context] = None) -> Task[T]:
+    """A new task of ``rt`` running ``coro`` (closed if there is none), in ``context``
+    (default: a copy of the current one)."""
+    task: Task[T] = Task(rt, coro, name, rt.new_task_id(coro), context)
     rt.add(task)
     return task
 
 
-def spawn(coro: Coroutine[Any, Any, T], *, name: Optional[str] = None) -> Task[T]:
+def spawn(coro: Coroutine[Any, Any, T], *, name: Optional[str] = None,
+          context: Optional[contextvars.Context] = None) -> Task[T]:
     """Run ``coro`` concurrently as a new task of the running runtime.
 
     The task starts at the next scheduling point. Dropping the returned Task
     does not stop it (it is detached, like tokio); ``eddy.run`` cancels the tasks
-    still running when the main coroutine returns."""
+    still running when the main coroutine returns. Like ``asyncio.create_task``,
+    the task runs in a copy of the current ``contextvars`` context (or in
+    ``context``): values it sets are its own."""
     if not is_coroutine(coro):
         raise TypeError(f"eddy.spawn() needs a coroutine, not {type(coro).__name__}")
     try:
@@ -236,7 +257,7 @@ def spawn(coro: Coroutine[Any, Any, T], *, name: Optional[str] = None) -> Task[T
     except BaseException:
         coro.close()
         raise
-    return spawn_task(rt, coro, name)
+    return spawn_task(rt, coro, name, context)
 
 
 def is_coroutine(obj: object) -> bool:

@@ -146,6 +146,7 @@ LAYERS = [
     "_unix_dgram",  # ---- Unix datagram sockets (issue 15 item 3) ----
     "_waiters", "_sync", "_queue",  # coordination (issue 16): over _driver / _protocol
     "_files",  # ---- lines and files (branch lines-15) ---- over _blocking
+    "_clock", "_combinators", "_fdready",  # time and combinators (issue 16, item 6)
     "__init__",
 ]
 
