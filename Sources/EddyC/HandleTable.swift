@@ -54,6 +54,9 @@ enum HandleKind: UInt8 {
     case semaphore = 22
     case notify = 23
     case condition = 24
+    // ---- signals and child processes (issue 16, branch sigproc-16): 40... ----
+    case signal = 40
+    case process = 41
 }
 
 /// One table entry. `~Copyable` because it holds atomics; it only ever lives

@@ -178,6 +178,11 @@ private func forceClose(_ h: DetachedHandle) {
         Unmanaged<UdpSocket>.fromOpaque(p).takeRetainedValue().close()
     case .task, .waker, .runtime, .sender, .receiver, .semaphore, .notify, .condition:
         Unmanaged<AnyObject>.fromOpaque(p).release()
+    // ---- signals and child processes (issue 16) ----
+    case .signal:
+        Unmanaged<Signals>.fromOpaque(p).takeRetainedValue().cancel()
+    case .process:
+        Unmanaged<AnyObject>.fromOpaque(p).release()  // an unreaped child goes to the reaper
     }
 }
 

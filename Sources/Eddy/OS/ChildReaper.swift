@@ -6,10 +6,10 @@ import Synchronization
 /// ever left (tokio's orphan queue, with a thread instead of the next SIGCHLD: a dropped
 /// child is reaped even if no runtime ever runs again).
 ///
-/// One thread, started with the first orphan, every signal blocked from birth. It polls
-/// the orphans' pidfds (and an eventfd that announces new orphans); an orphan without a
-/// pidfd (the SIGCHLD fallback) is checked every 50 ms. It stays (parked in poll) for the
-/// life of the process once started.
+/// One thread while there are orphans, every signal blocked from birth; it ends when the
+/// last orphan is reaped (no descriptor or thread is kept for the life of the process). It
+/// polls the orphans' pidfds with a 50 ms timeout (which also picks up new orphans and
+/// those without a pidfd: the SIGCHLD fallback).
 final class ChildReaper: Sendable {
     struct Orphan {
         let pid: pid_t
@@ -17,7 +17,7 @@ final class ChildReaper: Sendable {
     }
 
     static let shared = ChildReaper()
-    private let state = Mutex<(orphans: [Orphan], started: Bool, wake: Int32)>(([], false, -1))
+    private let state = Mutex<(orphans: [Orphan], running: Bool)>(([], false))
 
     /// Hands `pid` (and its pidfd, now the reaper's) over. Reaped at once if it has exited.
     func adopt(pid: pid_t, pidfd: Int32) {
@@ -26,23 +26,16 @@ final class ChildReaper: Sendable {
             if pidfd >= 0 { close(pidfd) }
             return
         }
-        let wake: Int32 = state.withLock { (s: inout (orphans: [Orphan], started: Bool, wake: Int32)) -> Int32 in
+        state.withLock { (s: inout (orphans: [Orphan], running: Bool)) in
             s.orphans.append(Orphan(pid: pid, pidfd: pidfd))
-            if !s.started {
-                s.wake = ceddy_eventfd()
-                s.started = startThread()
-            }
-            return s.wake
-        }
-        if wake >= 0 {
-            var one: UInt64 = 1
-            _ = write(wake, &one, 8)
+            if !s.running { s.running = startThread() }
         }
     }
 
     /// Children handed over and not reaped yet (tests).
     var pending: Int { state.withLock { $0.orphans.count } }
 
+    /// Under the lock.
     private func startThread() -> Bool {
         var tid = pthread_t()
         var all = sigset_t(), previous = sigset_t()
@@ -59,36 +52,31 @@ final class ChildReaper: Sendable {
         }, nil) == 0
     }
 
-    /// Reaps what has exited; returns what to poll next (and whether to time out).
-    private func sweep() -> (fds: [pollfd], timeout: Int32) {
-        state.withLock { (s: inout (orphans: [Orphan], started: Bool, wake: Int32)) -> ([pollfd], Int32) in
-            var fds = [pollfd(fd: s.wake, events: Int16(POLLIN), revents: 0)]
-            var timeout: Int32 = -1
+    /// Reaps what has exited; the pidfds to wait on next, nil when none is left (the
+    /// thread then ends, under the lock, so `adopt` starts a new one).
+    private func sweep() -> [pollfd]? {
+        state.withLock { (s: inout (orphans: [Orphan], running: Bool)) -> [pollfd]? in
+            var fds: [pollfd] = []
             s.orphans.removeAll { o in
                 var status: Int32 = 0
                 if ceddy_reap(o.pid, &status) != 0 {
                     if o.pidfd >= 0 { close(o.pidfd) }
                     return true
                 }
-                if o.pidfd >= 0 {
-                    fds.append(pollfd(fd: o.pidfd, events: Int16(POLLIN), revents: 0))
-                } else {
-                    timeout = 50
-                }
+                if o.pidfd >= 0 { fds.append(pollfd(fd: o.pidfd, events: Int16(POLLIN), revents: 0)) }
                 return false
             }
-            return (fds, timeout)
+            if s.orphans.isEmpty {
+                s.running = false
+                return nil
+            }
+            return fds
         }
     }
 
     private func loop() {
-        while true {
-            var (fds, timeout) = sweep()
-            _ = poll(&fds, nfds_t(fds.count), timeout)
-            if fds[0].revents != 0 {
-                var v: UInt64 = 0
-                _ = read(fds[0].fd, &v, 8)
-            }
+        while var fds = sweep() {
+            _ = poll(&fds, nfds_t(fds.count), 50)
         }
     }
 }

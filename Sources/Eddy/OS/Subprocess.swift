@@ -74,14 +74,23 @@ public final class Subprocess: @unchecked Sendable {
                              workingDirectory: String? = nil, stdin: Stdio = .inherit,
                              stdout: Stdio = .inherit, stderr: Stdio = .inherit,
                              runtime: Runtime? = nil) throws(EddyError) -> Subprocess {
+        if environment?.contains(where: { $0.key.isEmpty || $0.key.contains("=") }) ?? false { throw .errno(EINVAL) }
+        return try spawn(arguments, environmentEntries: environment.map { $0.map { "\($0.key)=\($0.value)" }.sorted() },
+                         workingDirectory: workingDirectory, stdin: stdin, stdout: stdout, stderr: stderr,
+                         runtime: runtime)
+    }
+
+    /// `spawn` with the environment as "NAME=value" entries (the C ABI's and Python's form).
+    package static func spawn(_ arguments: [String], environmentEntries env: [String]?,
+                              workingDirectory: String?, stdin: Stdio, stdout: Stdio, stderr: Stdio,
+                              runtime: Runtime?) throws(EddyError) -> Subprocess {
         guard let program = arguments.first, !program.isEmpty,
               !arguments.contains(where: { $0.utf8.contains(0) }),
               stdin != .stdout, stdout != .stdout,
-              !(environment?.contains { $0.key.utf8.contains(0) || $0.value.utf8.contains(0) || $0.key.contains("=") } ?? false),
+              !(env?.contains { $0.utf8.contains(0) || !$0.contains("=") } ?? false),
               !(workingDirectory?.utf8.contains(0) ?? false)
         else { throw .errno(EINVAL) }
         let core = try constructionCore(runtime)
-        let env = environment.map { $0.map { "\($0.key)=\($0.value)" }.sorted() }
 
         // Descriptors to give the child (ours, closed after the spawn) and to keep.
         var childFds: [Int32] = [-1, -1, -1]
