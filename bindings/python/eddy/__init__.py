@@ -48,6 +48,11 @@ from ._net import connect_unix, listen_unix
 # ---- end issue 15 ----
 # ---- driver (io_uring) ----
 from ._backend import DriverInfo, driver_info
+# ---- signals and child processes (issue 16, branch sigproc-16) ----
+from ._signals import add_signal_handler, remove_signal_handler, wait_signal
+from ._process import DEVNULL, PIPE, STDOUT, Process, create_subprocess_exec
+
+# ---- end signals and child processes ----
 
 __version__ = "0.1.0"
 
@@ -114,4 +119,13 @@ __all__ = [
     "Semaphore",
     "BoundedSemaphore",
     "Condition",
+    # ---- signals and child processes (issue 16, branch sigproc-16) ----
+    "add_signal_handler",
+    "remove_signal_handler",
+    "wait_signal",
+    "create_subprocess_exec",
+    "Process",
+    "PIPE",
+    "STDOUT",
+    "DEVNULL",
 ]
