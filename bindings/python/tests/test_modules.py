@@ -141,6 +141,7 @@ LAYERS = [
     "_shutdown", "_diagnostics",  # eddy.shutdown, metrics, task_dump (issue 14, branch pool-14)
     "_udp",  # issue 15
     "_waiters", "_sync", "_queue",  # coordination (issue 16): over _driver / _protocol
+    "_signals", "_process",  # signals and child processes (issue 16, sigproc-16): over _tasks / _net
     "__init__",
 ]
 
