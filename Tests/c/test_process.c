@@ -8,6 +8,7 @@
 #include "harness.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
@@ -276,6 +277,48 @@ static void test_freed_child_is_reaped(void **state)
     FINISH(f);
 }
 
+/* The child lists its descriptors while the parent holds a signalfd, another child's
+ * pipes and pidfd: it sees 0-3 (3: ls's directory) and whatever this process has without
+ * close-on-exec (the harness's), nothing of Eddy's. */
+static void test_no_descriptor_leaks_into_the_child(void **state)
+{
+    fixture_t *f = *state;
+    int allowed[1024] = {0};
+    for (int fd = 0; fd < 1024; fd++) {
+        int fl = fcntl(fd, F_GETFD);
+        allowed[fd] = fd <= 3 || (fl >= 0 && !(fl & FD_CLOEXEC));
+    }
+    int sigs[] = {SIGUSR2};
+    eddy_signal_t w;
+    assert_int_equal(eddy_signal_watch(f->rt, sigs, 1, &w), 0);
+    const char *sleeper[] = {"sleep", "5", NULL};
+    int pipes[] = {EDDY_STDIO_PIPE, EDDY_STDIO_PIPE, EDDY_STDIO_INHERIT};
+    proc_state_t other = {0};
+    assert_int_equal(eddy_process_spawn(f->rt, sleeper, NULL, NULL, pipes, &other.proc), 0);
+    const char *ls[] = {"ls", "/proc/self/fd", NULL};
+    proc_state_t p = {0};
+    assert_int_equal(eddy_process_spawn(f->rt, ls, NULL, NULL, pipes, &p.proc), 0);
+    assert_int_equal(eddy_process_take_stdio(p.proc, 1, &p.out), 0);
+    run_proc(f->rt, &p);
+    assert_int_equal(p.rc, EDDY_READY);
+    assert_int_equal(p.code, 0);
+    int n = 0;
+    for (char *tok = strtok(p.buf, "\n"); tok != NULL; tok = strtok(NULL, "\n")) {
+        int fd = atoi(tok);
+        if (fd < 0 || fd >= 1024 || !allowed[fd]) fail_msg("descriptor %d leaked into the child", fd);
+        n++;
+    }
+    assert_true(n >= 3);
+    assert_int_equal(eddy_process_kill(other.proc, SIGKILL), 0);
+    run_proc(f->rt, &other);
+    assert_int_equal(other.signum, SIGKILL);
+    assert_int_equal(eddy_tcp_close(p.out), 0);
+    assert_int_equal(eddy_process_free(p.proc), 0);
+    assert_int_equal(eddy_process_free(other.proc), 0);
+    assert_int_equal(eddy_signal_free(w), 0);
+    FINISH(f);
+}
+
 static void test_process_misuse(void **state)
 {
     fixture_t *f = *state;
@@ -313,6 +356,7 @@ int main(void)
         T(test_exit_code_signal_and_kill_after_exit),
         T(test_missing_program),
         T(test_freed_child_is_reaped),
+        T(test_no_descriptor_leaks_into_the_child),
         T(test_process_misuse),
     };
     return cmocka_run_group_tests_name("process", tests, NULL, NULL);
