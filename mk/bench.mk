@@ -64,3 +64,8 @@ bench-servers: bench-deps ## build the anchor servers and the load generator onl
 .PHONY: bench-py-queue
 bench-py-queue: build ## eddy.Queue vs asyncio.Queue put/get throughput (and vs the C channel through ctypes)
 	EDDY_LIBRARY=$(abspath $(LIBDIR))/libeddy.so python3 bench/py_queue.py
+
+# ---- signals and child processes (issue 16, branch sigproc-16) ----
+.PHONY: bench-proc
+bench-proc: build ## process spawn+wait per second: eddy.create_subprocess_exec vs asyncio's (one run, ~1 min)
+	EDDY_LIBRARY=$(abspath $(LIBDIR))/libeddy.so python3 bench/proc_spawn.py
