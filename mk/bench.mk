@@ -68,4 +68,4 @@ bench-py-queue: build ## eddy.Queue vs asyncio.Queue put/get throughput (and vs 
 # ---- signals and child processes (issue 16, branch sigproc-16) ----
 .PHONY: bench-proc
 bench-proc: build ## process spawn+wait per second: eddy.create_subprocess_exec vs asyncio's (one run, ~1 min)
-	EDDY_LIBRARY=$(abspath $(LIBDIR))/libeddy.so python3 bench/proc_spawn.py
+	EDDY_LIBRARY=$(abspath $(LIBDIR))/libeddy.so python3 bench/proc_spawn.py --rounds 5
