@@ -132,6 +132,18 @@ static int (*const p_eddy_condition_poll_wait)(eddy_condition_t, eddy_semaphore_
 static int (*const p_eddy_condition_notify_one)(eddy_condition_t) = eddy_condition_notify_one;
 static int (*const p_eddy_condition_notify_all)(eddy_condition_t) = eddy_condition_notify_all;
 static int (*const p_eddy_condition_free)(eddy_condition_t) = eddy_condition_free;
+/* ---- signals and child processes (issue 16, branch sigproc-16) ---- */
+static int (*const p_eddy_signal_watch)(eddy_runtime_t, const int *, size_t, eddy_signal_t *) = eddy_signal_watch;
+static int (*const p_eddy_signal_poll)(eddy_signal_t, eddy_cx_t *, int *) = eddy_signal_poll;
+static int (*const p_eddy_signal_free)(eddy_signal_t) = eddy_signal_free;
+static int (*const p_eddy_process_spawn)(eddy_runtime_t, const char *const *, const char *const *, const char *,
+                                         const int *, eddy_process_t *) = eddy_process_spawn;
+static int (*const p_eddy_process_pid)(eddy_process_t, int32_t *) = eddy_process_pid;
+static int (*const p_eddy_process_take_stdio)(eddy_process_t, int, eddy_tcp_t *) = eddy_process_take_stdio;
+static int (*const p_eddy_process_poll_wait)(eddy_process_t, eddy_cx_t *, int *, int *) = eddy_process_poll_wait;
+static int (*const p_eddy_process_kill)(eddy_process_t, int) = eddy_process_kill;
+static int (*const p_eddy_process_free)(eddy_process_t) = eddy_process_free;
+/* ---- end signals and child processes ---- */
 
 static const struct {
     const char *name;
@@ -182,7 +194,14 @@ static const struct {
     ENTRY(eddy_notify_free),      ENTRY(eddy_condition_new),    ENTRY(eddy_condition_clone),
     ENTRY(eddy_condition_poll_wait), ENTRY(eddy_condition_notify_one), ENTRY(eddy_condition_notify_all),
     ENTRY(eddy_condition_free),
+    /* ---- signals and child processes (issue 16, branch sigproc-16) ---- */
+    ENTRY(eddy_signal_watch),     ENTRY(eddy_signal_poll),      ENTRY(eddy_signal_free),
+    ENTRY(eddy_process_spawn),    ENTRY(eddy_process_pid),      ENTRY(eddy_process_take_stdio),
+    ENTRY(eddy_process_poll_wait), ENTRY(eddy_process_kill),    ENTRY(eddy_process_free),
 };
+/* ---- signals and child processes (issue 16, branch sigproc-16) ---- */
+typedef char check_stdio_modes[(EDDY_STDIO_INHERIT == 0 && EDDY_STDIO_NULL == 1 && EDDY_STDIO_PIPE == 2 &&
+                                EDDY_STDIO_STDOUT == 3 && sizeof(eddy_signal_t) == 8 && sizeof(eddy_process_t) == 8) ? 1 : -1];
 
 /* Compile-time facts of the ABI. */
 typedef char check_handle_size[(sizeof(eddy_task_t) == 8 && sizeof(eddy_tcp_t) == 8 && sizeof(eddy_fd_t) == 8) ? 1 : -1];
