@@ -40,6 +40,7 @@ public struct Signal: RawRepresentable, Hashable, Sendable, CustomStringConverti
         return s >= ceddy_sigrtmin() && s <= ceddy_sigrtmax()
     }
 
+    /// "SIGTERM" ..., "signal N" for the others.
     public var description: String {
         switch rawValue {
         case SIGTERM: return "SIGTERM"

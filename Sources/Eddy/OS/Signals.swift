@@ -17,7 +17,9 @@ public final class Signals: AsyncSequence, @unchecked Sendable {
     // @unchecked Sendable: the registration is confined to the runtime's loop thread like
     // `FdWatch`'s (checked on each poll: `.wrongThread`); the inbox is atomic; `closed`
     // is set once under the hub's order (cancel) and read on the loop thread.
+    /// Each element is one arrival (coalesced) of a watched signal.
     public typealias Element = Signal
+    /// Iteration never throws: it ends (nil) instead.
     public typealias Failure = Never
 
     /// The watched signals.
@@ -130,11 +132,14 @@ public final class Signals: AsyncSequence, @unchecked Sendable {
     /// cancelled or the runtime shuts down.
     public struct AsyncIterator: AsyncIteratorProtocol {
         let owner: Signals
+        /// The next arrival, nil once the watcher or the task is cancelled.
         nonisolated(nonsending) public mutating func next() async -> Signal? { try? await owner.next() }
+        /// The next arrival, nil once the watcher or the task is cancelled.
         public mutating func next(isolation actor: isolated (any Actor)?) async -> Signal? {
             try? await owner.next()
         }
     }
 
+    /// An iterator over the arrivals (all iterators of one watcher share its arrivals).
     public func makeAsyncIterator() -> AsyncIterator { AsyncIterator(owner: self) }
 }

@@ -19,6 +19,7 @@ public enum TerminationStatus: Sendable, Hashable, CustomStringConvertible {
         }
     }
 
+    /// "exited(N)" or "signalled(N)".
     public var description: String {
         switch self {
         case .exited(let c): return "exited(\(c))"
