@@ -67,5 +67,8 @@ bench-py-queue: build ## eddy.Queue vs asyncio.Queue put/get throughput (and vs 
 
 # ---- signals and child processes (issue 16, branch sigproc-16) ----
 .PHONY: bench-proc
-bench-proc: build ## process spawn+wait per second: eddy.create_subprocess_exec vs asyncio's (one run, ~1 min)
+bench-proc: build ## process spawn+wait per second: eddy.create_subprocess_exec vs asyncio's, C vs posix_spawn (~2 min)
 	EDDY_LIBRARY=$(abspath $(LIBDIR))/libeddy.so python3 bench/proc_spawn.py --rounds 5
+	@$(MAKE) --no-print-directory c-lib
+	$(CC) -std=c11 -O2 -Wall -Wextra -Werror -Iinclude -o $(C_OUT)/proc_spawn_c bench/proc_spawn_c.c -L$(C_LIB) -leddy -Wl,-rpath,$(C_LIB_ABS)
+	$(C_OUT)/proc_spawn_c 400 5
