@@ -1103,15 +1103,16 @@ int eddy_condition_free(eddy_condition_t c);
  *
  * Signals: a watch handle reads its signals through a signalfd registered with
  * the runtime. While a signal has a watcher (any front door, any runtime) it is
- * blocked in the thread that created the first watch and Eddy's handler is
- * installed for it, which only re-sends it to that thread should the kernel
+ * blocked in each thread that created a watch of it, and Eddy's handler is
+ * installed for it, which only re-sends it to those threads should the kernel
  * pick a thread that does not block it (a thread the host started): a watched
  * signal never takes its default action and never reaches the handler that was
  * there before. Arrivals coalesce per watcher (like a pending signal);
- * several watchers of one signal each see every arrival. The last watcher of
- * a signal to go consumes what is still pending and restores the previous
- * action, and the mask when freed on the thread that blocked it. Every thread
- * Eddy starts (blocking pool, child reaper) blocks every signal from birth.
+ * several watchers of one signal each see every arrival. A thread's last watch
+ * freed on that thread unblocks it there (unless it was blocked before); the
+ * last watch of all consumes what is still pending and restores the previous
+ * action. Every thread Eddy starts (blocking pool, child reaper) blocks every
+ * signal from birth.
  *
  * Child processes: posix_spawn (no fork), empty signal mask and default
  * dispositions in the child, only descriptors 0-2 passed (everything Eddy opens
@@ -1124,7 +1125,8 @@ typedef struct { uint64_t id; } eddy_signal_t;
 typedef struct { uint64_t id; } eddy_process_t;
 
 /* Starts watching the `count` signals of `signums` (SIGTERM, SIGINT ...) on
- * runtime `rt`; writes a watch handle to *out (free it with eddy_signal_free).
+ * runtime `rt`, blocking them in the calling thread; writes a watch handle to
+ * *out (free it with eddy_signal_free).
  * Owning thread only. Errors: EDDY_EINVAL (signums or out NULL, count 0 or
  * above 64, a signal that cannot be watched: SIGKILL, SIGSTOP, 0, 32, 33, above
  * SIGRTMAX), -EMFILE, EDDY_ESHUTDOWN, EDDY_EWRONGTHREAD. */

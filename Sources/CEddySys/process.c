@@ -23,23 +23,33 @@ extern char **environ;
 #define SYS_pidfd_send_signal 424
 #endif
 
-// The thread each watched signal is forwarded to (one that blocks it and reads a
-// signalfd for it): 0 when none. Read by the handler, so atomics, no lock.
-static _Atomic int forward_tid[_NSIG];
+// The threads each watched signal is forwarded to (threads that block it and read a
+// signalfd for it; 0: free slot). Read by the handler, so atomics, no lock.
+#define CEDDY_SIG_TARGETS 8
+static _Atomic int forward_tid[_NSIG][CEDDY_SIG_TARGETS];
 
 // Runs when a watched signal reached a thread that does not block it (a thread the host
-// started): re-sends it to a thread that blocks it, where a signalfd sees it. Never the
-// default action. Async-signal-safe: one atomic load, getpid, tgkill.
+// started): re-sends it to every thread that blocks it for a watcher, where a signalfd
+// sees it. Never the default action. Async-signal-safe: atomic loads, getpid, tgkill.
 static void forward(int signo) {
     int saved = errno;
-    int tid = atomic_load_explicit(&forward_tid[signo], memory_order_relaxed);
-    if (tid > 0) syscall(SYS_tgkill, (long)getpid(), (long)tid, (long)signo);
+    for (int i = 0; i < CEDDY_SIG_TARGETS; i++) {
+        int tid = atomic_load_explicit(&forward_tid[signo][i], memory_order_relaxed);
+        if (tid > 0) syscall(SYS_tgkill, (long)getpid(), (long)tid, (long)signo);
+    }
     errno = saved;
+}
+
+void ceddy_sig_set_targets(int signo, const int *tids, int count) {
+    if (signo <= 0 || signo >= _NSIG) return;
+    for (int i = 0; i < CEDDY_SIG_TARGETS; i++) {
+        atomic_store(&forward_tid[signo][i], i < count ? tids[i] : 0);
+    }
 }
 
 int ceddy_sig_install(int signo, int tid, struct sigaction *old) {
     if (signo <= 0 || signo >= _NSIG) return -EINVAL;
-    atomic_store(&forward_tid[signo], tid);
+    ceddy_sig_set_targets(signo, &tid, 1);
     struct sigaction sa;
     memset(&sa, 0, sizeof sa);
     sa.sa_handler = forward;
@@ -47,7 +57,7 @@ int ceddy_sig_install(int signo, int tid, struct sigaction *old) {
     sa.sa_flags = SA_RESTART;
     if (sigaction(signo, &sa, old) != 0) {
         int e = errno;
-        atomic_store(&forward_tid[signo], 0);
+        ceddy_sig_set_targets(signo, NULL, 0);
         return -e;
     }
     return 0;
@@ -56,7 +66,7 @@ int ceddy_sig_install(int signo, int tid, struct sigaction *old) {
 int ceddy_sig_restore(int signo, const struct sigaction *old) {
     if (signo <= 0 || signo >= _NSIG) return -EINVAL;
     int r = sigaction(signo, old, NULL) == 0 ? 0 : -errno;
-    atomic_store(&forward_tid[signo], 0);
+    ceddy_sig_set_targets(signo, NULL, 0);
     return r;
 }
 

@@ -109,6 +109,41 @@ private func isBlocked(_ signo: Int32) -> Bool {
         }
     }
 
+    @Test func aWatcherOnAnotherThreadSeesSignalsWhileTheFirstIsNotPolled() throws {
+        // Watcher A (this thread, runtime A) is never polled. Watcher B lives on another
+        // thread that did not block SIGUSR2 before; the signal comes from a thread with an
+        // empty mask, so Eddy's handler forwards it: B must see it (each watching thread
+        // blocks the signal and is a forwarding target), then a plain process-directed one.
+        let rtA = try Runtime()
+        let a = try rtA.blockOn { () async throws -> Signals in try Signals(.user2) }
+        let got = Box<[Int32]>([])
+        let t = try #require(startThread {
+            var set = sigset_t()
+            sigemptyset(&set)
+            sigaddset(&set, SIGUSR2)
+            pthread_sigmask(SIG_UNBLOCK, &set, nil)
+            guard let rtB = try? Runtime() else { return }
+            got.value = (try? rtB.blockOn { () async throws -> [Int32] in
+                let b = try Signals(.user2)
+                let raiser = startThread {
+                    var none = sigset_t()
+                    sigemptyset(&none)
+                    pthread_sigmask(SIG_SETMASK, &none, nil)
+                    kill(getpid(), SIGUSR2)
+                }
+                let first = try await Eddy.timeout(.seconds(5)) { try await b.next().rawValue }
+                if let raiser { pthread_join(raiser, nil) }
+                kill(getpid(), SIGUSR2)
+                let second = try await Eddy.timeout(.seconds(5)) { try await b.next().rawValue }
+                b.cancel()
+                return [first, second]
+            }) ?? []
+        }, "thread")
+        pthread_join(t, nil)
+        a.cancel()
+        #expect(got.value == [SIGUSR2, SIGUSR2])
+    }
+
     @Test func cancelEndsTheIteration() throws {
         let rt = try Runtime()
         let n = try rt.blockOn { () async throws -> Int in

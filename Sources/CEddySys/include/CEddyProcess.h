@@ -7,9 +7,11 @@
 #include <sys/types.h>
 
 /// Installs the forwarding handler for `signo` (SA_RESTART, every signal masked while it
-/// runs), saving the previous action in `old`, and makes `tid` its target. 0 or -errno.
+/// runs), saving the previous action in `old`, and makes `tid` its one target. 0 or -errno.
 int ceddy_sig_install(int signo, int tid, struct sigaction *old);
-/// Restores `old` for `signo` and forgets its target. 0 or -errno.
+/// The threads (at most 8; the rest are ignored) the handler of `signo` forwards to.
+void ceddy_sig_set_targets(int signo, const int *tids, int count);
+/// Restores `old` for `signo` and forgets its targets. 0 or -errno.
 int ceddy_sig_restore(int signo, const struct sigaction *old);
 /// Consumes a pending `signo` (thread or process) without waiting: 1 if one was pending.
 int ceddy_sig_consume(int signo);

@@ -4,7 +4,7 @@ import Glibc
 /// Watches signals through a signalfd: `for await signal in try Signals(.terminate, .interrupt)`.
 ///
 /// While a `Signals` exists, each of its signals is blocked in the thread that created it
-/// and handled by Eddy (see docs/OS.md): the signal never takes its default action nor
+/// and handled by Eddy (see `SignalHub` and docs/OS.md): the signal never takes its default action nor
 /// reaches the handler that was installed before; it is delivered here instead. Deliveries
 /// coalesce: signals that arrive before the watcher looks again count once (as the kernel
 /// coalesces a pending signal). Several watchers of one signal each see every delivery.
