@@ -5,8 +5,10 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <spawn.h>
 #include <stdatomic.h>
+#include <stdint.h>
 #include <string.h>
 #include <sys/signalfd.h>
 #include <sys/syscall.h>
@@ -47,8 +49,34 @@ void ceddy_sig_set_targets(int signo, const int *tids, int count) {
     }
 }
 
+// A forked child (without exec) must not inherit Eddy's watch: it has no watcher, and
+// its only thread may have the signal blocked by Eddy. The atfork child handler puts
+// back the actions Eddy saved and unblocks what Eddy blocked in the forking thread.
+static struct sigaction saved_action[_NSIG];
+static _Atomic int installed[_NSIG];
+static __thread uint64_t blocked_here; /* bit signo-1: Eddy blocked it in this thread */
+static pthread_once_t atfork_once = PTHREAD_ONCE_INIT;
+
+static void atfork_child(void) {
+    sigset_t set;
+    sigemptyset(&set);
+    for (int s = 1; s < _NSIG; s++) {
+        if (atomic_load(&installed[s])) {
+            sigaction(s, &saved_action[s], NULL);
+            atomic_store(&installed[s], 0);
+            ceddy_sig_set_targets(s, NULL, 0);
+        }
+        if (s <= 64 && (blocked_here >> (s - 1)) & 1) sigaddset(&set, s);
+    }
+    blocked_here = 0;
+    pthread_sigmask(SIG_UNBLOCK, &set, NULL);
+}
+
+static void register_atfork(void) { pthread_atfork(NULL, NULL, atfork_child); }
+
 int ceddy_sig_install(int signo, int tid, struct sigaction *old) {
     if (signo <= 0 || signo >= _NSIG) return -EINVAL;
+    pthread_once(&atfork_once, register_atfork);
     ceddy_sig_set_targets(signo, &tid, 1);
     struct sigaction sa;
     memset(&sa, 0, sizeof sa);
@@ -60,11 +88,14 @@ int ceddy_sig_install(int signo, int tid, struct sigaction *old) {
         ceddy_sig_set_targets(signo, NULL, 0);
         return -e;
     }
+    saved_action[signo] = *old;
+    atomic_store(&installed[signo], 1);
     return 0;
 }
 
 int ceddy_sig_restore(int signo, const struct sigaction *old) {
     if (signo <= 0 || signo >= _NSIG) return -EINVAL;
+    atomic_store(&installed[signo], 0);
     int r = sigaction(signo, old, NULL) == 0 ? 0 : -errno;
     ceddy_sig_set_targets(signo, NULL, 0);
     return r;
@@ -85,7 +116,13 @@ int ceddy_sig_block(int signo, int block) {
     sigemptyset(&set);
     sigaddset(&set, signo);
     pthread_sigmask(block ? SIG_BLOCK : SIG_UNBLOCK, &set, &old);
-    return sigismember(&old, signo) == 1;
+    int was = sigismember(&old, signo) == 1;
+    if (signo <= 64) {
+        uint64_t bit = (uint64_t)1 << (signo - 1);
+        if (block && !was) blocked_here |= bit;
+        if (!block) blocked_here &= ~bit;
+    }
+    return was;
 }
 
 int ceddy_signalfd_for(const int *signos, int count) {

@@ -133,6 +133,28 @@ static void test_signal_misuse(void **state)
     FINISH(f);
 }
 
+/* A child forked (without exec) while SIGUSR1 is watched gets the action that was there
+ * before (here the default: it ends the child) and the signal unblocked. */
+static void test_forked_child_does_not_inherit_the_watch(void **state)
+{
+    fixture_t *f = *state;
+    int sigs[] = {SIGUSR1};
+    eddy_signal_t w;
+    assert_int_equal(eddy_signal_watch(f->rt, sigs, 1, &w), 0);
+    pid_t pid = fork();
+    assert_true(pid >= 0);
+    if (pid == 0) {
+        kill(getpid(), SIGUSR1); /* default action: the child ends here */
+        _exit(0);
+    }
+    int status = 0;
+    assert_int_equal(waitpid(pid, &status, 0), pid);
+    assert_true(WIFSIGNALED(status));
+    assert_int_equal(WTERMSIG(status), SIGUSR1);
+    assert_int_equal(eddy_signal_free(w), 0);
+    FINISH(f);
+}
+
 /* ---- processes ---- */
 
 typedef struct {
@@ -352,6 +374,7 @@ int main(void)
         T(test_signal_delivered),
         T(test_sigterm_never_takes_default_action),
         T(test_signal_misuse),
+        T(test_forked_child_does_not_inherit_the_watch),
         T(test_spawn_pipes_env_cwd),
         T(test_exit_code_signal_and_kill_after_exit),
         T(test_missing_program),
