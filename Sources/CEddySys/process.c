@@ -35,9 +35,12 @@ static _Atomic int forward_tid[_NSIG][CEDDY_SIG_TARGETS];
 // sees it. Never the default action. Async-signal-safe: atomic loads, getpid, tgkill.
 static void forward(int signo) {
     int saved = errno;
+    int self = (int)syscall(SYS_gettid);
     for (int i = 0; i < CEDDY_SIG_TARGETS; i++) {
         int tid = atomic_load_explicit(&forward_tid[signo][i], memory_order_relaxed);
-        if (tid > 0) syscall(SYS_tgkill, (long)getpid(), (long)tid, (long)signo);
+        // Never to this thread: running here means it does not block the signal (or its
+        // mask is emulated, as under valgrind), and re-sending would loop forever.
+        if (tid > 0 && tid != self) syscall(SYS_tgkill, (long)getpid(), (long)tid, (long)signo);
     }
     errno = saved;
 }
