@@ -1411,6 +1411,87 @@ int eddy_join_poll(const eddy_future_t *futs, size_t n, eddy_cx_t *cx, int *resu
  * Errors: EDDY_EINVAL (bad cx, n 0, futs, index or status NULL). */
 int eddy_select_poll(const eddy_future_t *futs, size_t n, eddy_cx_t *cx, size_t *index, int *status);
 /* ==== end Time and combinators ==== */
+/* ---- Signals and child processes (issue 16, branch sigproc-16) ----------------
+ * docs/OS.md has the whole story; in short:
+ *
+ * Signals: a watch handle reads its signals through a signalfd registered with
+ * the runtime. While a signal has a watcher (any front door, any runtime) it is
+ * blocked in each thread that created a watch of it, and Eddy's handler is
+ * installed for it, which only re-sends it to those threads should the kernel
+ * pick a thread that does not block it (a thread the host started): a watched
+ * signal never takes its default action and never reaches the handler that was
+ * there before. Arrivals coalesce per watcher (like a pending signal);
+ * several watchers of one signal each see every arrival. A thread's last watch
+ * freed on that thread unblocks it there (unless it was blocked before); the
+ * last watch of all consumes what is still pending and restores the previous
+ * action. Every thread Eddy starts (blocking pool, child reaper) blocks every
+ * signal from birth.
+ *
+ * Child processes: posix_spawn (no fork), empty signal mask and default
+ * dispositions in the child, only descriptors 0-2 passed (everything Eddy opens
+ * is close-on-exec). A piped standard stream is an eddy_tcp_t over a Unix
+ * socket pair (eddy_tcp_poll_read / poll_write / eddy_tcp_shutdown(SHUT_WR) for
+ * end-of-file / eddy_tcp_close). The exit is awaited through a pidfd (Linux >=
+ * 5.3), else through a SIGCHLD watch. No zombie is ever left: a process handle
+ * freed before its child was reaped hands the child to a reaper thread. */
+typedef struct { uint64_t id; } eddy_signal_t;
+typedef struct { uint64_t id; } eddy_process_t;
+
+/* Starts watching the `count` signals of `signums` (SIGTERM, SIGINT ...) on
+ * runtime `rt`, blocking them in the calling thread; writes a watch handle to
+ * *out (free it with eddy_signal_free).
+ * Owning thread only. Errors: EDDY_EINVAL (signums or out NULL, count 0 or
+ * above 64, a signal that cannot be watched: SIGKILL, SIGSTOP, 0, 32, 33, above
+ * SIGRTMAX), -EMFILE, EDDY_ESHUTDOWN, EDDY_EWRONGTHREAD. */
+int eddy_signal_watch(eddy_runtime_t rt, const int *signums, size_t count, eddy_signal_t *out);
+/* From inside a poll_fn: EDDY_READY with *signum = a signal that arrived since
+ * the last READY (the lowest number first when several did), or EDDY_PENDING
+ * after storing cx's waker. Errors: EDDY_EINVAL (bad cx, signum NULL),
+ * EDDY_EWRONGTHREAD. */
+int eddy_signal_poll(eddy_signal_t sig, eddy_cx_t *cx, int *signum);
+/* Stops watching and frees the handle (see above for what is restored).
+ * eddy_runtime_free frees watches still open. */
+int eddy_signal_free(eddy_signal_t sig);
+
+/* What eddy_process_spawn does with a standard descriptor (stdio[i]). */
+#define EDDY_STDIO_INHERIT 0 /* the parent's */
+#define EDDY_STDIO_NULL 1    /* /dev/null */
+#define EDDY_STDIO_PIPE 2    /* a stream: eddy_process_take_stdio */
+#define EDDY_STDIO_STDOUT 3  /* stderr only: where stdout goes */
+
+/* Starts argv[0] (searched in PATH unless it holds a '/') with the
+ * NULL-terminated `argv`, the NULL-terminated "NAME=value" list `envp` (NULL:
+ * this process's environment), in `cwd` (NULL: this process's), stdin, stdout,
+ * stderr as `stdio` says (NULL: all inherited). Writes a process handle to
+ * *out (free it with eddy_process_free). Owning thread only.
+ * Errors: EDDY_EINVAL (argv, argv[0] or out NULL, an unknown stdio mode,
+ * EDDY_STDIO_STDOUT for stdin/stdout, an envp entry without '='), the exec's
+ * -errno: -ENOENT (no such program), -EACCES, -ENOEXEC ... (the failed child is
+ * reaped, no descriptor is left open), -EMFILE, EDDY_ESHUTDOWN,
+ * EDDY_EWRONGTHREAD. */
+int eddy_process_spawn(eddy_runtime_t rt, const char *const *argv, const char *const *envp,
+                       const char *cwd, const int *stdio, eddy_process_t *out);
+/* The child's process id. */
+int eddy_process_pid(eddy_process_t proc, int32_t *pid);
+/* Moves the parent's end of standard stream `which` (0, 1, 2; spawned with
+ * EDDY_STDIO_PIPE) into a new stream handle *out, the caller's from now on
+ * (eddy_tcp_close). Errors: EDDY_EINVAL (not a pipe, already taken, out NULL). */
+int eddy_process_take_stdio(eddy_process_t proc, int which, eddy_tcp_t *out);
+/* From inside a poll_fn: EDDY_READY once the child has exited (it is reaped),
+ * with *code = its exit code (0..255) and *signum = 0, or *code = -1 and
+ * *signum = the signal that ended it; else EDDY_PENDING after storing cx's
+ * waker. Ready again with the same status on later polls. Either pointer may
+ * be NULL. Errors: EDDY_EINVAL (bad cx), EDDY_EWRONGTHREAD, -ECHILD (someone
+ * else reaped it: SIGCHLD ignored by the host). */
+int eddy_process_poll_wait(eddy_process_t proc, eddy_cx_t *cx, int *code, int *signum);
+/* Sends `signum` (e.g. SIGTERM, SIGKILL) to the child. Errors: -ESRCH (it has
+ * already exited: it is reaped by this call if it was not), EDDY_EINVAL (bad
+ * signal number). Owning thread only. */
+int eddy_process_kill(eddy_process_t proc, int signum);
+/* Frees the handle. A child not reaped yet is reaped by Eddy when it exits (it
+ * keeps running; kill it first to stop it). Streams taken stay open. */
+int eddy_process_free(eddy_process_t proc);
+/* ---- end signals and child processes ---- */
 
 #ifdef __cplusplus
 }

@@ -64,3 +64,11 @@ bench-servers: bench-deps ## build the anchor servers and the load generator onl
 .PHONY: bench-py-queue
 bench-py-queue: build ## eddy.Queue vs asyncio.Queue put/get throughput (and vs the C channel through ctypes)
 	EDDY_LIBRARY=$(abspath $(LIBDIR))/libeddy.so python3 bench/py_queue.py
+
+# ---- signals and child processes (issue 16, branch sigproc-16) ----
+.PHONY: bench-proc
+bench-proc: build ## process spawn+wait per second: eddy.create_subprocess_exec vs asyncio's, C vs posix_spawn (~2 min)
+	EDDY_LIBRARY=$(abspath $(LIBDIR))/libeddy.so python3 bench/proc_spawn.py --rounds 5
+	@$(MAKE) --no-print-directory c-lib
+	$(CC) -std=c11 -O2 -Wall -Wextra -Werror -Iinclude -o $(C_OUT)/proc_spawn_c bench/proc_spawn_c.c -L$(C_LIB) -leddy -Wl,-rpath,$(C_LIB_ABS)
+	$(C_OUT)/proc_spawn_c 400 5

@@ -48,6 +48,8 @@ C_SUITES += lines
 C_SUITES += workers
 # ---- time and combinators (issue 16, item 6) ----
 C_SUITES += time
+# ---- signals and child processes (issue 16, branch sigproc-16) ----
+C_SUITES += process
 C_COMMON_SRC := Tests/c/harness.c Tests/c/echo_parts.c
 C_COMMON_HDR := Tests/c/harness.h Tests/c/echo_parts.h include/eddy.h
 C_TEST_BINS := $(C_SUITES:%=$(C_OUT)/test_%)

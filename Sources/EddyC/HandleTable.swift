@@ -60,6 +60,9 @@ enum HandleKind: UInt8 {
     case unixDatagram = 31
     // ---- time and combinators (issue 16, item 6): 45 (clear of the 2x block and sigproc's 40, 41) ----
     case interval = 45
+    // ---- signals and child processes (issue 16, branch sigproc-16): 40... ----
+    case signal = 40
+    case process = 41
 }
 
 /// One table entry. `~Copyable` because it holds atomics; it only ever lives

@@ -193,6 +193,11 @@ private func forceClose(_ h: DetachedHandle) {
         case .task, .waker, .runtime, .sender, .receiver, .semaphore, .notify, .condition,
          .interval:  // issue 16 item 6: its Sleep's timer went with the runtime's heap
         Unmanaged<AnyObject>.fromOpaque(p).release()
+    // ---- signals and child processes (issue 16) ----
+    case .signal:
+        Unmanaged<Signals>.fromOpaque(p).takeRetainedValue().cancel()
+    case .process:
+        Unmanaged<AnyObject>.fromOpaque(p).release()  // an unreaped child goes to the reaper
     }
 }
 

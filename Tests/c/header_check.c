@@ -185,6 +185,18 @@ static int (*const p_eddy_interval_poll_tick)(eddy_interval_t, eddy_cx_t *, uint
 static int (*const p_eddy_interval_free)(eddy_interval_t) = eddy_interval_free;
 static int (*const p_eddy_join_poll)(const eddy_future_t *, size_t, eddy_cx_t *, int *) = eddy_join_poll;
 static int (*const p_eddy_select_poll)(const eddy_future_t *, size_t, eddy_cx_t *, size_t *, int *) = eddy_select_poll;
+/* ---- signals and child processes (issue 16, branch sigproc-16) ---- */
+static int (*const p_eddy_signal_watch)(eddy_runtime_t, const int *, size_t, eddy_signal_t *) = eddy_signal_watch;
+static int (*const p_eddy_signal_poll)(eddy_signal_t, eddy_cx_t *, int *) = eddy_signal_poll;
+static int (*const p_eddy_signal_free)(eddy_signal_t) = eddy_signal_free;
+static int (*const p_eddy_process_spawn)(eddy_runtime_t, const char *const *, const char *const *, const char *,
+                                         const int *, eddy_process_t *) = eddy_process_spawn;
+static int (*const p_eddy_process_pid)(eddy_process_t, int32_t *) = eddy_process_pid;
+static int (*const p_eddy_process_take_stdio)(eddy_process_t, int, eddy_tcp_t *) = eddy_process_take_stdio;
+static int (*const p_eddy_process_poll_wait)(eddy_process_t, eddy_cx_t *, int *, int *) = eddy_process_poll_wait;
+static int (*const p_eddy_process_kill)(eddy_process_t, int) = eddy_process_kill;
+static int (*const p_eddy_process_free)(eddy_process_t) = eddy_process_free;
+/* ---- end signals and child processes ---- */
 
 static const struct {
     const char *name;
@@ -254,7 +266,14 @@ static const struct {
     ENTRY(eddy_runtime_clock_advance), ENTRY(eddy_sleep_until), ENTRY(eddy_interval_new),
     ENTRY(eddy_interval_poll_tick), ENTRY(eddy_interval_free),  ENTRY(eddy_join_poll),
     ENTRY(eddy_select_poll),
+    /* ---- signals and child processes (issue 16, branch sigproc-16) ---- */
+    ENTRY(eddy_signal_watch),     ENTRY(eddy_signal_poll),      ENTRY(eddy_signal_free),
+    ENTRY(eddy_process_spawn),    ENTRY(eddy_process_pid),      ENTRY(eddy_process_take_stdio),
+    ENTRY(eddy_process_poll_wait), ENTRY(eddy_process_kill),    ENTRY(eddy_process_free),
 };
+/* ---- signals and child processes (issue 16, branch sigproc-16) ---- */
+typedef char check_stdio_modes[(EDDY_STDIO_INHERIT == 0 && EDDY_STDIO_NULL == 1 && EDDY_STDIO_PIPE == 2 &&
+                                EDDY_STDIO_STDOUT == 3 && sizeof(eddy_signal_t) == 8 && sizeof(eddy_process_t) == 8) ? 1 : -1];
 
 /* Compile-time facts of the ABI. */
 typedef char check_handle_size[(sizeof(eddy_task_t) == 8 && sizeof(eddy_tcp_t) == 8 && sizeof(eddy_fd_t) == 8) ? 1 : -1];

@@ -418,13 +418,51 @@ def t_alive_at_end():
     check(status == 200 and body == b"alive", f"{status} {body!r}")
 
 
-def t_clean_exit_on_sigterm():
+def t_drains_on_sigterm():
+    """Issue 16: SIGTERM while requests are in flight: the server stops accepting,
+    every request it has received is answered (Connection: close), then it exits 0."""
+    n = 12
+    socks = []
+    for i in range(n):
+        s = connect(timeout=10)
+        s.sendall(f"GET /700/drained-{i} HTTP/1.1\r\nHost: t\r\n\r\n".encode())
+        socks.append(s)
+    idle = connect(timeout=10)  # keep-alive connection with no request: closed by the drain
+    time.sleep(0.3)  # the heads have arrived; the 700 ms delays are running
+    t0 = time.monotonic()
     server.send_signal(signal.SIGTERM)
+    time.sleep(0.1)
+    refused = False
+    try:
+        late = connect(timeout=2)
+        late.sendall(b"GET /0/late HTTP/1.1\r\nHost: t\r\n\r\n")
+        refused = late.recv(100) == b""
+        late.close()
+    except OSError:
+        refused = True
+    check(refused, "a connection made after SIGTERM was served")
+    for i, s in enumerate(socks):
+        data = b""
+        while True:
+            chunk = s.recv(4096)
+            if not chunk:
+                break
+            data += chunk
+        s.close()
+        r = parse_response(data)
+        check(r is not None, f"request {i}: no complete reply ({data[:80]!r})")
+        (status, headers, body), _ = r
+        check(status == 200 and body == f"drained-{i}".encode(), f"request {i}: {status} {body!r}")
+        check(headers.get("connection", "").lower() == "close", f"request {i}: connection {headers.get('connection')!r}")
     try:
         code = server.wait(5)
     except subprocess.TimeoutExpired:
-        raise AssertionError("server did not exit within 5 s of SIGTERM")
+        raise AssertionError("server did not exit within 5 s of draining")
     check(code == 0, f"exit status {code} after SIGTERM")
+    check(time.monotonic() - t0 >= 0.25, "exited before the in-flight delays could have ended")
+    idle.settimeout(5)
+    check(idle.recv(10) == b"", "the idle keep-alive connection was not closed")
+    idle.close()
 
 
 # ---------------------------------------------------------------- main
@@ -476,7 +514,7 @@ def main():
                 t_head_method, t_concurrent_requests, t_bad_delays, t_malformed_requests, t_oversized_head,
                 t_not_found, t_method_not_allowed, t_pipelining, t_http10_and_connection_close,
                 t_stalled_client_does_not_block_others, t_abusive_clients, t_curl_keep_alive, t_alive_at_end,
-                t_clean_exit_on_sigterm,
+                t_drains_on_sigterm,
             ]:
                 test(t)
         finally:

@@ -35,10 +35,13 @@
  * eddy_notify_* function with any handle, polls with any runtime's cx, and the
  * any-thread ones from the helper thread too; malloc'd channel values checked
  * sent == received + dropped at the end.
- * Time and combinators (issue 16 item 6, case 48): eddy_now, clock pause / resume /
+ * Time and combinators (issue 16 item 6, case 54): eddy_now, clock pause / resume /
  * advance (any amount, paused or not), eddy_sleep_until (any deadline), intervals (bad
  * periods and behaviours, polls with any cx, double free), eddy_join_poll /
  * eddy_select_poll over picked futures of any validity and runtime.
+ * Signals and child processes (issue 16, cases 55-56): eddy_signal_* with good and bad
+ * signal numbers, SIGUSR1/2 raised while watched; eddy_process_* spawning /bin/true or a
+ * missing program with any stdio modes, take_stdio, poll_wait, kill, free.
  *
  * Oracle (exit 1 with the seed and call number on the first violation):
  *   - a call with a handle the model knows is invalid returns EDDY_EBADHANDLE or
@@ -157,7 +160,7 @@ static void check(int r, int validity, int max_pos)
 
 /* ---------------------------------------------------------------- the model */
 
-enum { K_RT, K_TASK, K_FUT, K_TCP, K_WAKER, K_FDW, K_UDP /* issue 15 */, K_TX, K_RX, K_SEM, K_NTF, K_CND, K_RDR /* lines-15 */,
+enum { K_RT, K_TASK, K_FUT, K_TCP, K_WAKER, K_FDW, K_UDP /* issue 15 */, K_TX, K_RX, K_SEM, K_NTF, K_CND, K_RDR /* lines-15 */, K_SIG, K_PROC /* sigproc-16 */,
        K_IV /* issue 16 item 6: intervals */, K_N }; /* K_TX..K_CND: issue 16 */
 enum { MAXE = 2048, MAXRT = 3, MAXSTATES = 8192 };
 
@@ -2080,7 +2083,7 @@ static void do_sync(eddy_cx_t *bcx, int cx_ok)
     }
 }
 
-/* ---- time and combinators (issue 16, item 6): case 48 ---- */
+/* ---- time and combinators (issue 16, item 6): case 54 ---- */
 /* The runtime's clock (paused now and then, resumed more often so the other cases
  * keep real timers), absolute sleeps, intervals, join/select over picked futures. */
 static void do_time(eddy_cx_t *bcx, int cx_ok)
@@ -2168,6 +2171,154 @@ static void do_time(eddy_cx_t *bcx, int cx_ok)
     }
 }
 
+/* ---------------------------------------------------------------- signals and child processes
+ * (issue 16, branch sigproc-16; cases 55-56): eddy_signal_watch with good (SIGUSR1/2) and
+ * bad numbers (SIGKILL, SIGSTOP, 0, 32, 65, random), NULL arrays and counts; polls with
+ * any cx; SIGUSR1/2 raised only while a valid watch exists (the model guarantees a
+ * handler); eddy_process_spawn of /bin/true or a missing program with random stdio
+ * modes, NULL argv/out, bad modes; pid, take_stdio (the stream becomes a K_TCP entry),
+ * poll_wait with any cx, kill with random signal numbers, free twice. At most 6 live
+ * children. Runtime free hands unreaped children to the reaper (proc_settle below waits
+ * for it before the final descriptor count). */
+static int count_fds(void);
+
+static int sig_watched_valid(int signo)
+{
+    for (int i = 0; i < nents; i++) {
+        if (ent_valid(&ents[i], K_SIG) && ents[i].fd == signo) return 1;
+    }
+    return 0;
+}
+
+static void do_signal(eddy_cx_t *bcx, int cx_ok)
+{
+    int v, rti;
+    ent_t *e;
+    uint64_t h;
+    int r;
+    switch (rn(5)) {
+    case 0: {
+        pick_rt(&v, &rti);
+        int good = chance(70);
+        int sigs[2] = { chance(50) ? SIGUSR1 : SIGUSR2, 0 };
+        if (!good) {
+            int bad[] = { SIGKILL, SIGSTOP, 0, 32, 65, -1, (int)rnd() };
+            sigs[1] = bad[rn(7)];
+        }
+        eddy_signal_t w;
+        size_t n = good ? 1 : 2;
+        r = CALL(eddy_signal_watch((eddy_runtime_t){ rt_id(rti) }, chance(5) ? NULL : sigs, chance(5) ? 0 : n,
+                                   chance(5) ? NULL : &w));
+        check(r, good ? WEAK(v) : INVALID, 0);
+        if (r == 0 && rti >= 0) {
+            ent_t *a = add_ent(w.id, K_SIG, rti);
+            if (a) a->fd = sigs[0];
+            else CALL(eddy_signal_free(w));
+        }
+        break;
+    }
+    case 1: {
+        int signo = chance(50) ? SIGUSR1 : SIGUSR2;
+        if (sig_watched_valid(signo)) kill(getpid(), signo);
+        break;
+    }
+    case 2:
+    case 3: {
+        h = pick(K_SIG, &v, &e);
+        int got = 0;
+        r = CALL(eddy_signal_poll((eddy_signal_t){ h }, bcx, chance(5) ? NULL : &got));
+        check(r, cx_ok ? WEAK(v) : INVALID, 1);
+        if (r == EDDY_READY && got != SIGUSR1 && got != SIGUSR2) die("signal poll gave %d", got);
+        break;
+    }
+    default:
+        h = pick(K_SIG, &v, &e);
+        r = CALL(eddy_signal_free((eddy_signal_t){ h }));
+        check(r, v, 0);
+        if (r == 0 && e != NULL) e->live = 0;
+        break;
+    }
+}
+
+static void do_process(eddy_cx_t *bcx, int cx_ok)
+{
+    int v, rti;
+    ent_t *e;
+    uint64_t h;
+    int r;
+    switch (rn(6)) {
+    case 0: {
+        if (count_live(K_PROC) >= 6) break;
+        pick_rt(&v, &rti);
+        const char *ok[] = { "/bin/true", NULL };
+        const char *missing[] = { "/nonexistent/eddy-fuzz", NULL };
+        const char *empty[] = { NULL };
+        int which = (int)rn(10);
+        const char *const *argv = which < 7 ? ok : which < 8 ? missing : which < 9 ? empty : NULL;
+        int stdio[3];
+        int bad = 0;
+        for (int i = 0; i < 3; i++) {
+            stdio[i] = (int)rn(chance(5) ? 9 : 4);
+            if (stdio[i] > EDDY_STDIO_STDOUT || (stdio[i] == EDDY_STDIO_STDOUT && i < 2)) bad = 1;
+        }
+        eddy_process_t p;
+        int want_out = !chance(5);
+        r = CALL(eddy_process_spawn((eddy_runtime_t){ rt_id(rti) }, argv, NULL, NULL, chance(30) ? NULL : stdio,
+                                    want_out ? &p : NULL));
+        check(r, (which >= 8 || !want_out) ? INVALID : WEAK(v), 0);
+        (void)bad;
+        if (r == 0 && rti >= 0) {
+            if (add_ent(p.id, K_PROC, rti) == NULL) CALL(eddy_process_free(p));
+        }
+        break;
+    }
+    case 1: {
+        h = pick(K_PROC, &v, &e);
+        int32_t pid;
+        check(CALL(eddy_process_pid((eddy_process_t){ h }, chance(5) ? NULL : &pid)), WEAK(v), 0);
+        break;
+    }
+    case 2: {
+        h = pick(K_PROC, &v, &e);
+        eddy_tcp_t t;
+        r = CALL(eddy_process_take_stdio((eddy_process_t){ h }, (int)rn(5) - 1, chance(5) ? NULL : &t));
+        check(r, WEAK(v), 0);
+        if (r == 0 && e != NULL) {
+            if (add_ent(t.id, K_TCP, e->rt) == NULL) CALL(eddy_tcp_close(t));
+        }
+        break;
+    }
+    case 3: {
+        h = pick(K_PROC, &v, &e);
+        int code, signum;
+        r = CALL(eddy_process_poll_wait((eddy_process_t){ h }, bcx, chance(20) ? NULL : &code,
+                                        chance(20) ? NULL : &signum));
+        check(r, cx_ok ? WEAK(v) : INVALID, 1);
+        break;
+    }
+    case 4: {
+        h = pick(K_PROC, &v, &e);
+        int sigs[] = { SIGKILL, SIGTERM, 0, -1, 65, (int)rnd() };
+        check(CALL(eddy_process_kill((eddy_process_t){ h }, sigs[rn(6)])), WEAK(v), 0);
+        break;
+    }
+    default:
+        h = pick(K_PROC, &v, &e);
+        r = CALL(eddy_process_free((eddy_process_t){ h }));
+        check(r, v, 0);
+        if (r == 0 && e != NULL) e->live = 0;
+        break;
+    }
+}
+
+/* Children handed to Eddy's reaper at runtime free are reaped within its 50 ms poll: wait
+ * (at most 5 s) for their pidfds to close before the final descriptor count. */
+static void proc_settle(int fds0)
+{
+    for (int i = 0; i < 500 && count_fds() > fds0; i++) usleep(10000);
+}
+/* ---- end signals and child processes ---- */
+
 static void random_op(eddy_cx_t *cx, int cur_rt, int depth)
 {
     int v, rti;
@@ -2179,7 +2330,7 @@ static void random_op(eddy_cx_t *cx, int cur_rt, int depth)
         bcx = chance(50) ? NULL : (eddy_cx_t *)(void *)sbuf; /* a bogus cx */
     }
     int cx_ok = bcx != NULL && bcx == cx;
-    switch (rn(55)) { /* lines-15: 48, 49; names-15: 50-53; combin-16: 54 */
+    switch (rn(57)) { /* lines-15: 48, 49; names-15: 50-53; combin-16: 54; sigproc-16: 55, 56 */
     /* ---- graceful shutdown (issue 14, branch pool-14) ---- */
     case 44: { /* eddy_runtime_metrics; eddy_runtime_shutdown of an idle runtime (driven by the call) */
         if (!chance(25)) {
@@ -2807,6 +2958,12 @@ static void random_op(eddy_cx_t *cx, int cur_rt, int depth)
     case 54: /* time and combinators (issue 16, item 6) */
         do_time(bcx, cx_ok);
         break;
+    case 55: /* signals (issue 16, sigproc-16) */
+        do_signal(bcx, cx_ok);
+        break;
+    case 56: /* child processes (issue 16, sigproc-16) */
+        do_process(bcx, cx_ok);
+        break;
     case 18: /* version and names, any code */
         CALL(eddy_version());
         CALL(eddy_version_string());
@@ -3050,6 +3207,7 @@ static int run_one(uint64_t seed, long long calls)
     close(g_regfile);
     g_regfile = -1;
     g_host_cx = NULL;
+    proc_settle(fds0); /* issue 16, sigproc-16 */
     clock_gettime(CLOCK_MONOTONIC, &t1);
     int fds1 = count_fds();
     double secs = (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9;

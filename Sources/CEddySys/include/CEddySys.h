@@ -10,6 +10,7 @@
 #include <sys/socket.h>
 #include <netinet/in.h>
 #include "CEddyUring.h"
+#include "CEddyProcess.h"  // signals and child processes (issue 16)
 
 /// One readiness event as Swift sees it (unpacked copy of struct epoll_event).
 typedef struct {

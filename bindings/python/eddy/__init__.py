@@ -70,6 +70,11 @@ from ._clock import BURST, DELAY, SKIP, Interval, advance_clock, clock, interval
 from ._combinators import ALL_COMPLETED, FIRST_COMPLETED, FIRST_EXCEPTION, TaskGroup, as_completed, shield, wait
 from ._fdready import wait_readable, wait_writable
 # ---- end time and combinators ----
+# ---- signals and child processes (issue 16, branch sigproc-16) ----
+from ._signals import add_signal_handler, remove_signal_handler, wait_signal
+from ._process import DEVNULL, PIPE, STDOUT, Process, create_subprocess_exec
+
+# ---- end signals and child processes ----
 
 __version__ = "0.1.0"
 
@@ -173,4 +178,13 @@ __all__ = [
     "pause_clock",
     "resume_clock",
     "advance_clock",
+    # ---- signals and child processes (issue 16, branch sigproc-16) ----
+    "add_signal_handler",
+    "remove_signal_handler",
+    "wait_signal",
+    "create_subprocess_exec",
+    "Process",
+    "PIPE",
+    "STDOUT",
+    "DEVNULL",
 ]

@@ -187,6 +187,12 @@ class eddy_value_t(Union):
     ]
 
 
+# ---- signals and child processes (issue 16, branch sigproc-16) ----
+STDIO_INHERIT = 0
+STDIO_NULL = 1
+STDIO_PIPE = 2
+STDIO_STDOUT = 3
+# ---- end signals and child processes ----
 # ---- issue 15: eddy_addr_t ----
 ADDR_IPV4 = 4  # EDDY_ADDR_IPV4
 ADDR_IPV6 = 6  # EDDY_ADDR_IPV6
@@ -430,6 +436,17 @@ def _declare(lib: ctypes.CDLL) -> None:
     f("eddy_interval_poll_tick", c_int, H, c_void_p, POINTER(ctypes.c_uint64))
     f("eddy_interval_free", c_int, H)
     # ---- end time and combinators ----
+    # ---- signals and child processes (issue 16, branch sigproc-16) ----
+    f("eddy_signal_watch", c_int, H, POINTER(c_int), c_size_t, PH)
+    f("eddy_signal_poll", c_int, H, c_void_p, POINTER(c_int))
+    f("eddy_signal_free", c_int, H)
+    f("eddy_process_spawn", c_int, H, POINTER(c_char_p), POINTER(c_char_p), c_char_p, POINTER(c_int), PH)
+    f("eddy_process_pid", c_int, H, POINTER(ctypes.c_int32))
+    f("eddy_process_take_stdio", c_int, H, c_int, PH)
+    f("eddy_process_poll_wait", c_int, H, c_void_p, POINTER(c_int), POINTER(c_int))
+    f("eddy_process_kill", c_int, H, c_int)
+    f("eddy_process_free", c_int, H)
+    # ---- end signals and child processes ----
 
 
 # --- the hot path: an argument-type-free call ----------------------------------

@@ -147,6 +147,7 @@ LAYERS = [
     "_waiters", "_sync", "_queue",  # coordination (issue 16): over _driver / _protocol
     "_files",  # ---- lines and files (branch lines-15) ---- over _blocking
     "_clock", "_combinators", "_fdready",  # time and combinators (issue 16, item 6)
+    "_signals", "_process",  # signals and child processes (issue 16, sigproc-16): over _tasks / _net
     "__init__",
 ]
 

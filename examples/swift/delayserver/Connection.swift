@@ -80,7 +80,7 @@ private func readHead(_ stream: TcpStream, _ input: InputBuffer) async throws ->
 
 /// Serves one connection until it is closed. Never throws: every failure of this
 /// connection ends this connection only.
-func serveConnection(_ stream: TcpStream, _ config: ServerConfig) async {
+func serveConnection(_ stream: TcpStream, _ config: ServerConfig, _ drain: Drain) async {
     defer { stream.close() }
     let input = InputBuffer(capacity: maxHeadBytes)
     var out = ResponseWriter(capacity: maxHeadBytes + 1024)
@@ -136,7 +136,9 @@ func serveConnection(_ stream: TcpStream, _ config: ServerConfig) async {
             return await refuse(stream, input, &out, .contentTooLarge, "request body too large", config)
         }
 
-        // 3. Route, wait if asked, answer.
+        // 3. Route, wait if asked, answer. In flight until the response is written (or
+        //    the connection fails): a drain (SIGTERM) waits for it.
+        drain.inFlight.add(1, ordering: .relaxed)
         let decision = route(head)
         let keepAlive: Bool
         out.reset()
@@ -145,15 +147,16 @@ func serveConnection(_ stream: TcpStream, _ config: ServerConfig) async {
             do {
                 try await Eddy.sleep(for: .milliseconds(ms))
             } catch {
+                drain.inFlight.subtract(1, ordering: .relaxed)
                 return  // the task was cancelled (runtime shutting down)
             }
-            keepAlive = head.keepAlive
+            keepAlive = head.keepAlive && !drain.isDraining  // draining: close after this one
             message.withUnsafeBytes { body in
                 out.appendResponse(.ok, body: body, keepAlive: keepAlive, headOnly: head.method == .head)
             }
         case .failure(let status, let reason):
             // A 400 closes the connection: the client is confused about something.
-            keepAlive = head.keepAlive && status != .badRequest
+            keepAlive = head.keepAlive && status != .badRequest && !drain.isDraining
             out.appendResponse(
                 status, text: reason, keepAlive: keepAlive, headOnly: head.method == .head,
                 allow: status == .methodNotAllowed)
@@ -163,7 +166,9 @@ func serveConnection(_ stream: TcpStream, _ config: ServerConfig) async {
             if case .failure(let status, _) = decision { code = status.code } else { code = 200 }
             emit("\(peerName(stream)) \(String(decoding: head.target, as: UTF8.self)) -> \(code)\n", to: 2)
         }
-        guard await send(stream, out.bytes, config) else { return }
+        let sent = await send(stream, out.bytes, config)
+        drain.inFlight.subtract(1, ordering: .relaxed)
+        guard sent else { return }
 
         // 4. Drop the head and the body from the buffer, keep what follows.
         let bodyHere = min(head.contentLength, input.filled - headLength)

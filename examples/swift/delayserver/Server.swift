@@ -21,7 +21,8 @@ let usage = """
                               also the keep-alive idle timeout
       --verbose               one line per request on stderr
     The first line on stdout is `listening on HOST:PORT` (`listening on unix:PATH`).
-    SIGINT/SIGTERM stop the server.
+    SIGINT/SIGTERM drain the server: it stops accepting, finishes the requests it has
+    received (each answered with Connection: close), and exits 0.
 
     """
 
@@ -47,13 +48,12 @@ func parseOptions(_ arguments: [String]) throws(UsageError) -> ServerConfig {
     return config
 }
 
-/// Runs the server until SIGINT/SIGTERM. Returns the process exit status.
+/// Runs the server until SIGINT/SIGTERM, then drains (Drain.swift). Returns the process
+/// exit status.
 func runDelayServer(_ arguments: [String]) -> Int32 {
     let config: ServerConfig
     do { config = try parseOptions(arguments) } catch {
         return exitStatus(for: error, program: "eddy-delayserver", usage: usage)
     }
-    return runTCPServer(name: "eddy-delayserver", host: config.host, port: config.port, unixPath: config.unixPath) { stream in
-        await serveConnection(stream, config)
-    }
+    return runDrainingServer(config)
 }

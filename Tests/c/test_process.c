@@ -1,0 +1,386 @@
+/* test_process.c — signals (eddy_signal_*) and child processes (eddy_process_*):
+ * a watched signal delivered to a poll_fn, coalescing, a process-directed SIGTERM from
+ * a thread that does not block it never killing the process, the previous action and
+ * mask restored; spawn with piped stdin/stdout, env and cwd, exit codes and signals,
+ * kill after exit (-ESRCH), a program that does not exist (-ENOENT, no fd, no child),
+ * a freed child reaped, and misuse (bad signals, stdio modes, NULLs, double take/free).
+ * Every test ends with the runtime free and the descriptor count unchanged. */
+#include "harness.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+/* ---- signals ---- */
+
+typedef struct {
+    eddy_signal_t sig;
+    int raise_count; /* kill(getpid(), raise_signo) this many times on the first poll */
+    int raise_signo;
+    int from_thread; /* raise from a thread with an empty mask instead */
+    int got;
+    int rc;
+} sig_state_t;
+
+static void *raiser(void *arg)
+{
+    sigset_t none;
+    sigemptyset(&none);
+    pthread_sigmask(SIG_SETMASK, &none, NULL);
+    kill(getpid(), *(int *)arg);
+    return NULL;
+}
+
+static int sig_poll(void *state, eddy_cx_t *cx)
+{
+    sig_state_t *s = state;
+    int n = s->raise_count;
+    s->raise_count = 0;
+    for (int i = 0; i < n; i++) {
+        if (s->from_thread) {
+            pthread_t t;
+            assert_int_equal(pthread_create(&t, NULL, raiser, &s->raise_signo), 0);
+            pthread_join(t, NULL);
+        } else {
+            kill(getpid(), s->raise_signo);
+        }
+    }
+    s->rc = eddy_signal_poll(s->sig, cx, &s->got);
+    return s->rc == EDDY_PENDING ? EDDY_PENDING : EDDY_READY;
+}
+
+static int signal_ready(eddy_runtime_t rt, sig_state_t *s)
+{
+    int st = -1;
+    assert_int_equal(eddy_block_on(rt, sig_poll, s, NULL, &st), 0);
+    return s->rc;
+}
+
+static void test_signal_delivered(void **state)
+{
+    fixture_t *f = *state;
+    int sigs[] = {SIGUSR1, SIGUSR2};
+    eddy_signal_t w;
+    assert_int_equal(eddy_signal_watch(f->rt, sigs, 2, &w), 0);
+    sig_state_t s = {.sig = w, .raise_count = 3, .raise_signo = SIGUSR2};
+    assert_int_equal(signal_ready(f->rt, &s), EDDY_READY);
+    assert_int_equal(s.got, SIGUSR2);
+    /* The three were one (coalesced): nothing more is ready. */
+    sig_state_t again = {.sig = w};
+    eddy_future_t sl;
+    assert_int_equal(eddy_sleep(f->rt, 50 * MS, &sl), 0);
+    assert_int_equal(block_on_future(f->rt, sl), 0);
+    assert_int_equal(eddy_future_free(sl), 0);
+    again.raise_count = 1;
+    again.raise_signo = SIGUSR1;
+    assert_int_equal(signal_ready(f->rt, &again), EDDY_READY);
+    assert_int_equal(again.got, SIGUSR1);
+    assert_int_equal(eddy_signal_free(w), 0);
+    assert_int_equal(eddy_signal_free(w), EDDY_EBADHANDLE);
+    FINISH(f);
+}
+
+static void test_sigterm_never_takes_default_action(void **state)
+{
+    fixture_t *f = *state;
+    struct sigaction before;
+    sigaction(SIGTERM, NULL, &before);
+    int sigs[] = {SIGTERM};
+    eddy_signal_t w;
+    assert_int_equal(eddy_signal_watch(f->rt, sigs, 1, &w), 0);
+    for (int i = 0; i < 5; i++) {
+        sig_state_t s = {.sig = w, .raise_count = 1, .raise_signo = SIGTERM, .from_thread = 1};
+        assert_int_equal(signal_ready(f->rt, &s), EDDY_READY);
+        assert_int_equal(s.got, SIGTERM);
+    }
+    assert_int_equal(eddy_signal_free(w), 0);
+    struct sigaction after;
+    sigaction(SIGTERM, NULL, &after);
+    assert_ptr_equal((void *)after.sa_handler, (void *)before.sa_handler);
+    sigset_t mask;
+    pthread_sigmask(SIG_BLOCK, NULL, &mask);
+    assert_int_equal(sigismember(&mask, SIGTERM), 0);
+    FINISH(f);
+}
+
+static void test_signal_misuse(void **state)
+{
+    fixture_t *f = *state;
+    eddy_signal_t w;
+    int bad[] = {SIGKILL, SIGSTOP, 0, -1, 32, 33, 65, 100000};
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        assert_int_equal(eddy_signal_watch(f->rt, &bad[i], 1, &w), EDDY_EINVAL);
+    }
+    int ok[] = {SIGUSR1, SIGKILL};
+    assert_int_equal(eddy_signal_watch(f->rt, ok, 2, &w), EDDY_EINVAL); /* all or nothing */
+    assert_int_equal(eddy_signal_watch(f->rt, ok, 0, &w), EDDY_EINVAL);
+    assert_int_equal(eddy_signal_watch(f->rt, NULL, 1, &w), EDDY_EINVAL);
+    assert_int_equal(eddy_signal_watch(f->rt, ok, 1, NULL), EDDY_EINVAL);
+    int got;
+    eddy_signal_t junk = {12345};
+    assert_int_equal(eddy_signal_free(junk), EDDY_EBADHANDLE);
+    assert_int_equal(eddy_signal_poll(junk, NULL, &got), EDDY_EINVAL);
+    /* SIGUSR1 stays as it was: not blocked, default action. */
+    struct sigaction sa;
+    sigaction(SIGUSR1, NULL, &sa);
+    assert_ptr_equal((void *)sa.sa_handler, (void *)SIG_DFL);
+    FINISH(f);
+}
+
+/* A child forked (without exec) while SIGUSR1 is watched gets the action that was there
+ * before (here the default: it ends the child) and the signal unblocked. */
+static void test_forked_child_does_not_inherit_the_watch(void **state)
+{
+    fixture_t *f = *state;
+    int sigs[] = {SIGUSR1};
+    eddy_signal_t w;
+    assert_int_equal(eddy_signal_watch(f->rt, sigs, 1, &w), 0);
+    pid_t pid = fork();
+    assert_true(pid >= 0);
+    if (pid == 0) {
+        kill(getpid(), SIGUSR1); /* default action: the child ends here */
+        _exit(0);
+    }
+    int status = 0;
+    assert_int_equal(waitpid(pid, &status, 0), pid);
+    assert_true(WIFSIGNALED(status));
+    assert_int_equal(WTERMSIG(status), SIGUSR1);
+    assert_int_equal(eddy_signal_free(w), 0);
+    FINISH(f);
+}
+
+/* ---- processes ---- */
+
+typedef struct {
+    eddy_process_t proc;
+    eddy_tcp_t in, out;
+    const char *send;
+    size_t sent;
+    int shut;
+    char buf[4096];
+    size_t len;
+    int eof;
+    int code, signum;
+    int rc;
+} proc_state_t;
+
+/* Writes `send` to stdin (then shuts it), reads stdout to EOF, waits for the exit. */
+static int proc_poll(void *state, eddy_cx_t *cx)
+{
+    proc_state_t *p = state;
+    if (p->send != NULL && !p->shut) {
+        while (p->sent < strlen(p->send)) {
+            size_t n = 0;
+            int rc = eddy_tcp_poll_write(p->in, cx, p->send + p->sent, strlen(p->send) - p->sent, &n);
+            if (rc == EDDY_PENDING) return EDDY_PENDING;
+            if (rc != EDDY_READY) return p->rc = rc;
+            p->sent += n;
+        }
+        assert_int_equal(eddy_tcp_shutdown(p->in, SHUT_WR), 0);
+        p->shut = 1;
+    }
+    while (p->out.id != 0 && !p->eof) {
+        size_t n = 0;
+        int rc = eddy_tcp_poll_read(p->out, cx, p->buf + p->len, sizeof p->buf - 1 - p->len, &n);
+        if (rc == EDDY_PENDING) return EDDY_PENDING;
+        if (rc != EDDY_READY) return p->rc = rc;
+        if (n == 0) p->eof = 1;
+        p->len += n;
+        p->buf[p->len] = 0;
+    }
+    p->rc = eddy_process_poll_wait(p->proc, cx, &p->code, &p->signum);
+    return p->rc == EDDY_PENDING ? EDDY_PENDING : EDDY_READY;
+}
+
+static void run_proc(eddy_runtime_t rt, proc_state_t *p)
+{
+    int st = -1;
+    assert_int_equal(eddy_block_on(rt, proc_poll, p, NULL, &st), 0);
+}
+
+static void test_spawn_pipes_env_cwd(void **state)
+{
+    fixture_t *f = *state;
+    const char *argv[] = {"/bin/sh", "-c", "cat; echo \" $EDDY_X\"; pwd; echo err >&2", NULL};
+    const char *envp[] = {"EDDY_X=forty two", "PATH=/usr/bin:/bin", NULL};
+    int stdio[] = {EDDY_STDIO_PIPE, EDDY_STDIO_PIPE, EDDY_STDIO_STDOUT};
+    proc_state_t p = {.send = "through cat"};
+    assert_int_equal(eddy_process_spawn(f->rt, argv, envp, "/tmp", stdio, &p.proc), 0);
+    int32_t pid = 0;
+    assert_int_equal(eddy_process_pid(p.proc, &pid), 0);
+    assert_true(pid > 0);
+    assert_int_equal(eddy_process_take_stdio(p.proc, 0, &p.in), 0);
+    assert_int_equal(eddy_process_take_stdio(p.proc, 1, &p.out), 0);
+    eddy_tcp_t again;
+    assert_int_equal(eddy_process_take_stdio(p.proc, 1, &again), EDDY_EINVAL); /* taken */
+    assert_int_equal(eddy_process_take_stdio(p.proc, 2, &again), EDDY_EINVAL); /* not a pipe */
+    assert_int_equal(eddy_process_take_stdio(p.proc, 3, &again), EDDY_EINVAL);
+    run_proc(f->rt, &p);
+    assert_int_equal(p.rc, EDDY_READY);
+    assert_string_equal(p.buf, "through cat forty two\n/tmp\nerr\n");
+    assert_int_equal(p.code, 0);
+    assert_int_equal(p.signum, 0);
+    assert_int_equal(eddy_tcp_close(p.in), 0);
+    assert_int_equal(eddy_tcp_close(p.out), 0);
+    assert_int_equal(eddy_process_free(p.proc), 0);
+    assert_int_equal(eddy_process_free(p.proc), EDDY_EBADHANDLE);
+    FINISH(f);
+}
+
+static void test_exit_code_signal_and_kill_after_exit(void **state)
+{
+    fixture_t *f = *state;
+    const char *exit7[] = {"sh", "-c", "exit 7", NULL};
+    proc_state_t a = {0};
+    assert_int_equal(eddy_process_spawn(f->rt, exit7, NULL, NULL, NULL, &a.proc), 0);
+    run_proc(f->rt, &a);
+    assert_int_equal(a.rc, EDDY_READY);
+    assert_int_equal(a.code, 7);
+    assert_int_equal(eddy_process_kill(a.proc, SIGTERM), -ESRCH); /* exited */
+
+    const char *sleeper[] = {"sleep", "30", NULL};
+    proc_state_t b = {0};
+    assert_int_equal(eddy_process_spawn(f->rt, sleeper, NULL, NULL, NULL, &b.proc), 0);
+    assert_int_equal(eddy_process_kill(b.proc, SIGTERM), 0);
+    run_proc(f->rt, &b);
+    assert_int_equal(b.rc, EDDY_READY);
+    assert_int_equal(b.code, -1);
+    assert_int_equal(b.signum, SIGTERM);
+    assert_int_equal(eddy_process_kill(b.proc, SIGKILL), -ESRCH);
+    assert_int_equal(eddy_process_kill(b.proc, 1000), EDDY_EINVAL);
+    run_proc(f->rt, &b); /* ready again, same status */
+    assert_int_equal(b.signum, SIGTERM);
+    assert_int_equal(eddy_process_free(a.proc), 0);
+    assert_int_equal(eddy_process_free(b.proc), 0);
+    FINISH(f);
+}
+
+static void test_missing_program(void **state)
+{
+    fixture_t *f = *state;
+    const char *argv[] = {"/nonexistent/eddy-no-such-program", NULL};
+    const char *bare[] = {"eddy-no-such-program-in-path", NULL};
+    int stdio[] = {EDDY_STDIO_PIPE, EDDY_STDIO_PIPE, EDDY_STDIO_NULL};
+    eddy_process_t p;
+    assert_int_equal(eddy_process_spawn(f->rt, argv, NULL, NULL, stdio, &p), -ENOENT);
+    assert_int_equal(eddy_process_spawn(f->rt, bare, NULL, NULL, stdio, &p), -ENOENT);
+    int status;
+    assert_int_equal(waitpid(-1, &status, WNOHANG), -1); /* no child, no zombie */
+    assert_int_equal(errno, ECHILD);
+    FINISH(f); /* no descriptor left */
+}
+
+static int process_gone(int32_t pid)
+{
+    char path[64];
+    snprintf(path, sizeof path, "/proc/%d", (int)pid);
+    struct stat st;
+    return stat(path, &st) != 0;
+}
+
+static void test_freed_child_is_reaped(void **state)
+{
+    fixture_t *f = *state;
+    const char *argv[] = {"sleep", "0.1", NULL};
+    eddy_process_t p;
+    assert_int_equal(eddy_process_spawn(f->rt, argv, NULL, NULL, NULL, &p), 0);
+    int32_t pid;
+    assert_int_equal(eddy_process_pid(p, &pid), 0);
+    assert_int_equal(eddy_process_free(p), 0); /* never waited for */
+    uint64_t t0 = now_ns();
+    while (!process_gone(pid) && elapsed_ms(t0) < 10000u * slow_factor()) sleep_ms(10);
+    assert_true(process_gone(pid));
+    FINISH(f);
+}
+
+/* The child lists its descriptors while the parent holds a signalfd, another child's
+ * pipes and pidfd: it sees 0-3 (3: ls's directory) and whatever this process has without
+ * close-on-exec (the harness's), nothing of Eddy's. */
+static void test_no_descriptor_leaks_into_the_child(void **state)
+{
+    fixture_t *f = *state;
+    int allowed[1024] = {0};
+    for (int fd = 0; fd < 1024; fd++) {
+        int fl = fcntl(fd, F_GETFD);
+        allowed[fd] = fd <= 3 || (fl >= 0 && !(fl & FD_CLOEXEC));
+    }
+    int sigs[] = {SIGUSR2};
+    eddy_signal_t w;
+    assert_int_equal(eddy_signal_watch(f->rt, sigs, 1, &w), 0);
+    const char *sleeper[] = {"sleep", "5", NULL};
+    int pipes[] = {EDDY_STDIO_PIPE, EDDY_STDIO_PIPE, EDDY_STDIO_INHERIT};
+    proc_state_t other = {0};
+    assert_int_equal(eddy_process_spawn(f->rt, sleeper, NULL, NULL, pipes, &other.proc), 0);
+    const char *ls[] = {"ls", "/proc/self/fd", NULL};
+    proc_state_t p = {0};
+    assert_int_equal(eddy_process_spawn(f->rt, ls, NULL, NULL, pipes, &p.proc), 0);
+    assert_int_equal(eddy_process_take_stdio(p.proc, 1, &p.out), 0);
+    run_proc(f->rt, &p);
+    assert_int_equal(p.rc, EDDY_READY);
+    assert_int_equal(p.code, 0);
+    int n = 0;
+    for (char *tok = strtok(p.buf, "\n"); tok != NULL; tok = strtok(NULL, "\n")) {
+        int fd = atoi(tok);
+        if (fd < 0 || fd >= 1024 || !allowed[fd]) fail_msg("descriptor %d leaked into the child", fd);
+        n++;
+    }
+    assert_true(n >= 3);
+    assert_int_equal(eddy_process_kill(other.proc, SIGKILL), 0);
+    run_proc(f->rt, &other);
+    assert_int_equal(other.signum, SIGKILL);
+    assert_int_equal(eddy_tcp_close(p.out), 0);
+    assert_int_equal(eddy_process_free(p.proc), 0);
+    assert_int_equal(eddy_process_free(other.proc), 0);
+    assert_int_equal(eddy_signal_free(w), 0);
+    FINISH(f);
+}
+
+static void test_process_misuse(void **state)
+{
+    fixture_t *f = *state;
+    eddy_process_t p;
+    const char *argv[] = {"true", NULL};
+    const char *empty[] = {NULL};
+    const char *badenv[] = {"NOEQUALS", NULL};
+    int bad_mode[] = {EDDY_STDIO_INHERIT, 9, EDDY_STDIO_INHERIT};
+    int stdout_for_stdin[] = {EDDY_STDIO_STDOUT, EDDY_STDIO_INHERIT, EDDY_STDIO_INHERIT};
+    assert_int_equal(eddy_process_spawn(f->rt, NULL, NULL, NULL, NULL, &p), EDDY_EINVAL);
+    assert_int_equal(eddy_process_spawn(f->rt, empty, NULL, NULL, NULL, &p), EDDY_EINVAL);
+    assert_int_equal(eddy_process_spawn(f->rt, argv, NULL, NULL, NULL, NULL), EDDY_EINVAL);
+    assert_int_equal(eddy_process_spawn(f->rt, argv, badenv, NULL, NULL, &p), EDDY_EINVAL);
+    assert_int_equal(eddy_process_spawn(f->rt, argv, NULL, NULL, bad_mode, &p), EDDY_EINVAL);
+    assert_int_equal(eddy_process_spawn(f->rt, argv, NULL, NULL, stdout_for_stdin, &p), EDDY_EINVAL);
+    assert_int_equal(eddy_process_spawn(f->rt, argv, NULL, "/nonexistent-dir", NULL, &p), -ENOENT);
+    eddy_process_t junk = {777};
+    int32_t pid;
+    assert_int_equal(eddy_process_pid(junk, &pid), EDDY_EBADHANDLE);
+    assert_int_equal(eddy_process_kill(junk, SIGTERM), EDDY_EBADHANDLE);
+    assert_int_equal(eddy_process_free(junk), EDDY_EBADHANDLE);
+    assert_int_equal(eddy_process_poll_wait(junk, NULL, NULL, NULL), EDDY_EINVAL);
+    FINISH(f);
+}
+
+#define T(fn) cmocka_unit_test_setup_teardown(fn, fx_setup, fx_teardown)
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        T(test_signal_delivered),
+        T(test_sigterm_never_takes_default_action),
+        T(test_signal_misuse),
+        T(test_forked_child_does_not_inherit_the_watch),
+        T(test_spawn_pipes_env_cwd),
+        T(test_exit_code_signal_and_kill_after_exit),
+        T(test_missing_program),
+        T(test_freed_child_is_reaped),
+        T(test_no_descriptor_leaks_into_the_child),
+        T(test_process_misuse),
+    };
+    return cmocka_run_group_tests_name("process", tests, NULL, NULL);
+}
