@@ -426,7 +426,11 @@ int main(int argc, char **argv) {
     const char *bench = argv[1];
     long workers = 1;
     for (int i = 2; i < argc; i++) {
-        if (strcmp(argv[i], "--workers") == 0 && i + 1 < argc) workers = atol(argv[++i]);
+        if (strcmp(argv[i], "--workers") == 0 && i + 1 < argc) {
+            char *end;
+            workers = strtol(argv[++i], &end, 10);
+            if (*end || workers < 1 || workers > 1024) usage();
+        }
         else if (strcmp(argv[i], "--iters") == 0 && i + 1 < argc) g_iters_opt = atoi(argv[++i]);
         else if (strcmp(argv[i], "--quick") == 0) g_quick = 1;
         else usage();
@@ -475,8 +479,8 @@ int main(int argc, char **argv) {
         g_n = count_of(100000);
         measure(bench, iters_of(10), g_n, oneshot_body);
     } else if (strcmp(bench, "notify_rtt") == 0) {
-        g_n = count_of(50000);
-        measure(bench, iters_of(10), g_n, notify_body);
+        g_n = count_of(20000);
+        measure(bench, iters_of(5), g_n, notify_body);
     } else {
         usage();
     }

@@ -281,8 +281,8 @@ fn oneshot_cost(rt: &Runtime, c: &Cfg) {
 // notify_rtt: two tasks, two Notifys: the root notifies the peer and waits to be
 // notified back. One op = one round trip.
 fn notify_rtt(rt: &Runtime, c: &Cfg) {
-    let k = c.n(50_000);
-    let secs = measure(c.iters(10), || {
+    let k = c.n(20_000);
+    let secs = measure(c.iters(5), || {
         let count = Arc::new(AtomicUsize::new(0));
         let count2 = count.clone();
         rt.block_on(async move {
@@ -304,7 +304,7 @@ fn notify_rtt(rt: &Runtime, c: &Cfg) {
         });
         assert_eq!(count.load(Relaxed), k);
     });
-    report("notify_rtt", secs, k, c.iters(10));
+    report("notify_rtt", secs, k, c.iters(5));
 }
 
 fn main() {

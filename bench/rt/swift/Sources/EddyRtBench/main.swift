@@ -29,7 +29,7 @@ var i = 2
 while i < args.count {
     switch args[i] {
     case "--workers" where i + 1 < args.count:
-        guard let w = Int(args[i + 1]) else { usage() }
+        guard let w = Int(args[i + 1]), (1...1024).contains(w) else { usage() }
         workers = w; i += 1
     case "--iters" where i + 1 < args.count:
         itersOpt = Int(args[i + 1]); i += 1
@@ -64,7 +64,7 @@ case "chained_spawn": try chainedSpawn(rt, depth: count(1_000), iters: iters(50)
 case "mpsc_1p": try mpsc(rt, producers: 1, total: count(100_000), iters: iters(10))
 case "mpsc_4p": try mpsc(rt, producers: 4, total: count(100_000), iters: iters(10))
 case "oneshot": try oneshotCost(rt, n: count(100_000), iters: iters(10))
-case "notify_rtt": try notifyRtt(rt, k: count(50_000), iters: iters(10))
+case "notify_rtt": try notifyRtt(rt, k: count(20_000), iters: iters(5))
 default: usage()
 }
 // The busy tasks of spawn_many_remote_busy are still queued: exit without draining them.
