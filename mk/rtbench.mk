@@ -9,6 +9,8 @@
 #                        "n/a" until Eddy has it); also writes bench/results/rt.md
 #   make bench-channels  mpsc (1 and 4 producers, bounded 1 024), oneshot create+send+recv,
 #                        Notify round trip vs tokio::sync; bench/results/channels.md
+#   make bench-rt-ir     user-space instructions per op (callgrind) of every workload for
+#                        tokio current-thread, Eddy C and Eddy Swift (~5 min; load-independent)
 #   make test-rtbench    the Eddy C program, every benchmark with tiny counts: completion
 #                        counts checked, not speed (part of `make test`)
 #   make test-rtbench-swift  the same for the Swift program (builds its package: not in
@@ -29,7 +31,7 @@ RTBENCH_RUN = python3 bench/rt/run.py --c $(RTBENCH_C) --swift $(RTBENCH_SWIFT) 
 RTBENCH_BENCHES := spawn_many_local spawn_many_remote_idle spawn_many_remote_busy yield_many \
                    ping_pong chained_spawn mpsc_1p mpsc_4p oneshot notify_rtt
 
-.PHONY: bench-rt bench-channels rtbench-progs rtbench-deps rtbench-swift rtbench-tokio \
+.PHONY: bench-rt bench-channels bench-rt-ir rtbench-progs rtbench-deps rtbench-swift rtbench-tokio \
         test-rtbench test-rtbench-run test-rtbench-swift
 
 bench-rt: build ## tokio's runtime benchmarks: Eddy C/Swift vs tokio, both flavours (~1-2 min)
@@ -39,6 +41,10 @@ bench-rt: build ## tokio's runtime benchmarks: Eddy C/Swift vs tokio, both flavo
 bench-channels: build ## mpsc / oneshot / Notify: Eddy C/Swift vs tokio::sync, both flavours (~1 min)
 	@$(MAKE) --no-print-directory rtbench-progs
 	$(RTBENCH_RUN) --suite channels --out bench/results/channels.md
+
+bench-rt-ir: build ## instructions per op (callgrind) of every rt/channel workload: Eddy C/Swift vs tokio (~5 min)
+	@$(MAKE) --no-print-directory rtbench-progs
+	bench/rt/ir.sh $(RTBENCH_C) $(RTBENCH_SWIFT) $(RTBENCH_TOKIO) $(LIBDIR)/libeddy.so
 
 rtbench-progs: rtbench-deps $(RTBENCH_C) rtbench-swift rtbench-tokio
 

@@ -3,7 +3,7 @@
 table per suite: ns per op for each runtime, and Eddy's speed relative to tokio.
 
   run.py --c BIN --swift BIN --tokio BIN [--suite rt|channels|all] [--workers-mt N]
-         [--rounds R] [--quick] [--out FILE.md]
+         [--rounds R (3)] [--quick] [--out FILE.md]
 
 Columns: the current-thread flavour (tokio `new_current_thread`, Eddy workers=1) and the
 multi-thread flavour (tokio `new_multi_thread` with N workers, Eddy workers=N). An Eddy
@@ -87,7 +87,7 @@ def main():
     ap.add_argument("--tokio", required=True)
     ap.add_argument("--suite", choices=["rt", "channels", "all"], default="all")
     ap.add_argument("--workers-mt", type=int, default=2)
-    ap.add_argument("--rounds", type=int, default=2)
+    ap.add_argument("--rounds", type=int, default=3)
     ap.add_argument("--quick", action="store_true")
     ap.add_argument("--out", help="also write the tables (markdown) to this file")
     a = ap.parse_args()
