@@ -9,7 +9,7 @@ import Synchronization
 /// The hot paths of both ends are `@inlinable`: callers (EddyC, user modules) then run them
 /// specialised for their `T`, without generic metadata look-ups (docs/PERFORMANCE.md).
 @usableFromInline
-final class OneshotState<T>: @unchecked Sendable {
+final class OneshotState<T>: AtomicWaker, @unchecked Sendable {
     // @unchecked Sendable: `value` is written by the sender before it sets `sent`
     // (release) and read by whoever wins the word afterwards (the receiver, `taken`; or
     // the dropping side); never both.
@@ -19,10 +19,21 @@ final class OneshotState<T>: @unchecked Sendable {
     @usableFromInline static var taken: UInt32 { 8 }
     @usableFromInline let word = Atomic<UInt32>(0)
     @exclusivity(unchecked) @usableFromInline var value: T?
-    @usableFromInline let receiverWaker = AtomicWaker()
+    /// The receiver's waker: this object itself (one allocation fewer per oneshot).
+    @inlinable var receiverWaker: AtomicWaker { self }
     @usableFromInline let dropUndelivered: (@Sendable (T) -> Void)?
 
-    @inlinable init(dropUndelivered: (@Sendable (T) -> Void)?) { self.dropUndelivered = dropUndelivered }
+    @inlinable init(dropUndelivered: (@Sendable (T) -> Void)?) {
+        self.dropUndelivered = dropUndelivered
+        super.init()
+    }
+
+    /// Releases a value sent and never received. Out of line on purpose: the receiver's
+    /// deinit runs `close` unspecialised, and there the `T?` metadata look-up (~325
+    /// instructions) would be paid on every close, not only on this rare path.
+    @usableFromInline @inline(never) func releaseUndelivered() {
+        if let v = value.take() { dropUndelivered?(v) }
+    }
 
     /// Sets `bits`; returns the previous word.
     @inlinable @inline(__always) func set(_ bits: UInt32) -> UInt32 {
@@ -83,7 +94,7 @@ public final class OneshotReceiver<T: Sendable>: @unchecked Sendable {
         let old = state.set(OneshotState<T>.receiverGone)
         if old & (OneshotState<T>.sent | OneshotState<T>.taken | OneshotState<T>.receiverGone) == OneshotState<T>.sent {
             // Sent, never taken: this side releases it (the sender finished with the cell).
-            if let v = state.value.take() { state.dropUndelivered?(v) }
+            state.releaseUndelivered()
         }
     }
 
