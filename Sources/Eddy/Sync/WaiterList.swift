@@ -15,8 +15,8 @@ import Synchronization
 public final class WaitNode: @unchecked Sendable {
     // @unchecked Sendable: every mutable field is touched only under the owning
     // primitive's lock (see the type's comment); `waiting` is atomic. That lock makes the
-    // dynamic exclusivity checks redundant: each cost a swift_beginAccess (~150
-    // instructions, 8 per Notify round trip), hence `@exclusivity(unchecked)`.
+    // dynamic exclusivity checks redundant: each cost a swift_beginAccess (~175
+    // instructions, ~16 per Notify round trip), hence `@exclusivity(unchecked)`.
     /// Set by the waiting side when it queues the node, cleared when it takes the
     /// outcome or withdraws: lets it skip the lock on a fast path (only it writes this).
     @usableFromInline let waiting = Atomic<Bool>(false)
