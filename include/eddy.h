@@ -431,11 +431,14 @@ int eddy_runtime_worker_metrics(eddy_runtime_t rt, uint32_t worker, eddy_runtime
  * eddy_spawn fails, drop is not called and the caller keeps state.
  * *out receives a task handle: join it (eddy_task_poll_join, run_until), query
  * it, abort it, and release it with eddy_task_free (the task keeps running).
+ * out may be NULL: the task is detached (tokio's dropped JoinHandle): it runs
+ * as any other, but nothing can join, query or abort it, and no handle is
+ * allocated (the cheaper spawn, for fire-and-forget tasks).
  * Any thread (from another thread the runtime is woken). Multi-thread runtime: the
  * task runs on the caller's worker from inside a poll_fn, else on worker 0
  * (eddy_spawn_on picks one); the handle belongs to the caller's worker, or to the
  * owning thread when called from a thread that is no worker.
- * Errors: EDDY_EINVAL (poll or out NULL), EDDY_ESHUTDOWN (runtime being freed, or
+ * Errors: EDDY_EINVAL (poll NULL), EDDY_ESHUTDOWN (runtime being freed, or
  * shut down or shutting down: eddy_runtime_shutdown),
  * EDDY_ENOMEM. */
 int eddy_spawn(eddy_runtime_t rt, eddy_poll_fn poll, void *state, eddy_drop_fn drop, eddy_task_t *out);

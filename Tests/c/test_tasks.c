@@ -209,6 +209,45 @@ static void test_task_free_before_completion_detaches(void **state)
     FINISH(f);
 }
 
+/* out == NULL: a detached task with no handle at all; it runs to completion and its
+ * state is dropped once. */
+static void test_spawn_null_out_detaches(void **state)
+{
+    fixture_t *f = *state;
+    probe_t p = { .sleep_ms = 20 };
+    assert_int_equal(eddy_spawn(f->rt, probe_poll, &p, probe_drop, NULL), 0);
+    uint64_t t0 = now_ns();
+    assert_int_equal(eddy_runtime_run(f->rt), 0);
+    assert_true(elapsed_ms(t0) >= 20);
+    assert_true(p.polls >= 2);
+    assert_int_equal(p.sleep.id, 0); /* it completed its sleep */
+    assert_int_equal(p.drops, 1);
+    FINISH(f);
+}
+
+/* A handle-less task still pending when the runtime is freed is dropped once. */
+static void test_spawn_null_out_dropped_by_runtime_free(void **state)
+{
+    fixture_t *f = *state;
+    probe_t never = { .sleep_ms = 10000 };
+    probe_t pending = { .sleep_ms = 10000 };
+    assert_int_equal(eddy_spawn(f->rt, probe_poll, &pending, probe_drop, NULL), 0);
+    probe_t done = { .sleep_ms = 0 }; /* run_until it: polls `pending` once on the way */
+    eddy_task_t tdone;
+    int st;
+    assert_int_equal(eddy_spawn(f->rt, probe_poll, &done, probe_drop, &tdone), 0);
+    assert_int_equal(eddy_runtime_run_until(f->rt, tdone, &st), 0);
+    assert_int_equal(eddy_task_free(tdone), 0);
+    assert_int_equal(eddy_spawn(f->rt, probe_poll, &never, probe_drop, NULL), 0);
+    assert_true(eddy_runtime_free(f->rt) >= 2);
+    f->rt.id = 0;
+    assert_int_equal(pending.polls, 1);
+    assert_int_equal(never.polls, 0);
+    assert_int_equal(pending.drops, 1);
+    assert_int_equal(never.drops, 1);
+    check_fds(f);
+}
+
 static void test_task_free_after_completion(void **state)
 {
     fixture_t *f = *state;
@@ -668,6 +707,8 @@ int main(void)
         T(test_abort_from_other_thread),
         T(test_abort_after_completion),
         T(test_task_free_before_completion_detaches),
+        T(test_spawn_null_out_detaches),
+        T(test_spawn_null_out_dropped_by_runtime_free),
         T(test_task_free_after_completion),
         T(test_abort_then_free_before_run),
         T(test_runtime_free_with_live_tasks),

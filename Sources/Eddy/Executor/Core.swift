@@ -167,7 +167,7 @@ final class Core: @unchecked Sendable {
 
     // MARK: tasks
 
-    func spawn<F: Future>(_ future: F) -> TaskCell<F> {
+    @inlinable func spawn<F: Future>(_ future: F) -> TaskCell<F> {
         let cell = TaskCell(core: self, future: future)
         spawnTask(cell)
         return cell
@@ -236,7 +236,7 @@ final class Core: @unchecked Sendable {
     /// Drives the loop until `task` completes. The closure sees the task as a plain
     /// `TaskHeader`: a check formed in generic code (a `JoinableTask<T>`, a generic result
     /// box) would look up type metadata on every loop turn.
-    func runUntil(until task: TaskHeader) throws(EddyError) {
+    @usableFromInline func runUntil(until task: TaskHeader) throws(EddyError) {
         try runUntil { task.isComplete }
     }
 

@@ -13,7 +13,7 @@ public struct JoinHandle<T>: Future, @unchecked Sendable {
     @usableFromInline init(_ task: JoinableTask<T>) { self.task = task }
 
     /// Polls for the task's output; stores the caller's waker while it runs.
-    public mutating func poll(_ cx: inout Context) -> Poll<Result<T, JoinError>> {
+    @inlinable public mutating func poll(_ cx: inout Context) -> Poll<Result<T, JoinError>> {
         task.withJoin { slot -> Poll<Result<T, JoinError>> in
             if let out = slot.output { return .ready(out) }
             cx.register(&slot.waker)

@@ -168,7 +168,8 @@ public final class Runtime: @unchecked Sendable {
     }
 
     /// Runs the loop until `future` completes and returns its output.
-    public func blockOn<F: Future>(_ future: F) throws(EddyError) -> F.Output {
+    /// (Inlinable: the root task then polls specialised, without metadata look-ups.)
+    @inlinable public func blockOn<F: Future>(_ future: F) throws(EddyError) -> F.Output {
         let task = core.spawn(future)
         try core.runUntil(until: task)
         switch task.withJoin({ $0.output }) {

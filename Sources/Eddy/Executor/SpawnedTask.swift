@@ -35,11 +35,12 @@ class JoinableTask<T>: SpawnedTask, @unchecked Sendable {
     // under `lockWord` (`withJoin`).
     /// A one-word spin lock, inline in the task (no separate mutex allocation): it is
     /// held only for a few loads and stores, at completion and at join time.
-    private let lockWord = Atomic<Bool>(false)
-    @exclusivity(unchecked) private var slot = JoinSlot<T>()
+    @usableFromInline let lockWord = Atomic<Bool>(false)
+    @exclusivity(unchecked) @usableFromInline var slot = JoinSlot<T>()
 
-    /// Runs `body` on the join slot under the task's lock.
-    final func withJoin<R>(_ body: (inout JoinSlot<T>) -> R) -> R {
+    /// Runs `body` on the join slot under the task's lock. Inlinable, as `complete`: a
+    /// task's completion and its join then run specialised in the spawning module.
+    @inlinable final func withJoin<R>(_ body: (inout JoinSlot<T>) -> R) -> R {
         while !lockWord.compareExchange(expected: false, desired: true, ordering: .acquiring).exchanged {
             sched_yield()
         }
@@ -47,7 +48,7 @@ class JoinableTask<T>: SpawnedTask, @unchecked Sendable {
         return body(&slot)
     }
 
-    @usableFromInline
+    @inlinable
     final func complete(_ result: Result<T, JoinError>) {
         let waker = withJoin { slot -> Waker? in
             slot.output = result

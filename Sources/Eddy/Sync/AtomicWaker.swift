@@ -5,8 +5,9 @@ import Synchronization
 /// instructions, and `wake` with nobody registered is one atomic load.
 ///
 /// Used where the waiting side is unique (one receiver), so a FIFO list is not needed.
+/// Not final: a oneshot's state inherits it, so the waker costs no allocation of its own.
 @usableFromInline
-final class AtomicWaker: @unchecked Sendable {
+class AtomicWaker: @unchecked Sendable {
     // @unchecked Sendable: `waker` is touched only while holding the `lock` spin word;
     // `hasWaker` mirrors it so that `wake` can skip the lock when the slot is empty.
     @usableFromInline let lock = Atomic<UInt32>(0)
@@ -16,7 +17,7 @@ final class AtomicWaker: @unchecked Sendable {
     @usableFromInline init() {}
 
     @inlinable @inline(__always)
-    func withLock<R>(_ body: () -> R) -> R {
+    final func withLock<R>(_ body: () -> R) -> R {
         while !lock.compareExchange(expected: 0, desired: 1) {}
         defer { lock.store(0) }
         return body()
@@ -25,7 +26,7 @@ final class AtomicWaker: @unchecked Sendable {
     /// Stores `cx`'s waker (replacing the previous one). The caller re-checks its
     /// condition afterwards (a wake between its check and this store would be lost
     /// otherwise).
-    @inlinable func register(_ w: Waker) {
+    @inlinable final func register(_ w: Waker) {
         withLock {
             if let old = waker, old.willWake(w) { return }
             waker = w
@@ -34,7 +35,7 @@ final class AtomicWaker: @unchecked Sendable {
     }
 
     /// Wakes and clears the registered waker, if any. Any thread.
-    @inlinable @inline(__always) func wake() {
+    @inlinable @inline(__always) final func wake() {
         // Orders the caller's publication (a value, a flag) before the check, against
         // `register`'s store followed by the waiter's re-check (store-load on both sides).
         atomicMemoryFence(ordering: .sequentiallyConsistent)

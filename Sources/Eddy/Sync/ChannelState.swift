@@ -6,7 +6,8 @@ import Synchronization
 ///
 /// Hot path (one sender, one receiver, no waiting): a send is a CAS on the semaphore
 /// word, a ticket, a cell store and a fence; a receive a sequence load, a CAS, a cell
-/// load and a CAS to give the permit back. No lock, no allocation.
+/// load and a CAS to give the permit back. No lock, no allocation. Those paths are
+/// `@inlinable`, so callers in other modules run them specialised for their `T`.
 @usableFromInline
 final class ChannelState<T>: @unchecked Sendable {
     // @unchecked Sendable: every member is itself thread-safe (atomics, the lock-free
@@ -15,11 +16,11 @@ final class ChannelState<T>: @unchecked Sendable {
     @usableFromInline let slots: Semaphore
     @usableFromInline let receiverWaker = AtomicWaker()
     @usableFromInline let senders = Atomic<Int>(0)
-    let capacity: Int
+    @usableFromInline let capacity: Int
     /// Called once for each value accepted but never received (C values' drop functions).
-    let dropUndelivered: (@Sendable (T) -> Void)?
+    @usableFromInline let dropUndelivered: (@Sendable (T) -> Void)?
 
-    init(capacity: Int, dropUndelivered: (@Sendable (T) -> Void)?) {
+    @inlinable init(capacity: Int, dropUndelivered: (@Sendable (T) -> Void)?) {
         ring = ValueRing(capacity: capacity)
         slots = Semaphore(permits: capacity)
         self.capacity = capacity

@@ -5,8 +5,11 @@ import Synchronization
 /// State bits (one atomic word; whoever sets a bit second handles the value):
 /// `sent` (the sender stored the value), `senderGone` (dropped without sending),
 /// `receiverGone` (dropped or closed), `taken` (the receiver took the value).
+///
+/// The hot paths of both ends are `@inlinable`: callers (EddyC, user modules) then run them
+/// specialised for their `T`, without generic metadata look-ups (docs/PERFORMANCE.md).
 @usableFromInline
-final class OneshotState<T>: @unchecked Sendable {
+final class OneshotState<T>: AtomicWaker, @unchecked Sendable {
     // @unchecked Sendable: `value` is written by the sender before it sets `sent`
     // (release) and read by whoever wins the word afterwards (the receiver, `taken`; or
     // the dropping side); never both.
@@ -16,13 +19,24 @@ final class OneshotState<T>: @unchecked Sendable {
     @usableFromInline static var taken: UInt32 { 8 }
     @usableFromInline let word = Atomic<UInt32>(0)
     @exclusivity(unchecked) @usableFromInline var value: T?
-    @usableFromInline let receiverWaker = AtomicWaker()
-    let dropUndelivered: (@Sendable (T) -> Void)?
+    /// The receiver's waker: this object itself (one allocation fewer per oneshot).
+    @inlinable var receiverWaker: AtomicWaker { self }
+    @usableFromInline let dropUndelivered: (@Sendable (T) -> Void)?
 
-    init(dropUndelivered: (@Sendable (T) -> Void)?) { self.dropUndelivered = dropUndelivered }
+    @inlinable init(dropUndelivered: (@Sendable (T) -> Void)?) {
+        self.dropUndelivered = dropUndelivered
+        super.init()
+    }
+
+    /// Releases a value sent and never received. Out of line on purpose: the receiver's
+    /// deinit runs `close` unspecialised, and there the `T?` metadata look-up (~325
+    /// instructions) would be paid on every close, not only on this rare path.
+    @usableFromInline @inline(never) func releaseUndelivered() {
+        if let v = value.take() { dropUndelivered?(v) }
+    }
 
     /// Sets `bits`; returns the previous word.
-    @inline(__always) func set(_ bits: UInt32) -> UInt32 {
+    @inlinable @inline(__always) func set(_ bits: UInt32) -> UInt32 {
         word.bitwiseOr(bits, ordering: .acquiringAndReleasing).oldValue
     }
 }
@@ -31,8 +45,8 @@ final class OneshotState<T>: @unchecked Sendable {
 /// Dropping it unsent ends the receiver's wait with "closed". Any thread.
 public final class OneshotSender<T: Sendable>: @unchecked Sendable {
     // @unchecked Sendable: state is the atomic word of OneshotState.
-    let state: OneshotState<T>
-    init(_ state: OneshotState<T>) { self.state = state }
+    @usableFromInline let state: OneshotState<T>
+    @inlinable init(_ state: OneshotState<T>) { self.state = state }
 
     deinit {
         let old = state.set(OneshotState<T>.senderGone)
@@ -44,7 +58,7 @@ public final class OneshotSender<T: Sendable>: @unchecked Sendable {
 
     /// Sends `value`. Throws `SendError` (`.closed`, with the value) when the receiver
     /// has gone or a value was already sent. Never waits.
-    public func send(_ value: T) throws(SendError<T>) {
+    @inlinable public func send(_ value: T) throws(SendError<T>) {
         let w = state.word.load(ordering: .acquiring)
         if w & (OneshotState<T>.sent | OneshotState<T>.receiverGone) != 0 {
             throw SendError(reason: .closed, value: value)
@@ -69,24 +83,24 @@ public final class OneshotSender<T: Sendable>: @unchecked Sendable {
 /// Dropping it releases a value sent but not received (`dropUndelivered`).
 public final class OneshotReceiver<T: Sendable>: @unchecked Sendable {
     // @unchecked Sendable: state is the atomic word of OneshotState.
-    let state: OneshotState<T>
-    init(_ state: OneshotState<T>) { self.state = state }
+    @usableFromInline let state: OneshotState<T>
+    @inlinable init(_ state: OneshotState<T>) { self.state = state }
 
     deinit { close() }
 
     /// Refuses the value from now on (the sender's `send` fails); a value already
     /// sent and not received is released. Idempotent.
-    public func close() {
+    @inlinable public func close() {
         let old = state.set(OneshotState<T>.receiverGone)
         if old & (OneshotState<T>.sent | OneshotState<T>.taken | OneshotState<T>.receiverGone) == OneshotState<T>.sent {
             // Sent, never taken: this side releases it (the sender finished with the cell).
-            if let v = state.value.take() { state.dropUndelivered?(v) }
+            state.releaseUndelivered()
         }
     }
 
     /// Takes the value now: `SyncError.empty` (not sent yet), `.closed` (sender gone
     /// unsent, or this receiver closed), `.alreadyReceived`.
-    public func tryReceive() throws(SyncError) -> T {
+    @inlinable public func tryReceive() throws(SyncError) -> T {
         let old = state.word.load(ordering: .acquiring)
         if old & OneshotState<T>.sent != 0 {
             if old & OneshotState<T>.receiverGone != 0 { throw .closed }
@@ -100,7 +114,7 @@ public final class OneshotReceiver<T: Sendable>: @unchecked Sendable {
 
     /// Poll style: `.ready(.success(value))`, `.ready(.failure(...))` (`.closed`,
     /// `.alreadyReceived`), or `.pending` after storing the waker.
-    public func pollReceive(_ waker: Waker) -> Poll<Result<T, SyncError>> {
+    @inlinable public func pollReceive(_ waker: Waker) -> Poll<Result<T, SyncError>> {
         do { return .ready(.success(try tryReceive())) } catch .empty {} catch { return .ready(.failure(error)) }
         state.receiverWaker.register(waker)
         do { return .ready(.success(try tryReceive())) } catch .empty {} catch { return .ready(.failure(error)) }
@@ -108,7 +122,7 @@ public final class OneshotReceiver<T: Sendable>: @unchecked Sendable {
     }
 
     /// `pollReceive` with the polled task's waker.
-    public func pollReceive(_ cx: inout Context) -> Poll<Result<T, SyncError>> { pollReceive(cx.waker) }
+    @inlinable public func pollReceive(_ cx: inout Context) -> Poll<Result<T, SyncError>> { pollReceive(cx.waker) }
 
     /// Waits for the value. Throws `SyncError.closed` (sender dropped unsent),
     /// `.alreadyReceived`, or `CancellationError`. Any executor.
@@ -124,7 +138,7 @@ public final class OneshotReceiver<T: Sendable>: @unchecked Sendable {
 
 /// A oneshot channel: one value from one sender to one receiver (tokio's `oneshot`).
 /// `dropUndelivered` is called once for a value sent but never received.
-public func oneshot<T: Sendable>(of type: T.Type = T.self,
+@inlinable public func oneshot<T: Sendable>(of type: T.Type = T.self,
                                  dropUndelivered: (@Sendable (T) -> Void)? = nil) -> (OneshotSender<T>, OneshotReceiver<T>) {
     let st = OneshotState<T>(dropUndelivered: dropUndelivered)
     return (OneshotSender(st), OneshotReceiver(st))

@@ -9,7 +9,7 @@ public final class Receiver<T: Sendable>: @unchecked Sendable {
     // @unchecked Sendable: all state is the thread-safe ChannelState.
     @usableFromInline let state: ChannelState<T>
 
-    init(_ state: ChannelState<T>) { self.state = state }
+    @inlinable init(_ state: ChannelState<T>) { self.state = state }
 
     deinit {
         state.slots.close()
@@ -45,10 +45,10 @@ public final class Receiver<T: Sendable>: @unchecked Sendable {
 
     /// Poll style: `.ready(value)`, `.ready(nil)` at the end, or `.pending` after
     /// storing `cx`'s waker (woken by the next send or the last sender's drop).
-    public func pollReceive(_ cx: inout Context) -> Poll<T?> { pollReceive(cx.waker) }
+    @inlinable public func pollReceive(_ cx: inout Context) -> Poll<T?> { pollReceive(cx.waker) }
 
     /// `pollReceive` with an explicit waker.
-    public func pollReceive(_ waker: Waker) -> Poll<T?> {
+    @inlinable public func pollReceive(_ waker: Waker) -> Poll<T?> {
         if let v = take() { return .ready(v) }
         if let end = endOrValue() { return end }
         state.receiverWaker.register(waker)
@@ -59,7 +59,7 @@ public final class Receiver<T: Sendable>: @unchecked Sendable {
 
     /// When no sender remains (or the channel is closed and empty): the end, or a
     /// value published just before the last sender left.
-    @inline(__always) func endOrValue() -> Poll<T?>? {
+    @inlinable @inline(__always) func endOrValue() -> Poll<T?>? {
         let noSenders = state.senders.load(ordering: .acquiring) == 0
         guard noSenders || state.slots.isClosed else { return nil }
         if let v = take() { return .ready(v) }

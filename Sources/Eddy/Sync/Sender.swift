@@ -26,11 +26,11 @@ public final class Sender<T: Sendable>: @unchecked Sendable {
     // guarded by the semaphore's lock; `reserved` is atomic.
     @usableFromInline let state: ChannelState<T>
     /// The waiter used by `pollReserve` (async sends use one of their own).
-    let node = WaitNode()
+    @usableFromInline let node = WaitNode()
     /// A permit taken by `pollReserve` and not yet used by `sendReserved`.
-    let reserved = Atomic<Bool>(false)
+    @usableFromInline let reserved = Atomic<Bool>(false)
 
-    init(_ state: ChannelState<T>) {
+    @inlinable init(_ state: ChannelState<T>) {
         self.state = state
         state.senders.wrappingAdd(1, ordering: .relaxed)
     }
@@ -42,7 +42,7 @@ public final class Sender<T: Sendable>: @unchecked Sendable {
     }
 
     /// Another sender of the same channel.
-    public func clone() -> Sender<T> { Sender(state) }
+    @inlinable public func clone() -> Sender<T> { Sender(state) }
 
     /// The channel's capacity.
     public var capacity: Int { state.capacity }
@@ -85,12 +85,12 @@ public final class Sender<T: Sendable>: @unchecked Sendable {
     /// Poll style: `.ready(true)` once a slot is reserved for this sender (then call
     /// `sendReserved`), `.ready(false)` when the channel is closed, `.pending` after
     /// queueing `cx`'s waker (FIFO).
-    public func pollReserve(_ cx: inout Context) -> Poll<Bool> {
+    @inlinable public func pollReserve(_ cx: inout Context) -> Poll<Bool> {
         pollReserve(cx.waker)
     }
 
     /// `pollReserve` with an explicit waker (for front doors that poll outside a task).
-    public func pollReserve(_ waker: Waker) -> Poll<Bool> {
+    @inlinable public func pollReserve(_ waker: Waker) -> Poll<Bool> {
         if reserved.load(ordering: .acquiring) { return .ready(true) }
         switch state.slots.pollAcquire(node, waker) {
         case .ready(true):
@@ -104,7 +104,7 @@ public final class Sender<T: Sendable>: @unchecked Sendable {
     /// Sends `value` into the slot `pollReserve` reserved. Throws `SendError`
     /// (`.closed`) when the receiver has gone meanwhile, or (`.full`) when no slot
     /// is reserved.
-    public func sendReserved(_ value: T) throws(SendError<T>) {
+    @inlinable public func sendReserved(_ value: T) throws(SendError<T>) {
         guard reserved.exchange(false, ordering: .acquiringAndReleasing) else {
             throw SendError(reason: .full, value: value)
         }
@@ -128,7 +128,7 @@ public final class Sender<T: Sendable>: @unchecked Sendable {
 /// values (tokio's `mpsc::channel`). `dropUndelivered` (optional) is called once for
 /// each value the channel accepted but nobody received (the receiver dropped, or the
 /// channel freed with values inside): where C values are freed.
-public func channel<T: Sendable>(of type: T.Type = T.self, capacity: Int,
+@inlinable public func channel<T: Sendable>(of type: T.Type = T.self, capacity: Int,
                                  dropUndelivered: (@Sendable (T) -> Void)? = nil) -> (Sender<T>, Receiver<T>) {
     precondition(capacity >= 1 && capacity <= 1 << 30, "channel capacity must be 1 ... 2^30")
     let st = ChannelState<T>(capacity: capacity, dropUndelivered: dropUndelivered)

@@ -16,7 +16,7 @@ final class ValueRing<T>: @unchecked Sendable {
     @usableFromInline let head = Atomic<Int>(0)
     @usableFromInline let tail = Atomic<Int>(0)
 
-    init(capacity: Int) {
+    @inlinable init(capacity: Int) {
         var size = 1
         while size < capacity { size <<= 1 }
         mask = size - 1

@@ -14,20 +14,22 @@ import Synchronization
 /// unlinks it and hands back a permit it had already been granted.
 public final class WaitNode: @unchecked Sendable {
     // @unchecked Sendable: every mutable field is touched only under the owning
-    // primitive's lock (see the type's comment); `waiting` is atomic.
+    // primitive's lock (see the type's comment); `waiting` is atomic. That lock makes the
+    // dynamic exclusivity checks redundant: each cost a swift_beginAccess (~175
+    // instructions, ~16 per Notify round trip), hence `@exclusivity(unchecked)`.
     /// Set by the waiting side when it queues the node, cleared when it takes the
     /// outcome or withdraws: lets it skip the lock on a fast path (only it writes this).
     @usableFromInline let waiting = Atomic<Bool>(false)
-    @usableFromInline var prev: WaitNode?
-    @usableFromInline var next: WaitNode?
+    @exclusivity(unchecked) @usableFromInline var prev: WaitNode?
+    @exclusivity(unchecked) @usableFromInline var next: WaitNode?
     /// In its primitive's list (waiting).
-    @usableFromInline var linked = false
+    @exclusivity(unchecked) @usableFromInline var linked = false
     /// What the waiter was handed while it waited (a permit, a notification).
-    @usableFromInline var granted = false
+    @exclusivity(unchecked) @usableFromInline var granted = false
     /// Woken by the primitive's `close`: nothing more will be granted.
-    @usableFromInline var closed = false
+    @exclusivity(unchecked) @usableFromInline var closed = false
     /// Whom to wake.
-    @usableFromInline var waker: Waker?
+    @exclusivity(unchecked) @usableFromInline var waker: Waker?
 
     /// An unlinked node; give it a waker before queueing it.
     public init() {}

@@ -63,7 +63,7 @@ public enum JoinError: Error, Sendable, Equatable {
 /// join time only, under a lock (a join may come from another thread or runtime).
 @usableFromInline
 struct JoinSlot<T> {
-    var output: Result<T, JoinError>?
-    var waker: Waker?
-    init() {}
+    @usableFromInline var output: Result<T, JoinError>?
+    @usableFromInline var waker: Waker?
+    @inlinable init() {}
 }
