@@ -436,13 +436,7 @@ int main(int argc, char **argv) {
     }
     eddy_config_t cfg;
     CHECK(eddy_config_init(&cfg));
-    if (workers != 1) {
-        /* Multi-thread runtime (issue 14): replace this refusal by the field once it exists. */
-        fprintf(stderr, "eddy-rtbench-c: --workers %ld: this libeddy has only the current-thread "
-                        "runtime (no eddy_config_t.workers yet)\n", workers);
-        exit(3);
-    }
-    /* INTEGRATE(issue 14): cfg.workers = (uint32_t)workers; */
+    cfg.workers = (uint32_t)workers; /* > 1: the multi-worker runtime (no stealing: spawns from outside go to worker 0) */
     CHECK(eddy_runtime_new(&cfg, &g_rt));
 
     if (strcmp(bench, "spawn_many_local") == 0) {

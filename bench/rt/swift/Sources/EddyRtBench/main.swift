@@ -43,13 +43,8 @@ while i < args.count {
 let count = { [quick] (full: Int) -> Int in quick ? max(full / 100, 2) : full }
 let iters = { [quick, itersOpt] (dflt: Int) -> Int in quick ? 1 : itersOpt ?? dflt }
 
-if workers != 1 {
-    // Multi-thread runtime (issue 14): replace this refusal by the configuration field.
-    printError("eddy-rtbench: --workers \(workers): this Eddy has only the current-thread runtime (no Runtime(workers:) yet)")
-    exit(3)
-}
-let config = Runtime.Configuration()
-// INTEGRATE(issue 14): config.workers = workers  (make `config` a var)
+var config = Runtime.Configuration()
+config.workers = workers  // > 1: the multi-worker runtime (no stealing: spawns from outside go to worker 0)
 let rt = try Runtime(config)
 
 switch bench {
