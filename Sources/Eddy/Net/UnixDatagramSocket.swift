@@ -39,6 +39,7 @@ public struct UnixDatagramAddress: Sendable, Equatable, CustomStringConvertible 
         }
     }
 
+    /// The path, `@name` for an abstract name, or "unnamed" for an unbound socket.
     public var description: String { path.isEmpty ? "unnamed" : path }
 
     /// The same path (or abstract name), or both unnamed.
