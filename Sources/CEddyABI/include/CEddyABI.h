@@ -56,5 +56,10 @@ static inline uintptr_t ceddy_handle_page_relaxed(uint32_t page) {
 static inline void ceddy_handle_page_set(uint32_t page, uintptr_t base) {
     __atomic_store_n(&ceddy_handle_pages[page], base, __ATOMIC_RELEASE);
 }
+/// Forked child only (EddyC's fork handler): empties the child's copy of the directory,
+/// so every hot-path lookup fails there and the export answers EDDY_EFORKED from its
+/// error path instead of testing the fork flag on every call (docs/PERFORMANCE.md,
+/// "C front door checks"). The pages themselves stay (leaked in the child, never reused).
+void ceddy_handle_pages_forget(void) __attribute__((visibility("hidden")));
 
 #endif
