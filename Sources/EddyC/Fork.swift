@@ -6,7 +6,8 @@
 // The hottest exports (tcp poll_read / poll_write / poll_accept) do not test the
 // flag up front: the handler also empties the child's handle-table directory, so
 // their lookup cannot succeed in the child, and they test the flag only on their
-// error path (`forkedOr`). One load and branch less per call.
+// error path (`forkedOr`). One load and branch less per call. The handler also
+// empties the forking thread's tcp handle cache, whose hits bypass the directory.
 
 import CEddyABI
 import Glibc
@@ -19,6 +20,7 @@ private let atforkRegistered = Atomic<Bool>(false)
 private func onForkChild() {
     forkedChild.store(true, ordering: .relaxed)
     ceddy_handle_pages_forget()
+    ceddy_tcp_cache_reset()  // the forking thread's cache (HandleTable.lookupTcp)
 }
 
 /// Registers the child handler once per process.

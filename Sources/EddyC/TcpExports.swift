@@ -66,7 +66,7 @@ private func pollStreamBytes(_ stream: UInt64, _ cx: OpaquePointer?, hasBuffer: 
                              _ n: UnsafeMutablePointer<Int>?, _ step: (TcpStream, inout Context) -> Int) -> Int32 {
     // No fork test up front: see Fork.swift (`forkedOr`).
     guard let cxp = validContext(cx) else { return forkedOr(EddyCode.einval) }
-    let r = HandleTable.lookupLocal(stream, .tcp, thread: currentThread())
+    let r = HandleTable.lookupTcp(stream)
     guard r.error == 0 else { return forkedOr(r.error) }
     guard let n, r.bits & listenerFlag == 0 else { return EddyCode.einval }
     // Nested, not one boolean expression: two tests on the common path.

@@ -889,6 +889,14 @@ typedef struct {
 static int fork_inside_poll(void *state, eddy_cx_t *cx)
 {
     fork_poll_t *fp = state;
+    /* Warm this thread's tcp handle cache with the stream (the read just registers the
+     * waker: nothing was sent), so the child's calls meet a cached entry. */
+    unsigned char warm[16];
+    size_t got = 0;
+    if (eddy_tcp_poll_read(fp->stream, cx, warm, sizeof warm, &got) != EDDY_PENDING) {
+        fp->child_status = -4;
+        return EDDY_READY;
+    }
     fflush(NULL);
     pid_t pid = fork();
     if (pid < 0) {
