@@ -95,6 +95,8 @@ struct HandleSlot: ~Copyable {
 struct HandleLookup {
     var bits: UInt
     var error: Int32
+    /// Address of the slot when `error == 0` (for the per-thread tcp cache), else 0.
+    var slot: UInt = 0
 }
 
 /// A live entry detached from the table by `removeAll`.
@@ -224,7 +226,27 @@ final class HandleTable: @unchecked Sendable {
         guard owner == thread else {
             return HandleLookup(bits: 0, error: EddyCode.wrongThread)
         }
-        return HandleLookup(bits: bits, error: 0)
+        return HandleLookup(bits: bits, error: 0, slot: UInt(bitPattern: s))
+    }
+
+    /// `lookupLocal(id, .tcp, thread: currentThread())` through the calling thread's
+    /// one-entry cache (CEddyABI's ceddy_tls_tcp_cache): an echo task polls the same
+    /// stream two or three times per turn. A hit is two TLS loads and one tag load:
+    /// the cached entry was found owned by this thread, a live id's owner never
+    /// changes and only the owner frees it, so a tag still reading `id` means the
+    /// entry is live, ours, and stays so for this call; a freed id never reads again
+    /// (generations). The fork handler resets the cache (Fork.swift).
+    @inline(__always)
+    static func lookupTcp(_ id: UInt64) -> HandleLookup {
+        if ceddy_tcp_cache_id() == id {
+            let s = UnsafeMutablePointer<HandleSlot>(bitPattern: ceddy_tcp_cache_slot()).unsafelyUnwrapped
+            if s.pointee.tag.load(ordering: .acquiring) == id {
+                return HandleLookup(bits: s.pointee.object.load(ordering: .relaxed), error: 0)
+            }
+        }
+        let r = lookupLocal(id, .tcp, thread: currentThread())
+        if r.error == 0 { ceddy_tcp_cache_set(id, r.slot) }
+        return r
     }
 
     /// Any-thread lookup: returns the object retained (+1) with its bits, or nil.

@@ -1,7 +1,8 @@
 // TcpExports: eddy_tcp_listen, the poll-style TCP functions, close.
 //
-// The hot path (poll_read / poll_write / poll_accept): fork flag load, TLS cx
-// compare, seqlock lookup + thread compare, then the core's raw-pointer poll on
+// The hot path (poll_read / poll_write / poll_accept): TLS cx compare, seqlock
+// lookup + thread compare (the fork flag is tested on the error path only, see
+// Fork.swift: the lookup cannot succeed in a forked child), then the core's raw-pointer poll on
 // an unretained object (_withUnsafeGuaranteedRef): no lock, no allocation, no
 // ARC traffic, no existential. Listener and stream share the tcp kind; bit 0 of
 // the slot's object bits marks a listener.
@@ -36,11 +37,11 @@ public func eddy_tcp_listen(_ rt: eddy_runtime_t, _ host: UnsafePointer<CChar>?,
 @c @implementation
 public func eddy_tcp_poll_accept(_ listener: eddy_tcp_t, _ cx: OpaquePointer?, _ out: UnsafeMutablePointer<eddy_tcp_t>?) -> Int32 {
     let listener = listener.id
-    if isForked() { return EddyCode.forked }
-    guard let cxp = validContext(cx) else { return EddyCode.einval }
+    // No fork test up front: see Fork.swift (`forkedOr`).
+    guard let cxp = validContext(cx) else { return forkedOr(EddyCode.einval) }
     let thread = currentThread()
     let r = HandleTable.lookupLocal(listener, .tcp, thread: thread)
-    guard r.error == 0 else { return r.error }
+    guard r.error == 0 else { return forkedOr(r.error) }
     guard let out, r.bits & listenerFlag != 0 else { return EddyCode.einval }
     let polled = Unmanaged<TcpListener>.fromOpaque(HandleTable.pointer(r.bits))._withUnsafeGuaranteedRef {
         $0.pollAccept(&cxp.pointee)
@@ -63,10 +64,10 @@ public func eddy_tcp_poll_accept(_ listener: eddy_tcp_t, _ cx: OpaquePointer?, _
 @inline(__always)
 private func pollStreamBytes(_ stream: UInt64, _ cx: OpaquePointer?, hasBuffer: Bool, _ len: Int,
                              _ n: UnsafeMutablePointer<Int>?, _ step: (TcpStream, inout Context) -> Int) -> Int32 {
-    if isForked() { return EddyCode.forked }
-    guard let cxp = validContext(cx) else { return EddyCode.einval }
-    let r = HandleTable.lookupLocal(stream, .tcp, thread: currentThread())
-    guard r.error == 0 else { return r.error }
+    // No fork test up front: see Fork.swift (`forkedOr`).
+    guard let cxp = validContext(cx) else { return forkedOr(EddyCode.einval) }
+    let r = HandleTable.lookupTcp(stream)
+    guard r.error == 0 else { return forkedOr(r.error) }
     guard let n, r.bits & listenerFlag == 0 else { return EddyCode.einval }
     // Nested, not one boolean expression: two tests on the common path.
     if hasBuffer {

@@ -883,6 +883,96 @@ static void test_fork_child_gets_eforked(void **state)
     FINISH(f);
 }
 
+/* fork() inside a poll: the child still holds the live cx (its TLS slot says "in a
+ * poll") and live handles, the very state in which the tcp hot path does not test the
+ * fork flag up front (Fork.swift). Every hot export must still answer EDDY_EFORKED,
+ * with good and bad arguments alike. The child reports through its exit status. */
+typedef struct {
+    eddy_tcp_t listener, stream;
+    int child_status;
+} fork_poll_t;
+
+static int fork_inside_poll(void *state, eddy_cx_t *cx)
+{
+    fork_poll_t *fp = state;
+    /* Warm this thread's tcp handle cache with the stream (the read just registers the
+     * waker: nothing was sent), so the child's calls meet a cached entry. */
+    unsigned char warm[16];
+    size_t got = 0;
+    if (eddy_tcp_poll_read(fp->stream, cx, warm, sizeof warm, &got) != EDDY_PENDING) {
+        fp->child_status = -4;
+        return EDDY_READY;
+    }
+    fflush(NULL);
+    pid_t pid = fork();
+    if (pid < 0) {
+        fp->child_status = -1;
+        return EDDY_READY;
+    }
+    if (pid == 0) {
+        alarm(10);
+        int bad = 0;
+        unsigned char buf[16] = { 0 };
+        size_t n = 0;
+        eddy_tcp_t s;
+#define CHILD_EXPECT(expr)                                                                         \
+    do {                                                                                           \
+        int got_ = (expr);                                                                         \
+        if (got_ != EDDY_EFORKED) {                                                                \
+            fprintf(stderr, "child in poll: %s -> %d (%s), expected EDDY_EFORKED\n", #expr, got_,  \
+                    eddy_err_name(got_));                                                          \
+            bad++;                                                                                 \
+        }                                                                                          \
+    } while (0)
+        CHILD_EXPECT(eddy_tcp_poll_read(fp->stream, cx, buf, sizeof buf, &n));
+        CHILD_EXPECT(eddy_tcp_poll_write(fp->stream, cx, buf, sizeof buf, &n));
+        CHILD_EXPECT(eddy_tcp_poll_accept(fp->listener, cx, &s));
+        CHILD_EXPECT(eddy_tcp_poll_shutdown(fp->stream, cx));
+        /* bad arguments too: the fork answer comes first */
+        CHILD_EXPECT(eddy_tcp_poll_read(fp->stream, NULL, buf, sizeof buf, &n));
+        CHILD_EXPECT(eddy_tcp_poll_read(fp->stream, cx, buf, sizeof buf, NULL));
+        CHILD_EXPECT(eddy_tcp_poll_write(fp->listener, cx, buf, sizeof buf, &n));
+        CHILD_EXPECT(eddy_tcp_poll_read((eddy_tcp_t){ 12345 }, cx, buf, sizeof buf, &n));
+        CHILD_EXPECT(eddy_tcp_poll_accept(fp->stream, (eddy_cx_t *)(uintptr_t)0x10, &s));
+        CHILD_EXPECT(eddy_tcp_local_port(fp->stream, &(uint16_t){ 0 }));
+#undef CHILD_EXPECT
+        fflush(stderr);
+        _exit(bad > 100 ? 100 : bad);
+    }
+    int wst = 0;
+    if (waitpid(pid, &wst, 0) != pid) {
+        fp->child_status = -2;
+    } else if (WIFSIGNALED(wst)) {
+        fp->child_status = 1000 + WTERMSIG(wst);
+    } else {
+        fp->child_status = WEXITSTATUS(wst);
+    }
+    return EDDY_READY;
+}
+
+static void test_fork_inside_poll_gets_eforked(void **state)
+{
+    fixture_t *f = *state;
+    fork_poll_t fp = { .child_status = -3 };
+    uint16_t port;
+    assert_int_equal(eddy_tcp_listen(f->rt, "127.0.0.1", 0, 16, &fp.listener), 0);
+    assert_int_equal(eddy_tcp_local_port(fp.listener, &port), 0);
+    eddy_future_t c;
+    assert_int_equal(eddy_tcp_connect(f->rt, "127.0.0.1", port, &c), 0);
+    assert_int_equal(block_on_future(f->rt, c), 0);
+    assert_int_equal(eddy_future_take_tcp(c, &fp.stream), 0);
+    assert_int_equal(eddy_future_free(c), 0);
+    int st = 1;
+    assert_int_equal(eddy_block_on(f->rt, fork_inside_poll, &fp, NULL, &st), 0);
+    /* 0: every call answered EDDY_EFORKED; 1..100: that many did not; 1000+N: signal N */
+    assert_int_equal(fp.child_status, 0);
+    /* The parent's handles still work. */
+    assert_int_equal(eddy_tcp_local_port(fp.listener, &port), 0);
+    assert_int_equal(eddy_tcp_close(fp.stream), 0);
+    assert_int_equal(eddy_tcp_close(fp.listener), 0);
+    FINISH(f);
+}
+
 #define T(fn) cmocka_unit_test_setup_teardown(fn, fx_setup, fx_teardown)
 
 int main(void)
@@ -899,6 +989,7 @@ int main(void)
         T(test_handles_of_freed_runtime),
         T(test_wrong_thread_while_running),
         T(test_fork_child_gets_eforked),
+        T(test_fork_inside_poll_gets_eforked),
     };
     return cmocka_run_group_tests_name("misuse", tests, NULL, NULL);
 }

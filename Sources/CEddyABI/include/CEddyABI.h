@@ -56,5 +56,30 @@ static inline uintptr_t ceddy_handle_page_relaxed(uint32_t page) {
 static inline void ceddy_handle_page_set(uint32_t page, uintptr_t base) {
     __atomic_store_n(&ceddy_handle_pages[page], base, __ATOMIC_RELEASE);
 }
+/// Forked child only (EddyC's fork handler): empties the child's copy of the directory,
+/// so every hot-path lookup fails there and the export answers EDDY_EFORKED from its
+/// error path instead of testing the fork flag on every call (docs/PERFORMANCE.md,
+/// "C front door checks"). The pages themselves stay (leaked in the child, never reused).
+void ceddy_handle_pages_forget(void) __attribute__((visibility("hidden")));
+
+/// Per-thread cache of the last tcp handle this thread looked up successfully (EddyC's
+/// HandleTable.lookupTcp): its id and slot address. The entry was checked to be owned by
+/// this thread, and a live id's owner never changes, so a hit needs only the slot's tag
+/// to still read `id` (a freed id never comes back: generations). Starts (and is reset
+/// in a forked child) at an id no lookup can match with a slot whose tag is 0.
+typedef struct {
+    uint64_t id;
+    uintptr_t slot;
+} ceddy_handle_cache_t;
+extern _Thread_local ceddy_handle_cache_t ceddy_tls_tcp_cache
+    __attribute__((tls_model("initial-exec"), visibility("hidden")));
+static inline uint64_t ceddy_tcp_cache_id(void) { return ceddy_tls_tcp_cache.id; }
+static inline uintptr_t ceddy_tcp_cache_slot(void) { return ceddy_tls_tcp_cache.slot; }
+static inline void ceddy_tcp_cache_set(uint64_t id, uintptr_t slot) {
+    ceddy_tls_tcp_cache.id = id;
+    ceddy_tls_tcp_cache.slot = slot;
+}
+/// Empties the calling thread's cache (forked child).
+void ceddy_tcp_cache_reset(void) __attribute__((visibility("hidden")));
 
 #endif
