@@ -1196,7 +1196,8 @@ int eddy_channel_receiver_free(eddy_receiver_t rx);
  * owns (and frees with whatever it likes). `clone` NULL means values carry no
  * ownership (integers, static data): the receiver gets the pointer itself and
  * must not free it; pass `drop` NULL then too, or the pointer received may be
- * dropped by a later send. clone and drop must not call into the same channel.
+ * dropped by a later send. clone and drop run outside the channel's lock: they
+ * may call into the channel.
  *
  * Threads and runtimes: as the mpsc channel (any thread; the poll functions
  * from a poll_fn of any runtime; handles freed with the runtime counted as

@@ -359,6 +359,47 @@ static void test_watch_tasks_changed_and_end(void **state)
     FINISH(f);
 }
 
+/* drop runs outside the channel's lock: a drop function may call into the same channel
+ * (here it reads it back), which would deadlock if the superseded value were released
+ * under the lock. */
+static eddy_watch_rx_t g_reentrant_rx;
+static eddy_broadcast_tx_t g_reentrant_btx;
+static atomic_int reentrant_seen;
+static void drop_reentrant_watch(void *v)
+{
+    void *cur;
+    if (eddy_watch_get(g_reentrant_rx, &cur) == 0 && cur != v) atomic_fetch_add(&reentrant_seen, 1);
+}
+static void drop_reentrant_bcast(void *v)
+{
+    (void)v;
+    eddy_broadcast_rx_t r;
+    if (eddy_broadcast_subscribe(g_reentrant_btx, &r) == 0) {
+        atomic_fetch_add(&reentrant_seen, 1);
+        eddy_broadcast_receiver_free(r);
+    }
+}
+
+static void test_drop_may_call_into_the_channel(void **state)
+{
+    fixture_t *f = *state;
+    atomic_store(&reentrant_seen, 0);
+    eddy_watch_tx_t tx;
+    assert_int_equal(eddy_watch_new(f->rt, (void *)(uintptr_t)1, NULL, drop_reentrant_watch, &tx, &g_reentrant_rx), 0);
+    assert_int_equal(eddy_watch_send(tx, (void *)(uintptr_t)2), 0); /* drops 1: reads 2 back */
+    assert_int_equal(atomic_load(&reentrant_seen), 1);
+    assert_int_equal(eddy_watch_sender_free(tx), 0);
+    assert_int_equal(eddy_watch_receiver_free(g_reentrant_rx), 0); /* drops 2 (handle gone: no call) */
+    eddy_broadcast_rx_t rx;
+    assert_int_equal(eddy_broadcast_new(f->rt, 1, NULL, drop_reentrant_bcast, &g_reentrant_btx, &rx), 0);
+    assert_int_equal(eddy_broadcast_send(g_reentrant_btx, (void *)(uintptr_t)1), 1);
+    assert_int_equal(eddy_broadcast_send(g_reentrant_btx, (void *)(uintptr_t)2), 1); /* drops 1 */
+    assert_int_equal(atomic_load(&reentrant_seen), 2);
+    assert_int_equal(eddy_broadcast_receiver_free(rx), 0);
+    assert_int_equal(eddy_broadcast_sender_free(g_reentrant_btx), 0);
+    FINISH(f);
+}
+
 /* Handles still open when their runtime is freed are force-closed: values dropped once. */
 static void test_freed_runtime_frees_broadcast_and_watch(void **state)
 {
@@ -394,6 +435,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_broadcast_tasks, fx_setup, fx_teardown),
         cmocka_unit_test_setup_teardown(test_watch_latest_and_drop, fx_setup, fx_teardown),
         cmocka_unit_test_setup_teardown(test_watch_tasks_changed_and_end, fx_setup, fx_teardown),
+        cmocka_unit_test_setup_teardown(test_drop_may_call_into_the_channel, fx_setup, fx_teardown),
         cmocka_unit_test_setup_teardown(test_freed_runtime_frees_broadcast_and_watch, fx_setup, fx_teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
