@@ -5,11 +5,14 @@
  * many it missed; the sender's free ends receivers after what is kept; send with no
  * receiver left; the drop function once per value superseded or left in the channel
  * (counted against the values made: made == dropped + clones freed by receivers);
- * receive after close; poll-style receivers in tasks woken by sends; watch's latest
+ * receive after close; poll-style receivers in tasks woken by sends; a plain pthread
+ * sending while another thread receives (received + missed == sent, in order); watch's latest
  * value, skipped intermediates, EDDY_EPIPE once the sender is gone; wrong ends, stale
  * handles and a freed runtime. */
 #include "harness.h"
 
+#include <pthread.h>
+#include <sched.h>
 #include <stdatomic.h>
 #include <stdlib.h>
 
@@ -359,6 +362,57 @@ static void test_watch_tasks_changed_and_end(void **state)
     FINISH(f);
 }
 
+/* A plain pthread sends while this thread receives through a small channel: every value
+ * is either received or counted as missed, in order (value == previous + 1 + missed), and
+ * every value made (sent or cloned) is freed once. */
+enum { PT_N = 20000 };
+static void *pt_sender(void *arg)
+{
+    eddy_broadcast_tx_t tx = *(eddy_broadcast_tx_t *)arg;
+    for (int i = 1; i <= PT_N; i++) {
+        if (eddy_broadcast_send(tx, make_val(i)) < 0) return (void *)1;
+        if (i % 64 == 0) sched_yield();
+    }
+    return eddy_broadcast_sender_free(tx) == 0 ? NULL : (void *)1;
+}
+
+static void test_broadcast_pthread_sender(void **state)
+{
+    fixture_t *f = *state;
+    reset();
+    eddy_broadcast_tx_t tx;
+    eddy_broadcast_rx_t rx;
+    assert_int_equal(eddy_broadcast_new(f->rt, 4, clone_val, drop_val, &tx, &rx), 0);
+    pthread_t th;
+    assert_int_equal(pthread_create(&th, NULL, pt_sender, &tx), 0);
+    long got = 0, missed_total = 0;
+    int last = 0, rc;
+    for (;;) {
+        void *v;
+        uint64_t missed;
+        rc = eddy_broadcast_try_recv(rx, &v, &missed);
+        if (rc == EDDY_EAGAIN) {
+            sched_yield();
+            continue;
+        }
+        if (rc != 0) break;
+        int n = take(v);
+        assert_int_equal(n, last + 1 + (int)missed);
+        last = n;
+        got++;
+        missed_total += (long)missed;
+    }
+    assert_int_equal(rc, EDDY_EPIPE);
+    void *ret;
+    assert_int_equal(pthread_join(th, &ret), 0);
+    assert_null(ret);
+    assert_int_equal(got + missed_total, PT_N);
+    assert_int_equal(last, PT_N);
+    assert_int_equal(eddy_broadcast_receiver_free(rx), 0);
+    assert_int_equal(atomic_load(&dropped), atomic_load(&made));
+    FINISH(f);
+}
+
 /* drop runs outside the channel's lock: a drop function may call into the same channel
  * (here it reads it back), which would deadlock if the superseded value were released
  * under the lock. */
@@ -435,6 +489,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_broadcast_tasks, fx_setup, fx_teardown),
         cmocka_unit_test_setup_teardown(test_watch_latest_and_drop, fx_setup, fx_teardown),
         cmocka_unit_test_setup_teardown(test_watch_tasks_changed_and_end, fx_setup, fx_teardown),
+        cmocka_unit_test_setup_teardown(test_broadcast_pthread_sender, fx_setup, fx_teardown),
         cmocka_unit_test_setup_teardown(test_drop_may_call_into_the_channel, fx_setup, fx_teardown),
         cmocka_unit_test_setup_teardown(test_freed_runtime_frees_broadcast_and_watch, fx_setup, fx_teardown),
     };
