@@ -1242,7 +1242,8 @@ int eddy_broadcast_receiver_free(eddy_broadcast_rx_t rx);
 
 /* Creates a watch channel holding `initial` (owned by the channel from now on),
  * owned by runtime `rt`; writes its sender and a first receiver (which has
- * seen `initial`). Errors: as eddy_broadcast_new. */
+ * seen `initial`). Errors: as eddy_broadcast_new; on any error `initial` stays
+ * the caller's. */
 int eddy_watch_new(eddy_runtime_t rt, void *initial, eddy_clone_fn clone, eddy_drop_fn drop,
                    eddy_watch_tx_t *tx, eddy_watch_rx_t *rx);
 /* A new receiver (it has seen the current value). Errors: EDDY_EINVAL (out

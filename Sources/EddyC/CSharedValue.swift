@@ -10,17 +10,20 @@ public typealias CCloneFn = @convention(c) (UnsafeMutableRawPointer?) -> UnsafeM
 
 /// One value owned by a broadcast or watch channel.
 final class CSharedValue: @unchecked Sendable {
-    // @unchecked Sendable: immutable; the C caller handed the pointer's ownership over.
+    // @unchecked Sendable: immutable once published (`disarmed` is only set before); the C
+    // caller handed the pointer's ownership over.
     let pointer: UnsafeMutableRawPointer?
     let clone: CCloneFn?
     let drop: CDropFn?
+    /// Set by a failed creation before anyone else sees the box: the value stays the caller's.
+    var disarmed = false
 
     init(_ pointer: UnsafeMutableRawPointer?, clone: CCloneFn?, drop: CDropFn?) {
         self.pointer = pointer
         self.clone = clone
         self.drop = drop
     }
-    deinit { drop?(pointer) }
+    deinit { if !disarmed { drop?(pointer) } }
 
     /// What a receiver gets: a clone it owns, or the pointer itself without a clone function.
     /// The caller holds `self`, so the value cannot be dropped during the clone.

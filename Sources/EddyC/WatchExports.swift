@@ -29,11 +29,17 @@ public func eddy_watch_new(_ rt: eddy_runtime_t, _ initial: UnsafeMutableRawPoin
     let err = sharedChannelOwner(rt.id)
     guard err == 0 else { return err }
     guard let tx, let rx else { return EddyCode.einval }
-    let (s, r) = watch(CSharedValue(initial, clone: clone, drop: drop))
+    // On failure the initial value stays the caller's (the header's rule for a refused send).
+    let box = CSharedValue(initial, clone: clone, drop: drop)
+    let (s, r) = watch(box)
     let (t, e1) = insertEnd(WTx(s, clone, drop), .watch, receiver: false, owner: rt.id)
-    guard e1 == 0 else { return e1 }
+    guard e1 == 0 else {
+        box.disarmed = true
+        return e1
+    }
     let (rid, e2) = insertEnd(r, .watch, receiver: true, owner: rt.id)
     guard e2 == 0 else {
+        box.disarmed = true
         _ = freeEnd(t, .watch, receiver: false)
         return e2
     }
