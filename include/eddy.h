@@ -1177,6 +1177,99 @@ int eddy_channel_sender_free(eddy_sender_t tx);
 int eddy_channel_receiver_free(eddy_receiver_t rx);
 /* ==== end Channels ==== */
 
+/* ---- broadcast and watch channels (issue 16 item 1; branch bcast-16) ----------
+ *
+ * broadcast (eddy_broadcast_new): every value sent reaches every receiver
+ *   subscribed when it was sent. The channel keeps the last `capacity` values;
+ *   a receiver that fell further behind is told how many it missed (`*missed`)
+ *   and goes on from the oldest value still kept. The sender never waits.
+ * watch (eddy_watch_new): one current value, replaced by each send; receivers
+ *   read the latest and wait for the next change (values in between are
+ *   skipped, by design).
+ *
+ * Ownership of values (both kinds). A send always passes its value to the
+ * channel. The channel keeps its own copy of each value until it is superseded
+ * (broadcast: overwritten by a send `capacity` values later; watch: by the next
+ * send) or the channel dies (its last handle freed); then `drop` (may be NULL)
+ * runs on it exactly once, on the thread that sent or freed. A receive never
+ * hands out the channel's copy: it hands out `clone(value)`, which the receiver
+ * owns (and frees with whatever it likes). `clone` NULL means values carry no
+ * ownership (integers, static data): the receiver gets the pointer itself and
+ * must not free it; pass `drop` NULL then too, or the pointer received may be
+ * dropped by a later send. clone and drop run outside the channel's lock: they
+ * may call into the channel.
+ *
+ * Threads and runtimes: as the mpsc channel (any thread; the poll functions
+ * from a poll_fn of any runtime; handles freed with the runtime counted as
+ * force-closed). A receiver handle waits in one place: poll it from one task at
+ * a time (subscribe another receiver for each task). A lock per send and per
+ * receive: for fan-out of events, not a per-byte path. */
+typedef void *(*eddy_clone_fn)(void *value);
+typedef struct { uint64_t id; } eddy_broadcast_tx_t;
+typedef struct { uint64_t id; } eddy_broadcast_rx_t;
+typedef struct { uint64_t id; } eddy_watch_tx_t;
+typedef struct { uint64_t id; } eddy_watch_rx_t;
+
+/* Creates a broadcast channel keeping the last `capacity` (1 ... 2^24) values,
+ * owned by runtime `rt`; writes its sender and a first receiver. Any thread.
+ * Errors: EDDY_EINVAL (capacity out of range, tx or rx NULL), EDDY_EBADHANDLE,
+ * EDDY_ESHUTDOWN, EDDY_ENOMEM. */
+int eddy_broadcast_new(eddy_runtime_t rt, size_t capacity, eddy_clone_fn clone, eddy_drop_fn drop,
+                       eddy_broadcast_tx_t *tx, eddy_broadcast_rx_t *rx);
+/* A new receiver that sees the values sent from now on. Errors: EDDY_EINVAL
+ * (out NULL), EDDY_EBADHANDLE, EDDY_ENOMEM. */
+int eddy_broadcast_subscribe(eddy_broadcast_tx_t tx, eddy_broadcast_rx_t *out);
+/* Sends `value` to every current receiver: returns how many receivers there
+ * are (>= 0; 0: nobody listens, the value is kept all the same until
+ * superseded). The channel owns the value whenever the result is >= 0.
+ * Errors (the value stays the caller's): EDDY_EBADHANDLE. */
+int eddy_broadcast_send(eddy_broadcast_tx_t tx, void *value);
+/* Takes this receiver's next value: 0 with *value (a clone, the caller's) and
+ * *missed (how many values this receiver lost just before it because it fell
+ * behind; usually 0), EDDY_EAGAIN (nothing new, the sender remains),
+ * EDDY_EPIPE (sender freed and everything seen). `missed` may be NULL.
+ * Errors: EDDY_EINVAL (value NULL), EDDY_EBADHANDLE. */
+int eddy_broadcast_try_recv(eddy_broadcast_rx_t rx, void **value, uint64_t *missed);
+/* From inside a poll_fn: EDDY_READY (as try_recv's 0), EDDY_PENDING (cx's
+ * waker stored: woken by the next send or the sender's free), EDDY_EPIPE.
+ * Errors: EDDY_EINVAL (bad cx, value NULL), EDDY_EBADHANDLE. */
+int eddy_broadcast_poll_recv(eddy_broadcast_rx_t rx, eddy_cx_t *cx, void **value, uint64_t *missed);
+/* Frees the sender: receivers get what is kept, then EDDY_EPIPE. Any thread. */
+int eddy_broadcast_sender_free(eddy_broadcast_tx_t tx);
+/* Frees a receiver (a waiting one gives up its place). The last handle's free
+ * drops every value still kept. Any thread. */
+int eddy_broadcast_receiver_free(eddy_broadcast_rx_t rx);
+
+/* Creates a watch channel holding `initial` (owned by the channel from now on),
+ * owned by runtime `rt`; writes its sender and a first receiver (which has
+ * seen `initial`). Errors: as eddy_broadcast_new; on any error `initial` stays
+ * the caller's. */
+int eddy_watch_new(eddy_runtime_t rt, void *initial, eddy_clone_fn clone, eddy_drop_fn drop,
+                   eddy_watch_tx_t *tx, eddy_watch_rx_t *rx);
+/* A new receiver (it has seen the current value). Errors: EDDY_EINVAL (out
+ * NULL), EDDY_EBADHANDLE, EDDY_ENOMEM. */
+int eddy_watch_subscribe(eddy_watch_tx_t tx, eddy_watch_rx_t *out);
+/* Replaces the value (the previous one is dropped) and wakes every waiting
+ * receiver: 0. Errors (the value stays the caller's): EDDY_EBADHANDLE. */
+int eddy_watch_send(eddy_watch_tx_t tx, void *value);
+/* Writes a clone of the latest value into *value (the caller's) and marks it
+ * seen: 0. Works after the sender is gone (the last value stays readable).
+ * Errors: EDDY_EINVAL (value NULL), EDDY_EBADHANDLE. */
+int eddy_watch_get(eddy_watch_rx_t rx, void **value);
+/* 1 when a value was sent since this receiver last read one, else 0.
+ * Errors: EDDY_EBADHANDLE. */
+int eddy_watch_has_changed(eddy_watch_rx_t rx);
+/* From inside a poll_fn: EDDY_READY (changed since the last read: read it with
+ * eddy_watch_get), EDDY_PENDING (cx's waker stored), EDDY_EPIPE
+ * (unchanged and the sender is gone: no change will come). Errors: EDDY_EINVAL
+ * (bad cx), EDDY_EBADHANDLE. */
+int eddy_watch_poll_changed(eddy_watch_rx_t rx, eddy_cx_t *cx);
+/* Frees the sender (waiting receivers see EDDY_EPIPE). Any thread. */
+int eddy_watch_sender_free(eddy_watch_tx_t tx);
+/* Frees a receiver. The last handle's free drops the current value. */
+int eddy_watch_receiver_free(eddy_watch_rx_t rx);
+/* ---- end broadcast and watch ---- */
+
 /* ==== Sync primitives (issue 16) ===============================================
  *
  * Semaphores (a mutex is a semaphore of 1 permit bounded at 1) and notifies

@@ -50,6 +50,8 @@ C_SUITES += workers
 C_SUITES += time
 # ---- signals and child processes (issue 16, branch sigproc-16) ----
 C_SUITES += process
+# ---- broadcast and watch channels (issue 16 item 1, branch bcast-16) ----
+C_SUITES += broadcast
 C_COMMON_SRC := Tests/c/harness.c Tests/c/echo_parts.c
 C_COMMON_HDR := Tests/c/harness.h Tests/c/echo_parts.h include/eddy.h
 C_TEST_BINS := $(C_SUITES:%=$(C_OUT)/test_%)

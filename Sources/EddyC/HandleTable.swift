@@ -63,6 +63,10 @@ enum HandleKind: UInt8 {
     // ---- signals and child processes (issue 16, branch sigproc-16): 40... ----
     case signal = 40
     case process = 41
+    // ---- broadcast and watch channels (issue 16 item 1; branch bcast-16): 46, 47.
+    // Object bit 0 (`receiverFlag`): 1 = a receiver, 0 = the sender ----
+    case broadcast = 46
+    case watch = 47
 }
 
 /// One table entry. `~Copyable` because it holds atomics; it only ever lives

@@ -198,6 +198,9 @@ private func forceClose(_ h: DetachedHandle) {
         Unmanaged<Signals>.fromOpaque(p).takeRetainedValue().cancel()
     case .process:
         Unmanaged<AnyObject>.fromOpaque(p).release()  // an unreaped child goes to the reaper
+    // ---- broadcast and watch (issue 16 item 1): the last handle's release drops the values ----
+    case .broadcast, .watch:
+        Unmanaged<AnyObject>.fromOpaque(p).release()
     }
 }
 

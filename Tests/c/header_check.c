@@ -197,6 +197,28 @@ static int (*const p_eddy_process_poll_wait)(eddy_process_t, eddy_cx_t *, int *,
 static int (*const p_eddy_process_kill)(eddy_process_t, int) = eddy_process_kill;
 static int (*const p_eddy_process_free)(eddy_process_t) = eddy_process_free;
 /* ---- end signals and child processes ---- */
+/* ---- broadcast and watch channels (issue 16 item 1, branch bcast-16) ---- */
+static int (*const p_eddy_broadcast_new)(eddy_runtime_t, size_t, eddy_clone_fn, eddy_drop_fn, eddy_broadcast_tx_t *,
+                                         eddy_broadcast_rx_t *) = eddy_broadcast_new;
+static int (*const p_eddy_broadcast_subscribe)(eddy_broadcast_tx_t, eddy_broadcast_rx_t *) = eddy_broadcast_subscribe;
+static int (*const p_eddy_broadcast_send)(eddy_broadcast_tx_t, void *) = eddy_broadcast_send;
+static int (*const p_eddy_broadcast_try_recv)(eddy_broadcast_rx_t, void **, uint64_t *) = eddy_broadcast_try_recv;
+static int (*const p_eddy_broadcast_poll_recv)(eddy_broadcast_rx_t, eddy_cx_t *, void **, uint64_t *) =
+    eddy_broadcast_poll_recv;
+static int (*const p_eddy_broadcast_sender_free)(eddy_broadcast_tx_t) = eddy_broadcast_sender_free;
+static int (*const p_eddy_broadcast_receiver_free)(eddy_broadcast_rx_t) = eddy_broadcast_receiver_free;
+static int (*const p_eddy_watch_new)(eddy_runtime_t, void *, eddy_clone_fn, eddy_drop_fn, eddy_watch_tx_t *,
+                                     eddy_watch_rx_t *) = eddy_watch_new;
+static int (*const p_eddy_watch_subscribe)(eddy_watch_tx_t, eddy_watch_rx_t *) = eddy_watch_subscribe;
+static int (*const p_eddy_watch_send)(eddy_watch_tx_t, void *) = eddy_watch_send;
+static int (*const p_eddy_watch_get)(eddy_watch_rx_t, void **) = eddy_watch_get;
+static int (*const p_eddy_watch_has_changed)(eddy_watch_rx_t) = eddy_watch_has_changed;
+static int (*const p_eddy_watch_poll_changed)(eddy_watch_rx_t, eddy_cx_t *) = eddy_watch_poll_changed;
+static int (*const p_eddy_watch_sender_free)(eddy_watch_tx_t) = eddy_watch_sender_free;
+static int (*const p_eddy_watch_receiver_free)(eddy_watch_rx_t) = eddy_watch_receiver_free;
+typedef char check_bcast_sizes[(sizeof(eddy_broadcast_tx_t) == 8 && sizeof(eddy_broadcast_rx_t) == 8 &&
+                                sizeof(eddy_watch_tx_t) == 8 && sizeof(eddy_watch_rx_t) == 8) ? 1 : -1];
+/* ---- end broadcast and watch ---- */
 
 static const struct {
     const char *name;
@@ -270,6 +292,12 @@ static const struct {
     ENTRY(eddy_signal_watch),     ENTRY(eddy_signal_poll),      ENTRY(eddy_signal_free),
     ENTRY(eddy_process_spawn),    ENTRY(eddy_process_pid),      ENTRY(eddy_process_take_stdio),
     ENTRY(eddy_process_poll_wait), ENTRY(eddy_process_kill),    ENTRY(eddy_process_free),
+    /* ---- broadcast and watch channels (issue 16 item 1, branch bcast-16) ---- */
+    ENTRY(eddy_broadcast_new),    ENTRY(eddy_broadcast_subscribe), ENTRY(eddy_broadcast_send),
+    ENTRY(eddy_broadcast_try_recv), ENTRY(eddy_broadcast_poll_recv), ENTRY(eddy_broadcast_sender_free),
+    ENTRY(eddy_broadcast_receiver_free), ENTRY(eddy_watch_new),   ENTRY(eddy_watch_subscribe),
+    ENTRY(eddy_watch_send),       ENTRY(eddy_watch_get),        ENTRY(eddy_watch_has_changed),
+    ENTRY(eddy_watch_poll_changed), ENTRY(eddy_watch_sender_free), ENTRY(eddy_watch_receiver_free),
 };
 /* ---- signals and child processes (issue 16, branch sigproc-16) ---- */
 typedef char check_stdio_modes[(EDDY_STDIO_INHERIT == 0 && EDDY_STDIO_NULL == 1 && EDDY_STDIO_PIPE == 2 &&

@@ -161,7 +161,8 @@ static void check(int r, int validity, int max_pos)
 /* ---------------------------------------------------------------- the model */
 
 enum { K_RT, K_TASK, K_FUT, K_TCP, K_WAKER, K_FDW, K_UDP /* issue 15 */, K_TX, K_RX, K_SEM, K_NTF, K_CND, K_RDR /* lines-15 */, K_SIG, K_PROC /* sigproc-16 */,
-       K_IV /* issue 16 item 6: intervals */, K_N }; /* K_TX..K_CND: issue 16 */
+       K_IV /* issue 16 item 6: intervals */,
+       K_BTX, K_BRX, K_WTX, K_WRX /* broadcast and watch (issue 16 item 1, bcast-16) */, K_N }; /* K_TX..K_CND: issue 16 */
 enum { MAXE = 2048, MAXRT = 3, MAXSTATES = 8192 };
 
 typedef struct {
@@ -1852,7 +1853,301 @@ static void do_pass_fd(eddy_cx_t *bcx)
     }
 }
 
-    switch (rn(54)) { /* lines-15: 48, 49; names-15: 50-53 */
+/* (restored by bcast-16: a merge had lost the lines-15, names-15 and Unix datagram blocks) */
+/* ---------------------------------------------------------------- lines and files (issue 15 item 5, issue 16 item 5; branch lines-15) */
+/* eddy_reader_*: readers over any TCP handle (listeners: EINVAL), absurd limits and
+ * frame sizes, bad separators and outputs, polls with and without a context, free.
+ * eddy_file_*: reads of paths that exist, do not, or are directories, writes into a
+ * private temporary folder only, fds of any number, absurd lengths; the futures join
+ * the model as blocking futures (polled, taken and freed by the future cases). */
+
+static char fz_dir[64];
+
+static void do_reader(eddy_cx_t *bcx)
+{
+    int v;
+    ent_t *e;
+    switch (rn(4)) {
+    case 0: {
+        uint64_t h = pick(K_TCP, &v, &e);
+        eddy_reader_t rd;
+        size_t limit = chance(20) ? (chance(50) ? SIZE_MAX - rn(10) : ((size_t)1 << 40)) : rn(4096);
+        int ok_out = count_live(K_RDR) < 50 && !chance(5);
+        int r = CALL(eddy_reader_new((eddy_tcp_t){ h }, limit, ok_out ? &rd : NULL));
+        check(r, WEAK(v), 0);
+        if (r == 0) {
+            if (!ok_out || limit > ((size_t)64 << 20)) {
+                die("eddy_reader_new succeeded with out %p limit %zu", ok_out ? (void *)&rd : NULL, limit);
+            }
+            if (add_ent(rd.id, K_RDR, e != NULL ? e->rt : -1) == NULL) {
+                CALL(eddy_reader_free(rd));
+            }
+        }
+        break;
+    }
+    case 1:
+    case 2: {
+        uint64_t h = pick(K_RDR, &v, &e);
+        const uint8_t *data = NULL;
+        size_t len = 7777;
+        int r;
+        if (rn(2) == 0) {
+            const char *seps[] = { "\n", "\r\n", "", "|", NULL };
+            const char *sep = seps[rn(5)];
+            size_t seplen = sep == NULL ? rn(3) : (chance(10) ? 65 + rn(1000) : strlen(sep));
+            r = CALL(eddy_reader_poll_line((eddy_reader_t){ h }, bcx, sep, seplen, chance(5) ? NULL : &data,
+                                           chance(5) ? NULL : &len));
+            if (r == EDDY_READY && len > ((size_t)64 << 20) + 64) {
+                die("reader line of %zu bytes", len);
+            }
+        } else {
+            size_t n = chance(20) ? (chance(50) ? SIZE_MAX - rn(10) : ((size_t)1 << 40) + rn(10)) : rn(200);
+            r = CALL(eddy_reader_poll_exact((eddy_reader_t){ h }, bcx, n, chance(5) ? NULL : &data));
+            if (r == EDDY_READY && n > ((size_t)64 << 20) + 64) {
+                die("reader frame of %zu bytes", n);
+            }
+        }
+        check(r, WEAK(v), 1);
+        if (r == EDDY_READY && len != 0 && data == NULL) {
+            die("reader READY without data");
+        }
+        break;
+    }
+    default: {
+        uint64_t h = pick(K_RDR, &v, &e);
+        int r = CALL(eddy_reader_free((eddy_reader_t){ h }));
+        check(r, v, 0);
+        if (r == 0 && e != NULL) {
+            e->live = 0;
+        }
+        break;
+    }
+    }
+}
+
+static void do_file(void)
+{
+    int v, rti;
+    pick_rt(&v, &rti);
+    eddy_runtime_t rt = { rt_id(rti) };
+    if (fz_dir[0] == 0) {
+        snprintf(fz_dir, sizeof fz_dir, "/tmp/eddy-fuzz-files-XXXXXX");
+        if (mkdtemp(fz_dir) == NULL) {
+            die("mkdtemp");
+        }
+    }
+    char path[128];
+    switch (rn(4)) {
+    case 0: snprintf(path, sizeof path, "%s/f%u", fz_dir, rn(4)); break;
+    case 1: snprintf(path, sizeof path, "%s", fz_dir); break; /* a directory */
+    case 2: snprintf(path, sizeof path, "%s/no/such", fz_dir); break;
+    default: path[0] = 0; break;
+    }
+    const char *p = chance(5) ? NULL : path;
+    eddy_future_t f;
+    int ok_out = !chance(5);
+    eddy_future_t *out = ok_out ? &f : NULL;
+    size_t len = chance(10) ? (chance(50) ? SIZE_MAX - rn(10) : ((size_t)1 << 62) + rn(10)) : rn(4096);
+    const void *buf = chance(5) ? NULL : sbuf;
+    /* never another descriptor of the process (a read of stdin would block a pool thread) */
+    int fd = chance(50) ? -1 - (int)rn(3) : 1 << 20;
+    int r;
+    switch (rn(5)) {
+    case 0: r = CALL(eddy_file_read(rt, p, out)); break;
+    case 1:
+        r = CALL(eddy_file_write(rt, p, buf, len, chance(80) ? (uint32_t)rn(2) : 0x80u, out));
+        if (r == 0 && (len > ((size_t)1 << 62) || (buf == NULL && len > 0))) {
+            die("eddy_file_write accepted length %zu buf %p", len, buf);
+        }
+        break;
+    case 2: {
+        const int flags[] = { O_RDONLY, O_WRONLY | O_CREAT | O_TRUNC, O_RDWR | O_CREAT, O_WRONLY | O_APPEND, -1 };
+        r = CALL(eddy_file_open(rt, p, flags[rn(5)], out));
+        break;
+    }
+    case 3: {
+        int own = chance(80) ? open(path[0] ? path : "/dev/null", O_RDONLY | O_CLOEXEC) : -1;
+        r = CALL(eddy_file_read_fd(rt, own >= 0 ? own : fd, len, out));
+        if (own >= 0) close(own);
+        break;
+    }
+    default:
+        /* only descriptors of the fuzzer's own files get written: a fresh one */
+        fd = open(path[0] ? path : "/dev/null", O_WRONLY | O_CLOEXEC);
+        if (fd >= 0 && strcmp(path, fz_dir) != 0) {
+            r = CALL(eddy_file_write_fd(rt, fd, buf, len, out));
+            close(fd); /* allowed at once: the job holds a duplicate */
+        } else {
+            if (fd >= 0) close(fd);
+            r = CALL(eddy_file_write_fd(rt, -1, buf, len, out));
+        }
+        break;
+    }
+    check(r, WEAK(v), 0);
+    if (r == 0) {
+        if (!ok_out) {
+            die("eddy_file_* with a NULL out succeeded");
+        }
+        ent_t *fe = add_ent(f.id, K_FUT, rti);
+        if (fe != NULL) {
+            fe->fkind = 2; /* a blocking job */
+            const uint8_t *d;
+            size_t n;
+            int fdout;
+            /* not complete yet (or an error, or not that kind): never a crash */
+            check(CALL(eddy_future_file_data(f, chance(5) ? NULL : &d, &n)), VALID, 0);
+            int t = CALL(eddy_future_take_fd(f, &fdout));
+            check(t, VALID, 0);
+            if (t == 0) {
+                close(fdout);
+            }
+        } else {
+            CALL(eddy_future_free(f));
+        }
+    }
+}
+
+/* ---------------------------------------------------------------- names (issue 15 item 1)
+ * eddy_resolve, eddy_tcp_connect by name, eddy_tcp_connect_addrs, eddy_tcp_listen_addr and
+ * eddy_future_get_addrs with good, unknown, empty, over-long and NULL names, random address
+ * arrays (lengths 0 .. huge, garbage families), random caps. Loopback names only:
+ * "LOCALHOST" (/etc/hosts), numeric loopback, and ".invalid" (never asked of DNS). */
+static const char *fuzz_host(char *buf, size_t len)
+{
+    switch (rn(7)) {
+    case 0: return "LOCALHOST";
+    case 1: return "nonexistent.invalid";
+    case 2: return "127.0.0.1";
+    case 3: return "::1";
+    case 4: return "";
+    case 5: memset(buf, 'n', len - 1); buf[len - 1] = 0; return buf; /* longer than DNS allows */
+    default: return NULL;
+    }
+}
+
+static void do_names(void)
+{
+    int v, rti, r;
+    ent_t *e;
+    char longname[300];
+    eddy_addr_t addrs[4];
+    for (int i = 0; i < 4; i++) {
+        eddy_addr_parse(chance(50) ? "127.0.0.1" : "::1", (uint16_t)rn(3), &addrs[i]);
+        if (chance(10)) addrs[i].family = (uint16_t)rnd(); /* garbage family */
+    }
+    switch (rn(5)) {
+    case 0:
+    case 1: { /* a lookup or a connect by name: a future */
+        pick_rt(&v, &rti);
+        eddy_future_t fut;
+        int ok = count_live(K_FUT) < 300 && !chance(5);
+        const char *host = fuzz_host(longname, sizeof longname);
+        r = rn(2) == 0 ? CALL(eddy_resolve((eddy_runtime_t){ rt_id(rti) }, host, (uint16_t)rn(3), ok ? &fut : NULL))
+                       : CALL(eddy_tcp_connect((eddy_runtime_t){ rt_id(rti) }, host, (uint16_t)rn(3), ok ? &fut : NULL));
+        check(r, WEAK(v), 0);
+        if (r == 0) {
+            if (!ok || host == NULL) die("a name call with a NULL argument succeeded");
+            ent_t *fe = add_ent(fut.id, K_FUT, rti);
+            if (fe != NULL) fe->fkind = 4; /* a lookup or a connect by name */
+            else CALL(eddy_future_free(fut));
+        }
+        break;
+    }
+    case 2: { /* Happy Eyeballs over a random array */
+        pick_rt(&v, &rti);
+        eddy_future_t fut;
+        int ok = count_live(K_FUT) < 300 && !chance(5);
+        const size_t lens[] = { 0, 1, 2, 4, 1025, SIZE_MAX };
+        size_t n = lens[rn(6)];
+        r = CALL(eddy_tcp_connect_addrs((eddy_runtime_t){ rt_id(rti) }, chance(5) ? NULL : addrs,
+                                        n, ok ? &fut : NULL));
+        check(r, WEAK(v), 0);
+        if (r == 0) {
+            if (!ok || n == 0 || n > 4) die("connect_addrs accepted a bad array (n %zu)", n);
+            ent_t *fe = add_ent(fut.id, K_FUT, rti);
+            if (fe != NULL) fe->fkind = 1;
+            else CALL(eddy_future_free(fut));
+        }
+        break;
+    }
+    case 3: { /* listen on a resolved address */
+        pick_rt(&v, &rti);
+        eddy_tcp_t l;
+        int ok = count_live(K_TCP) < 200 && !chance(5);
+        addrs[0].port = 0;
+        r = CALL(eddy_tcp_listen_addr((eddy_runtime_t){ rt_id(rti) }, chance(5) ? NULL : &addrs[0], (int)rn(3) - 1,
+                                      chance(80) ? 0 : (uint32_t)rnd(), ok ? &l : NULL));
+        check(r, WEAK(v), 0);
+        if (r == 0) {
+            if (!ok) die("listen_addr with a NULL out succeeded");
+            add_ent(l.id, K_TCP, rti)->listener = 1;
+        }
+        break;
+    }
+    default: { /* the addresses of any future handle, random caps */
+        uint64_t h = pick(K_FUT, &v, &e);
+        size_t count = 0;
+        const size_t caps[] = { 0, 1, 4, SIZE_MAX };
+        size_t cap = caps[rn(4)];
+        r = CALL(eddy_future_get_addrs((eddy_future_t){ h }, chance(10) ? NULL : addrs, cap, chance(5) ? NULL : &count));
+        check(r, WEAK(v), 0);
+        if (r == 0 && count == 0) die("get_addrs: a completed lookup with no address");
+        break;
+    }
+    }
+}
+/* ---------------------------------------------------------------- end names */
+
+/* ---------------------------------------------------------------- Unix datagram sockets
+ * (issue 15 item 3) eddy_unixdgram_* with good, stale and forged handles, random paths
+ * (abstract names, too long, empty, NULL), sizes (0, huge) and small sender buffers, inside
+ * a poll (any cx, bogus cx). A socket made here is closed here (not in the handle model). */
+static void do_unix_dgram(eddy_cx_t *bcx)
+{
+    int v, rti, r;
+    pick_rt(&v, &rti);
+    char name[300], from[EDDY_UNIX_PATH_MAX];
+    switch (rn(4)) {
+    case 0: snprintf(name, sizeof name, "@eddy-fuzz-dg-%d-%u", (int)getpid(), rn(3)); break;
+    case 1: memset(name, 'y', 200); name[0] = '@'; name[200] = 0; break; /* too long */
+    case 2: name[0] = chance(50) ? 0 : '@'; name[1] = 0; break;           /* "" or "@" */
+    default: snprintf(name, sizeof name, "/nonexistent-eddy-dir/%u.sock", rn(4)); break;
+    }
+    eddy_unixdgram_t s = { 0 };
+    if (chance(10)) s.id = rnd(); /* forged */
+    else {
+        r = CALL(eddy_unixdgram_bind((eddy_runtime_t){ rt_id(rti) }, chance(30) ? NULL : name,
+                                     chance(80) ? 0 : (uint32_t)rnd(), chance(5) ? NULL : &s));
+        check(r, WEAK(v), 0);
+        if (r != 0) s.id = 0;
+    }
+    char buf[16];
+    size_t n;
+    int trunc;
+    const size_t lens[] = { 0, 1, sizeof buf, SIZE_MAX };
+    size_t len = lens[rn(4)];
+    for (int i = 0; i < 3; i++) {
+        switch (rn(6)) {
+        case 0: r = CALL(eddy_unixdgram_poll_send_to(s, bcx, chance(10) ? NULL : buf, len, chance(10) ? NULL : name,
+                                                     chance(5) ? NULL : &n)); break;
+        case 1: r = CALL(eddy_unixdgram_poll_recv_from(s, bcx, chance(10) ? NULL : buf, len, chance(5) ? NULL : &n,
+                                                       chance(20) ? NULL : from, chance(20) ? 4 : sizeof from,
+                                                       chance(20) ? NULL : &trunc)); break;
+        case 2: r = CALL(eddy_unixdgram_poll_send(s, bcx, buf, len > sizeof buf ? len : 1, &n)); break;
+        case 3: r = CALL(eddy_unixdgram_poll_recv(s, bcx, buf, len > sizeof buf ? len : sizeof buf, &n, NULL)); break;
+        case 4: r = CALL(eddy_unixdgram_connect(s, chance(10) ? NULL : name)); break;
+        default: { int fd; r = CALL(eddy_unixdgram_fd(s, chance(10) ? NULL : &fd)); break; }
+        }
+        if (r > EDDY_PENDING) die("unixdgram call returned %d", r);
+        if (r < 0 && !known_code(r)) die("unixdgram call returned unknown code %d", r);
+    }
+    if (s.id != 0) {
+        r = CALL(eddy_unixdgram_close(s));
+        if (r != 0 && r != EDDY_EBADHANDLE && r != EDDY_EWRONGTHREAD && r != EDDY_EFORKED) die("unixdgram_close: %d", r);
+        if (chance(20) && CALL(eddy_unixdgram_close(s)) == 0) die("unixdgram closed twice");
+    }
+}
+/* ---------------------------------------------------------------- end Unix datagram sockets */
 
 /* ---------------------------------------------------------------- channels (issue 16)
  * eddy_channel_* / eddy_oneshot_new with valid, stale, wrong-kind, forged handles and
@@ -2319,6 +2614,154 @@ static void proc_settle(int fds0)
 }
 /* ---- end signals and child processes ---- */
 
+/* ---- broadcast and watch channels (issue 16 item 1, branch bcast-16) ----
+ * eddy_broadcast_* / eddy_watch_* with valid, stale, wrong-end (a sender's id as a
+ * receiver: the same handle kind), forged handles and handles of freed runtimes, inside
+ * polls (bogus cx too). Values are malloc'd; the clone function mallocs too. Oracle:
+ * made (sent + cloned) == dropped by the channel + freed by receivers once every runtime
+ * is freed (and ASan/valgrind see any double free or leak). */
+static atomic_llong g_bc_made, g_bc_freed;
+
+static void *bc_clone(void *v)
+{
+    (void)v;
+    atomic_fetch_add(&g_bc_made, 1);
+    return malloc(8);
+}
+static void bc_free(void *v)
+{
+    free(v);
+    atomic_fetch_add(&g_bc_freed, 1);
+}
+static void *bc_make(void)
+{
+    atomic_fetch_add(&g_bc_made, 1);
+    return malloc(8);
+}
+/* A send's value: the channel owns it when r >= 0, else the caller frees it. */
+static void bc_sent(int r, void *v)
+{
+    if (r < 0) bc_free(v);
+}
+
+static void do_bcast(eddy_cx_t *bcx, int cx_ok)
+{
+    int v, rti;
+    ent_t *e;
+    uint64_t h;
+    int r;
+    void *got = NULL, *val;
+    uint64_t missed;
+    switch (rn(14)) {
+    case 0: { /* broadcast new */
+        pick_rt(&v, &rti);
+        eddy_broadcast_tx_t tx;
+        eddy_broadcast_rx_t rx;
+        size_t cap = chance(10) ? (chance(50) ? 0 : ((size_t)1 << 25)) : 1 + rn(4);
+        r = CALL(eddy_broadcast_new((eddy_runtime_t){ rt_id(rti) }, cap, bc_clone, bc_free, &tx, chance(5) ? NULL : &rx));
+        check(r, WEAK(v), 0);
+        if (r == 0 && rti >= 0) {
+            add_ent(tx.id, K_BTX, rti);
+            add_ent(rx.id, K_BRX, rti);
+        }
+        break;
+    }
+    case 1: { /* subscribe */
+        h = pick(K_BTX, &v, &e);
+        eddy_broadcast_rx_t rx;
+        r = CALL(eddy_broadcast_subscribe((eddy_broadcast_tx_t){ h }, chance(5) ? NULL : &rx));
+        check(r, WEAK(v), 0);
+        if (r == 0 && e != NULL) add_ent(rx.id, K_BRX, e->rt);
+        break;
+    }
+    case 2: /* send: the receiver count, or an error with the value still ours */
+        h = pick(K_BTX, &v, &e);
+        val = bc_make();
+        r = CALL(eddy_broadcast_send((eddy_broadcast_tx_t){ h }, val));
+        check(r, WEAK(v), INT32_MAX);
+        bc_sent(r, val);
+        break;
+    case 3:
+        h = pick(K_BRX, &v, &e);
+        r = CALL(eddy_broadcast_try_recv((eddy_broadcast_rx_t){ h }, chance(5) ? NULL : &got, chance(20) ? NULL : &missed));
+        check(r, WEAK(v), 0);
+        if (r == 0) bc_free(got);
+        break;
+    case 4:
+        h = pick(K_BRX, &v, &e);
+        r = CALL(eddy_broadcast_poll_recv((eddy_broadcast_rx_t){ h }, bcx, &got, &missed));
+        check(r, cx_ok ? WEAK(v) : INVALID, 1);
+        if (r == EDDY_READY) bc_free(got);
+        break;
+    case 5:
+        h = pick(K_BTX, &v, &e);
+        r = CALL(eddy_broadcast_sender_free((eddy_broadcast_tx_t){ h }));
+        check(r, v, 0);
+        if (r == 0 && e != NULL) e->live = 0;
+        break;
+    case 6:
+        h = pick(K_BRX, &v, &e);
+        r = CALL(eddy_broadcast_receiver_free((eddy_broadcast_rx_t){ h }));
+        check(r, v, 0);
+        if (r == 0 && e != NULL) e->live = 0;
+        break;
+    case 7: { /* watch new: a refused initial value stays ours */
+        pick_rt(&v, &rti);
+        eddy_watch_tx_t tx;
+        eddy_watch_rx_t rx;
+        val = bc_make();
+        r = CALL(eddy_watch_new((eddy_runtime_t){ rt_id(rti) }, val, bc_clone, bc_free, chance(5) ? NULL : &tx, &rx));
+        check(r, WEAK(v), 0);
+        bc_sent(r, val);
+        if (r == 0 && rti >= 0) {
+            add_ent(tx.id, K_WTX, rti);
+            add_ent(rx.id, K_WRX, rti);
+        }
+        break;
+    }
+    case 8: {
+        h = pick(K_WTX, &v, &e);
+        eddy_watch_rx_t rx;
+        r = CALL(eddy_watch_subscribe((eddy_watch_tx_t){ h }, chance(5) ? NULL : &rx));
+        check(r, WEAK(v), 0);
+        if (r == 0 && e != NULL) add_ent(rx.id, K_WRX, e->rt);
+        break;
+    }
+    case 9:
+        h = pick(K_WTX, &v, &e);
+        val = bc_make();
+        r = CALL(eddy_watch_send((eddy_watch_tx_t){ h }, val));
+        check(r, WEAK(v), 0);
+        bc_sent(r, val);
+        break;
+    case 10:
+        h = pick(K_WRX, &v, &e);
+        r = CALL(eddy_watch_get((eddy_watch_rx_t){ h }, chance(5) ? NULL : &got));
+        check(r, WEAK(v), 0);
+        if (r == 0) bc_free(got);
+        check(CALL(eddy_watch_has_changed((eddy_watch_rx_t){ h })), WEAK(v), 1);
+        break;
+    case 11:
+        h = pick(K_WRX, &v, &e);
+        r = CALL(eddy_watch_poll_changed((eddy_watch_rx_t){ h }, bcx));
+        check(r, cx_ok ? WEAK(v) : INVALID, 1);
+        break;
+    case 12:
+        h = pick(K_WTX, &v, &e);
+        r = CALL(eddy_watch_sender_free((eddy_watch_tx_t){ h }));
+        check(r, v, 0);
+        if (r == 0 && e != NULL) e->live = 0;
+        break;
+    default:
+        h = pick(K_WRX, &v, &e);
+        r = CALL(eddy_watch_receiver_free((eddy_watch_rx_t){ h }));
+        check(r, v, 0);
+        if (r == 0 && e != NULL) e->live = 0;
+        break;
+    }
+}
+/* ---- end broadcast and watch ---- */
+
 static void random_op(eddy_cx_t *cx, int cur_rt, int depth)
 {
     int v, rti;
@@ -2330,7 +2773,7 @@ static void random_op(eddy_cx_t *cx, int cur_rt, int depth)
         bcx = chance(50) ? NULL : (eddy_cx_t *)(void *)sbuf; /* a bogus cx */
     }
     int cx_ok = bcx != NULL && bcx == cx;
-    switch (rn(57)) { /* lines-15: 48, 49; names-15: 50-53; combin-16: 54; sigproc-16: 55, 56 */
+    switch (rn(58)) { /* lines-15: 48, 49; names-15: 50-53; combin-16: 54; sigproc-16: 55, 56; bcast-16: 57 */
     /* ---- graceful shutdown (issue 14, branch pool-14) ---- */
     case 44: { /* eddy_runtime_metrics; eddy_runtime_shutdown of an idle runtime (driven by the call) */
         if (!chance(25)) {
@@ -2964,6 +3407,9 @@ static void random_op(eddy_cx_t *cx, int cur_rt, int depth)
     case 56: /* child processes (issue 16, sigproc-16) */
         do_process(bcx, cx_ok);
         break;
+    case 57: /* broadcast and watch channels (issue 16 item 1, bcast-16) */
+        do_bcast(bcx, cx_ok);
+        break;
     case 18: /* version and names, any code */
         CALL(eddy_version());
         CALL(eddy_version_string());
@@ -3162,6 +3608,11 @@ static void free_all_runtimes(void)
     if (sent != got + dropped) {
         die("channel values: %lld sent, %lld received + %lld dropped", sent, got, dropped);
     }
+    /* broadcast and watch (bcast-16): every value made was freed exactly once */
+    if (atomic_load(&g_bc_made) != atomic_load(&g_bc_freed)) {
+        die("broadcast/watch values: %lld made, %lld freed", (long long)atomic_load(&g_bc_made),
+            (long long)atomic_load(&g_bc_freed));
+    }
 }
 
 static int run_one(uint64_t seed, long long calls)
@@ -3177,6 +3628,8 @@ static int run_one(uint64_t seed, long long calls)
     atomic_store(&g_chan_sent, 0);
     atomic_store(&g_chan_recv, 0);
     atomic_store(&g_chan_drop, 0);
+    atomic_store(&g_bc_made, 0); /* bcast-16 */
+    atomic_store(&g_bc_freed, 0);
     memset(rts, 0, sizeof rts);
     for (int i = 0; i < 64; i++) {
         atomic_store(&shared_ids[i], 0);
@@ -3211,9 +3664,9 @@ static int run_one(uint64_t seed, long long calls)
     clock_gettime(CLOCK_MONOTONIC, &t1);
     int fds1 = count_fds();
     double secs = (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9;
-    printf("abi_fuzz: seed %llu: %lld calls in %.1f s, fds %d -> %d, channel values %lld sent / %lld received / %lld dropped%s\n",
+    printf("abi_fuzz: seed %llu: %lld calls in %.1f s, fds %d -> %d, channel values %lld sent / %lld received / %lld dropped, broadcast/watch values %lld made%s\n",
            (unsigned long long)seed, g_calls, secs, fds0, fds1, (long long)atomic_load(&g_chan_sent),
-           (long long)atomic_load(&g_chan_recv), (long long)atomic_load(&g_chan_drop),
+           (long long)atomic_load(&g_chan_recv), (long long)atomic_load(&g_chan_drop), (long long)atomic_load(&g_bc_made),
            g_host_gone ? " (host tasks gone early: see FUZZ_STRICT_HOST)" : "");
     g_host_gone = 0;
     fflush(stdout);

@@ -30,12 +30,18 @@ public final class BroadcastSender<T: Sendable>: @unchecked Sendable {
     /// `resubscribe` from an older position).
     @discardableResult
     public func send(_ value: T) -> Int {
-        state.lock.withLock { st -> Int in
-            st.buffer[st.sent % st.buffer.count] = value
+        // The superseded value is released after the lock: its deinit may run foreign code
+        // (the C front door's drop function).
+        let (n, old) = state.lock.withLock { st -> (Int, T?) in
+            let i = st.sent % st.buffer.count
+            let old = st.buffer[i]
+            st.buffer[i] = value
             st.sent += 1
             st.wakeAll()
-            return st.receivers
+            return (st.receivers, old)
         }
+        withExtendedLifetime(old) {}
+        return n
     }
 }
 

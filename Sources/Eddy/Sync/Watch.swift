@@ -15,11 +15,15 @@ public final class WatchSender<T: Sendable>: @unchecked Sendable {
 
     /// Replaces the value and wakes every receiver waiting in `changed()`.
     public func send(_ value: T) {
-        state.lock.withLock { st in
+        // The superseded value is released after the lock (its deinit may run foreign code).
+        let old = state.lock.withLock { st -> T in
+            let old = st.value
             st.value = value
             st.version += 1
             st.wakeAll()
+            return old
         }
+        withExtendedLifetime(old) {}
     }
 
     /// A new receiver (it has seen the current value).

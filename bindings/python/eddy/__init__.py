@@ -36,6 +36,8 @@ from ._net import TcpListener, TcpStream, connect, listen
 # ---- coordination (issue 16) ----
 from ._queue import LifoQueue, PriorityQueue, Queue, QueueEmpty, QueueFull
 from ._sync import BoundedSemaphore, Condition, Event, Lock, Semaphore
+# ---- broadcast and watch channels (issue 16 item 1, branch bcast-16) ----
+from ._broadcast import Broadcast, BroadcastReceiver, ChannelClosed, Lagged, Watch, WatchReceiver
 
 # ---- graceful shutdown (issue 14, branch pool-14) ----
 from ._shutdown import ShutdownReport, shutdown, shutdown_report
@@ -147,6 +149,13 @@ __all__ = [
     "PriorityQueue",
     "QueueFull",
     "QueueEmpty",
+    # ---- broadcast and watch channels (issue 16 item 1, branch bcast-16) ----
+    "Broadcast",
+    "BroadcastReceiver",
+    "Watch",
+    "WatchReceiver",
+    "ChannelClosed",
+    "Lagged",
     "Event",
     "Lock",
     "Semaphore",
