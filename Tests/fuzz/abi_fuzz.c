@@ -3044,7 +3044,7 @@ static void random_op(eddy_cx_t *cx, int cur_rt, int depth)
             break;
         case 1: {
             uint16_t port = rti >= 0 && rts[rti].port && chance(80) ? rts[rti].port : (uint16_t)(1 + rn(3));
-            const char *hosts[] = { "127.0.0.1", "::1", "localhost", "not-a-host", "", "999.1.1.1" };
+            const char *hosts[] = { "127.0.0.1", "::1", "localhost", "not-a-host.invalid", "", "999.1.1.1.invalid" /* names: never asked of DNS */ };
             r = CALL(eddy_tcp_connect((eddy_runtime_t){ rid }, chance(5) ? NULL : hosts[rn(6) < 4 ? 0 : rn(6)], port,
                                       out));
             if (val == VALID && r < 0) {

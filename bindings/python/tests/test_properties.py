@@ -40,12 +40,20 @@ junk_nonnum = st.one_of(st.booleans(), st.text(max_size=10), st.binary(max_size=
 EXPECTED = (TypeError, ValueError, OverflowError, MemoryError, OSError, eddy.EddyError, eddy.IncompleteReadError)
 
 
+def _never_dns(host):
+    """Names are looked up since issue 15: a drawn name gets ".invalid", which the resolver
+    refuses without asking DNS, so no test query ever leaves the machine."""
+    if isinstance(host, str) and host not in ("", "127.0.0.1", "::1", "[::1]", "localhost", "0.0.0.0") and "\x00" not in host:
+        return host + ".invalid"
+    return host
+
+
 def _run(coro):
     return eddy.run(coro)
 
 
 @SETTINGS
-@given(host=junk | st.sampled_from(["127.0.0.1", "::1", "localhost", "0.0.0.0", "", "256.0.0.1", "[::1]"]),
+@given(host=(junk | st.sampled_from(["127.0.0.1", "::1", "localhost", "0.0.0.0", "", "256.0.0.1", "[::1]"])).map(_never_dns),
        port=junk | st.integers(min_value=-5, max_value=70000), backlog=junk)
 def test_listen_and_connect_never_crash(host, port, backlog):
     fds0 = open_fds()
@@ -147,7 +155,7 @@ import socket  # noqa: E402
 
 
 @SETTINGS
-@given(host=junk | st.sampled_from(["127.0.0.1", "::1", "localhost", "", "256.0.0.1", "[::1]"]),
+@given(host=(junk | st.sampled_from(["127.0.0.1", "::1", "localhost", "", "256.0.0.1", "[::1]"])).map(_never_dns),
        port=junk | st.integers(min_value=-5, max_value=70000), n=junk | st.integers(min_value=-10, max_value=1 << 40),
        data=junk, addr=junk | st.tuples(st.sampled_from(["127.0.0.1", "::1", "x"]), st.integers(-5, 70000)),
        option=junk | st.integers(min_value=-3, max_value=20), value=junk | st.integers(min_value=-(2**40), max_value=2**40),
