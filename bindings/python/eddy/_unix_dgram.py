@@ -11,6 +11,7 @@ from typing import Any, NamedTuple, Optional, Union
 from ._dgram_socket import DatagramSocketBase, as_bytes
 from ._driver import Runtime, check, running
 from ._errors import InvalidArgumentError, check_size
+from ._net import unix_path_bytes
 
 BytesLike = Union[bytes, bytearray, memoryview]
 MAX_RECEIVE = 1 << 20  # the largest receive size taken (Linux's own limit follows SO_SNDBUF)
@@ -25,17 +26,6 @@ class UnixDatagram(NamedTuple):
     data: bytes
     path: Optional[str]
     truncated: bool
-
-
-def unix_path_bytes(path: object) -> bytes:
-    """A socket path (str, bytes, os.PathLike; "@name": abstract) as bytes, NUL-free."""
-    if isinstance(path, (str, bytes)) or hasattr(path, "__fspath__"):
-        p = os.fsencode(path)  # type: ignore[arg-type]
-    else:
-        raise TypeError(f"path must be a str, bytes or os.PathLike, not {type(path).__name__}")
-    if b"\x00" in p:
-        raise InvalidArgumentError("path must not contain NUL characters")
-    return p
 
 
 class UnixDatagramSocket(DatagramSocketBase):
