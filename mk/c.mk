@@ -54,6 +54,8 @@ C_SUITES += process
 C_SUITES += broadcast
 C_COMMON_SRC := Tests/c/harness.c Tests/c/echo_parts.c
 C_COMMON_HDR := Tests/c/harness.h Tests/c/echo_parts.h include/eddy.h
+# ---- dedup-dgram: the malloc counter test_udp and test_names include ----
+C_COMMON_HDR += Tests/c/malloc_count.h
 C_TEST_BINS := $(C_SUITES:%=$(C_OUT)/test_%)
 
 # Sanitizers apply to the C test code only: the Swift library inside libeddy.so stays

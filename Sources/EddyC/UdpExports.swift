@@ -1,8 +1,8 @@
 // UdpExports: eddy_udp_* — bind, adopt, connect, the four poll functions, options,
 // multicast membership, addresses, close.
 //
-// The poll functions take the TCP exports' shape: fork flag, TLS cx compare, local
-// lookup, then the core's Int-coded step on an unretained object. Addresses cross
+// The poll functions take the TCP exports' shape (DatagramPoll: fork flag, TLS cx
+// compare, local lookup, then the core's Int-coded step on an unretained object). Addresses cross
 // as eddy_addr_t values: no allocation per datagram.
 
 import CEddyABI
@@ -62,49 +62,16 @@ public func eddy_udp_connect(_ udp: eddy_udp_t, _ peer: UnsafePointer<eddy_addr_
     return 0
 }
 
-/// The shared body of the four poll functions: checks, then one Int-coded step.
-@inline(__always)
-private func pollDatagram(_ udp: UInt64, _ cx: OpaquePointer?, hasBuffer: Bool, _ len: Int,
-                          _ n: UnsafeMutablePointer<Int>?, _ step: (UdpSocket, inout Context) -> Int) -> Int32 {
-    if isForked() { return EddyCode.forked }
-    guard let cxp = validContext(cx) else { return EddyCode.einval }
-    let r = HandleTable.lookupLocal(udp, .udp, thread: currentThread())
-    guard r.error == 0 else { return r.error }
-    guard let n else { return EddyCode.einval }
-    if hasBuffer {
-        if len < 0 { return EddyCode.einval }  // a size_t above SSIZE_MAX
-    } else if len != 0 {
-        return EddyCode.einval
-    }
-    let got = Unmanaged<UdpSocket>.fromOpaque(HandleTable.pointer(r.bits))._withUnsafeGuaranteedRef {
-        step($0, &cxp.pointee)
-    }
-    if got >= 0 {
-        n.pointee = got
-        return EddyCode.ready
-    }
-    return got == TcpStream.pendingCode ? EddyCode.pending : Int32(truncatingIfNeeded: got)
-}
-
-/// Receive: the step reports the datagram's full length; store min(len, full) and the flag.
+/// Receive (DatagramPoll): the sender crosses as an eddy_addr_t.
 @inline(__always)
 private func receive(_ udp: UInt64, _ cx: OpaquePointer?, _ buf: UnsafeMutableRawPointer?, _ len: Int,
                      _ n: UnsafeMutablePointer<Int>?, _ from: UnsafeMutablePointer<eddy_addr_t>?,
                      _ truncated: UnsafeMutablePointer<Int32>?) -> Int32 {
-    var full = 0
     var sender = Endpoint()
-    let rc = withUnsafeMutablePointer(to: &full) { fp in
-        withUnsafeMutablePointer(to: &sender) { sp in
-            let fromPtr = from == nil ? nil : sp
-            return pollDatagram(udp, cx, hasBuffer: buf != nil, len, n == nil ? nil : fp) { s, c in
-                s.pollReceiveStep(&c, buf, len, fromPtr)
-            }
-        }
+    let rc = receiveDatagram(udp, .udp, cx, buf, len, n, truncated, sender: &sender, wantsSender: from != nil) {
+        (s: UdpSocket, c: inout Context, fromPtr) in s.pollReceiveStep(&c, buf, len, fromPtr)
     }
-    if rc != EddyCode.ready { return rc }
-    n!.pointee = full > len ? len : full
-    truncated?.pointee = full > len ? 1 : 0
-    from?.pointee = sender.cAddr
+    if rc == EddyCode.ready { from?.pointee = sender.cAddr }
     return rc
 }
 
@@ -127,13 +94,17 @@ public func eddy_udp_poll_send_to(_ udp: eddy_udp_t, _ cx: OpaquePointer?, _ buf
     guard let to, var dest = Endpoint(to.pointee) else {
         return isForked() ? EddyCode.forked : EddyCode.einval
     }
-    return pollDatagram(udp.id, cx, hasBuffer: buf != nil, len, n) { s, c in s.pollSendStep(&c, buf, len, &dest) }
+    return pollDatagram(udp.id, .udp, cx, hasBuffer: buf != nil, len, n) { (s: UdpSocket, c: inout Context) in
+        s.pollSendStep(&c, buf, len, &dest)
+    }
 }
 
 @c @implementation
 public func eddy_udp_poll_send(_ udp: eddy_udp_t, _ cx: OpaquePointer?, _ buf: UnsafeRawPointer?, _ len: Int,
                                _ n: UnsafeMutablePointer<Int>?) -> Int32 {
-    pollDatagram(udp.id, cx, hasBuffer: buf != nil, len, n) { s, c in s.pollSendStep(&c, buf, len, nil) }
+    pollDatagram(udp.id, .udp, cx, hasBuffer: buf != nil, len, n) { (s: UdpSocket, c: inout Context) in
+        s.pollSendStep(&c, buf, len, nil)
+    }
 }
 
 @c @implementation

@@ -46,49 +46,18 @@ public func eddy_unixdgram_connect(_ s: eddy_unixdgram_t, _ path: UnsafePointer<
     return 0
 }
 
-/// The shared body of the poll functions: checks, then one Int-coded step.
-@inline(__always)
-private func pollDgram(_ id: UInt64, _ cx: OpaquePointer?, hasBuffer: Bool, _ len: Int,
-                       _ n: UnsafeMutablePointer<Int>?, _ step: (UnixDatagramSocket, inout Context) -> Int) -> Int32 {
-    if isForked() { return EddyCode.forked }
-    guard let cxp = validContext(cx) else { return EddyCode.einval }
-    let r = HandleTable.lookupLocal(id, .unixDatagram, thread: currentThread())
-    guard r.error == 0 else { return r.error }
-    guard let n else { return EddyCode.einval }
-    if hasBuffer {
-        if len < 0 { return EddyCode.einval }  // a size_t above SSIZE_MAX
-    } else if len != 0 {
-        return EddyCode.einval
-    }
-    let got = Unmanaged<UnixDatagramSocket>.fromOpaque(HandleTable.pointer(r.bits))._withUnsafeGuaranteedRef {
-        step($0, &cxp.pointee)
-    }
-    if got >= 0 {
-        n.pointee = got
-        return EddyCode.ready
-    }
-    return got == TcpStream.pendingCode ? EddyCode.pending : Int32(truncatingIfNeeded: got)
-}
-
+/// Receive (DatagramPoll): the sender's path is copied, NUL-terminated, into `from`.
 private func receiveDgram(_ id: UInt64, _ cx: OpaquePointer?, _ buf: UnsafeMutableRawPointer?, _ len: Int,
                           _ n: UnsafeMutablePointer<Int>?, _ from: UnsafeMutablePointer<CChar>?, _ fromLen: Int,
                           _ truncated: UnsafeMutablePointer<Int32>?) -> Int32 {
     if from != nil && (fromLen >= 0 && fromLen < Int(EDDY_UNIX_PATH_MAX)) {
         return isForked() ? EddyCode.forked : EddyCode.einval
     }
-    var full = 0
     var sender = UnixDatagramAddress()
-    let rc = withUnsafeMutablePointer(to: &full) { fp in
-        withUnsafeMutablePointer(to: &sender) { sp in
-            let fromPtr = from == nil ? nil : sp
-            return pollDgram(id, cx, hasBuffer: buf != nil, len, n == nil ? nil : fp) { s, c in
-                s.pollReceiveStep(&c, buf, len, fromPtr)
-            }
-        }
+    let rc = receiveDatagram(id, .unixDatagram, cx, buf, len, n, truncated, sender: &sender, wantsSender: from != nil) {
+        (s: UnixDatagramSocket, c: inout Context, fromPtr) in s.pollReceiveStep(&c, buf, len, fromPtr)
     }
     if rc != EddyCode.ready { return rc }
-    n!.pointee = full > len ? len : full
-    truncated?.pointee = full > len ? 1 : 0
     if let from {
         let text = Array(sender.path.utf8.prefix(Int(EDDY_UNIX_PATH_MAX) - 1))
         for (i, b) in text.enumerated() { from[i] = CChar(bitPattern: b) }
@@ -118,13 +87,17 @@ public func eddy_unixdgram_poll_send_to(_ s: eddy_unixdgram_t, _ cx: OpaquePoint
     do { dest = try UnixDatagramAddress(path: String(cString: path)) } catch {
         return isForked() ? EddyCode.forked : error.code
     }
-    return pollDgram(s.id, cx, hasBuffer: buf != nil, len, n) { sock, c in sock.pollSendStep(&c, buf, len, &dest) }
+    return pollDatagram(s.id, .unixDatagram, cx, hasBuffer: buf != nil, len, n) { (sock: UnixDatagramSocket, c: inout Context) in
+        sock.pollSendStep(&c, buf, len, &dest)
+    }
 }
 
 @c @implementation
 public func eddy_unixdgram_poll_send(_ s: eddy_unixdgram_t, _ cx: OpaquePointer?, _ buf: UnsafeRawPointer?, _ len: Int,
                                      _ n: UnsafeMutablePointer<Int>?) -> Int32 {
-    pollDgram(s.id, cx, hasBuffer: buf != nil, len, n) { sock, c in sock.pollSendStep(&c, buf, len, nil) }
+    pollDatagram(s.id, .unixDatagram, cx, hasBuffer: buf != nil, len, n) { (sock: UnixDatagramSocket, c: inout Context) in
+        sock.pollSendStep(&c, buf, len, nil)
+    }
 }
 
 @c @implementation

@@ -97,6 +97,24 @@ int fx_teardown(void **state)
     return 0;
 }
 
+char fx_dir[64];
+
+int fx_dir_setup(void **state, const char *tag)
+{
+    snprintf(fx_dir, sizeof fx_dir, "/tmp/eddy-%s-XXXXXX", tag);
+    assert_non_null(mkdtemp(fx_dir));
+    return fx_setup(state);
+}
+
+int fx_dir_teardown(void **state)
+{
+    int r = fx_teardown(state);
+    char cmd[128];
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", fx_dir);
+    assert_int_equal(system(cmd), 0);
+    return r;
+}
+
 void check_fds(const fixture_t *f)
 {
     assert_int_equal(count_fds(), f->fds);

@@ -50,6 +50,11 @@ int fx_setup(void **state);
 int fx_teardown(void **state);
 /* Setup that records descriptors but creates no runtime (f->rt.id == 0). */
 int fx_setup_nort(void **state);
+/* fx_setup plus a fresh folder "/tmp/eddy-<tag>-XXXXXX" in fx_dir (for socket files);
+ * fx_dir_teardown removes it with all it holds, then runs fx_teardown. */
+extern char fx_dir[64];
+int fx_dir_setup(void **state, const char *tag);
+int fx_dir_teardown(void **state);
 
 /* Free the fixture's runtime (asserting 0 force-closed handles) and check fds. */
 void finish(fixture_t *f);

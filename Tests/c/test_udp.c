@@ -12,38 +12,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-/* ---- malloc counting (not under ASan, which owns malloc) ---- */
-
-#ifndef __has_feature
-#define __has_feature(x) 0 /* gcc: __SANITIZE_ADDRESS__ says it */
-#endif
-#if defined(__SANITIZE_ADDRESS__) || __has_feature(address_sanitizer)
-#define COUNT_MALLOCS 0
-#else
-#define COUNT_MALLOCS 1
-extern void *__libc_malloc(size_t);
-extern void *__libc_calloc(size_t, size_t);
-extern void *__libc_realloc(void *, size_t);
-extern void *__libc_memalign(size_t, size_t);
-extern void __libc_free(void *);
-/* Interposed for the whole process (libeddy.so included); counts only while armed. */
-static volatile int counting;
-static volatile long mallocs;
-void *malloc(size_t n) { if (counting) mallocs++; return __libc_malloc(n); }
-void *calloc(size_t a, size_t b) { if (counting) mallocs++; return __libc_calloc(a, b); }
-void *realloc(void *p, size_t n) { if (counting) mallocs++; return __libc_realloc(p, n); }
-void free(void *p) { __libc_free(p); }
-int posix_memalign(void **out, size_t align, size_t n)
-{
-    if (counting) mallocs++;
-    void *p = __libc_memalign(align, n);
-    if (!p) return ENOMEM;
-    *out = p;
-    return 0;
-}
-void *aligned_alloc(size_t align, size_t n) { if (counting) mallocs++; return __libc_memalign(align, n); }
-void *memalign(size_t align, size_t n) { if (counting) mallocs++; return __libc_memalign(align, n); }
-#endif
+#include "malloc_count.h" /* defines malloc & co.: this suite asserts no allocation per call */
 
 /* ---- one operation driven to completion by eddy_block_on ---- */
 

@@ -11,28 +11,12 @@
 #include <sys/un.h>
 #include <unistd.h>
 
-static char dir[64];
-
-static int dir_setup(void **state)
-{
-    strcpy(dir, "/tmp/eddy-unix-XXXXXX");
-    assert_non_null(mkdtemp(dir));
-    return fx_setup(state);
-}
-
-static int dir_teardown(void **state)
-{
-    int r = fx_teardown(state);
-    char cmd[128];
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
-    assert_int_equal(system(cmd), 0);
-    return r;
-}
+static int dir_setup(void **state) { return fx_dir_setup(state, "unix"); }
 
 static const char *in_dir(const char *name)
 {
     static char path[256];
-    snprintf(path, sizeof path, "%s/%s", dir, name);
+    snprintf(path, sizeof path, "%s/%s", fx_dir, name);
     return path;
 }
 
@@ -216,7 +200,7 @@ static void test_path_too_long_and_bad_input(void **state)
     struct sockaddr_un sun;
     size_t max = sizeof sun.sun_path - 1; /* 107 bytes and the NUL */
     char path[256];
-    int base = snprintf(path, sizeof path, "%s/", dir);
+    int base = snprintf(path, sizeof path, "%s/", fx_dir);
     memset(path + base, 'x', sizeof path - base);
     path[max + 1] = 0; /* one byte too long */
     eddy_tcp_t l, c;
@@ -327,7 +311,7 @@ static void test_pass_descriptors(void **state)
     FINISH(f);
 }
 
-#define T(fn) cmocka_unit_test_setup_teardown(fn, dir_setup, dir_teardown)
+#define T(fn) cmocka_unit_test_setup_teardown(fn, dir_setup, fx_dir_teardown)
 
 int main(void)
 {

@@ -8,23 +8,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-static char dir[64];
-
-static int dir_setup(void **state)
-{
-    strcpy(dir, "/tmp/eddy-udg-XXXXXX");
-    assert_non_null(mkdtemp(dir));
-    return fx_setup(state);
-}
-
-static int dir_teardown(void **state)
-{
-    int r = fx_teardown(state);
-    char cmd[128];
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
-    assert_int_equal(system(cmd), 0);
-    return r;
-}
+static int dir_setup(void **state) { return fx_dir_setup(state, "udg"); }
 
 enum { SEND_TO, RECV_FROM, SEND, RECV };
 
@@ -105,8 +89,8 @@ static void test_path_and_abstract(void **state)
 {
     fixture_t *f = *state;
     char a[128], b[128];
-    snprintf(a, sizeof a, "%s/a.sock", dir);
-    snprintf(b, sizeof b, "%s/b.sock", dir);
+    snprintf(a, sizeof a, "%s/a.sock", fx_dir);
+    snprintf(b, sizeof b, "%s/b.sock", fx_dir);
     exchange(f->rt, a, b);
     assert_int_not_equal(access(a, F_OK), 0); /* unlinked on close */
     snprintf(a, sizeof a, "@eddy-udg-a-%d", (int)getpid());
@@ -149,8 +133,8 @@ static void test_bad_input(void **state)
     assert_int_equal(eddy_unixdgram_bind(f->rt, "@x", 0x40, &s), EDDY_EINVAL);
     assert_int_equal(eddy_unixdgram_bind(f->rt, "@x", 0, NULL), EDDY_EINVAL);
     char path[128], none[128];
-    snprintf(path, sizeof path, "%s/s.sock", dir);
-    snprintf(none, sizeof none, "%s/none.sock", dir);
+    snprintf(path, sizeof path, "%s/s.sock", fx_dir);
+    snprintf(none, sizeof none, "%s/none.sock", fx_dir);
     assert_int_equal(eddy_unixdgram_bind(f->rt, path, 0, &s), 0);
     assert_int_equal(eddy_unixdgram_bind(f->rt, path, 0, &s2), EDDY_EADDRINUSE);
     assert_int_equal(eddy_unixdgram_close(s), 0); /* the file stays: stale */
@@ -186,7 +170,7 @@ static void test_bad_input(void **state)
     FINISH(f);
 }
 
-#define T(fn) cmocka_unit_test_setup_teardown(fn, dir_setup, dir_teardown)
+#define T(fn) cmocka_unit_test_setup_teardown(fn, dir_setup, fx_dir_teardown)
 
 int main(void)
 {

@@ -99,18 +99,14 @@ public final class UdpSocket: @unchecked Sendable {
         if r != 0 { throw .errno(errno) }
     }
 
-    // MARK: the steps (Int-coded, for the C ABI and the two styles below)
+    // MARK: the steps (Int-coded, for the C ABI and the two styles below; DatagramSteps)
 
     /// One receive attempt: the datagram's full length (>= 0; more than `len` means
     /// truncated), `TcpStream.pendingCode` (waker stored), or -errno. `len >= 0`.
     @inlinable @inline(__always)
     package func pollReceiveStep(_ cx: inout Context, _ buf: UnsafeMutableRawPointer?, _ len: Int,
                                  _ from: UnsafeMutablePointer<Endpoint>?) -> Int {
-        let s = source
-        guard let p = s.slot, cx.isPolledBy(s.core) else { return Int(s.unusable().code) }
-        let n = tryReceive(p, buf, len, from)
-        if n >= 0 { return n }
-        return park(&cx, p, n, read: true)
+        source.pollReceiveDatagram(&cx, buf, len, from)
     }
 
     /// One send attempt: bytes sent (the whole datagram), pending, or -errno. A nil
@@ -118,72 +114,7 @@ public final class UdpSocket: @unchecked Sendable {
     @inlinable @inline(__always)
     package func pollSendStep(_ cx: inout Context, _ buf: UnsafeRawPointer?, _ len: Int,
                               _ to: UnsafePointer<Endpoint>?) -> Int {
-        let s = source
-        guard let p = s.slot, cx.isPolledBy(s.core) else { return Int(s.unusable().code) }
-        let n = trySend(p, buf, len, to)
-        if n >= 0 { return n }
-        return park(&cx, p, n, read: false)
-    }
-
-    /// EAGAIN stores the waker, a spent budget requeues the task; else the error.
-    @inlinable @inline(__always)
-    func park(_ cx: inout Context, _ p: UnsafeMutablePointer<IoSlot>, _ n: Int, read: Bool) -> Int {
-        if n == -Int(EAGAIN) {
-            if read { cx.register(&p.pointee.readWaker) } else { cx.register(&p.pointee.writeWaker) }
-            return TcpStream.pendingCode
-        }
-        if n == IoSource.yieldCode {
-            cx.wakeSelf()
-            return TcpStream.pendingCode
-        }
-        return n
-    }
-
-    /// recvfrom(MSG_TRUNC) if readable. Unlike a TCP read, a short datagram says
-    /// nothing about the queue: only EAGAIN clears the readiness.
-    @inlinable @inline(__always)
-    func tryReceive(_ p: UnsafeMutablePointer<IoSlot>, _ buf: UnsafeMutableRawPointer?, _ len: Int,
-                    _ from: UnsafeMutablePointer<Endpoint>?) -> Int {
-        if p.pointee.readiness & Readiness.readInterest == 0 { return -Int(EAGAIN) }
-        if !source.spendBudget() { return IoSource.yieldCode }
-        let fd = p.pointee.fd
-        let recv = source.core.sys.calls.recvFrom  // the SysCalls seam (fault injection)
-        while true {
-            let n: Int
-            if let from {
-                n = from.pointee.fill { sa, alen in recv(fd, buf, len, Int32(MSG_TRUNC), sa, alen) }
-            } else {
-                n = recv(fd, buf, len, Int32(MSG_TRUNC), nil, nil)
-            }
-            if n >= 0 { return n }
-            let e = Glibc.errno
-            if e == EINTR { continue }
-            if e == EAGAIN { IoRegistry.clear(p, Readiness.readInterest) }
-            return -Int(e)
-        }
-    }
-
-    /// sendto(MSG_NOSIGNAL) if writable.
-    @inlinable @inline(__always)
-    func trySend(_ p: UnsafeMutablePointer<IoSlot>, _ buf: UnsafeRawPointer?, _ len: Int,
-                 _ to: UnsafePointer<Endpoint>?) -> Int {
-        if p.pointee.readiness & Readiness.writeInterest == 0 { return -Int(EAGAIN) }
-        if !source.spendBudget() { return IoSource.yieldCode }
-        let fd = p.pointee.fd
-        let send = source.core.sys.calls.sendTo  // the SysCalls seam (fault injection)
-        while true {
-            let n: Int
-            if let to {
-                n = to.pointee.withSockAddr { sa, alen in send(fd, buf, len, Int32(MSG_NOSIGNAL), sa, alen) }
-            } else {
-                n = send(fd, buf, len, Int32(MSG_NOSIGNAL), nil, 0)
-            }
-            if n >= 0 { return n }
-            let e = Glibc.errno
-            if e == EINTR { continue }
-            if e == EAGAIN { IoRegistry.clear(p, Readiness.writeInterest) }
-            return -Int(e)
-        }
+        source.pollSendDatagram(&cx, buf, len, to)
     }
 
     // MARK: poll style
@@ -212,27 +143,11 @@ public final class UdpSocket: @unchecked Sendable {
 
     // MARK: async
 
-    /// Retries `attempt` until it does not report EAGAIN, parking the task on readiness.
-    @inlinable @inline(__always)
-    nonisolated(nonsending) func retry(read: Bool, _ attempt: (UnsafeMutablePointer<IoSlot>) -> Int) async throws -> Int {
-        while true {
-            let p = try source.checkAsync()
-            let n = attempt(p)
-            if n >= 0 { return n }
-            if n == IoSource.yieldCode {
-                await Task.yield()
-                continue
-            }
-            if n != -Int(EAGAIN) { throw EddyError.errno(Int32(-n)) }
-            if read { try await source.waitReadable(p) } else { try await source.waitWritable(p) }
-        }
-    }
-
     /// Receives one datagram into `buffer` (see `ReceivedDatagram`).
     @inlinable
     nonisolated(nonsending) public func receive(into buffer: UnsafeMutableRawBufferPointer) async throws -> ReceivedDatagram {
         var from = Endpoint()
-        let n = try await retry(read: true) { tryReceive($0, buffer.baseAddress, buffer.count, &from) }
+        let n = try await source.retryDatagram(read: true) { source.tryReceiveDatagram($0, buffer.baseAddress, buffer.count, &from) }
         return ReceivedDatagram(count: min(n, buffer.count), truncated: n > buffer.count, sender: from)
     }
 
@@ -242,8 +157,8 @@ public final class UdpSocket: @unchecked Sendable {
         guard maxBytes >= 0, maxBytes <= 65_535 else { throw EddyError.invalidArgument }
         var out = [UInt8](repeating: 0, count: maxBytes)
         var from = Endpoint()
-        let n = try await retry(read: true) { p in
-            out.withUnsafeMutableBytes { raw in tryReceive(p, raw.baseAddress, raw.count, &from) }
+        let n = try await source.retryDatagram(read: true) { p in
+            out.withUnsafeMutableBytes { raw in source.tryReceiveDatagram(p, raw.baseAddress, raw.count, &from) }
         }
         out.removeSubrange(min(n, maxBytes)...)
         return (out, from, n > maxBytes)
@@ -253,18 +168,18 @@ public final class UdpSocket: @unchecked Sendable {
     @inlinable
     nonisolated(nonsending) public func send(_ bytes: UnsafeRawBufferPointer, to: Endpoint? = nil) async throws -> Int {
         if var dest = to {
-            return try await retry(read: false) { trySend($0, bytes.baseAddress, bytes.count, &dest) }
+            return try await source.retryDatagram(read: false) { source.trySendDatagram($0, bytes.baseAddress, bytes.count, &dest) }
         }
-        return try await retry(read: false) { trySend($0, bytes.baseAddress, bytes.count, nil) }
+        return try await source.retryDatagram(read: false) { source.trySendDatagram($0, bytes.baseAddress, bytes.count, nil as UnsafePointer<Endpoint>?) }
     }
 
     /// Sends `bytes` as one datagram (see `send(_:to:)` for raw buffers).
     nonisolated(nonsending) public func send(_ bytes: [UInt8], to: Endpoint? = nil) async throws {
         var dest = to ?? Endpoint()
         let hasDest = to != nil
-        _ = try await retry(read: false) { p in
+        _ = try await source.retryDatagram(read: false) { p in
             bytes.withUnsafeBytes { raw in
-                hasDest ? trySend(p, raw.baseAddress, raw.count, &dest) : trySend(p, raw.baseAddress, raw.count, nil)
+                hasDest ? source.trySendDatagram(p, raw.baseAddress, raw.count, &dest) : source.trySendDatagram(p, raw.baseAddress, raw.count, nil as UnsafePointer<Endpoint>?)
             }
         }
     }

@@ -45,11 +45,13 @@ public struct UnixDatagramAddress: Sendable, Equatable, CustomStringConvertible 
     /// The same path (or abstract name), or both unnamed.
     public static func == (a: UnixDatagramAddress, b: UnixDatagramAddress) -> Bool { a.path == b.path }
 
+    @usableFromInline
     func withSockAddr<R>(_ body: (UnsafePointer<sockaddr>, socklen_t) -> R) -> R {
         let len = length
         return withUnsafePointer(to: raw) { p in p.withMemoryRebound(to: sockaddr.self, capacity: 1) { body($0, len) } }
     }
 
+    @usableFromInline
     mutating func fill<R>(_ body: (UnsafeMutablePointer<sockaddr>, UnsafeMutablePointer<socklen_t>) -> R) -> R {
         var len = socklen_t(MemoryLayout<sockaddr_un>.size)
         let r = withUnsafeMutablePointer(to: &raw) { p in
@@ -144,75 +146,18 @@ public final class UnixDatagramSocket: @unchecked Sendable {
         if address.withSockAddr({ Glibc.connect(fd, $0, $1) }) != 0 { throw .errno(errno) }
     }
 
-    // MARK: steps (Int-coded: n >= 0, TcpStream.pendingCode, or -errno / an Eddy code)
+    // MARK: steps (Int-coded: n >= 0, TcpStream.pendingCode, or -errno / an Eddy code; DatagramSteps)
 
     /// One receive: the datagram's full length (more than `len`: truncated).
     package func pollReceiveStep(_ cx: inout Context, _ buf: UnsafeMutableRawPointer?, _ len: Int,
                                  _ from: UnsafeMutablePointer<UnixDatagramAddress>?) -> Int {
-        let s = source
-        guard let p = s.slot, cx.isPolledBy(s.core) else { return Int(s.unusable().code) }
-        return park(&cx, p, tryReceive(p, buf, len, from), read: true)
+        source.pollReceiveDatagram(&cx, buf, len, from)
     }
 
     /// One send to `to` (nil: the connected peer).
     package func pollSendStep(_ cx: inout Context, _ buf: UnsafeRawPointer?, _ len: Int,
                               _ to: UnsafePointer<UnixDatagramAddress>?) -> Int {
-        let s = source
-        guard let p = s.slot, cx.isPolledBy(s.core) else { return Int(s.unusable().code) }
-        return park(&cx, p, trySend(p, buf, len, to), read: false)
-    }
-
-    private func park(_ cx: inout Context, _ p: UnsafeMutablePointer<IoSlot>, _ n: Int, read: Bool) -> Int {
-        if n >= 0 { return n }
-        if n == -Int(EAGAIN) {
-            if read { cx.register(&p.pointee.readWaker) } else { cx.register(&p.pointee.writeWaker) }
-            return TcpStream.pendingCode
-        }
-        if n == IoSource.yieldCode {
-            cx.wakeSelf()
-            return TcpStream.pendingCode
-        }
-        return n
-    }
-
-    private func tryReceive(_ p: UnsafeMutablePointer<IoSlot>, _ buf: UnsafeMutableRawPointer?, _ len: Int,
-                            _ from: UnsafeMutablePointer<UnixDatagramAddress>?) -> Int {
-        if p.pointee.readiness & Readiness.readInterest == 0 { return -Int(EAGAIN) }
-        if !source.spendBudget() { return IoSource.yieldCode }
-        let fd = p.pointee.fd
-        while true {
-            let n: Int
-            if let from {
-                n = from.pointee.fill { sa, alen in ceddy_recvfrom(fd, buf, len, Int32(MSG_TRUNC), sa, alen) }
-            } else {
-                n = ceddy_recvfrom(fd, buf, len, Int32(MSG_TRUNC), nil, nil)
-            }
-            if n >= 0 { return n }
-            let e = Glibc.errno
-            if e == EINTR { continue }
-            if e == EAGAIN { IoRegistry.clear(p, Readiness.readInterest) }
-            return -Int(e)
-        }
-    }
-
-    private func trySend(_ p: UnsafeMutablePointer<IoSlot>, _ buf: UnsafeRawPointer?, _ len: Int,
-                         _ to: UnsafePointer<UnixDatagramAddress>?) -> Int {
-        if p.pointee.readiness & Readiness.writeInterest == 0 { return -Int(EAGAIN) }
-        if !source.spendBudget() { return IoSource.yieldCode }
-        let fd = p.pointee.fd
-        while true {
-            let n: Int
-            if let to {
-                n = to.pointee.withSockAddr { sa, alen in ceddy_sendto(fd, buf, len, Int32(MSG_NOSIGNAL), sa, alen) }
-            } else {
-                n = ceddy_sendto(fd, buf, len, Int32(MSG_NOSIGNAL), nil, 0)
-            }
-            if n >= 0 { return n }
-            let e = Glibc.errno
-            if e == EINTR { continue }
-            if e == EAGAIN { IoRegistry.clear(p, Readiness.writeInterest) }
-            return -Int(e)
-        }
+        source.pollSendDatagram(&cx, buf, len, to)
     }
 
     // MARK: poll style
@@ -235,28 +180,14 @@ public final class UnixDatagramSocket: @unchecked Sendable {
 
     // MARK: async
 
-    nonisolated(nonsending) private func retry(read: Bool, _ attempt: (UnsafeMutablePointer<IoSlot>) -> Int) async throws -> Int {
-        while true {
-            let p = try source.checkAsync()
-            let n = attempt(p)
-            if n >= 0 { return n }
-            if n == IoSource.yieldCode {
-                await Task.yield()
-                continue
-            }
-            if n != -Int(EAGAIN) { throw EddyError.errno(Int32(-n)) }
-            if read { try await source.waitReadable(p) } else { try await source.waitWritable(p) }
-        }
-    }
-
     /// Receives one datagram of at most `maxBytes` (0 ... 1 MiB, else `.invalidArgument`).
     nonisolated(nonsending) public func receive(maxBytes: Int = 65_536) async throws
         -> (bytes: [UInt8], sender: UnixDatagramAddress, truncated: Bool) {
         guard maxBytes >= 0, maxBytes <= UnixDatagramSocket.maxArrayReceive else { throw EddyError.invalidArgument }
         var out = [UInt8](repeating: 0, count: maxBytes)
         var from = UnixDatagramAddress()
-        let n = try await retry(read: true) { p in
-            out.withUnsafeMutableBytes { raw in tryReceive(p, raw.baseAddress, raw.count, &from) }
+        let n = try await source.retryDatagram(read: true) { p in
+            out.withUnsafeMutableBytes { raw in source.tryReceiveDatagram(p, raw.baseAddress, raw.count, &from) }
         }
         out.removeSubrange(min(n, maxBytes)...)
         return (out, from, n > maxBytes)
@@ -270,10 +201,10 @@ public final class UnixDatagramSocket: @unchecked Sendable {
 
     /// Sends `bytes` as one datagram to `address` (nil: the connected peer).
     nonisolated(nonsending) public func send(_ bytes: [UInt8], to address: UnixDatagramAddress?) async throws {
-        _ = try await retry(read: false) { p in
+        _ = try await source.retryDatagram(read: false) { p in
             bytes.withUnsafeBytes { raw in
-                if var d = address { return trySend(p, raw.baseAddress, raw.count, &d) }
-                return trySend(p, raw.baseAddress, raw.count, nil)
+                if var d = address { return source.trySendDatagram(p, raw.baseAddress, raw.count, &d) }
+                return source.trySendDatagram(p, raw.baseAddress, raw.count, nil as UnsafePointer<UnixDatagramAddress>?)
             }
         }
     }

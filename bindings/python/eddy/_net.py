@@ -623,8 +623,9 @@ async def connect_addresses(addresses: Any) -> TcpStream:
 # ---- issue 15: Unix-domain stream sockets ----
 
 
-def _unix_path(path: object) -> bytes:
-    """A Unix socket path as bytes (str, bytes or os.PathLike; "@name": abstract)."""
+def unix_path_bytes(path: object) -> bytes:
+    """A Unix socket path as bytes (str, bytes or os.PathLike; "@name": abstract), NUL-free
+    (also _unix_dgram's)."""
     if isinstance(path, (str, bytes)) or hasattr(path, "__fspath__"):
         p = os.fsencode(path)  # type: ignore[arg-type]
     else:
@@ -640,7 +641,7 @@ async def listen_unix(path: Any, backlog: int = 128, *, unlink_on_close: bool = 
     file in the way is replaced; a live listener or another file is ``OSError``
     (EADDRINUSE); a path longer than ``sun_path`` holds is ``OSError`` (ENAMETOOLONG).
     ``unlink_on_close`` removes the file when the listener is closed."""
-    p = _unix_path(path)
+    p = unix_path_bytes(path)
     backlog = _validate_backlog(backlog)
     rt = running()
     check(rt.lib.eddy_unix_listen(rt.h, p, backlog, 1 if unlink_on_close else 0, rt.out_ref))
@@ -650,7 +651,7 @@ async def listen_unix(path: Any, backlog: int = 128, *, unlink_on_close: bool = 
 async def connect_unix(path: Any) -> TcpStream:
     """Connect to a Unix-domain listener (no listener: ``FileNotFoundError`` for a
     missing file, ``ConnectionRefusedError`` for a stale one)."""
-    p = _unix_path(path)
+    p = unix_path_bytes(path)
     rt = running()
     lib = rt.lib
     check(lib.eddy_unix_connect(rt.h, p, rt.out_ref))

@@ -3,18 +3,14 @@
 from __future__ import annotations
 
 import ctypes
-import os
-import warnings
-import weakref
 from ctypes import byref, c_int, c_size_t, string_at
 from typing import Any, NamedTuple, Optional, Tuple, Union
 
 from . import _lib
 from ._addr import SocketOption, from_addr, int32, to_addr
-from ._driver import Runtime, check, owned, running
-from ._errors import ClosedResourceError, InvalidArgumentError, check_size, error_from_code
-from ._protocol import PENDING, READY, SUSPEND, Suspends, awaitable
-from ._tasks import Task
+from ._dgram_socket import DatagramSocketBase, as_bytes
+from ._driver import Runtime, check, running
+from ._errors import InvalidArgumentError, check_size
 
 BytesLike = Union[bytes, bytearray, memoryview]
 Address = Tuple[str, int]
@@ -31,29 +27,16 @@ class Datagram(NamedTuple):
     truncated: bool
 
 
-def _finalize(rt: Runtime, h: int) -> None:
-    """weakref.finalize callback of a socket the user did not close (must not
-    reference the object): defers the close to the loop thread."""
-    if rt.ended:
-        return
-    warnings.warn("unclosed eddy UdpSocket: close it or use 'async with'", ResourceWarning, stacklevel=2)
-    rt.defer(rt.lib.eddy_udp_close, h)
-
-
-class UdpSocket:
+class UdpSocket(DatagramSocketBase):
     """A UDP socket (``await eddy.bind_udp(...)``). Use ``async with`` or ``close()``."""
 
-    __slots__ = ("_rt", "_h", "_closed", "_fin", "_waiters", "_buf", "_bufaddr", "_n", "_addr", "_dest",
-                 "_trunc", "_nref", "_addrref", "_destref", "_truncref", "_last_to", "_last_from_raw", "_last_from",
-                 "__weakref__")
+    __slots__ = ("_buf", "_bufaddr", "_addr", "_dest", "_trunc", "_nref", "_addrref", "_destref", "_truncref",
+                 "_last_to", "_last_from_raw", "_last_from")
+    _KIND = "UdpSocket"
+    _CLOSE = "eddy_udp_close"
 
     def __init__(self, rt: Runtime, h: int) -> None:
-        self._rt = rt
-        self._h = h
-        self._closed = False
-        self._fin = weakref.finalize(self, _finalize, rt, h)
-        self._fin.atexit = False
-        self._waiters: list[Task[Any]] = []
+        super().__init__(rt, h)
         # Reused by every call: no ctypes object per datagram beyond the result bytes.
         self._buf = ctypes.create_string_buffer(MAX_DATAGRAM)
         self._bufaddr = ctypes.addressof(self._buf)
@@ -80,63 +63,7 @@ class UdpSocket:
         check(rt.lib.eddy_udp_from_fd(rt.h, fd, rt.out_ref))
         return cls(rt, rt.out.value)
 
-    def __repr__(self) -> str:
-        return f"<eddy.UdpSocket {'closed' if self.closed else 'open'}>"
-
-    def _use(self) -> Runtime:
-        if self._closed:
-            raise ClosedResourceError("UdpSocket")
-        return owned(self._rt, "UdpSocket")
-
-    @property
-    def closed(self) -> bool:
-        """True after ``close()`` and once the ``eddy.run`` that made it ended."""
-        return self._closed or self._rt.ended
-
-    def close(self) -> None:
-        """Close the socket (idempotent); waiting receives/sends raise ClosedResourceError."""
-        if self._closed:
-            return
-        self._closed = True
-        self._fin.detach()
-        rt = self._rt
-        if rt.ended or rt.pid != os.getpid():
-            return
-        rc = rt.lib.eddy_udp_close(self._h)
-        if rc == _lib.EWRONGTHREAD:
-            rt.defer(rt.lib.eddy_udp_close, self._h)
-        for t in list(self._waiters):
-            t._wake()
-
-    async def __aenter__(self) -> "UdpSocket":
-        return self
-
-    async def __aexit__(self, *exc: object) -> None:
-        self.close()
-
     # ---- datagrams ----
-
-    @awaitable
-    def _poll(self, fn: Any, *args: Any) -> Suspends[int]:
-        """Runs ``fn(handle, cx, *args)`` until it is not PENDING, suspending in between."""
-        rt = self._use()
-        me = rt.current
-        h = self._h
-        while True:
-            rc = fn(h, rt.cx, *args)
-            if rc == READY:
-                return self._n.value
-            if rc != PENDING:
-                if self._closed:
-                    raise ClosedResourceError("UdpSocket")
-                raise error_from_code(rc)
-            self._waiters.append(me)
-            try:
-                yield SUSPEND
-            finally:
-                self._waiters.remove(me)
-            if self._closed:
-                raise ClosedResourceError("UdpSocket")
 
     def _sender(self) -> Address:
         """(host, port) of the last receive's sender; the last one's tuple is reused
@@ -167,7 +94,7 @@ class UdpSocket:
     async def send_to(self, data: BytesLike, address: Address) -> int:
         """Send ``data`` as one datagram to ``(host, port)`` (numeric host).
         Longer than a datagram can be: ``OSError`` (EMSGSIZE)."""
-        b = data if data.__class__ is bytes else self._bytes(data)
+        b = data if data.__class__ is bytes else as_bytes(data)
         if address.__class__ is not tuple or address != self._last_to:
             self._last_to = None
             to_addr(address, self._dest)
@@ -176,7 +103,7 @@ class UdpSocket:
 
     async def send(self, data: BytesLike) -> int:
         """Send ``data`` as one datagram to the connected peer."""
-        b = data if data.__class__ is bytes else self._bytes(data)
+        b = data if data.__class__ is bytes else as_bytes(data)
         return await self._poll(self._rt.lib.eddy_udp_poll_send, b, len(b), self._nref)
 
     @staticmethod
@@ -185,17 +112,6 @@ class UdpSocket:
         if n > MAX_DATAGRAM:
             raise InvalidArgumentError(f"n must be at most {MAX_DATAGRAM} (no datagram is longer), got {n}")
         return n
-
-    @staticmethod
-    def _bytes(data: object) -> bytes:
-        if isinstance(data, bytes):
-            return data
-        if isinstance(data, str):
-            raise TypeError("data must be bytes-like, not str (encode it first)")
-        try:
-            return memoryview(data).tobytes()  # type: ignore[arg-type]
-        except TypeError:
-            raise TypeError(f"data must be bytes-like, not {type(data).__name__}") from None
 
     # ---- setup, options, addresses ----
 

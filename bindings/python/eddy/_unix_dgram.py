@@ -5,16 +5,13 @@ from __future__ import annotations
 
 import ctypes
 import os
-import warnings
-import weakref
 from ctypes import byref, c_int, c_size_t, string_at
 from typing import Any, NamedTuple, Optional, Union
 
-from . import _lib
-from ._driver import Runtime, check, owned, running
-from ._errors import ClosedResourceError, InvalidArgumentError, check_size, error_from_code
-from ._protocol import PENDING, READY, SUSPEND, Suspends, awaitable
-from ._tasks import Task
+from ._dgram_socket import DatagramSocketBase, as_bytes
+from ._driver import Runtime, check, running
+from ._errors import InvalidArgumentError, check_size
+from ._net import unix_path_bytes
 
 BytesLike = Union[bytes, bytearray, memoryview]
 MAX_RECEIVE = 1 << 20  # the largest receive size taken (Linux's own limit follows SO_SNDBUF)
@@ -31,96 +28,20 @@ class UnixDatagram(NamedTuple):
     truncated: bool
 
 
-def unix_path_bytes(path: object) -> bytes:
-    """A socket path (str, bytes, os.PathLike; "@name": abstract) as bytes, NUL-free."""
-    if isinstance(path, (str, bytes)) or hasattr(path, "__fspath__"):
-        p = os.fsencode(path)  # type: ignore[arg-type]
-    else:
-        raise TypeError(f"path must be a str, bytes or os.PathLike, not {type(path).__name__}")
-    if b"\x00" in p:
-        raise InvalidArgumentError("path must not contain NUL characters")
-    return p
-
-
-def _finalize(rt: Runtime, h: int) -> None:
-    if rt.ended:
-        return
-    warnings.warn("unclosed eddy UnixDatagramSocket: close it or use 'async with'", ResourceWarning, stacklevel=2)
-    rt.defer(rt.lib.eddy_unixdgram_close, h)
-
-
-class UnixDatagramSocket:
+class UnixDatagramSocket(DatagramSocketBase):
     """A Unix-domain datagram socket (``await eddy.bind_unix_datagram(...)``)."""
 
-    __slots__ = ("_rt", "_h", "_closed", "_fin", "_waiters", "_buf", "_bufaddr", "_n", "_from", "_trunc",
-                 "__weakref__")
+    __slots__ = ("_buf", "_bufaddr", "_from", "_trunc")
+    _KIND = "UnixDatagramSocket"
+    _CLOSE = "eddy_unixdgram_close"
 
     def __init__(self, rt: Runtime, h: int) -> None:
-        self._rt = rt
-        self._h = h
-        self._closed = False
-        self._fin = weakref.finalize(self, _finalize, rt, h)
-        self._fin.atexit = False
-        self._waiters: list[Task[Any]] = []
+        super().__init__(rt, h)
         self._buf = ctypes.create_string_buffer(65536)
         self._bufaddr = ctypes.addressof(self._buf)
         self._n = c_size_t()
         self._from = ctypes.create_string_buffer(UNIX_PATH_MAX)
         self._trunc = c_int()
-
-    def __repr__(self) -> str:
-        return f"<eddy.UnixDatagramSocket {'closed' if self.closed else 'open'}>"
-
-    def _use(self) -> Runtime:
-        if self._closed:
-            raise ClosedResourceError("UnixDatagramSocket")
-        return owned(self._rt, "UnixDatagramSocket")
-
-    @property
-    def closed(self) -> bool:
-        """True after ``close()`` and once the ``eddy.run`` that made it ended."""
-        return self._closed or self._rt.ended
-
-    def close(self) -> None:
-        """Close the socket (idempotent); waiting calls raise ClosedResourceError."""
-        if self._closed:
-            return
-        self._closed = True
-        self._fin.detach()
-        rt = self._rt
-        if rt.ended or rt.pid != os.getpid():
-            return
-        rc = rt.lib.eddy_unixdgram_close(self._h)
-        if rc == _lib.EWRONGTHREAD:
-            rt.defer(rt.lib.eddy_unixdgram_close, self._h)
-        for t in list(self._waiters):
-            t._wake()
-
-    async def __aenter__(self) -> "UnixDatagramSocket":
-        return self
-
-    async def __aexit__(self, *exc: object) -> None:
-        self.close()
-
-    @awaitable
-    def _poll(self, fn: Any, *args: Any) -> Suspends[int]:
-        rt = self._use()
-        me = rt.current
-        while True:
-            rc = fn(self._h, rt.cx, *args)
-            if rc == READY:
-                return self._n.value
-            if rc != PENDING:
-                if self._closed:
-                    raise ClosedResourceError("UnixDatagramSocket")
-                raise error_from_code(rc)
-            self._waiters.append(me)
-            try:
-                yield SUSPEND
-            finally:
-                self._waiters.remove(me)
-            if self._closed:
-                raise ClosedResourceError("UnixDatagramSocket")
 
     def _room(self, n: object) -> int:
         n = check_size(n, "n")
@@ -148,13 +69,13 @@ class UnixDatagramSocket:
     async def send_to(self, data: BytesLike, path: Any) -> int:
         """Send ``data`` as one datagram to ``path`` (nobody bound there:
         ``FileNotFoundError`` or ``ConnectionRefusedError``)."""
-        b = _as_bytes(data)
+        b = as_bytes(data)
         return await self._poll(self._rt.lib.eddy_unixdgram_poll_send_to, b, len(b), unix_path_bytes(path),
                                 byref(self._n))
 
     async def send(self, data: BytesLike) -> int:
         """Send ``data`` as one datagram to the connected peer."""
-        b = _as_bytes(data)
+        b = as_bytes(data)
         return await self._poll(self._rt.lib.eddy_unixdgram_poll_send, b, len(b), byref(self._n))
 
     def connect(self, path: Any) -> None:
@@ -168,17 +89,6 @@ class UnixDatagramSocket:
         fd = c_int()
         check(rt.lib.eddy_unixdgram_fd(self._h, byref(fd)))
         return fd.value
-
-
-def _as_bytes(data: object) -> bytes:
-    if isinstance(data, bytes):
-        return data
-    if isinstance(data, str):
-        raise TypeError("data must be bytes-like, not str (encode it first)")
-    try:
-        return memoryview(data).tobytes()  # type: ignore[arg-type]
-    except TypeError:
-        raise TypeError(f"data must be bytes-like, not {type(data).__name__}") from None
 
 
 async def bind_unix_datagram(path: Any = None, *, unlink_on_close: bool = False) -> UnixDatagramSocket:

@@ -142,6 +142,7 @@ LAYERS = [
     "_names",  # ---- names (issue 15 item 1): lookups, connect by name (over _driver, _addr) ----
     "_net",
     "_shutdown", "_diagnostics",  # eddy.shutdown, metrics, task_dump (issue 14, branch pool-14)
+    "_dgram_socket",  # what UdpSocket and UnixDatagramSocket share (handle, poll loop)
     "_udp",  # issue 15
     "_unix_dgram",  # ---- Unix datagram sockets (issue 15 item 3) ----
     "_waiters", "_sync", "_queue",  # coordination (issue 16): over _driver / _protocol
