@@ -19,7 +19,7 @@ FUZZ_BIN := $(C_OUT)/abi_fuzz
 FUZZ_CORPUS := Tests/fuzz/corpus.txt
 FUZZ_CALLS ?= 1000000
 FUZZ_SEED ?=
-FUZZ_TIMEOUT := timeout 180
+FUZZ_TIMEOUT := timeout 900  # the fuzzer's own alarm bounds each seed to 170 s
 
 TEST_TARGETS += test-reliability
 

@@ -25,6 +25,22 @@ import Testing
         #expect(order.value == [1, 2, 3, 4, 5])
     }
 
+    /// A shutdown's timeout is real time: a paused clock must not hold it (the ABI fuzzer
+    /// hung in eddy_runtime_shutdown on a runtime whose clock it had paused).
+    @Test func shutdownOfAPausedRuntimeEndsAtItsRealDeadline() throws {
+        let rt = try Runtime()
+        try rt.pauseClock()
+        let slow = rt.spawn(Sleep(for: .seconds(3600)))
+        try rt.run(tickingOnce: true) { true }  // arms the sleep
+        let start = Instant.now()
+        let report = try #require(try rt.shutdown(timeout: .milliseconds(20)))
+        #expect(report.tasksDropped == 1)
+        #expect(slow.isFinished)
+        #expect(millis(since: start) < 30_000)
+        try rt.pauseClock()  // refused quietly once a shutdown began: the clock stays real
+        #expect(try rt.clockNow() >= start)
+    }
+
     @Test func idlePausedRuntimeAutoAdvancesToTheNextTimer() throws {
         let rt = try Runtime()
         let real0 = Instant.now()

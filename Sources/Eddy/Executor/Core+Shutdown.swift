@@ -51,6 +51,9 @@ extension Core {
         default:
             return
         }
+        // The deadline is the caller's real timeout: a paused clock (tests) would never
+        // reach it, so a shutdown runs on the real clock (pauseClock is refused from now).
+        timers.resume()
         armDrainTimer(at: drain.deadline)
     }
 

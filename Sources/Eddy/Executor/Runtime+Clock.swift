@@ -24,7 +24,7 @@ extension Runtime {
     /// `clockNow()`.
     public func pauseClock() throws(EddyError) {
         guard core.mayTouchLoopState else { throw .wrongThread }
-        core.timers.pause()
+        core.pauseClock()
     }
 
     /// Lets the clock run again (from the real monotonic time). Same threads as `clockNow()`.
@@ -46,6 +46,12 @@ extension Runtime {
 }
 
 extension Core {
+    /// Pauses the clock unless a shutdown began: a drain's deadline is on the real clock
+    /// (the caller's timeout), and a paused runtime would never reach it.
+    func pauseClock() {
+        if lifecycle == Lifecycle.running { timers.pause() }
+    }
+
     /// Now on the clock of the runtime driving the calling thread; the monotonic clock
     /// elsewhere.
     @inline(__always)
@@ -61,7 +67,7 @@ public func clockNow() -> Instant { Core.clockNow() }
 
 /// Pauses the clock of the runtime driving the calling task (see `Runtime.pauseClock()`).
 /// `EddyError.wrongThread` off an Eddy loop thread.
-public func pauseClock() throws(EddyError) { try loopCore().timers.pause() }
+public func pauseClock() throws(EddyError) { try loopCore().pauseClock() }
 
 /// Resumes the clock of the runtime driving the calling task.
 public func resumeClock() throws(EddyError) { try loopCore().timers.resume() }
