@@ -339,8 +339,12 @@ static void test_numeric_fast_path(void **state)
      * connect state, the socket): 3, as before names existed (the numeric branch of
      * eddy_tcp_connect is unchanged; the name branch is a separate function). A name
      * costs more (the lookup job, the race): the counting does see allocations. */
-    assert_true(numeric <= 3);
-    assert_true(byname > numeric);
+    if (malloc_counting_works()) {
+        assert_true(numeric <= 3);
+        assert_true(byname > numeric);
+    } else {
+        printf("malloc counts not compared: the allocator is not ours (valgrind)\n");
+    }
 #else
     (void)numeric;
     (void)byname;
