@@ -40,8 +40,9 @@ extension Runtime {
         return spawnRaw(RawTaskVTable(poll: poll, finish: cFinish, drop: cDrop), data: state, owner: owner)
     }
 
-    /// `spawnC` on worker `worker` (checked by the caller).
-    func spawnC(poll: CPollFn, state: UnsafeMutableRawPointer?, drop: CDropFn?, onWorker worker: Int) -> JoinHandle<Int32> {
+    /// `spawnC` on worker `worker` (checked by the caller); nil: where `spawnC` puts it.
+    func spawnC(poll: CPollFn, state: UnsafeMutableRawPointer?, drop: CDropFn?, onWorker worker: Int?) -> JoinHandle<Int32> {
+        guard let worker else { return spawnC(poll: poll, state: state, drop: drop) }
         let owner = drop.map { unsafeBitCast($0, to: UnsafeMutableRawPointer.self) }
         return spawnRaw(RawTaskVTable(poll: poll, finish: cFinish, drop: cDrop), data: state, owner: owner,
                         onWorker: worker)

@@ -18,17 +18,24 @@ public func eddy_spawn(_ rt: eddy_runtime_t, _ poll: CPollFn?, _ state: UnsafeMu
     guard let bits = handleTable.retainShared(rt, .runtime) else { return EddyCode.badHandle }
     let cr = Unmanaged<CRuntime>.fromOpaque(HandleTable.pointer(bits)).takeRetainedValue()
     guard let poll else { return EddyCode.einval }
+    return spawnGated(cr, rt, poll, state, drop, out, onWorker: nil)
+}
+
+/// eddy_spawn and eddy_spawn_on after their argument checks: the gate, the slot, then
+/// the spawn, in that order (the contract above). `worker` nil: the runtime places it.
+func spawnGated(_ cr: CRuntime, _ rt: UInt64, _ poll: CPollFn, _ state: UnsafeMutableRawPointer?, _ drop: CDropFn?,
+                _ out: UnsafeMutablePointer<eddy_task_t>?, onWorker worker: Int?) -> Int32 {
     guard cr.enterSpawn() else { return EddyCode.shutdown }
     defer { cr.leaveSpawn() }
     // A graceful shutdown began (eddy_runtime_shutdown): refused, the caller keeps state.
     if cr.runtime.isStopping { return EddyCode.shutdown }
     guard let out else {
-        _ = cr.runtime.spawnC(poll: poll, state: state, drop: drop)  // the handle is dropped: detached
+        _ = cr.runtime.spawnC(poll: poll, state: state, drop: drop, onWorker: worker)  // detached
         return 0
     }
     // The owner is live here (the free waits for the gate), so nil means a full table.
     guard let id = handleTable.reserve(kind: .task, owner: rt) else { return EddyCode.enomem }
-    let box = TaskBox(cr.runtime.spawnC(poll: poll, state: state, drop: drop))
+    let box = TaskBox(cr.runtime.spawnC(poll: poll, state: state, drop: drop, onWorker: worker))
     let boxBits = UInt(bitPattern: Unmanaged.passRetained(box).toOpaque())
     if !handleTable.publish(id, bits: boxBits, thread: cr.handleThread()) {
         // Unreachable while the gate is held; the task is queued all the same, so it

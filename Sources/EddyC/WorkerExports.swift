@@ -18,7 +18,7 @@ public func eddy_runtime_workers(_ rt: eddy_runtime_t, _ out: UnsafeMutablePoint
     return 0
 }
 
-/// eddy_spawn with a worker: the same gate and handle reservation (TaskExports.swift).
+/// eddy_spawn with a worker: the same gate and handle reservation (`spawnGated`).
 @c @implementation
 public func eddy_spawn_on(_ rt: eddy_runtime_t, _ worker: UInt32, _ poll: CPollFn?, _ state: UnsafeMutableRawPointer?,
                           _ drop: CDropFn?, _ out: UnsafeMutablePointer<eddy_task_t>?) -> Int32 {
@@ -27,17 +27,7 @@ public func eddy_spawn_on(_ rt: eddy_runtime_t, _ worker: UInt32, _ poll: CPollF
     guard let bits = handleTable.retainShared(rt, .runtime) else { return EddyCode.badHandle }
     let cr = Unmanaged<CRuntime>.fromOpaque(HandleTable.pointer(bits)).takeRetainedValue()
     guard let poll, let out, Int(worker) < cr.runtime.workers else { return EddyCode.einval }
-    guard cr.enterSpawn() else { return EddyCode.shutdown }
-    defer { cr.leaveSpawn() }
-    if cr.runtime.isStopping { return EddyCode.shutdown }
-    guard let id = handleTable.reserve(kind: .task, owner: rt) else { return EddyCode.enomem }
-    let box = TaskBox(cr.runtime.spawnC(poll: poll, state: state, drop: drop, onWorker: Int(worker)))
-    let boxBits = UInt(bitPattern: Unmanaged.passRetained(box).toOpaque())
-    if !handleTable.publish(id, bits: boxBits, thread: cr.handleThread()) {
-        Unmanaged<TaskBox>.fromOpaque(HandleTable.pointer(boxBits)).release()
-    }
-    out.pointee = eddy_task_t(id: id)
-    return 0
+    return spawnGated(cr, rt, poll, state, drop, out, onWorker: Int(worker))
 }
 
 @c @implementation
