@@ -298,14 +298,22 @@ private final class MWWaker: @unchecked Sendable {
     @Test func gracefulShutdownFromATaskOnAnotherWorker() throws {
         let rt = try multi(3)
         let began = MWCounter()
-        try rt.spawn(PollFn<Void> { cx in
-            let r = try? cx.runtime.shutdown(timeout: .milliseconds(50))
-            if r == nil { began.set(1) }  // from inside: begun, not finished
-            return .ready(())
-        }, onWorker: 2)
+        let asked = MWCounter()
         try rt.spawn(PollFn<Void> { _ in .pending }, onWorker: 1)
-        // Worker 0 waits for something that never comes: the shutdown ends it.
-        #expect(throws: EddyError.shutdown) { try rt.blockOn(PollFn<Void> { _ in .pending }) }
+        // Worker 0 waits for something that never comes: the shutdown ends it. The shutdown
+        // task is spawned from blockOn's first poll, so blockOn's task exists before it runs.
+        #expect(throws: EddyError.shutdown) {
+            try rt.blockOn(PollFn<Void> { _ in
+                if asked.exchangeOne() == 0 {
+                    try? rt.spawn(PollFn<Void> { cx in
+                        let r = try? cx.runtime.shutdown(timeout: .milliseconds(50))
+                        if r == nil { began.set(1) }  // from inside: begun, not finished
+                        return .ready(())
+                    }, onWorker: 2)
+                }
+                return .pending
+            })
+        }
         #expect(began.value == 1)
         let deadline = Instant.now().nanoseconds + 5_000_000_000
         while rt.shutdownReport == nil && Instant.now().nanoseconds < deadline { usleep(1000) }
