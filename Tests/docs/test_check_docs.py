@@ -110,5 +110,34 @@ class CheckDocComments(unittest.TestCase):
         self.assertIn("2 public declarations without one", p.stdout)
 
 
+class CheckMakeHelp(unittest.TestCase):
+    HELP = "Makefile\n  test               every suite\n  build              release build\n"
+
+    def run_check(self, help_text, *test_targets):
+        with tempfile.TemporaryDirectory() as tmp:
+            f = Path(tmp) / "help.txt"
+            f.write_text(help_text)
+            return subprocess.run([sys.executable, str(HERE / "check_make_help.py"), str(f), *test_targets],
+                                  stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, timeout=60)
+
+    def test_checker_logic(self):
+        sys.path.insert(0, str(HERE))
+        import check_make_help as c
+        self.assertEqual(c.check(self.HELP, ["test"], {"build": "README.md"}), [])
+        # a TEST_TARGETS entry or a documented `make x` without its `## ` line
+        self.assertIn("test-new (in TEST_TARGETS, run by make test) has no `## ` line in make help",
+                      c.check(self.HELP, ["test", "test-new"], {}))
+        self.assertIn("`make docs` (named in docs/X.md) has no `## ` line in make help",
+                      c.check(self.HELP, [], {"docs": "docs/X.md"}))
+        self.assertIn("target build listed twice", c.check(self.HELP + "  build              again\n", [], {}))
+        self.assertIn("help line without a description: '  lonely'", c.check(self.HELP + "  lonely\n", [], {}))
+        self.assertIn("make help listed no targets", c.check("Makefile\n", [], {}))
+
+    def test_missing_test_target_fails_the_script(self):
+        p = self.run_check(self.HELP, "test", "test-unlisted")
+        self.assertEqual(p.returncode, 1, p.stdout)
+        self.assertIn("test-unlisted (in TEST_TARGETS", p.stdout)
+
+
 if __name__ == "__main__":
     unittest.main(argv=sys.argv[:1], verbosity=1)
