@@ -10,8 +10,10 @@
 #                    Also: every public declaration in Sources/Eddy has a /// doc comment
 #                    (Tests/docs/check_doc_comments.py); `make help` lists every target of
 #                    TEST_TARGETS and every `make X` the docs name (Tests/docs/check_make_help.py);
-#                    the checkers' own test first (Tests/docs/test_check_docs.py: they fail
-#                    on broken blocks).
+#                    the README's and docs/PERFORMANCE.md's generated performance blocks are
+#                    what bench/results/latest.json (a reference run) gives (bench/doc_tables.py
+#                    --check); the checkers' own test first (Tests/docs/test_check_docs.py: they
+#                    fail on broken blocks).
 #   make docs        DocC reference of the Eddy module (Sources/Eddy/Eddy.docc + doc
 #                    comments) into $(SCRATCH)/docs; `make docs-preview` serves it.
 #
@@ -37,6 +39,7 @@ docs-check: c-lib
 	python3 Tests/docs/check_doc_comments.py
 	@mkdir -p $(DOCS_CHECK_OUT) && $(MAKE) --no-print-directory -s help > $(DOCS_CHECK_OUT)/make-help.txt
 	python3 Tests/docs/check_make_help.py $(DOCS_CHECK_OUT)/make-help.txt $(TEST_TARGETS)
+	python3 bench/doc_tables.py --check
 	python3 Tests/docs/check_docs.py --out $(DOCS_CHECK_OUT) --library $(LIBDIR)/libeddy.so \
 	    --c-libdir $(C_LIB)
 
