@@ -12,7 +12,8 @@
 #                    TEST_TARGETS and every `make X` the docs name (Tests/docs/check_make_help.py);
 #                    the README's and docs/PERFORMANCE.md's generated performance blocks are
 #                    what bench/results/latest.json (a reference run) gives (bench/doc_tables.py
-#                    --check); the checkers' own test first (Tests/docs/test_check_docs.py: they
+#                    --check); docs/RELIABILITY.md's suite lists are the make files'
+#                    (Tests/docs/check_suite_lists.py); the checkers' own test first (Tests/docs/test_check_docs.py: they
 #                    fail on broken blocks).
 #   make docs        DocC reference of the Eddy module (Sources/Eddy/Eddy.docc + doc
 #                    comments) into $(SCRATCH)/docs; `make docs-preview` serves it.
@@ -40,6 +41,9 @@ docs-check: c-lib
 	@mkdir -p $(DOCS_CHECK_OUT) && $(MAKE) --no-print-directory -s help > $(DOCS_CHECK_OUT)/make-help.txt
 	python3 Tests/docs/check_make_help.py $(DOCS_CHECK_OUT)/make-help.txt $(TEST_TARGETS)
 	python3 bench/doc_tables.py --check
+	python3 Tests/docs/check_suite_lists.py "C_SUITES=$(C_SUITES)" "REL_C_SUITES=$(REL_C_SUITES)" \
+	    "VG_C_SUITES=$(VG_C_SUITES)" "SANLIB_TSAN_SUITES=$(SANLIB_TSAN_SUITES)" \
+	    "SANLIB_ASAN_SUITES=$(SANLIB_ASAN_SUITES)"
 	python3 Tests/docs/check_docs.py --out $(DOCS_CHECK_OUT) --library $(LIBDIR)/libeddy.so \
 	    --c-libdir $(C_LIB)
 

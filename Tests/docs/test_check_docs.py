@@ -139,5 +139,27 @@ class CheckMakeHelp(unittest.TestCase):
         self.assertIn("test-unlisted (in TEST_TARGETS", p.stdout)
 
 
+class CheckSuiteLists(unittest.TestCase):
+    DOC = ("<!-- make:VG -->2 suites: `tcp` `test_fd`<!-- /make --> and <!-- make:ALL -->all 3\n"
+           "suites<!-- /make -->; corpus <!-- count:corpus --> 4 <!-- /count -->")
+    VARS = {"C_SUITES": ["tcp", "fd"], "REL_C_SUITES": ["faults"], "VG": ["tcp", "fd"], "ALL": ["tcp", "fd", "faults"]}
+
+    def test_checker_logic(self):
+        sys.path.insert(0, str(HERE))
+        import check_suite_lists as c
+        self.assertEqual(c.check(self.DOC, self.VARS, ["tcp", "fd", "faults"], 4), [])
+        vg_more = dict(self.VARS, VG=["tcp", "fd", "host"])
+        problems = c.check(self.DOC, vg_more, ["tcp", "fd", "faults"], 4)
+        self.assertIn("VG: the doc names nothing that do not run there and leaves out ['host']", problems)
+        self.assertIn("VG: the doc says 2 suites, 3 run", problems)
+        self.assertIn("ALL: the doc says 3 suites, 4 run", c.check(self.DOC, dict(self.VARS, ALL=["a", "b", "c", "d"]),
+                                                                   ["tcp", "fd", "faults"], 4))
+        self.assertIn("the doc says 4 corpus seeds, Tests/fuzz/corpus.txt has 5",
+                      c.check(self.DOC, self.VARS, ["tcp", "fd", "faults"], 5))
+        self.assertIn("Tests/c/test_new.c is in no suite list (C_SUITES, REL_C_SUITES): nothing runs it",
+                      c.check(self.DOC, self.VARS, ["tcp", "fd", "faults", "new"], 4))
+        self.assertIn("no <!-- make:NAME --> span", c.check("no spans", self.VARS, [], 4))
+
+
 if __name__ == "__main__":
     unittest.main(argv=sys.argv[:1], verbosity=1)
