@@ -80,6 +80,14 @@ class CheckDocs(unittest.TestCase):
         self.assertNotEqual(rc, 0)
         self.assertIn("needs a reason", out)
 
+    def test_indented_code_block_is_refused(self):
+        rc, out = self.check("Install:\n\n    pip install eddy\n")
+        self.assertNotEqual(rc, 0)
+        self.assertIn("sample.md:3: indented code block", out)
+        # a list item's continuation is not a code block
+        rc, out = self.check("- item\n\n    more of the item\n\n```python\nprint(1)\n```\n")
+        self.assertEqual(rc, 0, out)
+
     def test_unclosed_fence(self):
         rc, out = self.check("```c\nint x;\n")
         self.assertNotEqual(rc, 0)
