@@ -8,7 +8,8 @@
 #                    with the project venv's interpreter, like every Python test (mk/deps.mk).
 #                    <!-- fragment: why --> above a fence skips it (listed, with the reason).
 #                    Also: every public declaration in Sources/Eddy has a /// doc comment
-#                    (Tests/docs/check_doc_comments.py); `make help` lists every target of
+#                    (Tests/docs/check_doc_comments.py); every relative link names a file in
+#                    the repository (Tests/docs/check_links.py); `make help` lists every target of
 #                    TEST_TARGETS and every `make X` the docs name (Tests/docs/check_make_help.py);
 #                    the README's and docs/PERFORMANCE.md's generated performance blocks are
 #                    what bench/results/latest.json (a reference run) gives (bench/doc_tables.py
@@ -39,6 +40,7 @@ docs-check: c-lib
 	$(VENV_PY) Tests/docs/test_check_docs.py $(LIBDIR)/libeddy.so $(C_LIB)
 	$(VENV_PY) Tests/docs/check_doc_comments.py
 	@mkdir -p $(DOCS_CHECK_OUT) && $(MAKE) --no-print-directory -s help > $(DOCS_CHECK_OUT)/make-help.txt
+	$(VENV_PY) Tests/docs/check_links.py
 	$(VENV_PY) Tests/docs/check_make_help.py $(DOCS_CHECK_OUT)/make-help.txt $(TEST_TARGETS)
 	$(VENV_PY) bench/doc_tables.py --check
 	$(VENV_PY) Tests/docs/check_suite_lists.py "C_SUITES=$(C_SUITES)" "REL_C_SUITES=$(REL_C_SUITES)" \

@@ -147,6 +147,24 @@ class CheckMakeHelp(unittest.TestCase):
         self.assertIn("test-unlisted (in TEST_TARGETS", p.stdout)
 
 
+class CheckLinks(unittest.TestCase):
+    def test_outside_and_missing_links_fail(self):
+        sys.path.insert(0, str(HERE))
+        import check_links as c
+        with tempfile.TemporaryDirectory() as tmp:
+            root = Path(tmp)
+            (root / "docs").mkdir()
+            (root / "README.md").write_text("x")
+            doc = root / "docs" / "A.md"
+            doc.write_text("[ok](../README.md) [url](https://x.org/a) [anchor](#b)\n"
+                           "[out](../../shared/DESIGN.md) [gone](B.md#c)\n"
+                           "```\n[in code](../../nowhere)\n```\n`[inline](../../nowhere)`\n")
+            problems = c.check(doc, root)
+        self.assertEqual(len(problems), 2, problems)
+        self.assertIn("link (../../shared/DESIGN.md) points outside the repository", problems[0])
+        self.assertIn("link (B.md#c) names a file that does not exist", problems[1])
+
+
 class CheckSuiteLists(unittest.TestCase):
     DOC = ("<!-- make:VG -->2 suites: `tcp` `test_fd`<!-- /make --> and <!-- make:ALL -->all 3\n"
            "suites<!-- /make -->; corpus <!-- count:corpus --> 4 <!-- /count -->")
