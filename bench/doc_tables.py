@@ -2,14 +2,15 @@
 """The README and docs/PERFORMANCE.md performance tables, generated from bench results.
 
     python3 bench/doc_tables.py [--json bench/results/latest.json] [--micro bench/results/micro.json]
-        [--snippet bench/results/readme-table.md] [--update] [--force]
+        [--snippet bench/results/readme-table.md] [--update] [--force] [--check]
 
 --snippet writes the README table (bench/run.py calls this after every run). --update
 (`make bench-docs`) replaces the blocks between `<!-- bench:NAME begin -->` and
 `<!-- bench:NAME end -->` in README.md (readme) and docs/PERFORMANCE.md (provenance,
 targets, python-anchors, syscalls); it refuses results that are not a reference run (a
 full `make bench` of a clean, committed tree) unless --force. Every figure in those blocks
-comes from the JSON files named above; nothing is typed by hand.
+comes from the JSON files named above; nothing is typed by hand. --check (`make test-docs`)
+fails when a block or bench/results/readme-table.md is not what the JSON gives.
 """
 from __future__ import annotations
 
@@ -251,32 +252,19 @@ def replace_block(text: str, name: str, body: str, path: Path) -> str:
     return pat.sub(lambda m: m.group(1) + body + m.group(2), text)
 
 
-def main():
-    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("--json", default=str(RESULTS / "latest.json"))
-    ap.add_argument("--micro", default=str(RESULTS / "micro.json"))
-    ap.add_argument("--snippet", help="write the README table here")
-    ap.add_argument("--update", action="store_true", help="rewrite the generated blocks of README.md and docs/PERFORMANCE.md")
-    ap.add_argument("--force", action="store_true", help="--update even from a non-reference run")
-    a = ap.parse_args()
-    data = json.loads(Path(a.json).read_text())
-    micro = json.loads(Path(a.micro).read_text()) if Path(a.micro).exists() else None
-    r = Results(data, micro)
-    readme = readme_table(r)
-    if a.snippet:
-        Path(a.snippet).write_text(readme)
-        print(f"doc_tables.py: wrote {a.snippet}")
-    if not a.update:
-        if not a.snippet:
-            print(readme)
-        return
+def reference_problem(r: Results, path: str) -> str | None:
     m = r.meta
-    if not a.force and (m.get("mode") != "full" or m.get("dirty") or not m.get("reference", False)):
-        sys.exit(f"doc_tables.py: {a.json} is not a reference run (mode {m.get('mode')}, dirty {m.get('dirty')}, "
-                 f"reference {m.get('reference')}): run the full `make bench` on a clean committed tree, "
-                 "or pass --force (then the docs say which commit and state they come from)")
+    if m.get("mode") != "full" or m.get("dirty") or not m.get("reference", False):
+        return (f"doc_tables.py: {path} is not a reference run (mode {m.get('mode')}, dirty {m.get('dirty')}, "
+                f"reference {m.get('reference')}): run the full `make bench` on a clean committed tree, "
+                "or pass --force (then the docs say which commit and state they come from)")
+    return None
+
+
+def generated_docs(r: Results, micro: dict | None) -> dict[Path, str]:
+    """README.md and docs/PERFORMANCE.md with their generated blocks rewritten."""
     readme_path = ROOT / "README.md"
-    readme_path.write_text(replace_block(readme_path.read_text(), "readme", readme, readme_path))
+    out = {readme_path: replace_block(readme_path.read_text(), "readme", readme_table(r), readme_path)}
     perf = ROOT / "docs" / "PERFORMANCE.md"
     t = perf.read_text()
     micro_note = (f" and `make bench-micro` ({micro['date']}, commit `{micro['commit']}`, bench/results/micro.md)"
@@ -285,8 +273,60 @@ def main():
     t = replace_block(t, "targets", targets_table(r), perf)
     t = replace_block(t, "python-anchors", python_table(r), perf)
     t = replace_block(t, "syscalls", syscalls_table(r), perf)
-    perf.write_text(t)
-    print(f"doc_tables.py: updated {readme_path} and {perf} from {a.json}")
+    out[perf] = t
+    return out
+
+
+def check(r: Results, micro: dict | None, json_path: str, snippet: Path) -> int:
+    """0 when every generated block (and the README snippet) is what the results give."""
+    problems = []
+    ref = reference_problem(r, json_path)
+    if ref:
+        problems.append(ref)
+    for path, text in generated_docs(r, micro).items():
+        if path.read_text() != text:
+            problems.append(f"doc_tables.py: a generated block of {path.relative_to(ROOT)} differs from what "
+                            f"{json_path} gives (edited by hand, or results not put in: run `make bench-docs`)")
+    if not snippet.exists() or snippet.read_text() != readme_table(r):
+        problems.append(f"doc_tables.py: {snippet.relative_to(ROOT)} is not the README table of {json_path}")
+    for p in problems:
+        print(p, file=sys.stderr)
+    if not problems:
+        print(f"doc_tables.py: README.md, docs/PERFORMANCE.md and {snippet.relative_to(ROOT)} match {json_path} "
+              f"(commit {r.meta.get('commit')})")
+    return 1 if problems else 0
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--json", default=str(RESULTS / "latest.json"))
+    ap.add_argument("--micro", default=str(RESULTS / "micro.json"))
+    ap.add_argument("--snippet", help="write the README table here")
+    ap.add_argument("--update", action="store_true", help="rewrite the generated blocks of README.md and docs/PERFORMANCE.md")
+    ap.add_argument("--force", action="store_true", help="--update even from a non-reference run")
+    ap.add_argument("--check", action="store_true",
+                    help="exit 1 unless the generated blocks and bench/results/readme-table.md are what the "
+                         "results give, from a reference run (make test-docs)")
+    a = ap.parse_args()
+    data = json.loads(Path(a.json).read_text())
+    micro = json.loads(Path(a.micro).read_text()) if Path(a.micro).exists() else None
+    r = Results(data, micro)
+    if a.check:
+        sys.exit(check(r, micro, a.json, RESULTS / "readme-table.md"))
+    readme = readme_table(r)
+    if a.snippet:
+        Path(a.snippet).write_text(readme)
+        print(f"doc_tables.py: wrote {a.snippet}")
+    if not a.update:
+        if not a.snippet:
+            print(readme)
+        return
+    ref = reference_problem(r, a.json)
+    if ref and not a.force:
+        sys.exit(ref)
+    for path, text in generated_docs(r, micro).items():
+        path.write_text(text)
+    print(f"doc_tables.py: updated {ROOT / 'README.md'} and {ROOT / 'docs' / 'PERFORMANCE.md'} from {a.json}")
 
 
 if __name__ == "__main__":

@@ -162,7 +162,7 @@ c-exports-check: $(C_LIB)/.stamp ## libeddy.so exports exactly what eddy.h decla
 # runs again (a RUNPATH into the toolchain would otherwise make it only *look* fine).
 SWIFT_TOOLCHAIN_LIB := $(abspath $(dir $(shell command -v swift 2>/dev/null))../lib)
 
-c-env-check: $(C_OUT)/test_timers
+c-env-check: $(C_OUT)/test_timers ## libeddy.so needs nothing from the Swift toolchain (env -i, hidden toolchain)
 	@deps=$$(env -i LD_LIBRARY_PATH=$(C_LIB_ABS) /usr/bin/ldd $(C_LIB)/libeddy.so); echo "$$deps"; \
 	if echo "$$deps" | grep -q -e 'not found' -e '$(SWIFT_TOOLCHAIN_LIB)' -e 'libswift'; then \
 	    echo "libeddy.so depends on the Swift toolchain or on a missing library"; exit 1; fi

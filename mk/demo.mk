@@ -6,7 +6,7 @@
 #                    then `make demo` itself with a busy DEMO_PORT.
 
 .PHONY: test-demo
-test-demo: build
-	SCRATCH=$(SCRATCH) python3 Tests/examples/demo_test.py $(LIBDIR)/eddy-delayserver --make
+test-demo: build $(VENV_STAMP) ## make demo's runner: busy port, hung client, dead server (scripts/demo.sh)
+	SCRATCH=$(SCRATCH) $(VENV_PY) Tests/examples/demo_test.py $(LIBDIR)/eddy-delayserver --make
 
 TEST_TARGETS += test-demo

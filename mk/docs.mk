@@ -5,11 +5,17 @@
 #                    built as executables of one consumer package that depends on Eddy by
 #                    path (.build/docs-check/swift) and run; C blocks compiled with -Wall
 #                    -Wextra -Werror, linked against libeddy.so and run; Python blocks run
-#                    with the system python3 (the binding needs nothing beyond the stdlib).
+#                    with the project venv's interpreter, like every Python test (mk/deps.mk).
 #                    <!-- fragment: why --> above a fence skips it (listed, with the reason).
 #                    Also: every public declaration in Sources/Eddy has a /// doc comment
-#                    (Tests/docs/check_doc_comments.py); the checkers' own test first
-#                    (Tests/docs/test_check_docs.py: they fail on broken blocks).
+#                    (Tests/docs/check_doc_comments.py); every relative link names a file in
+#                    the repository (Tests/docs/check_links.py); `make help` lists every target of
+#                    TEST_TARGETS and every `make X` the docs name (Tests/docs/check_make_help.py);
+#                    the README's and docs/PERFORMANCE.md's generated performance blocks are
+#                    what bench/results/latest.json (a reference run) gives (bench/doc_tables.py
+#                    --check); docs/RELIABILITY.md's suite lists are the make files'
+#                    (Tests/docs/check_suite_lists.py); the checkers' own test first (Tests/docs/test_check_docs.py: they
+#                    fail on broken blocks).
 #   make docs        DocC reference of the Eddy module (Sources/Eddy/Eddy.docc + doc
 #                    comments) into $(SCRATCH)/docs; `make docs-preview` serves it.
 #
@@ -27,13 +33,20 @@ TEST_TARGETS += test-docs
 
 .PHONY: test-docs docs-check docs docs-preview
 
-test-docs: build ## build and run every code block in README.md, docs/*.md, bindings/python/README.md
+test-docs: build $(VENV_STAMP) ## build and run every code block in README.md, docs/*.md, bindings/python/README.md
 	@$(MAKE) --no-print-directory docs-check
 
 docs-check: c-lib
-	python3 Tests/docs/test_check_docs.py $(LIBDIR)/libeddy.so $(C_LIB)
-	python3 Tests/docs/check_doc_comments.py
-	python3 Tests/docs/check_docs.py --out $(DOCS_CHECK_OUT) --library $(LIBDIR)/libeddy.so \
+	$(VENV_PY) Tests/docs/test_check_docs.py $(LIBDIR)/libeddy.so $(C_LIB)
+	$(VENV_PY) Tests/docs/check_doc_comments.py
+	@mkdir -p $(DOCS_CHECK_OUT) && $(MAKE) --no-print-directory -s help > $(DOCS_CHECK_OUT)/make-help.txt
+	$(VENV_PY) Tests/docs/check_links.py
+	$(VENV_PY) Tests/docs/check_make_help.py $(DOCS_CHECK_OUT)/make-help.txt $(TEST_TARGETS)
+	$(VENV_PY) bench/doc_tables.py --check
+	$(VENV_PY) Tests/docs/check_suite_lists.py "C_SUITES=$(C_SUITES)" "REL_C_SUITES=$(REL_C_SUITES)" \
+	    "VG_C_SUITES=$(VG_C_SUITES)" "SANLIB_TSAN_SUITES=$(SANLIB_TSAN_SUITES)" \
+	    "SANLIB_ASAN_SUITES=$(SANLIB_ASAN_SUITES)"
+	$(VENV_PY) Tests/docs/check_docs.py --out $(DOCS_CHECK_OUT) --library $(LIBDIR)/libeddy.so \
 	    --c-libdir $(C_LIB)
 
 docs: ## generate the Eddy module's DocC reference (SCRATCH/docs, .build/docs)

@@ -17,6 +17,9 @@ Markers, an HTML comment on the line just above the fence (GitHub does not rende
                                 serves forever or needs a peer the check does not start
 The info string may also carry `fragment` (```c fragment), with no reason.
 
+An indented code block (four spaces after a blank line, outside a list) is an error: the
+extractor sees fenced blocks only, so every block must be one.
+
 Every run is bounded by a timeout; the last line is "test-docs: N passed, N failed".
 Standard library only.
 """
@@ -36,6 +39,8 @@ TEXT_LANGS = {"", "text", "txt", "plain", "diagram"}
 CODE_LANGS = {"swift", "c", "python"}
 MARKER = re.compile(r"^\s*<!--\s*(fragment|build-only)\s*(?::\s*(.*?))?\s*-->\s*$")
 FENCE = re.compile(r"^(\s*)(`{3,}|~{3,})\s*([^`\s]*)\s*(.*)$")
+INDENTED = re.compile(r"^( {4}|\t)")
+LIST_ITEM = re.compile(r"^\s*([-*+]|\d+[.)])\s")
 
 
 @dataclass
@@ -58,11 +63,26 @@ def extract(root: Path, rel: str) -> list:
     """Fenced blocks of one Markdown file, with the marker just above each."""
     lines = (root / rel).read_text(encoding="utf-8").split("\n")
     blocks, i = [], 0
+    prev_blank, in_list = True, False
     while i < len(lines):
         m = FENCE.match(lines[i])
         if not m:
+            line = lines[i]
+            if not line.strip():
+                prev_blank = True
+            else:
+                if prev_blank and not line.startswith((" ", "\t")):
+                    in_list = bool(LIST_ITEM.match(line))  # a new paragraph: a list item or not
+                elif LIST_ITEM.match(line):
+                    in_list = True
+                if prev_blank and INDENTED.match(line) and not in_list:
+                    # Markdown's other code block: invisible to the fence parser, so refused.
+                    raise SystemExit(f"{rel}:{i + 1}: indented code block: fence it (```sh, ```text, ...) "
+                                     "so that test-docs sees it")
+                prev_blank = False
             i += 1
             continue
+        prev_blank, in_list = False, False
         indent, fence, lang, rest = m.groups()
         start, body = i, []
         i += 1

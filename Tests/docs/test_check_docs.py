@@ -80,6 +80,14 @@ class CheckDocs(unittest.TestCase):
         self.assertNotEqual(rc, 0)
         self.assertIn("needs a reason", out)
 
+    def test_indented_code_block_is_refused(self):
+        rc, out = self.check("Install:\n\n    pip install eddy\n")
+        self.assertNotEqual(rc, 0)
+        self.assertIn("sample.md:3: indented code block", out)
+        # a list item's continuation is not a code block
+        rc, out = self.check("- item\n\n    more of the item\n\n```python\nprint(1)\n```\n")
+        self.assertEqual(rc, 0, out)
+
     def test_unclosed_fence(self):
         rc, out = self.check("```c\nint x;\n")
         self.assertNotEqual(rc, 0)
@@ -108,6 +116,75 @@ class CheckDocComments(unittest.TestCase):
         self.assertIn("A.swift:6: no doc comment: public var bare", p.stdout)
         self.assertIn("A.swift:10: no doc comment: case one, two", p.stdout)
         self.assertIn("2 public declarations without one", p.stdout)
+
+
+class CheckMakeHelp(unittest.TestCase):
+    HELP = "Makefile\n  test               every suite\n  build              release build\n"
+
+    def run_check(self, help_text, *test_targets):
+        with tempfile.TemporaryDirectory() as tmp:
+            f = Path(tmp) / "help.txt"
+            f.write_text(help_text)
+            return subprocess.run([sys.executable, str(HERE / "check_make_help.py"), str(f), *test_targets],
+                                  stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, timeout=60)
+
+    def test_checker_logic(self):
+        sys.path.insert(0, str(HERE))
+        import check_make_help as c
+        self.assertEqual(c.check(self.HELP, ["test"], {"build": "README.md"}), [])
+        # a TEST_TARGETS entry or a documented `make x` without its `## ` line
+        self.assertIn("test-new (in TEST_TARGETS, run by make test) has no `## ` line in make help",
+                      c.check(self.HELP, ["test", "test-new"], {}))
+        self.assertIn("`make docs` (named in docs/X.md) has no `## ` line in make help",
+                      c.check(self.HELP, [], {"docs": "docs/X.md"}))
+        self.assertIn("target build listed twice", c.check(self.HELP + "  build              again\n", [], {}))
+        self.assertIn("help line without a description: '  lonely'", c.check(self.HELP + "  lonely\n", [], {}))
+        self.assertIn("make help listed no targets", c.check("Makefile\n", [], {}))
+
+    def test_missing_test_target_fails_the_script(self):
+        p = self.run_check(self.HELP, "test", "test-unlisted")
+        self.assertEqual(p.returncode, 1, p.stdout)
+        self.assertIn("test-unlisted (in TEST_TARGETS", p.stdout)
+
+
+class CheckLinks(unittest.TestCase):
+    def test_outside_and_missing_links_fail(self):
+        sys.path.insert(0, str(HERE))
+        import check_links as c
+        with tempfile.TemporaryDirectory() as tmp:
+            root = Path(tmp)
+            (root / "docs").mkdir()
+            (root / "README.md").write_text("x")
+            doc = root / "docs" / "A.md"
+            doc.write_text("[ok](../README.md) [url](https://x.org/a) [anchor](#b)\n"
+                           "[out](../../shared/DESIGN.md) [gone](B.md#c)\n"
+                           "```\n[in code](../../nowhere)\n```\n`[inline](../../nowhere)`\n")
+            problems = c.check(doc, root)
+        self.assertEqual(len(problems), 2, problems)
+        self.assertIn("link (../../shared/DESIGN.md) points outside the repository", problems[0])
+        self.assertIn("link (B.md#c) names a file that does not exist", problems[1])
+
+
+class CheckSuiteLists(unittest.TestCase):
+    DOC = ("<!-- make:VG -->2 suites: `tcp` `test_fd`<!-- /make --> and <!-- make:ALL -->all 3\n"
+           "suites<!-- /make -->; corpus <!-- count:corpus --> 4 <!-- /count -->")
+    VARS = {"C_SUITES": ["tcp", "fd"], "REL_C_SUITES": ["faults"], "VG": ["tcp", "fd"], "ALL": ["tcp", "fd", "faults"]}
+
+    def test_checker_logic(self):
+        sys.path.insert(0, str(HERE))
+        import check_suite_lists as c
+        self.assertEqual(c.check(self.DOC, self.VARS, ["tcp", "fd", "faults"], 4), [])
+        vg_more = dict(self.VARS, VG=["tcp", "fd", "host"])
+        problems = c.check(self.DOC, vg_more, ["tcp", "fd", "faults"], 4)
+        self.assertIn("VG: the doc names nothing that do not run there and leaves out ['host']", problems)
+        self.assertIn("VG: the doc says 2 suites, 3 run", problems)
+        self.assertIn("ALL: the doc says 3 suites, 4 run", c.check(self.DOC, dict(self.VARS, ALL=["a", "b", "c", "d"]),
+                                                                   ["tcp", "fd", "faults"], 4))
+        self.assertIn("the doc says 4 corpus seeds, Tests/fuzz/corpus.txt has 5",
+                      c.check(self.DOC, self.VARS, ["tcp", "fd", "faults"], 5))
+        self.assertIn("Tests/c/test_new.c is in no suite list (C_SUITES, REL_C_SUITES): nothing runs it",
+                      c.check(self.DOC, self.VARS, ["tcp", "fd", "faults", "new"], 4))
+        self.assertIn("no <!-- make:NAME --> span", c.check("no spans", self.VARS, [], 4))
 
 
 if __name__ == "__main__":

@@ -148,7 +148,7 @@ final class IoUringDriver: IoBackend {
     /// read and accept (a test's scripted table must see every read). Off by default:
     /// for the poll-style front doors they cost more user-space instructions per round
     /// trip than they save (a copy out of the pool and the buffer's return against one
-    /// read(2) less; docs/PERFORMANCE.md, "io_uring phase 2").
+    /// read(2) less; docs/PERFORMANCE-LOG.md, "io_uring phase 2").
     private static func completionReadsWanted(_ sys: Sys) -> Bool {
         guard let v = getenv("EDDY_URING_RECV"), String(cString: v) == "1" else { return false }
         let read = unsafeBitCast(sys.calls.read, to: UnsafeRawPointer.self)

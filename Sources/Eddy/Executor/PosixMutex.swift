@@ -8,7 +8,7 @@ package final class PosixMutex<Value>: @unchecked Sendable {
     // @unchecked Sendable: `value` is only reached inside `withLock`, under the mutex.
     private let mutex: UnsafeMutablePointer<pthread_mutex_t>
     // Unchecked: the mutex already excludes overlapping accesses; the dynamic check cost
-    // a swift_beginAccess (~175 instructions) per `withLock` (docs/PERFORMANCE.md).
+    // a swift_beginAccess (~175 instructions) per `withLock` (docs/PERFORMANCE-LOG.md).
     @exclusivity(unchecked) private var value: Value
 
     package init(_ value: Value) {

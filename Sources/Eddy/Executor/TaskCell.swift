@@ -11,7 +11,7 @@ final class TaskCell<F: Future>: JoinableTask<F.Output>, @unchecked Sendable {
         super.init(core: core)
         // Inlined into `Runtime.spawn` at the caller's concrete type: this closure is
         // specialized code, unlike `pollTask` (generic metadata look-ups on every poll;
-        // docs/PERFORMANCE.md has the numbers).
+        // docs/PERFORMANCE-LOG.md has the numbers).
         pollThunk = { TaskCell<F>.pollBody(unsafeDowncast($0, to: TaskCell<F>.self)) }
     }
 

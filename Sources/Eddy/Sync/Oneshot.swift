@@ -7,7 +7,7 @@ import Synchronization
 /// `receiverGone` (dropped or closed), `taken` (the receiver took the value).
 ///
 /// The hot paths of both ends are `@inlinable`: callers (EddyC, user modules) then run them
-/// specialised for their `T`, without generic metadata look-ups (docs/PERFORMANCE.md).
+/// specialised for their `T`, without generic metadata look-ups (docs/PERFORMANCE-LOG.md).
 @usableFromInline
 final class OneshotState<T>: AtomicWaker, @unchecked Sendable {
     // @unchecked Sendable: `value` is written by the sender before it sets `sent`
