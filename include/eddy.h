@@ -777,7 +777,8 @@ int eddy_unixdgram_connect(eddy_unixdgram_t s, const char *path);
 int eddy_unixdgram_poll_recv_from(eddy_unixdgram_t s, eddy_cx_t *cx, void *buf, size_t len, size_t *n,
                                   char *from, size_t from_len, int *truncated);
 /* Sends buf as one datagram to `path`: EDDY_READY with *n == len, or EDDY_PENDING.
- * The path is parsed on each call. Owning thread, inside poll_fn. Errors:
+ * The path is parsed on each call, without allocation. Owning thread, inside
+ * poll_fn. Errors:
  * EDDY_EINVAL (bad cx, n or path NULL, buf NULL with len > 0, len > SSIZE_MAX,
  * empty path), -ENAMETOOLONG, -ENOENT (no such file), EDDY_ECONNREFUSED (nobody
  * bound there), -EMSGSIZE, -errno. */

@@ -58,11 +58,7 @@ private func receiveDgram(_ id: UInt64, _ cx: OpaquePointer?, _ buf: UnsafeMutab
         (s: UnixDatagramSocket, c: inout Context, fromPtr) in s.pollReceiveStep(&c, buf, len, fromPtr)
     }
     if rc != EddyCode.ready { return rc }
-    if let from {
-        let text = Array(sender.path.utf8.prefix(Int(EDDY_UNIX_PATH_MAX) - 1))
-        for (i, b) in text.enumerated() { from[i] = CChar(bitPattern: b) }
-        from[text.count] = 0
-    }
+    if let from { _ = sender.copyPath(to: from, capacity: Int(EDDY_UNIX_PATH_MAX)) }  // no String: no malloc
     return rc
 }
 
@@ -84,7 +80,8 @@ public func eddy_unixdgram_poll_send_to(_ s: eddy_unixdgram_t, _ cx: OpaquePoint
                                         _ path: UnsafePointer<CChar>?, _ n: UnsafeMutablePointer<Int>?) -> Int32 {
     guard let path else { return isForked() ? EddyCode.forked : EddyCode.einval }
     var dest: UnixDatagramAddress
-    do { dest = try UnixDatagramAddress(path: String(cString: path)) } catch {
+    // Parsed in place into a sockaddr_un on the stack: no String, no allocation.
+    do { dest = try UnixDatagramAddress(cString: path) } catch {
         return isForked() ? EddyCode.forked : error.code
     }
     return pollDatagram(s.id, .unixDatagram, cx, hasBuffer: buf != nil, len, n) { (sock: UnixDatagramSocket, c: inout Context) in

@@ -99,4 +99,19 @@ import Testing
             }
         }
     }
+
+    /// The C ABI's send path parses a C string in place; it agrees with the String form.
+    @Test func cStringPathsParseAsStrings() throws {
+        for path in ["/tmp/a-rather-long-socket-path.sock", "@abstract-name", "x"] {
+            let a = try path.withCString { try UnixDatagramAddress(cString: $0) }
+            #expect(a == (try UnixDatagramAddress(path: path)) && a.path == path)
+            var out = [CChar](repeating: 7, count: 110)
+            #expect(a.copyPath(to: &out, capacity: out.count) == path.utf8.count)
+            #expect(String(decoding: out.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self) == path)
+        }
+        #expect(throws: EddyError.invalidArgument) { try "".withCString { try UnixDatagramAddress(cString: $0) } }
+        #expect(throws: EddyError.invalidArgument) { try "@".withCString { try UnixDatagramAddress(cString: $0) } }
+        let long = "/" + String(repeating: "y", count: 120)
+        #expect(throws: EddyError.errno(ENAMETOOLONG)) { try long.withCString { try UnixDatagramAddress(cString: $0) } }
+    }
 }
