@@ -579,7 +579,7 @@ int eddy_udp_bind(eddy_runtime_t rt, const char *host, uint16_t port, uint32_t f
 /* Takes over an existing datagram socket descriptor (systemd socket
  * activation, a socket made elsewhere): made non-blocking and close-on-exec,
  * owned by Eddy from now on, closed by eddy_udp_close — and closed at once if
- * this fails. Owning thread. Errors: EDDY_EINVAL (out NULL, not a datagram
+ * this fails. Owning thread. Errors: EDDY_EINVAL (out NULL, not an IPv4/IPv6 datagram
  * socket), -EBADF, -ENOTSOCK, EDDY_ENOMEM. */
 int eddy_udp_from_fd(eddy_runtime_t rt, int fd, eddy_udp_t *out);
 /* Connects the socket to *peer (immediate for UDP): eddy_udp_poll_send and
@@ -790,6 +790,20 @@ int eddy_unixdgram_poll_recv(eddy_unixdgram_t s, eddy_cx_t *cx, void *buf, size_
 int eddy_unixdgram_poll_send(eddy_unixdgram_t s, eddy_cx_t *cx, const void *buf, size_t len, size_t *n);
 /* Writes the descriptor to *fd (Eddy owns it). Owning thread. Errors: EDDY_EINVAL (fd NULL). */
 int eddy_unixdgram_fd(eddy_unixdgram_t s, int *fd);
+/* Takes over an existing Unix-domain datagram socket descriptor (inherited,
+ * received with eddy_tcp_poll_recv_fd, socket activation): made non-blocking and
+ * close-on-exec, owned by Eddy from now on, closed by eddy_unixdgram_close — and
+ * closed at once if this fails. Owning thread. Errors: EDDY_EINVAL (out NULL,
+ * not a datagram socket, not Unix-domain: a UDP socket), -EBADF, -ENOTSOCK,
+ * EDDY_ENOMEM. */
+int eddy_unixdgram_from_fd(eddy_runtime_t rt, int fd, eddy_unixdgram_t *out);
+/* Writes the bound path ("@name" for an abstract name, "" when unbound) with its
+ * NUL into path (path_len at least EDDY_UNIX_PATH_MAX). Owning thread.
+ * Errors: EDDY_EINVAL (path NULL, path_len below EDDY_UNIX_PATH_MAX). */
+int eddy_unixdgram_local_addr(eddy_unixdgram_t s, char *path, size_t path_len);
+/* Writes the connected peer's path (see eddy_unixdgram_local_addr; "" for an
+ * unbound peer). Owning thread. Errors: EDDY_EINVAL (as local_addr), EDDY_ENOTCONN. */
+int eddy_unixdgram_peer_addr(eddy_unixdgram_t s, char *path, size_t path_len);
 /* Closes the socket and frees the handle. Owning thread. Errors: EDDY_EBADHANDLE. */
 int eddy_unixdgram_close(eddy_unixdgram_t s);
 /* ---- end Unix datagram sockets ---- */

@@ -158,6 +158,30 @@ public final class UnixDatagramSocket: @unchecked Sendable {
         return UnixDatagramSocket(source: IoSource(core: core, key: key), unlinkPath: nil)
     }
 
+    /// Takes over an existing Unix-domain datagram socket descriptor (inherited, passed
+    /// over a Unix socket, socket activation): Eddy makes it non-blocking and
+    /// close-on-exec and owns it from now on, also when this throws (then it is closed).
+    /// Not a socket: ENOTSOCK; not open: EBADF; another type or family (a UDP socket, a
+    /// Unix stream): EINVAL. `unlinkOnClose` is not available: Eddy did not bind it.
+    public static func adopt(fileDescriptor fd: Int32, runtime: Runtime? = nil) throws(EddyError) -> UnixDatagramSocket {
+        let core: Core
+        do { core = try constructionCore(runtime) } catch {
+            sysClose(fd)
+            throw error
+        }
+        var r = sysPrepareAdopted(fd, type: Int32(SOCK_DGRAM.rawValue))
+        if r == 0, sysGetIntOption(fd, SOL_SOCKET, SO_DOMAIN) != AF_UNIX { r = -EINVAL }
+        if r < 0 {
+            sysClose(fd)
+            throw .errno(-r)
+        }
+        // Writable from the start (as UdpSocket.adopt); datagrams already queued are
+        // reported by epoll when the descriptor is registered (edge-triggered adds
+        // report the current state).
+        let key = try core.io.register(fd: fd, initial: Readiness.writable).get()
+        return UnixDatagramSocket(source: IoSource(core: core, key: key), unlinkPath: nil)
+    }
+
     /// A socket file nobody has bound any more: a datagram connect is refused.
     private static func isStale(_ addr: UnixAddress) -> Bool {
         var st = stat()

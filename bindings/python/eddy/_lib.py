@@ -425,6 +425,9 @@ def _declare(lib: ctypes.CDLL) -> None:
     f("eddy_unixdgram_poll_send", c_int, H, c_void_p, c_void_p, c_size_t, POINTER(c_size_t))
     f("eddy_unixdgram_fd", c_int, H, POINTER(c_int))
     f("eddy_unixdgram_close", c_int, H)
+    f("eddy_unixdgram_from_fd", c_int, H, c_int, PH)
+    f("eddy_unixdgram_local_addr", c_int, H, c_char_p, c_size_t)
+    f("eddy_unixdgram_peer_addr", c_int, H, c_char_p, c_size_t)
     # ---- end Unix datagram sockets ----
     # ---- time and combinators (issue 16, item 6) ----
     f("eddy_now", c_int, H, POINTER(ctypes.c_uint64))
