@@ -540,8 +540,9 @@ typedef struct {
     uint8_t addr[16];  /* network byte order; IPv4 uses the first 4 bytes */
 } eddy_addr_t;
 
-/* Parses a numeric host ("127.0.0.1", "::1", "[::1]"; "localhost" is
- * 127.0.0.1) and a port into *out. No name resolution. Any thread.
+/* Parses a numeric host ("127.0.0.1", "::1", "[::1]") and a port into *out.
+ * No name resolution: a name, "localhost" included, is EDDY_EINVAL (resolve
+ * it with eddy_resolve). Any thread.
  * Errors: EDDY_EINVAL (host or out NULL, not a numeric address). */
 int eddy_addr_parse(const char *host, uint16_t port, eddy_addr_t *out);
 /* Writes "1.2.3.4:5" or "[::1]:5" with a terminating NUL into buf (64 bytes
@@ -815,8 +816,8 @@ int eddy_unixdgram_close(eddy_unixdgram_t s);
  * drive it with eddy_future_then), then take the stream with
  * eddy_future_take_tcp. Free the future with eddy_future_free (which closes a
  * socket still connecting, or a connected one never taken). Owning thread.
- * A numeric IPv4/IPv6 address (or "localhost") connects at once: no lookup, no
- * blocking-pool hop. A host name is resolved on the blocking pool and raced
+ * A numeric IPv4/IPv6 address connects at once: no lookup, no blocking-pool
+ * hop. A host name ("localhost" too) is resolved on the blocking pool and raced
  * with Happy Eyeballs (see eddy_tcp_connect_addrs); a name that does not
  * resolve completes the future with EDDY_EAI_* (eddy_strerror: getaddrinfo's
  * message; print the host name with it).
