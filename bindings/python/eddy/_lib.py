@@ -32,7 +32,7 @@ from ctypes import (
     c_void_p,
 )
 from pathlib import Path
-from typing import List, Optional
+from typing import Any, Dict, List, Optional
 
 # --- constants (include/eddy.h) -------------------------------------------------
 READY = 0
@@ -507,6 +507,28 @@ class Fast:
         fn.restype = c_int
         fn.argtypes = None
         self.host_write = fn
+
+
+# ---- datagram hot path (issue 15): the per-datagram calls, argtypes-free ----
+_fast_calls: Dict[str, Any] = {}
+
+
+def fast_call(name: str) -> Any:
+    """An argtypes-free prototype of ``name`` (arguments as described above), for
+    the eddy_udp_poll_* functions called once per datagram: through PyDLL (the GIL
+    stays held: they never block, wait for no lock a Python thread holds and never
+    call back into Python, as eddy_host_write). ~3 400 instructions per call, Eddy's
+    work included, instead of ~12 000 with argtypes (docs/NETWORKING.md, UDP echo)."""
+    fn = _fast_calls.get(name)
+    if fn is None:
+        load()
+        assert _path is not None
+        fn = getattr(ctypes.PyDLL(_path), name)
+        fn.restype = c_int
+        fn.argtypes = None
+        _fast_calls[name] = fn
+    return fn
+# ---- end datagram hot path ----
 
 
 _fast: Optional[Fast] = None
