@@ -15,7 +15,6 @@ from ._errors import ClosedResourceError, error_from_code
 from ._protocol import PENDING, READY, SUSPEND, Suspends, awaitable
 from ._tasks import Task
 
-
 _S = TypeVar("_S", bound="DatagramSocketBase")
 
 
@@ -56,7 +55,7 @@ class DatagramSocketBase:
         self._fin = weakref.finalize(self, _finalize, rt, h, self._KIND, self._CLOSE)
         self._fin.atexit = False
         self._waiters: list[Task[Any]] = []
-        self._cxval: Any = None  # the last task context passed (see _cx)
+        self._cxval: Any = None  # the last task context passed (see _cx_arg)
         self._cxarg: Any = None
 
     def __repr__(self) -> str:
