@@ -104,6 +104,20 @@ def test_connect_and_listen_by_name():
     run(main())
 
 
+def test_numeric_connect_needs_no_lookup():
+    """A numeric host connects without the blocking pool (no job, no thread)."""
+    async def main():
+        async with await eddy.listen("127.0.0.1", 0) as listener:
+            acc = eddy.spawn(listener.accept())
+            async with await eddy.connect("127.0.0.1", listener.port) as c, await acc as s:
+                await c.write_all(b"n")
+                assert await s.readexactly(1) == b"n"
+            m = eddy.metrics()
+            assert m.blocking_completed == 0 and m.blocking_threads == 0, m
+
+    run(main())
+
+
 def test_localhost_is_resolved_like_any_name():
     """Not an alias for 127.0.0.1: resolved on the pool (::1 and/or 127.0.0.1) and
     raced, so a server on 127.0.0.1 only is reached; numeric-only calls refuse it."""
