@@ -540,8 +540,9 @@ typedef struct {
     uint8_t addr[16];  /* network byte order; IPv4 uses the first 4 bytes */
 } eddy_addr_t;
 
-/* Parses a numeric host ("127.0.0.1", "::1", "[::1]"; "localhost" is
- * 127.0.0.1) and a port into *out. No name resolution. Any thread.
+/* Parses a numeric host ("127.0.0.1", "::1", "[::1]") and a port into *out.
+ * No name resolution: a name, "localhost" included, is EDDY_EINVAL (resolve
+ * it with eddy_resolve). Any thread.
  * Errors: EDDY_EINVAL (host or out NULL, not a numeric address). */
 int eddy_addr_parse(const char *host, uint16_t port, eddy_addr_t *out);
 /* Writes "1.2.3.4:5" or "[::1]:5" with a terminating NUL into buf (64 bytes
@@ -579,7 +580,7 @@ int eddy_udp_bind(eddy_runtime_t rt, const char *host, uint16_t port, uint32_t f
 /* Takes over an existing datagram socket descriptor (systemd socket
  * activation, a socket made elsewhere): made non-blocking and close-on-exec,
  * owned by Eddy from now on, closed by eddy_udp_close — and closed at once if
- * this fails. Owning thread. Errors: EDDY_EINVAL (out NULL, not a datagram
+ * this fails. Owning thread. Errors: EDDY_EINVAL (out NULL, not an IPv4/IPv6 datagram
  * socket), -EBADF, -ENOTSOCK, EDDY_ENOMEM. */
 int eddy_udp_from_fd(eddy_runtime_t rt, int fd, eddy_udp_t *out);
 /* Connects the socket to *peer (immediate for UDP): eddy_udp_poll_send and
@@ -777,7 +778,8 @@ int eddy_unixdgram_connect(eddy_unixdgram_t s, const char *path);
 int eddy_unixdgram_poll_recv_from(eddy_unixdgram_t s, eddy_cx_t *cx, void *buf, size_t len, size_t *n,
                                   char *from, size_t from_len, int *truncated);
 /* Sends buf as one datagram to `path`: EDDY_READY with *n == len, or EDDY_PENDING.
- * The path is parsed on each call. Owning thread, inside poll_fn. Errors:
+ * The path is parsed on each call, without allocation. Owning thread, inside
+ * poll_fn. Errors:
  * EDDY_EINVAL (bad cx, n or path NULL, buf NULL with len > 0, len > SSIZE_MAX,
  * empty path), -ENAMETOOLONG, -ENOENT (no such file), EDDY_ECONNREFUSED (nobody
  * bound there), -EMSGSIZE, -errno. */
@@ -789,6 +791,20 @@ int eddy_unixdgram_poll_recv(eddy_unixdgram_t s, eddy_cx_t *cx, void *buf, size_
 int eddy_unixdgram_poll_send(eddy_unixdgram_t s, eddy_cx_t *cx, const void *buf, size_t len, size_t *n);
 /* Writes the descriptor to *fd (Eddy owns it). Owning thread. Errors: EDDY_EINVAL (fd NULL). */
 int eddy_unixdgram_fd(eddy_unixdgram_t s, int *fd);
+/* Takes over an existing Unix-domain datagram socket descriptor (inherited,
+ * received with eddy_tcp_poll_recv_fd, socket activation): made non-blocking and
+ * close-on-exec, owned by Eddy from now on, closed by eddy_unixdgram_close — and
+ * closed at once if this fails. Owning thread. Errors: EDDY_EINVAL (out NULL,
+ * not a datagram socket, not Unix-domain: a UDP socket), -EBADF, -ENOTSOCK,
+ * EDDY_ENOMEM. */
+int eddy_unixdgram_from_fd(eddy_runtime_t rt, int fd, eddy_unixdgram_t *out);
+/* Writes the bound path ("@name" for an abstract name, "" when unbound) with its
+ * NUL into path (path_len at least EDDY_UNIX_PATH_MAX). Owning thread.
+ * Errors: EDDY_EINVAL (path NULL, path_len below EDDY_UNIX_PATH_MAX). */
+int eddy_unixdgram_local_addr(eddy_unixdgram_t s, char *path, size_t path_len);
+/* Writes the connected peer's path (see eddy_unixdgram_local_addr; "" for an
+ * unbound peer). Owning thread. Errors: EDDY_EINVAL (as local_addr), EDDY_ENOTCONN. */
+int eddy_unixdgram_peer_addr(eddy_unixdgram_t s, char *path, size_t path_len);
 /* Closes the socket and frees the handle. Owning thread. Errors: EDDY_EBADHANDLE. */
 int eddy_unixdgram_close(eddy_unixdgram_t s);
 /* ---- end Unix datagram sockets ---- */
@@ -800,8 +816,8 @@ int eddy_unixdgram_close(eddy_unixdgram_t s);
  * drive it with eddy_future_then), then take the stream with
  * eddy_future_take_tcp. Free the future with eddy_future_free (which closes a
  * socket still connecting, or a connected one never taken). Owning thread.
- * A numeric IPv4/IPv6 address (or "localhost") connects at once: no lookup, no
- * blocking-pool hop. A host name is resolved on the blocking pool and raced
+ * A numeric IPv4/IPv6 address connects at once: no lookup, no blocking-pool
+ * hop. A host name ("localhost" too) is resolved on the blocking pool and raced
  * with Happy Eyeballs (see eddy_tcp_connect_addrs); a name that does not
  * resolve completes the future with EDDY_EAI_* (eddy_strerror: getaddrinfo's
  * message; print the host name with it).

@@ -1,5 +1,5 @@
 // UnixDatagramExports: eddy_unixdgram_* (issue 15 item 3) — the eddy_udp_* shape with
-// paths: bind (or unbound), connect, the four poll functions, fd, close.
+// paths: bind (or unbound), adopt, connect, the four poll functions, addresses, fd, close.
 
 import CEddyABI
 import Eddy
@@ -58,11 +58,7 @@ private func receiveDgram(_ id: UInt64, _ cx: OpaquePointer?, _ buf: UnsafeMutab
         (s: UnixDatagramSocket, c: inout Context, fromPtr) in s.pollReceiveStep(&c, buf, len, fromPtr)
     }
     if rc != EddyCode.ready { return rc }
-    if let from {
-        let text = Array(sender.path.utf8.prefix(Int(EDDY_UNIX_PATH_MAX) - 1))
-        for (i, b) in text.enumerated() { from[i] = CChar(bitPattern: b) }
-        from[text.count] = 0
-    }
+    if let from { _ = sender.copyPath(to: from, capacity: Int(EDDY_UNIX_PATH_MAX)) }  // no String: no malloc
     return rc
 }
 
@@ -84,7 +80,8 @@ public func eddy_unixdgram_poll_send_to(_ s: eddy_unixdgram_t, _ cx: OpaquePoint
                                         _ path: UnsafePointer<CChar>?, _ n: UnsafeMutablePointer<Int>?) -> Int32 {
     guard let path else { return isForked() ? EddyCode.forked : EddyCode.einval }
     var dest: UnixDatagramAddress
-    do { dest = try UnixDatagramAddress(path: String(cString: path)) } catch {
+    // Parsed in place into a sockaddr_un on the stack: no String, no allocation.
+    do { dest = try UnixDatagramAddress(cString: path) } catch {
         return isForked() ? EddyCode.forked : error.code
     }
     return pollDatagram(s.id, .unixDatagram, cx, hasBuffer: buf != nil, len, n) { (sock: UnixDatagramSocket, c: inout Context) in
@@ -107,6 +104,46 @@ public func eddy_unixdgram_fd(_ s: eddy_unixdgram_t, _ fd: UnsafeMutablePointer<
     guard let fd else { return EddyCode.einval }
     do { fd.pointee = try u.takeUnretainedValue().fileDescriptor } catch { return error.code }
     return 0
+}
+
+@c @implementation
+public func eddy_unixdgram_from_fd(_ rt: eddy_runtime_t, _ fd: Int32, _ out: UnsafeMutablePointer<eddy_unixdgram_t>?) -> Int32 {
+    if isForked() { return EddyCode.forked }
+    let (cr, err) = creatingRuntime(rt.id)
+    // The descriptor is ours from the call on (header): close it on every failure.
+    guard let cr else { if fd >= 0 { close(fd) }; return err }
+    guard let out else { if fd >= 0 { close(fd) }; return EddyCode.einval }
+    let s: UnixDatagramSocket
+    do { s = try UnixDatagramSocket.adopt(fileDescriptor: fd, runtime: cr.runtime) } catch { return error.code }
+    guard let id = insertHandle(s, kind: .unixDatagram, owner: cr.id, thread: cr.handleThread()) else {
+        s.close()
+        return EddyCode.enomem
+    }
+    out.pointee = eddy_unixdgram_t(id: id)
+    return 0
+}
+
+/// The shared body of local_addr / peer_addr: the path, NUL-terminated, into `path`.
+private func dgramAddress(_ id: UInt64, _ path: UnsafeMutablePointer<CChar>?, _ len: Int, peer: Bool) -> Int32 {
+    let (u, err) = dgramSocket(id)
+    guard let u else { return err }
+    guard let path, len >= Int(EDDY_UNIX_PATH_MAX) else { return EddyCode.einval }
+    do {
+        let s = u.takeUnretainedValue()
+        let a = peer ? try s.peerAddress : try s.localAddress
+        _ = a.copyPath(to: path, capacity: Int(EDDY_UNIX_PATH_MAX))
+    } catch { return error.code }
+    return 0
+}
+
+@c @implementation
+public func eddy_unixdgram_local_addr(_ s: eddy_unixdgram_t, _ path: UnsafeMutablePointer<CChar>?, _ pathLen: Int) -> Int32 {
+    dgramAddress(s.id, path, pathLen, peer: false)
+}
+
+@c @implementation
+public func eddy_unixdgram_peer_addr(_ s: eddy_unixdgram_t, _ path: UnsafeMutablePointer<CChar>?, _ pathLen: Int) -> Int32 {
+    dgramAddress(s.id, path, pathLen, peer: true)
 }
 
 @c @implementation

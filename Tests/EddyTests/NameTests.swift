@@ -3,8 +3,8 @@ import Testing
 @testable import Eddy
 
 /// Names (issue 15 item 1): the resolve leaf future, Happy Eyeballs, listening on a name.
-/// Loopback only: "LOCALHOST" is a name getaddrinfo answers from /etc/hosts (127.0.0.1)
-/// while Eddy's numeric fast path takes only "localhost" spelled that way.
+/// Loopback only: "localhost" (and "LOCALHOST") are names getaddrinfo answers from
+/// /etc/hosts; Eddy's numeric fast path takes numeric addresses only.
 @Suite(.serialized) struct NameTests {
     /// A listener with a full accept queue on `host`: a further connect's SYN is dropped,
     /// so it hangs (a black hole on loopback). Returns the listener and its filler sockets.
@@ -44,6 +44,29 @@ import Testing
         }
         let counts = rt.blockingPoolCounts
         #expect(counts.completedJobs == 0 && counts.threads == 0, "\(counts)")
+    }
+
+    /// "localhost" is a name like any other: resolved on the pool (every address
+    /// /etc/hosts gives it: ::1 and/or 127.0.0.1) and raced with Happy Eyeballs, so a
+    /// server on 127.0.0.1 only is reached even where ::1 comes first and is refused.
+    @Test func localhostIsResolvedLikeAnyName() throws {
+        let rt = try Runtime()
+        let f = try ResolveFuture(host: "localhost", port: 9, runtime: rt)
+        #expect(f.usedBlockingPool)
+        let addrs = try rt.blockOn(f).get()
+        #expect(!addrs.isEmpty && addrs.allSatisfy { $0.port == 9 })
+        let v4 = try Endpoint(host: "127.0.0.1", port: 9), v6 = try Endpoint(host: "::1", port: 9)
+        #expect(addrs.contains(v4) || addrs.contains(v6))
+        try rt.blockOn {
+            let l = try TcpListener.bind(host: "127.0.0.1", port: 0)
+            let acc = Eddy.spawn { try await l.accept() }
+            let c = try await TcpStream.connect(host: "localhost", port: l.port)
+            #expect(try c.peerEndpoint == Endpoint(host: "127.0.0.1", port: l.port))
+            (try await acc.value).close()
+            c.close()
+            l.close()
+        }
+        #expect(rt.blockingPoolCounts.completedJobs >= 2)  // both lookups ran on the pool
     }
 
     @Test func aNameResolvesOnThePool() throws {

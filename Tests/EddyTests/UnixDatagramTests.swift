@@ -99,4 +99,63 @@ import Testing
             }
         }
     }
+
+    @Test func adoptADescriptorAndReadItsAddresses() throws {
+        let rt = try Runtime()
+        let before = openDescriptorCount()
+        try withTempDir { dir in
+            let path = "\(dir)/adopted.sock"
+            let fd = socket(AF_UNIX, Int32(SOCK_DGRAM.rawValue), 0)
+            let sun = try UnixDatagramAddress(path: path)
+            #expect(sun.withSockAddr { Glibc.bind(fd, $0, $1) } == 0)
+            try rt.blockOn {
+                let client = try UnixDatagramSocket.unbound()
+                #expect(try client.localAddress.path == "")
+                #expect(throws: EddyError.errno(ENOTCONN)) { try client.peerAddress }
+                try await client.send(Array("early".utf8), to: path)  // queued before adoption
+                let s = try UnixDatagramSocket.adopt(fileDescriptor: fd)
+                #expect(try s.fileDescriptor == fd && fcntl(fd, F_GETFL) & O_NONBLOCK != 0)
+                #expect(try s.localAddress.path == path)
+                let got = try await s.receive(maxBytes: 16)
+                #expect(got.bytes == Array("early".utf8) && got.sender.path == "")
+                try client.connect(path: path)
+                #expect(try client.peerAddress == sun)
+                s.close()
+                client.close()
+                #expect(UnixDatagramAddress().path == "")
+            }
+            // Wrong types are EINVAL, a non-socket ENOTSOCK, a closed descriptor EBADF; each closed.
+            let udp = socket(AF_INET, Int32(SOCK_DGRAM.rawValue), 0)
+            #expect(throws: EddyError.invalidArgument) { try UnixDatagramSocket.adopt(fileDescriptor: udp, runtime: rt) }
+            #expect(fcntl(udp, F_GETFD) == -1)
+            let stream = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue), 0)
+            #expect(throws: EddyError.invalidArgument) { try UnixDatagramSocket.adopt(fileDescriptor: stream, runtime: rt) }
+            #expect(fcntl(stream, F_GETFD) == -1)
+            var p: [Int32] = [0, 0]
+            #expect(pipe(&p) == 0)
+            close(p[1])
+            #expect(throws: EddyError.errno(ENOTSOCK)) { try UnixDatagramSocket.adopt(fileDescriptor: p[0], runtime: rt) }
+            #expect(throws: EddyError.errno(EBADF)) { try UnixDatagramSocket.adopt(fileDescriptor: -1, runtime: rt) }
+            // And the other way round: a Unix datagram socket is not UDP.
+            let unixdg = socket(AF_UNIX, Int32(SOCK_DGRAM.rawValue), 0)
+            #expect(throws: EddyError.invalidArgument) { try UdpSocket.adopt(fileDescriptor: unixdg, runtime: rt) }
+            #expect(fcntl(unixdg, F_GETFD) == -1)
+        }
+        #expect(openDescriptorCount() == before)
+    }
+
+    /// The C ABI's send path parses a C string in place; it agrees with the String form.
+    @Test func cStringPathsParseAsStrings() throws {
+        for path in ["/tmp/a-rather-long-socket-path.sock", "@abstract-name", "x"] {
+            let a = try path.withCString { try UnixDatagramAddress(cString: $0) }
+            #expect(a == (try UnixDatagramAddress(path: path)) && a.path == path)
+            var out = [CChar](repeating: 7, count: 110)
+            #expect(a.copyPath(to: &out, capacity: out.count) == path.utf8.count)
+            #expect(String(decoding: out.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self) == path)
+        }
+        #expect(throws: EddyError.invalidArgument) { try "".withCString { try UnixDatagramAddress(cString: $0) } }
+        #expect(throws: EddyError.invalidArgument) { try "@".withCString { try UnixDatagramAddress(cString: $0) } }
+        let long = "/" + String(repeating: "y", count: 120)
+        #expect(throws: EddyError.errno(ENAMETOOLONG)) { try long.withCString { try UnixDatagramAddress(cString: $0) } }
+    }
 }

@@ -142,6 +142,9 @@ static int (*const p_eddy_unixdgram_poll_send)(eddy_unixdgram_t, eddy_cx_t *, co
     eddy_unixdgram_poll_send;
 static int (*const p_eddy_unixdgram_fd)(eddy_unixdgram_t, int *) = eddy_unixdgram_fd;
 static int (*const p_eddy_unixdgram_close)(eddy_unixdgram_t) = eddy_unixdgram_close;
+static int (*const p_eddy_unixdgram_from_fd)(eddy_runtime_t, int, eddy_unixdgram_t *) = eddy_unixdgram_from_fd;
+static int (*const p_eddy_unixdgram_local_addr)(eddy_unixdgram_t, char *, size_t) = eddy_unixdgram_local_addr;
+static int (*const p_eddy_unixdgram_peer_addr)(eddy_unixdgram_t, char *, size_t) = eddy_unixdgram_peer_addr;
 /* ---- end Unix datagram sockets ---- */
 /* ---- channels (issue 16) ---- */
 static int (*const p_eddy_channel_new)(eddy_runtime_t, size_t, eddy_drop_fn, eddy_sender_t *, eddy_receiver_t *) =
@@ -261,7 +264,8 @@ static const struct {
     /* ---- Unix datagram sockets (issue 15 item 3) ---- */
     ENTRY(eddy_unixdgram_bind),   ENTRY(eddy_unixdgram_connect), ENTRY(eddy_unixdgram_poll_recv_from),
     ENTRY(eddy_unixdgram_poll_send_to), ENTRY(eddy_unixdgram_poll_recv), ENTRY(eddy_unixdgram_poll_send),
-    ENTRY(eddy_unixdgram_fd),     ENTRY(eddy_unixdgram_close),
+    ENTRY(eddy_unixdgram_fd),     ENTRY(eddy_unixdgram_close),  ENTRY(eddy_unixdgram_from_fd),
+    ENTRY(eddy_unixdgram_local_addr), ENTRY(eddy_unixdgram_peer_addr),
     /* ---- driver (io_uring) ---- */
     ENTRY(eddy_runtime_driver),
     /* ---- multi-thread runtime (issue 14) ---- */

@@ -2,8 +2,8 @@
  * blocking pool, eddy_future_get_addrs, eddy_tcp_connect by name, Happy Eyeballs
  * (eddy_tcp_connect_addrs) on loopback only, eddy_tcp_listen_addr, the resolver's own
  * error codes, bad input, and the numeric connect path (no pool, no extra malloc).
- * "LOCALHOST" is a name getaddrinfo answers from /etc/hosts (127.0.0.1); libeddy's
- * numeric fast path takes only "localhost" spelled that way. */
+ * "localhost" and "LOCALHOST" are names getaddrinfo answers from /etc/hosts; libeddy's
+ * numeric fast path takes numeric addresses only. */
 #include "harness.h"
 
 #include <arpa/inet.h>
@@ -208,6 +208,30 @@ static void test_connect_and_listen_by_name(void **state)
     FINISH(f);
 }
 
+/* "localhost" is a name like any other (resolved on the pool: ::1 and/or 127.0.0.1,
+ * Happy Eyeballs), not a numeric alias: a server on 127.0.0.1 only is reached. */
+static void test_localhost_is_a_name(void **state)
+{
+    fixture_t *f = *state;
+    eddy_addr_t a;
+    assert_int_equal(eddy_addr_parse("localhost", 80, &a), EDDY_EINVAL);
+    eddy_tcp_t l, c;
+    assert_int_equal(eddy_tcp_listen(f->rt, "127.0.0.1", 0, 8, &l), 0);
+    uint16_t port = listener_port(l);
+    uint64_t jobs = metrics(f->rt).blocking_completed;
+    eddy_future_t fut;
+    assert_int_equal(eddy_tcp_connect(f->rt, "localhost", port, &fut), 0);
+    assert_int_equal(finish_connect(f->rt, fut, &c), 0);
+    assert_true(pool_completed(f->rt, jobs + 1) >= jobs + 1); /* the lookup ran on the pool */
+    eddy_addr_t peer;
+    assert_int_equal(eddy_tcp_peer_addr(c, &peer), 0);
+    assert_int_equal(peer.family, EDDY_ADDR_IPV4);
+    assert_int_equal(peer.port, port);
+    eddy_tcp_close(c);
+    eddy_tcp_close(l);
+    FINISH(f);
+}
+
 static int ipv6_loopback(void)
 {
     int fd = socket(AF_INET6, SOCK_STREAM, 0);
@@ -361,6 +385,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_bad_input, fx_setup, fx_teardown),
         cmocka_unit_test_setup_teardown(test_free_in_flight, fx_setup, fx_teardown),
         cmocka_unit_test_setup_teardown(test_connect_and_listen_by_name, fx_setup, fx_teardown),
+        cmocka_unit_test_setup_teardown(test_localhost_is_a_name, fx_setup, fx_teardown),
         cmocka_unit_test_setup_teardown(test_happy_eyeballs_refused_v6, fx_setup, fx_teardown),
         cmocka_unit_test_setup_teardown(test_happy_eyeballs_delay, fx_setup, fx_teardown),
         cmocka_unit_test_setup_teardown(test_numeric_fast_path, fx_setup, fx_teardown),

@@ -6,6 +6,7 @@
 
 #include <arpa/inet.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <net/if.h>
 #include <netinet/in.h>
 #include <stdio.h>
@@ -486,6 +487,11 @@ static void test_from_fd(void **state)
     /* Not a datagram socket: refused, and closed (FINISH checks no descriptor leaked). */
     int tcp = socket(AF_INET, SOCK_STREAM, 0);
     assert_int_equal(eddy_udp_from_fd(f->rt, tcp, &a), EDDY_EINVAL);
+    /* A datagram socket, but Unix-domain: eddy_unixdgram_from_fd's, not UDP. */
+    int unixdg = socket(AF_UNIX, SOCK_DGRAM, 0);
+    assert_true(unixdg >= 0);
+    assert_int_equal(eddy_udp_from_fd(f->rt, unixdg, &a), EDDY_EINVAL);
+    assert_int_equal(fcntl(unixdg, F_GETFD), -1); /* closed by the refusal */
     int pipefd[2];
     assert_int_equal(pipe(pipefd), 0);
     close(pipefd[1]);

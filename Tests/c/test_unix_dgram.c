@@ -1,12 +1,19 @@
 /* test_unix_dgram.c — Unix-domain datagram sockets through libeddy.so (issue 15 item 3):
  * send_to / recv_from on a path and an abstract name, truncation, an empty datagram,
- * an unbound sender, connect + send / recv, stale files, bad input. */
+ * an unbound sender, connect + send / recv, stale files, bad input, local / peer
+ * addresses, adopting a descriptor, and no allocation per datagram. */
 #include "harness.h"
 
 #include <errno.h>
+#include <fcntl.h>
+#include <netinet/in.h>
 #include <stdio.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/un.h>
 #include <unistd.h>
+
+#include "malloc_count.h" /* defines malloc & co.: this suite asserts no allocation per datagram */
 
 static int dir_setup(void **state) { return fx_dir_setup(state, "udg"); }
 
@@ -170,6 +177,185 @@ static void test_bad_input(void **state)
     FINISH(f);
 }
 
+/* ---- addresses and adoption ---- */
+
+static void test_addresses(void **state)
+{
+    fixture_t *f = *state;
+    char a[128], got[EDDY_UNIX_PATH_MAX], name[64];
+    snprintf(a, sizeof a, "%s/local.sock", fx_dir);
+    snprintf(name, sizeof name, "@eddy-udg-addr-%d", (int)getpid());
+    eddy_unixdgram_t s, abs, unbound;
+    assert_int_equal(eddy_unixdgram_bind(f->rt, a, EDDY_UNIXDGRAM_UNLINK_ON_CLOSE, &s), 0);
+    assert_int_equal(eddy_unixdgram_bind(f->rt, name, 0, &abs), 0);
+    assert_int_equal(eddy_unixdgram_bind(f->rt, NULL, 0, &unbound), 0);
+    assert_int_equal(eddy_unixdgram_local_addr(s, got, sizeof got), 0);
+    assert_string_equal(got, a);
+    assert_int_equal(eddy_unixdgram_local_addr(abs, got, sizeof got), 0);
+    assert_string_equal(got, name);
+    assert_int_equal(eddy_unixdgram_local_addr(unbound, got, sizeof got), 0);
+    assert_string_equal(got, "");
+    /* Not connected, then connected to each kind of name. */
+    assert_int_equal(eddy_unixdgram_peer_addr(unbound, got, sizeof got), EDDY_ENOTCONN);
+    assert_int_equal(eddy_unixdgram_connect(unbound, a), 0);
+    assert_int_equal(eddy_unixdgram_peer_addr(unbound, got, sizeof got), 0);
+    assert_string_equal(got, a);
+    assert_int_equal(eddy_unixdgram_connect(unbound, name), 0);
+    assert_int_equal(eddy_unixdgram_peer_addr(unbound, got, sizeof got), 0);
+    assert_string_equal(got, name);
+    /* Bad input: nothing written. */
+    char small[EDDY_UNIX_PATH_MAX - 1];
+    memset(small, 'z', sizeof small);
+    assert_int_equal(eddy_unixdgram_local_addr(s, NULL, sizeof got), EDDY_EINVAL);
+    assert_int_equal(eddy_unixdgram_local_addr(s, small, sizeof small), EDDY_EINVAL);
+    assert_int_equal(eddy_unixdgram_peer_addr(unbound, small, sizeof small), EDDY_EINVAL);
+    assert_int_equal(eddy_unixdgram_peer_addr(unbound, NULL, 0), EDDY_EINVAL);
+    assert_int_equal(small[0], 'z');
+    assert_int_equal(eddy_unixdgram_close(s), 0);
+    assert_int_equal(eddy_unixdgram_local_addr(s, got, sizeof got), EDDY_EBADHANDLE);
+    assert_int_equal(eddy_unixdgram_peer_addr(s, got, sizeof got), EDDY_EBADHANDLE);
+    assert_int_equal(eddy_unixdgram_close(abs), 0);
+    assert_int_equal(eddy_unixdgram_close(unbound), 0);
+    FINISH(f);
+}
+
+static int is_open(int fd) { return fcntl(fd, F_GETFD) != -1; }
+
+static void test_from_fd(void **state)
+{
+    fixture_t *f = *state;
+    char path[100], buf[16]; /* fits sun_path */
+    snprintf(path, sizeof path, "%s/adopted.sock", fx_dir);
+    int fd = socket(AF_UNIX, SOCK_DGRAM, 0);
+    assert_true(fd >= 0);
+    struct sockaddr_un sun = { .sun_family = AF_UNIX };
+    memcpy(sun.sun_path, path, strlen(path) + 1);
+    assert_int_equal(bind(fd, (struct sockaddr *)&sun, sizeof sun), 0);
+    /* A datagram queued before Eddy takes the descriptor is received. */
+    eddy_unixdgram_t cli, s;
+    assert_int_equal(eddy_unixdgram_bind(f->rt, NULL, 0, &cli), 0);
+    assert_int_equal(run_op(f->rt, (op_t){ .kind = SEND_TO, .s = cli, .out = "early", .len = 5, .to = path }).rc, 0);
+    assert_int_equal(eddy_unixdgram_from_fd(f->rt, fd, &s), 0);
+    assert_true(fcntl(fd, F_GETFL) & O_NONBLOCK);
+    assert_true(fcntl(fd, F_GETFD) & FD_CLOEXEC);
+    int got = -1;
+    assert_int_equal(eddy_unixdgram_fd(s, &got), 0);
+    assert_int_equal(got, fd);
+    char addr[EDDY_UNIX_PATH_MAX];
+    assert_int_equal(eddy_unixdgram_local_addr(s, addr, sizeof addr), 0);
+    assert_string_equal(addr, path);
+    op_t o = run_op(f->rt, (op_t){ .kind = RECV_FROM, .s = s, .in = buf, .len = sizeof buf });
+    assert_int_equal(o.rc, 0);
+    assert_int_equal(o.n, 5);
+    assert_memory_equal(buf, "early", 5);
+    assert_int_equal(eddy_unixdgram_close(s), 0);
+    assert_false(is_open(fd)); /* Eddy's from the call on: closed with the handle */
+    unlink(path);
+    /* Wrong types are refused, and the descriptor is closed (FINISH: nothing leaked). */
+    int udp = socket(AF_INET, SOCK_DGRAM, 0);
+    assert_int_equal(eddy_unixdgram_from_fd(f->rt, udp, &s), EDDY_EINVAL);
+    assert_false(is_open(udp));
+    int stream = socket(AF_UNIX, SOCK_STREAM, 0);
+    assert_int_equal(eddy_unixdgram_from_fd(f->rt, stream, &s), EDDY_EINVAL);
+    assert_false(is_open(stream));
+    int pipefd[2];
+    assert_int_equal(pipe(pipefd), 0);
+    close(pipefd[1]);
+    assert_int_equal(eddy_unixdgram_from_fd(f->rt, pipefd[0], &s), -ENOTSOCK);
+    assert_false(is_open(pipefd[0]));
+    int closed = socket(AF_UNIX, SOCK_DGRAM, 0);
+    close(closed);
+    assert_int_equal(eddy_unixdgram_from_fd(f->rt, closed, &s), -EBADF);
+    assert_int_equal(eddy_unixdgram_from_fd(f->rt, -1, &s), -EBADF);
+    int noout = socket(AF_UNIX, SOCK_DGRAM, 0);
+    assert_int_equal(eddy_unixdgram_from_fd(f->rt, noout, NULL), EDDY_EINVAL);
+    assert_false(is_open(noout));
+    int stale = socket(AF_UNIX, SOCK_DGRAM, 0);
+    assert_int_equal(eddy_unixdgram_from_fd((eddy_runtime_t){ 0 }, stale, &s), EDDY_EBADHANDLE);
+    assert_false(is_open(stale));
+    assert_int_equal(eddy_unixdgram_close(cli), 0);
+    FINISH(f);
+}
+
+/* ---- no allocation per datagram ---- */
+
+typedef struct {
+    eddy_unixdgram_t a, b;
+    const char *to_b;
+    char from[EDDY_UNIX_PATH_MAX];
+    char buf[128];
+    int received, rounds, phase;
+} pingpong_t;
+
+/* a sends to b's path, b echoes to the sender's path, a receives: `rounds` times. */
+static int pingpong_poll(void *state, eddy_cx_t *cx)
+{
+    pingpong_t *p = state;
+    size_t n;
+    int trunc, rc;
+    while (p->received < p->rounds) {
+        switch (p->phase) {
+        case 0:
+            rc = eddy_unixdgram_poll_send_to(p->a, cx, "0123456789abcdef0123456789abcdef", 32, p->to_b, &n);
+            if (rc != EDDY_READY) return rc;
+            p->phase = 1;
+            break;
+        case 1:
+            rc = eddy_unixdgram_poll_recv_from(p->b, cx, p->buf, sizeof p->buf, &n, p->from, sizeof p->from, &trunc);
+            if (rc != EDDY_READY) return rc;
+            if (n != 32 || trunc) return -1;
+            p->phase = 2;
+            break;
+        case 2:
+            rc = eddy_unixdgram_poll_send_to(p->b, cx, p->buf, 32, p->from, &n);
+            if (rc != EDDY_READY) return rc;
+            p->phase = 3;
+            break;
+        default:
+            rc = eddy_unixdgram_poll_recv(p->a, cx, p->buf, sizeof p->buf, &n, &trunc);
+            if (rc != EDDY_READY) return rc;
+            p->received++;
+            p->phase = 0;
+            if (p->received == 100) { /* warmed up: count from here */
+#if COUNT_MALLOCS
+                mallocs = 0;
+                counting = 1;
+#endif
+            }
+        }
+    }
+#if COUNT_MALLOCS
+    counting = 0;
+#endif
+    return EDDY_READY;
+}
+
+/* Paths longer than 15 bytes (a Swift String would put them on the heap), both ways. */
+static void test_no_allocation_per_datagram(void **state)
+{
+    fixture_t *f = *state;
+    char a[128], b[128];
+    snprintf(a, sizeof a, "%s/pingpong-a.sock", fx_dir);
+    snprintf(b, sizeof b, "%s/pingpong-b.sock", fx_dir);
+    pingpong_t p = { .rounds = 2100, .to_b = b };
+    assert_int_equal(eddy_unixdgram_bind(f->rt, a, EDDY_UNIXDGRAM_UNLINK_ON_CLOSE, &p.a), 0);
+    assert_int_equal(eddy_unixdgram_bind(f->rt, b, EDDY_UNIXDGRAM_UNLINK_ON_CLOSE, &p.b), 0);
+    int status = -1;
+    assert_int_equal(eddy_block_on(f->rt, pingpong_poll, &p, NULL, &status), 0);
+    assert_int_equal(status, 0);
+    assert_int_equal(p.received, 2100);
+    assert_string_equal(p.from, a);
+#if COUNT_MALLOCS
+    /* 2000 round trips (8000 datagram operations, sender paths copied out): no malloc. */
+    assert_int_equal(mallocs, 0);
+#else
+    printf("malloc count not checked under ASan (it owns malloc); the plain run checks it\n");
+#endif
+    eddy_unixdgram_close(p.a);
+    eddy_unixdgram_close(p.b);
+    FINISH(f);
+}
+
 #define T(fn) cmocka_unit_test_setup_teardown(fn, dir_setup, fx_dir_teardown)
 
 int main(void)
@@ -178,6 +364,9 @@ int main(void)
         T(test_path_and_abstract),
         T(test_unbound_sender),
         T(test_bad_input),
+        T(test_addresses),
+        T(test_from_fd),
+        T(test_no_allocation_per_datagram),
     };
     return cmocka_run_group_tests_name("unix_dgram", tests, NULL, NULL);
 }

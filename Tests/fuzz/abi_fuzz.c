@@ -2115,7 +2115,20 @@ static void do_unix_dgram(eddy_cx_t *bcx)
     }
     eddy_unixdgram_t s = { 0 };
     if (chance(10)) s.id = rnd(); /* forged */
-    else {
+    else if (chance(25)) {
+        /* Adopted (pysplit-15): the descriptor is Eddy's from the call on, closed on failure. */
+        int fd;
+        switch (rn(5)) {
+        case 0: fd = socket(AF_UNIX, SOCK_DGRAM, 0); break;
+        case 1: fd = socket(AF_INET, SOCK_DGRAM, 0); break;  /* a UDP socket: EINVAL, closed */
+        case 2: fd = socket(AF_UNIX, SOCK_STREAM, 0); break; /* EINVAL, closed */
+        case 3: fd = -1 - (int)rn(3); break;
+        default: fd = 1 << 20; break; /* beyond any rlimit: EBADF */
+        }
+        r = CALL(eddy_unixdgram_from_fd((eddy_runtime_t){ rt_id(rti) }, fd, chance(5) ? NULL : &s));
+        check(r, WEAK(v), 0);
+        if (r != 0) s.id = 0;
+    } else {
         r = CALL(eddy_unixdgram_bind((eddy_runtime_t){ rt_id(rti) }, chance(30) ? NULL : name,
                                      chance(80) ? 0 : (uint32_t)rnd(), chance(5) ? NULL : &s));
         check(r, WEAK(v), 0);
@@ -2127,7 +2140,9 @@ static void do_unix_dgram(eddy_cx_t *bcx)
     const size_t lens[] = { 0, 1, sizeof buf, SIZE_MAX };
     size_t len = lens[rn(4)];
     for (int i = 0; i < 3; i++) {
-        switch (rn(6)) {
+        switch (rn(8)) {
+        case 6: r = CALL(eddy_unixdgram_local_addr(s, chance(10) ? NULL : from, chance(20) ? 4 : sizeof from)); break;
+        case 7: r = CALL(eddy_unixdgram_peer_addr(s, chance(10) ? NULL : from, chance(20) ? rn(200) : sizeof from)); break;
         case 0: r = CALL(eddy_unixdgram_poll_send_to(s, bcx, chance(10) ? NULL : buf, len, chance(10) ? NULL : name,
                                                      chance(5) ? NULL : &n)); break;
         case 1: r = CALL(eddy_unixdgram_poll_recv_from(s, bcx, chance(10) ? NULL : buf, len, chance(5) ? NULL : &n,

@@ -69,14 +69,18 @@ public final class UdpSocket: @unchecked Sendable {
 
     /// Takes over an existing UDP descriptor (e.g. from systemd socket activation):
     /// Eddy makes it non-blocking and close-on-exec and owns it from now on (also when
-    /// this throws: then it is closed). Not a datagram socket: EINVAL.
+    /// this throws: then it is closed). Not an IPv4/IPv6 datagram socket: EINVAL.
     public static func adopt(fileDescriptor fd: Int32, runtime: Runtime? = nil) throws(EddyError) -> UdpSocket {
         let core: Core
         do { core = try constructionCore(runtime) } catch {
             sysClose(fd)
             throw error
         }
-        let r = sysPrepareAdopted(fd, type: Int32(SOCK_DGRAM.rawValue))
+        var r = sysPrepareAdopted(fd, type: Int32(SOCK_DGRAM.rawValue))
+        if r == 0 {  // a Unix-domain datagram socket is UnixDatagramSocket.adopt's
+            let family = sysGetIntOption(fd, SOL_SOCKET, SO_DOMAIN)
+            if family != AF_INET && family != AF_INET6 { r = -EINVAL }
+        }
         if r < 0 {
             sysClose(fd)
             throw .errno(-r)

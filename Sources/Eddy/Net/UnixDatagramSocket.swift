@@ -22,6 +22,14 @@ public struct UnixDatagramAddress: Sendable, Equatable, CustomStringConvertible 
         length = a.length
     }
 
+    /// `init(path:)` from a NUL-terminated C string, with no heap allocation (the C
+    /// ABI's per-datagram send path).
+    package init(cString: UnsafePointer<CChar>) throws(EddyError) {
+        let a = try UnixAddress(cString: cString)
+        raw = a.raw
+        length = a.length
+    }
+
     init(_ a: UnixAddress) {
         raw = a.raw
         length = a.length
@@ -37,6 +45,34 @@ public struct UnixDatagramAddress: Sendable, Equatable, CustomStringConvertible 
             let bytes = p[0..<min(n, p.count)]
             return String(decoding: bytes.prefix { $0 != 0 }, as: UTF8.self)
         }
+    }
+
+    /// Writes `path` NUL-terminated into `out` (room for `capacity` bytes, at least 1)
+    /// without building a String: at most `capacity - 1` bytes, the rest cut off.
+    /// Returns the bytes written before the NUL.
+    package func copyPath(to out: UnsafeMutablePointer<CChar>, capacity: Int) -> Int {
+        let offset = MemoryLayout<sockaddr_un>.offset(of: \sockaddr_un.sun_path)!
+        let n = Int(length) - offset
+        var w = 0
+        if n > 0 {
+            withUnsafeBytes(of: raw.sun_path) { p in
+                let end = min(n, p.count)
+                var i = 0
+                if p[0] == 0 {  // abstract: "@" and the name's bytes
+                    if capacity < 2 { return }
+                    out[0] = CChar(UInt8(ascii: "@"))
+                    w = 1
+                    i = 1
+                }
+                while i < end, w < capacity - 1, p[i] != 0 || p[0] == 0 {
+                    out[w] = CChar(bitPattern: p[i])
+                    w += 1
+                    i += 1
+                }
+            }
+        }
+        out[w] = 0
+        return w
     }
 
     /// The path, `@name` for an abstract name, or "unnamed" for an unbound socket.
@@ -118,6 +154,30 @@ public final class UnixDatagramSocket: @unchecked Sendable {
         let core = try constructionCore(runtime)
         let fd = sysSocket(family: AF_UNIX, type: Int32(SOCK_DGRAM.rawValue))
         if fd < 0 { throw .errno(-fd) }
+        let key = try core.io.register(fd: fd, initial: Readiness.writable).get()
+        return UnixDatagramSocket(source: IoSource(core: core, key: key), unlinkPath: nil)
+    }
+
+    /// Takes over an existing Unix-domain datagram socket descriptor (inherited, passed
+    /// over a Unix socket, socket activation): Eddy makes it non-blocking and
+    /// close-on-exec and owns it from now on, also when this throws (then it is closed).
+    /// Not a socket: ENOTSOCK; not open: EBADF; another type or family (a UDP socket, a
+    /// Unix stream): EINVAL. `unlinkOnClose` is not available: Eddy did not bind it.
+    public static func adopt(fileDescriptor fd: Int32, runtime: Runtime? = nil) throws(EddyError) -> UnixDatagramSocket {
+        let core: Core
+        do { core = try constructionCore(runtime) } catch {
+            sysClose(fd)
+            throw error
+        }
+        var r = sysPrepareAdopted(fd, type: Int32(SOCK_DGRAM.rawValue))
+        if r == 0, sysGetIntOption(fd, SOL_SOCKET, SO_DOMAIN) != AF_UNIX { r = -EINVAL }
+        if r < 0 {
+            sysClose(fd)
+            throw .errno(-r)
+        }
+        // Writable from the start (as UdpSocket.adopt); datagrams already queued are
+        // reported by epoll when the descriptor is registered (edge-triggered adds
+        // report the current state).
         let key = try core.io.register(fd: fd, initial: Readiness.writable).get()
         return UnixDatagramSocket(source: IoSource(core: core, key: key), unlinkPath: nil)
     }

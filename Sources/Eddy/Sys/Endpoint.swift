@@ -13,8 +13,8 @@ public struct Endpoint: Sendable, Equatable, Hashable, CustomStringConvertible {
     /// An unset endpoint (family `AF_UNSPEC`): what a receive overwrites.
     public init() {}
 
-    /// Parses a numeric host ("127.0.0.1", "::1", "[::1]"; "localhost" is 127.0.0.1).
-    /// Anything else (names, garbage, NUL bytes) is `.invalidArgument`.
+    /// Parses a numeric host ("127.0.0.1", "::1", "[::1]"). Anything else (names,
+    /// "localhost" included, garbage, NUL bytes) is `.invalidArgument`.
     public init(host: String, port: UInt16) throws(EddyError) {
         let s = try SocketAddress.resolve(host: host, port: port)
         withUnsafeMutableBytes(of: &raw) { dst in

@@ -15,11 +15,11 @@ public struct SocketAddress: CustomStringConvertible, Sendable, Equatable {
     public var description: String { family == AF_INET6 ? "[\(host)]:\(port)" : "\(host):\(port)" }
 
     /// Parses a numeric host (brackets allowed around IPv6) into a sockaddr.
-    /// DNS names are not resolved here: they are `EddyError.invalidArgument`.
+    /// Names are not resolved here, "localhost" included (the resolver answers it like
+    /// every name: ::1 and/or 127.0.0.1): they are `EddyError.invalidArgument`.
     static func resolve(host: String, port: UInt16) throws(EddyError) -> SockAddrStorage {
         var h = host
         if h.hasPrefix("["), h.hasSuffix("]") { h = String(h.dropFirst().dropLast()) }
-        if h == "localhost" { h = "127.0.0.1" }
         var storage = SockAddrStorage()
         let ok: Bool = h.withCString { cs in
             if h.contains(":") {

@@ -33,7 +33,8 @@ class SocketOption(enum.IntEnum):
 
 
 def to_addr(address: object, out: _lib.eddy_addr_t) -> None:
-    """Fills ``out`` from ``(host, port)`` (numeric host; "localhost" is 127.0.0.1)."""
+    """Fills ``out`` from ``(host, port)`` (numeric host only: a name, "localhost"
+    included, is InvalidArgumentError)."""
     if not isinstance(address, tuple) or len(address) < 2:
         raise TypeError(f"address must be a (host, port) tuple, not {address!r}")
     host, port = address[0], address[1]

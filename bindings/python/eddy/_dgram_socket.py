@@ -44,7 +44,7 @@ class DatagramSocketBase:
     messages) and its C close function (``_CLOSE``), and stores the byte count
     of every poll call in ``self._n`` (a c_size_t)."""
 
-    __slots__ = ("_rt", "_h", "_closed", "_fin", "_waiters", "_n", "__weakref__")
+    __slots__ = ("_rt", "_h", "_closed", "_fin", "_waiters", "_n", "_cxval", "_cxarg", "__weakref__")
     _KIND = ""
     _CLOSE = ""
 
@@ -55,6 +55,8 @@ class DatagramSocketBase:
         self._fin = weakref.finalize(self, _finalize, rt, h, self._KIND, self._CLOSE)
         self._fin.atexit = False
         self._waiters: list[Task[Any]] = []
+        self._cxval: Any = None  # the last task context passed (see _cx_arg)
+        self._cxarg: Any = None
 
     def __repr__(self) -> str:
         return f"<eddy.{self._KIND} {'closed' if self.closed else 'open'}>"
@@ -113,3 +115,35 @@ class DatagramSocketBase:
                 self._waiters.remove(me)
             if self._closed:
                 raise ClosedResourceError(self._KIND)
+
+    # ---- the per-datagram path (argtypes-free calls, _lib.fast_call) ----
+    # A call checks its thread first (another thread must not touch the loop's state,
+    # as in TcpStream.write); the other checks are Eddy's (handle, fork, closed, cx):
+    # only when the call fails does _failed run _use() for the precise exception.
+
+    def _cx_arg(self, cx: Any) -> Any:
+        """The task context ``cx`` (Runtime.cx: None outside a task, passed as NULL,
+        which Eddy refuses) as a call argument; cached while the value stays."""
+        if cx != self._cxval:
+            self._cxarg = None if cx is None else _lib.u64arg(cx)
+        self._cxval = cx  # this object: the callers' identity check passes next time
+        return self._cxarg
+
+    def _failed(self, rc: int) -> BaseException:
+        """The exception for a poll call's error code ``rc``: first what _use()
+        finds (closed, outside a task, another runtime, ended, forked), then Eddy's."""
+        if self._closed:
+            return ClosedResourceError(self._KIND)
+        self._use()
+        return error_from_code(rc)
+
+    def _suspend(self) -> Suspends[None]:
+        """Wait for the waker the PENDING call stored (``close()`` wakes it too)."""
+        me = self._rt.current
+        self._waiters.append(me)
+        try:
+            yield SUSPEND
+        finally:
+            self._waiters.remove(me)
+        if self._closed:
+            raise ClosedResourceError(self._KIND)

@@ -32,7 +32,7 @@ from ctypes import (
     c_void_p,
 )
 from pathlib import Path
-from typing import List, Optional
+from typing import Any, Dict, List, Optional
 
 # --- constants (include/eddy.h) -------------------------------------------------
 READY = 0
@@ -425,6 +425,9 @@ def _declare(lib: ctypes.CDLL) -> None:
     f("eddy_unixdgram_poll_send", c_int, H, c_void_p, c_void_p, c_size_t, POINTER(c_size_t))
     f("eddy_unixdgram_fd", c_int, H, POINTER(c_int))
     f("eddy_unixdgram_close", c_int, H)
+    f("eddy_unixdgram_from_fd", c_int, H, c_int, PH)
+    f("eddy_unixdgram_local_addr", c_int, H, c_char_p, c_size_t)
+    f("eddy_unixdgram_peer_addr", c_int, H, c_char_p, c_size_t)
     # ---- end Unix datagram sockets ----
     # ---- time and combinators (issue 16, item 6) ----
     f("eddy_now", c_int, H, POINTER(ctypes.c_uint64))
@@ -504,6 +507,28 @@ class Fast:
         fn.restype = c_int
         fn.argtypes = None
         self.host_write = fn
+
+
+# ---- datagram hot path (issue 15): the per-datagram calls, argtypes-free ----
+_fast_calls: Dict[str, Any] = {}
+
+
+def fast_call(name: str) -> Any:
+    """An argtypes-free prototype of ``name`` (arguments as described above), for
+    the eddy_udp_poll_* functions called once per datagram: through PyDLL (the GIL
+    stays held: they never block, wait for no lock a Python thread holds and never
+    call back into Python, as eddy_host_write). ~3 400 instructions per call, Eddy's
+    work included, instead of ~12 000 with argtypes (docs/NETWORKING.md, UDP echo)."""
+    fn = _fast_calls.get(name)
+    if fn is None:
+        load()
+        assert _path is not None
+        fn = getattr(ctypes.PyDLL(_path), name)
+        fn.restype = c_int
+        fn.argtypes = None
+        _fast_calls[name] = fn
+    return fn
+# ---- end datagram hot path ----
 
 
 _fast: Optional[Fast] = None

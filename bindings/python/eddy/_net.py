@@ -66,8 +66,9 @@ def _numeric_host(host: object) -> Optional[bytes]:
     h = host.strip()
     if h.startswith("[") and h.endswith("]"):
         h = h[1:-1]
-    if h in ("", "localhost"):
-        return b"127.0.0.1" if h == "localhost" else None
+    if h == "":
+        return None
+    # "localhost" is a name like any other (issue 15): resolved, ::1 and/or 127.0.0.1.
     try:
         return str(ipaddress.ip_address(h)).encode()
     except ValueError:

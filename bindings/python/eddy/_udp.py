@@ -3,18 +3,38 @@
 from __future__ import annotations
 
 import ctypes
-from ctypes import byref, c_int, c_size_t, string_at
-from typing import Any, NamedTuple, Optional, Tuple, Union
+from ctypes import byref, c_int, c_size_t
+from threading import get_ident
+from typing import Any, Dict, NamedTuple, Optional, Tuple, Union
 
 from . import _lib
 from ._addr import SocketOption, from_addr, int32, to_addr
 from ._dgram_socket import DatagramSocketBase, as_bytes
 from ._driver import Runtime, check, running
 from ._errors import InvalidArgumentError, check_size
+from ._protocol import PENDING, READY, Suspends, awaitable
 
 BytesLike = Union[bytes, bytearray, memoryview]
 Address = Tuple[str, int]
 MAX_DATAGRAM = 65535  # no UDP datagram is longer (a bigger recv size is refused)
+INT_MAX = _lib.INT_MAX
+_new = tuple.__new__  # Datagram(...) without the generated __new__'s Python frame
+_CACHE = 256  # entries per address cache (cleared when full: a server with many peers pays a parse)
+
+
+# The four per-datagram functions as argtypes-free prototypes (_lib.fast_call),
+# bound by the first UdpSocket (the library is loaded by then).
+_RECV_FROM: Any = None
+_RECV: Any = None
+_SEND_TO: Any = None
+_SEND: Any = None
+
+
+def _bind_calls() -> None:
+    global _RECV_FROM, _RECV, _SEND_TO, _SEND
+    f = _lib.fast_call
+    _RECV_FROM, _RECV = f("eddy_udp_poll_recv_from"), f("eddy_udp_poll_recv")
+    _SEND_TO, _SEND = f("eddy_udp_poll_send_to"), f("eddy_udp_poll_send")
 
 
 class Datagram(NamedTuple):
@@ -30,8 +50,8 @@ class Datagram(NamedTuple):
 class UdpSocket(DatagramSocketBase):
     """A UDP socket (``await eddy.bind_udp(...)``). Use ``async with`` or ``close()``."""
 
-    __slots__ = ("_buf", "_bufaddr", "_addr", "_dest", "_trunc", "_nref", "_addrref", "_destref", "_truncref",
-                 "_last_to", "_last_from_raw", "_last_from")
+    __slots__ = ("_buf", "_bufaddr", "_addr", "_trunc", "_nref", "_addrref", "_truncref", "_harg", "_bufarg",
+                 "_senders", "_dests")
     _KIND = "UdpSocket"
     _CLOSE = "eddy_udp_close"
 
@@ -42,19 +62,23 @@ class UdpSocket(DatagramSocketBase):
         self._bufaddr = ctypes.addressof(self._buf)
         self._n = c_size_t()
         self._addr = _lib.eddy_addr_t()
-        self._dest = _lib.eddy_addr_t()
         self._trunc = c_int()
-        self._nref, self._addrref, self._destref, self._truncref = (
-            byref(self._n), byref(self._addr), byref(self._dest), byref(self._trunc))
-        self._last_to: Any = None  # the (host, port) self._dest holds
-        self._last_from_raw = b""
-        self._last_from: Address = ("", 0)
+        self._nref, self._addrref, self._truncref = byref(self._n), byref(self._addr), byref(self._trunc)
+        # The argtypes-free calls' arguments (_lib.fast_call), made once.
+        self._harg = _lib.u64arg(h)
+        self._bufarg = _lib.u64arg(self._bufaddr)
+        # Small caches for the request/response case: a sender's eddy_addr_t bytes ->
+        # its (host, port); a destination (host, port) -> its parsed eddy_addr_t (byref).
+        self._senders: Dict[bytes, Address] = {}
+        self._dests: Dict[Any, Any] = {}
+        if _SEND is None:
+            _bind_calls()
 
     @classmethod
     def from_fd(cls, fd: int) -> "UdpSocket":
-        """Take over a datagram socket descriptor (e.g. from systemd socket
-        activation). Eddy owns it from this call on, also when it raises (then
-        it is closed). Inside a task run by ``eddy.run``."""
+        """Take over an IPv4/IPv6 datagram socket descriptor (e.g. from systemd
+        socket activation). Eddy owns it from this call on, also when it raises
+        (then it is closed). Inside a task run by ``eddy.run``."""
         if isinstance(fd, bool) or not isinstance(fd, int):
             raise TypeError(f"fd must be an int, not {type(fd).__name__}")
         rt = running()
@@ -63,48 +87,119 @@ class UdpSocket(DatagramSocketBase):
         check(rt.lib.eddy_udp_from_fd(rt.h, fd, rt.out_ref))
         return cls(rt, rt.out.value)
 
-    # ---- datagrams ----
+    # ---- datagrams: one argtypes-free C call each, a suspension only when none is there ----
+    # Each method below inlines its helpers (the cx argument, the address caches):
+    # a Python call costs ~300 instructions, and these run once per datagram.
 
-    def _sender(self) -> Address:
-        """(host, port) of the last receive's sender; the last one's tuple is reused
-        when the same peer sends again (the common request/response case)."""
-        raw = bytes(self._addr)
-        if raw != self._last_from_raw:
-            self._last_from_raw = raw
-            self._last_from = from_addr(self._addr)
-        return self._last_from
-
-    async def recv_from(self, n: int = MAX_DATAGRAM) -> Datagram:
+    @awaitable
+    def recv_from(self, n: int = MAX_DATAGRAM) -> Suspends[Datagram]:
         """Receive one datagram of at most ``n`` bytes (0..65535): a ``Datagram``
         (data, (host, port), truncated). An empty datagram gives ``b""``."""
         if n is not MAX_DATAGRAM:
             n = self._size(n)
-        got = await self._poll(self._rt.lib.eddy_udp_poll_recv_from, self._bufaddr, n, self._nref, self._addrref,
-                               self._truncref)
-        return Datagram(string_at(self._bufaddr, got), self._sender(), self._trunc.value != 0)
+        rt = self._rt
+        if rt.thread != get_ident():
+            self._use()  # raises (another thread; its own runtime's or none)
+        while True:
+            # The task's cx, published for this resumption (Runtime.cx), as an argument.
+            cx = rt._cx if rt._cxtask is rt.current and rt._cx is not None else rt.cx
+            rc = _RECV_FROM(self._harg, self._cxarg if cx is self._cxval else self._cx_arg(cx), self._bufarg, n,
+                            self._nref, self._addrref, self._truncref)
+            if rc == READY:
+                raw = bytes(self._addr)
+                sender = self._senders.get(raw)
+                if sender is None:
+                    sender = self._sender(raw)
+                return _new(Datagram, (self._buf[: self._n.value], sender, self._trunc.value != 0))
+            if rc != PENDING:
+                raise self._failed(rc)
+            yield from self._suspend()
 
-    async def recv(self, n: int = MAX_DATAGRAM) -> Datagram:
+    @awaitable
+    def recv(self, n: int = MAX_DATAGRAM) -> Suspends[Datagram]:
         """``recv_from`` for a connected socket (``address`` is None). A closed
         peer port is ``ConnectionRefusedError``."""
         if n is not MAX_DATAGRAM:
             n = self._size(n)
-        got = await self._poll(self._rt.lib.eddy_udp_poll_recv, self._bufaddr, n, self._nref, self._truncref)
-        return Datagram(string_at(self._bufaddr, got), None, self._trunc.value != 0)
+        rt = self._rt
+        if rt.thread != get_ident():
+            self._use()  # raises (another thread; its own runtime's or none)
+        while True:
+            cx = rt._cx if rt._cxtask is rt.current and rt._cx is not None else rt.cx
+            rc = _RECV(self._harg, self._cxarg if cx is self._cxval else self._cx_arg(cx), self._bufarg, n,
+                       self._nref, self._truncref)
+            if rc == READY:
+                return _new(Datagram, (self._buf[: self._n.value], None, self._trunc.value != 0))
+            if rc != PENDING:
+                raise self._failed(rc)
+            yield from self._suspend()
 
-    async def send_to(self, data: BytesLike, address: Address) -> int:
+    @awaitable
+    def send_to(self, data: BytesLike, address: Address) -> Suspends[int]:
         """Send ``data`` as one datagram to ``(host, port)`` (numeric host).
         Longer than a datagram can be: ``OSError`` (EMSGSIZE)."""
         b = data if data.__class__ is bytes else as_bytes(data)
-        if address.__class__ is not tuple or address != self._last_to:
-            self._last_to = None
-            to_addr(address, self._dest)
-            self._last_to = address
-        return await self._poll(self._rt.lib.eddy_udp_poll_send_to, b, len(b), self._destref, self._nref)
+        try:  # a validated (host, port) seen before (exact types: 1.0 == True == 1 would pass)
+            dest = self._dests.get(address) if address.__class__ is tuple else None
+        except TypeError:  # unhashable parts: _dest reports them
+            dest = None
+        if dest is None or address[0].__class__ is not str or address[1].__class__ is not int:
+            dest = self._dest(address)
+        size = len(b)
+        if size > INT_MAX:
+            size = c_size_t(size)
+        rt = self._rt
+        if rt.thread != get_ident():
+            self._use()  # raises (another thread; its own runtime's or none)
+        while True:
+            cx = rt._cx if rt._cxtask is rt.current and rt._cx is not None else rt.cx
+            rc = _SEND_TO(self._harg, self._cxarg if cx is self._cxval else self._cx_arg(cx), b, size, dest,
+                          self._nref)
+            if rc == READY:
+                return self._n.value
+            if rc != PENDING:
+                raise self._failed(rc)
+            yield from self._suspend()
 
-    async def send(self, data: BytesLike) -> int:
+    @awaitable
+    def send(self, data: BytesLike) -> Suspends[int]:
         """Send ``data`` as one datagram to the connected peer."""
         b = data if data.__class__ is bytes else as_bytes(data)
-        return await self._poll(self._rt.lib.eddy_udp_poll_send, b, len(b), self._nref)
+        size = len(b)
+        if size > INT_MAX:
+            size = c_size_t(size)
+        rt = self._rt
+        if rt.thread != get_ident():
+            self._use()  # raises (another thread; its own runtime's or none)
+        while True:
+            cx = rt._cx if rt._cxtask is rt.current and rt._cx is not None else rt.cx
+            rc = _SEND(self._harg, self._cxarg if cx is self._cxval else self._cx_arg(cx), b, size, self._nref)
+            if rc == READY:
+                return self._n.value
+            if rc != PENDING:
+                raise self._failed(rc)
+            yield from self._suspend()
+
+    def _sender(self, raw: bytes) -> Address:
+        """(host, port) of the sender whose eddy_addr_t bytes are ``raw``, cached."""
+        t = from_addr(self._addr)
+        if len(self._senders) >= _CACHE:
+            self._senders.clear()
+        self._senders[raw] = t
+        return t
+
+    def _dest(self, address: Any) -> Any:
+        """The parsed destination of ``address`` (validated: TypeError / ValueError),
+        cached when it is a plain (str, int) pair."""
+        a = _lib.eddy_addr_t()
+        to_addr(address, a)
+        d = byref(a)  # keeps a alive
+        if address.__class__ is tuple and len(address) == 2 and address[0].__class__ is str \
+                and address[1].__class__ is int:
+            if len(self._dests) >= _CACHE:
+                self._dests.clear()
+            self._dests[address] = d
+        return d
 
     @staticmethod
     def _size(n: object) -> int:

@@ -90,6 +90,37 @@ class UnixDatagramSocket(DatagramSocketBase):
         check(rt.lib.eddy_unixdgram_fd(self._h, byref(fd)))
         return fd.value
 
+    @classmethod
+    def from_fd(cls, fd: int) -> "UnixDatagramSocket":
+        """Take over a Unix-domain datagram socket descriptor (inherited, received
+        with ``recv_fd``, socket activation). Eddy owns it from this call on, also
+        when it raises (then it is closed): another socket type or family (a UDP
+        socket) is ``ValueError``, not a socket ``OSError`` (ENOTSOCK). Inside a
+        task run by ``eddy.run``."""
+        if isinstance(fd, bool) or not isinstance(fd, int):
+            raise TypeError(f"fd must be an int, not {type(fd).__name__}")
+        rt = running()
+        if not -(2**31) <= fd < 2**31:
+            raise InvalidArgumentError(f"fd out of range: {fd}")
+        check(rt.lib.eddy_unixdgram_from_fd(rt.h, fd, rt.out_ref))
+        return cls(rt, rt.out.value)
+
+    def _address(self, fn: Any) -> str:
+        rt = self._use()
+        out = ctypes.create_string_buffer(UNIX_PATH_MAX)
+        check(fn(self._h, out, UNIX_PATH_MAX))
+        return os.fsdecode(out.value)
+
+    @property
+    def local_address(self) -> str:
+        """The bound path (``"@name"`` for an abstract name, ``""`` when unbound)."""
+        return self._address(self._rt.lib.eddy_unixdgram_local_addr)
+
+    @property
+    def peer_address(self) -> str:
+        """The connected peer's path (``OSError`` ENOTCONN if not connected)."""
+        return self._address(self._rt.lib.eddy_unixdgram_peer_addr)
+
 
 async def bind_unix_datagram(path: Any = None, *, unlink_on_close: bool = False) -> UnixDatagramSocket:
     """A Unix-domain datagram socket bound to ``path`` ("@name": abstract; None: an

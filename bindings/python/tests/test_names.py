@@ -1,8 +1,8 @@
 """Names (issue 15 item 1) from Python: eddy.resolve on libeddy's blocking pool,
 connect and listen by name, Happy Eyeballs over an address list (loopback only),
 NameResolutionError with the host, bad input, and hypothesis over the new calls.
-"LOCALHOST" is a name getaddrinfo answers from /etc/hosts (127.0.0.1); the binding's
-numeric fast path takes only "localhost" spelled that way."""
+"localhost" and "LOCALHOST" are names getaddrinfo answers from /etc/hosts; the
+binding's numeric fast path takes numeric addresses only."""
 from __future__ import annotations
 
 import pickle
@@ -100,6 +100,45 @@ def test_connect_and_listen_by_name():
             async with await eddy.connect("LOCALHOST", listener.port) as c, await acc as s:
                 await c.write_all(b"by name")
                 assert await s.read_exactly(7) == b"by name"
+
+    run(main())
+
+
+def test_numeric_connect_needs_no_lookup():
+    """A numeric host connects without the blocking pool (no job, no thread)."""
+    async def main():
+        async with await eddy.listen("127.0.0.1", 0) as listener:
+            acc = eddy.spawn(listener.accept())
+            async with await eddy.connect("127.0.0.1", listener.port) as c, await acc as s:
+                await c.write_all(b"n")
+                assert await s.readexactly(1) == b"n"
+            m = eddy.metrics()
+            assert m.blocking_completed == 0 and m.blocking_threads == 0, m
+
+    run(main())
+
+
+def test_localhost_is_resolved_like_any_name():
+    """Not an alias for 127.0.0.1: resolved on the pool (::1 and/or 127.0.0.1) and
+    raced, so a server on 127.0.0.1 only is reached; numeric-only calls refuse it."""
+    async def main():
+        addrs = await eddy.resolve("localhost", 9)
+        assert addrs and all(p == 9 for _, p in addrs)
+        assert ("127.0.0.1", 9) in addrs or ("::1", 9) in addrs
+        async with await eddy.listen("127.0.0.1", 0) as listener:
+            jobs = eddy.metrics().blocking_completed
+            acc = eddy.spawn(listener.accept())
+            async with await eddy.connect("localhost", listener.port) as c, await acc as s:
+                assert c.peer_address == ("127.0.0.1", listener.port)
+                await c.write_all(b"hi")
+                assert await s.readexactly(2) == b"hi"
+            for _ in range(200):  # the counter moves just after the job's result is published
+                if eddy.metrics().blocking_completed > jobs:
+                    break
+                await eddy.sleep(0.01)
+            assert eddy.metrics().blocking_completed > jobs  # the lookup ran on the pool
+        with pytest.raises(ValueError):
+            await eddy.bind_udp("localhost", 0)  # UDP binds numeric addresses only
 
     run(main())
 

@@ -175,3 +175,60 @@ def test_socket_options_match_the_header():
     header = (Path(__file__).resolve().parents[3] / "include" / "eddy.h").read_text()
     opts = {m[0]: int(m[1]) for m in re.findall(r"#define EDDY_OPT_([A-Z_]+) (\d+)", header)}
     assert opts == {o.name: o.value for o in eddy.SocketOption}
+
+
+def test_per_datagram_path_checks_and_caches():
+    """The per-datagram calls (argtypes-free, address caches) check what the old path
+    checked: a cached destination is not reused for an equal-but-wrong-typed address,
+    many destinations and senders past the caches' size stay right, and misuse (another
+    thread, a closed socket, after the run) raises the same exceptions."""
+    import threading
+
+    async def main():
+        async with await eddy.bind_udp() as a, await eddy.bind_udp() as b:
+            host, port = b.local_address
+            assert await a.send_to(b"1", (host, port)) == 1  # cached now
+            for bad in ((host, True), (host, float(port))):
+                with pytest.raises(TypeError):
+                    await a.send_to(b"x", bad)  # type: ignore[arg-type]
+            with pytest.raises(TypeError):
+                await a.send_to(b"x", (host, [port]))  # type: ignore[arg-type]
+            assert await b.recv_from() == (b"1", a.local_address, False)
+            # More senders and destinations than the caches hold (256 each).
+            senders = [await eddy.bind_udp() for _ in range(300)]
+            try:
+                for i, s in enumerate(senders):
+                    await s.send_to(bytes([i % 256]), (host, port))
+                    d = await b.recv_from()
+                    assert d.address == s.local_address and d.data == bytes([i % 256])
+                    await b.send_to(b"r", d.address)
+                    assert (await s.recv_from()).data == b"r"
+            finally:
+                for s in senders:
+                    s.close()
+            # Another thread: the owner's check, as before.
+            errors = []
+            t = threading.Thread(target=lambda: errors.append(_try(a)))
+            t.start()
+            t.join()
+            assert errors and isinstance(errors[0], RuntimeError), errors
+        with pytest.raises(eddy.ClosedResourceError):
+            await a.send_to(b"x", (host, port))
+        with pytest.raises(eddy.ClosedResourceError):
+            await a.recv()
+        return b
+
+    def _try(sock):
+        try:
+            sock.send_to(b"x", ("127.0.0.1", 9)).send(None)
+        except BaseException as e:  # noqa: BLE001 - the exception is the result
+            return e
+        return None
+
+    b = run(main())
+    with pytest.raises((eddy.ClosedResourceError, RuntimeError)):
+        run(_after(b))
+
+
+async def _after(b):
+    await b.send_to(b"x", ("127.0.0.1", 9))

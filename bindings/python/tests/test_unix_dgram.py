@@ -86,6 +86,64 @@ def test_unbound_sender_and_errors(tmp_path):
     run(main())
 
 
+def test_addresses_and_from_fd(tmp_path):
+    """local_address / peer_address (path, "@name", "" unbound), and adopting a
+    descriptor: queued datagrams received, wrong types refused and closed."""
+    import socket
+
+    path = str(tmp_path / "adopted.sock")
+    name = f"@eddy-py-udg-addr-{os.getpid()}"
+    fds0 = open_fds()
+
+    async def main():
+        raw = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+        raw.bind(path)
+        async with await eddy.bind_unix_datagram(name) as named, await eddy.bind_unix_datagram() as c:
+            assert named.local_address == name
+            assert c.local_address == ""
+            with pytest.raises(OSError) as e:
+                c.peer_address
+            assert e.value.errno == errno.ENOTCONN
+            await c.send_to(b"early", path)  # queued before Eddy takes the descriptor
+            async with eddy.UnixDatagramSocket.from_fd(raw.detach()) as s:
+                assert s.local_address == path
+                assert await s.recv_from() == (b"early", "", False)
+                c.connect(path)
+                assert c.peer_address == path
+                c.connect(name)
+                assert c.peer_address == name
+            closed = s
+        with pytest.raises(eddy.ClosedResourceError):
+            closed.local_address
+        # Wrong types are refused and closed; not a socket / not open are OSErrors.
+        for fam, typ in ((socket.AF_INET, socket.SOCK_DGRAM), (socket.AF_UNIX, socket.SOCK_STREAM)):
+            fd = socket.socket(fam, typ).detach()
+            with pytest.raises(ValueError):
+                eddy.UnixDatagramSocket.from_fd(fd)
+            with pytest.raises(OSError) as e:
+                os.fstat(fd)
+            assert e.value.errno == errno.EBADF
+        r, w = os.pipe()
+        os.close(w)
+        with pytest.raises(OSError) as e:
+            eddy.UnixDatagramSocket.from_fd(r)
+        assert e.value.errno == errno.ENOTSOCK
+        with pytest.raises(OSError) as e:
+            eddy.UnixDatagramSocket.from_fd(-1)
+        assert e.value.errno == errno.EBADF
+        for bad in (1.5, "3", None, True):
+            with pytest.raises(TypeError):
+                eddy.UnixDatagramSocket.from_fd(bad)  # type: ignore[arg-type]
+        with pytest.raises(ValueError):
+            eddy.UnixDatagramSocket.from_fd(2**40)
+        # A Unix datagram socket is not UDP either.
+        with pytest.raises(ValueError):
+            eddy.UdpSocket.from_fd(socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM).detach())
+
+    run(main())
+    assert open_fds() == fds0
+
+
 SETTINGS = settings(max_examples=150, deadline=None,
                     suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
 junk = st.one_of(st.none(), st.integers(min_value=-(2**70), max_value=2**70), st.text(max_size=8),
@@ -112,6 +170,31 @@ def test_unix_datagram_never_crashes_or_leaks(path, data, n):
                 await eddy.wait_for(s.recv(n), 0.01)
             except (TypeError, ValueError, OSError, OverflowError, TimeoutError):
                 pass
+
+    run(main())
+    assert open_fds() == fds0
+
+
+@SETTINGS
+@given(fd=junk | st.integers(min_value=-3, max_value=4096))
+def test_from_fd_junk_never_crashes_or_leaks(fd):
+    """from_fd with junk: TypeError / ValueError / OSError; a descriptor it was given
+    is Eddy's (closed when refused). Numbers of descriptors this process holds are
+    replaced by a fresh datagram socket's, so nothing of pytest's is taken."""
+    import socket
+
+    fds0 = open_fds()
+
+    async def main():
+        target = fd
+        if isinstance(fd, int) and not isinstance(fd, bool) and 0 <= fd < 4096:
+            target = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM).detach()  # ours to give away
+        try:
+            s = eddy.UnixDatagramSocket.from_fd(target)  # type: ignore[arg-type]
+        except (TypeError, ValueError, OSError, OverflowError):
+            return
+        async with s:
+            assert s.local_address == ""
 
     run(main())
     assert open_fds() == fds0

@@ -167,7 +167,8 @@ public func readOptions(_ arguments: [String],
     }
 }
 
-/// A numeric address for `--host`. Eddy has no resolver: "localhost" is the one name taken.
+/// An address for `--host`: the examples' servers bind numeric addresses, so "localhost"
+/// is taken as 127.0.0.1 here (the library itself resolves it like any name).
 public func hostOption(_ value: String?) throws(UsageError) -> String {
     guard let v = value, !v.isEmpty else { throw UsageError(message: "--host needs an address") }
     return v == "localhost" ? "127.0.0.1" : v
