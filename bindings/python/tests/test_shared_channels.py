@@ -233,3 +233,60 @@ def test_watch_changed_woken_by_plain_thread():
         return rx.get()
 
     assert in_thread(lambda: eddy.run(other())).get() == 1
+
+
+# ---- the single-runtime primitives refuse other threads clearly ----
+
+@pytest.mark.parametrize("kind", ["event", "lock", "semaphore", "condition"])
+def test_asyncio_primitives_refuse_wakes_from_another_thread(kind):
+    """eddy.Event / Lock / Semaphore / Condition stay bound to one runtime (as
+    asyncio's to one loop): a wake from another thread raises RuntimeError (the
+    waiter would never be woken), and the primitive still works on its thread."""
+    async def main():
+        if kind == "event":
+            p = eddy.Event()
+            waiter = eddy.spawn(p.wait())
+            wake = p.set
+        elif kind == "lock":
+            p = eddy.Lock()
+            await p.acquire()
+            waiter = eddy.spawn(p.acquire())
+            wake = p.release
+        elif kind == "semaphore":
+            p = eddy.Semaphore(0)
+            waiter = eddy.spawn(p.acquire())
+            wake = p.release
+        else:
+            p = eddy.Condition()
+
+            async def wait():
+                async with p:
+                    return await p.wait()
+
+            waiter = eddy.spawn(wait())
+            await eddy.sleep(0.01)
+            await p.acquire()
+
+            def wake():
+                p.notify()
+
+        await eddy.sleep(0.01)  # the waiter binds the primitive to this runtime
+        errors = []
+
+        def other():
+            try:
+                wake()
+            except RuntimeError as e:
+                errors.append(str(e))
+
+        t = threading.Thread(target=other)
+        t.start()
+        t.join()
+        assert len(errors) == 1 and "another thread" in errors[0], errors
+        wake()  # from its own thread it works
+        if kind == "condition":
+            p.release()
+        assert await eddy.wait_for(waiter, DEADLINE) is True
+        return kind
+
+    assert eddy.run(main()) == kind
