@@ -30,6 +30,7 @@ from __future__ import annotations
 
 import asyncio
 import heapq
+import sys
 import threading
 import time
 from collections import deque
@@ -39,6 +40,10 @@ from ._shared import SharedWaiter, get_ident, shared_waiter
 from ._waiters import park
 
 T = TypeVar("T")
+
+# The unlocked home-thread path needs the GIL (module doc, "Locking"): a free-threaded
+# build (3.13t, GIL disabled) locks every operation from the start.
+_GIL = getattr(sys, "_is_gil_enabled", lambda: True)()
 
 
 class QueueEmpty(asyncio.QueueEmpty):
@@ -68,7 +73,7 @@ class Queue(Generic[T]):
         self._maxsize = maxsize
         self._lock = threading.Lock()
         self._home = get_ident()  # runs unlocked until another thread comes (module doc)
-        self._shared = False
+        self._shared = not _GIL
         self._busy = False
         self._getters: Deque[SharedWaiter] = deque()
         self._putters: Deque[SharedWaiter] = deque()
