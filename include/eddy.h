@@ -1375,6 +1375,67 @@ int eddy_condition_notify_all(eddy_condition_t c);
 int eddy_condition_free(eddy_condition_t c);
 /* ==== end Sync primitives ==== */
 
+/* ---- channel and sync futures (issue 16 item 1; branch chan2-16) -------------
+ *
+ * The future-style side of the channels and sync primitives above: each call
+ * makes an eddy_future_t of runtime `rt` (the runtime whose thread polls it; the
+ * channel or primitive may belong to any runtime). Poll it with
+ * eddy_future_poll, drive it with eddy_future_then, wrap it in eddy_timeout,
+ * and free it with eddy_future_free, like the other futures. A send, notify
+ * wait or acquire future waits in a place of its own (FIFO with the poll-style
+ * waiters), so any number of them may wait on one handle; a receive or watch
+ * future waits in its receiver's one place (one waiting receive per receiver
+ * handle, future or poll). The handle may be freed while futures wait (they
+ * hold what they need; a receiver's channel then closes when the last of them
+ * goes). Creation allocates; polling does not.
+ *
+ * Cancellation: freeing a future before it completed (or its timeout firing)
+ * withdraws its place. A permit or notification it had been handed and not yet
+ * taken by a poll goes to the next waiter; a value it carries is dropped (see
+ * eddy_channel_send); a value it received and nobody took is dropped with the
+ * channel's drop function (broadcast: the clone, when a clone function exists).
+ * Owning thread of `rt` for the future; any thread may send, notify or release
+ * meanwhile. Errors of every creating call: EDDY_EBADHANDLE (rt stale or not a
+ * runtime; the channel or primitive handle stale or of another kind or end),
+ * EDDY_EWRONGTHREAD, EDDY_ESHUTDOWN, EDDY_EINVAL (out NULL), EDDY_ENOMEM. */
+
+/* A future that sends `value` on `tx` (mpsc: waits for room, FIFO among
+ * waiting senders; oneshot: sends at its first poll). From a 0 return the value
+ * is never the caller's again: it completes (0) when the channel took it, or
+ * with EDDY_EPIPE (receiver gone or closed; oneshot: a value already sent);
+ * a value not taken by the channel is dropped with the channel's drop function
+ * exactly once, when the future is freed (also freed by eddy_runtime_free).
+ * On an error return the value stays the caller's. */
+int eddy_channel_send(eddy_runtime_t rt, eddy_sender_t tx, void *value, eddy_future_t *out);
+/* A future that receives the next value of `rx` (mpsc or oneshot); take it with
+ * eddy_future_take_received. Completes with 0, EDDY_EPIPE (the end: every
+ * sender gone and nothing left, or closed and drained; oneshot: sender freed
+ * unsent) or EDDY_ENOTREADY (oneshot already received). The receiver's waker
+ * slot is single: one receive (future or poll) waits at a time per channel. */
+int eddy_channel_recv(eddy_runtime_t rt, eddy_receiver_t rx, eddy_future_t *out);
+/* A future that completes (0) when notified, taking a stored permit if any. */
+int eddy_notify_wait(eddy_runtime_t rt, eddy_notify_t n, eddy_future_t *out);
+/* A future that acquires one permit of `sem` (a mutex: locks it): 0 when the
+ * caller holds it (release it with eddy_semaphore_release), EDDY_EPIPE
+ * (closed). Freed while waiting: no permit is kept. */
+int eddy_semaphore_acquire(eddy_runtime_t rt, eddy_semaphore_t sem, eddy_future_t *out);
+/* A future that receives the next value of broadcast receiver `rx`: 0 (take it
+ * and the missed count with eddy_future_take_received), EDDY_EPIPE (sender
+ * freed and everything seen). */
+int eddy_broadcast_recv(eddy_runtime_t rt, eddy_broadcast_rx_t rx, eddy_future_t *out);
+/* A future that completes (0) once watch receiver `rx` has a value it did not
+ * read (then read it with eddy_watch_get), EDDY_EPIPE (unchanged and the
+ * sender is gone). */
+int eddy_watch_changed(eddy_runtime_t rt, eddy_watch_rx_t rx, eddy_future_t *out);
+/* Moves the value out of a completed eddy_channel_recv or eddy_broadcast_recv
+ * future (or a timeout wrapping one) into *value (now the caller's); *missed
+ * (may be NULL) gets the broadcast's missed count (0 for other channels). Owning
+ * thread. Errors: EDDY_ENOTREADY (not completed, or already taken), the
+ * future's own error, EDDY_EINVAL (value NULL, a future that receives nothing),
+ * EDDY_EBADHANDLE. */
+int eddy_future_take_received(eddy_future_t fut, void **value, uint64_t *missed);
+/* ---- end channel and sync futures ---- */
+
 /* ---- Lines and files (issue 15 item 5, issue 16 item 5; branch lines-15) ---- */
 
 /* A buffered reader over a TCP or Unix stream, for line and frame protocols.

@@ -52,6 +52,8 @@ C_SUITES += time
 C_SUITES += process
 # ---- broadcast and watch channels (issue 16 item 1, branch bcast-16) ----
 C_SUITES += broadcast
+# ---- channel and sync futures (issue 16 item 1, branch chan2-16) ----
+C_SUITES += chan_futures
 C_COMMON_SRC := Tests/c/harness.c Tests/c/echo_parts.c
 C_COMMON_HDR := Tests/c/harness.h Tests/c/echo_parts.h include/eddy.h
 # ---- dedup-dgram: the malloc counter test_udp and test_names include ----

@@ -12,7 +12,7 @@
 import Eddy
 
 final class CFuture: @unchecked Sendable {
-    enum Kind { case connect, timer, timeout, blocking, resolve, connectName }
+    enum Kind { case connect, timer, timeout, blocking, resolve, connectName, wait }
 
     let kind: Kind
     private var connect: ConnectFuture?
@@ -29,6 +29,10 @@ final class CFuture: @unchecked Sendable {
     private var addresses: [Endpoint]?
     /// connectName: the Happy Eyeballs race.
     private var race: HappyEyeballsConnect?
+    // ---- channel and sync futures (issue 16; chan2-16) ----
+    /// wait: the channel or sync operation (CWaitOp.swift), kept after completion for
+    /// its received value.
+    private var op: (any CWaitOp)?
 
     /// nil while pending, then 0 or the error code.
     private(set) var status: Int32?
@@ -57,6 +61,7 @@ final class CFuture: @unchecked Sendable {
     init(job: BlockingJob) { kind = .blocking; self.job = job; runtime = nil }
     init(resolve: ResolveFuture) { kind = .resolve; lookup = resolve; runtime = nil }
     init(race: HappyEyeballsConnect) { kind = .connectName; self.race = race; runtime = nil }
+    init(op: any CWaitOp) { kind = .wait; self.op = op; runtime = nil }
 
     // Normally released by close(); a CFuture dropped without one must not leave its
     // timer in the heap.
@@ -142,6 +147,11 @@ final class CFuture: @unchecked Sendable {
                 race = nil
                 return finish(e.code)
             }
+        case .wait:
+            guard let o = op else { return finish(EddyCode.ecanceled) }
+            let r = o.poll(&cx)
+            if r == EddyCode.pending { return r }
+            return finish(r == EddyCode.ready ? 0 : r)
         }
     }
 
@@ -196,6 +206,15 @@ final class CFuture: @unchecked Sendable {
         return .success(a)
     }
 
+    /// eddy_future_take_received: the received value and missed count, once.
+    func takeReceived() -> Result<(UnsafeMutableRawPointer?, UInt64), EddyError> {
+        guard let s = status else { return .failure(.notReady) }
+        if s != 0 { return .failure(EddyError(code: s)) }
+        let l = leaf
+        guard l.kind == .wait, let o = l.op else { return .failure(.invalidArgument) }
+        return o.takeReceived()
+    }
+
     /// Forgets the addresses once the caller has them all.
     func dropAddresses() { leaf.addresses = nil }
 
@@ -217,6 +236,8 @@ final class CFuture: @unchecked Sendable {
         inner = nil
         job?.cancelled.store(true, ordering: .relaxed)
         job = nil
+        op?.cancel()            // gives back a waiting place, drops a value still held
+        op = nil
         let w = thenWaker
         thenWaker = nil
         w?.wake()

@@ -222,6 +222,15 @@ static int (*const p_eddy_watch_receiver_free)(eddy_watch_rx_t) = eddy_watch_rec
 typedef char check_bcast_sizes[(sizeof(eddy_broadcast_tx_t) == 8 && sizeof(eddy_broadcast_rx_t) == 8 &&
                                 sizeof(eddy_watch_tx_t) == 8 && sizeof(eddy_watch_rx_t) == 8) ? 1 : -1];
 /* ---- end broadcast and watch ---- */
+/* ---- channel and sync futures (issue 16 item 1, branch chan2-16) ---- */
+static int (*const p_eddy_channel_send)(eddy_runtime_t, eddy_sender_t, void *, eddy_future_t *) = eddy_channel_send;
+static int (*const p_eddy_channel_recv)(eddy_runtime_t, eddy_receiver_t, eddy_future_t *) = eddy_channel_recv;
+static int (*const p_eddy_notify_wait)(eddy_runtime_t, eddy_notify_t, eddy_future_t *) = eddy_notify_wait;
+static int (*const p_eddy_semaphore_acquire)(eddy_runtime_t, eddy_semaphore_t, eddy_future_t *) = eddy_semaphore_acquire;
+static int (*const p_eddy_broadcast_recv)(eddy_runtime_t, eddy_broadcast_rx_t, eddy_future_t *) = eddy_broadcast_recv;
+static int (*const p_eddy_watch_changed)(eddy_runtime_t, eddy_watch_rx_t, eddy_future_t *) = eddy_watch_changed;
+static int (*const p_eddy_future_take_received)(eddy_future_t, void **, uint64_t *) = eddy_future_take_received;
+/* ---- end channel and sync futures ---- */
 
 static const struct {
     const char *name;
@@ -302,6 +311,10 @@ static const struct {
     ENTRY(eddy_broadcast_receiver_free), ENTRY(eddy_watch_new),   ENTRY(eddy_watch_subscribe),
     ENTRY(eddy_watch_send),       ENTRY(eddy_watch_get),        ENTRY(eddy_watch_has_changed),
     ENTRY(eddy_watch_poll_changed), ENTRY(eddy_watch_sender_free), ENTRY(eddy_watch_receiver_free),
+    /* ---- channel and sync futures (chan2-16) ---- */
+    ENTRY(eddy_channel_send),     ENTRY(eddy_channel_recv),     ENTRY(eddy_notify_wait),
+    ENTRY(eddy_semaphore_acquire), ENTRY(eddy_broadcast_recv),  ENTRY(eddy_watch_changed),
+    ENTRY(eddy_future_take_received),
 };
 /* ---- signals and child processes (issue 16, branch sigproc-16) ---- */
 typedef char check_stdio_modes[(EDDY_STDIO_INHERIT == 0 && EDDY_STDIO_NULL == 1 && EDDY_STDIO_PIPE == 2 &&

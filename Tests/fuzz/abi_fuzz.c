@@ -171,7 +171,7 @@ typedef struct {
     int live;
     int rt;       /* index into rts[] of the owning runtime, -1 for runtimes themselves */
     int listener; /* K_TCP */
-    int fkind;    /* K_FUT: 0 sleep, 1 connect, 2 blocking, 3 timeout */
+    int fkind;    /* K_FUT: 0 sleep, 1 connect, 2 blocking, 3 timeout; chan2-16: 5 channel recv, 6 broadcast recv, 7 other channel/sync */
     int has_then;
     int fd;     /* K_FDW: the watched descriptor number */
     int own;    /* K_FDW: index into owned[] (-1: not one of ours) */
@@ -2790,6 +2790,87 @@ static void do_bcast(eddy_cx_t *bcx, int cx_ok)
 }
 /* ---- end broadcast and watch ---- */
 
+/* ---- channel and sync futures (issue 16 item 1, branch chan2-16): case 58 ----
+ * eddy_channel_send / _recv, eddy_notify_wait, eddy_semaphore_acquire,
+ * eddy_broadcast_recv, eddy_watch_changed with any runtime and any handle (valid,
+ * stale, wrong kind or end, forged, of a freed runtime), and eddy_future_take_received
+ * on any future. The futures join K_FUT (fkind 5: mpsc/oneshot receive, 6: broadcast
+ * receive, 7: the others), so the generic code polls, wraps, thens and frees them.
+ * Values keep the two oracles: a send future's value counts as sent once the future
+ * exists (then received or dropped exactly once), a value taken from a receive future
+ * is received (mpsc/oneshot) or freed (a broadcast clone). */
+static void do_chan_futures(void)
+{
+    int v, v2, rti;
+    ent_t *e;
+    uint64_t h;
+    int r = 0;
+    int fkind = 7;
+    pick_rt(&v, &rti);
+    eddy_runtime_t rt = { rt_id(rti) };
+    eddy_future_t fut;
+    int ok = count_live(K_FUT) < 300 && !chance(5);
+    eddy_future_t *out = ok ? &fut : NULL;
+    switch (rn(8)) {
+    case 0: {
+        h = pick(K_TX, &v2, &e);
+        void *val = malloc(8);
+        r = CALL(eddy_channel_send(rt, (eddy_sender_t){ h }, val, out));
+        chan_sent(r, val);
+        break;
+    }
+    case 1:
+        h = pick(K_RX, &v2, &e);
+        r = CALL(eddy_channel_recv(rt, (eddy_receiver_t){ h }, out));
+        fkind = 5;
+        break;
+    case 2:
+        h = pick(K_NTF, &v2, &e);
+        r = CALL(eddy_notify_wait(rt, (eddy_notify_t){ h }, out));
+        break;
+    case 3:
+        h = pick(K_SEM, &v2, &e);
+        r = CALL(eddy_semaphore_acquire(rt, (eddy_semaphore_t){ h }, out));
+        break;
+    case 4:
+        h = pick(K_BRX, &v2, &e);
+        r = CALL(eddy_broadcast_recv(rt, (eddy_broadcast_rx_t){ h }, out));
+        fkind = 6;
+        break;
+    case 5:
+        h = pick(K_WRX, &v2, &e);
+        r = CALL(eddy_watch_changed(rt, (eddy_watch_rx_t){ h }, out));
+        break;
+    default: { /* take_received on any future (not a timeout's: its inner kind is unknown) */
+        h = pick(K_FUT, &v, &e);
+        if (e != NULL && e->fkind == 3) return;
+        void *got = NULL;
+        uint64_t missed = 0;
+        r = CALL(eddy_future_take_received((eddy_future_t){ h }, chance(5) ? NULL : &got, &missed));
+        check(r, WEAK(v), 0);
+        if (r == 0) {
+            if (e == NULL) die("take_received succeeded on an unknown future");
+            if (e->fkind == 5) chan_got(got);
+            else if (e->fkind == 6) bc_free(got);
+            else die("take_received gave a value of a future of kind %d", e->fkind);
+        }
+        return;
+    }
+    }
+    check(r, v == INVALID || v2 == INVALID ? INVALID : UNKNOWN, 0);
+    if (r == 0) {
+        if (out == NULL) die("channel future creation with NULL out succeeded");
+        ent_t *fe = add_ent(fut.id, K_FUT, rti);
+        if (fe != NULL) {
+            fe->fkind = fkind;
+        } else {
+            CALL(eddy_future_free(fut));
+        }
+    }
+}
+/* ---- end channel and sync futures ---- */
+
+
 static void random_op(eddy_cx_t *cx, int cur_rt, int depth)
 {
     int v, rti;
@@ -2801,7 +2882,7 @@ static void random_op(eddy_cx_t *cx, int cur_rt, int depth)
         bcx = chance(50) ? NULL : (eddy_cx_t *)(void *)sbuf; /* a bogus cx */
     }
     int cx_ok = bcx != NULL && bcx == cx;
-    switch (rn(58)) { /* lines-15: 48, 49; names-15: 50-53; combin-16: 54; sigproc-16: 55, 56; bcast-16: 57 */
+    switch (rn(59)) { /* lines-15: 48, 49; names-15: 50-53; combin-16: 54; sigproc-16: 55, 56; bcast-16: 57; chan2-16: 58 */
     /* ---- graceful shutdown (issue 14, branch pool-14) ---- */
     case 44: { /* eddy_runtime_metrics; eddy_runtime_shutdown of an idle runtime (driven by the call) */
         if (!chance(25)) {
@@ -3437,6 +3518,9 @@ static void random_op(eddy_cx_t *cx, int cur_rt, int depth)
         break;
     case 57: /* broadcast and watch channels (issue 16 item 1, bcast-16) */
         do_bcast(bcx, cx_ok);
+        break;
+    case 58: /* channel and sync futures (issue 16 item 1, chan2-16) */
+        do_chan_futures();
         break;
     case 18: /* version and names, any code */
         CALL(eddy_version());

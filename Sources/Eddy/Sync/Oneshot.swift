@@ -56,6 +56,11 @@ public final class OneshotSender<T: Sendable>: @unchecked Sendable {
     /// Whether the receiver has gone (a send would fail).
     public var isClosed: Bool { state.word.load(ordering: .acquiring) & OneshotState<T>.receiverGone != 0 }
 
+    /// Hands `value` (meant for or taken from this channel, never delivered) to the
+    /// channel's `dropUndelivered` hook: for front doors whose futures hold a value
+    /// outside the channel and are dropped (C: eddy_channel_send / _recv futures).
+    public func dropUndelivered(_ value: T) { state.dropUndelivered?(value) }
+
     /// Sends `value`. Throws `SendError` (`.closed`, with the value) when the receiver
     /// has gone or a value was already sent. Never waits.
     @inlinable public func send(_ value: T) throws(SendError<T>) {
@@ -97,6 +102,11 @@ public final class OneshotReceiver<T: Sendable>: @unchecked Sendable {
             state.releaseUndelivered()
         }
     }
+
+    /// Hands `value` (meant for or taken from this channel, never delivered) to the
+    /// channel's `dropUndelivered` hook: for front doors whose futures hold a value
+    /// outside the channel and are dropped (C: eddy_channel_send / _recv futures).
+    public func dropUndelivered(_ value: T) { state.dropUndelivered?(value) }
 
     /// Takes the value now: `SyncError.empty` (not sent yet), `.closed` (sender gone
     /// unsent, or this receiver closed), `.alreadyReceived`.

@@ -26,6 +26,11 @@ public final class Receiver<T: Sendable>: @unchecked Sendable {
     /// ones are woken); values already queued can still be received.
     public func close() { state.slots.close() }
 
+    /// Hands `value` (meant for or taken from this channel, never delivered) to the
+    /// channel's `dropUndelivered` hook: for front doors whose futures hold a value
+    /// outside the channel and are dropped (C: eddy_channel_send / _recv futures).
+    public func dropUndelivered(_ value: T) { state.dropUndelivered?(value) }
+
     /// Takes a value now. Throws `SyncError.empty` (senders remain) or `.closed`
     /// (every sender gone and nothing left). No lock.
     @inlinable public func tryReceive() throws(SyncError) -> T {

@@ -50,6 +50,11 @@ public final class Sender<T: Sendable>: @unchecked Sendable {
     /// Whether the receiver has gone (or closed the channel): sends fail.
     public var isClosed: Bool { state.slots.isClosed }
 
+    /// Hands `value` (meant for or taken from this channel, never delivered) to the
+    /// channel's `dropUndelivered` hook: for front doors whose futures hold a value
+    /// outside the channel and are dropped (C: eddy_channel_send / _recv futures).
+    public func dropUndelivered(_ value: T) { state.dropUndelivered?(value) }
+
     /// Sends `value` if there is room now. Throws `SendError` with `.full` or `.closed`
     /// (and the value). Never waits, no lock when nobody waits: usable from a plain thread.
     @inlinable public func trySend(_ value: T) throws(SendError<T>) {

@@ -8,16 +8,24 @@ own suspension (``_waiters``), like ``eddy.Queue`` and for the same reason
 (crossing ctypes per value costs more than the whole operation). Values are
 objects shared by every receiver (no copy): Python's references make the C
 front door's clone/drop contract unnecessary.
+
+Like ``eddy.Queue``, usable across runtimes and threads (issue 16 item 1):
+tasks of any ``eddy.run`` may wait, and any thread (a plain one too) may
+``send``, ``close`` or ``try_recv``; waiting tasks are woken through
+``_shared.SharedWaiter``. Each channel's state is guarded by a re-entrant lock
+(a receiver's ``__del__`` may run inside a locked section of the same thread):
+a lock per send and receive, fine for fan-out of events.
 """
 
 from __future__ import annotations
 
+import threading
 from collections import deque
-from typing import Any, Deque, List, Optional
+from typing import Any, Deque, List
 
-from ._driver import Runtime
 from ._queue import QueueEmpty
-from ._waiters import Bound, Waiter, park
+from ._shared import SharedWaiter, shared_waiter
+from ._waiters import park
 
 
 class ChannelClosed(Exception):
@@ -34,29 +42,37 @@ class Lagged(Exception):
         self.missed = missed
 
 
-class _Shared(Bound):
+class _Shared:
     """Waiters of one channel: every send wakes all of them (fan-out)."""
 
-    __slots__ = ("_rt", "_waiters", "_closed")
+    __slots__ = ("_lock", "_waiters", "_closed")
 
     def __init__(self) -> None:
-        self._rt: Optional[Runtime] = None
-        self._waiters: Deque[Waiter] = deque()
+        self._lock = threading.RLock()
+        self._waiters: Deque[SharedWaiter] = deque()
         self._closed = False
 
     def _wake_all(self) -> None:
+        """Under the lock."""
         waiters, self._waiters = self._waiters, deque()
         for w in waiters:
             w.fire()
 
-    async def _wait(self) -> None:
-        w = self._waiter()
-        self._waiters.append(w)
+    async def _wait(self, ready: Any) -> None:
+        """Wait for the next send or close unless ``ready()`` (checked under the
+        lock, with the waiter queued in the same section: no wake-up lost to a
+        send from another thread in between)."""
+        with self._lock:
+            if ready():
+                return
+            w = shared_waiter()
+            self._waiters.append(w)
         try:
             await park(w)
         except BaseException:
-            if not w.fired:
-                self._waiters.remove(w)
+            with self._lock:
+                if not w.fired:
+                    self._waiters.remove(w)
             raise
 
 
@@ -82,24 +98,29 @@ class Broadcast(_Shared):
         return len(self._buffer)
 
     def subscribe(self) -> "BroadcastReceiver":
-        """A new receiver that sees the values sent from now on."""
-        return BroadcastReceiver(self, self._sent)
+        """A new receiver that sees the values sent from now on. Any thread."""
+        with self._lock:
+            return BroadcastReceiver(self, self._sent)
 
     def send(self, value: Any) -> int:
         """Sends ``value`` to every current receiver; returns how many there
-        are (0: nobody listens). Never waits. ``ChannelClosed`` after ``close``."""
-        if self._closed:
-            raise ChannelClosed("send on a closed Broadcast")
-        self._buffer[self._sent % len(self._buffer)] = value
-        self._sent += 1
-        self._wake_all()
-        return self._receivers
+        are (0: nobody listens). Never waits. ``ChannelClosed`` after ``close``.
+        Any thread."""
+        with self._lock:
+            if self._closed:
+                raise ChannelClosed("send on a closed Broadcast")
+            self._buffer[self._sent % len(self._buffer)] = value
+            self._sent += 1
+            self._wake_all()
+            return self._receivers
 
     def close(self) -> None:
-        """No more sends: receivers get what is kept, then ``ChannelClosed``."""
-        if not self._closed:
-            self._closed = True
-            self._wake_all()
+        """No more sends: receivers get what is kept, then ``ChannelClosed``.
+        Any thread."""
+        with self._lock:
+            if not self._closed:
+                self._closed = True
+                self._wake_all()
 
 
 class BroadcastReceiver:
@@ -111,15 +132,26 @@ class BroadcastReceiver:
         self._ch = ch
         self._next = position
         self._open = True
-        ch._receivers += 1
+        with ch._lock:
+            ch._receivers += 1
 
     def resubscribe(self) -> "BroadcastReceiver":
         """Another receiver at this one's position."""
-        return BroadcastReceiver(self._ch, self._next)
+        with self._ch._lock:
+            return BroadcastReceiver(self._ch, self._next)
 
     def try_recv(self) -> Any:
         """The next value now: ``QueueEmpty`` when nothing new was sent,
-        ``Lagged`` when values were lost, ``ChannelClosed`` at the end."""
+        ``Lagged`` when values were lost, ``ChannelClosed`` at the end. Any thread."""
+        with self._ch._lock:
+            return self._take()
+
+    def _has_next(self) -> bool:
+        """Under the lock: a value, a lag or the end is there for this receiver."""
+        ch = self._ch
+        return self._next < ch._sent or ch._closed or not self._open
+
+    def _take(self) -> Any:
         ch = self._ch
         n = len(ch._buffer)
         oldest = max(0, ch._sent - n)
@@ -142,7 +174,7 @@ class BroadcastReceiver:
                 return self.try_recv()
             except QueueEmpty:
                 pass
-            await self._ch._wait()
+            await self._ch._wait(self._has_next)
 
     def __aiter__(self) -> "BroadcastReceiver":
         return self
@@ -156,9 +188,10 @@ class BroadcastReceiver:
 
     def close(self) -> None:
         """Unsubscribes (sends stop counting this receiver). Idempotent."""
-        if self._open:
-            self._open = False
-            self._ch._receivers -= 1
+        with self._ch._lock:
+            if self._open:
+                self._open = False
+                self._ch._receivers -= 1
 
     def __del__(self) -> None:
         try:
@@ -188,12 +221,13 @@ class Watch(_Shared):
 
     def send(self, value: Any) -> None:
         """Replaces the value and wakes every waiting receiver.
-        ``ChannelClosed`` after ``close``."""
-        if self._closed:
-            raise ChannelClosed("send on a closed Watch")
-        self._value = value
-        self._version += 1
-        self._wake_all()
+        ``ChannelClosed`` after ``close``. Any thread."""
+        with self._lock:
+            if self._closed:
+                raise ChannelClosed("send on a closed Watch")
+            self._value = value
+            self._version += 1
+            self._wake_all()
 
     def subscribe(self) -> "WatchReceiver":
         """A new receiver (it has seen the current value)."""
@@ -201,10 +235,11 @@ class Watch(_Shared):
 
     def close(self) -> None:
         """No more changes: waiting receivers get ``ChannelClosed``; the last
-        value stays readable."""
-        if not self._closed:
-            self._closed = True
-            self._wake_all()
+        value stays readable. Any thread."""
+        with self._lock:
+            if not self._closed:
+                self._closed = True
+                self._wake_all()
 
 
 class WatchReceiver:
@@ -218,8 +253,9 @@ class WatchReceiver:
 
     def get(self) -> Any:
         """The latest value, marked as seen."""
-        self._seen = self._ch._version
-        return self._ch._value
+        with self._ch._lock:
+            self._seen = self._ch._version
+            return self._ch._value
 
     def has_changed(self) -> bool:
         """Whether a value was sent since this receiver last read one."""
@@ -228,7 +264,8 @@ class WatchReceiver:
     async def changed(self) -> None:
         """Waits until the value changes (read it with ``get``);
         ``ChannelClosed`` once the sender is closed and nothing changed."""
-        while self._ch._version == self._seen:
-            if self._ch._closed:
+        ch = self._ch
+        while ch._version == self._seen:
+            if ch._closed:
                 raise ChannelClosed("Watch closed")
-            await self._ch._wait()
+            await ch._wait(lambda: ch._version != self._seen or ch._closed)

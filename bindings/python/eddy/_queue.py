@@ -2,26 +2,48 @@
 and semantics on Eddy tasks, with ``eddy.QueueFull`` / ``eddy.QueueEmpty``
 (subclasses of asyncio's, so ``except asyncio.QueueFull`` works too).
 
-Pure Python over the binding's suspension (``_waiters``), like asyncio's over
-futures: a put or get that does not wait touches no C at all; one that wakes a
-waiter costs one ``eddy_host_wake``. Crossing ctypes into the C channel
-(``eddy_channel_*``) on every put and get measured slower (bench/py_queue.py).
-Not thread-safe, like asyncio.Queue: C and Swift code that must reach Python
-from another thread use the C channel.
+Usable across tasks, runtimes and threads (issue 16 item 1): tasks of several
+``eddy.run`` (each in its own thread) may put and get on one queue, and a plain
+thread may call the non-waiting methods (``put_nowait``, ``get_nowait``,
+``qsize`` ...): a waiting task of any runtime is woken (``_shared``). Unlike
+asyncio.Queue, which needs ``loop.call_soon_threadsafe`` for that.
+
+Pure Python over the binding's suspension, like asyncio's over futures: a put
+or get that does not wait touches no C at all; one that wakes a waiter costs one
+``eddy_host_wake`` (same thread) or ``eddy_waker_wake`` (another thread).
+Crossing ctypes into the C channel (``eddy_channel_*``) on every put and get
+measured slower (bench/py_queue.py).
+
+Locking. A ``threading.Lock`` taken per operation cost ~700 ns per
+put_nowait + get_nowait pair (2.8x the unlocked queue, slower than
+asyncio.Queue), so a queue used by one thread only takes none: its *home*
+thread (the one that made it) runs each operation unlocked, flagged ``_busy``.
+The first operation from any other thread sets ``_shared`` for good, waits
+until the home thread's operation in flight (if any) is over, and from then on
+every operation of every thread takes the lock. The handshake is Dekker's
+(home: ``_busy = True`` then read ``_shared``; other thread: ``_shared = True``
+then read ``_busy``), sound because CPython's threads switch only between
+bytecodes under the GIL, which orders these loads and stores.
 """
 
 from __future__ import annotations
 
 import asyncio
 import heapq
+import sys
+import threading
+import time
 from collections import deque
-from typing import Any, Deque, Generic, List, Optional, TypeVar
+from typing import Any, Deque, Generic, List, TypeVar
 
-from ._driver import Runtime
-from ._sync import Event
-from ._waiters import Bound, Waiter, park
+from ._shared import SharedWaiter, get_ident, shared_waiter
+from ._waiters import park
 
 T = TypeVar("T")
+
+# The unlocked home-thread path needs the GIL (module doc, "Locking"): a free-threaded
+# build (3.13t, GIL disabled) locks every operation from the start.
+_GIL = getattr(sys, "_is_gil_enabled", lambda: True)()
 
 
 class QueueEmpty(asyncio.QueueEmpty):
@@ -32,19 +54,31 @@ class QueueFull(asyncio.QueueFull):
     """``put_nowait()`` on a full queue."""
 
 
-class Queue(Bound, Generic[T]):
+def _wakeup_next(waiters: Deque[SharedWaiter]) -> None:
+    """Fire the oldest waiter not fired yet (under the queue's lock)."""
+    while waiters:
+        w = waiters.popleft()
+        if not w.fired:
+            w.fire()
+            return
+
+
+class Queue(Generic[T]):
     """A FIFO queue; ``maxsize <= 0`` means unbounded. ``put`` waits while
     full, ``get`` while empty; waiting tasks are served in arrival order (a
-    waiter cancelled after it was woken wakes the next one)."""
+    waiter cancelled after it was woken wakes the next one). Any runtime, any
+    thread (see the module's doc)."""
 
     def __init__(self, maxsize: int = 0) -> None:
-        self._rt: Optional[Runtime] = None
         self._maxsize = maxsize
-        self._getters: Deque[Waiter] = deque()
-        self._putters: Deque[Waiter] = deque()
+        self._lock = threading.Lock()
+        self._home = get_ident()  # runs unlocked until another thread comes (module doc)
+        self._shared = not _GIL
+        self._busy = False
+        self._getters: Deque[SharedWaiter] = deque()
+        self._putters: Deque[SharedWaiter] = deque()
+        self._joiners: Deque[SharedWaiter] = deque()
         self._unfinished_tasks = 0
-        self._finished = Event()
-        self._finished.set()
         self._init(maxsize)
 
     # The storage, overridden by LifoQueue / PriorityQueue (as asyncio's).
@@ -61,14 +95,6 @@ class Queue(Bound, Generic[T]):
         return (f"<eddy.{type(self).__name__} maxsize={self._maxsize} qsize={len(self._queue)} "
                 f"getters={len(self._getters)} putters={len(self._putters)} tasks={self._unfinished_tasks}>")
 
-    @staticmethod
-    def _wakeup_next(waiters: Deque[Waiter]) -> None:
-        while waiters:
-            w = waiters.popleft()
-            if not w.fired:
-                w.fire()
-                return
-
     def qsize(self) -> int:
         return len(self._queue)
 
@@ -84,65 +110,181 @@ class Queue(Bound, Generic[T]):
             return False
         return len(self._queue) >= self._maxsize
 
+    # -- entering an operation (module doc, "Locking") ---------------------------
+    def _begin(self) -> bool:
+        """Enter an operation: False (home thread, unshared: `_busy` set, no
+        lock) or True (the lock is held). Pair with `_end`."""
+        if not self._shared:
+            if self._home == get_ident():
+                self._busy = True
+                if not self._shared:
+                    return False
+                self._busy = False
+            else:
+                self._share()
+        self._lock.acquire()
+        return True
+
+    def _end(self, locked: bool) -> None:
+        if locked:
+            self._lock.release()
+        else:
+            self._busy = False
+
+    def _share(self) -> None:
+        """A second thread arrives: everyone locks from now on, once the home
+        thread's unlocked operation in flight is over."""
+        self._shared = True
+        while self._busy:
+            time.sleep(0)  # let the home thread finish (it holds the GIL only between bytecodes)
+
     async def put(self, item: T) -> None:
-        while self.full():
-            w = self._waiter()
-            self._putters.append(w)
+        while True:
+            locked = self._begin()
+            try:
+                if not self.full():
+                    self._put_entered(item)
+                    return
+                w = shared_waiter()
+                self._putters.append(w)
+            finally:
+                self._end(locked)
             try:
                 await park(w)
             except BaseException:
+                locked = self._begin()
                 try:
-                    self._putters.remove(w)
-                except ValueError:
-                    pass  # already woken
-                if w.fired and not self.full():
-                    self._wakeup_next(self._putters)  # its turn goes to the next putter
+                    try:
+                        self._putters.remove(w)
+                    except ValueError:
+                        pass  # already woken
+                    if w.fired and not self.full():
+                        _wakeup_next(self._putters)  # its turn goes to the next putter
+                finally:
+                    self._end(locked)
                 raise
-        self.put_nowait(item)
 
     def put_nowait(self, item: T) -> None:
-        if self.full():
-            raise QueueFull
+        """Any thread."""
+        # _begin/_end inlined: this and get_nowait are the data path.
+        if not self._shared and self._home == get_ident():
+            self._busy = True
+            if not self._shared:
+                try:
+                    if self.full():
+                        raise QueueFull
+                    self._put(item)
+                    self._unfinished_tasks += 1
+                    if self._getters:
+                        _wakeup_next(self._getters)
+                    return
+                finally:
+                    self._busy = False
+            self._busy = False
+        locked = self._begin()
+        try:
+            if self.full():
+                raise QueueFull
+            self._put_entered(item)
+        finally:
+            self._end(locked)
+
+    def _put_entered(self, item: T) -> None:
         self._put(item)
         self._unfinished_tasks += 1
-        self._finished.clear()
         if self._getters:
-            self._wakeup_next(self._getters)
+            _wakeup_next(self._getters)
 
     async def get(self) -> T:
-        while not self._queue:
-            w = self._waiter()
-            self._getters.append(w)
+        while True:
+            locked = self._begin()
+            try:
+                if self._queue:
+                    return self._get_entered()
+                w = shared_waiter()
+                self._getters.append(w)
+            finally:
+                self._end(locked)
             try:
                 await park(w)
             except BaseException:
+                locked = self._begin()
                 try:
-                    self._getters.remove(w)
-                except ValueError:
-                    pass
-                if w.fired and self._queue:
-                    self._wakeup_next(self._getters)  # the item it was woken for goes on
+                    try:
+                        self._getters.remove(w)
+                    except ValueError:
+                        pass
+                    if w.fired and self._queue:
+                        _wakeup_next(self._getters)  # the item it was woken for goes on
+                finally:
+                    self._end(locked)
                 raise
-        return self.get_nowait()
 
     def get_nowait(self) -> T:
-        if not self._queue:
-            raise QueueEmpty
+        """Any thread."""
+        if not self._shared and self._home == get_ident():
+            self._busy = True
+            if not self._shared:
+                try:
+                    if not self._queue:
+                        raise QueueEmpty
+                    item = self._get()
+                    if self._putters:
+                        _wakeup_next(self._putters)
+                    return item
+                finally:
+                    self._busy = False
+            self._busy = False
+        locked = self._begin()
+        try:
+            if not self._queue:
+                raise QueueEmpty
+            return self._get_entered()
+        finally:
+            self._end(locked)
+
+    def _get_entered(self) -> T:
         item = self._get()
         if self._putters:
-            self._wakeup_next(self._putters)
+            _wakeup_next(self._putters)
         return item
 
     def task_done(self) -> None:
-        if self._unfinished_tasks <= 0:
-            raise ValueError("task_done() called too many times")
-        self._unfinished_tasks -= 1
-        if self._unfinished_tasks == 0:
-            self._finished.set()
+        """Any thread."""
+        locked = self._begin()
+        try:
+            if self._unfinished_tasks <= 0:
+                raise ValueError("task_done() called too many times")
+            self._unfinished_tasks -= 1
+            if self._unfinished_tasks == 0:
+                joiners, self._joiners = self._joiners, deque()
+                for w in joiners:
+                    w.fire()
+        finally:
+            self._end(locked)
 
     async def join(self) -> None:
-        if self._unfinished_tasks > 0:
-            await self._finished.wait()
+        while True:
+            locked = self._begin()
+            try:
+                if self._unfinished_tasks == 0:
+                    return
+                w = shared_waiter()
+                self._joiners.append(w)
+            finally:
+                self._end(locked)
+            try:
+                await park(w)
+            except BaseException:
+                locked = self._begin()
+                try:
+                    try:
+                        self._joiners.remove(w)
+                    except ValueError:
+                        pass
+                finally:
+                    self._end(locked)
+                raise
 
 
 class LifoQueue(Queue[T]):

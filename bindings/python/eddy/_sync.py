@@ -49,6 +49,7 @@ class Event(Bound):
         return self._value
 
     def set(self) -> None:
+        self._check_thread()
         if not self._value:
             self._value = True
             waiters, self._waiters = self._waiters, deque()
@@ -110,6 +111,7 @@ class Lock(_ContextManagerMixin, Bound):
         self._hand_on()
 
     def _hand_on(self) -> None:
+        self._check_thread()
         if self._waiters:
             self._waiters.popleft().fire()  # stays locked: now the waiter's
         else:
@@ -155,6 +157,7 @@ class Semaphore(_ContextManagerMixin, Bound):
         self._give()
 
     def _give(self) -> None:
+        self._check_thread()
         if self._waiters:
             self._waiters.popleft().fire()
         else:
@@ -235,6 +238,7 @@ class Condition(_ContextManagerMixin, Bound):
         self._notify(n)
 
     def _notify(self, n: int) -> None:
+        self._check_thread()
         while n > 0 and self._waiters:
             self._waiters.popleft().fire()
             n -= 1

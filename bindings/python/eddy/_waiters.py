@@ -11,12 +11,18 @@ into the C channel for every put/get (bench/py_queue.py, docs/SYNC.md).
 
 A primitive belongs to the runtime of the first task that waits on it (like
 asyncio's "bound to a different event loop" check): tasks are woken through
-their runtime, which only its own thread may drive.
+their runtime, which only its own thread may drive. By design: these are
+asyncio's primitives, kept lock-free for one loop. Waking them from another
+thread (``Event.set``, ``Lock.release``, ``Semaphore.release``,
+``Condition.notify``) raises ``RuntimeError`` instead of leaving the waiter
+asleep; across threads and runtimes use ``eddy.Queue`` / ``Broadcast`` /
+``Watch`` (``_shared``), which any thread may wake.
 """
 
 from __future__ import annotations
 
 import types
+from threading import get_ident
 from typing import Any, Generator, Optional
 
 from ._driver import Runtime, running
@@ -50,6 +56,13 @@ class Bound:
 
     __slots__ = ()
     _rt: Optional[Runtime]
+
+    def _check_thread(self) -> None:
+        """Before waking waiters: only the bound runtime's thread may (module doc)."""
+        rt = self._rt
+        if rt is not None and rt.thread != get_ident():
+            raise RuntimeError(f"{type(self).__name__} is bound to the eddy runtime of another thread: "
+                               "wake it from that thread (or use eddy.Queue / eddy.Watch, which any thread may use)")
 
     def _waiter(self) -> Waiter:
         """A waiter for the current task, checking the primitive's runtime."""

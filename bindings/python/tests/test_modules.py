@@ -145,7 +145,9 @@ LAYERS = [
     "_dgram_socket",  # what UdpSocket and UnixDatagramSocket share (handle, poll loop)
     "_udp",  # issue 15
     "_unix_dgram",  # ---- Unix datagram sockets (issue 15 item 3) ----
-    "_waiters", "_sync", "_queue",  # coordination (issue 16): over _driver / _protocol
+    "_waiters",
+    "_shared",  # ---- channels across runtimes and threads (issue 16 item 1, chan2-16): over _waiters ----
+    "_sync", "_queue",  # coordination (issue 16): over _driver / _protocol
     "_files",  # ---- lines and files (branch lines-15) ---- over _blocking
     "_clock", "_combinators", "_fdready",  # time and combinators (issue 16, item 6)
     "_signals", "_process",  # signals and child processes (issue 16, sigproc-16): over _tasks / _net
