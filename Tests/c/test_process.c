@@ -10,7 +10,9 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
+#include <sched.h>
 #include <signal.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -106,6 +108,74 @@ static void test_sigterm_never_takes_default_action(void **state)
     sigset_t mask;
     pthread_sigmask(SIG_BLOCK, NULL, &mask);
     assert_int_equal(sigismember(&mask, SIGTERM), 0);
+    FINISH(f);
+}
+
+/* The host's own action for SIGUSR2 in the test below: counts its calls. */
+static atomic_int host_calls;
+static atomic_int receiver_stop;
+static void count_host_call(int signo)
+{
+    (void)signo;
+    atomic_fetch_add(&host_calls, 1);
+}
+
+/* The only thread with SIGUSR2 unblocked: the kernel delivers the process-directed
+ * signals of the test below here, where Eddy's handler forwards them to the watcher. */
+static void *unblocked_receiver(void *arg)
+{
+    (void)arg;
+    sigset_t none;
+    sigemptyset(&none);
+    pthread_sigmask(SIG_SETMASK, &none, NULL);
+    /* The lowest scheduling class: preempted by anything, so the forwarding handler is
+     * often caught between reading its target and sending to it (the fuzzer's window). */
+    struct sched_param idle = {0};
+    pthread_setschedparam(pthread_self(), SCHED_IDLE, &idle);
+    while (!atomic_load(&receiver_stop)) sleep_ms(1);
+    return NULL;
+}
+
+/* The fuzzer's race (seed 5217714093): a process-directed signal sent while watched is
+ * being forwarded by Eddy's handler on another thread while the last watcher is freed.
+ * The late copy must not reach the action that was there before (with SIG_DFL:
+ * "User defined signal 2" ends the process); every signal here is sent before the free.
+ * A stress test: the window is a few instructions wide, so it rarely fails without the
+ * fix on an idle machine; SignalTests has the deterministic case (a pending copy on the
+ * watching thread when the last watcher is cancelled from another thread). */
+static void test_a_signal_forwarded_while_the_last_watcher_goes_is_not_handed_back(void **state)
+{
+    fixture_t *f = *state;
+    struct sigaction host, before;
+    memset(&host, 0, sizeof host);
+    host.sa_handler = count_host_call;
+    sigemptyset(&host.sa_mask);
+    sigaction(SIGUSR2, &host, &before);
+    atomic_store(&host_calls, 0);
+    atomic_store(&receiver_stop, 0);
+    pthread_t rx;
+    assert_int_equal(pthread_create(&rx, NULL, unblocked_receiver, NULL), 0);
+    int sigs[] = {SIGUSR2};
+    for (int i = 0; i < 2000; i++) {
+        eddy_signal_t w;
+        assert_int_equal(eddy_signal_watch(f->rt, sigs, 1, &w), 0);
+        kill(getpid(), SIGUSR2);
+        if (i % 4 == 1) sched_yield(); /* vary where the receiver is when the free runs */
+        if (i % 4 == 2) {
+            struct timespec ts = {0, 20000 * (i % 7)};
+            nanosleep(&ts, NULL);
+        }
+        assert_int_equal(eddy_signal_free(w), 0);
+    }
+    sleep_ms(50); /* a late copy would land by now */
+    atomic_store(&receiver_stop, 1);
+    pthread_join(rx, NULL);
+    int calls = atomic_load(&host_calls);
+    sigaction(SIGUSR2, &before, NULL);
+    assert_int_equal(calls, 0);
+    sigset_t mask;
+    pthread_sigmask(SIG_BLOCK, NULL, &mask);
+    assert_int_equal(sigismember(&mask, SIGUSR2), 0);
     FINISH(f);
 }
 
@@ -373,6 +443,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         T(test_signal_delivered),
         T(test_sigterm_never_takes_default_action),
+        T(test_a_signal_forwarded_while_the_last_watcher_goes_is_not_handed_back),
         T(test_signal_misuse),
         T(test_forked_child_does_not_inherit_the_watch),
         T(test_spawn_pipes_env_cwd),

@@ -11,10 +11,10 @@
 int ceddy_sig_install(int signo, int tid, struct sigaction *old);
 /// The threads (at most 8; the rest are ignored) the handler of `signo` forwards to.
 void ceddy_sig_set_targets(int signo, const int *tids, int count);
-/// Restores `old` for `signo` and forgets its targets. 0 or -errno.
+/// The last watcher of `signo` is gone: stops forwarding (waiting for a handler that is
+/// half-way), discards every pending instance of `signo` (process-directed and on every
+/// thread: they arrived while watched), then restores `old`. 0 or -errno.
 int ceddy_sig_restore(int signo, const struct sigaction *old);
-/// Consumes a pending `signo` (thread or process) without waiting: 1 if one was pending.
-int ceddy_sig_consume(int signo);
 /// Blocks (`block` != 0) or unblocks `signo` in the calling thread. Returns 1 if it was
 /// blocked before the call.
 int ceddy_sig_block(int signo, int block);
