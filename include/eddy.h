@@ -1519,8 +1519,8 @@ int eddy_select_poll(const eddy_future_t *futs, size_t n, eddy_cx_t *cx, size_t 
  * there before. Arrivals coalesce per watcher (like a pending signal);
  * several watchers of one signal each see every arrival. A thread's last watch
  * freed on that thread unblocks it there (unless it was blocked before); the
- * last watch of all consumes what is still pending and restores the previous
- * action. Every thread Eddy starts (blocking pool, child reaper) blocks every
+ * last watch of all discards what is still pending (process-wide and in every
+ * thread: it arrived while watched, docs/OS.md) and restores the previous action. Every thread Eddy starts (blocking pool, child reaper) blocks every
  * signal from birth.
  *
  * Child processes: posix_spawn (no fork), empty signal mask and default
