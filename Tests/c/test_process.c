@@ -331,6 +331,102 @@ static void test_exit_code_signal_and_kill_after_exit(void **state)
     FINISH(f);
 }
 
+/* ---- the wait future (eddy_process_wait) ---- */
+
+typedef struct {
+    eddy_future_t fut;
+    int calls;
+    int status;
+    int take_rc;
+    eddy_value_t v;
+} wait_then_t;
+
+static void wait_then(void *user, int status)
+{
+    wait_then_t *t = user;
+    t->calls++;
+    t->status = status;
+    t->take_rc = eddy_future_take_value(t->fut, &t->v); /* the handle is still valid in cb */
+}
+
+static void test_wait_future(void **state)
+{
+    fixture_t *f = *state;
+    /* Driven by eddy_block_on: the value is the exit code. */
+    const char *exit7[] = {"/bin/sh", "-c", "exit 7", NULL};
+    eddy_process_t p;
+    assert_int_equal(eddy_process_spawn(f->rt, exit7, NULL, NULL, NULL, &p), 0);
+    eddy_future_t w;
+    assert_int_equal(eddy_process_wait(p, &w), 0);
+    eddy_value_t v;
+    assert_int_equal(eddy_future_take_value(w, &v), EDDY_ENOTREADY);
+    assert_int_equal(block_on_future(f->rt, w), 0);
+    assert_int_equal(eddy_future_take_value(w, &v), 0);
+    assert_int_equal(v.i, 7);
+    assert_int_equal(eddy_future_free(w), 0);
+    assert_int_equal(eddy_process_free(p), 0);
+
+    /* Driven by eddy_future_then, the process handle freed first: the future keeps the
+     * child; a signal's value is minus its number. */
+    const char *sleeper[] = {"/bin/sleep", "30", NULL};
+    assert_int_equal(eddy_process_spawn(f->rt, sleeper, NULL, NULL, NULL, &p), 0);
+    wait_then_t t = {.status = 1};
+    assert_int_equal(eddy_process_wait(p, &t.fut), 0);
+    assert_int_equal(eddy_future_then(t.fut, wait_then, &t), 0);
+    assert_int_equal(eddy_process_kill(p, SIGTERM), 0);
+    assert_int_equal(eddy_process_free(p), 0);
+    assert_int_equal(eddy_runtime_run(f->rt), 0);
+    assert_int_equal(t.calls, 1);
+    assert_int_equal(t.status, 0);
+    assert_int_equal(t.take_rc, 0);
+    assert_int_equal(t.v.i, -SIGTERM);
+    assert_int_equal(eddy_future_free(t.fut), 0);
+
+    /* Wrapped by eddy_timeout: a child that outlives the deadline is ETIMEDOUT (it keeps
+     * running), then killed and waited for with a second future. */
+    assert_int_equal(eddy_process_spawn(f->rt, sleeper, NULL, NULL, NULL, &p), 0);
+    assert_int_equal(eddy_process_wait(p, &w), 0);
+    eddy_future_t to;
+    assert_int_equal(eddy_timeout(f->rt, w, 50 * MS, &to), 0);
+    assert_int_equal(block_on_future(f->rt, to), EDDY_ETIMEDOUT);
+    assert_int_equal(eddy_future_free(to), 0);
+    assert_int_equal(eddy_process_kill(p, SIGKILL), 0);
+    assert_int_equal(eddy_process_wait(p, &w), 0);
+    assert_int_equal(block_on_future(f->rt, w), 0);
+    assert_int_equal(eddy_future_take_value(w, &v), 0);
+    assert_int_equal(v.i, -SIGKILL);
+    int code, signum;
+    assert_int_equal(eddy_process_poll_wait(p, NULL, &code, &signum), EDDY_EINVAL); /* bad cx */
+    assert_int_equal(eddy_future_free(w), 0);
+    assert_int_equal(eddy_process_free(p), 0);
+
+    /* A future freed while the child runs: no zombie (the reaper adopts it). */
+    assert_int_equal(eddy_process_spawn(f->rt, sleeper, NULL, NULL, NULL, &p), 0);
+    int32_t pid;
+    assert_int_equal(eddy_process_pid(p, &pid), 0);
+    assert_int_equal(eddy_process_wait(p, &w), 0);
+    assert_int_equal(eddy_process_kill(p, SIGKILL), 0);
+    assert_int_equal(eddy_process_free(p), 0);
+    assert_int_equal(eddy_future_free(w), 0);
+    char path[64];
+    snprintf(path, sizeof path, "/proc/%d", (int)pid);
+    for (int i = 0; i < 500 * (int)slow_factor() && access(path, F_OK) == 0; i++) sleep_ms(10);
+    assert_int_not_equal(access(path, F_OK), 0);
+
+    /* Bad input. */
+    eddy_process_t junk = {777};
+    assert_int_equal(eddy_process_wait(junk, &w), EDDY_EBADHANDLE);
+    assert_int_equal(eddy_process_spawn(f->rt, exit7, NULL, NULL, NULL, &p), 0);
+    assert_int_equal(eddy_process_wait(p, NULL), EDDY_EINVAL);
+    assert_int_equal(eddy_process_wait(p, &w), 0);
+    assert_int_equal(block_on_future(f->rt, w), 0);
+    assert_int_equal(eddy_future_take_tcp(w, &(eddy_tcp_t){0}), EDDY_EINVAL); /* no stream */
+    assert_int_equal(eddy_future_free(w), 0);
+    assert_int_equal(eddy_future_free(w), EDDY_EBADHANDLE);
+    assert_int_equal(eddy_process_free(p), 0);
+    FINISH(f);
+}
+
 static void test_missing_program(void **state)
 {
     fixture_t *f = *state;
@@ -448,6 +544,7 @@ int main(void)
         T(test_forked_child_does_not_inherit_the_watch),
         T(test_spawn_pipes_env_cwd),
         T(test_exit_code_signal_and_kill_after_exit),
+        T(test_wait_future),
         T(test_missing_program),
         T(test_freed_child_is_reaped),
         T(test_no_descriptor_leaks_into_the_child),
