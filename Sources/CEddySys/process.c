@@ -228,6 +228,15 @@ int ceddy_reap(pid_t pid, int *status) {
     }
 }
 
+int ceddy_exited(pid_t pid) {
+    siginfo_t info;
+    for (;;) {
+        memset(&info, 0, sizeof info);
+        if (waitid(P_PID, (id_t)pid, &info, WEXITED | WNOHANG | WNOWAIT) == 0) return info.si_pid == pid ? 1 : 0;
+        if (errno != EINTR) return -errno;
+    }
+}
+
 int ceddy_decode_status(int status) {
     if (WIFEXITED(status)) return WEXITSTATUS(status);
     if (WIFSIGNALED(status)) return -WTERMSIG(status);

@@ -40,6 +40,9 @@ int ceddy_pidfd_open(pid_t pid);
 int ceddy_pidfd_send_signal(int pidfd, int signo);
 /// waitpid(pid, WNOHANG): 1 and `*status` when reaped, 0 while it runs, -errno.
 int ceddy_reap(pid_t pid, int *status);
+/// Whether `pid` has exited, without reaping it (waitid WNOWAIT): 1, 0 while it runs, or
+/// -errno (ECHILD: not a child of this process any more).
+int ceddy_exited(pid_t pid);
 /// WIFEXITED/WEXITSTATUS/WIFSIGNALED/WTERMSIG of a wait status: exit code (>= 0) or
 /// -(signal number).
 int ceddy_decode_status(int status);
