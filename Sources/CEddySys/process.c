@@ -132,6 +132,14 @@ int ceddy_sig_restore(int signo, const struct sigaction *old) {
     drop.sa_handler = ignored_by_default(signo) ? SIG_DFL : SIG_IGN;
     sigemptyset(&drop.sa_mask);
     int r = sigaction(signo, &drop, NULL) == 0 ? 0 : -errno;
+    // An emulator may hold a signal it already took from the kernel (valgrind does, for
+    // the thread it will deliver to): that one is consumed here, for this thread.
+    sigset_t set;
+    sigemptyset(&set);
+    sigaddset(&set, signo);
+    struct timespec zero = {0, 0};
+    while (sigtimedwait(&set, NULL, &zero) == signo) {
+    }
     // 3. The old action back; the caller unblocks afterwards.
     atomic_store(&installed[signo], 0);
     if (sigaction(signo, old, NULL) != 0) r = -errno;
