@@ -1596,8 +1596,8 @@ int eddy_select_poll(const eddy_future_t *futs, size_t n, eddy_cx_t *cx, size_t 
  * there before. Arrivals coalesce per watcher (like a pending signal);
  * several watchers of one signal each see every arrival. A thread's last watch
  * freed on that thread unblocks it there (unless it was blocked before); the
- * last watch of all consumes what is still pending and restores the previous
- * action. Every thread Eddy starts (blocking pool, child reaper) blocks every
+ * last watch of all discards what is still pending (process-wide and in every
+ * thread: it arrived while watched, docs/OS.md) and restores the previous action. Every thread Eddy starts (blocking pool, child reaper) blocks every
  * signal from birth.
  *
  * Child processes: posix_spawn (no fork), empty signal mask and default
@@ -1657,6 +1657,17 @@ int eddy_process_take_stdio(eddy_process_t proc, int which, eddy_tcp_t *out);
  * be NULL. Errors: EDDY_EINVAL (bad cx), EDDY_EWRONGTHREAD, -ECHILD (someone
  * else reaped it: SIGCHLD ignored by the host). */
 int eddy_process_poll_wait(eddy_process_t proc, eddy_cx_t *cx, int *code, int *signum);
+/* Creates a future that completes when the child exits (it is reaped then),
+ * for eddy_future_poll / eddy_future_then / eddy_timeout / eddy_join_poll like
+ * any other future. Its value (eddy_future_take_value, .i) is the exit code
+ * (0..255), or minus the signal that ended it (Python's returncode). A failed
+ * wait completes it with the error (-ECHILD: someone else reaped the child).
+ * The future keeps the child: eddy_process_free meanwhile is fine (the child
+ * is reaped by Eddy once the future is freed too). One waiter at a time: while
+ * the future and eddy_process_poll_wait both wait, only the last polled is
+ * woken. Owning thread only. Errors: EDDY_EINVAL (out NULL), EDDY_ENOMEM,
+ * EDDY_EBADHANDLE, EDDY_EWRONGTHREAD. */
+int eddy_process_wait(eddy_process_t proc, eddy_future_t *out);
 /* Sends `signum` (e.g. SIGTERM, SIGKILL) to the child. Errors: -ESRCH (it has
  * already exited: it is reaped by this call if it was not), EDDY_EINVAL (bad
  * signal number). Owning thread only. */

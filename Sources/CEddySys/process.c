@@ -6,6 +6,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
+#include <sched.h>
 #include <spawn.h>
 #include <stdatomic.h>
 #include <stdint.h>
@@ -30,18 +31,26 @@ extern char **environ;
 #define CEDDY_SIG_TARGETS 8
 static _Atomic int forward_tid[_NSIG][CEDDY_SIG_TARGETS];
 
+// Handlers of each signal between their entry and their last tgkill: the last watcher's
+// release waits for none before it discards what they sent (ceddy_sig_restore).
+static _Atomic int forwarding[_NSIG];
+
 // Runs when a watched signal reached a thread that does not block it (a thread the host
 // started): re-sends it to every thread that blocks it for a watcher, where a signalfd
-// sees it. Never the default action. Async-signal-safe: atomic loads, getpid, tgkill.
+// sees it. Never the default action. Async-signal-safe: atomics, getpid, tgkill.
 static void forward(int signo) {
     int saved = errno;
+    // Counted before the targets are read (both seq_cst, against ceddy_sig_restore's
+    // clear-then-wait): either the release sees this handler, or the handler sees no target.
+    atomic_fetch_add(&forwarding[signo], 1);
     int self = (int)syscall(SYS_gettid);
     for (int i = 0; i < CEDDY_SIG_TARGETS; i++) {
-        int tid = atomic_load_explicit(&forward_tid[signo][i], memory_order_relaxed);
+        int tid = atomic_load(&forward_tid[signo][i]);
         // Never to this thread: running here means it does not block the signal (or its
         // mask is emulated, as under valgrind), and re-sending would loop forever.
         if (tid > 0 && tid != self) syscall(SYS_tgkill, (long)getpid(), (long)tid, (long)signo);
     }
+    atomic_fetch_sub(&forwarding[signo], 1);
     errno = saved;
 }
 
@@ -96,22 +105,45 @@ int ceddy_sig_install(int signo, int tid, struct sigaction *old) {
     return 0;
 }
 
-int ceddy_sig_restore(int signo, const struct sigaction *old) {
-    if (signo <= 0 || signo >= _NSIG) return -EINVAL;
-    atomic_store(&installed[signo], 0);
-    int r = sigaction(signo, old, NULL) == 0 ? 0 : -errno;
-    ceddy_sig_set_targets(signo, NULL, 0);
-    return r;
+// Signals whose default action is to ignore them: setting SIG_DFL discards their pending
+// instances (and, unlike SIG_IGN for SIGCHLD, does not make the kernel reap children).
+static int ignored_by_default(int signo) {
+    return signo == SIGCHLD || signo == SIGCONT || signo == SIGURG || signo == SIGWINCH;
 }
 
-int ceddy_sig_consume(int signo) {
+int ceddy_sig_restore(int signo, const struct sigaction *old) {
+    if (signo <= 0 || signo >= _NSIG) return -EINVAL;
+    // 1. No handler forwards any more: none starts to (no target), none is half-way.
+    ceddy_sig_set_targets(signo, NULL, 0);
+    for (int spins = 0; atomic_load(&forwarding[signo]) != 0; spins++) {
+        if (spins < 1000) {
+            sched_yield();
+        } else {
+            struct timespec pause = {0, 100000};
+            nanosleep(&pause, NULL);
+        }
+    }
+    // 2. Every instance still pending — process-directed, or on any thread (forwarded
+    //    copies included) — arrived while watched: discard them all before the old action
+    //    can see one. An ignored signal's pending instances are dropped by the kernel in
+    //    every thread at once (POSIX: "whether or not it is blocked").
+    struct sigaction drop;
+    memset(&drop, 0, sizeof drop);
+    drop.sa_handler = ignored_by_default(signo) ? SIG_DFL : SIG_IGN;
+    sigemptyset(&drop.sa_mask);
+    int r = sigaction(signo, &drop, NULL) == 0 ? 0 : -errno;
+    // An emulator may hold a signal it already took from the kernel (valgrind does, for
+    // the thread it will deliver to): that one is consumed here, for this thread.
     sigset_t set;
     sigemptyset(&set);
     sigaddset(&set, signo);
     struct timespec zero = {0, 0};
-    int n = 0;
-    while (sigtimedwait(&set, NULL, &zero) == signo) n = 1;
-    return n;
+    while (sigtimedwait(&set, NULL, &zero) == signo) {
+    }
+    // 3. The old action back; the caller unblocks afterwards.
+    atomic_store(&installed[signo], 0);
+    if (sigaction(signo, old, NULL) != 0) r = -errno;
+    return r;
 }
 
 int ceddy_sig_block(int signo, int block) {
@@ -200,6 +232,15 @@ int ceddy_reap(pid_t pid, int *status) {
         pid_t r = waitpid(pid, status, WNOHANG);
         if (r == pid) return 1;
         if (r == 0) return 0;
+        if (errno != EINTR) return -errno;
+    }
+}
+
+int ceddy_exited(pid_t pid) {
+    siginfo_t info;
+    for (;;) {
+        memset(&info, 0, sizeof info);
+        if (waitid(P_PID, (id_t)pid, &info, WEXITED | WNOHANG | WNOWAIT) == 0) return info.si_pid == pid ? 1 : 0;
         if (errno != EINTR) return -errno;
     }
 }

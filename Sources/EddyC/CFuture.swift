@@ -1,6 +1,6 @@
 // CFuture: what a future handle points to — one of the C ABI's future objects
 // (connect, timeout, blocking call, or a sleep that needed an owner object) with
-// its result kept until taken. A plain eddy_sleep handle has no object at all
+// its result kept until taken; a child process's exit (eddy_process_wait). A plain eddy_sleep handle has no object at all
 // (CTimer.swift); it becomes a `.timer` CFuture only when a timeout or a
 // then-task takes it over.
 //
@@ -12,7 +12,7 @@
 import Eddy
 
 final class CFuture: @unchecked Sendable {
-    enum Kind { case connect, timer, timeout, blocking, resolve, connectName, wait }
+    enum Kind { case connect, timer, timeout, blocking, resolve, connectName, wait, processWait }
 
     let kind: Kind
     private var connect: ConnectFuture?
@@ -34,11 +34,15 @@ final class CFuture: @unchecked Sendable {
     /// its received value.
     private var op: (any CWaitOp)?
 
+    // ---- process wait (issue 16) ----
+    /// processWait: the child, until it is reaped (then `value` is its returncode).
+    private var child: Subprocess?
+
     /// nil while pending, then 0 or the error code.
     private(set) var status: Int32?
     /// connect: the stream until taken.
     private var stream: TcpStream?
-    /// blocking: the eddy_value_t bits of the result.
+    /// blocking: the eddy_value_t bits of the result; processWait: the returncode's.
     private(set) var value: UInt64 = 0
 
     /// A then-callback is driving this future (eddy_future_then).
@@ -62,6 +66,7 @@ final class CFuture: @unchecked Sendable {
     init(resolve: ResolveFuture) { kind = .resolve; lookup = resolve; runtime = nil }
     init(race: HappyEyeballsConnect) { kind = .connectName; self.race = race; runtime = nil }
     init(op: any CWaitOp) { kind = .wait; self.op = op; runtime = nil }
+    init(wait child: Subprocess) { kind = .processWait; self.child = child; runtime = nil }
 
     // Normally released by close(); a CFuture dropped without one must not leave its
     // timer in the heap.
@@ -152,6 +157,24 @@ final class CFuture: @unchecked Sendable {
             let r = o.poll(&cx)
             if r == EddyCode.pending { return r }
             return finish(r == EddyCode.ready ? 0 : r)
+        case .processWait:
+            guard let c = child else { return finish(EddyCode.ecanceled) }
+            switch c.pollWait(&cx) {
+            case .pending: return EddyCode.pending
+            case .ready(.success(let s)):
+                let code: Int64
+                switch s {
+                case .exited(let c): code = Int64(c)
+                case .signalled(let n): code = -Int64(n)
+                }
+                value = UInt64(bitPattern: code)
+                child = nil
+                return finish(0)
+            case .ready(.failure(let e)):
+                if e.code == EddyCode.wrongThread { return e.code }  // misuse: see .connect
+                child = nil
+                return finish(e.code)
+            }
         }
     }
 
@@ -191,8 +214,8 @@ final class CFuture: @unchecked Sendable {
         guard let s = status else { return .failure(.notReady) }
         if s != 0 { return .failure(EddyError(code: s)) }
         let l = leaf
-        // Only blocking calls produce a value; a sleep or connect has none to take.
-        guard l.kind == .blocking else { return .failure(.invalidArgument) }
+        // Only blocking calls and process waits produce a value; a sleep or connect has none.
+        guard l.kind == .blocking || l.kind == .processWait else { return .failure(.invalidArgument) }
         return .success(l.value)
     }
 
@@ -238,6 +261,7 @@ final class CFuture: @unchecked Sendable {
         job = nil
         op?.cancel()            // gives back a waiting place, drops a value still held
         op = nil
+        child = nil             // the reaper adopts it once no handle holds it
         let w = thenWaker
         thenWaker = nil
         w?.wake()

@@ -1,4 +1,4 @@
-// ProcessExports: eddy_process_spawn, _pid, _take_stdio, _poll_wait, _kill, _free.
+// ProcessExports: eddy_process_spawn, _pid, _take_stdio, _poll_wait, _wait, _kill, _free.
 //
 // A process handle is a CProcess: the `Subprocess` (Sources/Eddy/OS/Subprocess.swift)
 // and which of its piped streams C has taken (each becomes an eddy_tcp_t of its own).
@@ -121,6 +121,20 @@ public func eddy_process_poll_wait(_ proc: eddy_process_t, _ cx: OpaquePointer?,
         }
         return EddyCode.ready
     }
+}
+
+@c @implementation
+public func eddy_process_wait(_ proc: eddy_process_t, _ out: UnsafeMutablePointer<eddy_future_t>?) -> Int32 {
+    if isForked() { return EddyCode.forked }
+    let (p, err) = process(proc.id)
+    guard let p else { return err }
+    guard let out else { return EddyCode.einval }
+    let fut = CFuture(wait: p.child)
+    guard let id = insertHandle(fut, kind: .future, owner: HandleTable.ownerLocal(proc.id), thread: currentThread()) else {
+        return EddyCode.enomem
+    }
+    out.pointee = eddy_future_t(id: id)
+    return 0
 }
 
 @c @implementation

@@ -1,5 +1,6 @@
 import CEddySys
 import Glibc
+import Synchronization
 import Testing
 @testable import Eddy
 
@@ -9,6 +10,9 @@ private func currentHandler(_ signo: Int32) -> Int {
     sigaction(signo, nil, &sa)
     return unsafeBitCast(sa.__sigaction_handler.sa_handler, to: Int.self)
 }
+
+/// Calls of `countingHandler`: the host's own action in `aSignalThatArrivedWhileWatched...`.
+private let hostHandlerCalls = Atomic<Int>(0)
 
 private func isBlocked(_ signo: Int32) -> Bool {
     var set = sigset_t()
@@ -158,5 +162,36 @@ private func isBlocked(_ signo: Int32) -> Bool {
             return count
         }
         #expect(n == 1)
+    }
+
+    @Test func aSignalThatArrivedWhileWatchedNeverReachesThePreviousActionAfterTheLastWatcherGoes() throws {
+        // The host's action for SIGUSR2 counts its calls (with SIG_DFL the process would
+        // die instead). A SIGUSR2 is pending on the watching thread when the last watcher
+        // is cancelled from another thread (which leaves this thread's mask as it is);
+        // the host then unblocks SIGUSR2 here. The signal arrived while watched: it
+        // belongs to the watcher and must be gone, not handed to the host's action.
+        let wasBlocked = isBlocked(SIGUSR2)
+        var host = sigaction(), before = sigaction()
+        host.__sigaction_handler.sa_handler = { _ in hostHandlerCalls.add(1, ordering: .relaxed) }
+        sigemptyset(&host.sa_mask)
+        sigaction(SIGUSR2, &host, &before)
+        defer {
+            sigaction(SIGUSR2, &before, nil)
+            _ = ceddy_sig_block(SIGUSR2, wasBlocked ? 1 : 0)
+        }
+        _ = ceddy_sig_block(SIGUSR2, 0)
+        hostHandlerCalls.store(0, ordering: .relaxed)
+        let rt = try Runtime()
+        let sig = try rt.blockOn { () async throws -> Signals in try Signals(.user2) }
+        #expect(isBlocked(SIGUSR2))
+        pthread_kill(pthread_self(), SIGUSR2)  // pending here, unread
+        let t = try #require(startThread { sig.cancel() }, "thread")
+        pthread_join(t, nil)
+        #expect(currentHandler(SIGUSR2) == unsafeBitCast(host.__sigaction_handler.sa_handler, to: Int.self))
+        _ = ceddy_sig_block(SIGUSR2, 0)  // a pending SIGUSR2 would be delivered now
+        #expect(hostHandlerCalls.load(ordering: .relaxed) == 0)
+        // The host's action is back: a signal sent now reaches it.
+        pthread_kill(pthread_self(), SIGUSR2)
+        #expect(hostHandlerCalls.load(ordering: .relaxed) == 1)
     }
 }

@@ -198,6 +198,7 @@ static int (*const p_eddy_process_pid)(eddy_process_t, int32_t *) = eddy_process
 static int (*const p_eddy_process_take_stdio)(eddy_process_t, int, eddy_tcp_t *) = eddy_process_take_stdio;
 static int (*const p_eddy_process_poll_wait)(eddy_process_t, eddy_cx_t *, int *, int *) = eddy_process_poll_wait;
 static int (*const p_eddy_process_kill)(eddy_process_t, int) = eddy_process_kill;
+static int (*const p_eddy_process_wait)(eddy_process_t, eddy_future_t *) = eddy_process_wait;
 static int (*const p_eddy_process_free)(eddy_process_t) = eddy_process_free;
 /* ---- end signals and child processes ---- */
 /* ---- broadcast and watch channels (issue 16 item 1, branch bcast-16) ---- */
@@ -305,6 +306,7 @@ static const struct {
     ENTRY(eddy_signal_watch),     ENTRY(eddy_signal_poll),      ENTRY(eddy_signal_free),
     ENTRY(eddy_process_spawn),    ENTRY(eddy_process_pid),      ENTRY(eddy_process_take_stdio),
     ENTRY(eddy_process_poll_wait), ENTRY(eddy_process_kill),    ENTRY(eddy_process_free),
+    ENTRY(eddy_process_wait),
     /* ---- broadcast and watch channels (issue 16 item 1, branch bcast-16) ---- */
     ENTRY(eddy_broadcast_new),    ENTRY(eddy_broadcast_subscribe), ENTRY(eddy_broadcast_send),
     ENTRY(eddy_broadcast_try_recv), ENTRY(eddy_broadcast_poll_recv), ENTRY(eddy_broadcast_sender_free),

@@ -11,10 +11,10 @@
 int ceddy_sig_install(int signo, int tid, struct sigaction *old);
 /// The threads (at most 8; the rest are ignored) the handler of `signo` forwards to.
 void ceddy_sig_set_targets(int signo, const int *tids, int count);
-/// Restores `old` for `signo` and forgets its targets. 0 or -errno.
+/// The last watcher of `signo` is gone: stops forwarding (waiting for a handler that is
+/// half-way), discards every pending instance of `signo` (process-directed and on every
+/// thread: they arrived while watched), then restores `old`. 0 or -errno.
 int ceddy_sig_restore(int signo, const struct sigaction *old);
-/// Consumes a pending `signo` (thread or process) without waiting: 1 if one was pending.
-int ceddy_sig_consume(int signo);
 /// Blocks (`block` != 0) or unblocks `signo` in the calling thread. Returns 1 if it was
 /// blocked before the call.
 int ceddy_sig_block(int signo, int block);
@@ -40,6 +40,9 @@ int ceddy_pidfd_open(pid_t pid);
 int ceddy_pidfd_send_signal(int pidfd, int signo);
 /// waitpid(pid, WNOHANG): 1 and `*status` when reaped, 0 while it runs, -errno.
 int ceddy_reap(pid_t pid, int *status);
+/// Whether `pid` has exited, without reaping it (waitid WNOWAIT): 1, 0 while it runs, or
+/// -errno (ECHILD: not a child of this process any more).
+int ceddy_exited(pid_t pid);
 /// WIFEXITED/WEXITSTATUS/WIFSIGNALED/WTERMSIG of a wait status: exit code (>= 0) or
 /// -(signal number).
 int ceddy_decode_status(int status);

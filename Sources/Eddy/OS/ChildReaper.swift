@@ -21,15 +21,22 @@ final class ChildReaper: Sendable {
 
     /// Hands `pid` (and its pidfd, now the reaper's) over. Reaped at once if it has exited.
     func adopt(pid: pid_t, pidfd: Int32) {
-        var status: Int32 = 0
-        if ceddy_reap(pid, &status) != 0 {  // exited (1) or not our child any more (< 0)
-            if pidfd >= 0 { close(pidfd) }
-            return
-        }
+        if Self.reapClosing(pid, pidfd) { return }
         state.withLock { (s: inout (orphans: [Orphan], running: Bool)) in
             s.orphans.append(Orphan(pid: pid, pidfd: pidfd))
             if !s.running { s.running = startThread() }
         }
+    }
+
+    /// Reaps `pid` if it has exited (or is not our child any more), closing its pidfd
+    /// first: once the child is gone from /proc nothing of it is left open here (tests and
+    /// the fuzzer count descriptors right after). False while it runs.
+    private static func reapClosing(_ pid: pid_t, _ pidfd: Int32) -> Bool {
+        if ceddy_exited(pid) == 0 { return false }
+        if pidfd >= 0 { close(pidfd) }
+        var status: Int32 = 0
+        _ = ceddy_reap(pid, &status)
+        return true
     }
 
     /// Children handed over and not reaped yet (tests).
@@ -58,11 +65,7 @@ final class ChildReaper: Sendable {
         state.withLock { (s: inout (orphans: [Orphan], running: Bool)) -> [pollfd]? in
             var fds: [pollfd] = []
             s.orphans.removeAll { o in
-                var status: Int32 = 0
-                if ceddy_reap(o.pid, &status) != 0 {
-                    if o.pidfd >= 0 { close(o.pidfd) }
-                    return true
-                }
+                if Self.reapClosing(o.pid, o.pidfd) { return true }
                 if o.pidfd >= 0 { fds.append(pollfd(fd: o.pidfd, events: Int16(POLLIN), revents: 0)) }
                 return false
             }

@@ -40,8 +40,8 @@ final class SignalInbox: @unchecked Sendable {
 /// thread) and re-sends it to each watching thread: the signal never takes its default
 /// action. Whichever signalfd reads a signal posts it to every inbox of that signal. A
 /// watching thread's last watcher unblocks the signal there (if it was not blocked before,
-/// and only when it goes on that thread); the last watcher of all first consumes what is
-/// still pending and restores the saved action.
+/// and only when it goes on that thread); the last watcher of all first discards what is
+/// still pending anywhere (`ceddy_sig_restore`) and restores the saved action.
 final class SignalHub: Sendable {
     struct Entry {
         /// Each watcher's inbox and the thread it blocked the signal in.
@@ -115,8 +115,10 @@ final class SignalHub: Sendable {
         }
         if e.watchers.isEmpty {
             t[s] = nil
-            // Arrived while watched: seen (or coalesced), never delivered to the old action.
-            if tid == me { _ = ceddy_sig_consume(s) }
+            // What is still pending (here, process-wide, on any other thread, or on its way
+            // from a forwarding handler) arrived while watched: seen or coalesced, never
+            // handed to the old action. Discarded before it is restored and (below) the
+            // signal unblocked.
             _ = ceddy_sig_restore(s, &e.saved)
         } else {
             t[s] = e

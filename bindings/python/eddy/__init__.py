@@ -75,6 +75,7 @@ from ._fdready import wait_readable, wait_writable
 # ---- signals and child processes (issue 16, branch sigproc-16) ----
 from ._signals import add_signal_handler, remove_signal_handler, wait_signal
 from ._process import DEVNULL, PIPE, STDOUT, Process, create_subprocess_exec
+from ._procstreams import StreamReader, StreamWriter
 
 # ---- end signals and child processes ----
 
@@ -196,4 +197,6 @@ __all__ = [
     "PIPE",
     "STDOUT",
     "DEVNULL",
+    "StreamReader",
+    "StreamWriter",
 ]

@@ -172,6 +172,10 @@ def _direct_write(self: "TcpStream", data: Any) -> Optional[int]:
         return -(e.errno or EIO) if self._wfd >= 0 else None
 
 
+# A child's stdin (_procstreams.StreamWriter) sends what the pipe takes at once, as here.
+direct_write = _direct_write
+
+
 @types.coroutine
 def _write_more(
     self: "TcpStream", rt: Runtime, op: Op, data: Any, all_: bool, r: Optional[int]

@@ -1,14 +1,14 @@
 """Child processes: ``create_subprocess_exec`` and ``Process``, with asyncio's
 names and semantics (``subprocess.PIPE`` / ``DEVNULL`` / ``STDOUT`` accepted).
 
-The piped standard streams are Eddy ``TcpStream`` objects over a Unix socket
-pair (libuv does the same): ``await p.stdout.read(n)``, ``await
-p.stdin.write_all(data)``, ``await p.stdin.shutdown()`` (end of file for the
-child), ``close()``. Where asyncio has a StreamReader/StreamWriter, use these
-(``communicate()`` does it for you). The child is started with posix_spawn (no
-fork), gets only descriptors 0-2, and is reaped by Eddy: through a pidfd, or a
-SIGCHLD watcher where there is none. A Process dropped before its child exited
-hands it to Eddy's reaper thread: never a zombie. docs/OS.md has the details.
+The piped standard streams are asyncio-style ``StreamReader`` (stdout, stderr:
+``read``, ``readline``, ``readuntil``, ``readexactly``) and ``StreamWriter``
+(stdin: ``write``, ``drain``, ``close``, ``wait_closed``) over Eddy
+``TcpStream`` objects on a Unix socket pair (libuv does the same; see
+``_procstreams``). The child is started with posix_spawn (no fork), gets only
+descriptors 0-2, and is reaped by Eddy: through a pidfd, or a SIGCHLD watcher
+where there is none. A Process dropped before its child exited hands it to
+Eddy's reaper thread: never a zombie. docs/OS.md has the details.
 """
 
 from __future__ import annotations
@@ -24,7 +24,9 @@ from typing import Any, Generator, List, Mapping, Optional, Tuple, Union
 from . import _lib
 from ._driver import PID, Runtime, owned, running
 from ._errors import error_from_code
+from ._lines import DEFAULT_LIMIT
 from ._net import TcpStream
+from ._procstreams import StreamReader, StreamWriter
 from ._protocol import PENDING, READY, SUSPEND
 
 PIPE = subprocess.PIPE
@@ -56,9 +58,9 @@ def _cstr(arg: object, what: str) -> bytes:
 
 
 class Process:
-    """asyncio's ``Process``: ``pid``, ``returncode``, ``stdin``/``stdout``/``stderr``
-    (Eddy streams or None), ``wait()``, ``communicate()``, ``send_signal()``,
-    ``terminate()``, ``kill()``."""
+    """asyncio's ``Process``: ``pid``, ``returncode``, ``stdin`` (a ``StreamWriter``)
+    / ``stdout`` / ``stderr`` (``StreamReader``s), or None when not piped,
+    ``wait()``, ``communicate()``, ``send_signal()``, ``terminate()``, ``kill()``."""
 
     def __init__(self, rt: Runtime, h: int) -> None:
         self._rt = rt
@@ -69,9 +71,9 @@ class Process:
         self.returncode: Optional[int] = None
         self._code = c_int()
         self._sig = c_int()
-        self.stdin: Optional[TcpStream] = None
-        self.stdout: Optional[TcpStream] = None
-        self.stderr: Optional[TcpStream] = None
+        self.stdin: Optional[StreamWriter] = None
+        self.stdout: Optional[StreamReader] = None
+        self.stderr: Optional[StreamReader] = None
 
     def _take(self, which: int) -> TcpStream:
         rt = self._rt
@@ -154,30 +156,26 @@ class Process:
         from ._tasks import gather
 
         async def feed() -> None:
-            s = self.stdin
-            if s is None:
+            w = self.stdin
+            if w is None:
                 return
             try:
                 if input:
-                    await s.write_all(input)
+                    w.write(input)
+                    await w.drain()
             except (BrokenPipeError, ConnectionResetError):
                 pass  # the child exited without reading it all, as asyncio ignores
             finally:
-                s.close()
+                w.close()
+                await w.wait_closed()
 
-        async def drain(s: Optional[TcpStream]) -> Optional[bytes]:
-            if s is None:
+        async def drain(r: Optional[StreamReader]) -> Optional[bytes]:
+            if r is None:
                 return None
-            chunks: List[bytes] = []
             try:
-                while True:
-                    b = await s.read()
-                    if not b:
-                        break
-                    chunks.append(b)
+                return await r.read()
             finally:
-                s.close()
-            return b"".join(chunks)
+                r.stream.close()
 
         _, out, err = await gather(feed(), drain(self.stdout), drain(self.stderr))
         await self.wait()
@@ -190,16 +188,22 @@ async def create_subprocess_exec(
     stdin: Any = None,
     stdout: Any = None,
     stderr: Any = None,
+    limit: int = DEFAULT_LIMIT,
     cwd: Optional[_Arg] = None,
     env: Optional[Mapping[Any, Any]] = None,
     **kwds: Any,
 ) -> Process:
     """asyncio's ``create_subprocess_exec``: start ``program`` with ``args``
     (PATH searched unless it holds a '/'). ``stdin``/``stdout``/``stderr``: None
-    (inherit), ``PIPE``, ``DEVNULL``, ``STDOUT`` (stderr only). FileNotFoundError
+    (inherit), ``PIPE``, ``DEVNULL``, ``STDOUT`` (stderr only); ``limit``: the
+    readers' line limit (asyncio's, 64 KiB). FileNotFoundError
     / PermissionError when it cannot be executed (nothing is left behind)."""
     if kwds:
         raise TypeError(f"create_subprocess_exec(): unsupported arguments {sorted(kwds)}")
+    if isinstance(limit, bool) or not isinstance(limit, int):
+        raise TypeError(f"limit must be an int, not {type(limit).__name__}")
+    if limit <= 0:
+        raise ValueError("Limit cannot be <= 0")  # asyncio's words
     rt = running()
     argv = [_cstr(program, "program")] + [_cstr(a, "argument") for a in args]
     modes = (c_int * 3)(_mode(stdin, "stdin"), _mode(stdout, "stdout"), _mode(stderr, "stderr"))
@@ -221,9 +225,10 @@ async def create_subprocess_exec(
         raise error_from_code(rc)
     p = Process(rt, rt.out.value)
     if stdin == PIPE:
-        p.stdin = p._take(0)
-    if stdout == PIPE:
-        p.stdout = p._take(1)
-    if stderr == PIPE:
-        p.stderr = p._take(2)
+        p.stdin = StreamWriter(p._take(0))
+    for which, mode, name in ((1, stdout, "stdout"), (2, stderr, "stderr")):
+        if mode == PIPE:
+            s = p._take(which)
+            s.limit = limit
+            setattr(p, name, StreamReader(s))
     return p

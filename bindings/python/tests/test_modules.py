@@ -150,7 +150,7 @@ LAYERS = [
     "_sync", "_queue",  # coordination (issue 16): over _driver / _protocol
     "_files",  # ---- lines and files (branch lines-15) ---- over _blocking
     "_clock", "_combinators", "_fdready",  # time and combinators (issue 16, item 6)
-    "_signals", "_process",  # signals and child processes (issue 16, sigproc-16): over _tasks / _net
+    "_signals", "_procstreams", "_process",  # signals and child processes (issue 16, sigproc-16): over _tasks / _net
     "_broadcast",  # ---- broadcast and watch (issue 16 item 1, bcast-16): over _waiters / _queue ----
     "__init__",
 ]
