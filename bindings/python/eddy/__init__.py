@@ -77,6 +77,10 @@ from ._signals import add_signal_handler, remove_signal_handler, wait_signal
 from ._process import DEVNULL, PIPE, STDOUT, Process, create_subprocess_exec
 
 # ---- end signals and child processes ----
+# ---- asyncio event loop (issue 17, branch loop-17) ----
+from .loop import EventLoop, EventLoopPolicy, install, new_event_loop
+
+# ---- end asyncio event loop ----
 
 __version__ = "0.1.0"
 
@@ -196,4 +200,9 @@ __all__ = [
     "PIPE",
     "STDOUT",
     "DEVNULL",
+    # ---- asyncio event loop (issue 17, branch loop-17) ----
+    "EventLoop",
+    "EventLoopPolicy",
+    "new_event_loop",
+    "install",
 ]
