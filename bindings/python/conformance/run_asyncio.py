@@ -47,7 +47,7 @@ class CountingLoop(eddy.EventLoop):
         super()._run_once()
 
 
-class EddyEventLoopTests(test_events.EventLoopTestsMixin, test_utils.TestCase):  # type: ignore[misc]
+class EddyEventLoopTests(test_events.UnixEventLoopTestsMixin, test_events.SubprocessTestsMixin, test_utils.TestCase):  # type: ignore[misc]
     def create_event_loop(self) -> CountingLoop:
         return CountingLoop()
 

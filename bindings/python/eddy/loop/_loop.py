@@ -19,6 +19,7 @@ import weakref
 from asyncio import base_events, events
 from typing import Any, Dict, Optional
 
+from ._borrowed import BorrowedMixin
 from ._pool import run_in_pool
 from ._reactor import Reactor
 from ._server import ServerMixin
@@ -41,7 +42,7 @@ def _fileno(fd: Any) -> int:
     return fileno
 
 
-class EventLoop(SockMixin, ServerMixin, base_events.BaseEventLoop):
+class EventLoop(SockMixin, ServerMixin, BorrowedMixin, base_events.BaseEventLoop):
     """An asyncio event loop running on an Eddy runtime (``eddy.new_event_loop()``).
     ``blocking_threads`` bounds Eddy's blocking pool, which runs
     ``run_in_executor(None, ...)`` and ``getaddrinfo``."""
@@ -52,6 +53,9 @@ class EventLoop(SockMixin, ServerMixin, base_events.BaseEventLoop):
         self._timer = Timer(self._reactor)
         self._fds: Dict[int, FdEntry] = {}
         self._transports: "weakref.WeakValueDictionary[int, Any]" = weakref.WeakValueDictionary()
+        self._signal_handlers: Dict[int, Any] = {}
+        self._ssock: Optional[socket.socket] = None
+        self._csock: Optional[socket.socket] = None
 
     # -- the iteration ----------------------------------------------------------------
     def _run_once(self) -> None:
@@ -129,6 +133,7 @@ class EventLoop(SockMixin, ServerMixin, base_events.BaseEventLoop):
         if self.is_closed():
             return
         super().close()
+        self._close_signals()
         for entry in list(self._fds.values()):
             entry.free()
         self._fds.clear()
@@ -169,6 +174,21 @@ class EventLoop(SockMixin, ServerMixin, base_events.BaseEventLoop):
         transport = self._transports.get(fileno)
         if transport is not None and not transport.is_closing():
             raise RuntimeError(f"File descriptor {fd!r} is used by transport {transport!r}")
+
+    # The primitives asyncio's own transports call (level-triggered, no transport check).
+    def _add_reader(self, fd: Any, callback: Any, *args: Any) -> events.Handle:
+        d = self._watch(_fileno(fd), READ, callback, *args, edge=False)
+        return d.handle  # type: ignore[return-value]
+
+    def _remove_reader(self, fd: Any) -> bool:
+        return self._unwatch(_fileno(fd), READ)
+
+    def _add_writer(self, fd: Any, callback: Any, *args: Any) -> events.Handle:
+        d = self._watch(_fileno(fd), WRITE, callback, *args, edge=False)
+        return d.handle  # type: ignore[return-value]
+
+    def _remove_writer(self, fd: Any) -> bool:
+        return self._unwatch(_fileno(fd), WRITE)
 
     def add_reader(self, fd: Any, callback: Any, *args: Any) -> None:
         """Level-triggered, as with a selector: ``callback(*args)`` runs while

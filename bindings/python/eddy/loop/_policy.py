@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from asyncio import events
+from asyncio import unix_events
 
 from ._loop import EventLoop
 
@@ -13,9 +13,9 @@ def new_event_loop() -> EventLoop:
     return EventLoop()
 
 
-class EventLoopPolicy(events.BaseDefaultEventLoopPolicy):
-    """asyncio's default policy, making ``eddy.EventLoop``s
-    (``asyncio.set_event_loop_policy(eddy.EventLoopPolicy())``)."""
+class EventLoopPolicy(unix_events._UnixDefaultEventLoopPolicy):  # type: ignore[misc,name-defined]
+    """asyncio's default Unix policy (its child watcher serves subprocesses),
+    making ``eddy.EventLoop``s (``asyncio.set_event_loop_policy(eddy.EventLoopPolicy())``)."""
 
     _loop_factory = EventLoop
 

@@ -22,6 +22,7 @@ from ._watch import READ, WRITE
 
 class SocketTransport(transports._FlowControlMixin, transports.Transport):  # type: ignore[misc]
     max_size = 256 * 1024
+    _start_tls_compatible = True  # loop.start_tls wraps it in asyncio's SSLProtocol
 
     def __init__(self, loop: Any, sock: socket.socket, protocol: Any, waiter: Any = None, extra: Any = None, server: Any = None) -> None:
         super().__init__(extra, loop)
