@@ -3,16 +3,35 @@ future from the loop (a host task polls it: ``FutureWait``)."""
 
 from __future__ import annotations
 
+import ctypes
 import itertools
-from ctypes import byref, c_uint64
-from typing import Any, Callable, List, Tuple
+from ctypes import byref, c_uint64, c_void_p
+from typing import Any, Callable, Dict, List, Optional, Tuple
 
 from .. import _lib
-from .._blocking import _THREAD_JOB, _thread_jobs
 from .._errors import error_from_code
 from ._reactor import HostTask, Reactor
 
-_keys = itertools.count(1 << 40)  # apart from eddy.to_thread's keys (same job table)
+_keys = itertools.count(1)
+# Jobs by key: (func, args, box). The pool thread pops its entry under the GIL; a
+# cancellation pops it first when the job has not started, so it never runs then.
+_thread_jobs: Dict[int, Tuple[Callable[..., Any], Tuple[Any, ...], List[Tuple[bool, Any]]]] = {}
+
+
+def _job(arg: Optional[int]) -> None:
+    """Runs on a thread of Eddy's blocking pool (ctypes takes the GIL). Nothing
+    may escape into ctypes: the outcome goes into the box."""
+    entry = _thread_jobs.pop(arg or 0, None)
+    if entry is None:
+        return
+    func, args, box = entry
+    try:
+        box.append((True, func(*args)))
+    except BaseException as e:  # noqa: BLE001 - handed to the awaiting future
+        box.append((False, e))
+
+
+_THREAD_JOB = ctypes.CFUNCTYPE(c_void_p, c_void_p)(_job)
 
 
 class FutureWait:
