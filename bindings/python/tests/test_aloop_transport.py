@@ -344,3 +344,33 @@ def test_streams_many_concurrent_connections(loop):
 
     loop.run_until_complete(main())
     assert len(loop._fds) == 0  # every watch of the closed connections is gone
+
+
+def test_eof_right_behind_the_data_is_seen(loop):
+    # Data and FIN arrive before the transport watches the socket: one edge carries
+    # both, the read is short (readiness cleared) and only the hang-up state left in
+    # Eddy's readiness cache says that EOF follows. A loop that waits for another
+    # edge after a short read hangs here.
+    import threading
+
+    lsock = socket.socket()
+    lsock.bind(("127.0.0.1", 0))
+    lsock.listen()
+
+    def serve():
+        conn, _ = lsock.accept()
+        conn.sendall(b"last words")
+        conn.close()
+
+    th = threading.Thread(target=serve)
+    th.start()
+    c = socket.create_connection(lsock.getsockname())
+    th.join()
+
+    async def main():
+        tr, pr = await loop.create_connection(lambda: Collect(loop), sock=c)
+        exc = await asyncio.wait_for(pr.lost, 10)
+        return bytes(pr.data), pr.eof, exc
+
+    assert loop.run_until_complete(main()) == (b"last words", True, None)
+    lsock.close()

@@ -39,10 +39,11 @@ class HostTask:
     """One host task. ``busy``: a WAIT is outstanding (or queued for the next
     turn); ``started``: its first event came (``eddy_host_enter`` is allowed)."""
 
-    __slots__ = ("id", "rec", "addr", "busy", "started", "owner")
+    __slots__ = ("id", "id_arg", "rec", "addr", "busy", "started", "owner")
 
     def __init__(self, tid: int, owner: Any) -> None:
         self.id = tid
+        self.id_arg = _lib.u64arg(tid)
         self.rec = array("Q", (tid, _lib.HOST_OP_WAIT, 0, 0, 0))
         self.addr = self.rec.buffer_info()[0]
         self.busy = True  # a new task starts with an implicit WAIT
@@ -77,6 +78,16 @@ class Reactor:
         self.ops = array("Q", [0]) * TURN_EVENTS
         self.batch = array("Q", (self.h, self.ops.buffer_info()[0], 0, self.events.buffer_info()[0], TURN_EVENTS, 0))
         self.turn_fn = _lib.fast().host_turn
+        # Argtypes-free prototypes for the per-event calls (see _lib.u64arg): PyDLL,
+        # the GIL stays held (they never block).
+        fast = ctypes.PyDLL(lib._name)
+        self.clear_ready = fast.eddy_fd_clear_ready
+        self.enter_fast = fast.eddy_host_enter
+        self.poll_ready = fast.eddy_fd_poll_ready
+        for fn in (self.clear_ready, self.enter_fast, self.poll_ready):
+            fn.argtypes = None
+            fn.restype = ctypes.c_int
+        self.h_arg = _lib.u64arg(self.h)
         self.batch_arg = _lib.u64arg(self.batch.buffer_info()[0])
         self.waker = 0
         self.closed = False

@@ -88,10 +88,7 @@ class SocketTransport(transports._FlowControlMixin, transports.Transport):  # ty
     def _start_reading(self) -> None:
         if self._closing or self._paused:
             return
-        self._rdir = self._loop._watch(self._sock_fd, READ, self._read)
-
-    def _read(self) -> None:
-        self._read_ready()
+        self._rdir = self._loop._watch(self._sock_fd, READ, self._read_ready)
 
     def is_reading(self) -> bool:
         return not self._paused and not self._closing

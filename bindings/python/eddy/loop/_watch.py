@@ -7,12 +7,19 @@ callback in one of two modes:
 
 - edge (the loop's own transports and ``sock_*`` methods): the callback does the
   syscall itself and calls ``clear()`` when it saw EAGAIN (or a short read), as
-  the C protocol asks; readiness not cleared makes the callback run again in the
-  next iteration.
+  the C protocol asks; a run that did not clear is run again next iteration.
 - level (``add_reader`` / ``add_writer`` of user code, which may not drain):
   after the callback the bit is cleared and ``poll(2)`` with a zero timeout says
   whether the descriptor is still ready. An edge arriving after that check is
   still reported by the next turn (the clear happens before it, no turn between).
+
+Cost per readiness event: the direction's host task is the only one polling its
+watch and bit, and Eddy keeps that waker stored across wake-ups (a wake does not
+consume it). A callback that did not clear the readiness runs again; one that did
+polls once more (a hang-up seen with the data, e.g. a FIN right behind it, stays
+ready and is never cleared: only the poll tells), through argtypes-free calls. The
+direction itself sits in the loop's ready queue (it has ``_run`` and
+``_cancelled``), so a readiness event costs no Handle.
 """
 
 from __future__ import annotations
@@ -33,7 +40,7 @@ class Direction:
     """Reading or writing of one watched descriptor: the callback (an asyncio
     Handle), the host task waiting for the edge, whether a run is scheduled."""
 
-    __slots__ = ("entry", "bit", "handle", "edge", "task", "scheduled", "runner", "poller")
+    __slots__ = ("entry", "bit", "handle", "edge", "task", "scheduled", "poller", "cleared", "_cancelled", "_callback")
 
     def __init__(self, entry: "FdEntry", bit: int) -> None:
         self.entry = entry
@@ -42,8 +49,13 @@ class Direction:
         self.edge = False
         self.task: Optional[HostTask] = None
         self.scheduled = False
-        self.runner = events.Handle(self._fire, (), entry.loop, None)
         self.poller: Optional[Any] = None
+        self.cleared = False  # the running callback proved the bit not ready
+        self._cancelled = False  # for the loop's ready queue, which holds us
+        self._callback = None  # for asyncio's slow-callback report (debug mode)
+
+    def __repr__(self) -> str:
+        return f"<eddy fd {self.entry.fd} {'read' if self.bit == READ else 'write'}: {self.handle!r}>"
 
     def start(self, handle: events.Handle, edge: bool) -> None:
         self.handle = handle
@@ -70,8 +82,9 @@ class Direction:
         r = self.entry.reactor
         t = self.task
         assert t is not None
-        lib = r.lib
-        rc = lib.eddy_fd_poll_ready(self.entry.watch, r.enter(t), self.bit, r.ready_ref)
+        rc = r.enter_fast(r.h_arg, t.id_arg, r.cx_ref)
+        if rc >= 0:
+            rc = r.poll_ready(self.entry.watch_arg, r.cx, self.bit, r.ready_ref)
         if rc == _lib.PENDING:
             r.arm(t)
         else:  # ready, or an error the callback's syscall will report
@@ -79,7 +92,7 @@ class Direction:
 
     def _schedule(self) -> None:
         self.scheduled = True
-        self.entry.loop._ready.append(self.runner)
+        self.entry.loop._ready.append(self)
 
     def _event(self, task: HostTask) -> None:
         """Our task's WAIT ended: an edge (or a spurious wake). Edge mode runs the
@@ -87,11 +100,13 @@ class Direction:
         if self.handle is None or self.scheduled:
             return
         if self.edge:
-            self._schedule()
+            self.scheduled = True
+            self.entry.loop._ready.append(self)
         else:
             self._poll()
 
-    def _fire(self) -> None:
+    def _run(self) -> None:
+        """The loop runs us from its ready queue: the callback, then wait again."""
         self.scheduled = False
         h = self.handle
         if h is None:
@@ -103,13 +118,18 @@ class Direction:
         if h._cancelled:
             self.entry.loop._unwatch(self.entry.fd, self.bit)
             return
+        self.cleared = False
         h._run()
-        if self.handle is None or self.scheduled or self.entry.watch == 0:
+        if self.handle is None or self.scheduled or not self.entry.watch:
             return
         t = self.task
         if t is None or t.busy:  # pragma: no cover - a scheduled run owns an idle task
             return
-        if not self.edge:
+        if self.edge:
+            if not self.cleared:  # still believed ready: run again next iteration
+                self._schedule()
+                return
+        else:
             self.clear()
             p = self.poller
             if p is None:
@@ -126,15 +146,16 @@ class Direction:
 
     def clear(self) -> None:
         """The callback's syscall proved the direction not ready (EAGAIN)."""
-        w = self.entry.watch
-        if w:
-            self.entry.reactor.lib.eddy_fd_clear_ready(w, self.bit)
+        e = self.entry
+        if e.watch:
+            self.cleared = True
+            e.reactor.clear_ready(e.watch_arg, self.bit)
 
 
 class FdEntry:
     """One descriptor watched by the loop (``eddy_fd_watch``)."""
 
-    __slots__ = ("loop", "reactor", "fd", "watch", "reader", "writer")
+    __slots__ = ("loop", "reactor", "fd", "watch", "watch_arg", "reader", "writer")
 
     def __init__(self, loop: Any, reactor: Reactor, fd: int) -> None:
         self.loop = loop
@@ -142,6 +163,7 @@ class FdEntry:
         self.fd = fd
         check(reactor.lib.eddy_fd_watch(reactor.h, fd, reactor.out_ref))
         self.watch = reactor.out.value
+        self.watch_arg = _lib.u64arg(self.watch)
         self.reader = Direction(self, READ)
         self.writer = Direction(self, WRITE)
 
