@@ -29,6 +29,7 @@ import asyncio  # noqa: E402
 
 import eddy  # noqa: E402
 from test.test_asyncio import test_events, test_server, test_sock_lowlevel, test_streams  # noqa: E402
+from test.test_asyncio import test_locks, test_queues, test_taskgroups, test_timeouts  # noqa: E402
 from test.test_asyncio import utils as test_utils  # noqa: E402
 
 RAN: List[bool] = [False]
@@ -69,7 +70,24 @@ class EddyServerTests(test_server.SelectorStartServerTests):  # type: ignore[mis
         return CountingLoop()
 
 
+def _eddy_runner(self: unittest.IsolatedAsyncioTestCase) -> None:
+    # IsolatedAsyncioTestCase (3.11) makes asyncio.Runner(debug=True): same, on Eddy's loop.
+    assert self._asyncioRunner is None
+    self._asyncioRunner = asyncio.Runner(debug=True, loop_factory=CountingLoop)
+
+
+def _isolated(module: object) -> List[type]:
+    """Every IsolatedAsyncioTestCase class of ``module``, with Eddy's loop injected."""
+    out = []
+    for name, cls in sorted(vars(module).items()):
+        if isinstance(cls, type) and issubclass(cls, unittest.IsolatedAsyncioTestCase) and cls.__module__ == module.__name__:  # type: ignore[attr-defined]
+            out.append(type("Eddy" + name, (cls,), {"_setupAsyncioRunner": _eddy_runner}))
+    return out
+
+
 CLASSES = [EddyEventLoopTests, EddySockTests, EddyStreamTests, EddyServerTests]
+for _m in (test_locks, test_queues, test_timeouts, test_taskgroups):
+    CLASSES += _isolated(_m)
 
 
 class Recorder(unittest.TextTestResult):
