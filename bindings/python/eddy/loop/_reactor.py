@@ -84,7 +84,8 @@ class Reactor:
         self.clear_ready = fast.eddy_fd_clear_ready
         self.enter_fast = fast.eddy_host_enter
         self.poll_ready = fast.eddy_fd_poll_ready
-        for fn in (self.clear_ready, self.enter_fast, self.poll_ready):
+        self.host_wake = fast.eddy_host_wake
+        for fn in (self.clear_ready, self.enter_fast, self.poll_ready, self.host_wake):
             fn.argtypes = None
             fn.restype = ctypes.c_int
         self.h_arg = _lib.u64arg(self.h)
@@ -146,9 +147,8 @@ class Reactor:
     def turn(self, block: bool) -> None:
         """One ``eddy_host_turn``: submits the queued WAITs, waits (not when
         ``block`` is false) and dispatches each event to its task's owner."""
-        lib = self.lib
         if not block:
-            lib.eddy_host_wake(self.h, self.tick.id)
+            self.host_wake(self.h_arg, self.tick.id_arg)
         sub = self.submit
         n = len(sub)
         if n > len(self.ops):
