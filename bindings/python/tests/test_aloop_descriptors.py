@@ -166,3 +166,20 @@ def test_sock_recv_cancelled_leaves_no_watch(loop):
     assert loop.run_until_complete(main()) == b"after"
     a.close()
     b.close()
+
+
+def test_reader_that_closes_its_fd_is_not_called_again(loop):
+    r, w = os.pipe()
+    os.set_blocking(r, False)
+    calls = []
+
+    def on_readable():
+        calls.append(1)
+        os.close(r)  # closed without remove_reader, as some libraries do
+
+    os.write(w, b"x")
+    loop.add_reader(r, on_readable)
+    loop.run_until_complete(asyncio.sleep(0.2))
+    assert calls == [1]
+    loop.remove_reader(r)  # the fd is gone: nothing to undo, no error
+    os.close(w)

@@ -136,7 +136,9 @@ class Direction:
                 p = self.poller = select.poll()
                 p.register(self.entry.fd, _POLL_BITS[self.bit])
             try:
-                still = bool(p.poll(0))
+                # POLLNVAL: the callback closed the fd without remove_reader; a
+                # selector loop would not call it again either (epoll forgets it).
+                still = any(ev & ~select.POLLNVAL for _, ev in p.poll(0))
             except OSError:
                 still = True
             if still:
