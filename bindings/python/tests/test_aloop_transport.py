@@ -374,3 +374,39 @@ def test_eof_right_behind_the_data_is_seen(loop):
 
     assert loop.run_until_complete(main()) == (b"last words", True, None)
     lsock.close()
+
+
+def test_pause_resume_reading_reuses_the_host_task(loop):
+    # A paused reader keeps its host task (its operation stays valid while the
+    # descriptor stays watched): many pause/resume cycles with the writer busy must
+    # not make a host task per cycle (one would be left waiting forever each time).
+    async def main():
+        peers = []
+
+        class Keep(asyncio.Protocol):
+            def connection_made(self, tr):
+                tr.pause_reading()
+                peers.append(tr)
+
+        srv = await loop.create_server(Keep, "127.0.0.1", 0)
+        port = srv.sockets[0].getsockname()[1]
+        tr, pr = await loop.create_connection(lambda: Collect(loop), "127.0.0.1", port)
+        tr.write(b"z" * (16 * 1024 * 1024))  # the peer does not read: the writer stays watched
+        assert tr.get_write_buffer_size() > 0
+        await asyncio.sleep(0.01)
+        before = sum(t is not None for t in loop._reactor.by_slot)
+        for _ in range(200):
+            tr.pause_reading()
+            await asyncio.sleep(0)
+            tr.resume_reading()
+            await asyncio.sleep(0)
+        after = sum(t is not None for t in loop._reactor.by_slot)
+        assert after - before < 5, (before, after)
+        tr.abort()
+        await pr.lost
+        await _until(lambda: peers)
+        peers[0].close()
+        srv.close()
+        await srv.wait_closed()
+
+    loop.run_until_complete(main())

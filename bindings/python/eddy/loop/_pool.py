@@ -46,9 +46,9 @@ class FutureWait:
         self.done = done
         t = self.task = reactor.take(self)
         if t.started and not t.busy:
-            self._event(t)
+            self._event(t, 0)
 
-    def _event(self, task: HostTask) -> None:
+    def _event(self, task: HostTask, res: int) -> None:
         if self.task is not task:
             return
         r = self.reactor

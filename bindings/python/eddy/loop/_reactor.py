@@ -26,6 +26,7 @@ from .._driver import signals_blocked
 from .._errors import error_from_code
 
 TURN_EVENTS = 256
+OP_FD = 5  # EDDY_HOST_OP_FD (include/eddy.h, issue 17): wait for an fd watch in the turn
 SLOT_MASK = 0xFFFFFFFF
 
 
@@ -39,7 +40,7 @@ class HostTask:
     """One host task. ``busy``: a WAIT is outstanding (or queued for the next
     turn); ``started``: its first event came (``eddy_host_enter`` is allowed)."""
 
-    __slots__ = ("id", "id_arg", "rec", "addr", "busy", "started", "owner")
+    __slots__ = ("id", "id_arg", "rec", "addr", "busy", "started", "owner")  # rec: eddy_host_op_t
 
     def __init__(self, tid: int, owner: Any) -> None:
         self.id = tid
@@ -78,16 +79,11 @@ class Reactor:
         self.ops = array("Q", [0]) * TURN_EVENTS
         self.batch = array("Q", (self.h, self.ops.buffer_info()[0], 0, self.events.buffer_info()[0], TURN_EVENTS, 0))
         self.turn_fn = _lib.fast().host_turn
-        # Argtypes-free prototypes for the per-event calls (see _lib.u64arg): PyDLL,
-        # the GIL stays held (they never block).
-        fast = ctypes.PyDLL(lib._name)
-        self.clear_ready = fast.eddy_fd_clear_ready
-        self.enter_fast = fast.eddy_host_enter
-        self.poll_ready = fast.eddy_fd_poll_ready
-        self.host_wake = fast.eddy_host_wake
-        for fn in (self.clear_ready, self.enter_fast, self.poll_ready, self.host_wake):
-            fn.argtypes = None
-            fn.restype = ctypes.c_int
+        # Argtypes-free prototype for the per-iteration wake (see _lib.u64arg): PyDLL,
+        # the GIL stays held (it never blocks).
+        self.host_wake = ctypes.PyDLL(lib._name).eddy_host_wake
+        self.host_wake.argtypes = None
+        self.host_wake.restype = ctypes.c_int
         self.h_arg = _lib.u64arg(self.h)
         self.batch_arg = _lib.u64arg(self.batch.buffer_info()[0])
         self.waker = 0
@@ -103,7 +99,7 @@ class Reactor:
             self.free()
             raise
 
-    def _event(self, task: HostTask) -> None:  # the tick: wait again
+    def _event(self, task: HostTask, res: int) -> None:  # the tick: wait again
         self.arm(task)
 
     # -- host tasks ---------------------------------------------------------------
@@ -141,7 +137,20 @@ class Reactor:
         """Submit a WAIT for ``task`` in the next turn (unless one is outstanding)."""
         if not task.busy:
             task.busy = True
+            task.rec[1] = _lib.HOST_OP_WAIT
             self.submit.append(task)
+
+    def arm_fd(self, task: HostTask, watch: int, clear: int, bit: int) -> None:
+        """Submit ``EDDY_HOST_OP_FD`` for ``task``: forget the ``clear`` bits of fd
+        watch ``watch``, then wait until it is ready for ``bit`` (the event's result
+        is the ready bits). ``task`` must have nothing outstanding."""
+        task.busy = True
+        rec = task.rec
+        rec[1] = OP_FD
+        rec[2] = watch
+        rec[3] = clear
+        rec[4] = bit
+        self.submit.append(task)
 
     # -- the turn -----------------------------------------------------------------
     def turn(self, block: bool) -> None:
@@ -178,7 +187,7 @@ class Reactor:
             if owner is None:
                 self.idle.append(t)
             else:
-                owner._event(t)
+                owner._event(t, ev[2 * i + 1])
 
     def wake_threadsafe(self) -> None:
         """End the current or next turn's wait; any thread."""

@@ -24,7 +24,7 @@ class Timer:
         self.fut = 0
         self.when: Optional[float] = None
 
-    def _event(self, task: HostTask) -> None:
+    def _event(self, task: HostTask, res: int) -> None:
         pass  # the loop looks at its heap after every turn and re-arms
 
     def arm(self, when: float, delay: float) -> bool:

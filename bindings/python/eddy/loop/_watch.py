@@ -1,25 +1,30 @@
 """Descriptor readiness for ``eddy.EventLoop``: one Eddy fd watch per descriptor,
 one host task per watched direction.
 
-Eddy's watches are edge-triggered (include/eddy.h, "Readiness of caller-owned
-descriptors"); asyncio's ``add_reader`` is level-triggered. A direction runs its
-callback in one of two modes:
+A direction waits with ``EDDY_HOST_OP_FD`` (include/eddy.h, issue 17): its host task
+submits "forget the readiness my last syscall proved gone, then wait until the watch
+is ready for this bit" in the loop's next turn, and the turn's event is the ready
+bits. No C call per readiness event besides the turn (before it, the same took
+``eddy_fd_clear_ready`` + ``eddy_host_enter`` + ``eddy_fd_poll_ready``). The direction
+itself sits in the loop's ready queue (it has ``_run`` and ``_cancelled``), so a
+readiness event costs no Handle either.
+
+Eddy's watches are edge-triggered; asyncio's ``add_reader`` is level-triggered. A
+direction runs its callback in one of two modes:
 
 - edge (the loop's own transports and ``sock_*`` methods): the callback does the
-  syscall itself and calls ``clear()`` when it saw EAGAIN (or a short read), as
-  the C protocol asks; a run that did not clear is run again next iteration.
-- level (``add_reader`` / ``add_writer`` of user code, which may not drain):
-  after the callback the bit is cleared and ``poll(2)`` with a zero timeout says
-  whether the descriptor is still ready. An edge arriving after that check is
-  still reported by the next turn (the clear happens before it, no turn between).
+  syscall itself and calls ``clear()`` when it saw EAGAIN (or a short read), as the
+  C protocol asks; a run that did not clear is run again next iteration. A hang-up
+  seen with the data (a FIN right behind it) is never cleared: the FD operation after
+  a short read reports it at once.
+- level (``add_reader`` / ``add_writer`` of user code, which may not drain): after
+  the callback ``poll(2)`` with a zero timeout says whether the descriptor is still
+  ready; if not, the bit is cleared by the next FD operation, submitted before the
+  turn dispatches any edge (an edge after the check is not lost).
 
-Cost per readiness event: the direction's host task is the only one polling its
-watch and bit, and Eddy keeps that waker stored across wake-ups (a wake does not
-consume it). A callback that did not clear the readiness runs again; one that did
-polls once more (a hang-up seen with the data, e.g. a FIN right behind it, stays
-ready and is never cleared: only the poll tells), through argtypes-free calls. The
-direction itself sits in the loop's ready queue (it has ``_run`` and
-``_cancelled``), so a readiness event costs no Handle.
+A direction keeps its host task while its descriptor stays watched (a paused reader
+resumes with the same task and operation); the tasks go back to the reactor's pool
+when the watch is freed (``eddy_fd_free`` ends their operations).
 """
 
 from __future__ import annotations
@@ -33,12 +38,13 @@ from ._reactor import HostTask, Reactor, check
 
 READ = _lib.FD_READABLE
 WRITE = _lib.FD_WRITABLE
+WOKEN = _lib.HOST_WOKEN
 _POLL_BITS = {READ: select.POLLIN | select.POLLPRI | select.POLLERR | select.POLLHUP, WRITE: select.POLLOUT | select.POLLERR | select.POLLHUP}
 
 
 class Direction:
     """Reading or writing of one watched descriptor: the callback (an asyncio
-    Handle), the host task waiting for the edge, whether a run is scheduled."""
+    Handle), the host task waiting for readiness, whether a run is scheduled."""
 
     __slots__ = ("entry", "bit", "handle", "edge", "task", "scheduled", "poller", "cleared", "_cancelled", "_callback")
 
@@ -50,7 +56,7 @@ class Direction:
         self.task: Optional[HostTask] = None
         self.scheduled = False
         self.poller: Optional[Any] = None
-        self.cleared = False  # the running callback proved the bit not ready
+        self.cleared = 0  # bit to forget at the next FD operation (the callback saw EAGAIN)
         self._cancelled = False  # for the loop's ready queue, which holds us
         self._callback = None  # for asyncio's slow-callback report (debug mode)
 
@@ -66,59 +72,52 @@ class Direction:
         if t is None:
             t = self.task = self.entry.reactor.take(self)
         if t.started and not t.busy:
-            self._poll()
+            self._wait()
+        # else: its outstanding operation (or first event) answers first
 
     def stop(self) -> Optional[events.Handle]:
+        """No callback any more; the task stays (the watch may be used again)."""
         h, self.handle = self.handle, None
-        t = self.task
-        if t is not None and not self.scheduled:
-            self.task = None
-            self.entry.reactor.release(t)
         return h
 
-    def _poll(self) -> None:
-        """Ready now: run the callback in this iteration's batch; else wait for
-        the next edge (the waker of our task is stored)."""
-        r = self.entry.reactor
+    def release(self) -> None:
+        """The watch is being freed: the task goes back to the pool (after the
+        event of its outstanding operation, which the free ends)."""
+        self.handle = None
+        t, self.task = self.task, None
+        if t is not None:
+            self.entry.reactor.release(t)
+
+    def _wait(self) -> None:
         t = self.task
-        assert t is not None
-        rc = r.enter_fast(r.h_arg, t.id_arg, r.cx_ref)
-        if rc >= 0:
-            rc = r.poll_ready(self.entry.watch_arg, r.cx, self.bit, r.ready_ref)
-        if rc == _lib.PENDING:
-            r.arm(t)
-        else:  # ready, or an error the callback's syscall will report
-            self._schedule()
+        e = self.entry
+        clear, self.cleared = self.cleared, 0
+        e.reactor.arm_fd(t, e.watch, clear, self.bit)  # type: ignore[arg-type]
 
     def _schedule(self) -> None:
         self.scheduled = True
         self.entry.loop._ready.append(self)
 
-    def _event(self, task: HostTask) -> None:
-        """Our task's WAIT ended: an edge (or a spurious wake). Edge mode runs the
-        callback at once (its syscall decides); level mode checks first."""
-        if self.handle is None or self.scheduled:
+    def _event(self, task: HostTask, res: int) -> None:
+        """Our task's operation ended: ready bits, an error the callback's syscall
+        will report, or a wake that is not readiness (wait again)."""
+        if self.handle is None or self.scheduled or task is not self.task:
             return
-        if self.edge:
+        if res == WOKEN:
+            self._wait()
+        else:
             self.scheduled = True
             self.entry.loop._ready.append(self)
-        else:
-            self._poll()
 
     def _run(self) -> None:
         """The loop runs us from its ready queue: the callback, then wait again."""
         self.scheduled = False
         h = self.handle
         if h is None:
-            t = self.task
-            if t is not None:
-                self.task = None
-                self.entry.reactor.release(t)
             return
         if h._cancelled:
             self.entry.loop._unwatch(self.entry.fd, self.bit)
             return
-        self.cleared = False
         h._run()
         if self.handle is None or self.scheduled or not self.entry.watch:
             return
@@ -130,7 +129,6 @@ class Direction:
                 self._schedule()
                 return
         else:
-            self.clear()
             p = self.poller
             if p is None:
                 p = self.poller = select.poll()
@@ -144,20 +142,19 @@ class Direction:
             if still:
                 self._schedule()
                 return
-        self._poll()
+            self.cleared = self.bit
+        self._wait()
 
     def clear(self) -> None:
-        """The callback's syscall proved the direction not ready (EAGAIN)."""
-        e = self.entry
-        if e.watch:
-            self.cleared = True
-            e.reactor.clear_ready(e.watch_arg, self.bit)
+        """The callback's syscall proved the direction not ready (EAGAIN): the
+        next FD operation forgets the bit, before the turn dispatches any edge."""
+        self.cleared = self.bit
 
 
 class FdEntry:
     """One descriptor watched by the loop (``eddy_fd_watch``)."""
 
-    __slots__ = ("loop", "reactor", "fd", "watch", "watch_arg", "reader", "writer")
+    __slots__ = ("loop", "reactor", "fd", "watch", "reader", "writer")
 
     def __init__(self, loop: Any, reactor: Reactor, fd: int) -> None:
         self.loop = loop
@@ -165,7 +162,6 @@ class FdEntry:
         self.fd = fd
         check(reactor.lib.eddy_fd_watch(reactor.h, fd, reactor.out_ref))
         self.watch = reactor.out.value
-        self.watch_arg = _lib.u64arg(self.watch)
         self.reader = Direction(self, READ)
         self.writer = Direction(self, WRITE)
 
@@ -173,10 +169,10 @@ class FdEntry:
         return self.reader.handle is None and self.writer.handle is None
 
     def free(self) -> None:
-        """Unregister (the fd stays open): tasks still waiting are woken by Eddy
-        and return to the pool at their event."""
-        self.reader.stop()
-        self.writer.stop()
+        """Unregister (the fd stays open): Eddy ends the operations still waiting
+        (their tasks return to the pool at their events)."""
+        self.reader.release()
+        self.writer.release()
         w, self.watch = self.watch, 0
         if w and not self.reactor.closed:
             self.reactor.lib.eddy_fd_free(w)
