@@ -182,6 +182,8 @@ def main() -> int:
         f"{len(passed_norun)} passed without running an Eddy loop (not counted), {len(failed)} failed ({len(failed) - len(unexpected)} expected), "
         f"{len(skipped)} skipped by CPython's own conditions; {dt:.1f} s"
     )
+    if failed:
+        print("(unittest's FAILED line above counts the expected failures too; what decides is below)")
     if args.list_failures:
         for t in sorted(failed):
             print(f"{t}  # {failed[t]}")
