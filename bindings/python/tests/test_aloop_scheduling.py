@@ -272,3 +272,43 @@ def test_many_loops_open_and_close_without_leaking_fds(loop):
         lp.run_until_complete(asyncio.sleep(0))
         lp.close()
     assert len(os.listdir("/proc/self/fd")) <= before
+
+
+def test_exception_in_the_middle_of_a_dispatch_loses_no_event(loop):
+    # A signal handler may raise (KeyboardInterrupt) at any bytecode, also while
+    # the turn's events are being handed to their waiters: the rest must still be
+    # handed out, or their descriptors would never be watched again.
+    import socket
+
+    from eddy.loop import _watch
+
+    pairs = [socket.socketpair() for _ in range(4)]
+    got = []
+    for a, b in pairs:
+        a.setblocking(False)
+        loop.add_reader(a, lambda a=a: got.append(a.recv(10)))
+    loop.run_until_complete(asyncio.sleep(0.05))  # every reader waits in Eddy now
+    orig = _watch.Direction._event
+    raised = []
+
+    def flaky(self, task, res):
+        if not raised:
+            raised.append(1)
+            orig(self, task, res)
+            raise KeyboardInterrupt  # as a signal handler would, mid-dispatch
+        orig(self, task, res)
+
+    _watch.Direction._event = flaky
+    try:
+        for a, b in pairs:
+            b.send(b"x")
+        with pytest.raises(KeyboardInterrupt):
+            loop.run_until_complete(asyncio.sleep(1))
+    finally:
+        _watch.Direction._event = orig
+    loop.run_until_complete(asyncio.sleep(0.1))
+    assert got == [b"x"] * 4
+    for a, b in pairs:
+        loop.remove_reader(a)
+        a.close()
+        b.close()

@@ -88,6 +88,7 @@ class Reactor:
         self.batch_arg = _lib.u64arg(self.batch.buffer_info()[0])
         self.waker = 0
         self.closed = False
+        self.next_ev = self.n_ev = 0  # events of the last turn not yet dispatched
         try:
             self.tick = self.spawn(None)
             self.tick.owner = self  # its events need nothing: a woken turn returns
@@ -154,8 +155,16 @@ class Reactor:
 
     # -- the turn -----------------------------------------------------------------
     def turn(self, block: bool) -> None:
-        """One ``eddy_host_turn``: submits the queued WAITs, waits (not when
-        ``block`` is false) and dispatches each event to its task's owner."""
+        """One ``eddy_host_turn``: submits the queued operations, waits (not when
+        ``block`` is false) and dispatches each event to its task's owner.
+
+        A Python signal handler may raise (KeyboardInterrupt) at any bytecode,
+        also in the middle of the dispatch: the events not yet dispatched stay in
+        ``events`` (``next_ev`` .. ``n_ev``) and the next call dispatches them
+        before any new turn, so no task is left waiting for an event it lost."""
+        if self.next_ev < self.n_ev:
+            self._dispatch()
+            return
         if not block:
             self.host_wake(self.h_arg, self.tick.id_arg)
         sub = self.submit
@@ -167,27 +176,34 @@ class Reactor:
         for i in range(n):
             ops[i] = sub[i].addr
         self.batch[2] = n
-        rc = self.turn_fn(self.batch_arg)
-        if rc < 0:
-            if rc == _lib.EINTR:
-                self.batch[2] = 0
-                sub.clear()  # submitted before the wait was interrupted
-                return
+        self.batch[5] = 0
+        try:
+            rc = self.turn_fn(self.batch_arg)
+        finally:
+            sub.clear()  # submitted (also when a signal interrupted the wait)
+            self.next_ev = 0
+            self.n_ev = self.batch[5]
+        if rc < 0 and rc != _lib.EINTR:
             raise error_from_code(rc)
-        sub.clear()
+        self._dispatch()
+
+    def _dispatch(self) -> None:
         ev = self.events
         by_slot = self.by_slot
-        for i in range(self.batch[5]):
+        i = self.next_ev
+        n = self.n_ev
+        while i < n:
+            self.next_ev = i + 1
             t = by_slot[ev[2 * i] & SLOT_MASK]
-            if t is None:  # pragma: no cover - events name live tasks
-                continue
-            t.busy = False
-            t.started = True
-            owner = t.owner
-            if owner is None:
-                self.idle.append(t)
-            else:
-                owner._event(t, ev[2 * i + 1])
+            if t is not None:  # (events name live tasks)
+                t.busy = False
+                t.started = True
+                owner = t.owner
+                if owner is None:
+                    self.idle.append(t)
+                else:
+                    owner._event(t, ev[2 * i + 1])
+            i += 1
 
     def wake_threadsafe(self) -> None:
         """End the current or next turn's wait; any thread."""
