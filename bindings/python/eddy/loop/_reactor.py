@@ -1,12 +1,12 @@
 """The Eddy side of ``eddy.EventLoop``: one runtime, host tasks, one turn per loop iteration.
 
 Everything the asyncio loop waits for is a *host task* of the runtime (include/eddy.h,
-"Host-driven tasks") whose only operation is ``EDDY_HOST_OP_WAIT``: a descriptor
-direction (``_watch.Direction``), the timer (``Timer``), the wake-up task (``tick``).
-Each polls its Eddy leaf (``eddy_fd_poll_ready``, ``eddy_future_poll``) with its own
-cx (``eddy_host_enter``), so the leaf stores that task's waker; when it fires, the
-task's WAIT ends and ``eddy_host_turn`` hands out one event naming the task's slot:
-the loop knows exactly what became ready without scanning anything.
+"Host-driven tasks") with one operation at a time: a descriptor direction
+(``_watch.Direction``) submits ``EDDY_HOST_OP_FD`` (the turn itself waits for the fd
+watch), the timer (``Timer``), Eddy futures (``_pool.FutureWait``) and the wake-up
+task (``tick``) poll their leaf with their own cx (``eddy_host_enter``) and submit
+``EDDY_HOST_OP_WAIT``. When the leaf fires, ``eddy_host_turn`` hands out one event
+naming the task's slot: the loop knows exactly what became ready without scanning.
 
 ``tick`` serves the two wake-ups asyncio needs besides I/O and timers: a turn that
 must not block (callbacks are ready: ``eddy_host_wake`` before the turn) and
