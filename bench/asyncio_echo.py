@@ -1,7 +1,7 @@
 """asyncio / uvloop echo server in the three modes of uvloop's own echo benchmark
 (uvloop examples/bench/echoserver.py): the anchors for Eddy's Python front door.
 
-    python3 bench/asyncio_echo.py --port 9000 [--uvloop] [--mode protocol|streams|sock]
+    python3 bench/asyncio_echo.py --port 9000 [--uvloop | --eddy] [--mode protocol|streams|sock]
 
 - protocol: an asyncio.Protocol whose data_received writes the data back (callbacks, no
   coroutine per connection; the fastest mode of both loops).
@@ -94,9 +94,18 @@ if __name__ == "__main__":
     ap = argparse.ArgumentParser()
     ap.add_argument("--port", type=int, default=9000)
     ap.add_argument("--uvloop", action="store_true")
+    ap.add_argument("--eddy", action="store_true", help="eddy.EventLoop (issue 17; EDDY_LIBRARY, bindings/python on the path)")
     ap.add_argument("--mode", choices=("protocol", "streams", "sock"), default="streams")
     args = ap.parse_args()
     if args.uvloop:
         import uvloop  # type: ignore[import-not-found]
         uvloop.install()
+    if args.eddy:
+        import os
+        import sys
+
+        sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "bindings", "python"))
+        import eddy
+
+        eddy.install()
     asyncio.run(main(args.port, args.mode))

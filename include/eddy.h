@@ -1023,6 +1023,23 @@ int eddy_fd_free(eddy_fd_t watch);
  * may be filled again; repeating every read by default would overwrite it. */
 #define EDDY_HOST_OP_REPEAT 0x100u
 
+/* ---- descriptor waits in the turn (issue 17, branch loop-17) ---- */
+/* EDDY_HOST_OP_FD: wait until fd watch `handle` (an eddy_fd_t's id) is ready
+ * for the bits of `len` (EDDY_FD_READABLE and/or EDDY_FD_WRITABLE); first, at
+ * submission, forget the readiness bits of `buf` (0: none), exactly as
+ * eddy_fd_clear_ready would right after the host's syscall saw EAGAIN (the
+ * turn submits before it dispatches any event, so no edge is lost). Event: the
+ * ready bits (> 0; a hang-up or error reads as both), EDDY_HOST_WOKEN (woken
+ * by something else), or an error code (EDDY_EBADHANDLE: watch freed or
+ * unknown; EDDY_EINVAL: `len` 0 or unknown bits, unknown bits in `buf`).
+ * Attempted at submission, then at each wake of the task (the watch keeps the
+ * task's waker for those bits, like eddy_fd_poll_ready). Not with
+ * EDDY_HOST_OP_REPEAT. What it saves a host per readiness event (the Python
+ * binding's asyncio loop): eddy_fd_clear_ready, eddy_host_enter and
+ * eddy_fd_poll_ready, three calls. */
+#define EDDY_HOST_OP_FD 5
+/* ---- end descriptor waits in the turn ---- */
+
 /* Event result of an operation ended by a wake (not an error code). */
 #define EDDY_HOST_WOKEN (-5100)
 

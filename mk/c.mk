@@ -40,6 +40,8 @@ C_SUITES += udp tcp_socket unix
 C_SUITES += names unix_dgram
 # ---- driver (io_uring) ----
 C_SUITES += driver
+# ---- asyncio event loop: EDDY_HOST_OP_FD (issue 17, branch loop-17) ----
+C_SUITES += host_fd
 # ---- channels (issue 16) ----
 C_SUITES += channels sync
 # ---- lines and files (issue 15 item 5, issue 16 item 5; branch lines-15) ----

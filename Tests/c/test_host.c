@@ -610,7 +610,7 @@ static void test_misuse(void **state)
     }
     assert_int_equal(eddy_host_enter(f->rt, t, NULL), EDDY_EINVAL);
     /* unknown op codes, a NULL entry, the same task twice: the whole batch is refused */
-    uint64_t codes[] = { 0, 5, 99, UINT64_MAX };
+    uint64_t codes[] = { 0, 6, 99, UINT64_MAX }; /* 5 is EDDY_HOST_OP_FD (issue 17) */
     for (size_t i = 0; i < sizeof codes / sizeof codes[0]; i++) {
         eddy_host_op_t o = op_of(t, codes[i], 0, NULL, 0);
         const eddy_host_op_t *p[1] = { &o };

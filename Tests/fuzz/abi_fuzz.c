@@ -825,9 +825,10 @@ static void do_host_turn(int depth)
         if (c == 0) {
             opp[at] = NULL;
         } else if (c == 1) { /* unknown op code, or REPEAT on WAIT/FINISH */
-            static const uint64_t codes[] = { 0, 5, 99, UINT64_MAX, EDDY_HOST_OP_REPEAT,
+            static const uint64_t codes[] = { 0, 6, 99, UINT64_MAX, EDDY_HOST_OP_REPEAT, /* 5: EDDY_HOST_OP_FD */
                                               EDDY_HOST_OP_WAIT | EDDY_HOST_OP_REPEAT,
                                               EDDY_HOST_OP_FINISH | EDDY_HOST_OP_REPEAT,
+                                              EDDY_HOST_OP_FD | EDDY_HOST_OP_REPEAT,
                                               EDDY_HOST_OP_READ | 0x200, (1ull << 32) | EDDY_HOST_OP_WAIT };
             uint64_t t = nc > nops ? hosts[cand[nops]].id : 0;
             bad = (eddy_host_op_t){ { t }, codes[rn(sizeof codes / sizeof *codes)], 0, 0, 0 };

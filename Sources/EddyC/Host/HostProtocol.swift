@@ -24,6 +24,8 @@ enum HostOp {
     static var read: UInt64 { @inline(__always) get { UInt64(EDDY_HOST_OP_READ) } }
     static var write: UInt64 { @inline(__always) get { UInt64(EDDY_HOST_OP_WRITE) } }
     static var finish: UInt64 { @inline(__always) get { UInt64(EDDY_HOST_OP_FINISH) } }
+    /// EDDY_HOST_OP_FD (issue 17): wait for an fd watch's readiness inside the turn.
+    static var fd: UInt64 { @inline(__always) get { UInt64(EDDY_HOST_OP_FD) } }
     /// EDDY_HOST_OP_REPEAT: or'ed into READ/WRITE; repeated at turns that do not name the task.
     static var repeatFlag: UInt64 { @inline(__always) get { UInt64(EDDY_HOST_OP_REPEAT) } }
     /// Event result of an operation ended by a wake (EDDY_HOST_WOKEN).
@@ -33,7 +35,7 @@ enum HostOp {
     @inline(__always)
     static func isValid(_ code: UInt64) -> Bool {
         let base = code & ~repeatFlag
-        guard base >= wait, base <= finish else { return false }
+        guard base >= wait, base <= fd else { return false }
         return code & repeatFlag == 0 || base == read || base == write
     }
 }

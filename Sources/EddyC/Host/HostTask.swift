@@ -108,6 +108,7 @@ final class HostTask: PollTask, @unchecked Sendable {
     /// pending and the task was not woken.
     @inline(__always)
     func attempt(_ cx: inout Context, woken: Bool) {
+        if op == HostOp.fd { return attemptFd(&cx, woken: woken) }
         let r = HandleTable.lookupLocal(handle, .tcp, thread: currentThread())
         var result: Int64
         if r.error != 0 {
@@ -128,6 +129,51 @@ final class HostTask: PollTask, @unchecked Sendable {
         }
         op = HostOp.none
         driver.push(self, result)
+    }
+
+    /// EDDY_HOST_OP_FD: the watch's readiness for the bits in `len`, or pending with
+    /// this task's waker stored for them; an event unless pending and not woken.
+    @inline(__always)
+    func attemptFd(_ cx: inout Context, woken: Bool) {
+        let r = HandleTable.lookupLocal(handle, .fd, thread: currentThread())
+        var result: Int64
+        if r.error != 0 {
+            result = Int64(r.error)
+        } else {
+            let n = Unmanaged<FdWatch>.fromOpaque(HandleTable.pointer(r.bits))._withUnsafeGuaranteedRef {
+                $0.pollReadyStep(&cx, UInt32(truncatingIfNeeded: len))
+            }
+            if n == TcpStream.pendingCode {
+                if !woken { return }
+                result = HostOp.woken
+            } else {
+                result = Int64(n)  // ready bits, or an error code
+            }
+        }
+        op = HostOp.none
+        driver.push(self, result)
+    }
+
+    /// EDDY_HOST_OP_FD's submission: check the bits, forget the `clear` bits, attempt.
+    @inline(__always)
+    func submitFd(_ h: UInt64, clear: UInt64, interest: UInt64) {
+        handle = h
+        buf = 0
+        len = Int(truncatingIfNeeded: interest & 0x3)
+        if interest == 0 || interest & ~UInt64(0x3) != 0 || clear & ~UInt64(0x3) != 0 {
+            permit = false
+            driver.push(self, Int64(EddyCode.einval))
+            return
+        }
+        if clear != 0 {
+            let r = HandleTable.lookupLocal(h, .fd, thread: currentThread())
+            if r.error == 0 {
+                try? Unmanaged<FdWatch>.fromOpaque(HandleTable.pointer(r.bits))._withUnsafeGuaranteedRef {
+                    try $0.clearReady(FdInterest(rawValue: UInt32(truncatingIfNeeded: clear)))
+                }
+            }  // a bad handle is the attempt's event
+        }
+        start(HostOp.fd)
     }
 
     /// Takes a new operation from the host (validated by the caller).
@@ -151,6 +197,8 @@ final class HostTask: PollTask, @unchecked Sendable {
                 waker = nil
                 w.wake()  // the poll that completes the Eddy task
             }
+        case HostOp.fd:
+            submitFd(h, clear: b, interest: l)
         default:
             handle = h
             buf = UInt(b)

@@ -78,6 +78,10 @@ from ._process import DEVNULL, PIPE, STDOUT, Process, create_subprocess_exec
 from ._procstreams import StreamReader, StreamWriter
 
 # ---- end signals and child processes ----
+# ---- asyncio event loop (issue 17, branch loop-17) ----
+from .loop import EventLoop, EventLoopPolicy, install, new_event_loop
+
+# ---- end asyncio event loop ----
 
 __version__ = "0.1.0"
 
@@ -199,4 +203,9 @@ __all__ = [
     "DEVNULL",
     "StreamReader",
     "StreamWriter",
+    # ---- asyncio event loop (issue 17, branch loop-17) ----
+    "EventLoop",
+    "EventLoopPolicy",
+    "new_event_loop",
+    "install",
 ]

@@ -1,0 +1,13 @@
+# ---- asyncio event loop (issue 17, branch loop-17) ----
+.PHONY: test-asyncio
+
+# CPython's own asyncio tests (test_events, test_sock_lowlevel, test_streams, test_server,
+# test_locks, test_queues, test_timeouts, test_taskgroups, test_tasks) with eddy.EventLoop injected: fails on any failure not listed with its reason in
+# bindings/python/conformance/expected_failures.txt, and on a listed test that passes.
+# Needs CPython's test package (Debian's python3: libpython3.11-testsuite). 20-30 s (~80 s on a loaded machine).
+test-asyncio: build $(VENV_STAMP) ## CPython's asyncio event-loop tests on eddy.EventLoop (expected failures listed)
+	@$(PYTHON) -c "import test.test_asyncio" 2>/dev/null || { echo "test-asyncio: CPython's test package is missing (Debian: apt-get install libpython3.11-testsuite)" >&2; exit 1; }
+	EDDY_LIBRARY=$(abspath $(LIBDIR))/libeddy.so $(PYTHON) bindings/python/conformance/run_asyncio.py
+
+TEST_TARGETS += test-asyncio
+# ---- end asyncio event loop ----
