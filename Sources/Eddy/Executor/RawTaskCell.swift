@@ -14,12 +14,13 @@ final class RawTaskCell: JoinableTask<Int32>, @unchecked Sendable {
         finishHook = vtable.finish
         dropHook = vtable.drop
         super.init(core: core)
-        // The Context whose address `poll` gets is built once, in memory of its own (a
-        // stack copy per poll would cost its stores and a stack-protector check, since
-        // the address escapes).
-        let p = UnsafeMutablePointer<Context>.allocate(capacity: 1)
-        p.initialize(to: Context(target: self, core: core))
-        rawContext = p
+        // The Context whose address `poll` gets is the header's own (`contextPointer`):
+        // no allocation of its own, and no stack copy per poll (its stores and a
+        // stack-protector check, since the address escapes). Checked once per spawn: the
+        // object layout puts `context` first.
+        let cx = contextPointer
+        precondition(cx.pointee.targetRef.toOpaque() == Unmanaged.passUnretained(self).toOpaque()
+                     && cx.pointee.executor == executor, "TaskHeader.context is not the first stored property")
         rawData = data
         rawPoll = vtable.poll
     }
@@ -28,7 +29,6 @@ final class RawTaskCell: JoinableTask<Int32>, @unchecked Sendable {
         // Neither finished nor dropped (cannot happen while the runtime lives: its live
         // list or inbox holds the task until then): release what the task owns anyway.
         if owned { dropHook(rawData, owner) }
-        rawContext?.deallocate()
     }
 
     override func finishRaw(_ value: Int32) -> Bool {
