@@ -60,6 +60,16 @@ extension Runtime {
         return JoinHandle(cell)
     }
 
+    /// `spawnRaw` for a task nobody joins (the C ABI's `out == NULL`): no `JoinHandle`,
+    /// so no reference taken and dropped at once. `worker` nil: where `spawnRaw` puts it;
+    /// else checked by the caller (`0 <= worker < workers`).
+    package func spawnRawDetached(_ vtable: RawTaskVTable, data: UnsafeMutableRawPointer?,
+                                  owner: UnsafeMutableRawPointer?, onWorker worker: Int?) {
+        let target: Core
+        if let worker { target = group?.cores[worker] ?? core } else { target = group?.spawnTarget() ?? core }
+        target.spawnTask(RawTaskCell(core: target, vtable: vtable, data: data, owner: owner))
+    }
+
     /// `spawnRaw` on worker `worker` (the caller checked `0 <= worker < workers`).
     package func spawnRaw(_ vtable: RawTaskVTable, data: UnsafeMutableRawPointer?,
                           owner: UnsafeMutableRawPointer?, onWorker worker: Int) -> JoinHandle<Int32> {
