@@ -167,8 +167,8 @@ final class Core: @unchecked Sendable {
 
     // MARK: tasks
 
-    @inlinable func spawn<F: Future>(_ future: F) -> TaskCell<F> {
-        let cell = TaskCell(core: self, future: future)
+    @inlinable func spawn<F: Future>(_ future: F) -> TaskCell<F?> {
+        let cell = TaskCell<F?>(core: self, future: future)
         spawnTask(cell)
         return cell
     }
