@@ -1,6 +1,6 @@
 /// The cell of a raw task (see `RawTaskVTable`): the loop calls the vtable's `poll`
 /// itself (`TaskHeader.rawPoll`, no virtual `pollTask` frame), then `finishRaw`.
-final class RawTaskCell: JoinableTask<Int32>, @unchecked Sendable {
+final class RawTaskCell: JoinableTask<JoinSlot<Int32>>, @unchecked Sendable {
     // @unchecked Sendable: the hooks and pointers are immutable or touched only by the loop
     // thread (poll, finish, drop); the data's owner (the C ABI) handed it to the runtime.
     private let owner: UnsafeMutableRawPointer?

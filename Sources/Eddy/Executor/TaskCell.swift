@@ -26,7 +26,7 @@ extension Optional: FutureSlot where Wrapped: Future {
 
 /// A task cell: the future itself (in its slot `S`, i.e. `F?`) plus everything above.
 @usableFromInline
-final class TaskCell<S: FutureSlot>: JoinableTask<S.Wrapped.Output>, @unchecked Sendable {
+final class TaskCell<S: FutureSlot>: JoinableTask<JoinSlot<S.Wrapped.Output>>, @unchecked Sendable {
     // @unchecked Sendable: `future` is touched only by the loop thread (poll, cancel), the
     // one thread that sets `running` in the state word.
     @exclusivity(unchecked) @usableFromInline var future: S

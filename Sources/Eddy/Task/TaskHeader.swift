@@ -77,8 +77,21 @@ public enum JoinError: Error, Sendable, Equatable {
 /// Join slot: the output and the waker of whoever awaits it. Touched at completion and
 /// join time only, under a lock (a join may come from another thread or runtime).
 @usableFromInline
-struct JoinSlot<T> {
+struct JoinSlot<T>: JoinSlotStorage {
     @usableFromInline var output: Result<T, JoinError>?
     @usableFromInline var waker: Waker?
     @inlinable init() {}
+}
+
+/// What a joinable task stores its join slot in: `JoinSlot<T>`, the only conformance. The
+/// task class is generic over the slot type rather than over `T`: a task's deinit (generic
+/// code, never specialised) then destroys a field whose type is the class's own generic
+/// argument, without asking the runtime for `JoinSlot<T>`'s metadata on every task (a
+/// hashed look-up, ~325 instructions; docs/PERFORMANCE.md).
+@usableFromInline
+protocol JoinSlotStorage {
+    associatedtype Output
+    init()
+    var output: Result<Output, JoinError>? { get set }
+    var waker: Waker? { get set }
 }
