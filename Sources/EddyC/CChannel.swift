@@ -44,12 +44,12 @@ func withShared<R>(_ id: UInt64, _ kind: HandleKind, _ body: (UnsafeMutableRawPo
 func insertChannel(_ rt: UInt64, sender: AnyObject, receiver: AnyObject, oneshot: Bool,
                    _ tx: UnsafeMutablePointer<eddy_sender_t>, _ rx: UnsafeMutablePointer<eddy_receiver_t>) -> Int32 {
     let flag = oneshot ? oneshotFlag : 0
-    let thread = currentThread()
-    guard let t = insertHandle(sender, kind: .sender, owner: rt, thread: thread, flag: flag) else {
-        return handleTable.ownerThread(rt) == nil ? EddyCode.shutdown : EddyCode.enomem
-    }
-    guard let r = insertHandle(receiver, kind: .receiver, owner: rt, thread: thread, flag: flag) else {
-        if let bits = handleTable.remove(t, .sender) { Unmanaged<AnyObject>.fromOpaque(HandleTable.pointer(bits)).release() }
+    // Both ends in one table lock hold (each handle holds one reference).
+    let sb = UInt(bitPattern: Unmanaged.passRetained(sender).toOpaque()) | flag
+    let rb = UInt(bitPattern: Unmanaged.passRetained(receiver).toOpaque()) | flag
+    guard let (t, r) = handleTable.insertPair(sb, .sender, rb, .receiver, owner: rt, thread: currentThread()) else {
+        Unmanaged<AnyObject>.fromOpaque(HandleTable.pointer(sb)).release()
+        Unmanaged<AnyObject>.fromOpaque(HandleTable.pointer(rb)).release()
         return handleTable.ownerThread(rt) == nil ? EddyCode.shutdown : EddyCode.enomem
     }
     tx.pointee = eddy_sender_t(id: t)

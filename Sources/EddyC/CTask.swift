@@ -32,12 +32,22 @@ private let cFinish: RawTaskVTable.Finish = { state, owner, r in
     return r == 0 ? 0 : (r < 0 ? r : EddyCode.badPoll)
 }
 private let cDrop: RawTaskVTable.Drop = { state, owner in runDrop(state, owner) }
+/// Every C task's vtable but the poll hook (one global: one lazy-init check per spawn).
+private let cHooks = (finish: cFinish, drop: cDrop)
 
 extension Runtime {
     /// Spawns a C task: from here on the runtime owns `state` (drop_fn runs exactly once).
     func spawnC(poll: CPollFn, state: UnsafeMutableRawPointer?, drop: CDropFn?) -> JoinHandle<Int32> {
         let owner = drop.map { unsafeBitCast($0, to: UnsafeMutableRawPointer.self) }
         return spawnRaw(RawTaskVTable(poll: poll, finish: cFinish, drop: cDrop), data: state, owner: owner)
+    }
+
+    /// `spawnC` without a handle (eddy_spawn's `out == NULL`). `worker` as in `spawnC`.
+    func spawnCDetached(poll: CPollFn, state: UnsafeMutableRawPointer?, drop: CDropFn?, onWorker worker: Int?) {
+        let owner = drop.map { unsafeBitCast($0, to: UnsafeMutableRawPointer.self) }
+        let hooks = cHooks
+        spawnRawDetached(RawTaskVTable(poll: poll, finish: hooks.finish, drop: hooks.drop), data: state, owner: owner,
+                         onWorker: worker)
     }
 
     /// `spawnC` on worker `worker` (checked by the caller); nil: where `spawnC` puts it.

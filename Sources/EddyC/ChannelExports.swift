@@ -34,8 +34,9 @@ public func eddy_oneshot_new(_ rt: eddy_runtime_t, _ drop: CDropFn?,
     let (owner, err) = channelOwner(rt.id)
     guard err == 0 else { return err }
     guard let tx, let rx else { return EddyCode.einval }
-    let (s, r) = oneshot(of: CValue.self, dropUndelivered: cDropHook(drop))
-    return insertChannel(owner, sender: s, receiver: r, oneshot: true, tx, rx)
+    // One object for both ends (COneshot): each handle holds a reference.
+    let o = COneshot(drop: drop)
+    return insertChannel(owner, sender: o, receiver: o, oneshot: true, tx, rx)
 }
 
 @c @implementation
@@ -60,7 +61,7 @@ public func eddy_channel_try_send(_ tx: eddy_sender_t, _ value: UnsafeMutableRaw
     return withShared(tx.id, .sender) { p, isOneshot -> Int32 in
         do throws(SendError<CValue>) {
             if isOneshot {
-                try Unmanaged<OneshotSender<CValue>>.fromOpaque(p).takeUnretainedValue().send(CValue(pointer: value))
+                return Unmanaged<COneshot>.fromOpaque(p)._withUnsafeGuaranteedRef { $0.send(value) }
             } else {
                 try Unmanaged<Sender<CValue>>.fromOpaque(p).takeUnretainedValue().trySend(CValue(pointer: value))
             }
@@ -77,10 +78,8 @@ public func eddy_channel_poll_send(_ tx: eddy_sender_t, _ cx: OpaquePointer?, _ 
     guard let cxp = validContext(cx) else { return EddyCode.einval }
     return withShared(tx.id, .sender) { p, isOneshot -> Int32 in
         if isOneshot {
-            do throws(SendError<CValue>) {
-                try Unmanaged<OneshotSender<CValue>>.fromOpaque(p).takeUnretainedValue().send(CValue(pointer: value))
-                return EddyCode.ready
-            } catch { return syncCode(error.reason) }
+            let r = Unmanaged<COneshot>.fromOpaque(p)._withUnsafeGuaranteedRef { $0.send(value) }
+            return r == 0 ? EddyCode.ready : r
         }
         return Unmanaged<Sender<CValue>>.fromOpaque(p)._withUnsafeGuaranteedRef { s -> Int32 in
             // Room now and nobody queued: no waker needed.
@@ -108,13 +107,14 @@ public func eddy_channel_try_recv(_ rx: eddy_receiver_t, _ value: UnsafeMutableP
     if isForked() { return EddyCode.forked }
     return withShared(rx.id, .receiver) { p, isOneshot -> Int32 in
         guard let value else { return EddyCode.einval }
+        if isOneshot {
+            var v: UnsafeMutableRawPointer?
+            let r = Unmanaged<COneshot>.fromOpaque(p)._withUnsafeGuaranteedRef { $0.tryReceive(&v) }
+            if r == 0 { value.pointee = v }
+            return r
+        }
         do throws(SyncError) {
-            let v: CValue
-            if isOneshot {
-                v = try Unmanaged<OneshotReceiver<CValue>>.fromOpaque(p).takeUnretainedValue().tryReceive()
-            } else {
-                v = try Unmanaged<Receiver<CValue>>.fromOpaque(p).takeUnretainedValue().tryReceive()
-            }
+            let v = try Unmanaged<Receiver<CValue>>.fromOpaque(p).takeUnretainedValue().tryReceive()
             value.pointee = v.pointer
             return 0
         } catch {
@@ -131,13 +131,10 @@ public func eddy_channel_poll_recv(_ rx: eddy_receiver_t, _ cx: OpaquePointer?,
     return withShared(rx.id, .receiver) { p, isOneshot -> Int32 in
         guard let value else { return EddyCode.einval }
         if isOneshot {
-            switch Unmanaged<OneshotReceiver<CValue>>.fromOpaque(p)._withUnsafeGuaranteedRef({ $0.pollReceive(&cxp.pointee) }) {
-            case .pending: return EddyCode.pending
-            case .ready(.success(let v)):
-                value.pointee = v.pointer
-                return EddyCode.ready
-            case .ready(.failure(let e)): return syncCode(e)
-            }
+            var v: UnsafeMutableRawPointer?
+            let r = Unmanaged<COneshot>.fromOpaque(p)._withUnsafeGuaranteedRef { $0.pollReceive(&cxp.pointee, &v) }
+            if r == EddyCode.ready { value.pointee = v }
+            return r
         }
         return Unmanaged<Receiver<CValue>>.fromOpaque(p)._withUnsafeGuaranteedRef { r -> Int32 in
             // A value now: no waker needed.
@@ -163,7 +160,7 @@ public func eddy_channel_close(_ rx: eddy_receiver_t) -> Int32 {
     if isForked() { return EddyCode.forked }
     return withShared(rx.id, .receiver) { p, isOneshot -> Int32 in
         if isOneshot {
-            Unmanaged<OneshotReceiver<CValue>>.fromOpaque(p)._withUnsafeGuaranteedRef { $0.close() }
+            Unmanaged<COneshot>.fromOpaque(p)._withUnsafeGuaranteedRef { $0.close() }
         } else {
             Unmanaged<Receiver<CValue>>.fromOpaque(p)._withUnsafeGuaranteedRef { $0.close() }
         }
@@ -175,6 +172,9 @@ public func eddy_channel_close(_ rx: eddy_receiver_t) -> Int32 {
 public func eddy_channel_sender_free(_ tx: eddy_sender_t) -> Int32 {
     if isForked() { return EddyCode.forked }
     guard let bits = handleTable.remove(tx.id, .sender) else { return EddyCode.badHandle }
+    if bits & oneshotFlag != 0 {  // the object is shared with the receiver: say this end left
+        Unmanaged<COneshot>.fromOpaque(HandleTable.pointer(bits))._withUnsafeGuaranteedRef { $0.senderGoneNow() }
+    }
     Unmanaged<AnyObject>.fromOpaque(HandleTable.pointer(bits)).release()
     return 0
 }
@@ -183,6 +183,9 @@ public func eddy_channel_sender_free(_ tx: eddy_sender_t) -> Int32 {
 public func eddy_channel_receiver_free(_ rx: eddy_receiver_t) -> Int32 {
     if isForked() { return EddyCode.forked }
     guard let bits = handleTable.remove(rx.id, .receiver) else { return EddyCode.badHandle }
+    if bits & oneshotFlag != 0 {  // shared with the sender: close this end (releases an unreceived value)
+        Unmanaged<COneshot>.fromOpaque(HandleTable.pointer(bits))._withUnsafeGuaranteedRef { $0.close() }
+    }
     Unmanaged<AnyObject>.fromOpaque(HandleTable.pointer(bits)).release()
     return 0
 }

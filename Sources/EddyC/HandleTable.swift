@@ -314,6 +314,22 @@ final class HandleTable: @unchecked Sendable {
         }
     }
 
+    /// `insert` of two entries in one lock hold (a channel's two ends): both or neither.
+    /// nil: table full or `owner` not live.
+    func insertPair(_ first: UInt, _ firstKind: HandleKind, _ second: UInt, _ secondKind: HandleKind,
+                    owner: UInt64, thread: UInt) -> (UInt64, UInt64)? {
+        withLock { st -> (UInt64, UInt64)? in
+            guard let a = allocate(kind: firstKind, owner: owner, &st) else { return nil }
+            guard let b = allocate(kind: secondKind, owner: owner, &st) else {
+                release(slot(HandleTable.slotIndex(a)).unsafelyUnwrapped, index: HandleTable.slotIndex(a), &st)
+                return nil
+            }
+            publishLocked(a, bits: first, thread: thread, &st)
+            publishLocked(b, bits: second, thread: thread, &st)
+            return (a, b)
+        }
+    }
+
     /// Takes a slot and fixes the id a later `publish` will make live, without
     /// making anything visible (lookups and `removeAll` do not see it). For exports
     /// that must know the handle can be created before they hand an object over

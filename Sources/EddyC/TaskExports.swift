@@ -30,7 +30,7 @@ func spawnGated(_ cr: CRuntime, _ rt: UInt64, _ poll: CPollFn, _ state: UnsafeMu
     // A graceful shutdown began (eddy_runtime_shutdown): refused, the caller keeps state.
     if cr.runtime.isStopping { return EddyCode.shutdown }
     guard let out else {
-        _ = cr.runtime.spawnC(poll: poll, state: state, drop: drop, onWorker: worker)  // detached
+        cr.runtime.spawnCDetached(poll: poll, state: state, drop: drop, onWorker: worker)
         return 0
     }
     // The owner is live here (the free waits for the gate), so nil means a full table.

@@ -5,13 +5,15 @@
  * the drop function once per value never received (and never for refused ones);
  * oneshot received twice; plain pthreads sending with try_send while a task
  * receives; a task of a second runtime on another thread sending with poll_send;
- * handles of a freed runtime, stale and wrong-kind handles. */
+ * oneshots sent and freed on a pthread while a task waits; handles of a freed runtime
+ * (a oneshot's unreceived value released once), stale and wrong-kind handles. */
 #include "harness.h"
 
 #include <pthread.h>
 #include <sched.h>
 #include <stdatomic.h>
 #include <stdio.h>
+#include <string.h>
 #include <unistd.h>
 
 static atomic_int drops;
@@ -380,6 +382,80 @@ static void test_pthreads_and_another_runtime_send(void **state)
     FINISH(f);
 }
 
+/* Oneshots between a pthread and a task: the task waits (poll_recv pending, then woken
+ * by the send or by the sender's free on the other thread), ONESHOT_ROUNDS times; every
+ * value arrives once, every unsent end reads as EDDY_EPIPE. Both ends of a C oneshot
+ * share one object (COneshot): this is its cross-thread wake path. */
+#define ONESHOT_ROUNDS 2000
+
+typedef struct {
+    eddy_sender_t tx[ONESHOT_ROUNDS];
+    eddy_receiver_t rx[ONESHOT_ROUNDS];
+    atomic_int ready; /* rounds whose channel exists */
+    int next, got, closed;
+} oneshot_relay_t;
+
+static void *oneshot_thread(void *arg)
+{
+    oneshot_relay_t *r = arg;
+    for (int i = 0; i < ONESHOT_ROUNDS; i++) {
+        while (atomic_load(&r->ready) <= i) sched_yield();
+        if (i % 3 == 2) { /* freed unsent: the receiver sees the end */
+            if (eddy_channel_sender_free(r->tx[i]) != 0) return (void *)1;
+            continue;
+        }
+        if (eddy_channel_try_send(r->tx[i], V(i + 1)) != 0) return (void *)2;
+        if (eddy_channel_sender_free(r->tx[i]) != 0) return (void *)3;
+    }
+    return NULL;
+}
+
+static int oneshot_waiter_poll(void *st, eddy_cx_t *cx)
+{
+    oneshot_relay_t *r = st;
+    while (r->next < ONESHOT_ROUNDS) {
+        void *v;
+        int rc = eddy_channel_poll_recv(r->rx[r->next], cx, &v);
+        if (rc == EDDY_PENDING) return EDDY_PENDING;
+        if (rc == EDDY_READY) {
+            if ((uintptr_t)v != (uintptr_t)r->next + 1) return -1000;
+            r->got++;
+        } else if (rc == EDDY_EPIPE) {
+            r->closed++;
+        } else {
+            return rc;
+        }
+        if (eddy_channel_receiver_free(r->rx[r->next]) != 0) return -1001;
+        r->next++;
+    }
+    return EDDY_READY;
+}
+
+static void test_oneshot_across_threads(void **state)
+{
+    fixture_t *f = *state;
+    static oneshot_relay_t r;
+    memset(&r, 0, sizeof r);
+    for (int i = 0; i < ONESHOT_ROUNDS; i++) {
+        assert_int_equal(eddy_oneshot_new(f->rt, NULL, &r.tx[i], &r.rx[i]), 0);
+        atomic_store(&r.ready, i + 1);
+    }
+    eddy_task_t t;
+    assert_int_equal(eddy_spawn(f->rt, oneshot_waiter_poll, &r, NULL, &t), 0);
+    pthread_t th;
+    assert_int_equal(pthread_create(&th, NULL, oneshot_thread, &r), 0);
+    int st;
+    assert_int_equal(eddy_runtime_run_until(f->rt, t, &st), 0);
+    void *ret;
+    assert_int_equal(pthread_join(th, &ret), 0);
+    assert_null(ret);
+    assert_int_equal(st, 0);
+    assert_int_equal(r.closed, ONESHOT_ROUNDS / 3);
+    assert_int_equal(r.got, ONESHOT_ROUNDS - ONESHOT_ROUNDS / 3);
+    assert_int_equal(eddy_task_free(t), 0);
+    FINISH(f);
+}
+
 static void test_freed_runtime_frees_channel_handles(void **state)
 {
     fixture_t *f = *state;
@@ -391,8 +467,15 @@ static void test_freed_runtime_frees_channel_handles(void **state)
     assert_int_equal(eddy_channel_new(rt, 4, count_drop, &tx, &rx), 0);
     assert_int_equal(eddy_channel_try_send(tx, V(1)), 0);
     assert_int_equal(eddy_channel_try_send(tx, V(2)), 0);
-    assert_int_equal(eddy_runtime_free(rt), 2); /* two handles force-closed */
-    assert_int_equal(atomic_load(&drops), 2);
+    /* a oneshot whose value was sent, never received: released once with the runtime */
+    eddy_sender_t otx;
+    eddy_receiver_t orx;
+    assert_int_equal(eddy_oneshot_new(rt, count_drop, &otx, &orx), 0);
+    assert_int_equal(eddy_channel_try_send(otx, V(3)), 0);
+    assert_int_equal(eddy_runtime_free(rt), 4); /* four handles force-closed */
+    assert_int_equal(atomic_load(&drops), 3);
+    assert_int_equal(eddy_channel_receiver_free(orx), EDDY_EBADHANDLE);
+    assert_int_equal(atomic_load(&drops), 3);
     void *v;
     assert_int_equal(eddy_channel_try_send(tx, V(3)), EDDY_EBADHANDLE);
     assert_int_equal(eddy_channel_try_recv(rx, &v), EDDY_EBADHANDLE);
@@ -411,6 +494,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_tasks_backpressure_and_end, fx_setup, fx_teardown),
         cmocka_unit_test_setup_teardown(test_waiting_senders_fifo_and_cancel, fx_setup, fx_teardown),
         cmocka_unit_test_setup_teardown(test_pthreads_and_another_runtime_send, fx_setup, fx_teardown),
+        cmocka_unit_test_setup_teardown(test_oneshot_across_threads, fx_setup, fx_teardown),
         cmocka_unit_test_setup_teardown(test_freed_runtime_frees_channel_handles, fx_setup, fx_teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -8,6 +8,7 @@
  * - eddy_spawn into a full table: EDDY_ENOMEM, drop never called, the caller keeps
  *   state (it used to queue the task first: the free then dropped a state the
  *   caller had already freed).
+ * - a channel or oneshot into a table with one free slot: EDDY_ENOMEM, the slot stays free.
  * - eddy_timeout into a full table when inner's slot retires as inner is taken:
  *   EDDY_ENOMEM with inner untouched (header: "On failure inner is left untouched").
  * - a slot at its generation limit is retired: a stale id never names a new object.
@@ -92,6 +93,36 @@ static void test_spawn_enomem_keeps_state(void **state)
     assert_int_equal(eddy_spawn(rt, never_ready, s, count_drop, &t), 0);
     assert_int_equal(eddy_runtime_free(rt), 2); /* the task and its handle */
     assert_int_equal(atomic_load(&drops), 1);
+}
+
+/* A channel takes its two handles together (one table lock hold): with one slot left,
+ * eddy_oneshot_new and eddy_channel_new fail with EDDY_ENOMEM and leave that slot free
+ * (a sleep still fits); with two, a oneshot works. */
+static void test_channel_pair_enomem(void **state)
+{
+    (void)state;
+    eddy_runtime_t rt;
+    assert_int_equal(eddy_runtime_new(NULL, &rt), 0);
+    eddy_future_t held[SLOTS];
+    int n = fill(rt, held, SLOTS);
+    assert_true(n > 2);
+    assert_int_equal(eddy_future_free(held[--n]), 0); /* one slot left */
+    eddy_sender_t tx;
+    eddy_receiver_t rx;
+    assert_int_equal(eddy_oneshot_new(rt, NULL, &tx, &rx), EDDY_ENOMEM);
+    assert_int_equal(eddy_channel_new(rt, 4, NULL, &tx, &rx), EDDY_ENOMEM);
+    assert_int_equal(eddy_sleep(rt, 1000 * MS, &held[n]), 0); /* the slot is still free */
+    assert_int_equal(eddy_future_free(held[n]), 0);
+    assert_int_equal(eddy_future_free(held[--n]), 0); /* two slots left */
+    assert_int_equal(eddy_oneshot_new(rt, NULL, &tx, &rx), 0);
+    assert_int_equal(eddy_channel_try_send(tx, (void *)7), 0);
+    void *v;
+    assert_int_equal(eddy_channel_try_recv(rx, &v), 0);
+    assert_ptr_equal(v, (void *)7);
+    assert_int_equal(eddy_channel_sender_free(tx), 0);
+    assert_int_equal(eddy_channel_receiver_free(rx), 0);
+    unfill(held, n);
+    assert_int_equal(eddy_runtime_free(rt), 0);
 }
 
 static void test_timeout_enomem_keeps_inner(void **state)
@@ -229,6 +260,7 @@ int main(void)
     setenv("EDDY_TEST_HOST_GENERATION_BITS", bits, 1);
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_spawn_enomem_keeps_state),
+        cmocka_unit_test(test_channel_pair_enomem),
         cmocka_unit_test(test_timeout_enomem_keeps_inner),
         cmocka_unit_test(test_exhausted_slot_is_retired),
         cmocka_unit_test(test_host_ids_survive_generation_wrap),

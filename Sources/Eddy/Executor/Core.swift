@@ -167,8 +167,8 @@ final class Core: @unchecked Sendable {
 
     // MARK: tasks
 
-    @inlinable func spawn<F: Future>(_ future: F) -> TaskCell<F> {
-        let cell = TaskCell(core: self, future: future)
+    @inlinable func spawn<F: Future>(_ future: F) -> TaskCell<F?> {
+        let cell = TaskCell<F?>(core: self, future: future)
         spawnTask(cell)
         return cell
     }
@@ -210,7 +210,7 @@ final class Core: @unchecked Sendable {
                 // is published for the supplier's checks, saved and restored: a nested
                 // poll (a loop of another runtime run inside the task) must leave the
                 // outer one valid.
-                let cx = task.rawContext.unsafelyUnwrapped
+                let cx = task.contextPointer
                 let previous = ceddy_raw_context_get()
                 ceddy_raw_context_set(cx)
                 let r = poll(task.rawData, OpaquePointer(cx))

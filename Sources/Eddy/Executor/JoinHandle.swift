@@ -8,9 +8,9 @@ public struct JoinHandle<T>: Future, @unchecked Sendable {
     // whose abort is an atomic state transition; `T` crosses threads only as the output
     // the task's own thread stored. (Not `T: Sendable`-conditional: the C ABI's `Int32` and
     // the README's `Eddy.spawn` closures capture handles of any output.)
-    @usableFromInline let task: JoinableTask<T>
+    @usableFromInline let task: JoinableTask<JoinSlot<T>>
 
-    @usableFromInline init(_ task: JoinableTask<T>) { self.task = task }
+    @usableFromInline init(_ task: JoinableTask<JoinSlot<T>>) { self.task = task }
 
     /// Polls for the task's output; stores the caller's waker while it runs.
     @inlinable public mutating func poll(_ cx: inout Context) -> Poll<Result<T, JoinError>> {

@@ -21,7 +21,7 @@ open class PollTask: @unchecked Sendable {
 
 /// The cell for a `PollTask`: concrete (non-generic) overrides, so the loop's virtual
 /// call lands in specialized code.
-final class PollTaskCell: JoinableTask<Void>, @unchecked Sendable {
+final class PollTaskCell: JoinableTask<JoinSlot<Void>>, @unchecked Sendable {
     // @unchecked Sendable: `body` is touched only by the loop thread (poll, cancel).
     /// Owned (+1) until the task finishes or is cancelled; held unmanaged so each poll
     /// calls into it without a retain/release pair.

@@ -1,6 +1,6 @@
 /// The cell of a raw task (see `RawTaskVTable`): the loop calls the vtable's `poll`
 /// itself (`TaskHeader.rawPoll`, no virtual `pollTask` frame), then `finishRaw`.
-final class RawTaskCell: JoinableTask<Int32>, @unchecked Sendable {
+final class RawTaskCell: JoinableTask<JoinSlot<Int32>>, @unchecked Sendable {
     // @unchecked Sendable: the hooks and pointers are immutable or touched only by the loop
     // thread (poll, finish, drop); the data's owner (the C ABI) handed it to the runtime.
     private let owner: UnsafeMutableRawPointer?
@@ -14,12 +14,13 @@ final class RawTaskCell: JoinableTask<Int32>, @unchecked Sendable {
         finishHook = vtable.finish
         dropHook = vtable.drop
         super.init(core: core)
-        // The Context whose address `poll` gets is built once, in memory of its own (a
-        // stack copy per poll would cost its stores and a stack-protector check, since
-        // the address escapes).
-        let p = UnsafeMutablePointer<Context>.allocate(capacity: 1)
-        p.initialize(to: Context(target: self, core: core))
-        rawContext = p
+        // The Context whose address `poll` gets is the header's own (`contextPointer`):
+        // no allocation of its own, and no stack copy per poll (its stores and a
+        // stack-protector check, since the address escapes). Checked once per spawn: the
+        // object layout puts `context` first.
+        let cx = contextPointer
+        precondition(cx.pointee.targetRef.toOpaque() == Unmanaged.passUnretained(self).toOpaque()
+                     && cx.pointee.executor == executor, "TaskHeader.context is not the first stored property")
         rawData = data
         rawPoll = vtable.poll
     }
@@ -28,7 +29,6 @@ final class RawTaskCell: JoinableTask<Int32>, @unchecked Sendable {
         // Neither finished nor dropped (cannot happen while the runtime lives: its live
         // list or inbox holds the task until then): release what the task owns anyway.
         if owned { dropHook(rawData, owner) }
-        rawContext?.deallocate()
     }
 
     override func finishRaw(_ value: Int32) -> Bool {
@@ -58,6 +58,16 @@ extension Runtime {
         let cell = RawTaskCell(core: target, vtable: vtable, data: data, owner: owner)
         target.spawnTask(cell)
         return JoinHandle(cell)
+    }
+
+    /// `spawnRaw` for a task nobody joins (the C ABI's `out == NULL`): no `JoinHandle`,
+    /// so no reference taken and dropped at once. `worker` nil: where `spawnRaw` puts it;
+    /// else checked by the caller (`0 <= worker < workers`).
+    package func spawnRawDetached(_ vtable: RawTaskVTable, data: UnsafeMutableRawPointer?,
+                                  owner: UnsafeMutableRawPointer?, onWorker worker: Int?) {
+        let target: Core
+        if let worker { target = group?.cores[worker] ?? core } else { target = group?.spawnTarget() ?? core }
+        target.spawnTask(RawTaskCell(core: target, vtable: vtable, data: data, owner: owner))
     }
 
     /// `spawnRaw` on worker `worker` (the caller checked `0 <= worker < workers`).

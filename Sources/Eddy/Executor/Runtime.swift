@@ -150,7 +150,7 @@ public final class Runtime: @unchecked Sendable {
     @discardableResult @inlinable
     public func spawn<F: Future>(_ future: F) -> JoinHandle<F.Output> {
         let target = group == nil ? core : group.unsafelyUnwrapped.spawnTarget()
-        let cell = TaskCell(core: target, future: future)
+        let cell = TaskCell<F?>(core: target, future: future)
         target.spawnTask(cell)
         return JoinHandle(cell)
     }
@@ -162,7 +162,7 @@ public final class Runtime: @unchecked Sendable {
     public func spawn<F: Future>(_ future: F, onWorker worker: Int) throws(EddyError) -> JoinHandle<F.Output> {
         guard worker >= 0 && worker < workers else { throw .invalidArgument }
         let target = group?.cores[worker] ?? core
-        let cell = TaskCell(core: target, future: future)
+        let cell = TaskCell<F?>(core: target, future: future)
         target.spawnTask(cell)
         return JoinHandle(cell)
     }

@@ -28,19 +28,20 @@ class SpawnedTask: TaskHeader, @unchecked Sendable {
     }
 }
 
-/// The part of a task that knows its output type (what a `JoinHandle` holds).
+/// The part of a task that knows its output type (what a `JoinHandle` holds), through its
+/// join slot type `J` (`JoinSlot<T>`; see `JoinSlotStorage`).
 @usableFromInline
-class JoinableTask<T>: SpawnedTask, @unchecked Sendable {
+class JoinableTask<J: JoinSlotStorage>: SpawnedTask, @unchecked Sendable {
     // @unchecked Sendable: the join slot (output, joiner's waker) is read and written only
     // under `lockWord` (`withJoin`).
     /// A one-word spin lock, inline in the task (no separate mutex allocation): it is
     /// held only for a few loads and stores, at completion and at join time.
     @usableFromInline let lockWord = Atomic<Bool>(false)
-    @exclusivity(unchecked) @usableFromInline var slot = JoinSlot<T>()
+    @exclusivity(unchecked) @usableFromInline var slot = J()
 
     /// Runs `body` on the join slot under the task's lock. Inlinable, as `complete`: a
     /// task's completion and its join then run specialised in the spawning module.
-    @inlinable final func withJoin<R>(_ body: (inout JoinSlot<T>) -> R) -> R {
+    @inlinable final func withJoin<R>(_ body: (inout J) -> R) -> R {
         while !lockWord.compareExchange(expected: false, desired: true, ordering: .acquiring).exchanged {
             sched_yield()
         }
@@ -49,7 +50,7 @@ class JoinableTask<T>: SpawnedTask, @unchecked Sendable {
     }
 
     @inlinable
-    final func complete(_ result: Result<T, JoinError>) {
+    final func complete(_ result: Result<J.Output, JoinError>) {
         let waker = withJoin { slot -> Waker? in
             slot.output = result
             return slot.waker.take()

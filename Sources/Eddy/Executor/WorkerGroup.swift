@@ -65,7 +65,7 @@ final class WorkerGroup: @unchecked Sendable {
     private func waitUntilRunning() {
         let started = StartCount()
         for core in cores.dropFirst() {
-            core.spawnTask(TaskCell(core: core, future: PollFn<Void> { _ in
+            core.spawnTask(TaskCell<PollFn<Void>?>(core: core, future: PollFn<Void> { _ in
                 started.value.add(1, ordering: .releasing)
                 return .ready(())
             }))

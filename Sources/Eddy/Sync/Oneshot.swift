@@ -1,5 +1,30 @@
 import Synchronization
 
+/// What a oneshot's state stores its value in: `T?`, the only conformance. The state is
+/// generic over this slot type rather than over `T`: its deinit (generic code, never
+/// specialised) then destroys a field whose type is the class's own generic argument,
+/// without asking the runtime for `Optional<T>`'s metadata on every channel (a hashed
+/// look-up, ~325 instructions; docs/PERFORMANCE.md).
+@usableFromInline
+protocol OneshotValueSlot {
+    associatedtype Wrapped
+    static var none: Self { get }
+    mutating func take() -> Wrapped?
+}
+
+extension Optional: OneshotValueSlot {}
+
+/// The bits of a oneshot's state word (see `OneshotState`). Not members of the generic
+/// class: the ends' deinits run unspecialised, and a static of `OneshotState<T?>` there
+/// would make them look up that class's metadata.
+@usableFromInline
+enum OneshotBits {
+    @usableFromInline static var sent: UInt32 { 1 }
+    @usableFromInline static var senderGone: UInt32 { 2 }
+    @usableFromInline static var receiverGone: UInt32 { 4 }
+    @usableFromInline static var taken: UInt32 { 8 }
+}
+
 /// The state of a oneshot channel: one value cell, a state word, the receiver's waker.
 ///
 /// State bits (one atomic word; whoever sets a bit second handles the value):
@@ -9,22 +34,20 @@ import Synchronization
 /// The hot paths of both ends are `@inlinable`: callers (EddyC, user modules) then run them
 /// specialised for their `T`, without generic metadata look-ups (docs/PERFORMANCE-LOG.md).
 @usableFromInline
-final class OneshotState<T>: AtomicWaker, @unchecked Sendable {
+final class OneshotState<V: OneshotValueSlot>: AtomicWaker, @unchecked Sendable {
     // @unchecked Sendable: `value` is written by the sender before it sets `sent`
     // (release) and read by whoever wins the word afterwards (the receiver, `taken`; or
     // the dropping side); never both.
-    @usableFromInline static var sent: UInt32 { 1 }
-    @usableFromInline static var senderGone: UInt32 { 2 }
-    @usableFromInline static var receiverGone: UInt32 { 4 }
-    @usableFromInline static var taken: UInt32 { 8 }
     @usableFromInline let word = Atomic<UInt32>(0)
-    @exclusivity(unchecked) @usableFromInline var value: T?
+    /// The value (`T?`).
+    @exclusivity(unchecked) @usableFromInline var value: V
     /// The receiver's waker: this object itself (one allocation fewer per oneshot).
     @inlinable var receiverWaker: AtomicWaker { self }
-    @usableFromInline let dropUndelivered: (@Sendable (T) -> Void)?
+    @usableFromInline let dropUndelivered: (@Sendable (V.Wrapped) -> Void)?
 
-    @inlinable init(dropUndelivered: (@Sendable (T) -> Void)?) {
+    @inlinable init(dropUndelivered: (@Sendable (V.Wrapped) -> Void)?) {
         self.dropUndelivered = dropUndelivered
+        value = .none
         super.init()
     }
 
@@ -45,16 +68,16 @@ final class OneshotState<T>: AtomicWaker, @unchecked Sendable {
 /// Dropping it unsent ends the receiver's wait with "closed". Any thread.
 public final class OneshotSender<T: Sendable>: @unchecked Sendable {
     // @unchecked Sendable: state is the atomic word of OneshotState.
-    @usableFromInline let state: OneshotState<T>
-    @inlinable init(_ state: OneshotState<T>) { self.state = state }
+    @usableFromInline let state: OneshotState<T?>
+    @inlinable init(_ state: OneshotState<T?>) { self.state = state }
 
     deinit {
-        let old = state.set(OneshotState<T>.senderGone)
-        if old & OneshotState<T>.sent == 0 { state.receiverWaker.wake() }
+        let old = state.set(OneshotBits.senderGone)
+        if old & OneshotBits.sent == 0 { state.receiverWaker.wake() }
     }
 
     /// Whether the receiver has gone (a send would fail).
-    public var isClosed: Bool { state.word.load(ordering: .acquiring) & OneshotState<T>.receiverGone != 0 }
+    public var isClosed: Bool { state.word.load(ordering: .acquiring) & OneshotBits.receiverGone != 0 }
 
     /// Hands `value` (meant for or taken from this channel, never delivered) to the
     /// channel's `dropUndelivered` hook: for front doors whose futures hold a value
@@ -65,17 +88,17 @@ public final class OneshotSender<T: Sendable>: @unchecked Sendable {
     /// has gone or a value was already sent. Never waits.
     @inlinable public func send(_ value: T) throws(SendError<T>) {
         let w = state.word.load(ordering: .acquiring)
-        if w & (OneshotState<T>.sent | OneshotState<T>.receiverGone) != 0 {
+        if w & (OneshotBits.sent | OneshotBits.receiverGone) != 0 {
             throw SendError(reason: .closed, value: value)
         }
         // Claim the cell: a second concurrent send loses this CAS.
-        guard state.word.compareExchange(expected: w, desired: w | OneshotState<T>.taken, ordering: .acquiringAndReleasing).exchanged else {
+        guard state.word.compareExchange(expected: w, desired: w | OneshotBits.taken, ordering: .acquiringAndReleasing).exchanged else {
             throw SendError(reason: .closed, value: value)
         }
         state.value = value
         // Publish: clear the claim, set `sent`. If the receiver left meanwhile, take it back.
-        let old = state.word.bitwiseXor(OneshotState<T>.taken | OneshotState<T>.sent, ordering: .acquiringAndReleasing).oldValue
-        if old & OneshotState<T>.receiverGone != 0 {
+        let old = state.word.bitwiseXor(OneshotBits.taken | OneshotBits.sent, ordering: .acquiringAndReleasing).oldValue
+        if old & OneshotBits.receiverGone != 0 {
             let v = state.value.take()!
             throw SendError(reason: .closed, value: v)
         }
@@ -88,16 +111,16 @@ public final class OneshotSender<T: Sendable>: @unchecked Sendable {
 /// Dropping it releases a value sent but not received (`dropUndelivered`).
 public final class OneshotReceiver<T: Sendable>: @unchecked Sendable {
     // @unchecked Sendable: state is the atomic word of OneshotState.
-    @usableFromInline let state: OneshotState<T>
-    @inlinable init(_ state: OneshotState<T>) { self.state = state }
+    @usableFromInline let state: OneshotState<T?>
+    @inlinable init(_ state: OneshotState<T?>) { self.state = state }
 
     deinit { close() }
 
     /// Refuses the value from now on (the sender's `send` fails); a value already
     /// sent and not received is released. Idempotent.
     @inlinable public func close() {
-        let old = state.set(OneshotState<T>.receiverGone)
-        if old & (OneshotState<T>.sent | OneshotState<T>.taken | OneshotState<T>.receiverGone) == OneshotState<T>.sent {
+        let old = state.set(OneshotBits.receiverGone)
+        if old & (OneshotBits.sent | OneshotBits.taken | OneshotBits.receiverGone) == OneshotBits.sent {
             // Sent, never taken: this side releases it (the sender finished with the cell).
             state.releaseUndelivered()
         }
@@ -112,13 +135,13 @@ public final class OneshotReceiver<T: Sendable>: @unchecked Sendable {
     /// unsent, or this receiver closed), `.alreadyReceived`.
     @inlinable public func tryReceive() throws(SyncError) -> T {
         let old = state.word.load(ordering: .acquiring)
-        if old & OneshotState<T>.sent != 0 {
-            if old & OneshotState<T>.receiverGone != 0 { throw .closed }
-            let prev = state.set(OneshotState<T>.taken)
-            if prev & OneshotState<T>.taken != 0 { throw .alreadyReceived }
+        if old & OneshotBits.sent != 0 {
+            if old & OneshotBits.receiverGone != 0 { throw .closed }
+            let prev = state.set(OneshotBits.taken)
+            if prev & OneshotBits.taken != 0 { throw .alreadyReceived }
             return state.value.take()!
         }
-        if old & (OneshotState<T>.senderGone | OneshotState<T>.receiverGone) != 0 { throw .closed }
+        if old & (OneshotBits.senderGone | OneshotBits.receiverGone) != 0 { throw .closed }
         throw .empty
     }
 
@@ -150,6 +173,6 @@ public final class OneshotReceiver<T: Sendable>: @unchecked Sendable {
 /// `dropUndelivered` is called once for a value sent but never received.
 @inlinable public func oneshot<T: Sendable>(of type: T.Type = T.self,
                                  dropUndelivered: (@Sendable (T) -> Void)? = nil) -> (OneshotSender<T>, OneshotReceiver<T>) {
-    let st = OneshotState<T>(dropUndelivered: dropUndelivered)
+    let st = OneshotState<T?>(dropUndelivered: dropUndelivered)
     return (OneshotSender(st), OneshotReceiver(st))
 }

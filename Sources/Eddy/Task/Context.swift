@@ -17,6 +17,13 @@ public struct Context {
         self.executor = executor
     }
 
+    /// A context not yet usable, for `TaskHeader.init` before `self` exists: the target
+    /// word holds `executor` until the header overwrites it (never dereferenced meanwhile).
+    @usableFromInline init(placeholderWith executor: UnsafeMutableRawPointer) {
+        targetRef = Unmanaged.fromOpaque(executor)
+        self.executor = executor
+    }
+
     /// The waker of the task being polled (a copy: keep it as long as you need).
     @inlinable public var waker: Waker { Waker(targetRef.takeUnretainedValue()) }
 

@@ -14,20 +14,24 @@ class TaskHeader: WakeTarget, @unchecked Sendable {
     // connections grow"): what a wake and a raw task's run touch comes first, within 48
     // bytes of the object header, so that one or two cache lines of the task are loaded per
     // round trip instead of three; the live-list links (spawn and completion only) go last.
+    /// This task's poll `Context` (the task itself and its executor), the object's first
+    /// stored property on purpose: its address is the object's stored-property base
+    /// (`contextPointer`), so a raw task hands C a stable `cx` without allocating one per
+    /// spawn. Written only by `init`.
+    @exclusivity(unchecked) @usableFromInline var context: Context
     /// The executor that queues this task on a wake, unretained and opaque here (this layer
     /// sits below the executor; `SpawnedTask` holds the strong reference and gives it its
-    /// type). Next to `state` so a wake reads one line of the task.
-    @usableFromInline let executor: UnsafeMutableRawPointer
+    /// type): the context's second word, next to `state` so a wake reads one line of the task.
+    @inlinable @inline(__always) var executor: UnsafeMutableRawPointer { context.executor }
     /// The state machine (see `TaskState`); changed only through its named transitions.
     @usableFromInline let state = TaskStateCell()
     /// Link in a ready queue (local or inject); owned by the queue.
     @exclusivity(unchecked) @usableFromInline var queueNext: Unmanaged<TaskHeader>?
-    /// A raw task's poll hook, its data and the Context whose address it gets (set by
-    /// `RawTaskCell`): the loop calls the hook itself, without a `pollTask` frame, then
-    /// `finishRaw` with its final value. Cleared when the task finishes.
+    /// A raw task's poll hook and its data (set by `RawTaskCell`; the hook gets
+    /// `contextPointer` as its cx): the loop calls the hook itself, without a `pollTask`
+    /// frame, then `finishRaw` with its final value. Cleared when the task finishes.
     @exclusivity(unchecked) var rawPoll: RawTaskVTable.Poll?
     @exclusivity(unchecked) var rawData: UnsafeMutableRawPointer?
-    @exclusivity(unchecked) var rawContext: UnsafeMutablePointer<Context>?
     /// Set by generic task cells from their inlinable initializer, so the loop calls
     /// code specialized for the concrete future (generic class methods never are).
     @exclusivity(unchecked) @usableFromInline var pollThunk: ((TaskHeader) -> Bool)?
@@ -36,7 +40,18 @@ class TaskHeader: WakeTarget, @unchecked Sendable {
     @exclusivity(unchecked) var liveNext: Unmanaged<TaskHeader>?
     @exclusivity(unchecked) var isLive = false
 
-    @usableFromInline init(executor: UnsafeMutableRawPointer) { self.executor = executor }
+    @usableFromInline init(executor: UnsafeMutableRawPointer) {
+        context = Context(placeholderWith: executor)
+        super.init()
+        context = Context(target: self, executor: executor)
+    }
+
+    /// The address of `context` inside this object (stable while the task lives): what a
+    /// raw task's poll gets as its `cx`.
+    @inline(__always)
+    var contextPointer: UnsafeMutablePointer<Context> {
+        _getUnsafePointerToStoredProperties(self).assumingMemoryBound(to: Context.self)
+    }
 
     /// Requests cancellation; the loop thread drops the future. Any thread, any time.
     final func abort() {
@@ -62,8 +77,21 @@ public enum JoinError: Error, Sendable, Equatable {
 /// Join slot: the output and the waker of whoever awaits it. Touched at completion and
 /// join time only, under a lock (a join may come from another thread or runtime).
 @usableFromInline
-struct JoinSlot<T> {
+struct JoinSlot<T>: JoinSlotStorage {
     @usableFromInline var output: Result<T, JoinError>?
     @usableFromInline var waker: Waker?
     @inlinable init() {}
+}
+
+/// What a joinable task stores its join slot in: `JoinSlot<T>`, the only conformance. The
+/// task class is generic over the slot type rather than over `T`: a task's deinit (generic
+/// code, never specialised) then destroys a field whose type is the class's own generic
+/// argument, without asking the runtime for `JoinSlot<T>`'s metadata on every task (a
+/// hashed look-up, ~325 instructions; docs/PERFORMANCE.md).
+@usableFromInline
+protocol JoinSlotStorage {
+    associatedtype Output
+    init()
+    var output: Result<Output, JoinError>? { get set }
+    var waker: Waker? { get set }
 }
