@@ -4,7 +4,7 @@
 // Why not the core's `oneshot(of: CValue.self)`: that is three objects (state, sender,
 // receiver), and its generic classes' deinits look up `Optional<CValue>` metadata on
 // every free (a deinit is never specialised): ~1 300 of a C oneshot's 2 800 instructions
-// (docs/PERFORMANCE.md). The protocol is the same: one state word, whoever sets a bit
+// (docs/PERFORMANCE-LOG.md). The protocol is the same: one state word, whoever sets a bit
 // second handles the value; the receiver's waker behind a spin word.
 
 import CEddyABI

@@ -4,7 +4,7 @@
 /// (generic code, never specialised) then destroys a field whose type is the class's own
 /// generic argument, read from the class metadata, instead of asking the runtime for
 /// `Optional<F>`'s metadata on every task (a hashed look-up, ~325 instructions;
-/// docs/PERFORMANCE.md).
+/// docs/PERFORMANCE-LOG.md).
 @usableFromInline
 protocol FutureSlot {
     associatedtype Wrapped: Future

@@ -4,7 +4,7 @@ import Synchronization
 /// generic over this slot type rather than over `T`: its deinit (generic code, never
 /// specialised) then destroys a field whose type is the class's own generic argument,
 /// without asking the runtime for `Optional<T>`'s metadata on every channel (a hashed
-/// look-up, ~325 instructions; docs/PERFORMANCE.md).
+/// look-up, ~325 instructions; docs/PERFORMANCE-LOG.md).
 @usableFromInline
 protocol OneshotValueSlot {
     associatedtype Wrapped

@@ -87,7 +87,7 @@ struct JoinSlot<T>: JoinSlotStorage {
 /// task class is generic over the slot type rather than over `T`: a task's deinit (generic
 /// code, never specialised) then destroys a field whose type is the class's own generic
 /// argument, without asking the runtime for `JoinSlot<T>`'s metadata on every task (a
-/// hashed look-up, ~325 instructions; docs/PERFORMANCE.md).
+/// hashed look-up, ~325 instructions; docs/PERFORMANCE-LOG.md).
 @usableFromInline
 protocol JoinSlotStorage {
     associatedtype Output
