@@ -165,6 +165,30 @@ final class Core: @unchecked Sendable {
         for k in items.ioCloses { io.close(k) }
     }
 
+    /// Takes this worker's share of the inject queue (multi-thread runtime): the tasks
+    /// become this worker's for life (`rehome`, before their first poll). If some are
+    /// left, another parked worker is unparked for them (tokio's chained notify).
+    @inline(never)
+    private func takeInjected(_ g: WorkerGroup) {
+        let share = (g.inject.count + g.count - 1) / g.count
+        let (taken, n) = g.inject.take(max: min(max(1, share), max(1, config.taskBudget)))
+        var q = taken
+        while let t = q.pop() {
+            let task = unsafeDowncast(t.takeRetainedValue(), to: SpawnedTask.self)
+            task.rehome(to: self)
+            if lifecycle != Lifecycle.running {  // a shutdown began meanwhile: refused
+                drain.refused += 1
+                task.state.transitionToCancelled()
+                task.cancelTask()
+                continue
+            }
+            live.insert(task)
+            local.push(task)
+        }
+        counters.took(injected: n)
+        if g.inject.mayHaveWork { g.notifyParked() }
+    }
+
     // MARK: tasks
 
     @inlinable func spawn<F: Future>(_ future: F) -> TaskCell<F> {
@@ -271,6 +295,7 @@ final class Core: @unchecked Sendable {
         while mustTick || !done() || lifecycle != Lifecycle.running {
             if lifecycle != Lifecycle.running, stopTick() { if done() { return } else { throw .shutdown } }
             drainInbox()
+            if let g = group, g.inject.mayHaveWork { takeInjected(g) }
             var n = 0
             let ops = max(1, config.operationBudget)
             while n < budget, let t = local.pop() {
@@ -290,7 +315,7 @@ final class Core: @unchecked Sendable {
             if finished && !mustTick && lifecycle == Lifecycle.running { break }
             let busy = finished || !local.isEmpty || !jobs.isEmpty
             if !busy { counters.park(live: live.count) }
-            try driver.turn(mayBlock: !busy) { inbox.hasWork }
+            try driver.turn(mayBlock: !busy) { inbox.hasWork || (group?.inject.hasWork ?? false) }
             mustTick = false
         }
     }

@@ -48,6 +48,14 @@ struct Inbox: ~Copyable {
         return true
     }
 
+    /// Unparks the driver (its parked flag already taken by the caller) unless the inbox
+    /// is closed: under the lock, so it cannot race with shutdown's close of the driver.
+    func unpark(_ driver: PlatformDriver) {
+        locked.withLock { l in
+            if !l.closed { driver.unpark() }
+        }
+    }
+
     /// Work is waiting (sequentially consistent: the parking protocol's re-check).
     var hasWork: Bool { pending.load(ordering: .sequentiallyConsistent) > 0 }
 

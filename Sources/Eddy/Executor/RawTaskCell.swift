@@ -56,7 +56,7 @@ extension Runtime {
                           owner: UnsafeMutableRawPointer?) -> JoinHandle<Int32> {
         let target = group?.spawnTarget() ?? core
         let cell = RawTaskCell(core: target, vtable: vtable, data: data, owner: owner)
-        target.spawnTask(cell)
+        if let g = group { g.submit(cell) } else { target.spawnTask(cell) }
         return JoinHandle(cell)
     }
 

@@ -146,12 +146,14 @@ public final class Runtime: @unchecked Sendable {
 
     /// Spawns a poll-style future as a task. Any thread; the task runs on the loop thread.
     /// Dropping the returned handle detaches the task. On a multi-thread runtime it runs
-    /// on the calling worker when called from one, else on worker 0.
+    /// on the calling worker when called from one; else on worker 0 while no thread
+    /// drives worker 0 (its owner setting up), otherwise on the first idle worker (the
+    /// global inject queue; docs/ARCHITECTURE.md, "Multi-thread runtime").
     @discardableResult @inlinable
     public func spawn<F: Future>(_ future: F) -> JoinHandle<F.Output> {
         let target = group == nil ? core : group.unsafelyUnwrapped.spawnTarget()
         let cell = TaskCell(core: target, future: future)
-        target.spawnTask(cell)
+        if group == nil { target.spawnTask(cell) } else { group.unsafelyUnwrapped.submit(cell) }
         return JoinHandle(cell)
     }
 

@@ -17,7 +17,7 @@ final class TaskCell<F: Future>: JoinableTask<F.Output>, @unchecked Sendable {
 
     @inlinable
     static func pollBody(_ task: TaskCell<F>) -> Bool {
-        var cx = Context(target: task, core: task.core)
+        var cx = Context(target: task, executor: task.executor)
         guard task.future != nil else { return true }
         switch task.future!.poll(&cx) {
         case .ready(let value):

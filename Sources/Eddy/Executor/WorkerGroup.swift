@@ -7,12 +7,16 @@
 // threads this group starts at creation, with every signal blocked, each driving its
 // core until the runtime shuts down.
 //
-// Placement (docs/ARCHITECTURE.md, "Multi-thread runtime"): a task runs on the worker
-// it was spawned on, for its whole life. A spawn from inside a worker stays on that
-// worker (the spawner's sockets and timers are registered there); a spawn from any other
-// thread goes to worker 0; `Runtime.spawn(_:onWorker:)` places a task explicitly. There
-// is no work stealing: a task owning a registration is pinned to the worker whose driver
-// holds it, and this version pins every task (see the architecture notes for why).
+// Placement (docs/ARCHITECTURE.md, "Multi-thread runtime"): a task runs on one worker
+// for its whole life, fixed before its first poll. A spawn from inside a worker stays on
+// that worker (the spawner's sockets and timers are registered there); a spawn from a
+// thread that may touch worker 0's loop state (its owner between runs, which is also
+// where sockets made outside the workers register) goes to worker 0; a spawn from any
+// other thread goes to the global inject queue (`inject`), and the first worker with
+// nothing better to do takes it and makes it its own (`Core.takeInjected`), unparking a
+// parked worker for it (`notifyParked`). `Runtime.spawn(_:onWorker:)` places a task
+// explicitly. There is no stealing of tasks already placed (see the architecture notes
+// for why and for the design that would add it).
 
 import CEddySys
 import Glibc
@@ -26,6 +30,8 @@ final class WorkerGroup: @unchecked Sendable {
     /// Every worker's core; `cores[0]` is the runtime's own.
     @usableFromInline let cores: [Core]
     private let joinLock = PosixMutex<[pthread_t]>([])
+    /// Tasks spawned from threads that are not workers, for the first idle worker.
+    let inject = InjectQueue()
 
     init(cores: [Core]) { self.cores = cores }
 
@@ -88,14 +94,51 @@ final class WorkerGroup: @unchecked Sendable {
         return c
     }
 
-    /// Where a spawn from the calling thread goes (see the file's comment).
+    /// The core a spawn from the calling thread is built for: the calling worker, else
+    /// worker 0 (`submit` may still send the task through the inject queue).
     @usableFromInline
     func spawnTarget() -> Core { currentWorker() ?? cores[0] }
+
+    /// Queues a new task built for `spawnTarget()` (see the file's comment). Any thread.
+    @usableFromInline
+    func submit(_ task: SpawnedTask) {
+        let c0 = cores[0]
+        // A worker's own spawn, worker 0's owner between runs, or a closed inject queue
+        // (shutting down: the core refuses it the usual way).
+        if task.core !== c0 || c0.mayTouchLoopState || !inject.push(task) {
+            task.core.spawnTask(task)
+            return
+        }
+        notifyParked()
+    }
+
+    /// Unparks one parked worker, if any (work arrived in the inject queue). A worker
+    /// stores its parked flag and then re-checks the queue's counter before it sleeps
+    /// (both sequentially consistent, as the pusher's increment and `takeParked`): either
+    /// it sees the task or this finds it parked. No worker parked: a busy one takes the
+    /// task at its next tick or before it parks.
+    func notifyParked() {
+        for c in cores where c.driver.takeParked() {
+            c.inbox.unpark(c.driver)
+            return
+        }
+    }
+
+    /// Closes the inject queue (a shutdown began) and hands what is left to worker 0,
+    /// which refuses or runs it as it does any spawn at that point.
+    func closeInject() {
+        var left = inject.close()
+        while let t = left.pop() {
+            let task = unsafeDowncast(t.takeRetainedValue(), to: SpawnedTask.self)
+            task.core.spawnTask(task)
+        }
+    }
 
     /// Asks every worker but the first for a graceful shutdown ending at `deadlineNs`
     /// (0: at once); returns the completions to wait for (nil: already shut down).
     func requestWorkerShutdown(deadlineNs: UInt64, except skip: Core? = nil) -> [ShutdownCompletion?] {
-        cores.dropFirst().map { $0 === skip ? nil : $0.requestShutdown(deadlineNs: deadlineNs) }
+        closeInject()
+        return cores.dropFirst().map { $0 === skip ? nil : $0.requestShutdown(deadlineNs: deadlineNs) }
     }
 
     /// Stops every worker thread at once (their tasks dropped, their descriptors closed,

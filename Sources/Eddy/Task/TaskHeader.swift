@@ -16,8 +16,11 @@ class TaskHeader: WakeTarget, @unchecked Sendable {
     // round trip instead of three; the live-list links (spawn and completion only) go last.
     /// The executor that queues this task on a wake, unretained and opaque here (this layer
     /// sits below the executor; `SpawnedTask` holds the strong reference and gives it its
-    /// type). Next to `state` so a wake reads one line of the task.
-    @usableFromInline let executor: UnsafeMutableRawPointer
+    /// type). Next to `state` so a wake reads one line of the task. Changed only while
+    /// the task is scheduled and not yet in any ready queue (a multi-thread runtime's
+    /// inject queue hands it to the worker that takes it, `SpawnedTask.rehome`): a wake
+    /// reads it only after its state transition, which orders it after that change.
+    @exclusivity(unchecked) @usableFromInline var executor: UnsafeMutableRawPointer
     /// The state machine (see `TaskState`); changed only through its named transitions.
     @usableFromInline let state = TaskStateCell()
     /// Link in a ready queue (local or inject); owned by the queue.
