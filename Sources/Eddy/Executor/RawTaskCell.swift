@@ -54,9 +54,9 @@ extension Runtime {
     @discardableResult
     package func spawnRaw(_ vtable: RawTaskVTable, data: UnsafeMutableRawPointer?,
                           owner: UnsafeMutableRawPointer?) -> JoinHandle<Int32> {
-        let target = group?.spawnTarget() ?? core
-        let cell = RawTaskCell(core: target, vtable: vtable, data: data, owner: owner)
-        if let g = group { g.submit(cell) } else { target.spawnTask(cell) }
+        let worker = group?.currentWorker()
+        let cell = RawTaskCell(core: worker ?? core, vtable: vtable, data: data, owner: owner)
+        if let w = worker { w.spawnTask(cell) } else if let g = group { g.submitFromOutside(cell) } else { core.spawnTask(cell) }
         return JoinHandle(cell)
     }
 

@@ -151,9 +151,14 @@ public final class Runtime: @unchecked Sendable {
     /// global inject queue; docs/ARCHITECTURE.md, "Multi-thread runtime").
     @discardableResult @inlinable
     public func spawn<F: Future>(_ future: F) -> JoinHandle<F.Output> {
-        let target = group == nil ? core : group.unsafelyUnwrapped.spawnTarget()
-        let cell = TaskCell(core: target, future: future)
-        if group == nil { target.spawnTask(cell) } else { group.unsafelyUnwrapped.submit(cell) }
+        guard let g = group else {
+            let cell = TaskCell(core: core, future: future)
+            core.spawnTask(cell)
+            return JoinHandle(cell)
+        }
+        let worker = g.currentWorker()
+        let cell = TaskCell(core: worker ?? core, future: future)
+        if let w = worker { w.spawnTask(cell) } else { g.submitFromOutside(cell) }
         return JoinHandle(cell)
     }
 

@@ -94,19 +94,20 @@ final class WorkerGroup: @unchecked Sendable {
         return c
     }
 
-    /// The core a spawn from the calling thread is built for: the calling worker, else
-    /// worker 0 (`submit` may still send the task through the inject queue).
+    /// Where a Swift async spawn from the calling thread goes: the calling worker, else
+    /// worker 0 (a Swift task's executor is fixed when it is created).
     @usableFromInline
     func spawnTarget() -> Core { currentWorker() ?? cores[0] }
 
-    /// Queues a new task built for `spawnTarget()` (see the file's comment). Any thread.
+    /// Queues a new task built for worker 0 by a thread that is no worker (see the
+    /// file's comment): worker 0 itself while no thread drives it (or once the inject
+    /// queue is closed: shutting down, so worker 0 refuses it the usual way), else the
+    /// inject queue. Any thread.
     @usableFromInline
-    func submit(_ task: SpawnedTask) {
+    func submitFromOutside(_ task: SpawnedTask) {
         let c0 = cores[0]
-        // A worker's own spawn, worker 0's owner between runs, or a closed inject queue
-        // (shutting down: the core refuses it the usual way).
-        if task.core !== c0 || c0.mayTouchLoopState || !inject.push(task) {
-            task.core.spawnTask(task)
+        if c0.mayTouchLoopState || !inject.push(task) {
+            c0.spawnTask(task)
             return
         }
         notifyParked()
@@ -129,8 +130,7 @@ final class WorkerGroup: @unchecked Sendable {
     func closeInject() {
         var left = inject.close()
         while let t = left.pop() {
-            let task = unsafeDowncast(t.takeRetainedValue(), to: SpawnedTask.self)
-            task.core.spawnTask(task)
+            cores[0].spawnTask(t.takeRetainedValue())  // never rehomed: built for worker 0
         }
     }
 
