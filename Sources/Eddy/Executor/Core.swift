@@ -160,17 +160,17 @@ final class Core: @unchecked Sendable {
             local.push(task)
         }
         for r in items.shutdownRequests where lifecycle != Lifecycle.shutDown { acceptShutdownRequest(r) }
+        if items.injectHints > 0, let g = group { takeInjected(g) }
         for j in items.jobs { jobs.push(j) }
         for k in items.timerReleases { timers.release(k) }
         for k in items.ioCloses { io.close(k) }
     }
 
-    /// Takes this worker's share of the inject queue (multi-thread runtime): the tasks
-    /// become this worker's for life (`rehome`, before their first poll). If some are
-    /// left, another parked worker is unparked for them (tokio's chained notify).
-    @inline(never)
+    /// Takes this worker's share of the inject queue (multi-thread runtime; told by an
+    /// inbox hint): the tasks become this worker's for life (`rehome`, before their first
+    /// poll). If some are left, another worker is told (tokio's chained notify).
     private func takeInjected(_ g: WorkerGroup) {
-        let share = (g.inject.count + g.count - 1) / g.count
+        let share = (g.inject.count + g.count - 2) / (g.count - 1)  // among workers 1..<N
         let (taken, n) = g.inject.take(max: min(max(1, share), max(1, config.taskBudget)))
         var q = taken
         while let t = q.pop() {
@@ -186,7 +186,7 @@ final class Core: @unchecked Sendable {
             local.push(task)
         }
         counters.took(injected: n)
-        if g.inject.mayHaveWork { g.notifyParked() }
+        if g.inject.mayHaveWork { g.notifyWorker() }
     }
 
     // MARK: tasks
@@ -295,7 +295,6 @@ final class Core: @unchecked Sendable {
         while mustTick || !done() || lifecycle != Lifecycle.running {
             if lifecycle != Lifecycle.running, stopTick() { if done() { return } else { throw .shutdown } }
             drainInbox()
-            if let g = group, g.inject.mayHaveWork { takeInjected(g) }
             var n = 0
             let ops = max(1, config.operationBudget)
             while n < budget, let t = local.pop() {
@@ -315,7 +314,7 @@ final class Core: @unchecked Sendable {
             if finished && !mustTick && lifecycle == Lifecycle.running { break }
             let busy = finished || !local.isEmpty || !jobs.isEmpty
             if !busy { counters.park(live: live.count) }
-            try driver.turn(mayBlock: !busy) { inbox.hasWork || (group?.inject.hasWork ?? false) }
+            try driver.turn(mayBlock: !busy) { inbox.hasWork }
             mustTick = false
         }
     }

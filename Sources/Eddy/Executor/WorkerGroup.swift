@@ -12,9 +12,9 @@
 // that worker (the spawner's sockets and timers are registered there); a spawn from a
 // thread that may touch worker 0's loop state (its owner between runs, which is also
 // where sockets made outside the workers register) goes to worker 0; a spawn from any
-// other thread goes to the global inject queue (`inject`), and the first worker with
-// nothing better to do takes it and makes it its own (`Core.takeInjected`), unparking a
-// parked worker for it (`notifyParked`). `Runtime.spawn(_:onWorker:)` places a task
+// other thread goes to the global inject queue (`inject`), and the first of workers
+// 1..<N with nothing better to do takes it and makes it its own (`Core.takeInjected`), told through
+// its inbox (`notifyWorker`: a parked worker first). `Runtime.spawn(_:onWorker:)` places a task
 // explicitly. There is no stealing of tasks already placed (see the architecture notes
 // for why and for the design that would add it).
 
@@ -32,6 +32,8 @@ final class WorkerGroup: @unchecked Sendable {
     private let joinLock = PosixMutex<[pthread_t]>([])
     /// Tasks spawned from threads that are not workers, for the first idle worker.
     let inject = InjectQueue()
+    /// Round-robin position of `notifyWorker`'s hints when no worker is parked.
+    private let nextHint = Atomic<Int>(0)
 
     init(cores: [Core]) { self.cores = cores }
 
@@ -110,19 +112,29 @@ final class WorkerGroup: @unchecked Sendable {
             c0.spawnTask(task)
             return
         }
-        notifyParked()
+        notifyWorker()
     }
 
-    /// Unparks one parked worker, if any (work arrived in the inject queue). A worker
-    /// stores its parked flag and then re-checks the queue's counter before it sleeps
-    /// (both sequentially consistent, as the pusher's increment and `takeParked`): either
-    /// it sees the task or this finds it parked. No worker parked: a busy one takes the
-    /// task at its next tick or before it parks.
-    func notifyParked() {
-        for c in cores where c.driver.takeParked() {
-            c.inbox.unpark(c.driver)
-            return
+    /// Work arrived in the inject queue: tells one worker through its inbox, so a loop
+    /// looks at the queue only when told (no per-tick check: a one-worker runtime's loop
+    /// is unchanged). Only workers 1..<N are told: they run until shutdown, while worker
+    /// 0's thread may leave `blockOn` right after being told, stranding the hint in its
+    /// inbox until its next run (tokio's `block_on` thread runs no spawned task either).
+    /// A parked worker is preferred (its parked flag is taken here, then it is unparked);
+    /// with none parked, round-robin. A worker parks only after re-checking its inbox
+    /// counter (the inbox's parking protocol), so the hint is never lost: either the
+    /// worker sees it, or the push finds it parked and unparks it.
+    func notifyWorker() {
+        for c in cores.dropFirst() where c.driver.takeParked() {
+            if c.inbox.pushInjectHint(unparking: c.driver, parkedTaken: true) { return }
         }
+        let n = cores.count - 1
+        for _ in 0..<n {
+            let i = 1 + (nextHint.add(1, ordering: .relaxed).newValue % n)
+            if cores[i].inbox.pushInjectHint(unparking: cores[i].driver, parkedTaken: false) { return }
+        }
+        // Every worker's inbox is closed: shutting down; `closeInject` hands the queue's
+        // tasks to worker 0.
     }
 
     /// Closes the inject queue (a shutdown began) and hands what is left to worker 0,
