@@ -249,4 +249,53 @@ private func waitFor(seconds: UInt64 = 20, _ cond: () -> Bool) -> Bool {
         #expect(drops.value == k)
         _ = blocker
     }
+
+    /// A task spawned from outside that polls a socket registered with worker 0 (made by
+    /// the owner before running the runtime) runs on another worker and gets
+    /// `.wrongThread`, a value, never a race on worker 0's registration; spawned with
+    /// `onWorker: 0` it works (the documented way out).
+    @Test(.timeLimit(.minutes(2))) func outsideSpawnUsingAWorker0SocketGetsWrongThread() throws {
+        let threads = IQThreads()
+        defer { threads.joinAll() }
+        let rt = try workersRuntime(3)
+        let listener = try TcpListener.bind(host: "127.0.0.1", port: 0, runtime: rt)  // worker 0's
+        defer { listener.close() }
+        let k = 20
+        let outcomes = PosixMutex<[(UInt, String)]>([])
+        let done = IQCount()
+        let started = IQCount()
+        let me = UInt(ceddy_thread_id())
+        func probe() -> PollFn<Void> {
+            PollFn { cx in
+                let r: String
+                switch listener.pollAccept(&cx) {
+                case .pending: r = "pending"
+                case .ready(.failure(let e)) where e == .wrongThread: r = "wrongThread"
+                case .ready(let other): r = "\(other)"
+                }
+                outcomes.withLock { $0.append((UInt(ceddy_thread_id()), r)) }
+                done.add()
+                return .ready(())
+            }
+        }
+        try rt.blockOn(PollFn<Void> { cx in
+            if started.value == 0 {
+                started.add()
+                let w = cx.waker
+                threads.start {
+                    for _ in 0..<k { rt.spawn(probe()) }
+                    _ = try? rt.spawn(probe(), onWorker: 0)
+                    _ = waitFor { done.value == k + 1 }
+                    w.wake()
+                }
+            }
+            return done.value == k + 1 ? .ready(()) : .pending
+        })
+        let all = outcomes.withLock { $0 }
+        #expect(all.count == k + 1)
+        let onWorker0 = all.filter { $0.0 == me }
+        let elsewhere = all.filter { $0.0 != me }
+        #expect(onWorker0.count == 1 && onWorker0.allSatisfy { $0.1 == "pending" })
+        #expect(elsewhere.count == k && elsewhere.allSatisfy { $0.1 == "wrongThread" })
+    }
 }
