@@ -60,10 +60,11 @@ private func waitFor(seconds: UInt64 = 20, _ cond: () -> Bool) -> Bool {
     /// A CPU-bound batch spawned from an outside thread while worker 0 runs is shared by
     /// several workers through the inject queue; each task stays on the worker that took
     /// it (its wake from another thread and its timer come back there) and runs once.
-    @Test(.timeLimit(.minutes(2))) func outsideSpawnsSpreadOverIdleWorkers() throws {
+    /// With 2 workers too: worker 0, parked in `blockOn`, takes its part.
+    @Test(.timeLimit(.minutes(2)), arguments: [2, 3]) func outsideSpawnsSpreadOverIdleWorkers(workers: Int) throws {
         let threads = IQThreads()
         defer { threads.joinAll() }
-        let rt = try workersRuntime(3)
+        let rt = try workersRuntime(workers)
         let n = 48
         let log = IQLog()
         let done = IQCount()
@@ -251,7 +252,7 @@ private func waitFor(seconds: UInt64 = 20, _ cond: () -> Bool) -> Bool {
     }
 
     /// A task spawned from outside that polls a socket registered with worker 0 (made by
-    /// the owner before running the runtime) runs on another worker and gets
+    /// the owner before running the runtime) and is taken by another worker gets
     /// `.wrongThread`, a value, never a race on worker 0's registration; spawned with
     /// `onWorker: 0` it works (the documented way out).
     @Test(.timeLimit(.minutes(2))) func outsideSpawnUsingAWorker0SocketGetsWrongThread() throws {
@@ -295,7 +296,8 @@ private func waitFor(seconds: UInt64 = 20, _ cond: () -> Bool) -> Bool {
         #expect(all.count == k + 1)
         let onWorker0 = all.filter { $0.0 == me }
         let elsewhere = all.filter { $0.0 != me }
-        #expect(onWorker0.count == 1 && onWorker0.allSatisfy { $0.1 == "pending" })
-        #expect(elsewhere.count == k && elsewhere.allSatisfy { $0.1 == "wrongThread" })
+        // Worker 0 (parked in blockOn) may take some of the outside spawns: they work.
+        #expect(onWorker0.count >= 1 && onWorker0.allSatisfy { $0.1 == "pending" })
+        #expect(elsewhere.count >= 1 && elsewhere.allSatisfy { $0.1 == "wrongThread" })
     }
 }

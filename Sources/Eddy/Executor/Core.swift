@@ -170,7 +170,7 @@ final class Core: @unchecked Sendable {
     /// inbox hint): the tasks become this worker's for life (`rehome`, before their first
     /// poll). If some are left, another worker is told (tokio's chained notify).
     private func takeInjected(_ g: WorkerGroup) {
-        let share = (g.inject.count + g.count - 2) / (g.count - 1)  // among workers 1..<N
+        let share = (g.inject.count + g.count - 1) / g.count
         let (taken, n) = g.inject.take(max: min(max(1, share), max(1, config.taskBudget)))
         var q = taken
         while let t = q.pop() {
@@ -286,6 +286,9 @@ final class Core: @unchecked Sendable {
             ceddy_tls_runtime_set(previous)
             loopThread.store(0, ordering: .releasing)
             isRunning = false
+            // Worker 0 (the only worker whose loop ends): an inject hint it was given may
+            // be left in its inbox; pass the work on to a worker that keeps running.
+            if let g = group { g.forwardInjectWork() }
         }
         let budget = max(1, config.taskBudget)
         let taskExecutor = executor.asUnownedTaskExecutor()  // once: no executor retain per job

@@ -12,8 +12,8 @@
 // that worker (the spawner's sockets and timers are registered there); a spawn from a
 // thread that may touch worker 0's loop state (its owner between runs, which is also
 // where sockets made outside the workers register) goes to worker 0; a spawn from any
-// other thread goes to the global inject queue (`inject`), and the first of workers
-// 1..<N with nothing better to do takes it and makes it its own (`Core.takeInjected`), told through
+// other thread goes to the global inject queue (`inject`), and the first worker with
+// nothing better to do takes it and makes it its own (`Core.takeInjected`), told through
 // its inbox (`notifyWorker`: a parked worker first). `Runtime.spawn(_:onWorker:)` places a task
 // explicitly. There is no stealing of tasks already placed (see the architecture notes
 // for why and for the design that would add it).
@@ -117,17 +117,25 @@ final class WorkerGroup: @unchecked Sendable {
 
     /// Work arrived in the inject queue: tells one worker through its inbox, so a loop
     /// looks at the queue only when told (no per-tick check: a one-worker runtime's loop
-    /// is unchanged). Only workers 1..<N are told: they run until shutdown, while worker
-    /// 0's thread may leave `blockOn` right after being told, stranding the hint in its
-    /// inbox until its next run (tokio's `block_on` thread runs no spawned task either).
-    /// A parked worker is preferred (its parked flag is taken here, then it is unparked);
-    /// with none parked, round-robin. A worker parks only after re-checking its inbox
-    /// counter (the inbox's parking protocol), so the hint is never lost: either the
-    /// worker sees it, or the push finds it parked and unparks it.
+    /// is unchanged). A parked worker is preferred (its parked flag is taken here, then
+    /// it is unparked), workers 1..<N first; with none parked, round-robin over 1..<N,
+    /// which run until shutdown. A worker parks only after re-checking its inbox counter
+    /// (the inbox's parking protocol), so the hint is never lost: either the worker sees
+    /// it, or the push finds it parked and unparks it. Worker 0 is told only while parked
+    /// inside `blockOn`/`run`, and its thread may leave right after: `forwardInjectWork`
+    /// then passes the work on.
     func notifyWorker() {
         for c in cores.dropFirst() where c.driver.takeParked() {
             if c.inbox.pushInjectHint(unparking: c.driver, parkedTaken: true) { return }
         }
+        if cores[0].driver.takeParked(), cores[0].inbox.pushInjectHint(unparking: cores[0].driver, parkedTaken: true) {
+            return
+        }
+        notifyRunningWorker()
+    }
+
+    /// Tells one of workers 1..<N (round-robin) through its inbox.
+    private func notifyRunningWorker() {
         let n = cores.count - 1
         for _ in 0..<n {
             let i = 1 + (nextHint.add(1, ordering: .relaxed).newValue % n)
@@ -135,6 +143,15 @@ final class WorkerGroup: @unchecked Sendable {
         }
         // Every worker's inbox is closed: shutting down; `closeInject` hands the queue's
         // tasks to worker 0.
+    }
+
+    /// Worker 0's loop ended (its thread leaves `blockOn`/`run`): if tasks wait in the
+    /// inject queue, a worker that keeps running is told, in case the hint for them went
+    /// to worker 0. Sound because worker 0 cleared its parked flag (sequentially
+    /// consistent) after the wait and before this check: a push that chose worker 0 took
+    /// that flag before the clear, and incremented the queue's counter before that.
+    func forwardInjectWork() {
+        if inject.hasWork { notifyRunningWorker() }
     }
 
     /// Closes the inject queue (a shutdown began) and hands what is left to worker 0,
