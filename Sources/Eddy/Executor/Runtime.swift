@@ -147,8 +147,8 @@ public final class Runtime: @unchecked Sendable {
     /// Spawns a poll-style future as a task. Any thread; the task runs on the loop thread.
     /// Dropping the returned handle detaches the task. On a multi-thread runtime it runs
     /// on the calling worker when called from one; else on worker 0 while no thread
-    /// drives worker 0 (its owner setting up), otherwise on one of the other workers (the
-    /// global inject queue; docs/ARCHITECTURE.md, "Multi-thread runtime").
+    /// drives worker 0 (its owner setting up), otherwise on the worker that takes it from
+    /// the global inject queue (docs/ARCHITECTURE.md, "Multi-thread runtime").
     @discardableResult @inlinable
     public func spawn<F: Future>(_ future: F) -> JoinHandle<F.Output> {
         guard let g = group else {
