@@ -13,10 +13,10 @@
 // thread that may touch worker 0's loop state (its owner between runs, which is also
 // where sockets made outside the workers register) goes to worker 0; a spawn from any
 // other thread goes to the global inject queue (`inject`), and the first worker with
-// nothing better to do takes it and makes it its own (`Core.takeInjected`), told through
-// its inbox (`notifyWorker`: a parked worker first). `Runtime.spawn(_:onWorker:)` places a task
-// explicitly. There is no stealing of tasks already placed (see the architecture notes
-// for why and for the design that would add it).
+// nothing better to do takes it and makes it its own (`Core.takeInjected`), told
+// through its inbox (`notifyWorker`: a parked worker first). `Runtime.spawn(_:onWorker:)`
+// places a task explicitly. There is no stealing of tasks already placed (see the
+// architecture notes for why and for the design that would add it).
 
 import CEddySys
 import Glibc
