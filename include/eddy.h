@@ -31,8 +31,11 @@
  *     workers - 1 more threads (every signal blocked), each driving its own
  *     epoll/io_uring instance, from eddy_runtime_new until eddy_runtime_free.
  *     A task runs on one worker for its whole life: eddy_spawn from inside a
- *     poll_fn runs the new task on the caller's worker, from any other thread on
- *     worker 0; eddy_spawn_on picks the worker. So a poll_fn may run on any
+ *     poll_fn runs the new task on the caller's worker; from a thread that is
+ *     no worker, on worker 0 while no thread runs it (the owning thread setting
+ *     up), else on the first worker to take it from the runtime's global queue,
+ *     before its first poll (an idle one is woken for it); eddy_spawn_on picks
+ *     the worker. So a poll_fn may run on any
  *     worker thread, but each task's polls (and its drop_fn) on one thread, one
  *     at a time: a task's `state` needs no lock; state shared by tasks of
  *     different workers does (atomics or a mutex), as between any threads.
@@ -435,9 +438,14 @@ int eddy_runtime_worker_metrics(eddy_runtime_t rt, uint32_t worker, eddy_runtime
  * as any other, but nothing can join, query or abort it, and no handle is
  * allocated (the cheaper spawn, for fire-and-forget tasks).
  * Any thread (from another thread the runtime is woken). Multi-thread runtime: the
- * task runs on the caller's worker from inside a poll_fn, else on worker 0
- * (eddy_spawn_on picks one); the handle belongs to the caller's worker, or to the
- * owning thread when called from a thread that is no worker.
+ * task runs on the caller's worker from inside a poll_fn; from a thread that is no
+ * worker, on worker 0 while no thread runs it, else on whichever worker takes it
+ * from the runtime's global queue (an idle one is woken for it; see "Workers");
+ * eddy_spawn_on picks one. A task
+ * spawned from outside that uses a handle made for worker 0 (a socket the owning
+ * thread made before running the runtime) gets EDDY_EWRONGTHREAD on another worker:
+ * spawn it with eddy_spawn_on(rt, 0, ...). The handle belongs to the caller's
+ * worker, or to the owning thread when called from a thread that is no worker.
  * Errors: EDDY_EINVAL (poll NULL), EDDY_ESHUTDOWN (runtime being freed, or
  * shut down or shutting down: eddy_runtime_shutdown),
  * EDDY_ENOMEM. */

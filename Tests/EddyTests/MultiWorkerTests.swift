@@ -305,7 +305,7 @@ private final class MWWaker: @unchecked Sendable {
         #expect(throws: EddyError.shutdown) {
             try rt.blockOn(PollFn<Void> { _ in
                 if asked.exchangeOne() == 0 {
-                    try? rt.spawn(PollFn<Void> { cx in
+                    _ = try? rt.spawn(PollFn<Void> { cx in
                         let r = try? cx.runtime.shutdown(timeout: .milliseconds(50))
                         if r == nil { began.set(1) }  // from inside: begun, not finished
                         return .ready(())

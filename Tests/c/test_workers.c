@@ -526,6 +526,135 @@ static void test_fork_with_workers(void **state)
     assert_int_equal(eddy_runtime_free(rt), 0);
 }
 
+/* ---- inject queue (steal-14): eddy_spawn from a thread that is no worker, while
+ * worker 0 runs, goes to the first idle worker (unparked for it) ---- */
+
+enum { INJ_TASKS = 48, INJ_ROUNDS = 2000 };
+
+static struct {
+    eddy_runtime_t rt;
+    _Atomic long done;      /* spin tasks finished */
+    _Atomic long ran;       /* trivial tasks run (the unpark rounds) */
+    _Atomic long lost;      /* a round whose task did not run within 10 s */
+    _Atomic long errors;    /* eddy_spawn failures on the outside thread */
+    _Atomic int finished;   /* the outside thread is done */
+    _Atomic uint64_t root_waker;
+    pthread_t ran_on[INJ_TASKS];
+} inj;
+
+static long inj_now_ns(void)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return t.tv_sec * 1000000000L + t.tv_nsec;
+}
+
+static int inj_spin_poll(void *state, eddy_cx_t *cx)
+{
+    (void)cx;
+    *(pthread_t *)state = pthread_self();
+    long end = inj_now_ns() + 2000000L; /* 2 ms of CPU: the other workers must help */
+    while (inj_now_ns() < end) {
+    }
+    atomic_fetch_add(&inj.done, 1);
+    return EDDY_READY;
+}
+
+static int inj_count_poll(void *state, eddy_cx_t *cx)
+{
+    (void)state;
+    (void)cx;
+    atomic_fetch_add(&inj.ran, 1);
+    return EDDY_READY;
+}
+
+/* Waits (bounded, 10 s) until *v >= target. */
+static int inj_wait(_Atomic long *v, long target)
+{
+    long end = inj_now_ns() + 10000000000L;
+    while (atomic_load(v) < target) {
+        if (inj_now_ns() > end) {
+            return 0;
+        }
+        usleep(100);
+    }
+    return 1;
+}
+
+static void *inj_outside(void *arg)
+{
+    (void)arg;
+    for (int i = 0; i < INJ_TASKS; i++) {
+        if (eddy_spawn(inj.rt, inj_spin_poll, &inj.ran_on[i], NULL, NULL) != 0) {
+            atomic_fetch_add(&inj.errors, 1);
+        }
+    }
+    if (!inj_wait(&inj.done, INJ_TASKS)) {
+        atomic_fetch_add(&inj.lost, 1);
+    }
+    /* Every worker idle now: each spawn must unpark one (a lost unpark stalls a round). */
+    for (long i = 0; i < INJ_ROUNDS; i++) {
+        if (eddy_spawn(inj.rt, inj_count_poll, NULL, NULL, NULL) != 0) {
+            atomic_fetch_add(&inj.errors, 1);
+        }
+        if (!inj_wait(&inj.ran, i + 1)) {
+            atomic_fetch_add(&inj.lost, 1);
+            break;
+        }
+        if (i % 7 == 0) {
+            usleep(50); /* let the workers park again */
+        }
+    }
+    atomic_store(&inj.finished, 1);
+    eddy_waker_wake((eddy_waker_t){ atomic_load(&inj.root_waker) });
+    return NULL;
+}
+
+static int inj_root(void *state, eddy_cx_t *cx)
+{
+    pthread_t *th = state;
+    if (!atomic_load(&inj.root_waker)) {
+        eddy_waker_t w;
+        int r = eddy_cx_waker(cx, &w);
+        if (r < 0) {
+            return r;
+        }
+        atomic_store(&inj.root_waker, w.id);
+        if (pthread_create(th, NULL, inj_outside, NULL) != 0) {
+            return EDDY_EINVAL;
+        }
+    }
+    return atomic_load(&inj.finished) ? EDDY_READY : EDDY_PENDING;
+}
+
+static void test_outside_spawns_spread_over_workers(void **state)
+{
+    (void)state;
+    memset(&inj, 0, sizeof inj);
+    inj.rt = new_runtime(WORKERS);
+    pthread_t th;
+    int st = -1;
+    assert_int_equal(eddy_block_on(inj.rt, inj_root, &th, NULL, &st), 0);
+    assert_int_equal(st, 0);
+    pthread_join(th, NULL);
+    assert_int_equal(atomic_load(&inj.errors), 0);
+    assert_int_equal(atomic_load(&inj.lost), 0);
+    assert_int_equal(atomic_load(&inj.done), INJ_TASKS);
+    assert_int_equal(atomic_load(&inj.ran), INJ_ROUNDS);
+    int distinct = 0;
+    for (int i = 0; i < INJ_TASKS; i++) {
+        int seen = 0;
+        for (int k = 0; k < i && !seen; k++) {
+            seen = pthread_equal(inj.ran_on[i], inj.ran_on[k]);
+        }
+        distinct += !seen;
+    }
+    assert_true(distinct >= 2); /* the batch was shared by several workers */
+    assert_int_equal(eddy_waker_free((eddy_waker_t){ atomic_load(&inj.root_waker) }), 0);
+    assert_int_equal(eddy_runtime_free(inj.rt), 0);
+}
+/* ---- end inject queue ---- */
+
 #define T(fn) cmocka_unit_test(fn)
 
 int main(void)
@@ -539,6 +668,7 @@ int main(void)
         T(test_spawn_from_worker_and_shutdown),
         T(test_shutdown_from_a_worker_task),
         T(test_fork_with_workers),
+        T(test_outside_spawns_spread_over_workers),
     };
     return cmocka_run_group_tests_name("workers", tests, NULL, NULL);
 }

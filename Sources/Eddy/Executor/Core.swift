@@ -160,9 +160,33 @@ final class Core: @unchecked Sendable {
             local.push(task)
         }
         for r in items.shutdownRequests where lifecycle != Lifecycle.shutDown { acceptShutdownRequest(r) }
+        if items.injectHints > 0, let g = group { takeInjected(g) }
         for j in items.jobs { jobs.push(j) }
         for k in items.timerReleases { timers.release(k) }
         for k in items.ioCloses { io.close(k) }
+    }
+
+    /// Takes this worker's share of the inject queue (multi-thread runtime; told by an
+    /// inbox hint): the tasks become this worker's for life (`rehome`, before their first
+    /// poll). If some are left, another worker is told (tokio's chained notify).
+    private func takeInjected(_ g: WorkerGroup) {
+        let share = (g.inject.count + g.count - 1) / g.count
+        let (taken, n) = g.inject.take(max: min(max(1, share), max(1, config.taskBudget)))
+        var q = taken
+        while let t = q.pop() {
+            let task = unsafeDowncast(t.takeRetainedValue(), to: SpawnedTask.self)
+            task.rehome(to: self)
+            if lifecycle != Lifecycle.running {  // a shutdown began meanwhile: refused
+                drain.refused += 1
+                task.state.transitionToCancelled()
+                task.cancelTask()
+                continue
+            }
+            live.insert(task)
+            local.push(task)
+        }
+        counters.took(injected: n)
+        if g.inject.mayHaveWork { g.notifyWorker() }
     }
 
     // MARK: tasks
@@ -262,6 +286,9 @@ final class Core: @unchecked Sendable {
             ceddy_tls_runtime_set(previous)
             loopThread.store(0, ordering: .releasing)
             isRunning = false
+            // Worker 0 (the only worker whose loop ends): an inject hint it was given may
+            // be left in its inbox; pass the work on to a worker that keeps running.
+            if let g = group { g.forwardInjectWork() }
         }
         let budget = max(1, config.taskBudget)
         let taskExecutor = executor.asUnownedTaskExecutor()  // once: no executor retain per job

@@ -10,8 +10,12 @@ struct InboxItems {
     var ioCloses: [IoKey] = []
     /// `Runtime.shutdown(timeout:)` from another thread.
     var shutdownRequests: [ShutdownRequest] = []
+    /// Multi-thread runtime: look at the global inject queue (`WorkerGroup.notifyWorker`).
+    var injectHints = 0
 
-    var count: Int { tasks.count + jobs.count + timerReleases.count + ioCloses.count + shutdownRequests.count }
+    var count: Int {
+        tasks.count + jobs.count + timerReleases.count + ioCloses.count + shutdownRequests.count + injectHints
+    }
 }
 
 /// The executor's cross-thread inbox: one lock, one pending counter, one push path.
@@ -44,6 +48,25 @@ struct Inbox: ~Copyable {
             locked.withLock { l in
                 if !l.closed { driver.unpark() }
             }
+        }
+        return true
+    }
+
+    /// Tells the loop to look at the inject queue: `push` of a hint, except that with
+    /// `parkedTaken` the caller already took the driver's parked flag (it chose this
+    /// loop because it was parked), so the driver is unparked unconditionally.
+    @discardableResult
+    func pushInjectHint(unparking driver: PlatformDriver, parkedTaken: Bool) -> Bool {
+        if !parkedTaken { return push(unparking: driver) { $0.injectHints += 1 } }
+        let accepted = locked.withLock { l -> Bool in
+            if l.closed { return false }
+            l.items.injectHints += 1
+            return true
+        }
+        guard accepted else { return false }
+        pending.add(1, ordering: .sequentiallyConsistent)
+        locked.withLock { l in
+            if !l.closed { driver.unpark() }
         }
         return true
     }

@@ -36,7 +36,7 @@ final class PollTaskCell: JoinableTask<JoinSlot<Void>>, @unchecked Sendable {
 
     override func pollTask() -> Bool {
         guard let b = body else { return true }
-        var cx = Context(target: self, core: core)
+        var cx = Context(target: self, executor: executor)
         guard case .ready = b._withUnsafeGuaranteedRef({ $0.poll(&cx) }) else { return false }
         body = nil
         b.release()

@@ -54,9 +54,9 @@ extension Runtime {
     @discardableResult
     package func spawnRaw(_ vtable: RawTaskVTable, data: UnsafeMutableRawPointer?,
                           owner: UnsafeMutableRawPointer?) -> JoinHandle<Int32> {
-        let target = group?.spawnTarget() ?? core
-        let cell = RawTaskCell(core: target, vtable: vtable, data: data, owner: owner)
-        target.spawnTask(cell)
+        let worker = group?.currentWorker()
+        let cell = RawTaskCell(core: worker ?? core, vtable: vtable, data: data, owner: owner)
+        if let w = worker { w.spawnTask(cell) } else if let g = group { g.submitFromOutside(cell) } else { core.spawnTask(cell) }
         return JoinHandle(cell)
     }
 
@@ -65,9 +65,14 @@ extension Runtime {
     /// else checked by the caller (`0 <= worker < workers`).
     package func spawnRawDetached(_ vtable: RawTaskVTable, data: UnsafeMutableRawPointer?,
                                   owner: UnsafeMutableRawPointer?, onWorker worker: Int?) {
-        let target: Core
-        if let worker { target = group?.cores[worker] ?? core } else { target = group?.spawnTarget() ?? core }
-        target.spawnTask(RawTaskCell(core: target, vtable: vtable, data: data, owner: owner))
+        if let worker {
+            let target = group?.cores[worker] ?? core
+            target.spawnTask(RawTaskCell(core: target, vtable: vtable, data: data, owner: owner))
+            return
+        }
+        let current = group?.currentWorker()
+        let cell = RawTaskCell(core: current ?? core, vtable: vtable, data: data, owner: owner)
+        if let w = current { w.spawnTask(cell) } else if let g = group { g.submitFromOutside(cell) } else { core.spawnTask(cell) }
     }
 
     /// `spawnRaw` on worker `worker` (the caller checked `0 <= worker < workers`).

@@ -146,12 +146,19 @@ public final class Runtime: @unchecked Sendable {
 
     /// Spawns a poll-style future as a task. Any thread; the task runs on the loop thread.
     /// Dropping the returned handle detaches the task. On a multi-thread runtime it runs
-    /// on the calling worker when called from one, else on worker 0.
+    /// on the calling worker when called from one; else on worker 0 while no thread
+    /// drives worker 0 (its owner setting up), otherwise on the worker that takes it from
+    /// the global inject queue (docs/ARCHITECTURE.md, "Multi-thread runtime").
     @discardableResult @inlinable
     public func spawn<F: Future>(_ future: F) -> JoinHandle<F.Output> {
-        let target = group == nil ? core : group.unsafelyUnwrapped.spawnTarget()
-        let cell = TaskCell<F?>(core: target, future: future)
-        target.spawnTask(cell)
+        guard let g = group else {
+            let cell = TaskCell<F?>(core: core, future: future)
+            core.spawnTask(cell)
+            return JoinHandle(cell)
+        }
+        let worker = g.currentWorker()
+        let cell = TaskCell<F?>(core: worker ?? core, future: future)
+        if let w = worker { w.spawnTask(cell) } else { g.submitFromOutside(cell) }
         return JoinHandle(cell)
     }
 

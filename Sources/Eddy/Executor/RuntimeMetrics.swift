@@ -23,6 +23,12 @@ public struct RuntimeMetrics: Sendable, Equatable {
     public var remoteQueueDepth = 0
     /// Tasks spawned and not yet finished.
     public var liveTasks = 0
+    /// Multi-thread runtime: tasks this worker took from the global inject queue (spawned
+    /// from threads that are not workers) since creation; 0 on a current-thread runtime.
+    public var injectedTaken: UInt64 = 0
+    /// Multi-thread runtime: tasks waiting in the global inject queue now (the same for
+    /// every worker); 0 on a current-thread runtime.
+    public var globalQueueDepth = 0
     /// The blocking pool's counts.
     public var blocking = BlockingPoolCounts(threads: 0, idleThreads: 0, queuedJobs: 0, runningJobs: 0,
                                             completedJobs: 0, maxThreads: 0)
@@ -35,6 +41,7 @@ final class LoopCounters: Sendable {
     let polls = Atomic<UInt64>(0)
     let ticks = Atomic<UInt64>(0)
     let parks = Atomic<UInt64>(0)
+    let injected = Atomic<UInt64>(0)
     /// Published at each park (for readers on other threads).
     let liveTasks = Atomic<Int>(0)
 
@@ -43,6 +50,11 @@ final class LoopCounters: Sendable {
     func tick(polled n: Int) {
         ticks.store(ticks.load(ordering: .relaxed) &+ 1, ordering: .relaxed)
         polls.store(polls.load(ordering: .relaxed) &+ UInt64(truncatingIfNeeded: n), ordering: .relaxed)
+    }
+
+    /// Took `n` tasks from the inject queue (loop thread).
+    func took(injected n: Int) {
+        injected.store(injected.load(ordering: .relaxed) &+ UInt64(truncatingIfNeeded: n), ordering: .relaxed)
     }
 
     /// The loop is about to let the driver sleep (loop thread).
@@ -82,6 +94,8 @@ extension Core {
         m.polls = counters.polls.load(ordering: .relaxed)
         m.ticks = counters.ticks.load(ordering: .relaxed)
         m.parks = counters.parks.load(ordering: .relaxed)
+        m.injectedTaken = counters.injected.load(ordering: .relaxed)
+        m.globalQueueDepth = group?.inject.count ?? 0
         if readLoopState {
             m.localQueueDepth = local.count + jobs.count
             m.liveTasks = live.count

@@ -6,8 +6,9 @@ import Synchronization
 /// offsets from metadata on every access).
 @usableFromInline
 class SpawnedTask: TaskHeader, @unchecked Sendable {
-    // @unchecked Sendable: adds only an immutable `core` to `TaskHeader`.
-    @usableFromInline let core: Core
+    // @unchecked Sendable: adds only `core` to `TaskHeader`, changed (with `executor`)
+    // only by `rehome`, whose rule says why no wake can read it meanwhile.
+    @exclusivity(unchecked) @usableFromInline var core: Core
 
     @usableFromInline init(core: Core) {
         self.core = core
@@ -20,7 +21,18 @@ class SpawnedTask: TaskHeader, @unchecked Sendable {
     var coreRef: Unmanaged<Core> { Unmanaged<Core>.fromOpaque(executor) }
 
     @usableFromInline override final func wake() {
-        if state.transitionToNotified() { core.schedule(self) }
+        if state.transitionToNotified() { coreRef._withUnsafeGuaranteedRef { $0.schedule(self) } }
+    }
+
+    /// Moves a task that has never been polled to `target` (the worker that took it from
+    /// the inject queue; that worker's thread, before the first poll). Sound because the
+    /// task is `scheduled` and in no queue: a wake meanwhile finds `scheduled` set and
+    /// does nothing, and every later wake reads `executor` after a state transition that
+    /// follows the first poll's `transitionToRunning` (acquire/release on the one word).
+    final func rehome(to target: Core) {
+        guard target !== core else { return }
+        core = target
+        context = Context(target: self, executor: Unmanaged.passUnretained(target).toOpaque())
     }
 
     @usableFromInline override final func wakeOnLoop() {

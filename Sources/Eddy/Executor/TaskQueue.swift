@@ -38,6 +38,10 @@ struct TaskQueue {
     @inline(__always)
     mutating func pushRetained(_ task: TaskHeader) { link(Unmanaged.passRetained(task)) }
 
+    /// Appends a node popped from another queue, with whatever reference it carried.
+    @inline(__always)
+    mutating func pushNode(_ node: Unmanaged<TaskHeader>) { link(node) }
+
     @inline(__always)
     private mutating func link(_ node: Unmanaged<TaskHeader>) {
         // `queueNext` is already nil: every pop clears it and a task is never queued twice.

@@ -7,12 +7,16 @@
 // threads this group starts at creation, with every signal blocked, each driving its
 // core until the runtime shuts down.
 //
-// Placement (docs/ARCHITECTURE.md, "Multi-thread runtime"): a task runs on the worker
-// it was spawned on, for its whole life. A spawn from inside a worker stays on that
-// worker (the spawner's sockets and timers are registered there); a spawn from any other
-// thread goes to worker 0; `Runtime.spawn(_:onWorker:)` places a task explicitly. There
-// is no work stealing: a task owning a registration is pinned to the worker whose driver
-// holds it, and this version pins every task (see the architecture notes for why).
+// Placement (docs/ARCHITECTURE.md, "Multi-thread runtime"): a task runs on one worker
+// for its whole life, fixed before its first poll. A spawn from inside a worker stays on
+// that worker (the spawner's sockets and timers are registered there); a spawn from a
+// thread that may touch worker 0's loop state (its owner between runs, which is also
+// where sockets made outside the workers register) goes to worker 0; a spawn from any
+// other thread goes to the global inject queue (`inject`), and the first worker with
+// nothing better to do takes it and makes it its own (`Core.takeInjected`), told
+// through its inbox (`notifyWorker`: a parked worker first). `Runtime.spawn(_:onWorker:)`
+// places a task explicitly. There is no stealing of tasks already placed (see the
+// architecture notes for why and for the design that would add it).
 
 import CEddySys
 import Glibc
@@ -26,6 +30,10 @@ final class WorkerGroup: @unchecked Sendable {
     /// Every worker's core; `cores[0]` is the runtime's own.
     @usableFromInline let cores: [Core]
     private let joinLock = PosixMutex<[pthread_t]>([])
+    /// Tasks spawned from threads that are not workers, for the first idle worker.
+    let inject = InjectQueue()
+    /// Round-robin position of `notifyWorker`'s hints when no worker is parked.
+    private let nextHint = Atomic<Int>(0)
 
     init(cores: [Core]) { self.cores = cores }
 
@@ -88,14 +96,78 @@ final class WorkerGroup: @unchecked Sendable {
         return c
     }
 
-    /// Where a spawn from the calling thread goes (see the file's comment).
+    /// Where a Swift async spawn from the calling thread goes: the calling worker, else
+    /// worker 0 (a Swift task's executor is fixed when it is created).
     @usableFromInline
     func spawnTarget() -> Core { currentWorker() ?? cores[0] }
+
+    /// Queues a new task built for worker 0 by a thread that is no worker (see the
+    /// file's comment): worker 0 itself while no thread drives it (or once the inject
+    /// queue is closed: shutting down, so worker 0 refuses it the usual way), else the
+    /// inject queue. Any thread.
+    @usableFromInline
+    func submitFromOutside(_ task: SpawnedTask) {
+        let c0 = cores[0]
+        if c0.mayTouchLoopState || !inject.push(task) {
+            c0.spawnTask(task)
+            return
+        }
+        notifyWorker()
+    }
+
+    /// Work arrived in the inject queue: tells one worker through its inbox, so a loop
+    /// looks at the queue only when told (no per-tick check: a one-worker runtime's loop
+    /// is unchanged). A parked worker is preferred (its parked flag is taken here, then
+    /// it is unparked), workers 1..<N first; with none parked, round-robin over 1..<N,
+    /// which run until shutdown. A worker parks only after re-checking its inbox counter
+    /// (the inbox's parking protocol), so the hint is never lost: either the worker sees
+    /// it, or the push finds it parked and unparks it. Worker 0 is told only while parked
+    /// inside `blockOn`/`run`, and its thread may leave right after: `forwardInjectWork`
+    /// then passes the work on.
+    func notifyWorker() {
+        for c in cores.dropFirst() where c.driver.takeParked() {
+            if c.inbox.pushInjectHint(unparking: c.driver, parkedTaken: true) { return }
+        }
+        if cores[0].driver.takeParked(), cores[0].inbox.pushInjectHint(unparking: cores[0].driver, parkedTaken: true) {
+            return
+        }
+        notifyRunningWorker()
+    }
+
+    /// Tells one of workers 1..<N (round-robin) through its inbox.
+    private func notifyRunningWorker() {
+        let n = cores.count - 1
+        for _ in 0..<n {
+            let i = 1 + (nextHint.add(1, ordering: .relaxed).newValue % n)
+            if cores[i].inbox.pushInjectHint(unparking: cores[i].driver, parkedTaken: false) { return }
+        }
+        // Every worker's inbox is closed: shutting down; `closeInject` hands the queue's
+        // tasks to worker 0.
+    }
+
+    /// Worker 0's loop ended (its thread leaves `blockOn`/`run`): if tasks wait in the
+    /// inject queue, a worker that keeps running is told, in case the hint for them went
+    /// to worker 0. Sound because worker 0 cleared its parked flag (sequentially
+    /// consistent) after the wait and before this check: a push that chose worker 0 took
+    /// that flag before the clear, and incremented the queue's counter before that.
+    func forwardInjectWork() {
+        if inject.hasWork { notifyRunningWorker() }
+    }
+
+    /// Closes the inject queue (a shutdown began) and hands what is left to worker 0,
+    /// which refuses or runs it as it does any spawn at that point.
+    func closeInject() {
+        var left = inject.close()
+        while let t = left.pop() {
+            cores[0].spawnTask(t.takeRetainedValue())  // never rehomed: built for worker 0
+        }
+    }
 
     /// Asks every worker but the first for a graceful shutdown ending at `deadlineNs`
     /// (0: at once); returns the completions to wait for (nil: already shut down).
     func requestWorkerShutdown(deadlineNs: UInt64, except skip: Core? = nil) -> [ShutdownCompletion?] {
-        cores.dropFirst().map { $0 === skip ? nil : $0.requestShutdown(deadlineNs: deadlineNs) }
+        closeInject()
+        return cores.dropFirst().map { $0 === skip ? nil : $0.requestShutdown(deadlineNs: deadlineNs) }
     }
 
     /// Stops every worker thread at once (their tasks dropped, their descriptors closed,

@@ -17,7 +17,10 @@ class TaskHeader: WakeTarget, @unchecked Sendable {
     /// This task's poll `Context` (the task itself and its executor), the object's first
     /// stored property on purpose: its address is the object's stored-property base
     /// (`contextPointer`), so a raw task hands C a stable `cx` without allocating one per
-    /// spawn. Written only by `init`.
+    /// spawn. Written by `init`, and by `SpawnedTask.rehome` while the task is scheduled and
+    /// in no ready queue (a multi-thread runtime's inject queue hands it to the worker that
+    /// takes it): a wake reads it only after its state transition, which orders it after
+    /// that change.
     @exclusivity(unchecked) @usableFromInline var context: Context
     /// The executor that queues this task on a wake, unretained and opaque here (this layer
     /// sits below the executor; `SpawnedTask` holds the strong reference and gives it its
