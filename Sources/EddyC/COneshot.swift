@@ -63,8 +63,18 @@ final class COneshot: @unchecked Sendable {
         return 0
     }
 
-    /// The sender's handle was freed: unsent, the receiver's wait ends ("closed").
+    /// Holders of the sending end: the sender's handle and each pending send future
+    /// (eddy_channel_send), so freeing the handle right after making a send future does not
+    /// close the channel under it.
+    let senders = Atomic<Int>(1)
+
+    /// A send future takes a share of the sending end (released by `senderGoneNow`).
+    func retainSender() { senders.add(1, ordering: .relaxed) }
+
+    /// A holder of the sending end left: when it was the last and nothing was sent, the
+    /// receiver's wait ends ("closed").
     func senderGoneNow() {
+        guard senders.subtract(1, ordering: .acquiringAndReleasing).newValue == 0 else { return }
         if set(COneshot.senderGone) & COneshot.sent == 0 { wake() }
     }
 

@@ -27,7 +27,8 @@ extension CWaitOp {
 final class SendOp: CWaitOp {
     /// mpsc: a clone of the caller's sender (its own FIFO place).
     private var sender: Sender<CValue>?
-    private var oneshot: OneshotSender<CValue>?
+    /// oneshot: the C oneshot's one object (COneshot), shared with both handles.
+    private var oneshot: COneshot?
     /// Until the channel owns it.
     private var value: CValue?
     /// Set once the future is published: from then on a value not sent is dropped
@@ -35,14 +36,27 @@ final class SendOp: CWaitOp {
     var owned = false
 
     init(sender: Sender<CValue>, value: CValue) { self.sender = sender; self.value = value }
-    init(oneshot: OneshotSender<CValue>, value: CValue) { self.oneshot = oneshot; self.value = value }
+    init(oneshot: COneshot, value: CValue) {
+        oneshot.retainSender()
+        self.oneshot = oneshot
+        self.value = value
+    }
+
+    deinit { releaseOneshot() }
+
+    /// Gives back this op's share of the oneshot's sending end (once).
+    private func releaseOneshot() {
+        oneshot?.senderGoneNow()
+        oneshot = nil
+    }
 
     func poll(_ cx: inout Context) -> Int32 {
         guard let v = value else { return EddyCode.ecanceled }
         if let o = oneshot {
-            do throws(SendError<CValue>) { try o.send(v) } catch { return syncCode(error.reason) }
+            let r = o.send(v.pointer)  // on an error the value stays this op's (dropped by cancel)
+            if r != 0 { return r }
             value = nil
-            oneshot = nil
+            releaseOneshot()
             return EddyCode.ready
         }
         guard let s = sender else { return EddyCode.ecanceled }
@@ -72,31 +86,30 @@ final class SendOp: CWaitOp {
         let v = value
         value = nil
         if let v, owned {
-            if let s = sender { s.dropUndelivered(v) } else { oneshot?.dropUndelivered(v) }
+            if let s = sender { s.dropUndelivered(v) } else { oneshot?.drop?(v.pointer) }
         }
         sender = nil  // Sender's deinit withdraws its place (or a slot it reserved)
-        oneshot = nil
+        releaseOneshot()
     }
 }
 
 /// eddy_channel_recv: the next value of an mpsc or oneshot receiver.
 final class RecvOp: CWaitOp {
     private var receiver: Receiver<CValue>?
-    private var oneshot: OneshotReceiver<CValue>?
+    private var oneshot: COneshot?
     /// Received and not yet taken.
     private var got: CValue?
     private var taken = false
 
     init(receiver: Receiver<CValue>) { self.receiver = receiver }
-    init(oneshot: OneshotReceiver<CValue>) { self.oneshot = oneshot }
+    init(oneshot: COneshot) { self.oneshot = oneshot }
 
     func poll(_ cx: inout Context) -> Int32 {
         if let o = oneshot {
-            switch o.pollReceive(&cx) {
-            case .pending: return EddyCode.pending
-            case .ready(.success(let v)): got = v; return EddyCode.ready
-            case .ready(.failure(let e)): return syncCode(e)
-            }
+            var v: UnsafeMutableRawPointer?
+            let r = o.pollReceive(&cx, &v)
+            if r == EddyCode.ready { got = CValue(pointer: v) }
+            return r  // EDDY_READY, EDDY_PENDING, or EPIPE / ENOTREADY
         }
         guard let r = receiver else { return EddyCode.ecanceled }
         switch r.pollReceive(&cx) {
@@ -116,7 +129,7 @@ final class RecvOp: CWaitOp {
         let v = got
         got = nil
         if let v {
-            if let r = receiver { r.dropUndelivered(v) } else { oneshot?.dropUndelivered(v) }
+            if let r = receiver { r.dropUndelivered(v) } else { oneshot?.drop?(v.pointer) }
         }
         receiver = nil
         oneshot = nil

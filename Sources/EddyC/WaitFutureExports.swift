@@ -30,7 +30,7 @@ public func eddy_channel_send(_ rt: eddy_runtime_t, _ tx: eddy_sender_t, _ value
         withShared(tx.id, .sender) { p, isOneshot -> (any CWaitOp)? in
             let v = CValue(pointer: value)
             let o = isOneshot
-                ? SendOp(oneshot: Unmanaged<OneshotSender<CValue>>.fromOpaque(p).takeUnretainedValue(), value: v)
+                ? SendOp(oneshot: Unmanaged<COneshot>.fromOpaque(p).takeUnretainedValue(), value: v)
                 : SendOp(sender: Unmanaged<Sender<CValue>>.fromOpaque(p).takeUnretainedValue().clone(), value: v)
             op = o
             return o
@@ -45,7 +45,7 @@ public func eddy_channel_recv(_ rt: eddy_runtime_t, _ rx: eddy_receiver_t, _ out
     publishWait(rt.id, out) {
         withShared(rx.id, .receiver) { p, isOneshot -> (any CWaitOp)? in
             isOneshot
-                ? RecvOp(oneshot: Unmanaged<OneshotReceiver<CValue>>.fromOpaque(p).takeUnretainedValue())
+                ? RecvOp(oneshot: Unmanaged<COneshot>.fromOpaque(p).takeUnretainedValue())
                 : RecvOp(receiver: Unmanaged<Receiver<CValue>>.fromOpaque(p).takeUnretainedValue())
         }
     }

@@ -303,6 +303,26 @@ static void test_oneshot_futures_and_plain_thread(void **state)
     assert_int_equal(eddy_channel_sender_free(tx), 0);
     assert_int_equal(eddy_channel_receiver_free(rx), 0);
     assert_int_equal(atomic_load(&drops), 1);
+
+    /* a pending send future keeps the sending end: freeing tx right after making it does
+     * not close the channel under it */
+    assert_int_equal(eddy_oneshot_new(f->rt, count_drop, &tx, &rx), 0);
+    assert_int_equal(eddy_channel_send(f->rt, tx, V(9), &s1), 0);
+    assert_int_equal(eddy_channel_sender_free(tx), 0);
+    assert_int_equal(eddy_channel_try_recv(rx, &v), EDDY_EAGAIN); /* not EPIPE */
+    assert_int_equal(block_on_future(f->rt, s1), 0);
+    assert_int_equal(eddy_future_free(s1), 0);
+    assert_int_equal(eddy_channel_try_recv(rx, &v), 0);
+    assert_ptr_equal(v, V(9));
+    assert_int_equal(eddy_channel_receiver_free(rx), 0);
+    /* and once the last send future goes unsent, the receiver sees the end */
+    assert_int_equal(eddy_oneshot_new(f->rt, count_drop, &tx, &rx), 0);
+    assert_int_equal(eddy_channel_send(f->rt, tx, V(10), &s1), 0);
+    assert_int_equal(eddy_channel_sender_free(tx), 0);
+    assert_int_equal(eddy_future_free(s1), 0); /* never polled: V(10) dropped */
+    assert_int_equal(atomic_load(&drops), 2);
+    assert_int_equal(eddy_channel_try_recv(rx, &v), EDDY_EPIPE);
+    assert_int_equal(eddy_channel_receiver_free(rx), 0);
     FINISH(f);
 }
 
