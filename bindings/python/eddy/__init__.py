@@ -34,7 +34,7 @@ from ._errors import (
 from ._lib import LibraryNotFoundError
 from ._net import TcpListener, TcpStream, connect, listen
 # ---- coordination (issue 16) ----
-from ._queue import LifoQueue, PriorityQueue, Queue, QueueEmpty, QueueFull
+from ._queue import LifoQueue, PriorityQueue, Queue, QueueEmpty, QueueFull, QueueShutDown
 from ._sync import BoundedSemaphore, Condition, Event, Lock, Semaphore
 # ---- broadcast and watch channels (issue 16 item 1, branch bcast-16) ----
 from ._broadcast import Broadcast, BroadcastReceiver, ChannelClosed, Lagged, Watch, WatchReceiver
@@ -154,6 +154,7 @@ __all__ = [
     "PriorityQueue",
     "QueueFull",
     "QueueEmpty",
+    "QueueShutDown",
     # ---- broadcast and watch channels (issue 16 item 1, branch bcast-16) ----
     "Broadcast",
     "BroadcastReceiver",
