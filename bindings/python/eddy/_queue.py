@@ -175,13 +175,12 @@ class Queue(Generic[T]):
 
     def put_nowait(self, item: T) -> None:
         """Any thread."""
-        # _begin/_end inlined: this and get_nowait are the data path.
+        # _begin/_end inlined: this and get_nowait are the data path. A shut-down
+        # queue is shared for good (shutdown), so this path never sees one.
         if not self._shared and self._home == get_ident():
             self._busy = True
             if not self._shared:
                 try:
-                    if self._is_shutdown:
-                        raise QueueShutDown
                     if self.full():
                         raise QueueFull
                     self._put(item)
@@ -242,7 +241,7 @@ class Queue(Generic[T]):
             if not self._shared:
                 try:
                     if not self._queue:
-                        raise QueueShutDown if self._is_shutdown else QueueEmpty
+                        raise QueueEmpty
                     item = self._get()
                     if self._putters:
                         _wakeup_next(self._putters)
@@ -302,6 +301,10 @@ class Queue(Generic[T]):
                     w = waiters.popleft()
                     if not w.fired:
                         w.fire()
+            # Every later operation takes the locked path, which checks `_is_shutdown`:
+            # the unlocked put_nowait/get_nowait of the home thread stay as they were.
+            # Last, so no other thread runs while this (possibly unlocked) one still writes.
+            self._shared = True
         finally:
             self._end(locked)
 
