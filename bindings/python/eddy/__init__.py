@@ -38,6 +38,8 @@ from ._queue import LifoQueue, PriorityQueue, Queue, QueueEmpty, QueueFull, Queu
 from ._sync import BoundedSemaphore, Condition, Event, Lock, Semaphore
 # ---- broadcast and watch channels (issue 16 item 1, branch bcast-16) ----
 from ._broadcast import Broadcast, BroadcastReceiver, ChannelClosed, Lagged, Watch, WatchReceiver
+# ---- oneshot channel (issue 16 item 1, branch audit-16) ----
+from ._oneshot import OneshotReceiver, OneshotSender, oneshot
 
 # ---- graceful shutdown (issue 14, branch pool-14) ----
 from ._shutdown import ShutdownReport, shutdown, shutdown_report
@@ -162,6 +164,10 @@ __all__ = [
     "WatchReceiver",
     "ChannelClosed",
     "Lagged",
+    # ---- oneshot channel (issue 16 item 1, branch audit-16) ----
+    "oneshot",
+    "OneshotSender",
+    "OneshotReceiver",
     "Event",
     "Lock",
     "Semaphore",
