@@ -70,7 +70,7 @@ from ._backend import DriverInfo, driver_info
 # ---- multi-thread runtime (issue 14, branch mt-14) ----
 from ._diagnostics import runtime_handle, worker_metrics
 # ---- time and combinators (issue 16, item 6) ----
-from ._clock import BURST, DELAY, SKIP, Interval, advance_clock, clock, interval, pause_clock, resume_clock, sleep_until
+from ._clock import BURST, DELAY, SKIP, Interval, advance_clock, clock, interval, pause_clock, resume_clock, sleep_until, timeout_at
 from ._combinators import ALL_COMPLETED, FIRST_COMPLETED, FIRST_EXCEPTION, TaskGroup, as_completed, shield, wait
 from ._fdready import wait_readable, wait_writable
 # ---- end time and combinators ----
@@ -102,6 +102,7 @@ __all__ = [
     "current_task",
     "sleep",
     "timeout",
+    "timeout_at",
     "Timeout",
     "wait_for",
     "gather",
