@@ -76,7 +76,7 @@ from ._fdready import wait_readable, wait_writable
 # ---- end time and combinators ----
 # ---- signals and child processes (issue 16, branch sigproc-16) ----
 from ._signals import add_signal_handler, remove_signal_handler, wait_signal
-from ._process import DEVNULL, PIPE, STDOUT, Process, create_subprocess_exec
+from ._process import DEVNULL, PIPE, STDOUT, Process, create_subprocess_exec, create_subprocess_shell
 from ._procstreams import StreamReader, StreamWriter
 
 # ---- end signals and child processes ----
@@ -205,6 +205,7 @@ __all__ = [
     "remove_signal_handler",
     "wait_signal",
     "create_subprocess_exec",
+    "create_subprocess_shell",
     "Process",
     "PIPE",
     "STDOUT",
