@@ -13,6 +13,7 @@
 #include <sched.h>
 #include <signal.h>
 #include <stdatomic.h>
+#include <dirent.h>
 #include <stdio.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -497,6 +498,130 @@ static void test_freed_child_is_reaped(void **state)
     FINISH(f);
 }
 
+/* ---- every thread Eddy starts blocks every signal (issue 16 item 3; audit-16) ---- */
+
+/* SigBlk of /proc/self/task/<tid>/status into *mask; 0 when the thread is gone. */
+static int thread_sigblk(const char *tid, unsigned long long *mask)
+{
+    char path[300], line[256];
+    snprintf(path, sizeof path, "/proc/self/task/%s/status", tid);
+    FILE *fp = fopen(path, "re");
+    if (!fp) return 0;
+    int found = 0;
+    while (fgets(line, sizeof line, fp)) {
+        if (strncmp(line, "SigBlk:", 7) == 0) {
+            *mask = strtoull(line + 7, NULL, 16);
+            found = 1;
+        }
+    }
+    fclose(fp);
+    return found;
+}
+
+/* A child freed unwaited is handed to the reaper thread (started then): that thread,
+ * like every other thread of this process but the test's own (workers, blocking pool),
+ * blocks the catchable signals, so a process-directed signal only ever reaches a thread
+ * that chose to take it. */
+static void test_every_eddy_thread_blocks_signals(void **state)
+{
+    fixture_t *f = *state;
+    const char *argv[] = {"sleep", "1", NULL};
+    eddy_process_t p;
+    assert_int_equal(eddy_process_spawn(f->rt, argv, NULL, NULL, NULL, &p), 0);
+    int32_t pid;
+    assert_int_equal(eddy_process_pid(p, &pid), 0);
+    assert_int_equal(eddy_process_free(p), 0); /* the reaper runs until it exits */
+    const int sigs[] = {SIGHUP, SIGINT, SIGQUIT, SIGUSR1, SIGUSR2, SIGPIPE, SIGALRM, SIGTERM, SIGCHLD, SIGWINCH};
+    unsigned long long want = 0;
+    for (size_t i = 0; i < sizeof sigs / sizeof sigs[0]; i++) want |= 1ull << (sigs[i] - 1);
+    char self[32];
+    snprintf(self, sizeof self, "%ld", (long)gettid());
+    int others = 0;
+    DIR *d = opendir("/proc/self/task");
+    assert_non_null(d);
+    struct dirent *e;
+    while ((e = readdir(d)) != NULL) {
+        if (e->d_name[0] == '.' || strcmp(e->d_name, self) == 0) continue;
+        unsigned long long blk = 0;
+        if (!thread_sigblk(e->d_name, &blk)) continue; /* ended meanwhile */
+        others++;
+        if ((blk & want) != want) fprintf(stderr, "thread %s: SigBlk %llx\n", e->d_name, blk);
+        assert_true((blk & want) == want);
+    }
+    closedir(d);
+    assert_true(others >= 1); /* the reaper at least */
+    uint64_t t0 = now_ns();
+    while (!process_gone(pid) && elapsed_ms(t0) < 10000u * slow_factor()) sleep_ms(10);
+    assert_true(process_gone(pid));
+    FINISH(f);
+}
+
+/* ---- the SIGCHLD fallback (issue 16 item 4: kernels before 5.3; audit-16) ---- */
+
+/* Descriptors of this process that are pidfds ("anon_inode:[pidfd]"). */
+static int count_pidfds(void)
+{
+    DIR *d = opendir("/proc/self/fd");
+    assert_non_null(d);
+    int n = 0;
+    struct dirent *e;
+    while ((e = readdir(d)) != NULL) {
+        char path[300], target[256];
+        snprintf(path, sizeof path, "/proc/self/fd/%s", e->d_name);
+        ssize_t len = readlink(path, target, sizeof target - 1);
+        if (len <= 0) continue;
+        target[len] = 0;
+        if (strstr(target, "pidfd")) n++;
+    }
+    closedir(d);
+    return n;
+}
+
+/* Without a pidfd (EDDY_TEST_NO_PIDFD=1 forces what pidfd_open's refusal does) the C
+ * front door still waits through the SIGCHLD watcher: exit code, signal, ESRCH after the
+ * exit, and a child freed unwaited is reaped. No pidfd is open meanwhile (so the
+ * fallback, not the pidfd path, did the work). */
+static void test_sigchld_fallback_without_pidfd(void **state)
+{
+    fixture_t *f = *state;
+    int before = count_pidfds();
+    const char *was = getenv("EDDY_TEST_NO_PIDFD"); /* make san-valgrind sets it for the whole run */
+    int keep = was != NULL && strcmp(was, "1") == 0;
+    setenv("EDDY_TEST_NO_PIDFD", "1", 1); /* read at spawn */
+    const char *exit5[] = {"/bin/sh", "-c", "sleep 0.05; exit 5", NULL};
+    const char *sleeper[] = {"sleep", "30", NULL};
+    const char *brief[] = {"sleep", "0.1", NULL};
+    proc_state_t a = {0}, b = {0};
+    eddy_process_t c;
+    int ra = eddy_process_spawn(f->rt, exit5, NULL, NULL, NULL, &a.proc);
+    int rb = eddy_process_spawn(f->rt, sleeper, NULL, NULL, NULL, &b.proc);
+    int rc = eddy_process_spawn(f->rt, brief, NULL, NULL, NULL, &c);
+    if (!keep) unsetenv("EDDY_TEST_NO_PIDFD");
+    assert_int_equal(ra, 0);
+    assert_int_equal(rb, 0);
+    assert_int_equal(rc, 0);
+    assert_int_equal(count_pidfds(), before);
+    int32_t pid;
+    assert_int_equal(eddy_process_pid(c, &pid), 0);
+    assert_int_equal(eddy_process_free(c), 0); /* never waited for */
+
+    run_proc(f->rt, &a);
+    assert_int_equal(a.rc, EDDY_READY);
+    assert_int_equal(a.code, 5);
+    assert_int_equal(eddy_process_kill(a.proc, SIGTERM), -ESRCH);
+    assert_int_equal(eddy_process_kill(b.proc, SIGKILL), 0);
+    run_proc(f->rt, &b);
+    assert_int_equal(b.rc, EDDY_READY);
+    assert_int_equal(b.code, -1);
+    assert_int_equal(b.signum, SIGKILL);
+    uint64_t t0 = now_ns();
+    while (!process_gone(pid) && elapsed_ms(t0) < 10000u * slow_factor()) sleep_ms(10);
+    assert_true(process_gone(pid));
+    assert_int_equal(eddy_process_free(a.proc), 0);
+    assert_int_equal(eddy_process_free(b.proc), 0);
+    FINISH(f);
+}
+
 /* The child lists its descriptors while the parent holds a signalfd, another child's
  * pipes and pidfd: it sees 0-3 (3: ls's directory) and whatever this process has without
  * close-on-exec (the harness's), nothing of Eddy's. */
@@ -579,6 +704,8 @@ int main(void)
         T(test_wait_future),
         T(test_missing_program),
         T(test_freed_child_is_reaped),
+        T(test_sigchld_fallback_without_pidfd),
+        T(test_every_eddy_thread_blocks_signals),
         T(test_no_descriptor_leaks_into_the_child),
         T(test_process_misuse),
     };

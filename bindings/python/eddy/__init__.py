@@ -34,10 +34,12 @@ from ._errors import (
 from ._lib import LibraryNotFoundError
 from ._net import TcpListener, TcpStream, connect, listen
 # ---- coordination (issue 16) ----
-from ._queue import LifoQueue, PriorityQueue, Queue, QueueEmpty, QueueFull
+from ._queue import LifoQueue, PriorityQueue, Queue, QueueEmpty, QueueFull, QueueShutDown
 from ._sync import BoundedSemaphore, Condition, Event, Lock, Semaphore
 # ---- broadcast and watch channels (issue 16 item 1, branch bcast-16) ----
 from ._broadcast import Broadcast, BroadcastReceiver, ChannelClosed, Lagged, Watch, WatchReceiver
+# ---- oneshot channel (issue 16 item 1, branch audit-16) ----
+from ._oneshot import OneshotReceiver, OneshotSender, oneshot
 
 # ---- graceful shutdown (issue 14, branch pool-14) ----
 from ._shutdown import ShutdownReport, shutdown, shutdown_report
@@ -68,13 +70,13 @@ from ._backend import DriverInfo, driver_info
 # ---- multi-thread runtime (issue 14, branch mt-14) ----
 from ._diagnostics import runtime_handle, worker_metrics
 # ---- time and combinators (issue 16, item 6) ----
-from ._clock import BURST, DELAY, SKIP, Interval, advance_clock, clock, interval, pause_clock, resume_clock, sleep_until
+from ._clock import BURST, DELAY, SKIP, Interval, advance_clock, clock, interval, pause_clock, resume_clock, sleep_until, timeout_at
 from ._combinators import ALL_COMPLETED, FIRST_COMPLETED, FIRST_EXCEPTION, TaskGroup, as_completed, shield, wait
 from ._fdready import wait_readable, wait_writable
 # ---- end time and combinators ----
 # ---- signals and child processes (issue 16, branch sigproc-16) ----
 from ._signals import add_signal_handler, remove_signal_handler, wait_signal
-from ._process import DEVNULL, PIPE, STDOUT, Process, create_subprocess_exec
+from ._process import DEVNULL, PIPE, STDOUT, Process, create_subprocess_exec, create_subprocess_shell
 from ._procstreams import StreamReader, StreamWriter
 
 # ---- end signals and child processes ----
@@ -100,6 +102,7 @@ __all__ = [
     "current_task",
     "sleep",
     "timeout",
+    "timeout_at",
     "Timeout",
     "wait_for",
     "gather",
@@ -154,6 +157,7 @@ __all__ = [
     "PriorityQueue",
     "QueueFull",
     "QueueEmpty",
+    "QueueShutDown",
     # ---- broadcast and watch channels (issue 16 item 1, branch bcast-16) ----
     "Broadcast",
     "BroadcastReceiver",
@@ -161,6 +165,10 @@ __all__ = [
     "WatchReceiver",
     "ChannelClosed",
     "Lagged",
+    # ---- oneshot channel (issue 16 item 1, branch audit-16) ----
+    "oneshot",
+    "OneshotSender",
+    "OneshotReceiver",
     "Event",
     "Lock",
     "Semaphore",
@@ -197,6 +205,7 @@ __all__ = [
     "remove_signal_handler",
     "wait_signal",
     "create_subprocess_exec",
+    "create_subprocess_shell",
     "Process",
     "PIPE",
     "STDOUT",

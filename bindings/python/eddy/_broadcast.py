@@ -76,6 +76,10 @@ class _Shared:
             raise
 
 
+# The waiter set with its lock, for the other channels built the same way (_oneshot).
+SharedChannel = _Shared
+
+
 class Broadcast(_Shared):
     """The sending side of a broadcast channel keeping the last ``capacity``
     values: each value sent reaches every receiver subscribed at the time."""

@@ -1,5 +1,5 @@
 """The runtime's clock, absolute deadlines and intervals (issue 16, item 6):
-``eddy.clock``, ``sleep_until``, ``interval`` / ``Interval`` with tokio's
+``eddy.clock``, ``sleep_until``, ``timeout_at``, ``interval`` / ``Interval`` with tokio's
 missed-tick behaviours, and the paused clock for tests (``pause_clock``,
 ``resume_clock``, ``advance_clock``), over include/eddy.h's "Time and
 combinators" block.
@@ -21,7 +21,7 @@ from typing import Any, Generator, Optional
 from ._driver import PID, Runtime, check, running, wait_future, yield_now
 from ._errors import InvalidArgumentError
 from ._protocol import PENDING, SUSPEND
-from ._timeouts import MAX_NANOS, to_nanos
+from ._timeouts import MAX_NANOS, Timeout, now_ns, to_nanos
 
 # Missed-tick behaviours (tokio's MissedTickBehavior; include/eddy.h EDDY_MISSED_TICK_*).
 BURST = 0
@@ -30,15 +30,9 @@ SKIP = 2
 _BEHAVIOURS = {"burst": BURST, "delay": DELAY, "skip": SKIP, BURST: BURST, DELAY: DELAY, SKIP: SKIP}
 
 
-def _now_ns(rt: Runtime) -> int:
-    v = ctypes.c_uint64()
-    check(rt.lib.eddy_now(rt.h, ctypes.byref(v)))
-    return v.value
-
-
 def clock() -> float:
     """Now on the running runtime's clock, in seconds (the paused time while paused)."""
-    return _now_ns(running()) / 1e9
+    return now_ns(running()) / 1e9
 
 
 def _deadline_ns(when: object) -> int:
@@ -64,6 +58,14 @@ async def sleep_until(deadline: float, result: Any = None) -> Any:
     finally:
         lib.eddy_future_free(fut)
     return result
+
+
+def timeout_at(when: Optional[float]) -> Timeout:
+    """``async with eddy.timeout_at(when):`` — asyncio's ``timeout_at``: raise
+    ``TimeoutError`` if the block is still running at ``when`` (seconds on
+    ``eddy.clock()``; ``None``: no limit). A deadline already passed interrupts
+    the block at its first await."""
+    return Timeout(None) if when is None else Timeout(None, deadline_ns=_deadline_ns(when))
 
 
 def pause_clock() -> None:

@@ -153,10 +153,10 @@ def as_completed(aws: Iterable[Awaitable[Any]], *, timeout: Optional[float] = No
         yield next_one()
 
 
-async def shield(aw: Awaitable[Any]) -> Any:
-    """Like ``asyncio.shield``: await ``aw`` (a coroutine is spawned as a task)
-    without passing a cancellation of the awaiting task on to it. The awaiting
-    task still gets ``CancelledError``; the shielded task runs on."""
+def shield(aw: Awaitable[Any]) -> Task[Any]:
+    """Like ``asyncio.shield``: returns at once a task (asyncio: a future) with
+    ``aw``'s outcome; a coroutine is spawned now, as asyncio does. Cancelling the
+    shield — or the task awaiting it — does not cancel ``aw``, which runs on."""
     rt = running()
     if isinstance(aw, Task):
         inner = _as_task(rt, aw, "eddy.shield()")
@@ -164,9 +164,19 @@ async def shield(aw: Awaitable[Any]) -> Any:
         inner = spawn_task(rt, aw)  # type: ignore[arg-type]
     else:
         raise TypeError(f"shield() needs a task or a coroutine, not {type(aw).__name__}")
+    return spawn_task(rt, _shielded(rt, inner))
+
+
+async def _shielded(rt: Runtime, inner: Task[Any]) -> Any:
     # Not `await inner`: Task.__await__ cancels the awaited task when the awaiter is
     # cancelled (asyncio's rule for plain awaits); this wait does not.
-    await _wait_until(rt, (inner,), lambda: inner._done, _Deadline(rt, None))
+    try:
+        await _wait_until(rt, (inner,), lambda: inner._done, _Deadline(rt, None))
+    except CancelledError:
+        # As asyncio: once the shield is cancelled, the inner task's failure counts as
+        # retrieved (nobody is left to take it).
+        inner._exc_retrieved = True
+        raise
     return inner.result()
 
 

@@ -232,3 +232,19 @@ async def create_subprocess_exec(
             s.limit = limit
             setattr(p, name, StreamReader(s))
     return p
+
+
+async def create_subprocess_shell(
+    cmd: Union[str, bytes],
+    stdin: Any = None,
+    stdout: Any = None,
+    stderr: Any = None,
+    limit: int = DEFAULT_LIMIT,
+    **kwds: Any,
+) -> Process:
+    """asyncio's ``create_subprocess_shell``: ``/bin/sh -c cmd``, otherwise as
+    ``create_subprocess_exec`` (same keywords: ``cwd``, ``env``)."""
+    if not isinstance(cmd, (str, bytes)):
+        raise ValueError("cmd must be a string")  # asyncio's words
+    return await create_subprocess_exec("/bin/sh", "-c", cmd, stdin=stdin, stdout=stdout, stderr=stderr,
+                                         limit=limit, **kwds)

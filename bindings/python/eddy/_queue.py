@@ -54,6 +54,11 @@ class QueueFull(asyncio.QueueFull):
     """``put_nowait()`` on a full queue."""
 
 
+class QueueShutDown(getattr(asyncio, "QueueShutDown", Exception)):  # type: ignore[misc]
+    """A put on a queue that was shut down, or a get on one shut down and empty
+    (asyncio 3.13's name and meaning; a subclass of asyncio's where it exists)."""
+
+
 def _wakeup_next(waiters: Deque[SharedWaiter]) -> None:
     """Fire the oldest waiter not fired yet (under the queue's lock)."""
     while waiters:
@@ -67,7 +72,8 @@ class Queue(Generic[T]):
     """A FIFO queue; ``maxsize <= 0`` means unbounded. ``put`` waits while
     full, ``get`` while empty; waiting tasks are served in arrival order (a
     waiter cancelled after it was woken wakes the next one). Any runtime, any
-    thread (see the module's doc)."""
+    thread (see the module's doc). ``shutdown()`` closes it as asyncio 3.13's
+    does: puts raise ``QueueShutDown``, gets drain what is left, then raise it."""
 
     def __init__(self, maxsize: int = 0) -> None:
         self._maxsize = maxsize
@@ -79,6 +85,7 @@ class Queue(Generic[T]):
         self._putters: Deque[SharedWaiter] = deque()
         self._joiners: Deque[SharedWaiter] = deque()
         self._unfinished_tasks = 0
+        self._is_shutdown = False
         self._init(maxsize)
 
     # The storage, overridden by LifoQueue / PriorityQueue (as asyncio's).
@@ -142,6 +149,8 @@ class Queue(Generic[T]):
         while True:
             locked = self._begin()
             try:
+                if self._is_shutdown:
+                    raise QueueShutDown
                 if not self.full():
                     self._put_entered(item)
                     return
@@ -166,7 +175,8 @@ class Queue(Generic[T]):
 
     def put_nowait(self, item: T) -> None:
         """Any thread."""
-        # _begin/_end inlined: this and get_nowait are the data path.
+        # _begin/_end inlined: this and get_nowait are the data path. A shut-down
+        # queue is shared for good (shutdown), so this path never sees one.
         if not self._shared and self._home == get_ident():
             self._busy = True
             if not self._shared:
@@ -183,6 +193,8 @@ class Queue(Generic[T]):
             self._busy = False
         locked = self._begin()
         try:
+            if self._is_shutdown:
+                raise QueueShutDown
             if self.full():
                 raise QueueFull
             self._put_entered(item)
@@ -201,6 +213,8 @@ class Queue(Generic[T]):
             try:
                 if self._queue:
                     return self._get_entered()
+                if self._is_shutdown:
+                    raise QueueShutDown
                 w = shared_waiter()
                 self._getters.append(w)
             finally:
@@ -238,7 +252,7 @@ class Queue(Generic[T]):
         locked = self._begin()
         try:
             if not self._queue:
-                raise QueueEmpty
+                raise QueueShutDown if self._is_shutdown else QueueEmpty
             return self._get_entered()
         finally:
             self._end(locked)
@@ -257,9 +271,40 @@ class Queue(Generic[T]):
                 raise ValueError("task_done() called too many times")
             self._unfinished_tasks -= 1
             if self._unfinished_tasks == 0:
-                joiners, self._joiners = self._joiners, deque()
-                for w in joiners:
-                    w.fire()
+                self._release_joiners()
+        finally:
+            self._end(locked)
+
+    def _release_joiners(self) -> None:
+        joiners, self._joiners = self._joiners, deque()
+        for w in joiners:
+            w.fire()
+
+    def shutdown(self, immediate: bool = False) -> None:
+        """Close the queue (asyncio 3.13's ``Queue.shutdown``); any thread. Every
+        later put raises ``QueueShutDown``; gets return what is queued, then raise it.
+        ``immediate``: the queued items are dropped (each counted as done for
+        ``join``), so gets raise at once. Waiting putters and getters are woken to
+        see it."""
+        locked = self._begin()
+        try:
+            self._is_shutdown = True
+            if immediate:
+                while self._queue:
+                    self._get()
+                    if self._unfinished_tasks > 0:
+                        self._unfinished_tasks -= 1
+                if self._unfinished_tasks == 0:
+                    self._release_joiners()
+            for waiters in (self._getters, self._putters):
+                while waiters:
+                    w = waiters.popleft()
+                    if not w.fired:
+                        w.fire()
+            # Every later operation takes the locked path, which checks `_is_shutdown`:
+            # the unlocked put_nowait/get_nowait of the home thread stay as they were.
+            # Last, so no other thread runs while this (possibly unlocked) one still writes.
+            self._shared = True
         finally:
             self._end(locked)
 

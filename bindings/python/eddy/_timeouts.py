@@ -11,6 +11,7 @@ current await point as a ``TimeoutCancel`` (a ``CancelledError``), and its
 
 from __future__ import annotations
 
+import ctypes
 from typing import TYPE_CHECKING, Any, List, Optional, TypeVar
 
 from ._driver import PID, Runtime, check, running, wait_future, yield_now
@@ -63,14 +64,18 @@ async def sleep(delay: float, result: T = None) -> T:  # type: ignore[assignment
 class Timeout:
     """``async with eddy.timeout(s):`` — raise ``TimeoutError`` if the block
     takes longer than ``s`` seconds (``None``: no limit). The block is
-    interrupted at its current await point."""
+    interrupted at its current await point. ``eddy.timeout_at(when)`` (``_clock``)
+    makes one with an absolute deadline on ``eddy.clock()``, as asyncio's."""
 
     _IDLE, _ARMED, _FIRED, _THROWN, _DONE = range(5)
 
-    __slots__ = ("_ns", "_fut", "_task", "_state", "_rt")
+    __slots__ = ("_ns", "_fut", "_task", "_state", "_rt", "_absolute", "_when_ns")
 
-    def __init__(self, delay: Optional[float]) -> None:
-        self._ns = None if delay is None else to_nanos(delay, "timeout")
+    def __init__(self, delay: Optional[float], *, deadline_ns: Optional[int] = None) -> None:
+        # deadline_ns: an absolute deadline (timeout_at), already checked by the caller.
+        self._absolute = deadline_ns is not None
+        self._when_ns = deadline_ns
+        self._ns = deadline_ns if self._absolute else (None if delay is None else to_nanos(delay, "timeout"))
         self._fut = 0
         self._task: Optional[Task[Any]] = None
         self._rt: Optional[Runtime] = None
@@ -78,6 +83,12 @@ class Timeout:
 
     def expired(self) -> bool:
         return self._state in (Timeout._FIRED, Timeout._THROWN)
+
+    def when(self) -> Optional[float]:
+        """The deadline of a ``timeout_at`` on ``eddy.clock()`` in seconds (asyncio's
+        ``Timeout.when``); None without a limit, and for ``eddy.timeout(delay)``,
+        whose deadline is not tracked (that would cost ``wait_for`` a C call)."""
+        return None if self._when_ns is None else self._when_ns / 1e9
 
     async def __aenter__(self) -> "Timeout":
         if self._state != Timeout._IDLE:
@@ -91,7 +102,10 @@ class Timeout:
             self._state = Timeout._DONE
             return self
         lib = rt.lib
-        check(lib.eddy_sleep(rt.h, self._ns, rt.out_ref))
+        if self._absolute:
+            check(lib.eddy_sleep_until(rt.h, self._ns, rt.out_ref))
+        else:
+            check(lib.eddy_sleep(rt.h, self._ns, rt.out_ref))
         self._fut = rt.out.value
         rc = lib.eddy_future_poll(self._fut, rt.cx)  # arms the timer with this task's waker
         self._state = Timeout._FIRED if (rc == READY or rc < 0) else Timeout._ARMED
@@ -119,6 +133,13 @@ class Timeout:
 
 def timeout(delay: Optional[float]) -> Timeout:
     return Timeout(delay)
+
+
+def now_ns(rt: Runtime) -> int:
+    """The runtime's clock in nanoseconds (``eddy_now``; paused time while paused)."""
+    v = ctypes.c_uint64()
+    check(rt.lib.eddy_now(rt.h, ctypes.byref(v)))
+    return v.value
 
 
 def expired_timeout(rt: Runtime, timeouts: List[Timeout]) -> Optional[TimeoutCancel]:

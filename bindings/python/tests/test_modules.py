@@ -152,6 +152,7 @@ LAYERS = [
     "_clock", "_combinators", "_fdready",  # time and combinators (issue 16, item 6)
     "_signals", "_procstreams", "_process",  # signals and child processes (issue 16, sigproc-16): over _tasks / _net
     "_broadcast",  # ---- broadcast and watch (issue 16 item 1, bcast-16): over _waiters / _queue ----
+    "_oneshot",  # ---- oneshot (issue 16 item 1, audit-16): over _broadcast's waiter set ----
     "__init__",
 ]
 
