@@ -118,18 +118,16 @@ final class WorkerGroup: @unchecked Sendable {
     /// Work arrived in the inject queue: tells one worker through its inbox, so a loop
     /// looks at the queue only when told (no per-tick check: a one-worker runtime's loop
     /// is unchanged). A parked worker is preferred (its parked flag is taken here, then
-    /// it is unparked), workers 1..<N first; with none parked, round-robin over 1..<N,
-    /// which run until shutdown. A worker parks only after re-checking its inbox counter
+    /// it is unparked) among workers 1..<N, which run until shutdown; with none parked,
+    /// round-robin over them. A worker parks only after re-checking its inbox counter
     /// (the inbox's parking protocol), so the hint is never lost: either the worker sees
-    /// it, or the push finds it parked and unparks it. Worker 0 is told only while parked
-    /// inside `blockOn`/`run`, and its thread may leave right after: `forwardInjectWork`
-    /// then passes the work on.
+    /// it, or the push finds it parked and unparks it. Worker 0 is never told (its loop
+    /// ends with its `blockOn`).
     func notifyWorker() {
+        // Never worker 0: its loop ends whenever its `blockOn` future is ready, and tasks it
+        // had just taken would wait in its ready queue for the next `blockOn`/`run`.
         for c in cores.dropFirst() where c.driver.takeParked() {
             if c.inbox.pushInjectHint(unparking: c.driver, parkedTaken: true) { return }
-        }
-        if cores[0].driver.takeParked(), cores[0].inbox.pushInjectHint(unparking: cores[0].driver, parkedTaken: true) {
-            return
         }
         notifyRunningWorker()
     }
