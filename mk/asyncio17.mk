@@ -1,5 +1,5 @@
 # ---- asyncio event loop (issue 17, branch loop-17) ----
-.PHONY: test-asyncio
+.PHONY: test-asyncio test-asyncio-libs
 
 # CPython's own asyncio tests (test_events, test_sock_lowlevel, test_streams, test_server,
 # test_locks, test_queues, test_timeouts, test_taskgroups, test_tasks) with eddy.EventLoop injected: fails on any failure not listed with its reason in
@@ -10,4 +10,12 @@ test-asyncio: build $(VENV_STAMP) ## CPython's asyncio event-loop tests on eddy.
 	EDDY_LIBRARY=$(abspath $(LIBDIR))/libeddy.so $(PYTHON) bindings/python/conformance/run_asyncio.py
 
 TEST_TARGETS += test-asyncio
+
+# aiohttp and websockets (pinned in requirements-test.txt, installed by make deps) on
+# eddy.EventLoop: servers and clients on 127.0.0.1, data both ways, 50-100 connections
+# at once. ~5 s (each test bounded to 120 s).
+test-asyncio-libs: build $(VENV_STAMP) ## aiohttp and websockets servers and clients on eddy.EventLoop
+	cd bindings/python && EDDY_LIBRARY=$(abspath $(LIBDIR))/libeddy.so $(PYTHON) -m pytest $(PYTEST_ARGS) -p no:cacheprovider libtests
+
+TEST_TARGETS += test-asyncio-libs
 # ---- end asyncio event loop ----
