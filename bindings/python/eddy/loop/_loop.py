@@ -20,6 +20,7 @@ import weakref
 from asyncio import base_events, events
 from typing import Any, Dict, Optional
 
+from ._ctask import join as join_c_task
 from ._borrowed import BorrowedMixin
 from ._pool import run_in_pool
 from ._reactor import Reactor
@@ -252,6 +253,24 @@ class EventLoop(SockMixin, ServerMixin, BorrowedMixin, base_events.BaseEventLoop
         )
         self._make_socket_transport(rawsock, ssl_protocol, extra=extra, server=server)
         return ssl_protocol._app_transport
+
+    # -- C tasks on this loop's runtime ------------------------------------------------
+    @property
+    def eddy_runtime(self) -> int:
+        """The id of this loop's ``eddy_runtime_t``: C code in the process may
+        ``eddy_spawn`` tasks on it (any thread); they run inside this loop's turns,
+        on its thread, while it runs. Valid until ``close()``."""
+        self._check_closed()
+        return self._reactor.h  # type: ignore[union-attr]
+
+    def eddy_join(self, task: int) -> Any:
+        """An asyncio future of C task ``task`` (an ``eddy_task_t`` id of a task on
+        ``eddy_runtime``): its status (0, or the poll function's error code) when
+        it ends. The handle stays the caller's (``eddy_task_free`` it). A bad
+        handle sets the future's exception (``EddyError``)."""
+        self._check_closed()
+        self._check_owner("eddy_join")
+        return join_c_task(self, task)
 
     # -- blocking pool ----------------------------------------------------------------
     def run_in_executor(self, executor: Any, func: Any, *args: Any) -> Any:
