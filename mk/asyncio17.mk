@@ -19,10 +19,10 @@ test-asyncio-ci: build $(VENV_STAMP) ## test-asyncio plus test_subprocess with e
 	@$(PYTHON) -c "import test.test_asyncio" 2>/dev/null || { echo "test-asyncio-ci: CPython's test package is missing (Debian: apt-get install libpython3.11-testsuite)" >&2; exit 1; }
 	EDDY_LIBRARY=$(abspath $(LIBDIR))/libeddy.so $(PYTHON) bindings/python/conformance/run_asyncio.py --ci
 
-# aiohttp and websockets (pinned in requirements-test.txt, installed by make deps) on
-# eddy.EventLoop: servers and clients on 127.0.0.1, data both ways, 50-100 connections
-# at once. ~5 s (each test bounded to 120 s).
-test-asyncio-libs: build $(VENV_STAMP) ## aiohttp and websockets servers and clients on eddy.EventLoop
+# aiohttp, websockets, anyio and httpx (pinned in requirements-test.txt, installed by
+# make deps) on eddy.EventLoop: servers and clients on 127.0.0.1, data both ways, 50-100
+# connections at once. ~5 s (each test bounded to 120 s).
+test-asyncio-libs: build $(VENV_STAMP) ## aiohttp, websockets, anyio, httpx servers and clients on eddy.EventLoop
 	cd bindings/python && EDDY_LIBRARY=$(abspath $(LIBDIR))/libeddy.so $(PYTHON) -m pytest $(PYTEST_ARGS) -p no:cacheprovider libtests
 
 TEST_TARGETS += test-asyncio-libs
