@@ -1,6 +1,6 @@
 """Run CPython's own asyncio event-loop tests on ``eddy.EventLoop`` (issue 17).
 
-    python3 bindings/python/conformance/run_asyncio.py [-v] [-k PATTERN] [--list-failures]
+    python3 bindings/python/conformance/run_asyncio.py [-v] [-k PATTERN] [--list-failures] [--ci]
 
 Each CPython test class is re-declared with Eddy's loop injected
 (``create_event_loop``), since a policy is not enough (modules reset it). A test
@@ -30,6 +30,7 @@ import asyncio  # noqa: E402
 import eddy  # noqa: E402
 from test.test_asyncio import test_events, test_server, test_sock_lowlevel, test_streams  # noqa: E402
 from test.test_asyncio import test_locks, test_queues, test_taskgroups, test_tasks, test_timeouts  # noqa: E402
+from test.test_asyncio import test_sendfile, test_subprocess  # noqa: E402
 from test.test_asyncio import utils as test_utils  # noqa: E402
 
 RAN: List[bool] = [False]
@@ -85,6 +86,84 @@ class EddyTaskTests(test_tasks.CTask_CFuture_Tests):  # type: ignore[misc]
         return loop
 
 
+class CountingPolicy(eddy.EventLoopPolicy):
+    """Eddy's policy (asyncio's Unix policy: its child watchers) making CountingLoops."""
+
+    _loop_factory = CountingLoop
+
+
+def _policy_setup(self: unittest.TestCase) -> None:
+    # Classes whose setUp (or tests) call asyncio.new_event_loop() or the policy's
+    # new_event_loop(): Eddy's policy during the test, asyncio's default afterwards.
+    asyncio.set_event_loop_policy(CountingPolicy())
+    super(type(self), self).setUp()  # type: ignore[misc]
+
+
+def _policy_teardown(self: unittest.TestCase) -> None:
+    try:
+        super(type(self), self).tearDown()  # type: ignore[misc]
+    finally:
+        asyncio.set_event_loop_policy(None)
+
+
+def _eddy_test_loop(self: Any, gen: Any = None) -> Any:
+    # As EddyTaskTests.new_test_loop: asyncio's TestLoop only when a virtual clock is asked.
+    if gen is not None:
+        return test_utils.TestCase.new_test_loop(self, gen)
+    loop = CountingLoop()
+    self.set_event_loop(loop)
+    return loop
+
+
+def _with_eddy(cls: type, name: str = "") -> type:
+    """``cls`` with Eddy's loop injected both ways: through the policy (setUp /
+    asyncio.new_event_loop) and through test_utils' new_test_loop."""
+    return type(
+        name or "Eddy" + cls.__name__,
+        (cls,),
+        {"setUp": _policy_setup, "tearDown": _policy_teardown, "new_test_loop": _eddy_test_loop},
+    )
+
+
+class EddySendfileTests(test_sendfile.SendfileTestsBase, test_utils.TestCase):  # type: ignore[misc]
+    def create_event_loop(self) -> CountingLoop:
+        return CountingLoop()
+
+
+# test_subprocess: the threaded child watcher (3.11's default) in make test; the other
+# watcher classes CPython runs on Unix (same tests, another watcher; the multi-loop one
+# CPython skips itself) only with --ci (make test-asyncio-ci), to keep make test short.
+SUBPROCESS_CLASSES = [_with_eddy(test_subprocess.SubprocessThreadedWatcherTests)]
+SUBPROCESS_CI_CLASSES = [
+    _with_eddy(getattr(test_subprocess, n))
+    for n in ("SubprocessSafeWatcherTests", "SubprocessFastWatcherTests", "SubprocessPidfdWatcherTests")
+]
+
+# test_tasks: the classes that build event loops besides CTask_CFuture_Tests (the
+# Python/C Task and Future variants, gather, current_task, run_coroutine_threadsafe,
+# sleep). Introspection and generic tests build no loop, CompatibilityTests has no
+# test in 3.11: not run here.
+TASK_CLASSES = [
+    _with_eddy(getattr(test_tasks, n))
+    for n in (
+        "CTask_CFuture_SubclassTests",
+        "CTaskSubclass_PyFuture_Tests",
+        "PyTask_CFutureSubclass_Tests",
+        "CTask_PyFuture_Tests",
+        "PyTask_CFuture_Tests",
+        "PyTask_PyFuture_Tests",
+        "PyTask_PyFuture_SubclassTests",
+        "CTask_Future_Tests",
+        "PyCurrentLoopTests",
+        "CCurrentLoopTests",
+        "FutureGatherTests",
+        "CoroutineGatherTests",
+        "RunCoroutineThreadsafeTests",
+        "SleepTests",
+    )
+]
+
+
 def _eddy_runner(self: unittest.IsolatedAsyncioTestCase) -> None:
     # IsolatedAsyncioTestCase (3.11) makes asyncio.Runner(debug=True): same, on Eddy's loop.
     assert self._asyncioRunner is None
@@ -100,7 +179,8 @@ def _isolated(module: object) -> List[type]:
     return out
 
 
-CLASSES = [EddyEventLoopTests, EddySockTests, EddyStreamTests, EddyServerTests, EddyTaskTests]
+CLASSES = [EddyEventLoopTests, EddySockTests, EddyStreamTests, EddyServerTests, EddyTaskTests, EddySendfileTests]
+CLASSES += SUBPROCESS_CLASSES + TASK_CLASSES
 for _m in (test_locks, test_queues, test_timeouts, test_taskgroups):
     CLASSES += _isolated(_m)
 
@@ -159,12 +239,15 @@ def main() -> int:
     ap = argparse.ArgumentParser()
     ap.add_argument("-v", action="store_true")
     ap.add_argument("-k", action="append", default=[])
+    ap.add_argument("--ci", action="store_true", help="also the CI tier's classes (test_subprocess with every child watcher)")
+    ap.add_argument("--by-class", action="store_true", help="print the counts of each test class")
     ap.add_argument("--list-failures", action="store_true", help="print failing ids with the last line of their error")
     args = ap.parse_args()
     loader = unittest.TestLoader()
     if args.k:
         loader.testNamePatterns = [f"*{k}*" for k in args.k]
-    suite = unittest.TestSuite(loader.loadTestsFromTestCase(c) for c in CLASSES)
+    classes = CLASSES + (SUBPROCESS_CI_CLASSES if args.ci else [])
+    suite = unittest.TestSuite(loader.loadTestsFromTestCase(c) for c in classes)
     runner = unittest.TextTestRunner(verbosity=2 if args.v else 1, resultclass=Recorder, stream=sys.stderr)
     t0 = time.monotonic()
     result = runner.run(suite)
@@ -184,6 +267,13 @@ def main() -> int:
     )
     if failed:
         print("(unittest's FAILED line above counts the expected failures too; what decides is below)")
+    if args.by_class:
+        rows: Dict[str, List[int]] = {}
+        for t, (w, ran, _) in oc.items():
+            r = rows.setdefault(t.split(".")[0], [0, 0, 0, 0])
+            r[0 if w == "pass" and ran else 1 if w == "pass" else 2 if w in ("fail", "error") else 3] += 1
+        for c, (pe, pn, fl, sk) in rows.items():
+            print(f"  {c}: {pe} passed on Eddy, {pn} passed without an Eddy loop, {fl} failed, {sk} skipped")
     if args.list_failures:
         for t in sorted(failed):
             print(f"{t}  # {failed[t]}")

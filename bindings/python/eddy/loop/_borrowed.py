@@ -19,6 +19,27 @@ _U = unix_events._UnixSelectorEventLoop
 _S = selector_events.BaseSelectorEventLoop
 
 
+class DatagramTransport(selector_events._SelectorDatagramTransport):  # type: ignore[misc,name-defined]
+    """asyncio's datagram transport; its ``repr`` asks the loop's watches, not a
+    selector (asyncio's reads ``loop._selector``, which an Eddy loop has not)."""
+
+    def __repr__(self) -> str:
+        info = [self.__class__.__name__]
+        if self._sock is None:
+            info.append("closed")
+        elif self._closing:
+            info.append("closing")
+        info.append(f"fd={self._sock_fd}")
+        loop = self._loop
+        if loop is not None and not loop.is_closed():
+            entry = loop._fds.get(self._sock_fd)
+            reading = entry is not None and entry.reader.handle is not None
+            writing = entry is not None and entry.writer.handle is not None
+            info.append("read=polling" if reading else "read=idle")
+            info.append(f"write=<{'polling' if writing else 'idle'}, bufsize={self.get_write_buffer_size()}>")
+        return "<{}>".format(" ".join(info))
+
+
 class BorrowedMixin:
     # Unix-domain streams
     create_unix_connection = _U.create_unix_connection
@@ -33,8 +54,13 @@ class BorrowedMixin:
     _sock_sendfile_native_impl = _U._sock_sendfile_native_impl
     _sock_sendfile_update_filepos = _U._sock_sendfile_update_filepos
     _sock_add_cancellation_callback = _U._sock_add_cancellation_callback
+    # loop.sendfile on a SocketTransport (TRY_NATIVE): pause reading, wait for the
+    # transport's buffer to drain (_make_empty_waiter), sock_sendfile, resume
+    _sendfile_native = _S._sendfile_native
     # datagrams
-    _make_datagram_transport = _S._make_datagram_transport
+    def _make_datagram_transport(self, sock: Any, protocol: Any, address: Any = None, waiter: Any = None, extra: Any = None) -> Any:
+        return DatagramTransport(self, sock, protocol, address, waiter, extra)
+
     sock_recvfrom = _S.sock_recvfrom
     _sock_recvfrom = _S._sock_recvfrom
     sock_recvfrom_into = _S.sock_recvfrom_into

@@ -15,10 +15,12 @@ from __future__ import annotations
 
 import heapq
 import socket
+import threading
 import weakref
 from asyncio import base_events, events
 from typing import Any, Dict, Optional
 
+from ._ctask import join as join_c_task
 from ._borrowed import BorrowedMixin
 from ._pool import run_in_pool
 from ._reactor import Reactor
@@ -49,9 +51,11 @@ class EventLoop(SockMixin, ServerMixin, BorrowedMixin, base_events.BaseEventLoop
 
     def __init__(self, *, blocking_threads: int = 8) -> None:
         super().__init__()
+        self._fds: Dict[int, FdEntry] = {}
+        self._reactor: Optional[Reactor] = None  # close() of a half-made loop has nothing to free
+        self._timer: Optional[Timer] = None
         self._reactor = Reactor(blocking_threads)
         self._timer = Timer(self._reactor)
-        self._fds: Dict[int, FdEntry] = {}
         self._transports: "weakref.WeakValueDictionary[int, Any]" = weakref.WeakValueDictionary()
         self._signal_handlers: Dict[int, Any] = {}
         self._ssock: Optional[socket.socket] = None
@@ -127,17 +131,35 @@ class EventLoop(SockMixin, ServerMixin, BorrowedMixin, base_events.BaseEventLoop
     def _process_events(self, event_list: Any) -> None:  # pragma: no cover - no selector
         pass
 
+    def _check_owner(self, what: str) -> None:
+        """Eddy's runtime belongs to the thread that made the loop (include/eddy.h):
+        from another thread, what would touch it raises asyncio's RuntimeError
+        instead of reaching the runtime (EDDY_EWRONGTHREAD) half-way."""
+        r = self._reactor
+        if r is not None and threading.get_ident() != r.owner_thread:
+            raise RuntimeError(f"{what}: an eddy.EventLoop is used on the thread that created it (Non-thread-safe operation invoked on an event loop other than the current one)")
+
+    def run_forever(self) -> None:
+        if not self.is_closed() and not self.is_running():
+            self._check_owner("run_forever")
+        super().run_forever()
+
     def close(self) -> None:
         if self.is_running():
             raise RuntimeError("Cannot close a running event loop")
         if self.is_closed():
             return
+        if self._reactor is None:  # __init__ failed: nothing of Eddy's to free
+            super().close()
+            return
+        self._check_owner("close")
         super().close()
         self._close_signals()
         for entry in list(self._fds.values()):
             entry.free()
         self._fds.clear()
-        self._timer.cancel()
+        if self._timer is not None:
+            self._timer.cancel()
         self._reactor.free()
 
     # -- descriptors ----------------------------------------------------------------
@@ -192,19 +214,23 @@ class EventLoop(SockMixin, ServerMixin, BorrowedMixin, base_events.BaseEventLoop
 
     def add_reader(self, fd: Any, callback: Any, *args: Any) -> None:
         """Level-triggered, as with a selector: ``callback(*args)`` runs while
-        ``fd`` is readable."""
+        ``fd`` is readable. On the loop's thread only (RuntimeError elsewhere)."""
+        self._check_owner("add_reader")
         self._ensure_fd_no_transport(fd)
         self._watch(_fileno(fd), READ, callback, *args, edge=False)
 
     def remove_reader(self, fd: Any) -> bool:
+        self._check_owner("remove_reader")
         self._ensure_fd_no_transport(fd)
         return self._unwatch(_fileno(fd), READ)
 
     def add_writer(self, fd: Any, callback: Any, *args: Any) -> None:
+        self._check_owner("add_writer")
         self._ensure_fd_no_transport(fd)
         self._watch(_fileno(fd), WRITE, callback, *args, edge=False)
 
     def remove_writer(self, fd: Any) -> bool:
+        self._check_owner("remove_writer")
         self._ensure_fd_no_transport(fd)
         return self._unwatch(_fileno(fd), WRITE)
 
@@ -228,11 +254,30 @@ class EventLoop(SockMixin, ServerMixin, BorrowedMixin, base_events.BaseEventLoop
         self._make_socket_transport(rawsock, ssl_protocol, extra=extra, server=server)
         return ssl_protocol._app_transport
 
+    # -- C tasks on this loop's runtime ------------------------------------------------
+    @property
+    def eddy_runtime(self) -> int:
+        """The id of this loop's ``eddy_runtime_t``: C code in the process may
+        ``eddy_spawn`` tasks on it (any thread); they run inside this loop's turns,
+        on its thread, while it runs. Valid until ``close()``."""
+        self._check_closed()
+        return self._reactor.h  # type: ignore[union-attr]
+
+    def eddy_join(self, task: int) -> Any:
+        """An asyncio future of C task ``task`` (an ``eddy_task_t`` id of a task on
+        ``eddy_runtime``): its status (0, or the poll function's error code) when
+        it ends. The handle stays the caller's (``eddy_task_free`` it). A bad
+        handle sets the future's exception (``EddyError``)."""
+        self._check_closed()
+        self._check_owner("eddy_join")
+        return join_c_task(self, task)
+
     # -- blocking pool ----------------------------------------------------------------
     def run_in_executor(self, executor: Any, func: Any, *args: Any) -> Any:
         """``executor`` None and no default executor set: Eddy's blocking pool."""
         self._check_closed()
         if executor is None and self._default_executor is None:
+            self._check_owner("run_in_executor")
             if self._debug:
                 self._check_callback(func, "run_in_executor")
             return run_in_pool(self, func, args)

@@ -8,6 +8,8 @@ import itertools
 from ctypes import byref, c_uint64, c_void_p
 from typing import Any, Callable, Dict, List, Optional, Tuple
 
+from asyncio import futures
+
 from .. import _lib
 from .._errors import error_from_code
 from ._reactor import HostTask, Reactor
@@ -92,8 +94,16 @@ def run_in_pool(loop: Any, func: Callable[..., Any], args: Tuple[Any, ...]) -> A
         ok, value = box[0]
         if ok:
             afut.set_result(value)
+        elif isinstance(value, StopIteration):
+            # A Future refuses StopIteration (TypeError): wrap it as a Task does.
+            exc = RuntimeError("StopIteration raised in the executor job")
+            exc.__cause__ = value
+            afut.set_exception(exc)
         else:
-            afut.set_exception(value)
+            # As asyncio.wrap_future: concurrent.futures' CancelledError / TimeoutError
+            # become asyncio's (a job calling future.result() of a cancelled
+            # run_coroutine_threadsafe future).
+            afut.set_exception(futures._convert_future_exc(value))
 
     wait = FutureWait(r, efut, finished)
 

@@ -17,6 +17,7 @@ cloned from tick's cx; it is the one C call here allowed from any thread).
 from __future__ import annotations
 
 import ctypes
+import threading
 from array import array
 from ctypes import byref, c_uint64, c_void_p
 from typing import Any, List, Optional
@@ -58,6 +59,9 @@ class Reactor:
 
     def __init__(self, blocking_threads: int = 4) -> None:
         self.lib = lib = _lib.load()
+        # The runtime belongs to this thread (include/eddy.h): the loop checks it
+        # before calls that would get EDDY_EWRONGTHREAD from elsewhere.
+        self.owner_thread = threading.get_ident()
         cfg = _lib.eddy_config_t()
         check(lib.eddy_config_init(byref(cfg)))
         cfg.flags |= _lib.CONFIG_RETURN_ON_SIGNAL

@@ -23,6 +23,9 @@ from ._watch import READ, WRITE
 class SocketTransport(transports._FlowControlMixin, transports.Transport):  # type: ignore[misc]
     max_size = 256 * 1024
     _start_tls_compatible = True  # loop.start_tls wraps it in asyncio's SSLProtocol
+    # loop.sendfile: os.sendfile on the socket (the loop's _sendfile_native), asyncio's
+    # fallback when the file is not a regular file
+    _sendfile_compatible = constants._SendfileMode.TRY_NATIVE
 
     def __init__(self, loop: Any, sock: socket.socket, protocol: Any, waiter: Any = None, extra: Any = None, server: Any = None) -> None:
         super().__init__(extra, loop)
@@ -49,6 +52,7 @@ class SocketTransport(transports._FlowControlMixin, transports.Transport):  # ty
         self._eof = False
         self._rdir: Any = None
         self._wdir: Any = None
+        self._empty_waiter: Any = None  # set while loop.sendfile runs (no write() then)
         if server is not None:
             server._attach()
         loop._transports[self._sock_fd] = self
@@ -190,6 +194,8 @@ class SocketTransport(transports._FlowControlMixin, transports.Transport):  # ty
             raise TypeError(f"data argument must be a bytes-like object, not {type(data).__name__!r}")
         if self._eof:
             raise RuntimeError("Cannot call write() after write_eof()")
+        if self._empty_waiter is not None:
+            raise RuntimeError("unable to write; sendfile is in progress")
         if not data:
             return
         if self._conn_lost:
@@ -231,12 +237,16 @@ class SocketTransport(transports._FlowControlMixin, transports.Transport):  # ty
             self._loop._unwatch(self._sock_fd, WRITE)
             self._buffer.clear()
             self._fatal_error(exc, "Fatal write error on socket transport")
+            if self._empty_waiter is not None:
+                self._empty_waiter.set_exception(exc)
             return
         if n:
             del self._buffer[:n]
         self._maybe_resume_protocol()
         if not self._buffer:
             self._loop._unwatch(self._sock_fd, WRITE)
+            if self._empty_waiter is not None:
+                self._empty_waiter.set_result(None)
             if self._closing:
                 self._call_connection_lost(None)
             elif self._eof:
@@ -260,6 +270,18 @@ class SocketTransport(transports._FlowControlMixin, transports.Transport):  # ty
 
     def get_write_buffer_size(self) -> int:
         return len(self._buffer)
+
+    # -- sendfile (the loop's _sendfile_native) ---------------------------------------
+    def _make_empty_waiter(self) -> Any:
+        if self._empty_waiter is not None:
+            raise RuntimeError("Empty waiter is already set")
+        self._empty_waiter = self._loop.create_future()
+        if not self._buffer:
+            self._empty_waiter.set_result(None)
+        return self._empty_waiter
+
+    def _reset_empty_waiter(self) -> None:
+        self._empty_waiter = None
 
     # -- closing --------------------------------------------------------------------
     def is_closing(self) -> bool:
@@ -303,6 +325,8 @@ class SocketTransport(transports._FlowControlMixin, transports.Transport):  # ty
             if self._protocol_connected:
                 self._protocol.connection_lost(exc)
         finally:
+            if self._empty_waiter is not None and not self._empty_waiter.done():
+                self._empty_waiter.set_exception(ConnectionError("Connection is closed by peer"))
             loop = self._loop
             if not loop.is_closed():
                 loop._unwatch(self._sock_fd, READ)
