@@ -77,7 +77,7 @@ sanlib-asan-build:
 	@ln -sf $(abspath $(SANLIB_ASAN_SCRATCH))/release/libeddy.so $(SANLIB_ASAN_OUT)/lib/libeddy.so
 	@ln -sf $(abspath $(SANLIB_ASAN_SCRATCH))/release/libeddy.so $(SANLIB_ASAN_OUT)/lib/libeddy.so.0
 
-sanlib-tsan-build:
+sanlib-tsan-build: ## the TSan-built libeddy.so alone (what sanlib-tsan runs against)
 	swift build $(SANLIB_SWIFT_FLAGS) --sanitize=thread --scratch-path $(SANLIB_TSAN_SCRATCH)
 	@mkdir -p $(SANLIB_TSAN_OUT)/lib
 	@ln -sf $(abspath $(SANLIB_TSAN_SCRATCH))/release/libeddy.so $(SANLIB_TSAN_OUT)/lib/libeddy.so
