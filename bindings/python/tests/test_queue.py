@@ -151,6 +151,27 @@ def test_a_cancelled_putter_gives_back_its_place():
     assert both(cancelled_putter) == ([0, 2], 0)
 
 
+async def woken_putter_cancelled(ns):
+    q = ns.Queue(maxsize=1)
+    q.put_nowait(0)
+    a = ns.spawn(q.put(1))
+    b = ns.spawn(q.put(2))
+    await ns.sleep(0.01)
+    got = [q.get_nowait()]  # frees the slot: wakes a ...
+    a.cancel()  # ... cancelled before it ran: the slot goes to b
+    try:
+        await a
+    except ns.CancelledError:
+        got.append("a cancelled")
+    await ns.wait_for(b, 10)  # a slot lost with a would leave b parked: fail, not hang
+    got.append(q.get_nowait())
+    return got, q.qsize()
+
+
+def test_a_woken_putter_cancelled_passes_the_slot_on():
+    assert both(woken_putter_cancelled) == ([0, "a cancelled", 2], 0)
+
+
 async def get_timeout(ns):
     q = ns.Queue()
     try:
