@@ -145,6 +145,24 @@ class Queue(Generic[T]):
         while self._busy:
             time.sleep(0)  # let the home thread finish (it holds the GIL only between bytecodes)
 
+    def _withdraw(self, waiters: Deque[SharedWaiter], w: SharedWaiter) -> None:
+        """A put, get or join that parked on ``w`` leaves early (cancelled): drop ``w``
+        from ``waiters``; if it had been woken already, pass its turn on."""
+        locked = self._begin()
+        try:
+            try:
+                waiters.remove(w)
+            except ValueError:
+                pass  # already woken
+            if w.fired:
+                # A joiners' wake-up is for all of them: nothing to pass on.
+                if waiters is self._putters and not self.full():
+                    _wakeup_next(waiters)  # the free slot goes to the next putter
+                elif waiters is self._getters and self._queue:
+                    _wakeup_next(waiters)  # the item it was woken for goes on
+        finally:
+            self._end(locked)
+
     async def put(self, item: T) -> None:
         while True:
             locked = self._begin()
@@ -161,16 +179,7 @@ class Queue(Generic[T]):
             try:
                 await park(w)
             except BaseException:
-                locked = self._begin()
-                try:
-                    try:
-                        self._putters.remove(w)
-                    except ValueError:
-                        pass  # already woken
-                    if w.fired and not self.full():
-                        _wakeup_next(self._putters)  # its turn goes to the next putter
-                finally:
-                    self._end(locked)
+                self._withdraw(self._putters, w)
                 raise
 
     def put_nowait(self, item: T) -> None:
@@ -222,16 +231,7 @@ class Queue(Generic[T]):
             try:
                 await park(w)
             except BaseException:
-                locked = self._begin()
-                try:
-                    try:
-                        self._getters.remove(w)
-                    except ValueError:
-                        pass
-                    if w.fired and self._queue:
-                        _wakeup_next(self._getters)  # the item it was woken for goes on
-                finally:
-                    self._end(locked)
+                self._withdraw(self._getters, w)
                 raise
 
     def get_nowait(self) -> T:
@@ -321,14 +321,7 @@ class Queue(Generic[T]):
             try:
                 await park(w)
             except BaseException:
-                locked = self._begin()
-                try:
-                    try:
-                        self._joiners.remove(w)
-                    except ValueError:
-                        pass
-                finally:
-                    self._end(locked)
+                self._withdraw(self._joiners, w)
                 raise
 
 

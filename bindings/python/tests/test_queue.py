@@ -130,12 +130,17 @@ def test_a_woken_getter_cancelled_passes_the_item_on():
     assert both(cancelled_getter) == ([(1, "x"), "a cancelled"], 0)
 
 
-async def cancelled_putter(ns):
+async def two_parked_putters(ns):
+    """A full queue (maxsize 1, holding 0) and two putters parked on it: a (of 1), then b (of 2)."""
     q = ns.Queue(maxsize=1)
     q.put_nowait(0)
-    a = ns.spawn(q.put(1))
-    b = ns.spawn(q.put(2))
+    a, b = ns.spawn(q.put(1)), ns.spawn(q.put(2))
     await ns.sleep(0.01)
+    return q, a, b
+
+
+async def cancelled_putter(ns):
+    q, a, b = await two_parked_putters(ns)
     a.cancel()
     try:
         await a
@@ -149,6 +154,23 @@ async def cancelled_putter(ns):
 
 def test_a_cancelled_putter_gives_back_its_place():
     assert both(cancelled_putter) == ([0, 2], 0)
+
+
+async def woken_putter_cancelled(ns):
+    q, a, b = await two_parked_putters(ns)
+    got = [q.get_nowait()]  # frees the slot: wakes a ...
+    a.cancel()  # ... cancelled before it ran: the slot goes to b
+    try:
+        await a
+    except ns.CancelledError:
+        got.append("a cancelled")
+    await ns.wait_for(b, 10)  # a slot lost with a would leave b parked: fail, not hang
+    got.append(q.get_nowait())
+    return got, q.qsize()
+
+
+def test_a_woken_putter_cancelled_passes_the_slot_on():
+    assert both(woken_putter_cancelled) == ([0, "a cancelled", 2], 0)
 
 
 async def get_timeout(ns):

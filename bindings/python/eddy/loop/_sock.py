@@ -37,14 +37,16 @@ class SockMixin:
         except (BlockingIOError, InterruptedError):
             pass
         fut = self.create_future()  # type: ignore[attr-defined]
-        self._sock_wait(sock, READ, self._sock_recv, fut, sock, n)
+        self._sock_wait(sock, READ, self._sock_read_retry, fut, sock, sock.recv, n)
         return await fut  # type: ignore[no-any-return]
 
-    def _sock_recv(self, fut: Any, sock: socket.socket, n: int) -> None:
+    def _sock_read_retry(self, fut: Any, sock: socket.socket, op: Any, arg: Any) -> None:
+        """The watch's callback of sock_recv and sock_recv_into: retry ``op(arg)`` (the
+        bound ``sock.recv`` / ``sock.recv_into``) and settle ``fut`` with its result."""
         if fut.done():
             return
         try:
-            data = sock.recv(n)
+            result = op(arg)
         except (BlockingIOError, InterruptedError):
             self._clear(sock, READ)
             return
@@ -53,7 +55,7 @@ class SockMixin:
         except BaseException as exc:
             fut.set_exception(exc)
         else:
-            fut.set_result(data)
+            fut.set_result(result)
 
     async def sock_recv_into(self, sock: socket.socket, buf: Any) -> int:
         _check(self, sock)
@@ -62,23 +64,8 @@ class SockMixin:
         except (BlockingIOError, InterruptedError):
             pass
         fut = self.create_future()  # type: ignore[attr-defined]
-        self._sock_wait(sock, READ, self._sock_recv_into, fut, sock, buf)
+        self._sock_wait(sock, READ, self._sock_read_retry, fut, sock, sock.recv_into, buf)
         return await fut  # type: ignore[no-any-return]
-
-    def _sock_recv_into(self, fut: Any, sock: socket.socket, buf: Any) -> None:
-        if fut.done():
-            return
-        try:
-            nbytes = sock.recv_into(buf)
-        except (BlockingIOError, InterruptedError):
-            self._clear(sock, READ)
-            return
-        except (SystemExit, KeyboardInterrupt):
-            raise
-        except BaseException as exc:
-            fut.set_exception(exc)
-        else:
-            fut.set_result(nbytes)
 
     async def sock_sendall(self, sock: socket.socket, data: Any) -> None:
         _check(self, sock)
