@@ -147,6 +147,15 @@ static void *unblocked_receiver(void *arg)
 static void test_a_signal_forwarded_while_the_last_watcher_goes_is_not_handed_back(void **state)
 {
     fixture_t *f = *state;
+    if (getenv("EDDY_UNDER_VALGRIND") != NULL) {
+        /* valgrind takes each signal from the kernel itself and runs the client's handler
+         * later from its own per-thread queue: SIG_IGN's discard of pending copies cannot
+         * reach that queue, nor can this thread drain another thread's. Seen once in
+         * `make san-valgrind` (a copy reached the host handler); natively and under ASan
+         * the kernel's discard holds. */
+        fprintf(stderr, "    (valgrind: skipped, its signal queue is outside the kernel's discard)\n");
+        skip();
+    }
     struct sigaction host, before;
     memset(&host, 0, sizeof host);
     host.sa_handler = count_host_call;
