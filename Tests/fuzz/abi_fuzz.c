@@ -2533,7 +2533,12 @@ static void do_signal(eddy_cx_t *bcx, int cx_ok)
          * forwarded while its last watch was freed taking its default action; the hub now
          * discards what is pending before it restores the action, docs/OS.md). */
         int signo = chance(50) ? SIGUSR1 : SIGUSR2;
-        if (sig_watched_valid(signo)) kill(getpid(), signo);
+        /* Under valgrind (san-valgrind sets FUZZ_NO_SIGNALS) a signal sits in valgrind's
+         * own queue, out of reach of the kernel discard the last unwatch relies on, and may
+         * reach the restored default action: watches are still made and freed, none sent. */
+        static int no_signals = -1;
+        if (no_signals < 0) no_signals = getenv("FUZZ_NO_SIGNALS") != NULL;
+        if (!no_signals && sig_watched_valid(signo)) kill(getpid(), signo);
         break;
     }
     case 2:
