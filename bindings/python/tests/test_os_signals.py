@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 import signal
+import threading
 
 import pytest
 
@@ -45,8 +46,11 @@ def test_arrivals_coalesce_and_wait_signal():
     async def main():
         calls = []
         eddy.add_signal_handler(signal.SIGUSR2, lambda: calls.append(1))
+        # At this (the runtime's) thread, which blocks it: all three are pending
+        # before the runtime reads them. os.kill may pick another thread, whose
+        # forwarded copy would be a later, second arrival.
         for _ in range(3):
-            os.kill(os.getpid(), signal.SIGUSR2)
+            signal.pthread_kill(threading.get_ident(), signal.SIGUSR2)
         await eddy.sleep(0.1)
         first = len(calls)
 
